@@ -1,0 +1,40 @@
+# ketalog — every target sets itself up: a fresh clone needs only `make run` or `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: setup run test lint bench demo clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ketalog needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+## Open the app on the default database in the user data folder (KETALOG_DB overrides).
+run: setup
+	$(BIN)/ketalog
+
+## The whole test suite (Qt offscreen), lint included.
+test: setup
+	$(BIN)/ruff check ketalog tests benchmarks
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check ketalog tests benchmarks
+
+## Speed and scale measurements, printed as ratios against baselines run alongside.
+bench: setup
+	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/run_all.py
+
+## A demo clinic in ./demo.sqlite (passwords printed).
+demo: setup
+	rm -f demo.sqlite demo.sqlite-wal demo.sqlite-shm
+	$(BIN)/ketalog --db demo.sqlite demo
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .hypothesis

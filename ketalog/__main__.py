@@ -1,0 +1,5 @@
+"""python -m ketalog"""
+
+from ketalog.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,96 @@
+"""Patients: registration and search, by clinical staff."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from ketalog.domain.clock import to_iso
+from ketalog.domain.entities import Patient, Role
+from ketalog.domain.errors import FieldProblem, PlausibilityError
+from ketalog.services.context import Context
+from ketalog.services.errors import ServiceError
+from ketalog.store.records import patient_from_row
+
+CLINICAL_ROLES = (Role.NURSE, Role.PROVIDER)
+SEXES = ("female", "male", "other", "unknown")
+
+
+@dataclass(frozen=True)
+class PatientInput:
+    mrn: str
+    family_name: str
+    given_name: str
+    birth_date: date
+    sex: str = "unknown"
+    allergies: str = ""
+    indication: str = ""
+    referring_provider: str = ""
+    contraindication_screen: str = ""
+    consent_date: date | None = None
+    notes: str = ""
+
+
+def validate_patient(data: PatientInput, today: date) -> dict[str, object]:
+    problems: list[FieldProblem] = []
+    for name, label in (("mrn", "MRN"), ("family_name", "Family name"),
+                        ("given_name", "Given name")):
+        if not str(getattr(data, name)).strip():
+            problems.append(FieldProblem(name, "", "required", f"{label} is required"))
+    if data.birth_date > today:
+        problems.append(FieldProblem("birth_date", data.birth_date, f"<= {today}",
+                                     "Date of birth cannot be in the future"))
+    elif today.year - data.birth_date.year > 120:
+        problems.append(FieldProblem("birth_date", data.birth_date, "age <= 120",
+                                     "Date of birth gives an age over 120 years"))
+    if data.sex not in SEXES:
+        problems.append(FieldProblem("sex", data.sex, "/".join(SEXES),
+                                     f"Sex must be one of {', '.join(SEXES)}"))
+    if data.consent_date and data.consent_date > today:
+        problems.append(FieldProblem("consent_date", data.consent_date, f"<= {today}",
+                                     "Consent date cannot be in the future"))
+    if problems:
+        raise PlausibilityError(problems)
+    return {"mrn": data.mrn.strip(), "family_name": data.family_name.strip(),
+            "given_name": data.given_name.strip(), "birth_date": data.birth_date.isoformat(),
+            "sex": data.sex, "allergies": data.allergies.strip(),
+            "indication": data.indication.strip(),
+            "referring_provider": data.referring_provider.strip(),
+            "contraindication_screen": data.contraindication_screen.strip(),
+            "consent_date": data.consent_date.isoformat() if data.consent_date else None,
+            "notes": data.notes}
+
+
+def create_patient(ctx: Context, data: PatientInput) -> Patient:
+    ctx.require(*CLINICAL_ROLES, Role.ADMIN, action="register patients")
+    row = validate_patient(data, ctx.clock.now().date())
+    row["created_at"] = to_iso(ctx.clock.now())
+    with ctx.store.write(ctx.actor) as w:
+        pid = w.insert("patients", row)
+    return get_patient(ctx, pid)
+
+
+def update_patient(ctx: Context, patient_id: int, data: PatientInput, reason: str = "") -> Patient:
+    ctx.require(*CLINICAL_ROLES, Role.ADMIN, action="edit patients")
+    row = validate_patient(data, ctx.clock.now().date())
+    with ctx.store.write(ctx.actor) as w:
+        w.update("patients", patient_id, row, reason=reason)
+    return get_patient(ctx, patient_id)
+
+
+def get_patient(ctx: Context, patient_id: int) -> Patient:
+    row = ctx.store.get("patients", patient_id)
+    if row is None:
+        raise ServiceError(f"no patient with id {patient_id}")
+    return patient_from_row(row)
+
+
+def patient_by_mrn(ctx: Context, mrn: str) -> Patient:
+    row = ctx.store.get_by("patients", mrn=mrn.strip())
+    if row is None:
+        raise ServiceError(f"no patient with MRN {mrn}")
+    return patient_from_row(row)
+
+
+def search_patients(ctx: Context, text: str = "", limit: int = 200) -> list[Patient]:
+    return [patient_from_row(r) for r in ctx.store.search_patients(text, limit)]

@@ -1,0 +1,103 @@
+"""Protocol templates (admin) and the studied regimens they are seeded from."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from ketalog.domain.entities import Protocol, Role
+from ketalog.domain.errors import FieldProblem, PlausibilityError
+from ketalog.services.context import Context
+from ketalog.services.errors import ServiceError
+from ketalog.store.records import protocol_from_row
+from ketalog.store.store import Actor, Store
+
+
+@dataclass(frozen=True)
+class ProtocolInput:
+    name: str
+    indication: str
+    bolus_mg_per_kg: float
+    rate_mg_per_kg_per_h: float
+    duration_min: int
+    series_length: int
+    max_total_mg: float | None
+    monitoring_interval_min: int
+
+
+# Seeded from CLINICAL.md "Dosing"; every value is a clinic default the admin may edit.
+SEED_PROTOCOLS: tuple[ProtocolInput, ...] = (
+    ProtocolInput("Chronic pain 0.5 mg/kg/h x 4 h", "neuropathic pain", 0.35, 0.5, 240, 6,
+                  None, 10),
+    ProtocolInput("CRPS 0.35 mg/kg/h x 4 h, 10 days", "CRPS", 0.0, 0.35, 240, 10, None, 10),
+    ProtocolInput("Fibromyalgia 0.5 mg/kg/h x 2 h", "fibromyalgia", 0.0, 0.5, 120, 6, None, 10),
+    ProtocolInput("Depression 0.5 mg/kg over 40 min", "depression", 0.0, 0.75, 40, 6, None, 5),
+)
+
+
+def validate_protocol(data: ProtocolInput) -> dict[str, object]:
+    problems: list[FieldProblem] = []
+
+    def bad(field: str, value: object, limit: str, msg: str) -> None:
+        problems.append(FieldProblem(field, value, limit, msg))
+
+    if not data.name.strip():
+        bad("name", data.name, "required", "Protocol name is required")
+    if not 0 <= data.bolus_mg_per_kg <= 2:
+        bad("bolus_mg_per_kg", data.bolus_mg_per_kg, "0-2 mg/kg",
+            "Bolus must be 0-2 mg/kg")
+    if not 0 < data.rate_mg_per_kg_per_h <= 5:
+        bad("rate_mg_per_kg_per_h", data.rate_mg_per_kg_per_h, "0-5 mg/kg/h",
+            "Rate must be above 0 and at most 5 mg/kg/h")
+    if not 5 <= data.duration_min <= 24 * 60:
+        bad("duration_min", data.duration_min, "5-1440 min", "Duration must be 5-1440 min")
+    if not 1 <= data.series_length <= 100:
+        bad("series_length", data.series_length, "1-100", "Series length must be 1-100")
+    if data.max_total_mg is not None and not 0 < data.max_total_mg <= 5000:
+        bad("max_total_mg", data.max_total_mg, "0-5000 mg", "Maximum total must be 0-5000 mg")
+    if not 1 <= data.monitoring_interval_min <= 60:
+        bad("monitoring_interval_min", data.monitoring_interval_min, "1-60 min",
+            "Monitoring interval must be 1-60 min")
+    if problems:
+        raise PlausibilityError(problems)
+    return {**asdict(data), "name": data.name.strip()}
+
+
+def seed_protocols(store: Store, actor: Actor) -> int:
+    if store.count("protocols"):
+        return 0
+    with store.write(actor) as w:
+        for p in SEED_PROTOCOLS:
+            w.insert("protocols", validate_protocol(p))
+    return len(SEED_PROTOCOLS)
+
+
+def create_protocol(ctx: Context, data: ProtocolInput) -> Protocol:
+    ctx.require(Role.ADMIN, action="manage protocols")
+    with ctx.store.write(ctx.actor) as w:
+        pid = w.insert("protocols", validate_protocol(data))
+    return get_protocol(ctx, pid)
+
+
+def update_protocol(ctx: Context, protocol_id: int, data: ProtocolInput, reason: str = "") -> Protocol:
+    ctx.require(Role.ADMIN, action="manage protocols")
+    with ctx.store.write(ctx.actor) as w:
+        w.update("protocols", protocol_id, validate_protocol(data), reason=reason)
+    return get_protocol(ctx, protocol_id)
+
+
+def retire_protocol(ctx: Context, protocol_id: int, reason: str = "") -> None:
+    ctx.require(Role.ADMIN, action="manage protocols")
+    with ctx.store.write(ctx.actor) as w:
+        w.update("protocols", protocol_id, {"retired": 1}, reason=reason)
+
+
+def get_protocol(ctx: Context, protocol_id: int) -> Protocol:
+    row = ctx.store.get("protocols", protocol_id)
+    if row is None:
+        raise ServiceError(f"no protocol with id {protocol_id}")
+    return protocol_from_row(row)
+
+
+def list_protocols(ctx: Context, include_retired: bool = False) -> list[Protocol]:
+    rows = ctx.store.rows("protocols", order_by="name")
+    return [protocol_from_row(r) for r in rows if include_retired or not r["retired"]]

@@ -1,0 +1,439 @@
+"""Infusion sessions: what a nurse records live, what a provider signs.
+
+Every entry is saved the moment it is made (its own durable transaction). A completed
+session takes no new clinical rows until reopened; a signed one never does (the store's
+triggers enforce that too): corrections are addenda."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ketalog.domain import dosing
+from ketalog.domain.clock import from_iso, to_iso
+from ketalog.domain.entities import (
+    Bag,
+    DoseEvent,
+    DoseKind,
+    InfusionSession,
+    Phase,
+    Role,
+    SessionStatus,
+    Severity,
+    VitalsReading,
+)
+from ketalog.domain.errors import PlausibilityError
+from ketalog.domain.hashing import content_hash
+from ketalog.domain.plausibility import (
+    require_positive,
+    validate_nrs,
+    validate_vitals,
+    validate_weight_kg,
+)
+from ketalog.domain.scales import SCALES, ScaleResult
+from ketalog.domain.vitals import derive_map_mmhg
+from ketalog.services.auth import reauthenticate
+from ketalog.services.context import Context
+from ketalog.services.errors import InvalidState, ServiceError, WarningsNotAcknowledged
+from ketalog.services.settings import LATE_ENTRY_AFTER_MIN, alert_thresholds
+from ketalog.store.content import session_content
+from ketalog.store.records import dose_from_row, session_from_row, vitals_from_row
+from ketalog.store.store import Store
+
+CLINICAL = (Role.NURSE, Role.PROVIDER)
+NURSE_SIGNATURE = "completed by nurse"
+PROVIDER_SIGNATURE = "reviewed and signed by provider"
+FUTURE_TOLERANCE = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class SessionStart:
+    patient_id: int
+    weight_kg: float
+    bag: Bag
+    protocol_id: int | None = None
+    chair: str = ""
+    series_number: int = 1
+    series_total: int = 1
+    provider_id: int | None = None
+    arrival_at: datetime | None = None
+
+
+def get_session(store: Store, session_id: int) -> InfusionSession:
+    row = store.get("sessions", session_id)
+    if row is None:
+        raise ServiceError(f"no session with id {session_id}")
+    return session_from_row(row)
+
+
+def _entry_time(ctx: Context, at: datetime | None) -> tuple[str, bool]:
+    """(stored time, late flag). Entries may be back-dated (late), never future-dated."""
+    now = ctx.clock.now()
+    when = now if at is None else at
+    if when.tzinfo is None:
+        raise PlausibilityError.single("at", when, "timezone-aware time",
+                                       "Entry time must carry a timezone")
+    if when > now + FUTURE_TOLERANCE:
+        raise PlausibilityError.single("at", to_iso(when), f"<= now ({to_iso(now)})",
+                                       "Entry time cannot be in the future")
+    return to_iso(when), (now - when) > timedelta(minutes=LATE_ENTRY_AFTER_MIN)
+
+
+def _open_for_entries(ctx: Context, session_id: int) -> InfusionSession:
+    session = get_session(ctx.store, session_id)
+    if session.status is SessionStatus.SIGNED:
+        raise InvalidState("this session is signed and locked; add an addendum instead")
+    if session.status is SessionStatus.COMPLETED:
+        raise InvalidState("this session is completed; reopen it (with a reason) to add entries")
+    return session
+
+
+def _indication(ctx: Context, session: InfusionSession) -> tuple[str, str, float | None, int]:
+    """(indication, protocol name, max total mg, planned duration min)."""
+    if session.protocol_id is not None:
+        p = ctx.store.get("protocols", session.protocol_id)
+        if p is not None:
+            return (str(p["indication"]), str(p["name"]),
+                    None if p["max_total_mg"] is None else float(p["max_total_mg"]),  # type: ignore[arg-type]
+                    int(p["duration_min"]))  # type: ignore[arg-type]
+    patient = ctx.store.get("patients", session.patient_id)
+    return str(patient["indication"] if patient else ""), "no protocol", None, 0
+
+
+def start_session(ctx: Context, data: SessionStart) -> InfusionSession:
+    """Open a session record (status draft) for a patient at a chair."""
+    ctx.require(Role.NURSE, action="start infusion sessions")
+    weight = validate_weight_kg(data.weight_kg)
+    conc = require_positive("bag_concentration_mg_per_ml", "Bag concentration",
+                            data.bag.concentration_mg_per_ml, "mg/mL", 100)
+    volume = require_positive("bag_volume_ml", "Bag volume", data.bag.volume_ml, "mL", 5000)
+    if ctx.store.get("patients", data.patient_id) is None:
+        raise ServiceError(f"no patient with id {data.patient_id}")
+    if data.protocol_id is not None:
+        protocol = ctx.store.get("protocols", data.protocol_id)
+        if protocol is None:
+            raise ServiceError(f"no protocol with id {data.protocol_id}")
+        if protocol["retired"]:
+            raise InvalidState(f"protocol '{protocol['name']}' is retired")
+    if not 1 <= data.series_number <= data.series_total:
+        raise PlausibilityError.single("series_number", data.series_number,
+                                       f"1-{data.series_total}",
+                                       f"Series number must be 1-{data.series_total}")
+    today = ctx.clock.now().date()
+    if data.bag.expiry is not None and data.bag.expiry < today:
+        raise PlausibilityError.single("bag_expiry", data.bag.expiry.isoformat(),
+                                       f">= {today}", "The bag is past its expiry date")
+    arrival, _ = _entry_time(ctx, data.arrival_at)
+    row = {"patient_id": data.patient_id, "protocol_id": data.protocol_id,
+           "series_number": data.series_number, "series_total": data.series_total,
+           "chair": data.chair.strip(), "nurse_id": ctx.user.id,
+           "provider_id": data.provider_id, "weight_kg": weight,
+           "bag_drug": data.bag.drug.strip() or "ketamine",
+           "bag_concentration_mg_per_ml": conc, "bag_volume_ml": volume,
+           "bag_lot": data.bag.lot.strip(),
+           "bag_expiry": data.bag.expiry.isoformat() if data.bag.expiry else None,
+           "status": SessionStatus.DRAFT.value, "arrival_at": arrival,
+           "created_at": to_iso(ctx.clock.now())}
+    with ctx.store.write(ctx.actor) as w:
+        sid = w.insert("sessions", row)
+    return get_session(ctx.store, sid)
+
+
+def record_vitals(ctx: Context, session_id: int, values: Mapping[str, float | None],
+                  at: datetime | None = None, source: str = "manual") -> VitalsReading:
+    """Validate (reject implausible), derive MAP, flag alerts, store durably."""
+    ctx.require(*CLINICAL, action="record vitals")
+    clean = {k: v for k, v in values.items() if v is not None}
+    validate_vitals(clean)
+    _open_for_entries(ctx, session_id)
+    when, late = _entry_time(ctx, at)
+    derived = False
+    if "map_mmhg" not in clean and "sbp_mmhg" in clean and "dbp_mmhg" in clean:
+        clean["map_mmhg"] = derive_map_mmhg(clean["sbp_mmhg"], clean["dbp_mmhg"])  # type: ignore[arg-type]
+        derived = True
+    alerts = [a.field for a in alert_thresholds(ctx.store).evaluate(clean)]
+    row = {"session_id": session_id, "at": when, **{k: float(v) for k, v in clean.items()},  # type: ignore[arg-type]
+           "map_derived": int(derived), "source": source, "alerts": json.dumps(alerts),
+           "late_entry": int(late), "entered_at": to_iso(ctx.clock.now()),
+           "entered_by": ctx.user.id}
+    with ctx.store.write(ctx.actor) as w:
+        vid = w.insert("vitals", row)
+    return vitals_from_row(ctx.store.get("vitals", vid))  # type: ignore[arg-type]
+
+
+def mark_artifact(ctx: Context, vitals_id: int, reason: str) -> None:
+    """Strike a reading through (never delete it), with the reason."""
+    ctx.require(*CLINICAL, action="mark artifacts")
+    if not reason.strip():
+        raise PlausibilityError.single("artifact_reason", reason, "required",
+                                       "Give a reason for marking the reading as artifact")
+    row = ctx.store.get("vitals", vitals_id)
+    if row is None:
+        raise ServiceError(f"no vitals reading with id {vitals_id}")
+    _open_for_entries(ctx, int(row["session_id"]))  # type: ignore[arg-type]
+    with ctx.store.write(ctx.actor) as w:
+        w.update("vitals", vitals_id, {"artifact": 1, "artifact_reason": reason.strip()},
+                 reason=reason.strip())
+
+
+def dose_events(store: Store, session_id: int) -> list[DoseEvent]:
+    return [dose_from_row(r) for r in store.rows("dose_events", order_by="at, id",
+                                                 session_id=session_id)]
+
+
+def vitals(store: Store, session_id: int) -> list[VitalsReading]:
+    return [vitals_from_row(r) for r in store.rows("vitals", order_by="at, id",
+                                                   session_id=session_id)]
+
+
+def dose_warnings(ctx: Context, session: InfusionSession, kind: DoseKind, at: datetime,
+                  bolus_mg: float | None, rate_mg_per_h: float | None) -> list[dosing.DoseWarning]:
+    """The soft warnings an entry would raise; the UI shows them before recording."""
+    indication, protocol_name, max_total, duration = _indication(ctx, session)
+    events = dose_events(ctx.store, session.id)  # type: ignore[arg-type]
+    given = dosing.cumulative_mg(events, at)
+    warnings: list[dosing.DoseWarning] = []
+    if kind is DoseKind.BOLUS and bolus_mg:
+        warnings += dosing.bolus_warnings(bolus_mg, session.weight_kg, indication)
+        warnings += dosing.total_warnings(given + bolus_mg, max_total, protocol_name)
+    elif kind in (DoseKind.START, DoseKind.RATE_CHANGE) and rate_mg_per_h:
+        warnings += dosing.rate_warnings(rate_mg_per_h, session.weight_kg, indication)
+        start = session.infusion_start_at or at
+        remaining_h = max(0.0, (start + timedelta(minutes=duration) - at).total_seconds() / 3600)
+        warnings += dosing.total_warnings(given + rate_mg_per_h * remaining_h, max_total,
+                                          protocol_name)
+    return warnings
+
+
+def record_dose(ctx: Context, session_id: int, kind: DoseKind | str, *,
+                at: datetime | None = None, bolus_mg: float | None = None,
+                rate_mg_per_h: float | None = None, reason: str = "",
+                acknowledge: bool = False) -> DoseEvent:
+    """Bolus, start, rate change, pause, resume or stop. Soft warnings must be
+    acknowledged (acknowledge=True after the nurse has seen them); they are recorded."""
+    ctx.require(*CLINICAL, action="record doses")
+    kind = DoseKind(kind)
+    session = _open_for_entries(ctx, session_id)
+    when_text, _late = _entry_time(ctx, at)
+    when = from_iso(when_text)
+    if bolus_mg is not None:
+        bolus_mg = require_positive("bolus_mg", "Bolus", bolus_mg, "mg", 500)
+    if rate_mg_per_h is not None:
+        rate_mg_per_h = require_positive("rate_mg_per_h", "Rate", rate_mg_per_h, "mg/h", 1000)
+    if kind is DoseKind.BOLUS and bolus_mg is None:
+        raise PlausibilityError.single("bolus_mg", None, "> 0 mg", "A bolus needs a dose in mg")
+    if kind in (DoseKind.START, DoseKind.RATE_CHANGE) and rate_mg_per_h is None:
+        raise PlausibilityError.single("rate_mg_per_h", None, "> 0 mg/h",
+                                       f"{kind.value.replace('_', ' ')} needs a rate in mg/h")
+    existing = dose_events(ctx.store, session_id)
+    candidate = DoseEvent(None, "", session_id, when, kind,
+                          bolus_mg if kind is DoseKind.BOLUS else None,
+                          rate_mg_per_h if kind in (DoseKind.START, DoseKind.RATE_CHANGE,
+                                                    DoseKind.RESUME) else None,
+                          session.weight_kg, reason)
+    dosing.validate_timeline([*existing, candidate])
+    warnings = dose_warnings(ctx, session, kind, when, candidate.bolus_mg,
+                             candidate.rate_mg_per_h)
+    if warnings and not acknowledge:
+        raise WarningsNotAcknowledged(warnings)
+    row = {"session_id": session_id, "at": when_text, "kind": kind.value,
+           "bolus_mg": candidate.bolus_mg, "rate_mg_per_h": candidate.rate_mg_per_h,
+           "weight_kg": session.weight_kg, "reason": reason.strip(),
+           "acknowledged_warnings": json.dumps([w.as_text() for w in warnings]),
+           "entered_at": to_iso(ctx.clock.now()), "entered_by": ctx.user.id}
+    session_changes: dict[str, object] = {}
+    if kind is DoseKind.START:
+        session_changes["infusion_start_at"] = when_text
+        if session.status is SessionStatus.DRAFT:
+            session_changes["status"] = SessionStatus.IN_PROGRESS.value
+    if kind is DoseKind.STOP:
+        session_changes["infusion_end_at"] = when_text
+    with ctx.store.write(ctx.actor) as w:
+        did = w.insert("dose_events", row)
+        if session_changes:
+            w.update("sessions", session_id, session_changes)
+    return dose_from_row(ctx.store.get("dose_events", did))  # type: ignore[arg-type]
+
+
+def add_adjunct(ctx: Context, session_id: int, drug: str, dose: float, unit: str, route: str,
+                reason: str = "", at: datetime | None = None) -> int:
+    ctx.require(*CLINICAL, action="record medications")
+    if not drug.strip():
+        raise PlausibilityError.single("drug", drug, "required", "Drug name is required")
+    amount = require_positive("dose", "Dose", dose, unit or "units", 10000)
+    if not unit.strip() or not route.strip():
+        raise PlausibilityError.single("unit" if not unit.strip() else "route", "", "required",
+                                       "Dose unit and route are required")
+    _open_for_entries(ctx, session_id)
+    when, _ = _entry_time(ctx, at)
+    with ctx.store.write(ctx.actor) as w:
+        return w.insert("adjunct_medications", {
+            "session_id": session_id, "at": when, "drug": drug.strip(), "dose": amount,
+            "unit": unit.strip(), "route": route.strip(), "reason": reason.strip(),
+            "entered_at": to_iso(ctx.clock.now()), "entered_by": ctx.user.id})
+
+
+def add_side_effect(ctx: Context, session_id: int, kind: str, severity: Severity | str,
+                    action: str = "", onset_at: datetime | None = None,
+                    resolved_at: datetime | None = None, note: str = "") -> int:
+    ctx.require(*CLINICAL, action="record side effects")
+    if not kind.strip():
+        raise PlausibilityError.single("kind", kind, "required", "Side-effect kind is required")
+    severity = Severity(severity)
+    _open_for_entries(ctx, session_id)
+    onset, _ = _entry_time(ctx, onset_at)
+    resolved = None
+    if resolved_at is not None:
+        resolved, _ = _entry_time(ctx, resolved_at)
+        if resolved < onset:
+            raise PlausibilityError.single("resolved_at", resolved, f">= onset {onset}",
+                                           "Resolution cannot be before onset")
+    with ctx.store.write(ctx.actor) as w:
+        return w.insert("side_effects", {
+            "session_id": session_id, "onset_at": onset, "kind": kind.strip(),
+            "severity": severity.value, "action": action.strip(), "resolved_at": resolved,
+            "note": note, "entered_at": to_iso(ctx.clock.now()), "entered_by": ctx.user.id})
+
+
+def resolve_side_effect(ctx: Context, side_effect_id: int, resolved_at: datetime | None = None,
+                        action: str | None = None) -> None:
+    ctx.require(*CLINICAL, action="record side effects")
+    row = ctx.store.get("side_effects", side_effect_id)
+    if row is None:
+        raise ServiceError(f"no side effect with id {side_effect_id}")
+    _open_for_entries(ctx, int(row["session_id"]))  # type: ignore[arg-type]
+    resolved, _ = _entry_time(ctx, resolved_at)
+    if resolved < str(row["onset_at"]):
+        raise PlausibilityError.single("resolved_at", resolved, f">= onset {row['onset_at']}",
+                                       "Resolution cannot be before onset")
+    changes: dict[str, object] = {"resolved_at": resolved}
+    if action is not None:
+        changes["action"] = action.strip()
+    with ctx.store.write(ctx.actor) as w:
+        w.update("side_effects", side_effect_id, changes)
+
+
+def add_score(ctx: Context, session_id: int, scale: str, phase: Phase | str, *,
+              value: int | None = None, items: Mapping[str, int] | None = None,
+              at: datetime | None = None) -> ScaleResult:
+    ctx.require(*CLINICAL, action="record scores")
+    if scale not in SCALES:
+        raise PlausibilityError.single("scale", scale, "/".join(SCALES),
+                                       f"Unknown scale {scale!r}")
+    result = SCALES[scale].score(value=value, items=items)
+    phase = Phase(phase)
+    _open_for_entries(ctx, session_id)
+    when, _ = _entry_time(ctx, at)
+    with ctx.store.write(ctx.actor) as w:
+        w.insert("scores", {"session_id": session_id, "at": when, "scale": scale,
+                            "value": result.total, "phase": phase.value,
+                            "items": json.dumps(dict(items or {}), sort_keys=True),
+                            "entered_at": to_iso(ctx.clock.now()), "entered_by": ctx.user.id})
+    return result
+
+
+def add_note(ctx: Context, session_id: int, text: str, at: datetime | None = None) -> int:
+    ctx.require(*CLINICAL, action="write notes")
+    if not text.strip():
+        raise PlausibilityError.single("text", text, "required", "A note cannot be empty")
+    _open_for_entries(ctx, session_id)
+    when, _ = _entry_time(ctx, at)
+    with ctx.store.write(ctx.actor) as w:
+        return w.insert("notes", {"session_id": session_id, "at": when,
+                                  "author_id": ctx.user.id, "text": text,
+                                  "entered_at": to_iso(ctx.clock.now())})
+
+
+def complete_session(ctx: Context, session_id: int, discharge_at: datetime | None = None,
+                     escort: str = "", instructions: str = "") -> None:
+    """The nurse closes the record; her signature covers the content as completed."""
+    ctx.require(Role.NURSE, action="complete sessions")
+    session = _open_for_entries(ctx, session_id)
+    state = dosing.infusion_state(dose_events(ctx.store, session_id))
+    if state in ("running", "paused"):
+        raise InvalidState("the infusion is still running; stop it before completing")
+    discharge, _ = _entry_time(ctx, discharge_at)
+    with ctx.store.write(ctx.actor) as w:
+        w.update("sessions", session_id, {
+            "status": SessionStatus.COMPLETED.value, "discharge_at": discharge,
+            "discharge_escort": escort.strip() or session.discharge_escort,
+            "discharge_instructions": instructions.strip() or session.discharge_instructions})
+        w.insert("signatures", {"session_id": session_id, "user_id": ctx.user.id,
+                                "at": to_iso(ctx.clock.now()), "meaning": NURSE_SIGNATURE,
+                                "content_hash": content_hash(session_content(ctx.store, session_id))})
+
+
+def reopen_session(ctx: Context, session_id: int, reason: str) -> None:
+    ctx.require(*CLINICAL, action="reopen sessions")
+    if not reason.strip():
+        raise PlausibilityError.single("reason", reason, "required", "Give a reason to reopen")
+    session = get_session(ctx.store, session_id)
+    if session.status is not SessionStatus.COMPLETED:
+        raise InvalidState(f"only a completed session can be reopened (this one is "
+                           f"{session.status.value.replace('_', ' ')})")
+    target = SessionStatus.IN_PROGRESS if session.infusion_start_at else SessionStatus.DRAFT
+    with ctx.store.write(ctx.actor) as w:
+        w.update("sessions", session_id, {"status": target.value}, reason=reason.strip())
+
+
+def sign_session(ctx: Context, session_id: int, password: str) -> str:
+    """Provider signs with the password re-entered; returns the content hash."""
+    ctx.require(Role.PROVIDER, action="sign sessions")
+    session = get_session(ctx.store, session_id)
+    if session.status is SessionStatus.SIGNED:
+        raise InvalidState("this session is already signed")
+    if session.status is not SessionStatus.COMPLETED:
+        raise InvalidState("the nurse must complete the session before it can be signed")
+    reauthenticate(ctx, password, "signature")
+    with ctx.store.write(ctx.actor) as w:
+        if session.provider_id is None:
+            w.update("sessions", session_id, {"provider_id": ctx.user.id})
+        digest = content_hash(session_content(ctx.store, session_id))
+        w.insert("signatures", {"session_id": session_id, "user_id": ctx.user.id,
+                                "at": to_iso(ctx.clock.now()), "meaning": PROVIDER_SIGNATURE,
+                                "content_hash": digest})
+        w.update("sessions", session_id, {"status": SessionStatus.SIGNED.value})
+    return digest
+
+
+def add_addendum(ctx: Context, session_id: int, reason: str, text: str) -> int:
+    ctx.require(*CLINICAL, action="add addenda")
+    if not reason.strip() or not text.strip():
+        raise PlausibilityError.single("reason" if not reason.strip() else "text", "",
+                                       "required", "An addendum needs a reason and a text")
+    session = get_session(ctx.store, session_id)
+    if session.status not in (SessionStatus.SIGNED, SessionStatus.COMPLETED):
+        raise InvalidState("addenda are for completed or signed sessions; edit the record instead")
+    with ctx.store.write(ctx.actor) as w:
+        return w.insert("addenda", {"session_id": session_id, "author_id": ctx.user.id,
+                                    "at": to_iso(ctx.clock.now()), "reason": reason.strip(),
+                                    "text": text})
+
+
+def add_follow_up(ctx: Context, session_id: int, *, nrs: int | None, at: datetime | None = None,
+                  relief_hours: float | None = None, phq9: int | None = None,
+                  source: str = "phone", note: str = "") -> int:
+    """Pain (and mood) after discharge: allowed on signed sessions, outside the signature."""
+    ctx.require(*CLINICAL, action="record follow-ups")
+    session = get_session(ctx.store, session_id)
+    if nrs is None and phq9 is None:
+        raise PlausibilityError.single("nrs", None, "NRS or PHQ-9",
+                                       "A follow-up needs an NRS pain score or a PHQ-9")
+    if nrs is not None:
+        validate_nrs(nrs)
+    if phq9 is not None:
+        SCALES["phq9"].score(value=phq9)
+    if relief_hours is not None and not 0 <= relief_hours <= 24 * 365:
+        raise PlausibilityError.single("relief_hours", relief_hours, "0-8760 h",
+                                       "Relief duration must be 0-8760 hours")
+    when, _ = _entry_time(ctx, at)
+    if session.infusion_start_at and from_iso(when) < session.infusion_start_at:
+        raise PlausibilityError.single("at", when, "after the infusion",
+                                       "A follow-up must be after the infusion started")
+    with ctx.store.write(ctx.actor) as w:
+        return w.insert("follow_ups", {
+            "session_id": session_id, "at": when, "nrs": nrs, "relief_hours": relief_hours,
+            "phq9": phq9, "source": source.strip() or "phone", "note": note,
+            "entered_at": to_iso(ctx.clock.now()), "entered_by": ctx.user.id})

@@ -1,0 +1,71 @@
+"""Read-side summaries shared by the CLI, the GUI and the PDFs, so every place shows the
+same numbers from the same domain calculation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ketalog.domain import dosing
+from ketalog.domain.clock import from_iso
+from ketalog.domain.scales import nrs_percent_change
+from ketalog.services.sessions import dose_events
+from ketalog.store.store import Store
+
+
+@dataclass(frozen=True)
+class DoseSummary:
+    total_mg: float
+    mg_per_kg: float
+    max_rate_mg_per_h: float
+    bolus_mg: float
+    state: str
+
+
+def dose_summary(store: Store, session_id: int, weight_kg: float,
+                 at: datetime | None = None, now: datetime | None = None) -> DoseSummary:
+    """Totals up to `at` (default: end of infusion, or `now` while it runs)."""
+    events = dose_events(store, session_id)
+    if at is None:
+        last = max((e.at for e in events), default=None)
+        at = max(filter(None, [last, now])) if (last or now) else None
+    total = dosing.cumulative_mg(events, at) if at else 0.0
+    bolus = sum(e.bolus_mg or 0.0 for e in events if e.kind == "bolus" and (at is None or e.at <= at))
+    return DoseSummary(total, total / weight_kg if weight_kg else 0.0,
+                       dosing.max_rate_mg_per_h(events), bolus, dosing.infusion_state(events))
+
+
+def nrs_pre_post(store: Store, session_id: int) -> tuple[int | None, int | None]:
+    """First pre-infusion NRS and last post-infusion NRS of a session."""
+    pre = store.rows("scores", order_by="at, id", session_id=session_id, scale="nrs", phase="pre")
+    post = store.rows("scores", order_by="at, id", session_id=session_id, scale="nrs",
+                      phase="post")
+    return (int(pre[0]["value"]) if pre else None,  # type: ignore[arg-type]
+            int(post[-1]["value"]) if post else None)  # type: ignore[arg-type]
+
+
+def session_rows(store: Store, patient_id: int | None = None,
+                 now: datetime | None = None) -> list[dict[str, object]]:
+    """One flat dict per session: what `ketalog sessions --json` prints."""
+    result: list[dict[str, object]] = []
+    for row in store.session_listing(patient_id):
+        sid = int(row["id"])  # type: ignore[arg-type]
+        weight = float(row["weight_kg"])  # type: ignore[arg-type]
+        running_now = now if row["status"] == "in_progress" else None
+        dose = dose_summary(store, sid, weight, now=running_now)
+        pre, post = nrs_pre_post(store, sid)
+        change = nrs_percent_change(pre, post) if pre is not None and post is not None else None
+        result.append({
+            "id": sid, "uuid": row["uuid"], "mrn": row["mrn"],
+            "patient": f"{row['family_name']}, {row['given_name']}",
+            "series": f"{row['series_number']}/{row['series_total']}",
+            "start": row["infusion_start_at"], "end": row["infusion_end_at"],
+            "status": row["status"], "total_mg": round(dose.total_mg, 2),
+            "mg_per_kg": round(dose.mg_per_kg, 3), "nrs_pre": pre, "nrs_post": post,
+            "nrs_change_pct": None if change is None else round(change, 1),
+        })
+    return result
+
+
+def parse_time(text: str) -> datetime:
+    return from_iso(text)

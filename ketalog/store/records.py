@@ -1,0 +1,111 @@
+"""Rows <-> domain entities. Storage format knowledge (ISO text, 0/1 flags, JSON
+columns) lives here and nowhere else."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+from ketalog.domain.clock import from_iso, to_iso
+from ketalog.domain.entities import (
+    Bag,
+    DoseEvent,
+    DoseKind,
+    InfusionSession,
+    Patient,
+    Protocol,
+    Role,
+    SessionStatus,
+    User,
+    VitalsReading,
+)
+
+Row = dict[str, object]
+
+
+def iso_or_none(value: datetime | None) -> str | None:
+    return None if value is None else to_iso(value)
+
+
+def dt_or_none(value: object) -> datetime | None:
+    return None if value in (None, "") else from_iso(str(value))
+
+
+def date_or_none(value: object) -> date | None:
+    return None if value in (None, "") else date.fromisoformat(str(value))
+
+
+def user_from_row(row: Row, roles: list[str]) -> User:
+    return User(id=int(row["id"]), username=str(row["username"]),  # type: ignore[arg-type]
+                display_name=str(row["display_name"]), credentials=str(row["credentials"]),
+                roles=frozenset(Role(r) for r in roles), failed_logins=int(row["failed_logins"]),  # type: ignore[arg-type]
+                locked=bool(row["locked"]), active=bool(row["active"]))
+
+
+def patient_from_row(row: Row) -> Patient:
+    return Patient(
+        id=int(row["id"]), uuid=str(row["uuid"]), mrn=str(row["mrn"]),  # type: ignore[arg-type]
+        family_name=str(row["family_name"]), given_name=str(row["given_name"]),
+        birth_date=date.fromisoformat(str(row["birth_date"])), sex=str(row["sex"]),
+        allergies=str(row["allergies"]), indication=str(row["indication"]),
+        referring_provider=str(row["referring_provider"]),
+        contraindication_screen=str(row["contraindication_screen"]),
+        consent_date=date_or_none(row["consent_date"]), notes=str(row["notes"]))
+
+
+def protocol_from_row(row: Row) -> Protocol:
+    return Protocol(
+        id=int(row["id"]), uuid=str(row["uuid"]), name=str(row["name"]),  # type: ignore[arg-type]
+        indication=str(row["indication"]), bolus_mg_per_kg=float(row["bolus_mg_per_kg"]),  # type: ignore[arg-type]
+        rate_mg_per_kg_per_h=float(row["rate_mg_per_kg_per_h"]),  # type: ignore[arg-type]
+        duration_min=int(row["duration_min"]), series_length=int(row["series_length"]),  # type: ignore[arg-type]
+        max_total_mg=None if row["max_total_mg"] is None else float(row["max_total_mg"]),  # type: ignore[arg-type]
+        monitoring_interval_min=int(row["monitoring_interval_min"]),  # type: ignore[arg-type]
+        retired=bool(row["retired"]))
+
+
+def session_from_row(row: Row) -> InfusionSession:
+    return InfusionSession(
+        id=int(row["id"]), uuid=str(row["uuid"]), patient_id=int(row["patient_id"]),  # type: ignore[arg-type]
+        protocol_id=None if row["protocol_id"] is None else int(row["protocol_id"]),  # type: ignore[arg-type]
+        series_number=int(row["series_number"]), series_total=int(row["series_total"]),  # type: ignore[arg-type]
+        chair=str(row["chair"]),
+        nurse_id=None if row["nurse_id"] is None else int(row["nurse_id"]),  # type: ignore[arg-type]
+        provider_id=None if row["provider_id"] is None else int(row["provider_id"]),  # type: ignore[arg-type]
+        weight_kg=float(row["weight_kg"]),  # type: ignore[arg-type]
+        bag=Bag(str(row["bag_drug"]), float(row["bag_concentration_mg_per_ml"]),  # type: ignore[arg-type]
+                float(row["bag_volume_ml"]), str(row["bag_lot"]),  # type: ignore[arg-type]
+                date_or_none(row["bag_expiry"])),
+        status=SessionStatus(str(row["status"])),
+        arrival_at=dt_or_none(row["arrival_at"]),
+        infusion_start_at=dt_or_none(row["infusion_start_at"]),
+        infusion_end_at=dt_or_none(row["infusion_end_at"]),
+        discharge_at=dt_or_none(row["discharge_at"]),
+        discharge_escort=str(row["discharge_escort"]),
+        discharge_instructions=str(row["discharge_instructions"]))
+
+
+def dose_from_row(row: Row) -> DoseEvent:
+    return DoseEvent(
+        id=int(row["id"]), uuid=str(row["uuid"]), session_id=int(row["session_id"]),  # type: ignore[arg-type]
+        at=from_iso(str(row["at"])), kind=DoseKind(str(row["kind"])),
+        bolus_mg=None if row["bolus_mg"] is None else float(row["bolus_mg"]),  # type: ignore[arg-type]
+        rate_mg_per_h=None if row["rate_mg_per_h"] is None else float(row["rate_mg_per_h"]),  # type: ignore[arg-type]
+        weight_kg=None if row["weight_kg"] is None else float(row["weight_kg"]),  # type: ignore[arg-type]
+        reason=str(row["reason"]),
+        acknowledged_warnings=tuple(json.loads(str(row["acknowledged_warnings"]))))
+
+
+def vitals_from_row(row: Row) -> VitalsReading:
+    def num(key: str) -> float | None:
+        value = row[key]
+        return None if value is None else float(value)  # type: ignore[arg-type]
+
+    return VitalsReading(
+        id=int(row["id"]), uuid=str(row["uuid"]), session_id=int(row["session_id"]),  # type: ignore[arg-type]
+        at=from_iso(str(row["at"])), sbp_mmhg=num("sbp_mmhg"), dbp_mmhg=num("dbp_mmhg"),
+        map_mmhg=num("map_mmhg"), map_derived=bool(row["map_derived"]), hr_bpm=num("hr_bpm"),
+        spo2_pct=num("spo2_pct"), rr_per_min=num("rr_per_min"), etco2_mmhg=num("etco2_mmhg"),
+        temp_c=num("temp_c"), source=str(row["source"]),
+        alerts=tuple(json.loads(str(row["alerts"]))), late_entry=bool(row["late_entry"]),
+        artifact=bool(row["artifact"]), artifact_reason=str(row["artifact_reason"]))

@@ -1,0 +1,310 @@
+"""The schema, as sqlite-utils migrations. Each step is atomic; never edit a step that
+has shipped: add a new one. `table.transform()` drops triggers, so any step that
+transforms a protected table must call `install_protection()` again."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+MIGRATION_SET = "ketalog"
+migrations = Migrations(MIGRATION_SET)
+
+# Tables whose rows belong to one infusion session and lock when it is signed.
+SESSION_CHILD_TABLES: tuple[str, ...] = (
+    "vitals", "dose_events", "adjunct_medications", "scores", "side_effects", "notes",
+)
+# Tables that may only ever grow.
+APPEND_ONLY_TABLES: tuple[str, ...] = ("audit_log", "signatures", "addenda")
+
+CLINICAL_TABLES: tuple[str, ...] = (
+    "patients", "protocols", "sessions", *SESSION_CHILD_TABLES, "follow_ups",
+    "signatures", "addenda",
+)
+
+_CORE = """
+CREATE TABLE clinic_settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    uuid TEXT NOT NULL UNIQUE,
+    username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    display_name TEXT NOT NULL,
+    credentials TEXT NOT NULL DEFAULT '',
+    password_hash TEXT NOT NULL,
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    locked INTEGER NOT NULL DEFAULT 0 CHECK (locked IN (0, 1)),
+    active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+    created_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE user_roles (
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    role TEXT NOT NULL CHECK (role IN ('nurse', 'provider', 'admin')),
+    PRIMARY KEY (user_id, role)
+) STRICT;
+
+CREATE TABLE patients (
+    id INTEGER PRIMARY KEY,
+    uuid TEXT NOT NULL UNIQUE,
+    mrn TEXT NOT NULL UNIQUE,
+    family_name TEXT NOT NULL,
+    given_name TEXT NOT NULL,
+    birth_date TEXT NOT NULL,
+    sex TEXT NOT NULL DEFAULT 'unknown',
+    allergies TEXT NOT NULL DEFAULT '',
+    indication TEXT NOT NULL DEFAULT '',
+    referring_provider TEXT NOT NULL DEFAULT '',
+    contraindication_screen TEXT NOT NULL DEFAULT '',
+    consent_date TEXT,
+    notes TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE protocols (
+    id INTEGER PRIMARY KEY,
+    uuid TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL UNIQUE,
+    indication TEXT NOT NULL,
+    bolus_mg_per_kg REAL NOT NULL CHECK (bolus_mg_per_kg >= 0),
+    rate_mg_per_kg_per_h REAL NOT NULL CHECK (rate_mg_per_kg_per_h > 0),
+    duration_min INTEGER NOT NULL CHECK (duration_min > 0),
+    series_length INTEGER NOT NULL CHECK (series_length > 0),
+    max_total_mg REAL,
+    monitoring_interval_min INTEGER NOT NULL CHECK (monitoring_interval_min > 0),
+    retired INTEGER NOT NULL DEFAULT 0 CHECK (retired IN (0, 1))
+) STRICT;
+
+CREATE TABLE sessions (
+    id INTEGER PRIMARY KEY,
+    uuid TEXT NOT NULL UNIQUE,
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    protocol_id INTEGER REFERENCES protocols(id),
+    series_number INTEGER NOT NULL CHECK (series_number >= 1),
+    series_total INTEGER NOT NULL CHECK (series_total >= series_number),
+    chair TEXT NOT NULL DEFAULT '',
+    nurse_id INTEGER REFERENCES users(id),
+    provider_id INTEGER REFERENCES users(id),
+    weight_kg REAL NOT NULL CHECK (weight_kg > 0),
+    bag_drug TEXT NOT NULL,
+    bag_concentration_mg_per_ml REAL NOT NULL CHECK (bag_concentration_mg_per_ml > 0),
+    bag_volume_ml REAL NOT NULL CHECK (bag_volume_ml > 0),
+    bag_lot TEXT NOT NULL DEFAULT '',
+    bag_expiry TEXT,
+    status TEXT NOT NULL CHECK (status IN ('draft', 'in_progress', 'completed', 'signed')),
+    arrival_at TEXT,
+    infusion_start_at TEXT,
+    infusion_end_at TEXT,
+    discharge_at TEXT,
+    discharge_escort TEXT NOT NULL DEFAULT '',
+    discharge_instructions TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE vitals (
+    id INTEGER PRIMARY KEY,
+    uuid TEXT NOT NULL UNIQUE,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    at TEXT NOT NULL,
+    sbp_mmhg REAL, dbp_mmhg REAL, map_mmhg REAL,
+    map_derived INTEGER NOT NULL DEFAULT 0 CHECK (map_derived IN (0, 1)),
+    hr_bpm REAL, spo2_pct REAL, rr_per_min REAL, etco2_mmhg REAL, temp_c REAL,
+    source TEXT NOT NULL DEFAULT 'manual',
+    alerts TEXT NOT NULL DEFAULT '[]',
+    late_entry INTEGER NOT NULL DEFAULT 0 CHECK (late_entry IN (0, 1)),
+    artifact INTEGER NOT NULL DEFAULT 0 CHECK (artifact IN (0, 1)),
+    artifact_reason TEXT NOT NULL DEFAULT '',
+    entered_at TEXT NOT NULL,
+    entered_by INTEGER REFERENCES users(id)
+) STRICT;
+
+CREATE TABLE dose_events (
+    id INTEGER PRIMARY KEY,
+    uuid TEXT NOT NULL UNIQUE,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('bolus', 'start', 'rate_change', 'pause', 'resume', 'stop')),
+    bolus_mg REAL,
+    rate_mg_per_h REAL,
+    weight_kg REAL,
+    reason TEXT NOT NULL DEFAULT '',
+    acknowledged_warnings TEXT NOT NULL DEFAULT '[]',
+    entered_at TEXT NOT NULL,
+    entered_by INTEGER REFERENCES users(id)
+) STRICT;
+
+CREATE TABLE adjunct_medications (
+    id INTEGER PRIMARY KEY,
+    uuid TEXT NOT NULL UNIQUE,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    at TEXT NOT NULL,
+    drug TEXT NOT NULL,
+    dose REAL NOT NULL CHECK (dose > 0),
+    unit TEXT NOT NULL,
+    route TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    entered_at TEXT NOT NULL,
+    entered_by INTEGER REFERENCES users(id)
+) STRICT;
+
+CREATE TABLE scores (
+    id INTEGER PRIMARY KEY,
+    uuid TEXT NOT NULL UNIQUE,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    at TEXT NOT NULL,
+    scale TEXT NOT NULL,
+    value INTEGER NOT NULL,
+    phase TEXT NOT NULL CHECK (phase IN ('pre', 'intra', 'post', 'follow-up')),
+    items TEXT NOT NULL DEFAULT '{}',
+    entered_at TEXT NOT NULL,
+    entered_by INTEGER REFERENCES users(id)
+) STRICT;
+
+CREATE TABLE side_effects (
+    id INTEGER PRIMARY KEY,
+    uuid TEXT NOT NULL UNIQUE,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    onset_at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    severity TEXT NOT NULL CHECK (severity IN ('mild', 'moderate', 'severe')),
+    action TEXT NOT NULL DEFAULT '',
+    resolved_at TEXT,
+    note TEXT NOT NULL DEFAULT '',
+    entered_at TEXT NOT NULL,
+    entered_by INTEGER REFERENCES users(id)
+) STRICT;
+
+CREATE TABLE notes (
+    id INTEGER PRIMARY KEY,
+    uuid TEXT NOT NULL UNIQUE,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    at TEXT NOT NULL,
+    author_id INTEGER NOT NULL REFERENCES users(id),
+    text TEXT NOT NULL,
+    entered_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE follow_ups (
+    id INTEGER PRIMARY KEY,
+    uuid TEXT NOT NULL UNIQUE,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    at TEXT NOT NULL,
+    nrs INTEGER CHECK (nrs BETWEEN 0 AND 10),
+    relief_hours REAL,
+    phq9 INTEGER CHECK (phq9 BETWEEN 0 AND 27),
+    source TEXT NOT NULL DEFAULT 'phone',
+    note TEXT NOT NULL DEFAULT '',
+    entered_at TEXT NOT NULL,
+    entered_by INTEGER REFERENCES users(id)
+) STRICT;
+
+CREATE TABLE signatures (
+    id INTEGER PRIMARY KEY,
+    uuid TEXT NOT NULL UNIQUE,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    at TEXT NOT NULL,
+    meaning TEXT NOT NULL,
+    content_hash TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE addenda (
+    id INTEGER PRIMARY KEY,
+    uuid TEXT NOT NULL UNIQUE,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    author_id INTEGER NOT NULL REFERENCES users(id),
+    at TEXT NOT NULL,
+    reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+    text TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    user_id INTEGER,
+    username TEXT NOT NULL,
+    action TEXT NOT NULL,
+    table_name TEXT NOT NULL DEFAULT '',
+    row_uuid TEXT NOT NULL DEFAULT '',
+    old_values TEXT,
+    new_values TEXT,
+    reason TEXT NOT NULL DEFAULT '',
+    prev_hash TEXT NOT NULL,
+    entry_hash TEXT NOT NULL
+) STRICT;
+"""
+
+
+@migrations()
+def m001_core(db: Database) -> None:
+    for statement in _CORE.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+LOCKED_MESSAGE = "record is locked: the session is signed; add an addendum instead"
+
+
+def protection_triggers() -> dict[str, str]:
+    """Name -> CREATE TRIGGER statement for every immutability rule."""
+    triggers: dict[str, str] = {}
+    signed = "(SELECT status FROM sessions WHERE id = {ref}.session_id) = 'signed'"
+    for table in SESSION_CHILD_TABLES:
+        triggers[f"{table}_locked_insert"] = (
+            f"CREATE TRIGGER {table}_locked_insert BEFORE INSERT ON {table} "
+            f"WHEN {signed.format(ref='NEW')} "
+            f"BEGIN SELECT RAISE(ABORT, '{LOCKED_MESSAGE}'); END")
+        triggers[f"{table}_locked_update"] = (
+            f"CREATE TRIGGER {table}_locked_update BEFORE UPDATE ON {table} "
+            f"WHEN {signed.format(ref='OLD')} OR {signed.format(ref='NEW')} "
+            f"BEGIN SELECT RAISE(ABORT, '{LOCKED_MESSAGE}'); END")
+        triggers[f"{table}_locked_delete"] = (
+            f"CREATE TRIGGER {table}_locked_delete BEFORE DELETE ON {table} "
+            f"WHEN {signed.format(ref='OLD')} "
+            f"BEGIN SELECT RAISE(ABORT, '{LOCKED_MESSAGE}'); END")
+    triggers["sessions_locked_update"] = (
+        "CREATE TRIGGER sessions_locked_update BEFORE UPDATE ON sessions "
+        f"WHEN OLD.status = 'signed' BEGIN SELECT RAISE(ABORT, '{LOCKED_MESSAGE}'); END")
+    triggers["sessions_locked_delete"] = (
+        "CREATE TRIGGER sessions_locked_delete BEFORE DELETE ON sessions "
+        f"WHEN OLD.status = 'signed' BEGIN SELECT RAISE(ABORT, '{LOCKED_MESSAGE}'); END")
+    for table in APPEND_ONLY_TABLES:
+        for op in ("update", "delete"):
+            triggers[f"{table}_append_only_{op}"] = (
+                f"CREATE TRIGGER {table}_append_only_{op} BEFORE {op.upper()} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END")
+    return triggers
+
+
+def install_protection(db: Database) -> None:
+    existing = set(db.triggers_dict)
+    for name, sql in protection_triggers().items():
+        if name not in existing:
+            db.execute(sql)
+
+
+@migrations()
+def m002_protection(db: Database) -> None:
+    install_protection(db)
+
+
+_INDEXES = (
+    "CREATE INDEX idx_sessions_patient ON sessions(patient_id, infusion_start_at)",
+    "CREATE INDEX idx_sessions_created ON sessions(created_at)",
+    "CREATE INDEX idx_patients_name ON patients(family_name COLLATE NOCASE, given_name)",
+    "CREATE INDEX idx_patients_birth ON patients(birth_date)",
+    "CREATE INDEX idx_audit_row ON audit_log(table_name, row_uuid)",
+    "CREATE INDEX idx_audit_user ON audit_log(user_id, at)",
+    *(f"CREATE INDEX idx_{t}_session ON {t}(session_id)" for t in
+      ("dose_events", "adjunct_medications", "scores", "side_effects", "notes",
+       "follow_ups", "signatures", "addenda")),
+    "CREATE INDEX idx_vitals_session_at ON vitals(session_id, at)",
+)
+
+
+@migrations()
+def m003_indexes(db: Database) -> None:
+    for statement in _INDEXES:
+        db.execute(statement)

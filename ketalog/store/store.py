@@ -1,0 +1,328 @@
+"""The Store: the one object that talks to SQLite. Writes happen in `store.write(actor)`
+blocks: BEGIN IMMEDIATE, the change, its audit entries, then a durable COMMIT, or
+nothing at all. Reads return plain dict rows; services turn them into domain objects."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import uuid as uuidlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from ketalog.domain.clock import Clock, to_iso
+from ketalog.store.audit import AuditChain, values_json
+from ketalog.store.errors import Conflict, NotFound, RecordLocked, StoreError
+from ketalog.store.schema import LOCKED_MESSAGE
+
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who a change is attributed to in the audit log."""
+
+    user_id: int | None
+    username: str
+
+
+SYSTEM = Actor(None, "system")
+
+
+def new_uuid() -> str:
+    return str(uuidlib.uuid4())
+
+
+def translate_error(exc: sqlite3.Error) -> StoreError:
+    """Turn SQLite's wording into a message a clinic user can act on."""
+    text = str(exc)
+    if LOCKED_MESSAGE in text or "append-only" in text:
+        return RecordLocked(text)
+    if "UNIQUE constraint failed: patients.mrn" in text:
+        return Conflict("a patient with this MRN already exists")
+    if "UNIQUE constraint failed: users.username" in text:
+        return Conflict("a user with this username already exists")
+    if "UNIQUE constraint failed: protocols.name" in text:
+        return Conflict("a protocol with this name already exists")
+    if "database is locked" in text or "database is busy" in text:
+        return StoreError("the database is busy (another ketalog is writing); try again")
+    if "database or disk is full" in text:
+        return StoreError("the disk is full: nothing was saved; free some space and try again")
+    if "readonly" in text or "read-only" in text:
+        return StoreError("the database is read-only: nothing was saved")
+    return StoreError(f"database error: {text}")
+
+
+class Writer:
+    """Audited writes inside one transaction."""
+
+    def __init__(self, store: Store, actor: Actor) -> None:
+        self.store = store
+        self.actor = actor
+        self.conn = store.conn
+        self.chain = store.chain
+        self.now = to_iso(store.clock.now())
+
+    def _audit(self, action: str, table: str, row_uuid: str, old: Mapping[str, object] | None,
+               new: Mapping[str, object] | None, reason: str = "") -> None:
+        self.chain.append(at=self.now, user_id=self.actor.user_id,
+                          username=self.actor.username, action=action, table_name=table,
+                          row_uuid=row_uuid, old_values=values_json(old),
+                          new_values=values_json(new), reason=reason)
+
+    def insert(self, table: str, values: Mapping[str, object], reason: str = "") -> int:
+        row = self.store.prepare_row(table, values)
+        cols = list(row)
+        cursor = self.conn.execute(
+            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+            [row[c] for c in cols])
+        row_id = int(cursor.lastrowid or 0)
+        self._audit("insert", table, str(row.get("uuid", row_id)), None, {"id": row_id, **row},
+                    reason)
+        return row_id
+
+    def insert_many(self, table: str, rows: Iterable[Mapping[str, object]]) -> int:
+        """Bulk path (demo data, imports): one executemany plus one audit executemany."""
+        prepared = [self.store.prepare_row(table, r) for r in rows]
+        if not prepared:
+            return 0
+        cols = list(prepared[0])
+        self.conn.executemany(
+            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+            [[r.get(c) for c in cols] for r in prepared])
+        self.chain.append_many([
+            self.chain.entry(at=self.now, user_id=self.actor.user_id,
+                             username=self.actor.username, action="insert", table_name=table,
+                             row_uuid=str(r.get("uuid", "")), new_values=values_json(r))
+            for r in prepared])
+        return len(prepared)
+
+    def update(self, table: str, row_id: int, changes: Mapping[str, object],
+               reason: str = "") -> dict[str, object]:
+        """Change some columns; only what actually changed is written and audited."""
+        old = self.store.get(table, row_id)
+        if old is None:
+            raise NotFound(f"{table} row {row_id} does not exist")
+        self.store.check_columns(table, changes)
+        diff = {k: v for k, v in changes.items() if old.get(k) != v}
+        if not diff:
+            return old
+        assignments = ", ".join(f"{k} = ?" for k in diff)
+        self.conn.execute(f"UPDATE {table} SET {assignments} WHERE id = ?",
+                          [*diff.values(), row_id])
+        self._audit("update", table, str(old.get("uuid", row_id)),
+                    {k: old[k] for k in diff}, diff, reason)
+        return {**old, **diff}
+
+    def delete(self, table: str, row_id: int, reason: str = "") -> None:
+        old = self.store.get(table, row_id)
+        if old is None:
+            raise NotFound(f"{table} row {row_id} does not exist")
+        self.conn.execute(f"DELETE FROM {table} WHERE id = ?", [row_id])
+        self._audit("delete", table, str(old.get("uuid", row_id)), old, None, reason)
+
+    def set_roles(self, user_id: int, user_uuid: str, roles: Sequence[str]) -> None:
+        old = [r["role"] for r in self.store.rows("user_roles", user_id=user_id)]
+        if sorted(old) == sorted(roles):
+            return
+        self.conn.execute("DELETE FROM user_roles WHERE user_id = ?", [user_id])
+        self.conn.executemany("INSERT INTO user_roles (user_id, role) VALUES (?, ?)",
+                              [(user_id, r) for r in sorted(set(roles))])
+        self._audit("update", "user_roles", user_uuid, {"roles": sorted(old)},
+                    {"roles": sorted(set(roles))})
+
+    def set_setting(self, key: str, value: object, reason: str = "") -> None:
+        old = self.store.setting(key)
+        text = json.dumps(value, sort_keys=True)
+        self.conn.execute("INSERT INTO clinic_settings (key, value) VALUES (?, ?) "
+                          "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, text])
+        self._audit("update" if old is not None else "insert", "clinic_settings", key,
+                    None if old is None else {key: old}, {key: value}, reason)
+
+    def event(self, action: str, table: str = "", row_uuid: str = "",
+              details: Mapping[str, object] | None = None, reason: str = "") -> None:
+        """A non-data event worth auditing: login, lockout, export, backup, restore."""
+        self._audit(action, table, row_uuid, None, details, reason)
+
+
+class Store:
+    def __init__(self, db: Database, path: Path, clock: Clock) -> None:
+        self.db = db
+        self.conn = db.conn
+        self.path = path
+        self.clock = clock
+        self.chain = AuditChain(self.conn)
+        self._columns: dict[str, list[str]] = {}
+        self.refresh_columns()
+
+    # -- plumbing -----------------------------------------------------------
+    def refresh_columns(self) -> None:
+        self._columns = {
+            name: [c[1] for c in self.conn.execute(f"PRAGMA table_info({name})")]
+            for (name,) in self.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+
+    def columns(self, table: str) -> list[str]:
+        if not _IDENT.match(table) or table not in self._columns:
+            raise StoreError(f"unknown table {table!r}")
+        return self._columns[table]
+
+    def check_columns(self, table: str, values: Mapping[str, object]) -> None:
+        known = set(self.columns(table))
+        unknown = [k for k in values if k not in known]
+        if unknown:
+            raise StoreError(f"unknown column(s) {', '.join(unknown)} for {table}")
+
+    def prepare_row(self, table: str, values: Mapping[str, object]) -> dict[str, object]:
+        row = dict(values)
+        cols = self.columns(table)
+        if "uuid" in cols and not row.get("uuid"):
+            row["uuid"] = new_uuid()
+        self.check_columns(table, row)
+        return row
+
+    @contextmanager
+    def write(self, actor: Actor) -> Iterator[Writer]:
+        """One durable, audited write transaction; all or nothing."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise translate_error(exc) from exc
+        try:
+            yield Writer(self, actor)
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback()
+            raise translate_error(exc) from exc
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        self.chain.forget()
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- reads --------------------------------------------------------------
+    def _select(self, sql: str, params: Sequence[object] = ()) -> list[dict[str, object]]:
+        cursor = self.conn.execute(sql, list(params))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor]
+
+    def _where(self, table: str, where: Mapping[str, object]) -> tuple[str, list[object]]:
+        self.check_columns(table, where)
+        if not where:
+            return "", []
+        parts, params = [], []
+        for key, value in where.items():
+            if value is None:
+                parts.append(f"{key} IS NULL")
+            else:
+                parts.append(f"{key} = ?")
+                params.append(value)
+        return " WHERE " + " AND ".join(parts), params
+
+    def get(self, table: str, row_id: int) -> dict[str, object] | None:
+        self.columns(table)
+        rows = self._select(f"SELECT * FROM {table} WHERE id = ?", [row_id])
+        return rows[0] if rows else None
+
+    def get_by(self, table: str, **where: object) -> dict[str, object] | None:
+        rows = self.rows(table, limit=2, **where)
+        return rows[0] if rows else None
+
+    def rows(self, table: str, order_by: str | None = None, limit: int | None = None,
+             **where: object) -> list[dict[str, object]]:
+        clause, params = self._where(table, where)
+        sql = f"SELECT * FROM {table}{clause}"
+        if order_by:
+            for part in order_by.split(","):
+                column = part.strip().removesuffix(" DESC").removesuffix(" desc")
+                self.check_columns(table, {column: None})
+            sql += f" ORDER BY {order_by}"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return self._select(sql, params)
+
+    def count(self, table: str, **where: object) -> int:
+        clause, params = self._where(table, where)
+        return int(self.conn.execute(f"SELECT count(*) FROM {table}{clause}", params).fetchone()[0])
+
+    def table_counts(self) -> dict[str, int]:
+        names = [n for n in self._columns if not n.startswith("sqlite_")]
+        return {n: self.count(n) for n in sorted(names)}
+
+    def setting(self, key: str) -> object | None:
+        row = self.conn.execute("SELECT value FROM clinic_settings WHERE key = ?",
+                                [key]).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def roles_of(self, user_id: int) -> list[str]:
+        return [r["role"] for r in self.rows("user_roles", order_by="role", user_id=user_id)]
+
+    def search_patients(self, text: str = "", limit: int = 200) -> list[dict[str, object]]:
+        """Match MRN, family/given name prefix or birth date (YYYY-MM-DD prefix)."""
+        text = text.strip()
+        if not text:
+            return self._select("SELECT * FROM patients ORDER BY family_name COLLATE NOCASE, "
+                                "given_name LIMIT ?", [limit])
+        like = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return self._select(
+            "SELECT * FROM patients WHERE mrn LIKE ? ESCAPE '\\' "
+            "OR family_name LIKE ? ESCAPE '\\' OR given_name LIKE ? ESCAPE '\\' "
+            "OR birth_date LIKE ? ESCAPE '\\' "
+            "ORDER BY family_name COLLATE NOCASE, given_name LIMIT ?",
+            [like, like, like, like, limit])
+
+    def session_listing(self, patient_id: int | None = None,
+                        since: str | None = None) -> list[dict[str, object]]:
+        """Sessions with their patient's identifiers, oldest first."""
+        sql = ("SELECT s.*, p.mrn, p.family_name, p.given_name, p.birth_date "
+               "FROM sessions s JOIN patients p ON p.id = s.patient_id")
+        clauses, params = [], []
+        if patient_id is not None:
+            clauses.append("s.patient_id = ?")
+            params.append(patient_id)
+        if since is not None:
+            clauses.append("coalesce(s.infusion_start_at, s.created_at) >= ?")
+            params.append(since)
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += " ORDER BY coalesce(s.infusion_start_at, s.created_at), s.id"
+        return self._select(sql, params)
+
+    def session_children(self, session_id: int) -> dict[str, list[dict[str, object]]]:
+        from ketalog.store.schema import SESSION_CHILD_TABLES
+
+        order = {"side_effects": "onset_at, id"}
+        return {t: self.rows(t, order_by=order.get(t, "at, id"), session_id=session_id)
+                for t in SESSION_CHILD_TABLES}
+
+    def audit_rows(self, limit: int | None = None, **where: object) -> list[dict[str, object]]:
+        return self.rows("audit_log", order_by="id", limit=limit, **where)
+
+    # -- checks used by verify ---------------------------------------------
+    def integrity_problems(self) -> list[str]:
+        result = [r[0] for r in self.conn.execute("PRAGMA integrity_check")]
+        return [] if result == ["ok"] else [f"integrity: {r}" for r in result]
+
+    def foreign_key_problems(self) -> list[str]:
+        return [f"foreign key: {table} row {rowid} points to a missing {parent}"
+                for table, rowid, parent, _ in self.conn.execute("PRAGMA foreign_key_check")]
+
+    def trigger_names(self) -> set[str]:
+        return {r[0] for r in self.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+
+    def signed_session_ids(self) -> list[int]:
+        return [r[0] for r in self.conn.execute(
+            "SELECT id FROM sessions WHERE status = 'signed' ORDER BY id")]

@@ -1,0 +1,108 @@
+"""The layers of DESIGN.md, enforced: Qt only in ketalog/ui, SQL only in ketalog/store,
+dependencies pointing one way (ui -> services -> store/reports/interop -> domain)."""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PKG = ROOT / "ketalog"
+QT_MODULES = ("PySide6", "shiboken6", "pyqtgraph")
+SQL = re.compile(r"\b(SELECT\s.+\sFROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|"
+                 r"CREATE\s+(TABLE|INDEX|TRIGGER)|DROP\s+(TABLE|TRIGGER)|PRAGMA\s+\w+)\b",
+                 re.IGNORECASE | re.DOTALL)
+
+# layer -> ketalog layers it may import
+ALLOWED = {
+    "domain": {"domain"},
+    "store": {"domain", "store"},
+    "reports": {"domain", "reports"},
+    "interop": {"domain", "interop"},
+    "services": {"domain", "store", "services", "reports", "interop"},
+    "ui": {"domain", "services", "ui", "paths", "store", "reports", "interop"},
+}
+
+
+def modules() -> list[Path]:
+    return sorted(PKG.rglob("*.py"))
+
+
+def layer_of(path: Path) -> str:
+    rel = path.relative_to(PKG)
+    return rel.parts[0] if len(rel.parts) > 1 else rel.stem
+
+
+def imports_of(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+    return names
+
+
+def string_constants(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {id(n.body[0].value) for n in ast.walk(tree)
+                  if isinstance(n, ast.Module | ast.ClassDef | ast.FunctionDef)
+                  and n.body and isinstance(n.body[0], ast.Expr)
+                  and isinstance(n.body[0].value, ast.Constant)}
+    return [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)
+            and isinstance(n.value, str) and id(n) not in docstrings]
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_qt_only_in_ui(path):
+    if layer_of(path) == "ui":
+        return
+    bad = [m for m in imports_of(path) if m.split(".")[0] in QT_MODULES]
+    assert not bad, f"{path} imports {bad}; Qt belongs in ketalog/ui only"
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_sql_only_in_store(path):
+    if layer_of(path) == "store":
+        return
+    bad = [s for s in string_constants(path) if SQL.search(s)]
+    assert not bad, f"{path} contains SQL text {bad[:2]}; SQL belongs in ketalog/store only"
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_dependencies_point_one_way(path):
+    layer = layer_of(path)
+    if layer not in ALLOWED:
+        return  # cli, paths, __main__, __init__ sit at the top
+    used = {m.split(".")[1] for m in imports_of(path)
+            if m.startswith("ketalog.") and len(m.split(".")) > 1}
+    assert used <= ALLOWED[layer], f"{path} ({layer}) imports {sorted(used - ALLOWED[layer])}"
+
+
+def test_the_scanners_catch_violations(tmp_path):
+    """Guard against a layer test that can never fail."""
+    sample = tmp_path / "x.py"
+    sample.write_text('import PySide6.QtCore\nQ = "SELECT id FROM users"\n')
+    assert [m for m in imports_of(sample) if m.split(".")[0] in QT_MODULES]
+    assert [s for s in string_constants(sample) if SQL.search(s)]
+
+
+def test_headless_cli_never_loads_qt(tmp_path):
+    db = tmp_path / "k.sqlite"
+    code = (
+        "import sys\n"
+        "from ketalog.cli import main\n"
+        "import os; os.environ['KETALOG_PASSWORD'] = 'admin-pass-1'\n"
+        f"main(['--db', {str(db)!r}, 'init', '--clinic', 'C', '--admin', 'boss'])\n"
+        f"rc = main(['--db', {str(db)!r}, 'verify'])\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6','shiboken6','pyqtgraph')]\n"
+        "print(rc, bad)\n"
+        "sys.exit(1 if bad else rc)\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
