@@ -29,3 +29,45 @@ def store(tmp_path: Path, clock: FixedClock):
     s = open_store(tmp_path / "ketalog.db", clock)
     yield s
     s.close()
+
+
+PASSWORDS = {"admin": "admin-pass-1", "nurse": "nurse-pass-1", "provider": "provider-pass-1"}
+
+
+@pytest.fixture(scope="session")
+def staffed_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database with admin, nurse and provider accounts and seeded protocols, built once
+    (argon2 hashing is deliberately slow) and copied for each test that needs it."""
+    from ketalog.domain.entities import Role
+    from ketalog.services.auth import add_user, bootstrap_admin, login
+    from ketalog.services.protocols import seed_protocols
+    from ketalog.store.connection import open_store
+    from ketalog.store.store import SYSTEM
+
+    path = tmp_path_factory.mktemp("template") / "staffed.sqlite"
+    clock = FixedClock(datetime(2026, 11, 24, 13, 0, tzinfo=UTC))
+    store = open_store(path, clock)
+    bootstrap_admin(store, clock, "admin", PASSWORDS["admin"], "Ada Admin", "Test Clinic")
+    admin = login(store, clock, "admin", PASSWORDS["admin"])
+    add_user(admin, "nurse", [Role.NURSE], PASSWORDS["nurse"], "Nina Nurse", "RN")
+    add_user(admin, "provider", [Role.PROVIDER], PASSWORDS["provider"], "Dr. Paul Provider", "MD")
+    seed_protocols(store, SYSTEM)
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    return path
+
+
+@pytest.fixture
+def staffed(tmp_path: Path, staffed_template: Path, clock: FixedClock):
+    """(store, {role: Context}) on a fresh copy of the staffed template."""
+    import shutil
+
+    from ketalog.services.auth import login
+    from ketalog.store.connection import open_store
+
+    path = tmp_path / "ketalog.sqlite"
+    shutil.copy(staffed_template, path)
+    s = open_store(path, clock)
+    contexts = {name: login(s, clock, name, pw) for name, pw in PASSWORDS.items()}
+    yield s, contexts
+    s.close()

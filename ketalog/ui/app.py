@@ -13,6 +13,7 @@ from ketalog import __version__
 from ketalog.services.settings import clinic_name
 from ketalog.store.connection import open_store
 from ketalog.store.errors import StoreError
+from ketalog.store.store import Store
 
 
 def run_gui(db_path: Path, smoke: bool = False) -> int:
@@ -23,6 +24,16 @@ def run_gui(db_path: Path, smoke: bool = False) -> int:
     except StoreError as exc:
         QMessageBox.critical(None, "ketalog: cannot open the database", str(exc))
         return 2
+    window = build_main_window(store, db_path)
+    window.show()
+    if smoke:
+        QTimer.singleShot(200, app.quit)
+    code = app.exec()
+    store.close()
+    return code
+
+
+def build_main_window(store: Store, db_path: Path) -> QMainWindow:
     counts = store.table_counts()
     window = QMainWindow()
     window.setObjectName("mainWindow")
@@ -40,9 +51,4 @@ def run_gui(db_path: Path, smoke: bool = False) -> int:
     window.setCentralWidget(label)
     window.resize(900, 560)
     window.statusBar().showMessage(f"Database: {db_path}")
-    window.show()
-    if smoke:
-        QTimer.singleShot(200, app.quit)
-    code = app.exec()
-    store.close()
-    return code
+    return window
