@@ -33,3 +33,19 @@ def set_clinic_name(ctx: Context, name: str) -> None:
     ctx.require(Role.ADMIN, action="change clinic settings")
     with ctx.store.write(ctx.actor) as w:
         w.set_setting("clinic_name", name.strip())
+
+
+DEFAULT_AUTO_LOGOFF_MIN = 15
+
+
+def auto_logoff_minutes(store: Store) -> float:
+    value = store.setting("auto_logoff_min")
+    return float(value) if isinstance(value, int | float) and value > 0 else DEFAULT_AUTO_LOGOFF_MIN
+
+
+def set_auto_logoff_minutes(ctx: Context, minutes: float) -> None:
+    ctx.require(Role.ADMIN, action="change clinic settings")
+    if not 1 <= minutes <= 240:
+        raise ValueError("auto-logoff must be 1-240 minutes")
+    with ctx.store.write(ctx.actor) as w:
+        w.set_setting("auto_logoff_min", minutes)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ketalog.domain import dosing
-from ketalog.domain.clock import from_iso
+from ketalog.domain.clock import from_iso, to_iso
 from ketalog.domain.scales import nrs_percent_change
 from ketalog.services.sessions import dose_events
 from ketalog.store.store import Store
@@ -69,3 +69,34 @@ def session_rows(store: Store, patient_id: int | None = None,
 
 def parse_time(text: str) -> datetime:
     return from_iso(text)
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    """One line of the "Today" board."""
+
+    session_id: int
+    chair: str
+    patient: str
+    mrn: str
+    status: str
+    started_at: datetime | None
+    elapsed_min: int | None
+
+
+def today_board(store: Store, now: datetime) -> list[BoardRow]:
+    """Sessions created or started since local midnight, by chair."""
+    local_midnight = now.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+    rows = store.session_listing(since=to_iso(local_midnight))
+    seen = {r["id"] for r in rows}
+    rows += [r for r in store.session_listing(statuses=("draft", "in_progress"))
+             if r["id"] not in seen]  # still open from an earlier day
+    board: list[BoardRow] = []
+    for r in rows:
+        start = from_iso(str(r["infusion_start_at"])) if r["infusion_start_at"] else None
+        end = from_iso(str(r["infusion_end_at"])) if r["infusion_end_at"] else now
+        elapsed = int((end - start).total_seconds() // 60) if start else None
+        board.append(BoardRow(int(r["id"]), str(r["chair"]),  # type: ignore[arg-type]
+                              f"{str(r['family_name']).upper()}, {r['given_name']}",
+                              str(r["mrn"]), str(r["status"]), start, elapsed))
+    return sorted(board, key=lambda b: (b.chair, b.session_id))

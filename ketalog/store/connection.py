@@ -62,6 +62,16 @@ def is_ketalog_schema(conn: sqlite3.Connection) -> bool:
     return bool(row and row[0])
 
 
+def _existing_file_is_ketalog(path: Path) -> bool:
+    """Check the schema of an existing file through a plain connection, before any pragma
+    (journal_mode=WAL is persistent) is set: a refused file must be left untouched."""
+    probe = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        return is_ketalog_schema(probe)
+    finally:
+        probe.close()
+
+
 def copy_with_backup_api(source: sqlite3.Connection, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     dest = sqlite3.connect(str(target))
@@ -91,7 +101,10 @@ def open_store(path: Path | str, clock: Clock | None = None, *, create: bool = T
         finally:
             os.umask(old_umask)
     check_header(path)
+    conn: sqlite3.Connection | None = None
     try:
+        if path.stat().st_size > 0 and not _existing_file_is_ketalog(path):
+            raise NotKetalogDatabase(f"{path} is an SQLite file but not a ketalog database")
         conn = connect(path)
         if not is_ketalog_schema(conn):
             conn.close()
@@ -105,7 +118,8 @@ def open_store(path: Path | str, clock: Clock | None = None, *, create: bool = T
             if pending:
                 migrations.apply(db)
     except sqlite3.DatabaseError as exc:
-        with contextlib.suppress(Exception):
-            conn.close()
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
         raise NotKetalogDatabase(f"{path} cannot be read as a ketalog database: {exc}") from exc
     return Store(db, path, clock or SystemClock())

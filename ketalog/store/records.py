@@ -8,14 +8,23 @@ from datetime import date, datetime
 
 from ketalog.domain.clock import from_iso, to_iso
 from ketalog.domain.entities import (
+    Addendum,
+    AdjunctMedication,
     Bag,
     DoseEvent,
     DoseKind,
+    FollowUp,
     InfusionSession,
+    Note,
     Patient,
+    Phase,
     Protocol,
     Role,
+    Score,
     SessionStatus,
+    Severity,
+    SideEffect,
+    Signature,
     User,
     VitalsReading,
 )
@@ -109,3 +118,58 @@ def vitals_from_row(row: Row) -> VitalsReading:
         temp_c=num("temp_c"), source=str(row["source"]),
         alerts=tuple(json.loads(str(row["alerts"]))), late_entry=bool(row["late_entry"]),
         artifact=bool(row["artifact"]), artifact_reason=str(row["artifact_reason"]))
+
+
+def _int(row: Row, key: str) -> int:
+    return int(row[key])  # type: ignore[arg-type]
+
+
+def _opt_float(row: Row, key: str) -> float | None:
+    value = row[key]
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+def adjunct_from_row(row: Row) -> AdjunctMedication:
+    return AdjunctMedication(_int(row, "id"), str(row["uuid"]), _int(row, "session_id"),
+                             from_iso(str(row["at"])), str(row["drug"]),
+                             float(row["dose"]), str(row["unit"]), str(row["route"]),  # type: ignore[arg-type]
+                             str(row["reason"]))
+
+
+def score_from_row(row: Row) -> Score:
+    return Score(_int(row, "id"), str(row["uuid"]), _int(row, "session_id"),
+                 from_iso(str(row["at"])), str(row["scale"]), _int(row, "value"),
+                 Phase(str(row["phase"])), dict(json.loads(str(row["items"]))))
+
+
+def side_effect_from_row(row: Row) -> SideEffect:
+    return SideEffect(_int(row, "id"), str(row["uuid"]), _int(row, "session_id"),
+                      from_iso(str(row["onset_at"])), str(row["kind"]),
+                      Severity(str(row["severity"])), str(row["action"]),
+                      dt_or_none(row["resolved_at"]), str(row["note"]))
+
+
+def note_from_row(row: Row) -> Note:
+    return Note(_int(row, "id"), str(row["uuid"]), _int(row, "session_id"),
+                from_iso(str(row["at"])), _int(row, "author_id"), str(row["text"]))
+
+
+def follow_up_from_row(row: Row) -> FollowUp:
+    return FollowUp(_int(row, "id"), str(row["uuid"]), _int(row, "session_id"),
+                    from_iso(str(row["at"])),
+                    None if row["nrs"] is None else _int(row, "nrs"),
+                    _opt_float(row, "relief_hours"),
+                    None if row["phq9"] is None else _int(row, "phq9"),
+                    str(row["source"]), str(row["note"]))
+
+
+def signature_from_row(row: Row) -> Signature:
+    return Signature(_int(row, "id"), str(row["uuid"]), _int(row, "session_id"),
+                     _int(row, "user_id"), from_iso(str(row["at"])), str(row["meaning"]),
+                     str(row["content_hash"]))
+
+
+def addendum_from_row(row: Row) -> Addendum:
+    return Addendum(_int(row, "id"), str(row["uuid"]), _int(row, "session_id"),
+                    _int(row, "author_id"), from_iso(str(row["at"])), str(row["reason"]),
+                    str(row["text"]))

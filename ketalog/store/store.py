@@ -283,8 +283,8 @@ class Store:
             "ORDER BY family_name COLLATE NOCASE, given_name LIMIT ?",
             [like, like, like, like, limit])
 
-    def session_listing(self, patient_id: int | None = None,
-                        since: str | None = None) -> list[dict[str, object]]:
+    def session_listing(self, patient_id: int | None = None, since: str | None = None,
+                        statuses: Sequence[str] | None = None) -> list[dict[str, object]]:
         """Sessions with their patient's identifiers, oldest first."""
         sql = ("SELECT s.*, p.mrn, p.family_name, p.given_name, p.birth_date "
                "FROM sessions s JOIN patients p ON p.id = s.patient_id")
@@ -295,6 +295,9 @@ class Store:
         if since is not None:
             clauses.append("coalesce(s.infusion_start_at, s.created_at) >= ?")
             params.append(since)
+        if statuses:
+            clauses.append(f"s.status IN ({', '.join('?' * len(statuses))})")
+            params.extend(statuses)
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
         sql += " ORDER BY coalesce(s.infusion_start_at, s.created_at), s.id"

@@ -1,0 +1,90 @@
+"""A whole session record as domain objects: what the session screen shows and what the
+PDF prints, loaded in one place so both always agree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ketalog.domain import dosing
+from ketalog.domain.entities import (
+    Addendum,
+    AdjunctMedication,
+    DoseEvent,
+    FollowUp,
+    InfusionSession,
+    Note,
+    Patient,
+    Protocol,
+    Score,
+    SideEffect,
+    Signature,
+    User,
+    VitalsReading,
+)
+from ketalog.services.auth import user_by_id
+from ketalog.services.errors import ServiceError
+from ketalog.store import records
+from ketalog.store.store import Store
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    session: InfusionSession
+    patient: Patient
+    protocol: Protocol | None
+    vitals: tuple[VitalsReading, ...]
+    doses: tuple[DoseEvent, ...]
+    adjuncts: tuple[AdjunctMedication, ...]
+    side_effects: tuple[SideEffect, ...]
+    scores: tuple[Score, ...]
+    notes: tuple[Note, ...]
+    signatures: tuple[Signature, ...]
+    addenda: tuple[Addendum, ...]
+    follow_ups: tuple[FollowUp, ...]
+    users: dict[int, User]
+
+    def total_mg(self, at: datetime) -> float:
+        return dosing.cumulative_mg(self.doses, at)
+
+    @property
+    def infusion_state(self) -> str:
+        return dosing.infusion_state(self.doses)
+
+    def user_name(self, user_id: int | None) -> str:
+        user = self.users.get(user_id) if user_id is not None else None
+        if user is None:
+            return "-"
+        return f"{user.display_name}{', ' + user.credentials if user.credentials else ''}"
+
+
+def load_record(store: Store, session_id: int) -> SessionRecord:
+    row = store.get("sessions", session_id)
+    if row is None:
+        raise ServiceError(f"no session with id {session_id}")
+    session = records.session_from_row(row)
+    patient_row = store.get("patients", session.patient_id)
+    assert patient_row is not None  # foreign key
+    protocol_row = store.get("protocols", session.protocol_id) if session.protocol_id else None
+    children = store.session_children(session_id)
+    signatures = tuple(records.signature_from_row(r) for r in
+                       store.rows("signatures", order_by="at, id", session_id=session_id))
+    addenda = tuple(records.addendum_from_row(r) for r in
+                    store.rows("addenda", order_by="at, id", session_id=session_id))
+    notes = tuple(records.note_from_row(r) for r in children["notes"])
+    user_ids = {session.nurse_id, session.provider_id, *(s.user_id for s in signatures),
+                *(a.author_id for a in addenda), *(n.author_id for n in notes)}
+    users = {uid: u for uid in user_ids if uid is not None
+             for u in [user_by_id(store, uid)] if u is not None}
+    return SessionRecord(
+        session=session, patient=records.patient_from_row(patient_row),
+        protocol=records.protocol_from_row(protocol_row) if protocol_row else None,
+        vitals=tuple(records.vitals_from_row(r) for r in children["vitals"]),
+        doses=tuple(records.dose_from_row(r) for r in children["dose_events"]),
+        adjuncts=tuple(records.adjunct_from_row(r) for r in children["adjunct_medications"]),
+        side_effects=tuple(records.side_effect_from_row(r) for r in children["side_effects"]),
+        scores=tuple(records.score_from_row(r) for r in children["scores"]),
+        notes=notes, signatures=signatures, addenda=addenda,
+        follow_ups=tuple(records.follow_up_from_row(r) for r in
+                         store.rows("follow_ups", order_by="at, id", session_id=session_id)),
+        users=users)

@@ -1,0 +1,134 @@
+"""Opening a file: new databases are created with the full schema and durable pragmas,
+old ones are copied aside and migrated, foreign files are refused untouched."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from ketalog.store.connection import open_store
+from ketalog.store.errors import NotKetalogDatabase
+from ketalog.store.schema import CLINICAL_TABLES, migrations, protection_triggers
+from ketalog.store.verify import verify_store
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "schema_m001.sqlite"
+ALL_MIGRATIONS = ["m001_core", "m002_protection", "m003_indexes"]
+EXPECTED_TABLES = {*CLINICAL_TABLES, "clinic_settings", "users", "user_roles", "audit_log",
+                   "_sqlite_migrations"}
+OLD_ROW_TABLES = ("users", "user_roles", "patients", "sessions", "vitals", "audit_log")
+
+
+def names(conn: sqlite3.Connection, kind: str) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = ?", [kind])}
+
+
+def rows(conn: sqlite3.Connection, table: str) -> list[tuple[object, ...]]:
+    return conn.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall()
+
+
+def test_new_database_gets_full_schema_and_durable_pragmas(tmp_path, clock):
+    store = open_store(tmp_path / "new.db", clock)
+    try:
+        assert [m.name for m in migrations.applied(store.db)] == ALL_MIGRATIONS
+        assert migrations.pending(store.db) == []
+        assert EXPECTED_TABLES <= names(store.conn, "table")
+        assert set(protection_triggers()) <= names(store.conn, "trigger")
+        assert "idx_vitals_session_at" in names(store.conn, "index")
+        assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert store.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+        assert verify_store(store) == []
+    finally:
+        store.close()
+    assert not list(tmp_path.glob("*.pre-migrate-*"))  # nothing to preserve in a new file
+
+
+def test_fixture_holds_only_the_first_migration():
+    conn = sqlite3.connect(f"file:{FIXTURE}?mode=ro", uri=True)
+    try:
+        assert [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations")] == [
+            "m001_core"]
+        assert names(conn, "trigger") == set()
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    finally:
+        conn.close()
+
+
+def test_old_schema_is_copied_aside_then_migrated(tmp_path, clock):
+    path = tmp_path / "clinic.db"
+    shutil.copyfile(FIXTURE, path)
+    conn = sqlite3.connect(f"file:{FIXTURE}?mode=ro", uri=True)
+    old = {t: rows(conn, t) for t in OLD_ROW_TABLES}
+    conn.close()
+
+    store = open_store(path, clock)
+    try:
+        assert [m.name for m in migrations.applied(store.db)] == ALL_MIGRATIONS
+        assert {t: rows(store.conn, t) for t in OLD_ROW_TABLES} == old
+        assert set(protection_triggers()) <= store.trigger_names()
+        assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert store.get_by("patients", mrn="OLD-0001")["family_name"] == "Legacy"
+        assert store.count("vitals", session_id=1) == 2
+        assert verify_store(store) == []
+    finally:
+        store.close()
+
+    copies = list(tmp_path.glob("clinic.db.pre-migrate-*"))
+    assert [c.name for c in copies] == ["clinic.db.pre-migrate-20261124T140000"]
+    backup = sqlite3.connect(f"file:{copies[0]}?mode=ro", uri=True)
+    try:
+        assert [r[0] for r in backup.execute("SELECT name FROM _sqlite_migrations")] == [
+            "m001_core"]
+        assert names(backup, "trigger") == set()
+        assert {t: rows(backup, t) for t in OLD_ROW_TABLES} == old
+    finally:
+        backup.close()
+
+
+def test_reopening_a_current_database_makes_no_copy(tmp_path, clock):
+    open_store(tmp_path / "k.db", clock).close()
+    open_store(tmp_path / "k.db", clock).close()
+    assert not list(tmp_path.glob("*.pre-migrate-*"))
+
+
+def test_foreign_sqlite_file_is_refused_and_left_untouched(tmp_path, clock):
+    path = tmp_path / "photos.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE album (id INTEGER PRIMARY KEY, title TEXT)")
+    conn.execute("INSERT INTO album (title) VALUES ('holiday')")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(NotKetalogDatabase, match="not a ketalog database"):
+        open_store(path, clock)
+    assert path.read_bytes() == before  # not even switched to WAL
+    assert not list(tmp_path.glob("photos.db.pre-migrate-*"))
+
+
+@pytest.mark.parametrize("content", [
+    b"Dear diary,\nthis is not a database.\n",
+    b"SQLite format 3\x00" + b"\xff" * 2000,  # right header, garbage after it
+])
+def test_non_database_files_are_refused(tmp_path, clock, content):
+    path = tmp_path / "notes.db"
+    path.write_bytes(content)
+    with pytest.raises(NotKetalogDatabase) as info:
+        open_store(path, clock)
+    assert str(path) in str(info.value)
+    assert "Traceback" not in str(info.value)
+    assert path.read_bytes() == content
+
+
+def test_empty_file_is_initialised(tmp_path, clock):
+    path = tmp_path / "empty.db"
+    path.touch()
+    store = open_store(path, clock)
+    try:
+        assert [m.name for m in migrations.applied(store.db)] == ALL_MIGRATIONS
+        assert set(protection_triggers()) <= store.trigger_names()
+    finally:
+        store.close()
+    assert not list(tmp_path.glob("*.pre-migrate-*"))
