@@ -1,54 +1,198 @@
-"""The GUI's composition root. Until the nurse's screen lands this opens a window that
-shows which database is open and what it holds, so `make run` proves the whole stack."""
+"""The GUI's composition root: logging, an excepthook that shows a dialog instead of
+dying silently, the store, QApplication, first run or login, the main window, session
+windows, logout and idle auto-logoff."""
 
 from __future__ import annotations
 
+import logging
 import sys
+import traceback
 from pathlib import Path
+from types import TracebackType
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from ketalog import __version__
-from ketalog.services.settings import clinic_name
+from ketalog.domain.clock import Clock, SystemClock
+from ketalog.paths import log_dir
+from ketalog.services.context import Context
+from ketalog.services.settings import auto_logoff_minutes
 from ketalog.store.connection import open_store
 from ketalog.store.errors import StoreError
 from ketalog.store.store import Store
+from ketalog.ui.idle import IdleWatcher
+from ketalog.ui.login import FirstRunDialog, LoginDialog
+from ketalog.ui.main_window import MainWindow
+
+log = logging.getLogger("ketalog")
 
 
-def run_gui(db_path: Path, smoke: bool = False) -> int:
+def _setup_logging() -> None:
+    try:
+        folder = log_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        logging.basicConfig(filename=folder / "ketalog.log", level=logging.INFO,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    except OSError:
+        logging.basicConfig(level=logging.INFO)
+
+
+def _excepthook(kind: type[BaseException], value: BaseException,
+                tb: TracebackType | None) -> None:
+    log.error("unhandled error", exc_info=(kind, value, tb))
+    text = "".join(traceback.format_exception(kind, value, tb))
+    box = QMessageBox(QMessageBox.Icon.Critical, "ketalog: unexpected error",
+                      "Something went wrong. Everything saved before this is safe in the "
+                      "database. Please report this to your administrator.")
+    box.setDetailedText(text)
+    box.exec()
+
+
+class GuiController:
+    """Owns the windows of one running app; swaps them on login, logout and idle lock."""
+
+    def __init__(self, store: Store, clock: Clock, db_path: Path) -> None:
+        self.store, self.clock, self.db_path = store, clock, db_path
+        self.ctx: Context | None = None
+        self.main: MainWindow | None = None
+        self.sessions: dict[int, QWidget] = {}
+        self.locked_windows: list[QWidget] = []
+        self.idle = IdleWatcher(auto_logoff_minutes(store), self.lock)
+
+    # -- start-up -----------------------------------------------------------
+    def authenticate(self, username: str = "") -> Context | None:
+        if not self.store.count("users"):
+            dialog: FirstRunDialog | LoginDialog = FirstRunDialog(self.store, self.clock)
+        else:
+            dialog = LoginDialog(self.store, self.clock, username=username)
+        dialog.exec()
+        return dialog.context
+
+    def start(self) -> bool:
+        ctx = self.authenticate()
+        if ctx is None:
+            return False
+        self.open_main(ctx)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self.idle)
+        return True
+
+    def open_main(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.main = MainWindow(ctx, self.db_path)
+        self.main.logout_requested.connect(self.logout)
+        self.main.open_session_requested.connect(self.open_session)
+        self.main.start_session_requested.connect(self.start_session)
+        self.main.show()
+        self.idle.set_minutes(auto_logoff_minutes(self.store))
+
+    # -- sessions -----------------------------------------------------------
+    def open_session(self, session_id: int) -> None:
+        from ketalog.ui.session_window import SessionWindow
+
+        if session_id in self.sessions:
+            window = self.sessions[session_id]
+            window.show()
+            window.raise_()
+            window.activateWindow()
+            return
+        assert self.ctx is not None
+        window = SessionWindow(self.ctx, session_id)
+        window.closed.connect(self._session_closed)
+        self.sessions[session_id] = window
+        window.show()
+        window.entry.focus_first()
+
+    def _session_closed(self, session_id: int) -> None:
+        self.sessions.pop(session_id, None)
+        if self.main:
+            self.main.refresh_board()
+
+    def start_session(self, patient_id: int) -> None:
+        from ketalog.ui.start_session_dialog import StartSessionDialog
+
+        assert self.ctx is not None
+        dialog = StartSessionDialog(self.ctx, patient_id, parent=self.main)
+        if dialog.exec() and dialog.session_id is not None:
+            if self.main:
+                self.main.refresh_board()
+            self.open_session(dialog.session_id)
+
+    # -- logout and idle lock -----------------------------------------------
+    def _close_all(self) -> None:
+        for window in list(self.sessions.values()):
+            window.hide()
+            window.deleteLater()
+        self.sessions.clear()
+        if self.main:
+            self.main.hide()
+            self.main.deleteLater()
+            self.main = None
+
+    def logout(self) -> None:
+        self._close_all()
+        self.ctx = None
+        ctx = self.authenticate()
+        if ctx is None:
+            QApplication.quit()
+            return
+        self.open_main(ctx)
+
+    def lock(self) -> None:
+        """Idle: hide every window (nothing is closed, so nothing typed is lost) and ask
+        for a login. The same user gets the windows back; another user starts fresh."""
+        if self.ctx is None or self.locked_windows:
+            return
+        self.idle.pause()
+        previous = self.ctx
+        self.locked_windows = [w for w in [self.main, *self.sessions.values()]
+                               if w is not None and w.isVisible()]
+        for window in self.locked_windows:
+            window.hide()
+        with self.store.write(previous.actor) as w:
+            w.event("auto_logoff", "users", details={"idle_minutes": auto_logoff_minutes(
+                self.store)})
+        ctx = self.authenticate(previous.user.username)
+        windows, self.locked_windows = self.locked_windows, []
+        self.idle.resume()
+        if ctx is None:
+            QApplication.quit()
+            return
+        if ctx.user.id == previous.user.id:
+            self.ctx = ctx
+            for window in windows:
+                window.show()
+            return
+        self._close_all()
+        self.open_main(ctx)
+
+
+def run_gui(db_path: Path, smoke: bool = False, clock: Clock | None = None) -> int:
+    _setup_logging()
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("ketalog")
+    if not smoke:
+        sys.excepthook = _excepthook
     try:
-        store = open_store(db_path)
+        store = open_store(db_path, clock)
     except StoreError as exc:
         QMessageBox.critical(None, "ketalog: cannot open the database", str(exc))
         return 2
-    window = build_main_window(store, db_path)
-    window.show()
+    controller = GuiController(store, clock or SystemClock(), db_path)
     if smoke:
-        QTimer.singleShot(200, app.quit)
+        # Show the first window a user would see, then quit: proves store, Qt and dialogs.
+        first = (FirstRunDialog(store, controller.clock) if not store.count("users")
+                 else LoginDialog(store, controller.clock))
+        first.show()
+        QTimer.singleShot(300, app.quit)
+        code = app.exec()
+        first.close()
+        store.close()
+        return code
+    if not controller.start():
+        store.close()
+        return 0
     code = app.exec()
     store.close()
     return code
-
-
-def build_main_window(store: Store, db_path: Path) -> QMainWindow:
-    counts = store.table_counts()
-    window = QMainWindow()
-    window.setObjectName("mainWindow")
-    window.setWindowTitle(f"ketalog {__version__} — {clinic_name(store)}")
-    label = QLabel(
-        f"<h2>{clinic_name(store)}</h2>"
-        f"<p>Database: {db_path}</p>"
-        f"<p>{counts.get('patients', 0)} patients, {counts.get('sessions', 0)} sessions, "
-        f"{counts.get('vitals', 0)} vitals readings.</p>"
-        "<p>The session screen arrives with the next release. Meanwhile use the "
-        "<code>ketalog</code> command (see README).</p>")
-    label.setObjectName("placeholderLabel")
-    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    window.setCentralWidget(label)
-    window.resize(900, 560)
-    window.statusBar().showMessage(f"Database: {db_path}")
-    return window

@@ -1,23 +1,108 @@
-"""The GUI composition root opens the database and shows the main window."""
+"""The GUI composition root: the store opens, the first dialog shows, the main window
+lists patients and searches instantly, logout and idle lock return to the login."""
 
 from __future__ import annotations
 
-from ketalog.store.connection import open_store
-from ketalog.ui.app import build_main_window, run_gui
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from ketalog.services.patients import PatientInput, create_patient
+from ketalog.ui import app as app_module
+from ketalog.ui.app import GuiController
+from ketalog.ui.login import FirstRunDialog, LoginDialog
+from ketalog.ui.main_window import MainWindow
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_gui_opens_on_a_new_database_and_quits(qapp, tmp_path):
+def test_gui_smoke_opens_a_new_database_and_quits(tmp_path):
+    """The real command in its own process (app.quit() must not leak into other tests)."""
     db = tmp_path / "new.sqlite"
-    assert run_gui(db, smoke=True) == 0
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run([sys.executable, "-m", "ketalog", "--db", str(db), "--smoke"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
     assert db.exists()
 
 
-def test_main_window_names_the_database_and_counts(qtbot, tmp_path):
-    db = tmp_path / "k.sqlite"
-    store = open_store(db)
-    window = build_main_window(store, db)
+def test_first_run_creates_clinic_and_admin(qtbot, store, clock):
+    dialog = FirstRunDialog(store, clock)
+    qtbot.addWidget(dialog)
+    qtbot.keyClicks(dialog.clinic, "Riverside Ketamine")
+    qtbot.keyClicks(dialog.username, "alice")
+    qtbot.keyClicks(dialog.password, "long-password")
+    qtbot.keyClicks(dialog.repeat, "long-passwort")
+    dialog.create()
+    assert dialog.error.text() == "The two passwords differ." and store.count("users") == 0
+    dialog.repeat.clear()
+    qtbot.keyClicks(dialog.repeat, "long-password")
+    dialog.create()
+    assert dialog.context is not None and dialog.context.user.username == "alice"
+    assert store.count("protocols") >= 4
+
+
+def test_login_messages_wrong_password_then_locked(qtbot, staffed, clock):
+    store, _ = staffed
+    dialog = LoginDialog(store, clock)
+    qtbot.addWidget(dialog)
+    qtbot.keyClicks(dialog.username, "nurse")
+    for _ in range(4):
+        qtbot.keyClicks(dialog.password, "nope")
+        qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
+        assert "Wrong username or password" in dialog.error.text()
+    qtbot.keyClicks(dialog.password, "nope")
+    qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
+    assert "locked" in dialog.error.text() and dialog.context is None
+
+
+def test_main_window_search_by_name_mrn_and_dob(qtbot, staffed, tmp_path):
+    store, ctx = staffed
+    nurse = ctx["nurse"]
+    create_patient(nurse, PatientInput("K100", "Ruiz", "Ana", date(1975, 3, 2)))
+    create_patient(nurse, PatientInput("K200", "Novak", "Jan", date(1990, 7, 9)))
+    window = MainWindow(nurse, tmp_path / "db.sqlite")
     qtbot.addWidget(window)
-    assert window.objectName() == "mainWindow"
-    assert str(db) in window.statusBar().currentMessage()
-    assert "0 patients" in window.centralWidget().text()
-    store.close()
+    assert window.patients.rowCount() == 2
+    for text, expected in (("ru", "K100"), ("K2", "K200"), ("1990-07", "K200")):
+        window.search.setText("")
+        qtbot.keyClicks(window.search, text)
+        assert [window.patients.row_at(i).mrn for i in range(window.patients.rowCount())] == [
+            expected]
+    assert "Nina Nurse, RN (nurse)" in window.statusBar().currentMessage()
+
+
+def test_idle_lock_hides_windows_and_same_user_gets_them_back(qtbot, staffed, clock,
+                                                              monkeypatch, tmp_path):
+    store, ctx = staffed
+    controller = GuiController(store, clock, tmp_path / "db.sqlite")
+    controller.open_main(ctx["nurse"])
+    qtbot.addWidget(controller.main)
+    main = controller.main
+    main.search.setText("half-typed")
+    asked: list[str] = []
+
+    def fake_auth(username: str = "") -> object:
+        asked.append(username)
+        assert not main.isVisible()  # locked: nothing on screen while logging in
+        return ctx["nurse"]
+
+    monkeypatch.setattr(controller, "authenticate", fake_auth)
+    controller.lock()
+    assert asked == ["nurse"]
+    assert controller.main is main and main.isVisible()
+    assert main.search.text() == "half-typed"  # nothing typed was lost
+    assert store.audit_rows()[-1]["action"] == "auto_logoff"
+
+
+@pytest.mark.parametrize("minutes", [0.001])
+def test_idle_watcher_fires_after_the_interval(qtbot, minutes):
+    fired: list[bool] = []
+    watcher = app_module.IdleWatcher(minutes, lambda: fired.append(True))
+    assert watcher.timer.isActive()
+    qtbot.waitUntil(lambda: bool(fired), timeout=2000)

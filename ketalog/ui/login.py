@@ -1,0 +1,170 @@
+"""First-run set-up and login. Messages distinguish a wrong password from a locked
+account, because the nurse's next step differs (retry vs. call an admin)."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ketalog.domain.clock import Clock
+from ketalog.services.auth import MIN_PASSWORD_LENGTH, bootstrap_admin, login
+from ketalog.services.context import Context
+from ketalog.services.errors import AccountLocked, LoginFailed, ServiceError
+from ketalog.services.protocols import seed_protocols
+from ketalog.services.settings import clinic_name
+from ketalog.store.errors import StoreError
+from ketalog.store.store import SYSTEM, Store
+
+
+def _error_label() -> QLabel:
+    label = QLabel()
+    label.setObjectName("errorLabel")
+    label.setStyleSheet("color: #b00020; font-weight: bold;")
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
+class LoginDialog(QDialog):
+    """Username + password; on success `context` holds the logged-in user."""
+
+    def __init__(self, store: Store, clock: Clock, parent: QWidget | None = None,
+                 username: str = "") -> None:
+        super().__init__(parent)
+        self.store, self.clock = store, clock
+        self.context: Context | None = None
+        self.setObjectName("loginDialog")
+        self.setWindowTitle(f"ketalog — {clinic_name(store)} — log in")
+        self.username = QLineEdit(username)
+        self.username.setObjectName("username")
+        self.password = QLineEdit()
+        self.password.setObjectName("password")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.error = _error_label()
+        form = QFormLayout()
+        form.addRow("&Username", self.username)
+        form.addRow("&Password", self.password)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Log in")
+        buttons.accepted.connect(self.try_login)
+        buttons.rejected.connect(self.reject)
+        # Enter is handled by the fields themselves; a default button would fire too and
+        # count one wrong password twice.
+        for button in buttons.buttons():
+            button.setAutoDefault(False)
+            button.setDefault(False)
+        self.username.returnPressed.connect(self._username_entered)
+        self.password.returnPressed.connect(self.try_login)
+        title = QLabel(f"<h3>{clinic_name(store)}</h3>")
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        (self.password if username else self.username).setFocus()
+        self.setMinimumWidth(380)
+
+    def _username_entered(self) -> None:
+        if self.password.text():
+            self.try_login()
+        else:
+            self.password.setFocus()
+
+    def show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.show()
+
+    def try_login(self) -> None:
+        name = self.username.text().strip()
+        if not name:
+            self.show_error("Enter your username.")
+            self.username.setFocus()
+            return
+        try:
+            self.context = login(self.store, self.clock, name, self.password.text())
+        except AccountLocked as exc:
+            self.show_error(f"{exc}.")
+            self.password.clear()
+            return
+        except LoginFailed:
+            self.show_error("Wrong username or password. Try again; after 5 failed attempts "
+                            "the account locks.")
+            self.password.clear()
+            self.password.setFocus()
+            return
+        except StoreError as exc:
+            self.show_error(f"Cannot log in: {exc}")
+            return
+        self.accept()
+
+
+class FirstRunDialog(QDialog):
+    """An empty database asks for the clinic name and the first admin account."""
+
+    def __init__(self, store: Store, clock: Clock, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store, self.clock = store, clock
+        self.context: Context | None = None
+        self.setObjectName("firstRunDialog")
+        self.setWindowTitle("ketalog — set up a new clinic database")
+        self.clinic = QLineEdit()
+        self.clinic.setObjectName("clinicName")
+        self.username = QLineEdit()
+        self.username.setObjectName("adminUsername")
+        self.display_name = QLineEdit()
+        self.display_name.setObjectName("adminDisplayName")
+        self.password = QLineEdit()
+        self.password.setObjectName("adminPassword")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.repeat = QLineEdit()
+        self.repeat.setObjectName("adminPasswordRepeat")
+        self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
+        self.error = _error_label()
+        form = QFormLayout()
+        form.addRow("&Clinic name", self.clinic)
+        form.addRow("Admin &username", self.username)
+        form.addRow("Admin &full name", self.display_name)
+        form.addRow(f"&Password (≥ {MIN_PASSWORD_LENGTH} characters)", self.password)
+        form.addRow("&Repeat password", self.repeat)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create clinic")
+        buttons.accepted.connect(self.create)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("This database is empty. Name the clinic and create the first "
+                                "administrator; the administrator then adds nurses and "
+                                "providers."))
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.setMinimumWidth(460)
+
+    def create(self) -> None:
+        if not self.clinic.text().strip():
+            self.error.setText("Enter the clinic name (it is printed on every PDF).")
+            self.error.show()
+            return
+        if self.password.text() != self.repeat.text():
+            self.error.setText("The two passwords differ.")
+            self.error.show()
+            return
+        try:
+            bootstrap_admin(self.store, self.clock, self.username.text(), self.password.text(),
+                            self.display_name.text().strip(), self.clinic.text())
+            seed_protocols(self.store, SYSTEM)
+            self.context = login(self.store, self.clock, self.username.text(),
+                                 self.password.text())
+        except (ServiceError, StoreError) as exc:
+            self.error.setText(str(exc))
+            self.error.show()
+            return
+        self.accept()

@@ -1,0 +1,73 @@
+"""Thin table models over domain objects and summary rows; tested without widgets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any, Generic, TypeVar
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+
+from ketalog.domain.entities import Patient
+
+T = TypeVar("T")
+Index = QModelIndex | QPersistentModelIndex
+
+
+class RowsModel(QAbstractTableModel, Generic[T]):
+    """Rows of T shown through (header, getter) column specs."""
+
+    def __init__(self, columns: Sequence[tuple[str, Callable[[T], object]]]) -> None:
+        super().__init__()
+        self._columns = list(columns)
+        self._rows: list[T] = []
+
+    def set_rows(self, rows: Sequence[T]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def row_at(self, row: int) -> T:
+        return self._rows[row]
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self._columns[section][0]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            value = self._columns[index.column()][1](self._rows[index.row()])
+            return "" if value is None else str(value)
+        return None
+
+
+def patient_model() -> RowsModel[Patient]:
+    return RowsModel[Patient]([
+        ("MRN", lambda p: p.mrn),
+        ("Name", lambda p: p.display_name),
+        ("Date of birth", lambda p: p.birth_date.isoformat()),
+        ("Indication", lambda p: p.indication),
+        ("Allergies", lambda p: p.allergies or "none recorded"),
+    ])
+
+
+def local_time(value: datetime | None) -> str:
+    return "" if value is None else value.astimezone().strftime("%H:%M")
+
+
+def local_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone().date()
+    return value.isoformat()
