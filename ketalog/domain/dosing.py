@@ -182,6 +182,7 @@ COHEN_2018 = "Cohen et al., Reg Anesth Pain Med 2018;43:521 (ASRA/AAPM/ASA conse
 PA_LOW_DOSE = "Pennsylvania low-dose ketamine guidance"
 PAIN_BOLUS_MAX_MG_PER_KG = 0.35
 PAIN_RATE_RANGE_MG_PER_KG_PER_H = (0.5, 2.0)
+CRPS_STUDIED_RATE_MG_PER_KG_PER_H = 0.35
 LOW_DOSE_RATE_MAX_MG_PER_KG_PER_H = 1.0
 LOW_DOSE_BOLUS_MAX_MG_PER_KG = 0.5
 MOOD_INDICATIONS = frozenset({"depression", "mood", "ptsd", "anxiety"})
@@ -191,8 +192,14 @@ def is_mood_indication(indication: str) -> bool:
     return indication.strip().lower() in MOOD_INDICATIONS
 
 
+def _per_kg(mg: float, weight_kg: float) -> float:
+    """Compared at the precision shown (0.01 mg/kg): a pump rounding 41.0 mg/h must not
+    make an exact 0.50 mg/kg/h look like 0.4995 and warn."""
+    return round(mg / weight_kg, 2)
+
+
 def bolus_warnings(bolus_mg: float, weight_kg: float, indication: str) -> list[DoseWarning]:
-    per_kg = bolus_mg / weight_kg
+    per_kg = _per_kg(bolus_mg, weight_kg)
     if is_mood_indication(indication):
         if per_kg > LOW_DOSE_BOLUS_MAX_MG_PER_KG:
             return [DoseWarning("bolus_above_low_dose",
@@ -207,7 +214,7 @@ def bolus_warnings(bolus_mg: float, weight_kg: float, indication: str) -> list[D
 
 
 def rate_warnings(rate_mg_per_h: float, weight_kg: float, indication: str) -> list[DoseWarning]:
-    per_kg = rate_mg_per_h / weight_kg
+    per_kg = _per_kg(rate_mg_per_h, weight_kg)
     if is_mood_indication(indication):
         if per_kg > LOW_DOSE_RATE_MAX_MG_PER_KG_PER_H:
             return [DoseWarning("rate_above_low_dose",
@@ -215,6 +222,8 @@ def rate_warnings(rate_mg_per_h: float, weight_kg: float, indication: str) -> li
                                 f"{LOW_DOSE_RATE_MAX_MG_PER_KG_PER_H} mg/kg/h", PA_LOW_DOSE)]
         return []
     low, high = PAIN_RATE_RANGE_MG_PER_KG_PER_H
+    if indication.strip().lower() == "crps":
+        low = CRPS_STUDIED_RATE_MG_PER_KG_PER_H  # Cohen 2018 lists 0.35 mg/kg/h x 4 h for CRPS
     if per_kg < low or per_kg > high:
         side = "below" if per_kg < low else "above"
         return [DoseWarning(f"rate_{side}_guideline",

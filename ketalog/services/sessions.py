@@ -429,9 +429,10 @@ def add_follow_up(ctx: Context, session_id: int, *, nrs: int | None, at: datetim
         raise PlausibilityError.single("relief_hours", relief_hours, "0-8760 h",
                                        "Relief duration must be 0-8760 hours")
     when, _ = _entry_time(ctx, at)
-    if session.infusion_start_at and from_iso(when) < session.infusion_start_at:
-        raise PlausibilityError.single("at", when, "after the infusion",
-                                       "A follow-up must be after the infusion started")
+    infusion_end = session.infusion_end_at or session.infusion_start_at
+    if infusion_end and from_iso(when) < infusion_end:
+        raise PlausibilityError.single("at", when, f"after {to_iso(infusion_end)}",
+                                       "A follow-up must be after the infusion ended")
     with ctx.store.write(ctx.actor) as w:
         return w.insert("follow_ups", {
             "session_id": session_id, "at": when, "nrs": nrs, "relief_hours": relief_hours,

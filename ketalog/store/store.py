@@ -92,6 +92,10 @@ class Writer:
         if not prepared:
             return 0
         cols = list(prepared[0])
+        for n, r in enumerate(prepared):
+            if list(r) != cols:
+                raise StoreError(f"insert_many into {table}: row {n} has columns "
+                                 f"{sorted(r)} but row 0 has {sorted(cols)}")
         self.conn.executemany(
             f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
             [[r.get(c) for c in cols] for r in prepared])

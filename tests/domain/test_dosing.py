@@ -200,3 +200,11 @@ def test_constant_rate_total_equals_rate_times_running_time(timeline):
         seg_end = end if seg.end is None else seg.end
         expected += seg.rate_mg_per_h * (seg_end - seg.start).total_seconds() / 3600
     assert dosing.cumulative_mg(events, end) == pytest.approx(expected)
+
+
+def test_warnings_compare_at_displayed_precision_and_know_crps_regimen():
+    assert dosing.rate_warnings(41.0, 82.04, "neuropathic pain") == []  # 0.4998 shows 0.50
+    assert dosing.bolus_warnings(28.7, 82.0, "neuropathic pain") == []  # 0.35 mg/kg
+    assert dosing.rate_warnings(0.35 * 70, 70, "CRPS") == []  # studied CRPS regimen
+    [w] = dosing.rate_warnings(0.3 * 70, 70, "CRPS")
+    assert w.code == "rate_below_guideline"

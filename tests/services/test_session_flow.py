@@ -191,3 +191,15 @@ def test_patient_validation_and_duplicate_mrn(staffed):
         create_patient(ctx["nurse"], PatientInput("M1", "Roe", "Al", date(1971, 1, 1)))
     assert store.count("patients") == 1
     assert not isinstance(Conflict("x"), ServiceError)  # store errors stay store errors
+
+
+def test_follow_up_must_be_after_the_infusion_ended(live, clock):
+    store, ctx, session = live
+    nurse = ctx["nurse"]
+    svc.record_dose(nurse, session.id, DoseKind.START, rate_mg_per_h=41.0)
+    started = clock.now()
+    clock.advance(minutes=60)
+    svc.record_dose(nurse, session.id, DoseKind.STOP)
+    with pytest.raises(PlausibilityError, match="after the infusion ended"):
+        svc.add_follow_up(nurse, session.id, nrs=3, at=started + timedelta(minutes=30))
+    assert store.count("follow_ups") == 0

@@ -123,3 +123,13 @@ def test_damaged_backup_is_refused_and_database_untouched(populated, tmp_path, d
     assert sha(db_path) == before
     assert not list(db_path.parent.glob(f"{db_path.name}.replaced-*"))
     assert check_copy(db_path) == counts
+
+
+def test_insert_many_refuses_rows_with_different_columns(store):
+    from ketalog.store.errors import StoreError
+    from ketalog.store.store import SYSTEM
+
+    with pytest.raises(StoreError, match="row 1 has columns"):
+        with store.write(SYSTEM) as w:
+            w.insert_many("clinic_settings", [{"key": "a", "value": "1"}, {"key": "b"}])
+    assert store.count("clinic_settings") == 0
