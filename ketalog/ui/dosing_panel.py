@@ -1,0 +1,240 @@
+"""Start, change, bolus, pause, resume, stop: each with a time and a reason; the running
+total (mg and mg/kg) always visible; soft warnings shown with their source and
+acknowledged before the entry is recorded (the acknowledgement is stored with it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ketalog.domain import dosing
+from ketalog.domain.dosing import DoseWarning
+from ketalog.domain.entities import DoseKind
+from ketalog.domain.errors import PlausibilityError
+from ketalog.services.context import Context
+from ketalog.services.errors import InvalidState, ServiceError, WarningsNotAcknowledged
+from ketalog.services.record import SessionRecord
+from ketalog.services.sessions import record_dose
+from ketalog.store.errors import StoreError
+from ketalog.ui.entry_time import EntryTime
+
+KIND_TEXT = {"bolus": "Bolus", "start": "Start", "rate_change": "Rate change",
+             "pause": "Pause", "resume": "Resume", "stop": "Stop"}
+ENABLED_IN = {
+    DoseKind.START: {"not_started"},
+    DoseKind.RATE_CHANGE: {"running"},
+    DoseKind.PAUSE: {"running"},
+    DoseKind.RESUME: {"paused"},
+    DoseKind.STOP: {"running", "paused"},
+    DoseKind.BOLUS: {"not_started", "running", "paused", "stopped"},
+}
+
+
+def ask_acknowledgement(parent: QWidget, warnings: list[DoseWarning]) -> bool:
+    text = "\n\n".join(f"⚠ {w.message}\n   Source: {w.source}" for w in warnings)
+    box = QMessageBox(QMessageBox.Icon.Warning, "Dose warning",
+                      f"{text}\n\nRecord anyway? Your acknowledgement is stored with the entry.",
+                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, parent)
+    box.button(QMessageBox.StandardButton.Yes).setText("Acknowledge and record")
+    box.setDefaultButton(QMessageBox.StandardButton.No)
+    return box.exec() == QMessageBox.StandardButton.Yes
+
+
+class DosingPanel(QGroupBox):
+    recorded = Signal()
+
+    def __init__(self, ctx: Context, session_id: int, parent: QWidget | None = None) -> None:
+        super().__init__("Ketamine infusion", parent)
+        self.ctx, self.session_id = ctx, session_id
+        self.setObjectName("dosingPanel")
+        self.record_: SessionRecord | None = None
+        self.confirm_warnings: Callable[[list[DoseWarning]], bool] = (
+            lambda warnings: ask_acknowledgement(self, warnings))
+        self.state_label = QLabel()
+        self.state_label.setObjectName("doseState")
+        self.total_label = QLabel()
+        self.total_label.setObjectName("doseTotal")
+        self.total_label.setStyleSheet("font-size: 15px; font-weight: bold;")
+        self.rate = QDoubleSpinBox()
+        self.rate.setObjectName("rateMgPerKgPerH")
+        self.rate.setDecimals(2)
+        self.rate.setRange(0.0, 5.0)
+        self.rate.setSingleStep(0.05)
+        self.rate.setSuffix(" mg/kg/h")
+        self.rate_conversion = QLabel()
+        self.rate_conversion.setObjectName("rateConversion")
+        self.bolus = QDoubleSpinBox()
+        self.bolus.setObjectName("bolusMgPerKg")
+        self.bolus.setDecimals(2)
+        self.bolus.setRange(0.0, 2.0)
+        self.bolus.setSingleStep(0.05)
+        self.bolus.setSuffix(" mg/kg")
+        self.bolus_conversion = QLabel()
+        self.bolus_conversion.setObjectName("bolusConversion")
+        self.reason = QLineEdit()
+        self.reason.setObjectName("doseReason")
+        self.reason.setPlaceholderText("reason (optional), e.g. nausea, pain persists")
+        self.when = EntryTime(ctx.clock, "dose")
+        self.error = QLabel()
+        self.error.setObjectName("doseError")
+        self.error.setStyleSheet("color: #b00020; font-weight: bold;")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        self.buttons: dict[DoseKind, QPushButton] = {}
+        grid = QGridLayout()
+        for i, (kind, text) in enumerate((
+            (DoseKind.START, "&Start infusion"), (DoseKind.RATE_CHANGE, "&Change rate"),
+            (DoseKind.BOLUS, "&Bolus"), (DoseKind.PAUSE, "&Pause"),
+            (DoseKind.RESUME, "Res&ume"), (DoseKind.STOP, "S&top"),
+        )):
+            button = QPushButton(text)
+            button.setObjectName(f"dose_{kind.value}")
+            button.clicked.connect(lambda _=False, k=kind: self.submit(k))
+            grid.addWidget(button, i // 3, i % 3)
+            self.buttons[kind] = button
+        self.events = QListWidget()
+        self.events.setObjectName("doseEvents")
+        self.events.setWordWrap(True)
+        form = QFormLayout()
+        rate_row = QHBoxLayout()
+        rate_row.addWidget(self.rate)
+        rate_row.addWidget(self.rate_conversion, 1)
+        bolus_row = QHBoxLayout()
+        bolus_row.addWidget(self.bolus)
+        bolus_row.addWidget(self.bolus_conversion, 1)
+        form.addRow("Rate", rate_row)
+        form.addRow("Bolus dose", bolus_row)
+        form.addRow("Reason", self.reason)
+        form.addRow("Time", self.when)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.total_label)
+        layout.addWidget(self.state_label)
+        layout.addLayout(form)
+        layout.addLayout(grid)
+        layout.addWidget(self.error)
+        layout.addWidget(QLabel("Dose events"))
+        layout.addWidget(self.events, 1)
+        self.rate.valueChanged.connect(self._update_conversions)
+        self.bolus.valueChanged.connect(self._update_conversions)
+        self.ticker = QTimer(self)
+        self.ticker.timeout.connect(self._update_totals)
+        self.ticker.start(5000)
+        self.read_only = False
+
+    # -- display ------------------------------------------------------------
+    def show_record(self, record: SessionRecord) -> None:
+        first = self.record_ is None
+        self.record_ = record
+        if first:
+            planned = record.protocol.rate_mg_per_kg_per_h if record.protocol else 0.5
+            running = dosing.rate_at(record.doses, self.ctx.clock.now())
+            weight = record.session.weight_kg
+            self.rate.setValue(running / weight if running else planned)
+            self.bolus.setValue(record.protocol.bolus_mg_per_kg if record.protocol else 0.0)
+        self.events.clear()
+        for e in record.doses:
+            self.events.addItem(self._event_text(e))
+        self.events.scrollToBottom()
+        self._update_conversions()
+        self._update_totals()
+        self._update_buttons()
+
+    def _event_text(self, e: dosing.DoseLike) -> str:
+        weight = self.record_.session.weight_kg if self.record_ else 1.0
+        when = e.at.astimezone().strftime("%H:%M")
+        parts = [when, KIND_TEXT[str(e.kind.value if hasattr(e.kind, "value") else e.kind)]]
+        if e.rate_mg_per_h:
+            parts.append(f"{e.rate_mg_per_h:.1f} mg/h ({e.rate_mg_per_h / weight:.2f} mg/kg/h)")
+        if e.bolus_mg:
+            parts.append(f"{e.bolus_mg:.1f} mg ({e.bolus_mg / weight:.2f} mg/kg)")
+        reason = getattr(e, "reason", "")
+        if reason:
+            parts.append(f"— {reason}")
+        if getattr(e, "acknowledged_warnings", ()):
+            parts.append("⚠ warning acknowledged")
+        return "  ".join(parts)
+
+    def _update_conversions(self) -> None:
+        if self.record_ is None:
+            return
+        weight = self.record_.session.weight_kg
+        conc = self.record_.session.bag.concentration_mg_per_ml
+        mg_h = dosing.mg_per_h_from_mg_per_kg_per_h(self.rate.value(), weight)
+        self.rate_conversion.setText(
+            f"= {mg_h:.1f} mg/h · pump {dosing.ml_per_h_from_mg_per_h(mg_h, conc):.1f} mL/h")
+        self.bolus_conversion.setText(f"= {self.bolus.value() * weight:.1f} mg")
+
+    def _update_totals(self) -> None:
+        if self.record_ is None:
+            return
+        now = self.ctx.clock.now()
+        total = self.record_.total_mg(now)
+        weight = self.record_.session.weight_kg
+        self.total_label.setText(f"Total given: {total:.1f} mg = {total / weight:.2f} mg/kg")
+        state = self.record_.infusion_state
+        rate = dosing.rate_at(self.record_.doses, now)
+        conc = self.record_.session.bag.concentration_mg_per_ml
+        text = {
+            "not_started": "Infusion not started",
+            "running": f"Running at {rate:.1f} mg/h = {rate / weight:.2f} mg/kg/h "
+                       f"(pump {rate / conc:.1f} mL/h)",
+            "paused": "Infusion PAUSED",
+            "stopped": "Infusion stopped",
+        }[state]
+        self.state_label.setText(text)
+
+    def _update_buttons(self) -> None:
+        state = self.record_.infusion_state if self.record_ else "not_started"
+        for kind, button in self.buttons.items():
+            button.setEnabled(not self.read_only and state in ENABLED_IN[kind])
+
+    def set_read_only(self, read_only: bool) -> None:
+        self.read_only = read_only
+        for w in (self.rate, self.bolus, self.reason, self.when):
+            w.setEnabled(not read_only)
+        self._update_buttons()
+
+    # -- entry --------------------------------------------------------------
+    def submit(self, kind: DoseKind, acknowledge: bool = False) -> bool:
+        if self.record_ is None:
+            return False
+        self.error.hide()
+        weight = self.record_.session.weight_kg
+        rate = dosing.mg_per_h_from_mg_per_kg_per_h(self.rate.value(), weight)
+        kwargs: dict[str, float] = {}
+        if kind in (DoseKind.START, DoseKind.RATE_CHANGE):
+            kwargs["rate_mg_per_h"] = round(rate, 3)
+        elif kind is DoseKind.BOLUS:
+            kwargs["bolus_mg"] = round(self.bolus.value() * weight, 3)
+        try:
+            record_dose(self.ctx, self.session_id, kind, at=self.when.value(),
+                        reason=self.reason.text(), acknowledge=acknowledge, **kwargs)
+        except WarningsNotAcknowledged as exc:
+            if self.confirm_warnings(exc.warnings):
+                return self.submit(kind, acknowledge=True)
+            self.error.setText("Not recorded (warning not acknowledged).")
+            self.error.show()
+            return False
+        except (PlausibilityError, InvalidState, ServiceError, StoreError) as exc:
+            self.error.setText(f"Not recorded: {exc}")
+            self.error.show()
+            return False
+        self.reason.clear()
+        self.when.reset()
+        self.recorded.emit()
+        return True

@@ -1,0 +1,98 @@
+"""The session header: the patient's two identifiers, allergies (highlighted), weight,
+protocol, series, the session clock and the vitals-due reminder, always in view."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QWidget
+
+from ketalog.domain.dosing import kg_to_lb
+from ketalog.domain.entities import SessionStatus
+from ketalog.services.record import SessionRecord
+
+DEFAULT_MONITORING_MIN = 15
+STATUS_TEXT = {"draft": "arrived, not infusing", "in_progress": "infusing",
+               "completed": "completed (awaiting signature)", "signed": "signed, read-only"}
+
+
+def elapsed_text(start: datetime | None, now: datetime) -> str:
+    if start is None:
+        return "not started"
+    seconds = max(0, int((now - start).total_seconds()))
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def vitals_due(record: SessionRecord, now: datetime) -> tuple[str, bool]:
+    """(text, overdue). A gap in blood pressure is itself a finding (CLINICAL.md)."""
+    if record.session.status is not SessionStatus.IN_PROGRESS:
+        return "", False
+    interval = (record.protocol.monitoring_interval_min if record.protocol
+                else DEFAULT_MONITORING_MIN)
+    bp_times = [v.at for v in record.vitals if v.sbp_mmhg is not None and not v.artifact]
+    last = max(bp_times, default=record.session.infusion_start_at)
+    if last is None:
+        return "BP due now", True
+    due = last + timedelta(minutes=interval)
+    if now > due:
+        late = int((now - due).total_seconds() // 60)
+        return f"BP OVERDUE by {late} min (every {interval} min)", True
+    return f"next BP due {due.astimezone():%H:%M} (every {interval} min)", False
+
+
+class SessionHeader(QFrame):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sessionHeader")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setStyleSheet("#sessionHeader { background: #f3f6fa; }")
+        self.labels: dict[str, QLabel] = {}
+        grid = QGridLayout(self)
+        grid.setContentsMargins(8, 4, 8, 4)
+        grid.setHorizontalSpacing(18)
+        positions = {"patient": (0, 0), "mrn": (0, 1), "dob": (0, 2), "allergies": (0, 3),
+                     "clock": (0, 4), "weight": (1, 0), "protocol": (1, 1), "series": (1, 2),
+                     "status": (1, 3), "due": (1, 4), "total": (0, 5)}
+        for key, (row, col) in positions.items():
+            label = QLabel()
+            label.setObjectName(f"header_{key}")
+            grid.addWidget(label, row, col)
+            self.labels[key] = label
+        self.labels["patient"].setStyleSheet("font-size: 16px; font-weight: bold;")
+        self.labels["clock"].setStyleSheet("font-size: 16px; font-family: monospace;")
+        self.labels["total"].setStyleSheet("font-size: 14px; font-weight: bold;")
+        grid.setColumnStretch(3, 1)
+
+    def show_record(self, record: SessionRecord, now: datetime) -> None:
+        p, s = record.patient, record.session
+        self.labels["patient"].setText(p.display_name)
+        self.labels["mrn"].setText(f"MRN <b>{p.mrn}</b>")
+        self.labels["dob"].setText(f"DOB {p.birth_date.isoformat()} ({p.age_on(now.date())} y)")
+        allergies = self.labels["allergies"]
+        if p.allergies.strip():
+            allergies.setText(f"ALLERGIES: {p.allergies}")
+            allergies.setStyleSheet("background: #b00020; color: white; font-weight: bold; "
+                                    "padding: 2px 6px; border-radius: 3px;")
+        else:
+            allergies.setText("Allergies: none recorded")
+            allergies.setStyleSheet("color: #444;")
+        self.labels["weight"].setText(f"Weight {s.weight_kg:.1f} kg ({kg_to_lb(s.weight_kg):.0f} lb)")
+        self.labels["protocol"].setText(
+            f"Protocol: {record.protocol.name if record.protocol else 'none'}")
+        self.labels["series"].setText(f"Series {s.series_number} of {s.series_total}"
+                                      f"{' · ' + s.chair if s.chair else ''}")
+        self.labels["status"].setText(f"Status: {STATUS_TEXT[s.status.value]}")
+        self.tick(record, now)
+
+    def tick(self, record: SessionRecord, now: datetime) -> None:
+        end = record.session.infusion_end_at
+        self.labels["clock"].setText(
+            f"Infusion {elapsed_text(record.session.infusion_start_at, end or now)}")
+        total = record.total_mg(now)
+        weight = record.session.weight_kg
+        self.labels["total"].setText(f"{total:.1f} mg · {total / weight:.2f} mg/kg")
+        text, overdue = vitals_due(record, now)
+        due = self.labels["due"]
+        due.setText(text)
+        due.setStyleSheet("color: white; background: #c05000; font-weight: bold; padding: 2px 6px;"
+                          if overdue else "color: #333;")

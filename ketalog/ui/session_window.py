@@ -1,0 +1,379 @@
+"""The nurse's session screen: everything about one infusion in one window, saved the
+moment it is entered. After signing it is read-only and offers only addenda."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QMainWindow,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ketalog.domain.entities import Role, SessionStatus, VitalsReading
+from ketalog.domain.errors import PlausibilityError
+from ketalog.services import sessions as svc
+from ketalog.services.context import Context
+from ketalog.services.errors import AccountLocked, LoginFailed, ServiceError
+from ketalog.services.record import SessionRecord, load_record
+from ketalog.services.settings import alert_thresholds
+from ketalog.store.errors import StoreError
+from ketalog.ui.dosing_panel import DosingPanel
+from ketalog.ui.entries_panel import EntriesPanel
+from ketalog.ui.session_chart import ChartMarker, SessionChart
+from ketalog.ui.session_header import SessionHeader
+from ketalog.ui.vitals_entry import VitalsEntry
+from ketalog.ui.vitals_model import VitalsTableModel
+
+USER_ERRORS = (PlausibilityError, ServiceError, StoreError)
+
+
+def chart_markers(record: SessionRecord) -> list[ChartMarker]:
+    markers = [ChartMarker(e.at, f"bolus {e.bolus_mg:.0f} mg", "bolus")
+               for e in record.doses if e.kind == "bolus" and e.bolus_mg]
+    markers += [ChartMarker(a.at, f"{a.drug} {a.dose:g} {a.unit} {a.route}", "adjunct")
+                for a in record.adjuncts]
+    markers += [ChartMarker(s.onset_at, f"{s.kind} ({s.severity.value})", "side_effect")
+                for s in record.side_effects]
+    return markers
+
+
+class CompleteDialog(QDialog):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Complete session")
+        self.escort = QLineEdit()
+        self.escort.setPlaceholderText("responsible adult taking the patient home")
+        self.instructions = QPlainTextEdit("No driving for 8 hours. Call the clinic with any "
+                                           "concern.")
+        self.instructions.setFixedHeight(70)
+        form = QFormLayout(self)
+        form.addRow(QLabel("Completing closes the record for the provider's review. "
+                           "Check Aldrete/PADSS are recorded."))
+        form.addRow("&Escort", self.escort)
+        form.addRow("&Instructions", self.instructions)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Complete")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+
+class AddendumDialog(QDialog):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Add addendum")
+        self.reason = QLineEdit()
+        self.reason.setObjectName("addendumReason")
+        self.reason.setPlaceholderText("why, e.g. correction of escort name")
+        self.text = QPlainTextEdit()
+        self.text.setObjectName("addendumText")
+        form = QFormLayout(self)
+        form.addRow("&Reason", self.reason)
+        form.addRow("&Text", self.text)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+
+class SessionWindow(QMainWindow):
+    closed = Signal(int)
+
+    def __init__(self, ctx: Context, session_id: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx, self.session_id = ctx, session_id
+        self.setObjectName("sessionWindow")
+        self.record: SessionRecord = load_record(ctx.store, session_id)
+        self.header = SessionHeader()
+        self.banner = QLabel()
+        self.banner.setObjectName("signedBanner")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        self.entry = VitalsEntry(ctx, session_id)
+        self.chart = SessionChart()
+        self.vitals_model = VitalsTableModel(newest_first=True)
+        self.vitals_view = QTableView()
+        self.vitals_view.setObjectName("vitalsTable")
+        self.vitals_view.setModel(self.vitals_model)
+        self.vitals_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.vitals_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.vitals_view.verticalHeader().hide()
+        self.vitals_view.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
+        self.vitals_view.horizontalHeader().setStretchLastSection(True)
+        self.newest_first = QCheckBox("Newest first")
+        self.newest_first.setObjectName("newestFirst")
+        self.newest_first.setChecked(True)
+        self.artifact_button = QPushButton("Mark &artifact...")
+        self.artifact_button.setObjectName("markArtifact")
+        self.dosing = DosingPanel(ctx, session_id)
+        self.entries = EntriesPanel(ctx, session_id)
+        self.signoff = QListWidget()
+        self.signoff.setObjectName("signoffList")
+        self.complete_button = QPushButton("Complete session...")
+        self.complete_button.setObjectName("completeSession")
+        self.sign_button = QPushButton("Sign as provider...")
+        self.sign_button.setObjectName("signSession")
+        self.reopen_button = QPushButton("Reopen...")
+        self.reopen_button.setObjectName("reopenSession")
+        self.addendum_button = QPushButton("Add addendum...")
+        self.addendum_button.setObjectName("addAddendum")
+        self.message = QLabel()
+        self.message.setObjectName("sessionMessage")
+        self.message.setStyleSheet("color: #b00020; font-weight: bold;")
+        self._layout()
+        self._connect()
+        self._shortcuts()
+        self.clock_timer = QTimer(self)
+        self.clock_timer.timeout.connect(lambda: self.header.tick(self.record, ctx.clock.now()))
+        self.clock_timer.start(1000)
+        self.reload()
+        self.resize(1366, 740)
+
+    # -- construction -------------------------------------------------------
+    def _layout(self) -> None:
+        table_tab = QWidget()
+        table_layout = QVBoxLayout(table_tab)
+        table_layout.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        row.addWidget(self.newest_first)
+        row.addStretch(1)
+        row.addWidget(self.artifact_button)
+        table_layout.addLayout(row)
+        table_layout.addWidget(self.vitals_view)
+        lower = QTabWidget()
+        lower.setObjectName("lowerTabs")
+        lower.addTab(table_tab, "&Vitals table")
+        lower.addTab(self.signoff, "Signatures && addenda")
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.chart)
+        left.addWidget(lower)
+        left.setSizes([330, 250])
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.dosing)
+        right.addWidget(self.entries)
+        right.setSizes([330, 260])
+        body = QSplitter(Qt.Orientation.Horizontal)
+        body.addWidget(left)
+        body.addWidget(right)
+        body.setSizes([860, 500])
+        actions = QHBoxLayout()
+        actions.addWidget(self.message, 1)
+        for b in (self.complete_button, self.sign_button, self.reopen_button,
+                  self.addendum_button):
+            actions.addWidget(b)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.header)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.entry)
+        layout.addWidget(body, 1)
+        layout.addLayout(actions)
+        self.setCentralWidget(central)
+
+    def _connect(self) -> None:
+        self.entry.recorded.connect(self.on_vitals_recorded)
+        self.dosing.recorded.connect(self.reload_without_vitals)
+        self.entries.changed.connect(self.reload_without_vitals)
+        self.newest_first.toggled.connect(self.vitals_model.set_newest_first)
+        self.artifact_button.clicked.connect(self._ask_artifact)
+        self.complete_button.clicked.connect(self._ask_complete)
+        self.sign_button.clicked.connect(self._ask_sign)
+        self.reopen_button.clicked.connect(self._ask_reopen)
+        self.addendum_button.clicked.connect(self._ask_addendum)
+
+    def _shortcuts(self) -> None:
+        # Slots are plain Python callables returning None: connecting Qt methods that
+        # return bool (close) or take overloaded arguments (setFocus) to triggered(bool)
+        # is fragile in PySide.
+        def focus_rate() -> None:
+            self.dosing.rate.setFocus()
+
+        def close_window() -> None:
+            self.close()
+
+        for keys, slot, name in (
+            ("Ctrl+R", self.chart.reset_view, "actionResetChart"),
+            ("F5", self.reload, "actionReload"),
+            ("Ctrl+W", close_window, "actionCloseSession"),
+            ("Alt+1", self.entry.focus_first, "actionFocusVitals"),
+            ("Alt+2", focus_rate, "actionFocusDosing"),
+        ):
+            action = QAction(self)
+            action.setObjectName(name)
+            action.setShortcut(QKeySequence(keys))
+            action.triggered.connect(slot)
+            self.addAction(action)
+
+    # -- refresh ------------------------------------------------------------
+    def reload(self) -> None:
+        self.record = load_record(self.ctx.store, self.session_id)
+        self.vitals_model.set_readings(self.record.vitals)
+        self.chart.set_data(self.record.vitals, self.record.doses, chart_markers(self.record),
+                            alert_thresholds(self.ctx.store))
+        self._show_rest()
+
+    def reload_without_vitals(self) -> None:
+        """After a dose or entry: vitals are unchanged, so skip re-reading a long series."""
+        self.record = load_record(self.ctx.store, self.session_id)
+        self.chart.set_doses(self.record.doses)
+        self.chart.set_markers(chart_markers(self.record))
+        self._show_rest()
+
+    def _show_rest(self) -> None:
+        r, p = self.record, self.record.patient
+        self.setWindowTitle(f"{p.display_name} — MRN {p.mrn} — DOB {p.birth_date} — "
+                            f"session {r.session.id}")
+        self.header.show_record(r, self.ctx.clock.now())
+        self.dosing.show_record(r)
+        self.entries.show_record(r)
+        self.signoff.clear()
+        for s in r.signatures:
+            self.signoff.addItem(f"{s.at.astimezone():%Y-%m-%d %H:%M}  {s.meaning}: "
+                                 f"{r.user_name(s.user_id)}  (content {s.content_hash[:12]})")
+        for a in r.addenda:
+            self.signoff.addItem(f"{a.at.astimezone():%Y-%m-%d %H:%M}  ADDENDUM by "
+                                 f"{r.user_name(a.author_id)} — reason: {a.reason}\n    {a.text}")
+        self._apply_state()
+
+    def _apply_state(self) -> None:
+        status = self.record.session.status
+        user = self.ctx.user
+        editable = status in (SessionStatus.DRAFT, SessionStatus.IN_PROGRESS)
+        clinical = user.has_role(Role.NURSE) or user.has_role(Role.PROVIDER)
+        self.entry.set_read_only(not (editable and clinical))
+        self.dosing.set_read_only(not (editable and clinical))
+        self.entries.set_read_only(not (editable and clinical))
+        self.artifact_button.setEnabled(editable and clinical)
+        self.complete_button.setEnabled(editable and user.has_role(Role.NURSE))
+        self.sign_button.setEnabled(status is SessionStatus.COMPLETED
+                                    and user.has_role(Role.PROVIDER))
+        self.reopen_button.setEnabled(status is SessionStatus.COMPLETED and clinical)
+        self.addendum_button.setEnabled(
+            status in (SessionStatus.COMPLETED, SessionStatus.SIGNED) and clinical)
+        if status is SessionStatus.SIGNED:
+            last = self.record.signatures[-1] if self.record.signatures else None
+            who = self.record.user_name(last.user_id) if last else "?"
+            when = f"{last.at.astimezone():%Y-%m-%d %H:%M}" if last else "?"
+            self.banner.setText(f"Signed by {who} on {when}. This record is read-only; "
+                                "corrections are added as addenda.")
+            self.banner.setStyleSheet("background: #e6f0e6; color: #1b5e20; padding: 4px; "
+                                      "font-weight: bold;")
+            self.banner.show()
+        elif status is SessionStatus.COMPLETED:
+            self.banner.setText("Completed by the nurse; awaiting the provider's signature. "
+                                "Reopen (with a reason) to add entries.")
+            self.banner.setStyleSheet("background: #fff4d6; padding: 4px;")
+            self.banner.show()
+        else:
+            self.banner.hide()
+
+    def on_vitals_recorded(self, reading: VitalsReading) -> None:
+        self.vitals_model.append(reading)
+        self.chart.append_vitals(reading)
+        self.record = load_record(self.ctx.store, self.session_id) if len(
+            self.record.vitals) < 2000 else self.record
+        self.header.tick(self.record, self.ctx.clock.now())
+
+    # -- actions (callable directly by tests and shortcuts) -------------------
+    def _run(self, action: str, fn: object) -> bool:
+        self.message.clear()
+        try:
+            fn()  # type: ignore[operator]
+        except (AccountLocked, LoginFailed) as exc:
+            self.message.setText(f"{action}: {exc}")
+            return False
+        except USER_ERRORS as exc:
+            self.message.setText(f"{action}: {exc}")
+            return False
+        self.reload()
+        return True
+
+    def mark_artifact(self, vitals_id: int, reason: str) -> bool:
+        return self._run("Mark artifact",
+                         lambda: svc.mark_artifact(self.ctx, vitals_id, reason))
+
+    def complete(self, escort: str = "", instructions: str = "") -> bool:
+        return self._run("Complete", lambda: svc.complete_session(
+            self.ctx, self.session_id, escort=escort, instructions=instructions))
+
+    def sign(self, password: str) -> bool:
+        return self._run("Sign", lambda: svc.sign_session(self.ctx, self.session_id, password))
+
+    def reopen(self, reason: str) -> bool:
+        return self._run("Reopen", lambda: svc.reopen_session(self.ctx, self.session_id, reason))
+
+    def add_addendum(self, reason: str, text: str) -> bool:
+        return self._run("Addendum", lambda: svc.add_addendum(self.ctx, self.session_id,
+                                                              reason, text))
+
+    def _ask_artifact(self) -> None:
+        rows = self.vitals_view.selectionModel().selectedRows()
+        if not rows:
+            self.message.setText("Select a vitals row first.")
+            return
+        reading = self.vitals_model.reading_at(rows[0].row())
+        reason, ok = QInputDialog.getText(self, "Mark artifact",
+                                          "Why is this reading an artifact? (it stays in the "
+                                          "record, struck through)")
+        if ok:
+            self.mark_artifact(reading.id, reason)  # type: ignore[arg-type]
+
+    def _ask_complete(self) -> None:
+        dialog = CompleteDialog(self)
+        if dialog.exec():
+            self.complete(dialog.escort.text(), dialog.instructions.toPlainText())
+
+    def _ask_sign(self) -> None:
+        password, ok = QInputDialog.getText(
+            self, "Sign session", "Re-enter your password to sign. Signing locks the record.",
+            QLineEdit.EchoMode.Password)
+        if ok:
+            self.sign(password)
+
+    def _ask_reopen(self) -> None:
+        reason, ok = QInputDialog.getText(self, "Reopen session", "Reason for reopening:")
+        if ok:
+            self.reopen(reason)
+
+    def _ask_addendum(self) -> None:
+        dialog = AddendumDialog(self)
+        if dialog.exec():
+            self.add_addendum(dialog.reason.text(), dialog.text.toPlainText())
+
+    def confirm_close(self) -> bool:
+        answer = QMessageBox.question(
+            self, "Infusion running",
+            "The infusion is still running. Everything entered is saved; close this "
+            "window anyway? (Reopen it from the Today board.)")
+        return answer == QMessageBox.StandardButton.Yes
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self.record.infusion_state in ("running", "paused") and not self.confirm_close():
+            event.ignore()
+            return
+        self.clock_timer.stop()
+        self.closed.emit(self.session_id)
+        super().closeEvent(event)

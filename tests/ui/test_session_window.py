@@ -1,0 +1,138 @@
+"""The nurse's session screen driven through its real widgets, start to signature."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from PySide6.QtCore import Qt
+
+from ketalog.domain import dosing
+from ketalog.domain.entities import Bag, DoseKind
+from ketalog.services import sessions as svc
+from ketalog.services.protocols import list_protocols
+from ketalog.ui.login import LoginDialog
+from ketalog.ui.patient_dialog import PatientDialog
+from ketalog.ui.session_window import SessionWindow
+from ketalog.ui.vitals_entry import ENTRY_FIELDS
+
+
+def type_vitals(qtbot, window: SessionWindow, values: dict[str, str]) -> None:
+    """Keyboard only: click into the first field, type, Tab to the next, Enter records."""
+    window.entry.focus_first()
+    for i, field in enumerate(ENTRY_FIELDS):
+        widget = window.entry.inputs[field]
+        if field in values:
+            qtbot.keyClicks(widget, values[field])
+        if i < len(ENTRY_FIELDS) - 1:
+            qtbot.keyClick(widget, Qt.Key.Key_Tab)
+            window.entry.inputs[ENTRY_FIELDS[i + 1]].setFocus()  # offscreen focus follows Tab
+    qtbot.keyClick(window.entry.inputs[ENTRY_FIELDS[-1]], Qt.Key.Key_Return)
+
+
+@pytest.fixture
+def nurse_session(qtbot, staffed, clock):
+    store, ctx = staffed
+    login = LoginDialog(store, clock)
+    qtbot.addWidget(login)
+    qtbot.keyClicks(login.username, "nurse")
+    qtbot.keyClicks(login.password, "nurse-pass-1")
+    qtbot.keyClick(login.password, Qt.Key.Key_Return)
+    nurse = login.context
+    assert nurse is not None and nurse.user.username == "nurse"
+    form = PatientDialog(nurse)
+    qtbot.addWidget(form)
+    qtbot.keyClicks(form.mrn, "K7001")
+    qtbot.keyClicks(form.family, "Lindqvist")
+    qtbot.keyClicks(form.given, "Åsa")
+    form.birth.setDate(form.birth.date().fromString("1971-04-02", "yyyy-MM-dd"))
+    qtbot.keyClicks(form.allergies, "penicillin")
+    form.save()
+    patient = form.result_patient
+    assert patient is not None and patient.given_name == "Åsa"
+    protocol = next(p for p in list_protocols(nurse) if p.indication == "neuropathic pain")
+    session = svc.start_session(nurse, svc.SessionStart(
+        patient.id, 80.0, Bag("ketamine", 1.0, 500, "L1", date(2027, 1, 1)),
+        protocol_id=protocol.id, chair="Chair 1", series_number=1, series_total=6))
+    window = SessionWindow(nurse, session.id)
+    qtbot.addWidget(window)
+    window.dosing.confirm_warnings = lambda warnings: True
+    window.confirm_close = lambda: True
+    return store, ctx, window
+
+
+def test_header_shows_two_identifiers_and_allergies(nurse_session):
+    _, _, window = nurse_session
+    labels = window.header.labels
+    assert labels["patient"].text() == "LINDQVIST, Åsa"
+    assert "K7001" in labels["mrn"].text() and "1971-04-02" in labels["dob"].text()
+    assert "penicillin" in labels["allergies"].text()
+    assert "K7001" in window.windowTitle()
+
+
+def test_keyboard_vitals_reject_then_alert(qtbot, nurse_session):
+    store, _, window = nurse_session
+    type_vitals(qtbot, window, {"sbp_mmhg": "128", "dbp_mmhg": "82", "hr_bpm": "900"})
+    assert "HR 900" in window.entry.error.text() and window.entry.error.isVisibleTo(window)
+    assert store.count("vitals") == 0
+    assert window.entry.inputs["hr_bpm"].text() == "900"  # kept for correction
+    window.entry.inputs["hr_bpm"].clear()
+    qtbot.keyClicks(window.entry.inputs["hr_bpm"], "76")
+    qtbot.keyClick(window.entry.inputs["hr_bpm"], Qt.Key.Key_Return)
+    assert store.count("vitals") == 1 and window.vitals_model.rowCount() == 1
+    type_vitals(qtbot, window, {"sbp_mmhg": "186", "dbp_mmhg": "98", "hr_bpm": "88",
+                                "spo2_pct": "97"})
+    assert store.count("vitals") == 2
+    newest = window.vitals_model.reading_at(0)
+    assert newest.alerts == ("sbp_mmhg",)
+    assert window.vitals_model.text(newest, "sbp_mmhg") == "186 !"
+    assert window.chart.series_lengths()["sbp"] == 2
+
+
+def test_rate_change_running_total_matches_domain(qtbot, nurse_session, clock):
+    store, _, window = nurse_session
+    window.dosing.rate.setValue(0.5)
+    qtbot.mouseClick(window.dosing.buttons[DoseKind.START], Qt.MouseButton.LeftButton)
+    assert window.record.infusion_state == "running"
+    clock.advance(minutes=90)
+    window.dosing.rate.setValue(0.75)
+    qtbot.keyClicks(window.dosing.reason, "pain persists")
+    qtbot.mouseClick(window.dosing.buttons[DoseKind.RATE_CHANGE], Qt.MouseButton.LeftButton)
+    clock.advance(minutes=30)
+    window.header.tick(window.record, clock.now())
+    window.dosing._update_totals()
+    expected = dosing.cumulative_mg(svc.dose_events(store, window.session_id), clock.now())
+    assert expected == pytest.approx(40 * 1.5 + 60 * 0.5)
+    assert f"{expected:.1f} mg" in window.dosing.total_label.text()
+    assert f"{expected:.1f} mg" in window.header.labels["total"].text()
+    assert "60.0 mg/h" in window.dosing.state_label.text()
+
+
+def test_complete_sign_locked_addendum(qtbot, nurse_session, clock):
+    store, ctx, window = nurse_session
+    qtbot.mouseClick(window.dosing.buttons[DoseKind.START], Qt.MouseButton.LeftButton)
+    clock.advance(minutes=40)
+    type_vitals(qtbot, window, {"sbp_mmhg": "130", "dbp_mmhg": "84"})
+    qtbot.mouseClick(window.dosing.buttons[DoseKind.STOP], Qt.MouseButton.LeftButton)
+    assert window.complete(escort="daughter")
+    assert window.record.session.status.value == "completed"
+    assert not window.entry.button.isEnabled()
+    provider_window = SessionWindow(ctx["provider"], window.session_id)
+    qtbot.addWidget(provider_window)
+    assert provider_window.sign_button.isEnabled()
+    assert not provider_window.sign("wrong-password")
+    assert "wrong password" in provider_window.message.text()
+    assert provider_window.sign("provider-pass-1")
+    assert provider_window.record.session.status.value == "signed"
+    assert "Signed by Dr. Paul Provider" in provider_window.banner.text()
+    # read-only after signing: widgets disabled and the service refuses too
+    assert not provider_window.entry.inputs["sbp_mmhg"].isEnabled()
+    assert not any(b.isEnabled() for b in provider_window.dosing.buttons.values())
+    before = store.count("vitals")
+    provider_window.entry.record()
+    assert store.count("vitals") == before
+    assert not provider_window.mark_artifact(window.record.vitals[0].id, "late doubt")
+    assert "locked" in provider_window.message.text() or "signed" in provider_window.message.text()
+    assert provider_window.add_addendum("clarification", "BP cuff size was adult large.")
+    assert any("ADDENDUM" in provider_window.signoff.item(i).text()
+               for i in range(provider_window.signoff.count()))
