@@ -1,0 +1,75 @@
+"""Planning a session before it starts: who can sign it, where the patient stands in a
+series, and the planned dose with its guideline warnings.
+
+Read-only use cases: any logged-in user may plan (the start itself is checked by
+sessions.start_session), so these take no role."""
+
+from __future__ import annotations
+
+from ketalog.domain.dosing import DosePlan, plan_dose
+from ketalog.domain.entities import Protocol, Role, User
+from ketalog.domain.errors import PlausibilityError
+from ketalog.domain.plausibility import require_positive, validate_weight_kg
+from ketalog.services.context import Context
+from ketalog.services.errors import ServiceError
+from ketalog.store.records import protocol_from_row, user_from_row
+from ketalog.store.store import Store
+
+__all__ = ["list_providers", "next_series_number", "plan_for"]
+
+MAX_CONCENTRATION_MG_PER_ML = 100  # same hard limit as sessions.start_session
+
+
+def _protocol(store: Store, protocol_id: int) -> Protocol:
+    row = store.get("protocols", protocol_id)
+    if row is None:
+        raise ServiceError(f"no protocol with id {protocol_id}")
+    return protocol_from_row(row)
+
+
+def list_providers(store: Store) -> list[User]:
+    """Active users holding the provider role, by display name: the people a nurse may
+    name as the session's signing provider. Locked accounts stay listed (an admin can
+    unlock them before the signature is due)."""
+    users = (user_from_row(row, store.roles_of(int(row["id"])))  # type: ignore[arg-type]
+             for row in store.rows("users", order_by="display_name", active=1))
+    return [user for user in users if user.has_role(Role.PROVIDER)]
+
+
+def next_series_number(store: Store, patient_id: int, protocol_id: int) -> tuple[int, int]:
+    """(k, N) for the patient's next session on this protocol: N is the protocol's series
+    length, k is 1 + the sessions already held on it. Once a series is complete the next
+    one starts again at 1, so k is always in 1..N (what start_session accepts)."""
+    total = _protocol(store, protocol_id).series_length
+    if store.get("patients", patient_id) is None:
+        raise ServiceError(f"no patient with id {patient_id}")
+    done = store.count("sessions", patient_id=patient_id, protocol_id=protocol_id)
+    return done % total + 1, total
+
+
+def plan_for(ctx: Context, patient_id: int, protocol_id: int, weight_kg: float,
+             concentration_mg_per_ml: float) -> DosePlan:
+    """The protocol's dose for today's weight, as mg, mg/h and pump mL/h, with every soft
+    warning (rate, bolus, total) judged against the protocol's indication: the same rule
+    sessions.dose_warnings applies once the infusion runs, so the plan warns exactly
+    where the dose entry will.
+
+    Raises PlausibilityError for an implausible weight or concentration, so the screen
+    shows the same message the start would."""
+    protocol = _protocol(ctx.store, protocol_id)
+    patient = ctx.store.get("patients", patient_id)
+    if patient is None:
+        raise ServiceError(f"no patient with id {patient_id}")
+    weight = validate_weight_kg(weight_kg)
+    concentration = require_positive("bag_concentration_mg_per_ml", "Bag concentration",
+                                     concentration_mg_per_ml, "mg/mL",
+                                     MAX_CONCENTRATION_MG_PER_ML)
+    try:
+        return plan_dose(weight_kg=weight, bolus_mg_per_kg=protocol.bolus_mg_per_kg,
+                         rate_mg_per_kg_per_h=protocol.rate_mg_per_kg_per_h,
+                         duration_min=protocol.duration_min,
+                         concentration_mg_per_ml=concentration,
+                         indication=protocol.indication,
+                         max_total_mg=protocol.max_total_mg, protocol_name=protocol.name)
+    except (ValueError, ZeroDivisionError) as exc:  # guarded above; never a traceback
+        raise PlausibilityError.single("plan", weight, "plannable dose", str(exc)) from exc

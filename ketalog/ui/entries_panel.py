@@ -1,0 +1,659 @@
+"""Adjunct medications, side effects, scores and notes of one session, each saved the
+moment it is added (services with at=None, i.e. "now").
+
+Scale totals and their interpretation come live from domain.scales, so the nurse sees
+"ready for discharge" before recording it. A refused entry keeps everything typed and
+names the problem in red in its own tab. The panel does not reload itself: it emits
+``changed`` and its owner reloads the whole record once and calls ``show_record`` (the
+chart and header need the same reload)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QKeyEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ketalog.domain.entities import ADJUNCT_DRUGS, SIDE_EFFECT_KINDS, Phase, Score, Severity
+from ketalog.domain.errors import PlausibilityError
+from ketalog.domain.scales import MOAAS_LEVELS, SCALES, ScaleError, ScaleResult
+from ketalog.services import sessions as svc
+from ketalog.services.context import Context
+from ketalog.services.errors import ServiceError
+from ketalog.services.record import SessionRecord
+from ketalog.store.errors import StoreError
+from ketalog.ui.vitals_entry import ERROR_STYLE, parse_number
+
+UNITS: tuple[str, ...] = ("mg", "mcg", "mL")
+ROUTES: tuple[str, ...] = ("IV", "PO", "IM", "SL", "IN", "SC")
+REASONS: tuple[str, ...] = ("nausea", "hypertension", "anxiety", "emergence reaction")
+ACTION_EXAMPLES = "e.g. rate halved, paused, ondansetron 4 mg IV"
+SCORE_PHASES: tuple[str, ...] = (Phase.PRE.value, Phase.INTRA.value, Phase.POST.value)
+ERROR_COLOUR = "#b00020"
+OK_COLOUR = "#1b5e20"
+
+#: Level wording for the 0-2 discharge items, best first as on the paper forms.
+#: Circulation and SpO2 follow CLINICAL.md; the other texts are the commonly published
+#: Modified Aldrete / PADSS wording (unverified against the full texts; clinic to check).
+ITEM_LEVELS: dict[str, dict[str, tuple[str, str, str]]] = {
+    "aldrete": {
+        "activity": ("moves 4 limbs on command", "moves 2 limbs", "moves no limbs"),
+        "respiration": ("breathes deeply, coughs freely", "dyspnoea or limited breathing",
+                        "apnoeic"),
+        "circulation": ("BP within 20 mmHg of baseline", "BP 20-50 mmHg from baseline",
+                        "BP more than 50 mmHg from baseline"),
+        "consciousness": ("fully awake", "arousable on calling", "not responding"),
+        "spo2": ("> 92 % on room air", "needs O2 to stay > 90 %", "< 90 % even with O2"),
+    },
+    "padss": {
+        "vital_signs": ("BP and pulse within 20 % of baseline", "20-40 % from baseline",
+                        "more than 40 % from baseline"),
+        "activity": ("steady gait, no dizziness", "needs assistance", "unable to walk"),
+        "nausea_vomiting": ("minimal, or oral treatment", "moderate, parenteral treatment",
+                            "severe, continues despite treatment"),
+        "pain": ("minimal, acceptable", "moderate", "severe"),
+    },
+}
+
+
+def _hhmm(when: datetime | None) -> str:
+    """Clinic-local wall time; storage is UTC."""
+    return when.astimezone().strftime("%H:%M") if when is not None else ""
+
+
+def _error_label(name: str) -> QLabel:
+    label = QLabel()
+    label.setObjectName(name)
+    label.setTextFormat(Qt.TextFormat.PlainText)  # messages quote what the nurse typed
+    label.setStyleSheet(f"color: {ERROR_COLOUR}; font-weight: bold;")
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
+def _table(name: str, headers: Sequence[str]) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setObjectName(name)
+    table.setHorizontalHeaderLabels(list(headers))
+    table.verticalHeader().hide()
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.horizontalHeader().setStretchLastSection(True)
+    return table
+
+
+def _fill(table: QTableWidget, rows: Sequence[Sequence[str]],
+          keys: Sequence[object] | None = None, flagged: Sequence[bool] | None = None) -> None:
+    """Replace the table's rows; ``keys`` go to column 0's UserRole so a selection maps
+    back to its record id whatever the display order."""
+    table.setRowCount(len(rows))
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            item = QTableWidgetItem(text)
+            if c == 0 and keys is not None:
+                item.setData(Qt.ItemDataRole.UserRole, keys[r])
+            if flagged is not None and flagged[r]:
+                item.setForeground(QBrush(QColor(ERROR_COLOUR)))
+            table.setItem(r, c, item)
+    table.resizeColumnsToContents()
+
+
+def _editable_combo(name: str, items: Sequence[str]) -> QComboBox:
+    """Suggestions with free text allowed; typed text is not added to the list."""
+    combo = QComboBox()
+    combo.setObjectName(name)
+    combo.setEditable(True)
+    combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+    combo.addItems(list(items))
+    combo.setCurrentIndex(-1)
+    combo.setEditText("")
+    return combo
+
+
+def _combo(name: str, items: Sequence[str]) -> QComboBox:
+    combo = QComboBox()
+    combo.setObjectName(name)
+    combo.addItems(list(items))
+    return combo
+
+
+def _narrow(combo: QComboBox, characters: int = 16) -> QComboBox:
+    """Long level descriptions must not widen the panel beside the chart: the closed box
+    shows the start (the score digit first), the open list shows the whole text."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(characters)
+    combo.view().setTextElideMode(Qt.TextElideMode.ElideNone)
+    return combo
+
+
+def score_result(score: Score) -> ScaleResult | None:
+    """The interpretation of a stored score, or None for a scale this version does not
+    know (imported data); items are preferred so PHQ-9's item-9 warning survives."""
+    spec = SCALES.get(score.scale)
+    if spec is None:
+        return None
+    try:
+        return spec.score(items=score.items) if score.items else spec.score(value=score.value)
+    except ScaleError:
+        return None
+
+
+class EnterFilter(QObject):
+    """Enter on an editable combo box runs ``action`` once. Its line edit's returnPressed
+    is not enough: an Enter the line edit sees first reaches the combo box, which hands it
+    back to the line edit, so returnPressed fires twice and the second add is refused."""
+
+    def __init__(self, combo: QComboBox, action: Callable[[], object]) -> None:
+        super().__init__(combo)
+        self.action = action
+        combo.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if (event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)):
+            self.action()
+            return True
+        return super().eventFilter(watched, event)
+
+
+class NoteEdit(QPlainTextEdit):
+    """Ctrl+Enter submits; plain Enter stays a new line, as in any text box."""
+
+    submitted = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
+        if (event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                and event.modifiers() & Qt.KeyboardModifier.ControlModifier):
+            self.submitted.emit()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
+class ItemScaleBox(QGroupBox):
+    """One multi-item scale with a live total: spin boxes for CADSS-6 (0-4 each), level
+    combos for the discharge scores, which start unselected so an unassessed item cannot
+    pass as the best score."""
+
+    def __init__(self, code: str, title: str, phases: Sequence[str], default_phase: str,
+                 add: Callable[[ItemScaleBox], None]) -> None:
+        super().__init__(title)
+        self.code = code
+        self.spec = SCALES[code]
+        self.setObjectName(f"scale_{code}")
+        self.inputs: dict[str, QSpinBox | QComboBox] = {}
+        levels = ITEM_LEVELS.get(code)
+        grid = QGridLayout(self)
+        for row, item in enumerate(self.spec.items):
+            widget: QSpinBox | QComboBox
+            if levels is None:
+                widget = QSpinBox()
+                widget.setRange(item.min, item.max)
+                widget.valueChanged.connect(self.update_total)
+            else:
+                widget = _narrow(QComboBox())
+                widget.setPlaceholderText(f"choose {item.min}-{item.max}")
+                for value, text in zip(range(item.max, item.min - 1, -1), levels[item.name],
+                                       strict=True):
+                    widget.addItem(f"{value} — {text}", value)
+                widget.setCurrentIndex(-1)
+                widget.currentIndexChanged.connect(self.update_total)
+            widget.setObjectName(f"{code}_{item.name}")
+            label = QLabel(f"{item.label} ({item.min}-{item.max})")
+            label.setBuddy(widget)
+            grid.addWidget(label, row, 0)
+            grid.addWidget(widget, row, 1)
+            self.inputs[item.name] = widget
+        grid.setColumnStretch(1, 1)
+        self.phase = _combo(f"{code}Phase", phases)
+        self.phase.setCurrentText(default_phase)
+        self.phase.setVisible(len(phases) > 1)
+        self.total = QLabel()
+        self.total.setObjectName(f"{code}Total")
+        self.total.setWordWrap(True)
+        self.button = QPushButton(f"Add {self.spec.short_name}")
+        self.button.setObjectName(f"add_{code}")
+        self.button.clicked.connect(lambda: add(self))
+        footer = QHBoxLayout()
+        footer.addWidget(self.total, 1)
+        if len(phases) > 1:
+            footer.addWidget(QLabel("phase"))
+        else:
+            footer.addWidget(QLabel(f"phase {default_phase}"))
+        footer.addWidget(self.phase)
+        footer.addWidget(self.button)
+        grid.addLayout(footer, len(self.spec.items), 0, 1, 2)
+        self.update_total()
+
+    def items(self) -> dict[str, int]:
+        """The entered items; unselected levels are left out, so scoring names them."""
+        values: dict[str, int] = {}
+        for name, widget in self.inputs.items():
+            if isinstance(widget, QSpinBox):
+                values[name] = widget.value()
+            elif widget.currentIndex() >= 0:
+                values[name] = int(widget.currentData())
+        return values
+
+    def update_total(self) -> None:
+        items = self.items()
+        if len(items) < len(self.inputs):
+            missing = len(self.inputs) - len(items)
+            self.total.setText(f"{sum(items.values())}/{self.spec.max_total} so far — "
+                               f"{missing} item(s) still to score")
+            self.total.setStyleSheet("")
+            return
+        result = self.spec.score(items=items)
+        self.total.setText(f"{result.total}/{self.spec.max_total} — {result.interpretation}")
+        colour = ERROR_COLOUR if result.flag else OK_COLOUR
+        self.total.setStyleSheet(f"color: {colour}; font-weight: bold;")
+
+    def reset(self) -> None:
+        for widget in self.inputs.values():
+            if isinstance(widget, QSpinBox):
+                widget.setValue(widget.minimum())
+            else:
+                widget.setCurrentIndex(-1)
+        self.update_total()
+
+    def fields(self) -> dict[str, QWidget]:
+        """Error field names ("aldrete.activity") -> input, to mark a refused item."""
+        return {f"{self.code}.{name}": widget for name, widget in self.inputs.items()}
+
+
+class EntriesPanel(QTabWidget):
+    """The session's entries other than vitals and ketamine doses, in four tabs."""
+
+    changed = Signal()
+
+    def __init__(self, ctx: Context, session_id: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx, self.session_id = ctx, session_id
+        self.setObjectName("entriesPanel")
+        self.record: SessionRecord | None = None
+        self.read_only = False
+        self.inputs: list[QWidget] = []
+        self._infusion_state: str | None = None
+        self.addTab(self._medications_tab(), "Medications")
+        self.addTab(self._side_effects_tab(), "Side effects")
+        self.addTab(self._scores_tab(), "Scores")
+        self.addTab(self._notes_tab(), "Notes")
+
+    # -- shared ----------------------------------------------------------------------
+    def _attempt(self, error: QLabel, fields: Mapping[str, QWidget],
+                 action: Callable[[], object]) -> bool:
+        """Run one service call; on refusal mark the named fields, show every message and
+        keep the input. Emits ``changed`` only when something was stored."""
+        for widget in fields.values():
+            widget.setStyleSheet("")
+        error.hide()
+        try:
+            action()
+        except PlausibilityError as exc:
+            problems = [(p.field, p.message) for p in exc.problems]
+        except ScaleError as exc:
+            problems = [(exc.field, str(exc))]
+        except (ServiceError, StoreError, ValueError) as exc:
+            problems = [("", str(exc))]
+        else:
+            self.changed.emit()
+            return True
+        marked = [fields[name] for name, _ in problems if name in fields]
+        for widget in marked:
+            widget.setStyleSheet(ERROR_STYLE)
+        error.setText("Not recorded: " + "; ".join(message for _, message in problems))
+        error.show()
+        if marked:
+            marked[0].setFocus()
+        return False
+
+    def _track(self, *widgets: QWidget) -> None:
+        self.inputs.extend(widgets)
+
+    # -- medications -------------------------------------------------------------------
+    def _medications_tab(self) -> QWidget:
+        tab = QWidget()
+        self.drug = _editable_combo("adjunctDrug", ADJUNCT_DRUGS)
+        self.dose = QLineEdit()
+        self.dose.setObjectName("adjunctDose")
+        self.dose.setPlaceholderText("dose, e.g. 4 or 0,5")
+        self.unit = _combo("adjunctUnit", UNITS)
+        self.route = _combo("adjunctRoute", ROUTES)
+        self.med_reason = _editable_combo("adjunctReason", REASONS)
+        self._enter = EnterFilter(self.med_reason, self.add_medication)
+        self.add_med_button = QPushButton("Add medication")
+        self.add_med_button.setObjectName("addAdjunct")
+        self.add_med_button.clicked.connect(self.add_medication)
+        self.med_error = _error_label("adjunctError")
+        self.med_table = _table("adjunctTable", ("Time", "Drug", "Dose", "Route", "Reason"))
+        dose_row = QHBoxLayout()
+        dose_row.addWidget(self.dose, 1)
+        dose_row.addWidget(self.unit)
+        dose_row.addWidget(QLabel("route"))
+        dose_row.addWidget(self.route)
+        form = QFormLayout()
+        form.addRow("Drug", self.drug)
+        form.addRow("Dose", dose_row)
+        form.addRow("Reason", self.med_reason)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.add_med_button)
+        layout = QVBoxLayout(tab)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.med_error)
+        layout.addWidget(self.med_table, 1)
+        self._track(self.drug, self.dose, self.unit, self.route, self.med_reason,
+                    self.add_med_button)
+        return tab
+
+    def add_medication(self) -> bool:
+        """Record the adjunct now; on success clear the form and return to the drug."""
+        def record() -> None:
+            text = self.dose.text()
+            try:
+                amount = parse_number(text)
+            except ValueError:
+                raise PlausibilityError.single(
+                    "dose", text, "a number",
+                    f"Dose {text.strip()!r} is not a number (enter e.g. 4 or 0,5; the unit "
+                    "has its own box)") from None
+            if amount is None:
+                raise PlausibilityError.single("dose", "", "required", "Enter the dose")
+            svc.add_adjunct(self.ctx, self.session_id, self.drug.currentText(), amount,
+                            self.unit.currentText(), self.route.currentText(),
+                            self.med_reason.currentText())
+
+        fields = {"drug": self.drug, "dose": self.dose, "unit": self.unit,
+                  "route": self.route}
+        if not self._attempt(self.med_error, fields, record):
+            return False
+        self.drug.setCurrentIndex(-1)
+        self.drug.setEditText("")
+        self.dose.clear()
+        self.unit.setCurrentIndex(0)
+        self.route.setCurrentIndex(0)
+        self.med_reason.setCurrentIndex(-1)
+        self.med_reason.setEditText("")
+        self.drug.setFocus()
+        return True
+
+    # -- side effects ------------------------------------------------------------------
+    def _side_effects_tab(self) -> QWidget:
+        tab = QWidget()
+        self.se_kind = _combo("sideEffectKind", SIDE_EFFECT_KINDS)
+        self.se_severity = _combo("sideEffectSeverity", [s.value for s in Severity])
+        self.se_action = QLineEdit()
+        self.se_action.setObjectName("sideEffectAction")
+        self.se_action.setPlaceholderText(ACTION_EXAMPLES)
+        self.se_action.returnPressed.connect(self.add_side_effect)
+        self.se_resolved = QCheckBox("resolved now")
+        self.se_resolved.setObjectName("sideEffectResolvedNow")
+        self.add_se_button = QPushButton("Add side effect")
+        self.add_se_button.setObjectName("addSideEffect")
+        self.add_se_button.clicked.connect(self.add_side_effect)
+        self.resolve_button = QPushButton("Mark resolved")
+        self.resolve_button.setObjectName("resolveSideEffect")
+        self.resolve_button.setToolTip("Resolve the selected ongoing side effect now")
+        self.resolve_button.clicked.connect(self.resolve_selected)
+        self.se_error = _error_label("sideEffectError")
+        self.se_table = _table("sideEffectTable",
+                               ("Onset", "Kind", "Severity", "Action", "Resolved"))
+        self.se_table.itemSelectionChanged.connect(self._update_resolve_button)
+        form = QFormLayout()
+        form.addRow("Kind", self.se_kind)
+        form.addRow("Severity", self.se_severity)
+        form.addRow("Action taken", self.se_action)
+        form.addRow("", self.se_resolved)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.add_se_button)
+        buttons.addWidget(self.resolve_button)
+        layout = QVBoxLayout(tab)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.se_error)
+        layout.addWidget(self.se_table, 1)
+        self._track(self.se_kind, self.se_severity, self.se_action, self.se_resolved,
+                    self.add_se_button)
+        self._update_resolve_button()
+        return tab
+
+    def add_side_effect(self) -> bool:
+        resolved = self.ctx.clock.now() if self.se_resolved.isChecked() else None
+        fields = {"kind": self.se_kind, "resolved_at": self.se_resolved}
+        if not self._attempt(self.se_error, fields, lambda: svc.add_side_effect(
+                self.ctx, self.session_id, self.se_kind.currentText(),
+                self.se_severity.currentText(), self.se_action.text(),
+                resolved_at=resolved)):
+            return False
+        self.se_action.clear()
+        self.se_resolved.setChecked(False)
+        self.se_kind.setFocus()
+        return True
+
+    def selected_ongoing_side_effect(self) -> int | None:
+        """Id of the selected side effect if it is still ongoing, else None."""
+        selected = self.se_table.selectionModel().selectedRows()
+        if not selected or self.record is None:
+            return None
+        row = selected[0].row()
+        key = self.se_table.item(row, 0).data(Qt.ItemDataRole.UserRole)
+        effect = next((s for s in self.record.side_effects if s.id == key), None)
+        return None if effect is None or effect.resolved_at is not None else effect.id
+
+    def _update_resolve_button(self) -> None:
+        self.resolve_button.setEnabled(not self.read_only
+                                       and self.selected_ongoing_side_effect() is not None)
+
+    def resolve_selected(self) -> bool:
+        effect_id = self.selected_ongoing_side_effect()
+        if effect_id is None:
+            self.se_error.setText("Select an ongoing side effect in the list first.")
+            self.se_error.show()
+            return False
+        return self._attempt(self.se_error, {},
+                             lambda: svc.resolve_side_effect(self.ctx, effect_id))
+
+    # -- scores ------------------------------------------------------------------------
+    def _scores_tab(self) -> QWidget:
+        inner = QWidget()
+        column = QVBoxLayout(inner)
+        nrs = QGroupBox("NRS pain (0-10)")
+        nrs.setObjectName("scale_nrs")
+        self.nrs_phase = _combo("nrsPhase", SCORE_PHASES)
+        self.nrs_value = QSpinBox()
+        self.nrs_value.setObjectName("nrsValue")
+        self.nrs_value.setRange(0, 10)
+        self.add_nrs_button = QPushButton("Add NRS")
+        self.add_nrs_button.setObjectName("add_nrs")
+        self.add_nrs_button.clicked.connect(self.add_nrs)
+        row = QHBoxLayout(nrs)
+        row.addWidget(QLabel("phase"))
+        row.addWidget(self.nrs_phase)
+        row.addWidget(QLabel("pain"))
+        row.addWidget(self.nrs_value)
+        row.addStretch(1)
+        row.addWidget(self.add_nrs_button)
+        moaas = QGroupBox("MOAA/S sedation (0-5)")
+        moaas.setObjectName("scale_moaas")
+        self.moaas_value = _narrow(QComboBox(), 20)
+        self.moaas_value.setObjectName("moaasValue")
+        self.moaas_value.setPlaceholderText("choose the level")
+        for level in sorted(MOAAS_LEVELS, reverse=True):
+            self.moaas_value.addItem(f"{level} — {MOAAS_LEVELS[level]}", level)
+        self.moaas_value.setCurrentIndex(-1)
+        self.moaas_phase = _combo("moaasPhase", SCORE_PHASES)
+        self.moaas_phase.setCurrentText(Phase.INTRA.value)
+        self.add_moaas_button = QPushButton("Add MOAA/S")
+        self.add_moaas_button.setObjectName("add_moaas")
+        self.add_moaas_button.clicked.connect(self.add_moaas)
+        row = QHBoxLayout(moaas)
+        row.addWidget(self.moaas_value, 1)
+        row.addWidget(QLabel("phase"))
+        row.addWidget(self.moaas_phase)
+        row.addWidget(self.add_moaas_button)
+        self.scale_boxes = {
+            "cadss6": ItemScaleBox("cadss6", "CADSS-6 dissociation (each 0-4, total 0-24)",
+                                   (Phase.INTRA.value, Phase.POST.value), Phase.INTRA.value,
+                                   self.add_item_scale),
+            "aldrete": ItemScaleBox("aldrete", "Modified Aldrete at discharge (0-10)",
+                                    (Phase.POST.value,), Phase.POST.value,
+                                    self.add_item_scale),
+            "padss": ItemScaleBox("padss", "PADSS, adapted (0-8)", (Phase.POST.value,),
+                                  Phase.POST.value, self.add_item_scale),
+        }
+        for box in (nrs, moaas, *self.scale_boxes.values()):
+            column.addWidget(box)
+        column.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setObjectName("scoreInputs")
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(inner)
+        self.score_error = _error_label("scoreError")
+        self.score_table = _table("scoreTable",
+                                  ("Time", "Scale", "Phase", "Total", "Interpretation"))
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(scroll)
+        split.addWidget(self.score_table)
+        split.setSizes([300, 150])
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        layout.addWidget(self.score_error)
+        layout.addWidget(split, 1)
+        self._track(self.nrs_phase, self.nrs_value, self.add_nrs_button, self.moaas_value,
+                    self.moaas_phase, self.add_moaas_button, *self.scale_boxes.values())
+        return tab
+
+    def _add_score(self, code: str, phase: str, fields: Mapping[str, QWidget], *,
+                   value: int | None = None, items: Mapping[str, int] | None = None) -> bool:
+        return self._attempt(self.score_error, fields, lambda: svc.add_score(
+            self.ctx, self.session_id, code, phase, value=value, items=items))
+
+    def add_nrs(self) -> bool:
+        return self._add_score("nrs", self.nrs_phase.currentText(),
+                               {"nrs": self.nrs_value}, value=self.nrs_value.value())
+
+    def add_moaas(self) -> bool:
+        def record() -> None:
+            if self.moaas_value.currentIndex() < 0:
+                raise ScaleError("moaas", None, "0-5", "MOAA/S: choose the level (0-5)")
+            svc.add_score(self.ctx, self.session_id, "moaas", self.moaas_phase.currentText(),
+                          value=int(self.moaas_value.currentData()))
+
+        if not self._attempt(self.score_error, {"moaas": self.moaas_value}, record):
+            return False
+        self.moaas_value.setCurrentIndex(-1)
+        return True
+
+    def add_item_scale(self, box: ItemScaleBox) -> bool:
+        if not self._add_score(box.code, box.phase.currentText(), box.fields(),
+                               items=box.items()):
+            return False
+        box.reset()
+        return True
+
+    # -- notes -------------------------------------------------------------------------
+    def _notes_tab(self) -> QWidget:
+        tab = QWidget()
+        self.note_text = NoteEdit()
+        self.note_text.setObjectName("noteText")
+        self.note_text.setPlaceholderText("Note (Ctrl+Enter adds it)")
+        self.note_text.setTabChangesFocus(True)
+        self.note_text.setFixedHeight(80)
+        self.note_text.submitted.connect(self.add_note)
+        self.add_note_button = QPushButton("Add note")
+        self.add_note_button.setObjectName("addNote")
+        self.add_note_button.setToolTip("Ctrl+Enter")
+        self.add_note_button.clicked.connect(self.add_note)
+        self.note_error = _error_label("noteError")
+        self.note_table = _table("noteTable", ("Time", "Author", "Note"))
+        self.note_table.setWordWrap(True)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.add_note_button)
+        layout = QVBoxLayout(tab)
+        layout.addWidget(self.note_text)
+        layout.addLayout(buttons)
+        layout.addWidget(self.note_error)
+        layout.addWidget(self.note_table, 1)
+        self._track(self.note_text, self.add_note_button)
+        return tab
+
+    def add_note(self) -> bool:
+        if not self._attempt(self.note_error, {"text": self.note_text},
+                             lambda: svc.add_note(self.ctx, self.session_id,
+                                                  self.note_text.toPlainText())):
+            return False
+        self.note_text.clear()
+        self.note_text.setFocus()
+        return True
+
+    # -- refresh and state -------------------------------------------------------------
+    def show_record(self, record: SessionRecord) -> None:
+        """Refill the four lists from a freshly loaded record."""
+        self.record = record
+        _fill(self.med_table, [(_hhmm(a.at), a.drug, f"{a.dose:g} {a.unit}", a.route, a.reason)
+                               for a in record.adjuncts], keys=[a.id for a in record.adjuncts])
+        _fill(self.se_table, [(_hhmm(s.onset_at), s.kind, s.severity.value, s.action,
+                               _hhmm(s.resolved_at) if s.resolved_at else "ongoing")
+                              for s in record.side_effects],
+              keys=[s.id for s in record.side_effects],
+              flagged=[s.resolved_at is None for s in record.side_effects])
+        rows: list[tuple[str, ...]] = []
+        flags: list[bool] = []
+        for score in record.scores:
+            result = score_result(score)
+            spec = SCALES.get(score.scale)
+            rows.append((_hhmm(score.at), spec.short_name if spec else score.scale,
+                         score.phase.value, str(score.value),
+                         result.interpretation if result else ""))
+            flags.append(bool(result and result.flag))
+        _fill(self.score_table, rows, keys=[s.id for s in record.scores], flagged=flags)
+        _fill(self.note_table, [(_hhmm(n.at), record.user_name(n.author_id), n.text)
+                                for n in record.notes], keys=[n.id for n in record.notes])
+        self.note_table.resizeRowsToContents()
+        self._default_nrs_phase(record.infusion_state)
+        self._update_resolve_button()
+
+    def _default_nrs_phase(self, state: str) -> None:
+        """Follow the infusion (pre before start, intra while running, post after stop),
+        but only when it changes, so a phase the nurse picked is not overridden."""
+        if state == self._infusion_state:
+            return
+        self._infusion_state = state
+        phase = {"not_started": Phase.PRE, "running": Phase.INTRA, "paused": Phase.INTRA,
+                 "stopped": Phase.POST}.get(state, Phase.PRE)
+        self.nrs_phase.setCurrentText(phase.value)
+
+    def set_read_only(self, read_only: bool) -> None:
+        """Disable every input (signed or completed session, or a non-clinical user); the
+        lists stay enabled so they can be scrolled and selected."""
+        self.read_only = read_only
+        for widget in self.inputs:
+            widget.setEnabled(not read_only)
+        self._update_resolve_button()
