@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup run test lint bench demo clean
+.PHONY: setup run test lint bench demo screenshots clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ketalog needs Python 3.11 or newer")'
@@ -21,11 +21,11 @@ run: setup
 
 ## The whole test suite (Qt offscreen), lint included.
 test: setup
-	$(BIN)/ruff check ketalog tests benchmarks
+	$(BIN)/ruff check ketalog tests benchmarks docs
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 lint: setup
-	$(BIN)/ruff check ketalog tests benchmarks
+	$(BIN)/ruff check ketalog tests benchmarks docs
 
 ## Speed and scale measurements, printed as ratios against baselines run alongside.
 bench: setup
@@ -35,6 +35,12 @@ bench: setup
 demo: setup
 	rm -f demo.sqlite demo.sqlite-wal demo.sqlite-shm
 	$(BIN)/ketalog --db demo.sqlite demo
+
+## Regenerate docs/screenshots/ from a fresh demo clinic (Xvfb if installed).
+screenshots: setup
+	if command -v xvfb-run >/dev/null; then \
+		QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python docs/make_screenshots.py; \
+	else $(BIN)/python docs/make_screenshots.py; fi
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -58,7 +58,8 @@ class SessionRecord:
         return f"{user.display_name}{', ' + user.credentials if user.credentials else ''}"
 
 
-def load_record(store: Store, session_id: int) -> SessionRecord:
+def load_record(store: Store, session_id: int, with_vitals: bool = True) -> SessionRecord:
+    """with_vitals=False leaves vitals empty for screens that page them (vitals_series)."""
     row = store.get("sessions", session_id)
     if row is None:
         raise ServiceError(f"no session with id {session_id}")
@@ -66,7 +67,7 @@ def load_record(store: Store, session_id: int) -> SessionRecord:
     patient_row = store.get("patients", session.patient_id)
     assert patient_row is not None  # foreign key
     protocol_row = store.get("protocols", session.protocol_id) if session.protocol_id else None
-    children = store.session_children(session_id)
+    children = store.session_children(session_id, skip=() if with_vitals else ("vitals",))
     signatures = tuple(records.signature_from_row(r) for r in
                        store.rows("signatures", order_by="at, id", session_id=session_id))
     addenda = tuple(records.addendum_from_row(r) for r in
@@ -79,7 +80,7 @@ def load_record(store: Store, session_id: int) -> SessionRecord:
     return SessionRecord(
         session=session, patient=records.patient_from_row(patient_row),
         protocol=records.protocol_from_row(protocol_row) if protocol_row else None,
-        vitals=tuple(records.vitals_from_row(r) for r in children["vitals"]),
+        vitals=tuple(records.vitals_from_row(r) for r in children.get("vitals", ())),
         doses=tuple(records.dose_from_row(r) for r in children["dose_events"]),
         adjuncts=tuple(records.adjunct_from_row(r) for r in children["adjunct_medications"]),
         side_effects=tuple(records.side_effect_from_row(r) for r in children["side_effects"]),

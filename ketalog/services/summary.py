@@ -3,6 +3,7 @@ same numbers from the same domain calculation."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -45,10 +46,11 @@ def nrs_pre_post(store: Store, session_id: int) -> tuple[int | None, int | None]
 
 
 def session_rows(store: Store, patient_id: int | None = None,
-                 now: datetime | None = None) -> list[dict[str, object]]:
+                 now: datetime | None = None,
+                 statuses: Sequence[str] | None = None) -> list[dict[str, object]]:
     """One flat dict per session: what `ketalog sessions --json` prints."""
     result: list[dict[str, object]] = []
-    for row in store.session_listing(patient_id):
+    for row in store.session_listing(patient_id, statuses=statuses):
         sid = int(row["id"])  # type: ignore[arg-type]
         weight = float(row["weight_kg"])  # type: ignore[arg-type]
         running_now = now if row["status"] == "in_progress" else None
@@ -65,6 +67,33 @@ def session_rows(store: Store, patient_id: int | None = None,
             "nrs_change_pct": None if change is None else round(change, 1),
         })
     return result
+
+
+@dataclass(frozen=True)
+class SessionLine:
+    """One session in a list (a patient's sessions, sessions awaiting signature)."""
+
+    session_id: int
+    patient: str
+    mrn: str
+    start: datetime | None
+    series: str
+    status: str
+    total_mg: float
+    mg_per_kg: float
+    nrs_pre: int | None
+    nrs_post: int | None
+
+
+def session_lines(store: Store, patient_id: int | None = None, now: datetime | None = None,
+                  statuses: Sequence[str] | None = None) -> list[SessionLine]:
+    """Newest first: the session a nurse or provider looks for is usually the latest."""
+    lines = [SessionLine(int(r["id"]), str(r["patient"]), str(r["mrn"]),  # type: ignore[call-overload]
+                         from_iso(str(r["start"])) if r["start"] else None, str(r["series"]),
+                         str(r["status"]), float(r["total_mg"]),  # type: ignore[arg-type]
+                         float(r["mg_per_kg"]), r["nrs_pre"], r["nrs_post"])  # type: ignore[arg-type]
+             for r in session_rows(store, patient_id, now, statuses)]
+    return lines[::-1]
 
 
 def parse_time(text: str) -> datetime:

@@ -1,5 +1,6 @@
 """The main window: patients on the left (instant search by name, MRN or date of
-birth), today's sessions by chair on the right, the user and database in the status bar."""
+birth); on the right, today's sessions by chair, the sessions awaiting a signature and
+the selected patient's sessions; the user and database in the status bar."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSplitter,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -27,9 +29,9 @@ from ketalog import __version__
 from ketalog.services.context import Context
 from ketalog.services.patients import search_patients
 from ketalog.services.settings import clinic_name
-from ketalog.services.summary import BoardRow, today_board
+from ketalog.services.summary import BoardRow, SessionLine, session_lines, today_board
 from ketalog.ui.patient_dialog import PatientDialog
-from ketalog.ui.table_models import RowsModel, local_time, patient_model
+from ketalog.ui.table_models import RowsModel, local_date, local_time, patient_model
 
 STATUS_TEXT = {"draft": "arrived", "in_progress": "infusing", "completed": "completed",
                "signed": "signed"}
@@ -45,6 +47,25 @@ def board_model() -> RowsModel[BoardRow]:
         ("Elapsed", lambda b: "" if b.elapsed_min is None
          else f"{b.elapsed_min // 60} h {b.elapsed_min % 60:02d} min"),
     ])
+
+
+def session_lines_model(with_patient: bool) -> RowsModel[SessionLine]:
+    columns: list[tuple[str, Callable[[SessionLine], object]]] = [
+        ("Date", lambda s: local_date(s.start) or "not started"),
+        ("Start", lambda s: local_time(s.start)),
+    ]
+    if with_patient:
+        columns += [("Patient", lambda s: s.patient), ("MRN", lambda s: s.mrn)]
+    columns += [
+        ("Series", lambda s: s.series),
+        ("Status", lambda s: STATUS_TEXT.get(s.status, s.status)),
+        ("Total mg", lambda s: f"{s.total_mg:.1f}"),
+        ("mg/kg", lambda s: f"{s.mg_per_kg:.2f}"),
+        ("NRS pre → post", lambda s: "" if s.nrs_pre is None and s.nrs_post is None
+         else f"{'-' if s.nrs_pre is None else s.nrs_pre} → "
+              f"{'-' if s.nrs_post is None else s.nrs_post}"),
+    ]
+    return RowsModel[SessionLine](columns)
 
 
 def _table(model: RowsModel, name: str) -> QTableView:  # type: ignore[type-arg]
@@ -79,11 +100,23 @@ class MainWindow(QMainWindow):
         self.patient_view = _table(self.patients, "patientTable")
         self.board = board_model()
         self.board_view = _table(self.board, "todayBoard")
+        self.awaiting = session_lines_model(with_patient=True)
+        self.awaiting_view = _table(self.awaiting, "awaitingSignature")
+        self.history = session_lines_model(with_patient=False)
+        self.history_view = _table(self.history, "patientSessions")
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("sessionTabs")
         self._build_layout()
         self._build_menus()
         self.search.textChanged.connect(self.refresh_patients)
         self.patient_view.activated.connect(lambda _i: self.edit_patient())  # Enter/double-click
         self.board_view.activated.connect(self._open_board_row)
+        self.awaiting_view.activated.connect(
+            lambda i: self.open_session_requested.emit(self.awaiting.row_at(i.row()).session_id))
+        self.history_view.activated.connect(
+            lambda i: self.open_session_requested.emit(self.history.row_at(i.row()).session_id))
+        self.patient_view.selectionModel().selectionChanged.connect(
+            lambda *_: self.refresh_history())
         self.refresh_patients()
         self.refresh_board()
         self.board_timer = QTimer(self)
@@ -104,9 +137,17 @@ class MainWindow(QMainWindow):
         hint.setStyleSheet("color: #555;")
         hint.setWordWrap(True)
         left_layout.addWidget(hint)
-        right = QGroupBox("Today")
+        right = QGroupBox("Sessions")
         right_layout = QVBoxLayout(right)
-        right_layout.addWidget(self.board_view)
+        self.tabs.addTab(self.board_view, "&Today")
+        self.tabs.addTab(self.awaiting_view, "Awaiting si&gnature")
+        self.tabs.addTab(self.history_view, "Selected &patient")
+        right_layout.addWidget(self.tabs)
+        open_hint = QLabel("Enter or double-click a session to open it · Ctrl+O: open the "
+                           "selected session")
+        open_hint.setStyleSheet("color: #555;")
+        open_hint.setWordWrap(True)
+        right_layout.addWidget(open_hint)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(right)
@@ -137,6 +178,8 @@ class MainWindow(QMainWindow):
                      "actionEditPatient")
         self._action("patient", "&Start session...", "Ctrl+Shift+S", self._start_session,
                      "actionStartSession")
+        self._action("patient", "&Open session", QKeySequence.StandardKey.Open,
+                     self.open_selected_session, "actionOpenSession")
         self._action("patient", "&Find patient", QKeySequence.StandardKey.Find,
                      self.search.setFocus, "actionFind")
         self._action("help", "&About ketalog", "F1", self._about, "actionAbout")
@@ -148,7 +191,34 @@ class MainWindow(QMainWindow):
             self.patient_view.selectRow(0)
 
     def refresh_board(self) -> None:
-        self.board.set_rows(today_board(self.ctx.store, self.ctx.clock.now()))
+        """Today's board and the signature queue (both change while the window is open)."""
+        now = self.ctx.clock.now()
+        self.board.set_rows(today_board(self.ctx.store, now))
+        self.awaiting.set_rows(session_lines(self.ctx.store, now=now, statuses=("completed",)))
+        self.tabs.setTabText(1, f"Awaiting si&gnature ({self.awaiting.rowCount()})")
+        self.refresh_history()
+
+    def refresh_history(self) -> None:
+        row = self.selected_patient_row()
+        if row is None:
+            self.history.set_rows([])
+            self.tabs.setTabText(2, "Selected &patient")
+            return
+        patient = self.patients.row_at(row)
+        self.history.set_rows(session_lines(self.ctx.store, patient.id, self.ctx.clock.now()))
+        self.tabs.setTabText(2, f"{patient.family_name.upper()}, {patient.given_name} "
+                                f"({self.history.rowCount()})")
+
+    def open_selected_session(self) -> None:
+        view, model = [(self.board_view, self.board), (self.awaiting_view, self.awaiting),
+                       (self.history_view, self.history)][self.tabs.currentIndex()]
+        rows = view.selectionModel().selectedRows()
+        if not rows and model.rowCount() == 1:
+            rows = [model.index(0, 0)]
+        if not rows:
+            QMessageBox.information(self, "Open session", "Select a session first.")
+            return
+        self.open_session_requested.emit(model.row_at(rows[0].row()).session_id)  # type: ignore[attr-defined]
 
     def selected_patient_row(self) -> int | None:
         rows = self.patient_view.selectionModel().selectedRows()

@@ -13,17 +13,21 @@ from datetime import datetime
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from ketalog.domain import dosing
 from ketalog.domain.alerts import AlertThresholds
 from ketalog.domain.entities import DoseEvent, VitalsReading
+from ketalog.services.vitals_series import VitalsColumns
 
 SERIES = ("sbp", "dbp", "map", "hr", "spo2")
 FIELD = {"sbp": "sbp_mmhg", "dbp": "dbp_mmhg", "map": "map_mmhg", "hr": "hr_bpm",
          "spo2": "spo2_pct"}
 SYMBOLS_UP_TO = 600  # beyond this (device data) symbols cost more than they tell
+PEN_WIDTHS = {"sbp": 1.6, "dbp": 1.6, "map": 1.3, "hr": 1.6, "spo2": 1.6}
+REDRAW_DELAY_MS = 50
+BAND_POINTS = 400  # the BP band is a faint envelope: filling a 1 Hz zigzag costs seconds
 MARKER_COLOURS = {"bolus": "#6a1b9a", "adjunct": "#1565c0", "side_effect": "#c62828",
                   "note": "#555555"}
 
@@ -53,11 +57,13 @@ class _Series:
         self.x = np.resize(self.x, size)
         self.y = {k: np.resize(v, size) for k, v in self.y.items()}
 
-    def extend(self, readings: Sequence[VitalsReading]) -> None:
-        self._grow(self.n + len(readings))
-        for r in readings:
-            self._put(self.n, r)
-            self.n += 1
+    def load(self, x: np.ndarray, y: dict[str, np.ndarray]) -> None:
+        n = len(x)
+        self._grow(n)
+        self.x[:n] = x
+        for name in SERIES:
+            self.y[name][:n] = y[name]
+        self.n = n
 
     def insert(self, reading: VitalsReading) -> None:
         self._grow(self.n + 1)
@@ -78,6 +84,25 @@ class _Series:
             self.y[name][i] = np.nan if value is None else value
 
 
+def _artifact_mark(r: VitalsReading) -> tuple[float, float]:
+    return r.at.timestamp(), (r.sbp_mmhg if r.sbp_mmhg is not None else r.hr_bpm or 0.0)
+
+
+def bp_envelope(x: np.ndarray, sbp: np.ndarray, dbp: np.ndarray,
+                max_points: int = BAND_POINTS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Readings with both pressures; beyond max_points, buckets of (mean time, highest
+    SBP, lowest DBP) so the band still covers every reading."""
+    both = ~(np.isnan(sbp) | np.isnan(dbp))
+    x, sbp, dbp = x[both], sbp[both], dbp[both]
+    if len(x) <= max_points:
+        return x, sbp, dbp
+    edges = np.linspace(0, len(x), max_points + 1).astype(int)
+    starts = edges[:-1]
+    counts = np.diff(edges)
+    return (np.add.reduceat(x, starts) / counts, np.maximum.reduceat(sbp, starts),
+            np.minimum.reduceat(dbp, starts))
+
+
 def _pen(colour: str, width: float = 1.6, style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> object:
     return pg.mkPen(colour, width=width, style=style)
 
@@ -88,11 +113,17 @@ class SessionChart(QWidget):
         self.setObjectName("sessionChart")
         pg.setConfigOptions(antialias=True, background="w", foreground="#222")
         self.data = _Series()
-        self.artifacts: list[VitalsReading] = []
+        self.artifacts: list[tuple[float, float]] = []  # (time, height) of each x mark
         self._markers: list[ChartMarker] = []
         self._marker_items: list[pg.InfiniteLine] = []
         self._threshold_items: dict[str, pg.InfiniteLine] = {}
         self._doses: list[DoseEvent] = []
+        self._sparse = True  # few (manual) readings: wide pens and symbols
+        # Appending is O(1); the redraw (all points, for pyqtgraph) follows within 50 ms.
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.setInterval(REDRAW_DELAY_MS)
+        self._redraw_timer.timeout.connect(self._redraw_vitals)
         self.view = pg.GraphicsLayoutWidget()
         self.view.setObjectName("sessionChartView")
         self.vitals_plot = self.view.addPlot(row=0, col=0,
@@ -141,7 +172,9 @@ class SessionChart(QWidget):
             "hr": p.plot(name="HR /min", pen=_pen("#2e7d32"), symbol="o", symbolSize=5,
                          symbolBrush="#2e7d32", symbolPen=None),
         }
-        self.band = pg.FillBetweenItem(self.curves["sbp"], self.curves["dbp"],
+        # The band fills between two unseen envelope curves, not the drawn SBP/DBP lines.
+        self._band_upper, self._band_lower = pg.PlotCurveItem(), pg.PlotCurveItem()
+        self.band = pg.FillBetweenItem(self._band_upper, self._band_lower,
                                        brush=pg.mkBrush(198, 40, 40, 35))
         p.addItem(self.band)
         # SpO2 on its own right axis (pyqtgraph's multiple-axes pattern).
@@ -159,6 +192,9 @@ class SessionChart(QWidget):
         self.curves["spo2"].setClipToView(True)
         self.curves["spo2"].setDownsampling(auto=True, method="peak")
         self.spo2_box.addItem(self.curves["spo2"])
+        for curve in self.curves.values():
+            # Peak downsampling keeps two points per bucket: one bucket per pixel is enough.
+            curve.opts["autoDownsampleFactor"] = 1.0
         self.artifact_scatter = pg.ScatterPlotItem(symbol="x", size=8,
                                                    pen=pg.mkPen("#888"), brush=None)
         p.addItem(self.artifact_scatter)
@@ -184,10 +220,17 @@ class SessionChart(QWidget):
     # -- data ---------------------------------------------------------------
     def set_data(self, vitals: Sequence[VitalsReading], doses: Sequence[DoseEvent],
                  markers: Sequence[ChartMarker], thresholds: AlertThresholds) -> None:
-        ordered = sorted(vitals, key=lambda r: r.at)
-        self.artifacts = [r for r in ordered if r.artifact]
-        self.data.clear()
-        self.data.extend([r for r in ordered if not r.artifact])
+        self.set_columns(VitalsColumns.from_readings(vitals), doses, markers, thresholds)
+
+    def set_columns(self, columns: VitalsColumns, doses: Sequence[DoseEvent],
+                    markers: Sequence[ChartMarker], thresholds: AlertThresholds) -> None:
+        x = np.array(columns.at_s, dtype=float)
+        artifact = np.array(columns.artifact, dtype=bool)
+        y = {name: np.array(columns.values[FIELD[name]], dtype=float) for name in SERIES}
+        keep = ~artifact
+        self.data.load(x[keep], {name: v[keep] for name, v in y.items()})
+        marks = np.where(np.isnan(y["sbp"]), np.nan_to_num(y["hr"]), y["sbp"])[artifact]
+        self.artifacts = list(zip(x[artifact].tolist(), marks.tolist(), strict=True))
         self._redraw_vitals()
         self._redraw_artifacts()
         self.set_thresholds(thresholds)
@@ -197,35 +240,49 @@ class SessionChart(QWidget):
 
     def append_vitals(self, reading: VitalsReading) -> None:
         if reading.artifact:
-            self.artifacts.append(reading)
+            self.artifacts.append(_artifact_mark(reading))
             self._redraw_artifacts()
             return
         self.data.insert(reading)
-        self._redraw_vitals()
+        if not self._redraw_timer.isActive():  # a burst of device readings: one redraw
+            self._redraw_timer.start()
+
+    def flush(self) -> None:
+        """Draw pending readings now instead of at the next coalesced redraw."""
+        if self._redraw_timer.isActive():
+            self._redraw_timer.stop()
+            self._redraw_vitals()
 
     def _redraw_vitals(self) -> None:
+        self._redraw_timer.stop()
         n = self.data.n
         x = self.data.x[:n]
         show_symbols = n <= SYMBOLS_UP_TO
         for name in SERIES:
             curve = self.curves[name]
             y = self.data.y[name][:n]
-            symbol = self._symbol(name) if show_symbols else None
-            if curve.opts["symbol"] != symbol:
-                curve.setSymbol(symbol)
+            if show_symbols != self._sparse:
+                curve.setSymbol(self._symbol(name) if show_symbols else None)
+                # Qt strokes wide antialiased pens point by point: 1 px for device data.
+                pen = pg.mkPen(curve.opts["pen"])
+                pen.setWidthF(PEN_WIDTHS[name] if show_symbols else 1.0)
+                curve.setPen(pen)
             if n and np.isnan(y).all():
                 curve.setData([], [])  # nothing measured yet: no all-NaN bounds
             else:
                 curve.setData(x, y, connect="finite")
+        self._sparse = show_symbols
+        bx, upper, lower = bp_envelope(x, self.data.y["sbp"][:n], self.data.y["dbp"][:n])
+        with QSignalBlocker(self._band_upper):  # the band rebuilds once, on the second
+            self._band_upper.setData(bx, upper)
+        self._band_lower.setData(bx, lower)
 
     @staticmethod
     def _symbol(name: str) -> str | None:
         return {"sbp": "t1", "dbp": "t", "hr": "o", "spo2": "s"}.get(name)
 
     def _redraw_artifacts(self) -> None:
-        spots = [{"pos": (r.at.timestamp(), r.sbp_mmhg if r.sbp_mmhg is not None
-                          else r.hr_bpm or 0)} for r in self.artifacts]
-        self.artifact_scatter.setData(spots)
+        self.artifact_scatter.setData([{"pos": mark} for mark in self.artifacts])
 
     def set_thresholds(self, thresholds: AlertThresholds) -> None:
         for item, box in self._threshold_items.values():  # type: ignore[misc]
@@ -293,7 +350,7 @@ class SessionChart(QWidget):
         times = [t.timestamp() for t in (e.at for e in self._doses)]
         if self.data.n:
             times += [float(self.data.x[0]), float(self.data.x[self.data.n - 1])]
-        times += [r.at.timestamp() for r in self.artifacts]
+        times += [t for t, _ in self.artifacts]
         return (min(times), max(times)) if times else None
 
     def reset_view(self) -> None:

@@ -23,14 +23,15 @@ def elapsed_text(start: datetime | None, now: datetime) -> str:
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
-def vitals_due(record: SessionRecord, now: datetime) -> tuple[str, bool]:
+def vitals_due(record: SessionRecord, now: datetime,
+               last_bp_at: datetime | None) -> tuple[str, bool]:
     """(text, overdue). A gap in blood pressure is itself a finding (CLINICAL.md)."""
     if record.session.status is not SessionStatus.IN_PROGRESS:
         return "", False
     interval = (record.protocol.monitoring_interval_min if record.protocol
                 else DEFAULT_MONITORING_MIN)
-    bp_times = [v.at for v in record.vitals if v.sbp_mmhg is not None and not v.artifact]
-    last = max(bp_times, default=record.session.infusion_start_at)
+    last = max((t for t in (last_bp_at, record.session.infusion_start_at) if t is not None),
+               default=None)
     if last is None:
         return "BP due now", True
     due = last + timedelta(minutes=interval)
@@ -47,6 +48,7 @@ class SessionHeader(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setStyleSheet("#sessionHeader { background: #f3f6fa; }")
         self.labels: dict[str, QLabel] = {}
+        self.last_bp_at: datetime | None = None  # kept current by the session window
         grid = QGridLayout(self)
         grid.setContentsMargins(8, 4, 8, 4)
         grid.setHorizontalSpacing(18)
@@ -91,7 +93,7 @@ class SessionHeader(QFrame):
         total = record.total_mg(now)
         weight = record.session.weight_kg
         self.labels["total"].setText(f"{total:.1f} mg · {total / weight:.2f} mg/kg")
-        text, overdue = vitals_due(record, now)
+        text, overdue = vitals_due(record, now, self.last_bp_at)
         due = self.labels["due"]
         due.setText(text)
         due.setStyleSheet("color: white; background: #c05000; font-weight: bold; padding: 2px 6px;"

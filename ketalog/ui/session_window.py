@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
     QLineEdit,
@@ -35,12 +34,14 @@ from ketalog.services.context import Context
 from ketalog.services.errors import AccountLocked, LoginFailed, ServiceError
 from ketalog.services.record import SessionRecord, load_record
 from ketalog.services.settings import alert_thresholds
+from ketalog.services.vitals_series import VitalsColumns, load_vitals, load_vitals_columns
 from ketalog.store.errors import StoreError
 from ketalog.ui.dosing_panel import DosingPanel
 from ketalog.ui.entries_panel import EntriesPanel
 from ketalog.ui.session_chart import ChartMarker, SessionChart
 from ketalog.ui.session_header import SessionHeader
 from ketalog.ui.vitals_entry import VitalsEntry
+from ketalog.ui.vitals_model import COLUMNS as VITALS_COLUMNS
 from ketalog.ui.vitals_model import VitalsTableModel
 
 USER_ERRORS = (PlausibilityError, ServiceError, StoreError)
@@ -104,7 +105,8 @@ class SessionWindow(QMainWindow):
         super().__init__(parent)
         self.ctx, self.session_id = ctx, session_id
         self.setObjectName("sessionWindow")
-        self.record: SessionRecord = load_record(ctx.store, session_id)
+        self.record: SessionRecord = load_record(ctx.store, session_id, with_vitals=False)
+        self.columns = VitalsColumns()
         self.header = SessionHeader()
         self.banner = QLabel()
         self.banner.setObjectName("signedBanner")
@@ -119,8 +121,15 @@ class SessionWindow(QMainWindow):
         self.vitals_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.vitals_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.vitals_view.verticalHeader().hide()
-        self.vitals_view.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
+        self.vitals_view.verticalHeader().setDefaultSectionSize(
+            self.vitals_view.fontMetrics().height() + 8)
+        self.vitals_view.setWordWrap(False)
+        # Fixed widths: ResizeToContents would measure every row of a 1 Hz device series.
+        metrics = self.vitals_view.fontMetrics()
+        for column, (field, title) in enumerate(VITALS_COLUMNS):
+            sample = {"at": "00:00:00", "source": "device:MON"}.get(field, "188 !")
+            self.vitals_view.setColumnWidth(column, 16 + max(metrics.horizontalAdvance(title),
+                                                             metrics.horizontalAdvance(sample)))
         self.vitals_view.horizontalHeader().setStretchLastSection(True)
         self.newest_first = QCheckBox("Newest first")
         self.newest_first.setObjectName("newestFirst")
@@ -229,21 +238,27 @@ class SessionWindow(QMainWindow):
 
     # -- refresh ------------------------------------------------------------
     def reload(self) -> None:
-        self.record = load_record(self.ctx.store, self.session_id)
-        self.vitals_model.set_readings(self.record.vitals)
-        self.chart.set_data(self.record.vitals, self.record.doses, chart_markers(self.record),
-                            alert_thresholds(self.ctx.store))
+        """Vitals come as columns and the table pages full readings in as they scroll into
+        view: a 4-hour 1 Hz session would otherwise convert 14,400 rows before showing."""
+        store = self.ctx.store
+        self.record = load_record(store, self.session_id, with_vitals=False)
+        self.columns = load_vitals_columns(store, self.session_id)
+        self.vitals_model.set_source(self.columns.ids, self.columns.at_s,
+                                     lambda ids: load_vitals(store, ids))
+        self.chart.set_columns(self.columns, self.record.doses, chart_markers(self.record),
+                               alert_thresholds(store))
         self._show_rest()
 
     def reload_without_vitals(self) -> None:
         """After a dose or entry: vitals are unchanged, so skip re-reading a long series."""
-        self.record = load_record(self.ctx.store, self.session_id)
+        self.record = load_record(self.ctx.store, self.session_id, with_vitals=False)
         self.chart.set_doses(self.record.doses)
         self.chart.set_markers(chart_markers(self.record))
         self._show_rest()
 
     def _show_rest(self) -> None:
         r, p = self.record, self.record.patient
+        self.header.last_bp_at = self.columns.last_bp_at()
         self.setWindowTitle(f"{p.display_name} — MRN {p.mrn} — DOB {p.birth_date} — "
                             f"session {r.session.id}")
         self.header.show_record(r, self.ctx.clock.now())
@@ -293,8 +308,8 @@ class SessionWindow(QMainWindow):
     def on_vitals_recorded(self, reading: VitalsReading) -> None:
         self.vitals_model.append(reading)
         self.chart.append_vitals(reading)
-        self.record = load_record(self.ctx.store, self.session_id) if len(
-            self.record.vitals) < 2000 else self.record
+        self.columns.add(reading)
+        self.header.last_bp_at = self.columns.last_bp_at()
         self.header.tick(self.record, self.ctx.clock.now())
 
     # -- actions (callable directly by tests and shortcuts) -------------------

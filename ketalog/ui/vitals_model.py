@@ -3,7 +3,8 @@ artifacts struck through with their reason, newest first or last as the nurse li
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
@@ -35,34 +36,52 @@ def format_value(field: str, value: float | None) -> str:
 
 
 class VitalsTableModel(QAbstractTableModel):
+    """Rows are vitals ids in time order; full readings are fetched in pages as rows come
+    into view, so a 14,400-row device session opens without converting every row."""
+
+    PAGE = 200
+
     def __init__(self, newest_first: bool = True) -> None:
         super().__init__()
-        self._readings: list[VitalsReading] = []  # chronological
+        self._ids: list[int] = []  # chronological
+        self._at: list[float] = []
+        self._cache: dict[int, VitalsReading] = {}
+        self._fetch: Callable[[list[int]], list[VitalsReading]] = lambda ids: []
         self.newest_first = newest_first
 
     # -- data in ------------------------------------------------------------
     def set_readings(self, readings: Sequence[VitalsReading]) -> None:
+        ordered = sorted(readings, key=lambda r: (r.at, r.id or 0))
+        self.set_source([r.id or 0 for r in ordered], [r.at.timestamp() for r in ordered],
+                        lambda ids: [], preloaded=ordered)
+
+    def set_source(self, ids: Sequence[int], at_s: Sequence[float],
+                   fetch: Callable[[list[int]], list[VitalsReading]],
+                   preloaded: Sequence[VitalsReading] = ()) -> None:
+        """ids and times in chronological order; fetch loads full readings by id."""
         self.beginResetModel()
-        self._readings = sorted(readings, key=lambda r: (r.at, r.id or 0))
+        self._ids, self._at, self._fetch = list(ids), list(at_s), fetch
+        self._cache = {r.id or 0: r for r in preloaded}
         self.endResetModel()
 
     def append(self, reading: VitalsReading) -> None:
         """Insert one reading in time order (late entries land where they belong)."""
-        pos = len(self._readings)
-        while pos > 0 and self._readings[pos - 1].at > reading.at:
-            pos -= 1
-        row = self._view_row(pos, len(self._readings) + 1)
+        t = reading.at.timestamp()
+        pos = bisect_right(self._at, t)
+        row = self._view_row(pos, len(self._ids) + 1)
         self.beginInsertRows(QModelIndex(), row, row)
-        self._readings.insert(pos, reading)
+        self._ids.insert(pos, reading.id or 0)
+        self._at.insert(pos, t)
+        self._cache[reading.id or 0] = reading
         self.endInsertRows()
 
     def replace(self, reading: VitalsReading) -> None:
-        for pos, old in enumerate(self._readings):
-            if old.id == reading.id:
-                self._readings[pos] = reading
-                row = self._view_row(pos, len(self._readings))
-                self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
-                return
+        key = reading.id or 0
+        if key not in self._ids:
+            return
+        self._cache[key] = reading
+        row = self._view_row(self._ids.index(key), len(self._ids))
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
 
     def set_newest_first(self, newest_first: bool) -> None:
         if newest_first != self.newest_first:
@@ -74,11 +93,20 @@ class VitalsTableModel(QAbstractTableModel):
         return count - 1 - pos if self.newest_first else pos
 
     def reading_at(self, row: int) -> VitalsReading:
-        return self._readings[self._view_row(row, len(self._readings))]
+        pos = self._view_row(row, len(self._ids))
+        key = self._ids[pos]
+        reading = self._cache.get(key)
+        if reading is None:
+            low = max(0, pos - self.PAGE // 2)
+            page = [i for i in self._ids[low:low + self.PAGE] if i not in self._cache]
+            for fetched in self._fetch(page):
+                self._cache[fetched.id or 0] = fetched
+            reading = self._cache[key]
+        return reading
 
     # -- Qt model -----------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self._readings)
+        return 0 if parent.isValid() else len(self._ids)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(COLUMNS)

@@ -106,3 +106,35 @@ def test_idle_watcher_fires_after_the_interval(qtbot, minutes):
     watcher = app_module.IdleWatcher(minutes, lambda: fired.append(True))
     assert watcher.timer.isActive()
     qtbot.waitUntil(lambda: bool(fired), timeout=2000)
+
+
+def test_main_window_lists_sessions_awaiting_signature_and_a_patients_history(
+        qtbot, staffed, tmp_path, clock):
+    from ketalog.domain.entities import Bag
+    from ketalog.services.sessions import SessionStart, complete_session, start_session
+
+    store, ctx = staffed
+    nurse = ctx["nurse"]
+    ana = create_patient(nurse, PatientInput("K100", "Ruiz", "Ana", date(1975, 3, 2)))
+    jan = create_patient(nurse, PatientInput("K200", "Novak", "Jan", date(1990, 7, 9)))
+    first = start_session(nurse, SessionStart(ana.id, 70.0, Bag("ketamine", 1.0, 500)))
+    complete_session(nurse, first.id)
+    second = start_session(nurse, SessionStart(ana.id, 70.0, Bag("ketamine", 1.0, 500)))
+    start_session(nurse, SessionStart(jan.id, 80.0, Bag("ketamine", 1.0, 500)))
+    window = MainWindow(ctx["provider"], tmp_path / "db.sqlite")
+    qtbot.addWidget(window)
+    assert [window.awaiting.row_at(i).session_id for i in range(window.awaiting.rowCount())] == [
+        first.id]
+    assert "(1)" in window.tabs.tabText(1)
+    window.search.setText("K100")
+    assert [window.history.row_at(i).session_id for i in range(window.history.rowCount())] == [
+        second.id, first.id]  # newest first
+    assert "RUIZ, Ana (2)" in window.tabs.tabText(2)
+    window.search.setText("K200")
+    assert window.history.rowCount() == 1
+    opened: list[int] = []
+    window.open_session_requested.connect(opened.append)
+    window.tabs.setCurrentIndex(1)
+    window.awaiting_view.selectRow(0)
+    window.findChild(type(window.menus["file"].actions()[0]), "actionOpenSession").trigger()
+    assert opened == [first.id]

@@ -10,7 +10,7 @@ import pytest
 from ketalog.domain import dosing
 from ketalog.domain.alerts import AlertThresholds
 from ketalog.domain.entities import DoseEvent, DoseKind, VitalsReading
-from ketalog.ui.session_chart import ChartMarker, SessionChart
+from ketalog.ui.session_chart import BAND_POINTS, ChartMarker, SessionChart, bp_envelope
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
@@ -110,3 +110,27 @@ def test_four_hour_device_series_loads_whole(chart):
     chart.set_data(readings, DOSES, [], AlertThresholds())
     assert chart.series_lengths()["sbp"] == 14_400
     assert chart.curves["sbp"].opts["symbol"] is None  # no per-point symbols at 1 Hz
+
+
+def test_bp_band_envelope_covers_every_reading_in_few_points():
+    rng = np.random.default_rng(3)
+    x = np.arange(14_400, dtype=float)
+    sbp, dbp = rng.normal(130, 10, x.size), rng.normal(80, 8, x.size)
+    sbp[7] = np.nan  # a reading without BP is left out, not drawn at zero
+    bx, upper, lower = bp_envelope(x, sbp, dbp)
+    assert len(bx) == BAND_POINTS
+    assert upper.max() == np.nanmax(sbp) and lower.min() == dbp[~np.isnan(sbp)].min()
+    assert np.all(np.diff(bx) > 0)
+    few = bp_envelope(x[:10], sbp[:10], dbp[:10])
+    assert len(few[0]) == 9  # as they are, minus the one without SBP
+
+
+def test_appends_are_coalesced_into_one_redraw(chart, qtbot):
+    chart.set_data(vitals(700, step_min=1 / 60), DOSES, [], AlertThresholds())
+    drawn = len(chart.curves["hr"].getOriginalDataset()[0])
+    for i in range(700, 710):
+        chart.append_vitals(vitals(i + 1, step_min=1 / 60)[i])
+    assert chart.series_lengths()["hr"] == 710  # held at once
+    assert len(chart.curves["hr"].getOriginalDataset()[0]) == drawn  # drawn later, once
+    qtbot.waitUntil(lambda: len(chart.curves["hr"].getOriginalDataset()[0]) == 710, timeout=2000)
+    assert chart.curves["hr"].opts["pen"].widthF() == 1.0  # dense data: thin pens

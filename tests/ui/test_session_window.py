@@ -131,7 +131,7 @@ def test_complete_sign_locked_addendum(qtbot, nurse_session, clock):
     before = store.count("vitals")
     provider_window.entry.record()
     assert store.count("vitals") == before
-    assert not provider_window.mark_artifact(window.record.vitals[0].id, "late doubt")
+    assert not provider_window.mark_artifact(window.columns.ids[0], "late doubt")
     assert "locked" in provider_window.message.text() or "signed" in provider_window.message.text()
     assert provider_window.add_addendum("clarification", "BP cuff size was adult large.")
     assert any("ADDENDUM" in provider_window.signoff.item(i).text()

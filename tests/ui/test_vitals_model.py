@@ -65,3 +65,23 @@ def test_replace_updates_in_place_and_headers_carry_units():
     assert model.reading_at(1).artifact
     headers = [model.headerData(i, Qt.Orientation.Horizontal) for i in range(len(COLUMNS))]
     assert "SBP mmHg" in headers and "SpO2 %" in headers and "Temp °C" in headers
+
+
+def test_rows_are_fetched_in_pages_as_they_come_into_view():
+    readings = {i: reading(i, i / 60) for i in range(1, 1001)}
+    asked: list[list[int]] = []
+
+    def fetch(ids: list[int]) -> list[VitalsReading]:
+        asked.append(ids)
+        return [readings[i] for i in ids]
+
+    model = VitalsTableModel(newest_first=True)
+    model.set_source(list(readings), [r.at.timestamp() for r in readings.values()], fetch)
+    assert model.rowCount() == 1000 and asked == []  # nothing converted up front
+    assert model.reading_at(0).id == 1000
+    assert len(asked) == 1 and len(asked[0]) <= VitalsTableModel.PAGE
+    assert model.reading_at(5).id == 995 and len(asked) == 1  # same page, no new query
+    assert model.reading_at(999).id == 1
+    assert len(asked) == 2
+    model.append(reading(2000, 30))  # a new reading needs no fetch
+    assert model.reading_at(0).id == 2000 and len(asked) == 2

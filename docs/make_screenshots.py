@@ -1,0 +1,85 @@
+"""Regenerate the screenshots in docs/screenshots/ from a fresh demo clinic.
+
+Run with `make screenshots` (under Xvfb when available, offscreen otherwise). The clock
+is fixed so the pictures only change when the screens do."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+
+from ketalog.domain.clock import FixedClock, from_iso  # noqa: E402
+from ketalog.services.auth import login  # noqa: E402
+from ketalog.services.demo import create_demo  # noqa: E402
+from ketalog.store.connection import open_store  # noqa: E402
+from ketalog.ui.login import LoginDialog  # noqa: E402
+from ketalog.ui.main_window import MainWindow  # noqa: E402
+from ketalog.ui.session_window import SessionWindow  # noqa: E402
+
+NOW = datetime(2026, 11, 24, 14, 10, tzinfo=UTC)  # a Tuesday afternoon, chairs busy
+OUT = Path(__file__).resolve().parent / "screenshots"
+SIZE = (1366, 768)  # the smallest screen we promise to fit
+
+
+def _save(widget: QWidget, name: str, app: QApplication) -> None:
+    widget.show()
+    for _ in range(3):
+        app.processEvents()
+    path = OUT / name
+    widget.grab().save(str(path))
+    print(f"wrote {path}")
+
+
+def _longest_signed(store) -> int:  # noqa: ANN001
+    def hours(row: dict[str, object]) -> float:
+        if not row["infusion_start_at"] or not row["infusion_end_at"]:
+            return 0.0
+        start, end = from_iso(str(row["infusion_start_at"])), from_iso(str(row["infusion_end_at"]))
+        return (end - start).total_seconds()
+    signed = store.rows("sessions", status="signed")
+    return int(max(signed, key=hours)["id"])  # type: ignore[arg-type]
+
+
+def main() -> int:
+    app = QApplication.instance() or QApplication(sys.argv)
+    OUT.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "demo.sqlite"
+        clock = FixedClock(NOW)
+        store = open_store(db, clock)
+        report = create_demo(store, clock)
+        dialog = LoginDialog(store, clock, username="nurse")
+        dialog.resize(420, dialog.sizeHint().height())
+        _save(dialog, "login.png", app)
+        nurse = login(store, clock, "nurse", report.passwords["nurse"])
+        provider = login(store, clock, "provider", report.passwords["provider"])
+        main_window = MainWindow(nurse, db)
+        main_window.resize(*SIZE)
+        _save(main_window, "main-window.png", app)
+        windows = []
+        if report.in_progress_session_id is not None:
+            live = SessionWindow(nurse, report.in_progress_session_id)
+            live.resize(*SIZE)
+            _save(live, "session-live.png", app)
+            windows.append(live)
+        signed = SessionWindow(provider, _longest_signed(store))
+        signed.resize(*SIZE)
+        _save(signed, "session-signed.png", app)
+        windows.append(signed)
+        for window in windows:
+            window.confirm_close = lambda: True  # type: ignore[method-assign]
+            window.close()
+        main_window.close()
+        store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
