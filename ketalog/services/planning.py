@@ -69,7 +69,7 @@ def plan_for(ctx: Context, patient_id: int, protocol_id: int, weight_kg: float,
                          rate_mg_per_kg_per_h=protocol.rate_mg_per_kg_per_h,
                          duration_min=protocol.duration_min,
                          concentration_mg_per_ml=concentration,
-                         indication=protocol.indication,
+                         indication=protocol.indication.strip() or str(patient["indication"]),
                          max_total_mg=protocol.max_total_mg, protocol_name=protocol.name)
     except (ValueError, ZeroDivisionError) as exc:  # guarded above; never a traceback
         raise PlausibilityError.single("plan", weight, "plannable dose", str(exc)) from exc

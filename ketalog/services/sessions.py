@@ -95,11 +95,17 @@ def _indication(ctx: Context, session: InfusionSession) -> tuple[str, str, float
     if session.protocol_id is not None:
         p = ctx.store.get("protocols", session.protocol_id)
         if p is not None:
-            return (str(p["indication"]), str(p["name"]),
+            # A protocol without an indication is judged by the patient's (never by none).
+            indication = str(p["indication"]).strip() or _patient_indication(ctx, session)
+            return (indication, str(p["name"]),
                     None if p["max_total_mg"] is None else float(p["max_total_mg"]),  # type: ignore[arg-type]
                     int(p["duration_min"]))  # type: ignore[arg-type]
+    return _patient_indication(ctx, session), "no protocol", None, 0
+
+
+def _patient_indication(ctx: Context, session: InfusionSession) -> str:
     patient = ctx.store.get("patients", session.patient_id)
-    return str(patient["indication"] if patient else ""), "no protocol", None, 0
+    return str(patient["indication"] if patient else "")
 
 
 def start_session(ctx: Context, data: SessionStart) -> InfusionSession:
@@ -121,7 +127,7 @@ def start_session(ctx: Context, data: SessionStart) -> InfusionSession:
         raise PlausibilityError.single("series_number", data.series_number,
                                        f"1-{data.series_total}",
                                        f"Series number must be 1-{data.series_total}")
-    today = ctx.clock.now().date()
+    today = ctx.clock.now().astimezone().date()  # the clinic's calendar day, not UTC's
     if data.bag.expiry is not None and data.bag.expiry < today:
         raise PlausibilityError.single("bag_expiry", data.bag.expiry.isoformat(),
                                        f">= {today}", "The bag is past its expiry date")
@@ -304,6 +310,9 @@ def resolve_side_effect(ctx: Context, side_effect_id: int, resolved_at: datetime
     if row is None:
         raise ServiceError(f"no side effect with id {side_effect_id}")
     _open_for_entries(ctx, int(row["session_id"]))  # type: ignore[arg-type]
+    if row["resolved_at"] is not None:
+        raise InvalidState(f"this side effect was already resolved at {row['resolved_at']}; "
+                           "add a note to correct it")
     resolved, _ = _entry_time(ctx, resolved_at)
     if resolved < str(row["onset_at"]):
         raise PlausibilityError.single("resolved_at", resolved, f">= onset {row['onset_at']}",
