@@ -188,6 +188,19 @@ def cmd_sessions(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_pdf(args: argparse.Namespace) -> int:
+    from ketalog.services.exports import export_session_pdf
+
+    store = _open(args)
+    try:
+        ctx = _login(args, store)
+        out = export_session_pdf(ctx, args.session, Path(args.out).expanduser())
+    finally:
+        store.close()
+    print(f"wrote {out}")
+    return 0
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from ketalog.store.verify import verify_store
 
@@ -310,6 +323,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--patient", metavar="MRN")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_sessions)
+
+    export = sub.add_parser("export", help="write PDFs (and later FHIR, CSV); audited")
+    export_sub = export.add_subparsers(dest="what", required=True)
+    p = export_sub.add_parser("pdf", help="the session summary as PDF")
+    p.add_argument("--session", type=int, required=True, help="session id (see `sessions`)")
+    p.add_argument("--out", required=True, help="PDF file to write")
+    p.set_defaults(func=cmd_export_pdf)
 
     p = sub.add_parser("verify", help="check integrity, audit chain and signatures")
     p.set_defaults(func=cmd_verify)

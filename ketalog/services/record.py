@@ -1,61 +1,13 @@
-"""A whole session record as domain objects: what the session screen shows and what the
-PDF prints, loaded in one place so both always agree."""
+"""Load a whole session record (domain.record.SessionRecord) from the store: the session
+screen and the PDF read the same object, so both always agree."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
-from ketalog.domain import dosing
-from ketalog.domain.entities import (
-    Addendum,
-    AdjunctMedication,
-    DoseEvent,
-    FollowUp,
-    InfusionSession,
-    Note,
-    Patient,
-    Protocol,
-    Score,
-    SideEffect,
-    Signature,
-    User,
-    VitalsReading,
-)
+from ketalog.domain.record import SessionRecord
 from ketalog.services.auth import user_by_id
 from ketalog.services.errors import ServiceError
 from ketalog.store import records
 from ketalog.store.store import Store
-
-
-@dataclass(frozen=True)
-class SessionRecord:
-    session: InfusionSession
-    patient: Patient
-    protocol: Protocol | None
-    vitals: tuple[VitalsReading, ...]
-    doses: tuple[DoseEvent, ...]
-    adjuncts: tuple[AdjunctMedication, ...]
-    side_effects: tuple[SideEffect, ...]
-    scores: tuple[Score, ...]
-    notes: tuple[Note, ...]
-    signatures: tuple[Signature, ...]
-    addenda: tuple[Addendum, ...]
-    follow_ups: tuple[FollowUp, ...]
-    users: dict[int, User]
-
-    def total_mg(self, at: datetime) -> float:
-        return dosing.cumulative_mg(self.doses, at)
-
-    @property
-    def infusion_state(self) -> str:
-        return dosing.infusion_state(self.doses)
-
-    def user_name(self, user_id: int | None) -> str:
-        user = self.users.get(user_id) if user_id is not None else None
-        if user is None:
-            return "-"
-        return f"{user.display_name}{', ' + user.credentials if user.credentials else ''}"
 
 
 def load_record(store: Store, session_id: int, with_vitals: bool = True) -> SessionRecord:
@@ -89,3 +41,6 @@ def load_record(store: Store, session_id: int, with_vitals: bool = True) -> Sess
         follow_ups=tuple(records.follow_up_from_row(r) for r in
                          store.rows("follow_ups", order_by="at, id", session_id=session_id)),
         users=users)
+
+
+__all__ = ["SessionRecord", "load_record"]

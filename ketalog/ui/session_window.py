@@ -3,6 +3,10 @@ moment it is entered. After signing it is read-only and offers only addenda."""
 
 from __future__ import annotations
 
+import subprocess
+from concurrent.futures import Future
+from pathlib import Path
+
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -29,15 +33,23 @@ from PySide6.QtWidgets import (
 
 from ketalog.domain.entities import Role, SessionStatus, VitalsReading
 from ketalog.domain.errors import PlausibilityError
+from ketalog.reports.session_pdf import session_pdf
 from ketalog.services import sessions as svc
 from ketalog.services.context import Context
 from ketalog.services.errors import AccountLocked, LoginFailed, ServiceError
+from ketalog.services.exports import (
+    record_export,
+    record_print,
+    session_export_details,
+    session_report,
+)
 from ketalog.services.record import SessionRecord, load_record
 from ketalog.services.settings import alert_thresholds
 from ketalog.services.vitals_series import VitalsColumns, load_vitals, load_vitals_columns
 from ketalog.store.errors import StoreError
 from ketalog.ui.dosing_panel import DosingPanel
 from ketalog.ui.entries_panel import EntriesPanel
+from ketalog.ui.pdf_output import ask_pdf_path, ask_printer, render_in_background, send_to_printer
 from ketalog.ui.session_chart import ChartMarker, SessionChart
 from ketalog.ui.session_header import SessionHeader
 from ketalog.ui.vitals_entry import VitalsEntry
@@ -148,6 +160,12 @@ class SessionWindow(QMainWindow):
         self.reopen_button.setObjectName("reopenSession")
         self.addendum_button = QPushButton("Add addendum...")
         self.addendum_button.setObjectName("addAddendum")
+        self.export_button = QPushButton("Export PDF...")
+        self.export_button.setObjectName("exportPdf")
+        self.export_button.setToolTip("Ctrl+Shift+E")
+        self.print_button = QPushButton("Print...")
+        self.print_button.setObjectName("printPdf")
+        self.print_button.setToolTip("Ctrl+P")
         self.message = QLabel()
         self.message.setObjectName("sessionMessage")
         self.message.setStyleSheet("color: #b00020; font-weight: bold;")
@@ -189,8 +207,8 @@ class SessionWindow(QMainWindow):
         body.setSizes([860, 500])
         actions = QHBoxLayout()
         actions.addWidget(self.message, 1)
-        for b in (self.complete_button, self.sign_button, self.reopen_button,
-                  self.addendum_button):
+        for b in (self.export_button, self.print_button, self.complete_button,
+                  self.sign_button, self.reopen_button, self.addendum_button):
             actions.addWidget(b)
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -212,6 +230,8 @@ class SessionWindow(QMainWindow):
         self.sign_button.clicked.connect(self._ask_sign)
         self.reopen_button.clicked.connect(self._ask_reopen)
         self.addendum_button.clicked.connect(self._ask_addendum)
+        self.export_button.clicked.connect(lambda: self.export_pdf())
+        self.print_button.clicked.connect(lambda: self.print_pdf())
 
     def _shortcuts(self) -> None:
         # Slots are plain Python callables returning None: connecting Qt methods that
@@ -229,6 +249,8 @@ class SessionWindow(QMainWindow):
             ("Ctrl+W", close_window, "actionCloseSession"),
             ("Alt+1", self.entry.focus_first, "actionFocusVitals"),
             ("Alt+2", focus_rate, "actionFocusDosing"),
+            ("Ctrl+Shift+E", lambda: self.export_pdf(), "actionExportPdf"),
+            ("Ctrl+P", lambda: self.print_pdf(), "actionPrintPdf"),
         ):
             action = QAction(self)
             action.setObjectName(name)
@@ -314,6 +336,7 @@ class SessionWindow(QMainWindow):
 
     # -- actions (callable directly by tests and shortcuts) -------------------
     def _run(self, action: str, fn: object) -> bool:
+        self.message.setStyleSheet("color: #b00020; font-weight: bold;")
         self.message.clear()
         try:
             fn()  # type: ignore[operator]
@@ -325,6 +348,60 @@ class SessionWindow(QMainWindow):
             return False
         self.reload()
         return True
+
+    def export_pdf(self, path: Path | None = None) -> Future[bytes] | None:
+        """Export the session summary (rendered off the GUI thread); audited."""
+        p = self.record.patient
+        path = path or ask_pdf_path(self, f"session-{self.session_id}-{p.mrn}.pdf")
+        if path is None:
+            return None
+        try:
+            report = session_report(self.ctx, self.session_id)
+        except USER_ERRORS as exc:
+            self.message.setText(f"Export: {exc}")
+            return None
+
+        def save(data: bytes) -> None:
+            try:
+                record_export(self.ctx, data, path, table="sessions",
+                              row_uuid=report.record.session.uuid,
+                              details=session_export_details(report))
+            except USER_ERRORS as exc:
+                self.message.setText(f"Export: {exc}")
+                return
+            self.message.setStyleSheet("color: #1b5e20; font-weight: bold;")
+            self.message.setText(f"PDF written to {path}")
+
+        self.message.clear()
+        return render_in_background(self, "Writing the session PDF...",
+                                    lambda: session_pdf(report), save)
+
+    def print_pdf(self, printer: tuple[str, int] | None = None) -> Future[bytes] | None:
+        """Print through the system spooler after the print dialog; audited."""
+        chosen = printer or ask_printer(self)
+        if chosen is None:
+            return None
+        try:
+            report = session_report(self.ctx, self.session_id)
+        except USER_ERRORS as exc:
+            self.message.setText(f"Print: {exc}")
+            return None
+
+        def send(data: bytes) -> None:
+            try:
+                answer = send_to_printer(data, *chosen)
+                record_print(self.ctx, table="sessions", row_uuid=report.record.session.uuid,
+                             details=session_export_details(report), printer=chosen[0],
+                             copies=chosen[1])
+            except (OSError, subprocess.SubprocessError, *USER_ERRORS) as exc:
+                self.message.setText(f"Print: {exc}")
+                return
+            self.message.setStyleSheet("color: #1b5e20; font-weight: bold;")
+            self.message.setText(f"Sent to {chosen[0] or 'the default printer'}: {answer}")
+
+        self.message.clear()
+        return render_in_background(self, "Preparing the print...",
+                                    lambda: session_pdf(report), send)
 
     def mark_artifact(self, vitals_id: int, reason: str) -> bool:
         return self._run("Mark artifact",

@@ -106,3 +106,35 @@ def test_console_script_entry_point_runs(tmp_path):
     out = subprocess.run([sys.executable, "-m", "ketalog", "--version"], cwd=ROOT,
                          capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.startswith("ketalog ")
+
+
+def test_export_pdf_of_a_demo_session_headless(tmp_path):
+    """In its own process: the export must not load Qt, and it writes an audited PDF."""
+    db, out = tmp_path / "demo.sqlite", tmp_path / "session.pdf"
+    code = (
+        "import json, os, sys, io, contextlib\n"
+        "from ketalog.cli import main\n"
+        f"assert main(['--db', {str(db)!r}, 'demo']) == 0\n"
+        "os.environ['KETALOG_PASSWORD'] = 'demo-provider-1'\n"
+        "buf = io.StringIO()\n"
+        "with contextlib.redirect_stdout(buf):\n"
+        f"    main(['--db', {str(db)!r}, '--user', 'provider', 'sessions', '--json'])\n"
+        "sid = [r for r in json.loads(buf.getvalue()) if r['status'] == 'signed'][0]['id']\n"
+        f"rc = main(['--db', {str(db)!r}, '--user', 'provider', 'export', 'pdf', "
+        f"'--session', str(sid), '--out', {str(out)!r}])\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6','shiboken6','pyqtgraph')]\n"
+        "sys.exit(1 if bad or rc else 0)\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert out.read_bytes().startswith(b"%PDF") and "wrote" in result.stdout
+    with sqlite3.connect(db) as conn:
+        action, user = conn.execute("SELECT action, username FROM audit_log "
+                                    "ORDER BY id DESC LIMIT 1").fetchone()
+    assert (action, user) == ("export", "provider")
+
+
+def test_export_pdf_errors_are_one_line(db, clock, capsys, tmp_path):
+    code, _, err = run(["--db", str(db), "--user", "boss", "export", "pdf", "--session", "99",
+                        "--out", str(tmp_path / "x.pdf")], clock, capsys)
+    assert code == 1 and err.count("\n") == 1 and "no session with id 99" in err

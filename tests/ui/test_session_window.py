@@ -136,3 +136,36 @@ def test_complete_sign_locked_addendum(qtbot, nurse_session, clock):
     assert provider_window.add_addendum("clarification", "BP cuff size was adult large.")
     assert any("ADDENDUM" in provider_window.signoff.item(i).text()
                for i in range(provider_window.signoff.count()))
+
+
+def test_export_and_print_from_the_session_screen(qtbot, nurse_session, tmp_path, monkeypatch):
+    store, _, window = nurse_session
+    type_vitals(qtbot, window, {"sbp_mmhg": "186", "dbp_mmhg": "90", "hr_bpm": "80"})
+    out = tmp_path / "session.pdf"
+    future = window.export_pdf(out)
+    assert future is not None
+    qtbot.waitUntil(lambda: "PDF written" in window.message.text(), timeout=20_000)
+    assert out.read_bytes().startswith(b"%PDF")
+    audit = store.audit_rows()[-1]
+    assert (audit["action"], audit["username"]) == ("export", "nurse")
+
+    sent: list[tuple[bytes, str, int]] = []
+    monkeypatch.setattr("ketalog.ui.session_window.send_to_printer",
+                        lambda data, printer, copies: sent.append((data, printer, copies))
+                        or "request id is ward-12")
+    window.print_pdf(("ward-printer", 2))
+    qtbot.waitUntil(lambda: "Sent to ward-printer" in window.message.text(), timeout=20_000)
+    assert sent[0][0].startswith(b"%PDF") and sent[0][1:] == ("ward-printer", 2)
+    audit = store.audit_rows()[-1]
+    assert audit["action"] == "print" and "ward-printer" in str(audit["new_values"])
+
+
+def test_print_command_uses_the_spooler(monkeypatch, tmp_path):
+    from ketalog.ui.pdf_output import print_command
+
+    monkeypatch.setattr("shutil.which", lambda name: "/usr/bin/lp" if name == "lp" else None)
+    assert print_command(tmp_path / "a.pdf", "ward", 3) == [
+        "/usr/bin/lp", "-n", "3", "-d", "ward", str(tmp_path / "a.pdf")]
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    with pytest.raises(FileNotFoundError, match="install CUPS"):
+        print_command(tmp_path / "a.pdf", "", 1)

@@ -1,0 +1,54 @@
+"""A whole session record as domain objects: what the session screen shows and what the
+PDF prints, built in one place (services.record.load_record) so both always agree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ketalog.domain import dosing
+from ketalog.domain.entities import (
+    Addendum,
+    AdjunctMedication,
+    DoseEvent,
+    FollowUp,
+    InfusionSession,
+    Note,
+    Patient,
+    Protocol,
+    Score,
+    SideEffect,
+    Signature,
+    User,
+    VitalsReading,
+)
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    session: InfusionSession
+    patient: Patient
+    protocol: Protocol | None
+    vitals: tuple[VitalsReading, ...]
+    doses: tuple[DoseEvent, ...]
+    adjuncts: tuple[AdjunctMedication, ...]
+    side_effects: tuple[SideEffect, ...]
+    scores: tuple[Score, ...]
+    notes: tuple[Note, ...]
+    signatures: tuple[Signature, ...]
+    addenda: tuple[Addendum, ...]
+    follow_ups: tuple[FollowUp, ...]
+    users: dict[int, User]
+
+    def total_mg(self, at: datetime) -> float:
+        return dosing.cumulative_mg(self.doses, at)
+
+    @property
+    def infusion_state(self) -> str:
+        return dosing.infusion_state(self.doses)
+
+    def user_name(self, user_id: int | None) -> str:
+        user = self.users.get(user_id) if user_id is not None else None
+        if user is None:
+            return "-"
+        return f"{user.display_name}{', ' + user.credentials if user.credentials else ''}"

@@ -1,0 +1,119 @@
+"""What every page of a ketalog PDF carries: clinic, the patient's identifiers, the
+record's date, page x of y, status with a DRAFT watermark until signed, and a short
+content hash, so a loose page can always be matched to its patient and its record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, LETTER
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+
+from ketalog.reports.fonts import MONO, SANS, SANS_BOLD, register_fonts
+
+PAPER = {"A4": A4, "Letter": LETTER}
+MARGIN = 15 * mm
+HEADER_H = 17 * mm
+FOOTER_H = 10 * mm
+
+
+@dataclass(frozen=True)
+class PageFrame:
+    clinic: str
+    title: str
+    patient: str  # "FAMILY, Given"
+    mrn: str
+    birth_date: str
+    record_date: str  # the session date, or the course's date range
+    status: str  # shown in the footer; "signed" removes the watermark
+    signed: bool
+    content_hash: str
+    printed: str  # "2026-11-25 09:00 by Dr. X"
+    paper: str = "A4"
+
+
+def page_size(paper: str) -> tuple[float, float]:
+    if paper not in PAPER:
+        raise ValueError(f"paper size must be one of {', '.join(PAPER)}, not {paper!r}")
+    return PAPER[paper]
+
+
+def styles() -> dict[str, ParagraphStyle]:
+    register_fonts()
+    base = ParagraphStyle("body", fontName=SANS, fontSize=8.5, leading=10.5)
+    return {
+        "body": base,
+        "small": ParagraphStyle("small", parent=base, fontSize=7.5, leading=9),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=7.5, leading=9),
+        "h1": ParagraphStyle("h1", parent=base, fontName=SANS_BOLD, fontSize=13, leading=16,
+                             spaceAfter=4),
+        "h2": ParagraphStyle("h2", parent=base, fontName=SANS_BOLD, fontSize=10, leading=13,
+                             spaceBefore=8, spaceAfter=3),
+        "note": ParagraphStyle("note", parent=base, fontSize=7.5, leading=9,
+                               textColor=colors.HexColor("#333333")),
+    }
+
+
+def numbered_canvas(frame: PageFrame) -> type[Canvas]:
+    """A canvas that holds its pages until the end so each can say "page x of y"."""
+
+    class FramedCanvas(Canvas):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:  # noqa: N802 (ReportLab API)
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._pages)
+            for number, state in enumerate(self._pages, start=1):
+                self.__dict__.update(state)
+                draw_frame(self, frame, number, total)
+                super().showPage()
+            super().save()
+
+    return FramedCanvas
+
+
+def draw_frame(c: Canvas, frame: PageFrame, number: int, total: int) -> None:
+    width, height = c._pagesize
+    c.saveState()
+    if not frame.signed:
+        c.setFillColor(colors.Color(0.55, 0.55, 0.55, alpha=0.18))
+        c.setFont(SANS_BOLD, 96)
+        c.translate(width / 2, height / 2)
+        c.rotate(45)
+        c.drawCentredString(0, -30, "DRAFT")
+        c.rotate(-45)
+        c.translate(-width / 2, -height / 2)
+    top = height - MARGIN
+    c.setFillColor(colors.black)
+    c.setFont(SANS_BOLD, 9)
+    c.drawString(MARGIN, top - 9, frame.clinic)
+    c.setFont(SANS, 9)
+    c.drawRightString(width - MARGIN, top - 9, frame.title)
+    c.setFont(SANS_BOLD, 10)
+    identity = (f"{frame.patient}   MRN {frame.mrn}   DOB {frame.birth_date}")
+    c.drawString(MARGIN, top - 22, identity)
+    c.setFont(SANS, 9)
+    c.drawRightString(width - MARGIN, top - 22, frame.record_date)
+    c.setLineWidth(0.6)
+    c.line(MARGIN, top - 27, width - MARGIN, top - 27)
+    bottom = MARGIN
+    c.line(MARGIN, bottom + 12, width - MARGIN, bottom + 12)
+    c.setFont(SANS_BOLD if not frame.signed else SANS, 7.5)
+    c.drawString(MARGIN, bottom + 3, f"Status: {frame.status}")
+    c.setFont(MONO, 7)
+    status_width = c.stringWidth(f"Status: {frame.status}", SANS_BOLD, 7.5)
+    c.drawString(MARGIN + status_width + 10, bottom + 3, f"content {frame.content_hash[:12]}")
+    c.setFont(SANS, 7)
+    c.drawCentredString(width / 2 + 40, bottom + 3, f"printed {frame.printed}")
+    c.setFont(SANS_BOLD, 7.5)
+    c.drawRightString(width - MARGIN, bottom + 3, f"page {number} of {total}")
+    c.restoreState()

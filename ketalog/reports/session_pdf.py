@@ -1,0 +1,343 @@
+"""The session summary a provider signs off and sends: every fact of the infusion, the
+dosing as the domain computes it, a native chart, the vitals with alert marks that do
+not rely on colour, and signatures and addenda. Data comes in as a SessionRecord."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.units import mm
+from reportlab.platypus import (
+    Flowable,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from ketalog.domain import dosing
+from ketalog.domain.entities import DoseKind, SessionStatus, VitalsReading
+from ketalog.domain.record import SessionRecord
+from ketalog.domain.scales import SCALES, ScaleError, nrs_percent_change
+from ketalog.reports.chart import EventMark, session_chart
+from ketalog.reports.fonts import SANS, SANS_BOLD
+from ketalog.reports.page import (
+    FOOTER_H,
+    HEADER_H,
+    MARGIN,
+    PageFrame,
+    numbered_canvas,
+    page_size,
+    styles,
+)
+from ketalog.reports.vitals_rows import select_rows
+
+ALERT_MARK = "▲"  # printed beside every alert value, with bold: not colour alone
+VITALS_COLUMNS = (("sbp_mmhg", "SBP\nmmHg"), ("dbp_mmhg", "DBP\nmmHg"),
+                  ("map_mmhg", "MAP\nmmHg"), ("hr_bpm", "HR\n/min"), ("spo2_pct", "SpO2\n%"),
+                  ("rr_per_min", "RR\n/min"), ("etco2_mmhg", "EtCO2\nmmHg"),
+                  ("temp_c", "Temp\n°C"))
+
+
+@dataclass(frozen=True)
+class SessionReport:
+    record: SessionRecord
+    clinic: str
+    content_hash: str
+    printed_at: datetime
+    printed_by: str
+    paper: str = "A4"
+
+
+def _t(value: datetime | None, with_date: bool = False) -> str:
+    if value is None:
+        return "—"
+    local = value.astimezone()
+    return local.strftime("%Y-%m-%d %H:%M" if with_date else "%H:%M")
+
+
+def _p(text: str, style: str = "cell") -> Paragraph:
+    return Paragraph(escape(text).replace("\n", "<br/>"), STYLES[style])
+
+
+STYLES = styles()
+GRID = TableStyle([
+    ("FONTNAME", (0, 0), (-1, -1), SANS), ("FONTSIZE", (0, 0), (-1, -1), 7.5),
+    ("FONTNAME", (0, 0), (-1, 0), SANS_BOLD),
+    ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.black),
+    ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.HexColor("#999999")),
+    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+    ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+])
+
+
+def _table(rows: list[list[object]], widths: Sequence[float] | None = None,
+           extra: Sequence[tuple[object, ...]] = ()) -> Table:
+    table = Table(rows, colWidths=widths, repeatRows=1, hAlign="LEFT")
+    table.setStyle(GRID)
+    if extra:
+        table.setStyle(TableStyle(list(extra)))
+    return table
+
+
+def _facts(r: SessionRecord) -> Table:
+    s, bag = r.session, r.session.bag
+    expiry = bag.expiry.isoformat() if bag.expiry else "—"
+    pairs = [
+        ("Protocol", r.protocol.name if r.protocol else "none"),
+        ("Series", f"{s.series_number} of {s.series_total}"),
+        ("Chair", s.chair or "—"), ("Weight", f"{s.weight_kg:.1f} kg"),
+        ("Nurse", r.user_name(s.nurse_id)), ("Provider", r.user_name(s.provider_id)),
+        ("Bag", f"{bag.drug} {bag.concentration_mg_per_ml:g} mg/mL × {bag.volume_ml:g} mL "
+                f"({bag.total_mg:g} mg)"),
+        ("Lot / expiry", f"{bag.lot or '—'} / {expiry}"),
+        ("Arrival", _t(s.arrival_at, True)), ("Infusion start", _t(s.infusion_start_at, True)),
+        ("Infusion end", _t(s.infusion_end_at, True)), ("Discharge", _t(s.discharge_at, True)),
+        ("Allergies", r.patient.allergies or "none recorded"),
+        ("Indication", r.patient.indication or (r.protocol.indication if r.protocol else "—")),
+    ]
+    if s.discharge_escort or s.discharge_instructions:
+        pairs.append(("Discharged with", f"escort: {s.discharge_escort or '—'}; "
+                                   f"{s.discharge_instructions}"))
+    rows = [[_p(a, "small"), _p(b), _p(c, "small"), _p(d)] for (a, b), (c, d) in
+            zip(pairs[0::2], pairs[1::2] + [("", "")] * (len(pairs) % 2), strict=False)]
+    table = Table(rows, colWidths=[24 * mm, 61 * mm, 24 * mm, 71 * mm], hAlign="LEFT")
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("TOPPADDING", (0, 0), (-1, -1), 1),
+                               ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+                               ("TEXTCOLOR", (0, 0), (0, -1), colors.HexColor("#444444")),
+                               ("TEXTCOLOR", (2, 0), (2, -1), colors.HexColor("#444444"))]))
+    return table
+
+
+def dosing_end(r: SessionRecord, now: datetime) -> datetime:
+    """Totals run to the end of the infusion, or to `now` while it still runs."""
+    return r.session.infusion_end_at or max([e.at for e in r.doses] + [now])
+
+
+def _dosing(r: SessionRecord, now: datetime) -> list[Flowable]:
+    weight = r.session.weight_kg
+    end = dosing_end(r, now)
+    total = dosing.cumulative_mg(r.doses, end)
+    segs = dosing.segments(r.doses)
+    infusing_h = sum(((s.end or end) - s.start).total_seconds() for s in segs) / 3600
+    bolus = sum(e.bolus_mg or 0.0 for e in r.doses if e.kind == DoseKind.BOLUS)
+    out: list[Flowable] = [Paragraph("Dosing", STYLES["h2"]), _p(
+        f"Total ketamine {total:.1f} mg = {total / weight:.2f} mg/kg "
+        f"(weight {weight:.1f} kg) · boluses {bolus:.1f} mg · infusing {infusing_h:.2f} h · "
+        f"maximum rate {dosing.max_rate_mg_per_h(r.doses):.1f} mg/h "
+        f"({dosing.max_rate_mg_per_h(r.doses) / weight:.2f} mg/kg/h)", "body")]
+    rows: list[list[object]] = [["Time", "Event", "mg/h", "mg/kg/h", "Bolus mg",
+                                 "Running total", "Reason / acknowledged warnings"]]
+    for e in r.doses:
+        rate = e.rate_mg_per_h
+        reason = e.reason
+        if e.acknowledged_warnings:
+            reason += ("; " if reason else "") + "ACKNOWLEDGED: " + "; ".join(
+                e.acknowledged_warnings)
+        rows.append([_t(e.at), e.kind.value.replace("_", " "),
+                     "" if rate is None else f"{rate:.1f}",
+                     "" if rate is None else f"{rate / weight:.2f}",
+                     "" if e.bolus_mg is None else f"{e.bolus_mg:.1f}",
+                     f"{dosing.cumulative_mg(r.doses, e.at):.1f} mg", _p(reason)])
+    if len(rows) > 1:
+        out.append(Spacer(1, 3))
+        out.append(_table(rows, [13 * mm, 20 * mm, 13 * mm, 15 * mm, 15 * mm, 21 * mm,
+                                 83 * mm]))
+    return out
+
+
+def _events(r: SessionRecord) -> list[tuple[datetime, str]]:
+    items: list[tuple[datetime, str]] = []
+    items += [(e.at, f"bolus {e.bolus_mg:g} mg") for e in r.doses if e.kind == DoseKind.BOLUS]
+    items += [(a.at, f"{a.drug} {a.dose:g} {a.unit} {a.route}") for a in r.adjuncts]
+    items += [(s.onset_at, f"{s.kind} ({s.severity.value})") for s in r.side_effects]
+    return sorted(items, key=lambda i: i[0])
+
+
+def _chart(r: SessionRecord, width: float, now: datetime) -> list[Flowable]:
+    vitals = [v for v in r.vitals if not v.artifact]
+    times = [v.at for v in vitals] + [e.at for e in r.doses]
+    start = min(times + [r.session.infusion_start_at or now])
+    end = max(times + [r.session.infusion_end_at or start])
+    events = _events(r)
+    marks = [EventMark(at, i) for i, (at, _) in enumerate(events, start=1)]
+    drawing = session_chart(width, vitals, dosing.segments(r.doses),
+                            [(e.at, e.bolus_mg or 0.0) for e in r.doses
+                             if e.kind == DoseKind.BOLUS], marks, start, end)
+    out: list[Flowable] = [Paragraph("Chart", STYLES["h2"]), drawing]
+    if events:
+        text = " · ".join(f"<b>{i}</b> {_t(at)} {escape(label)}"
+                          for i, (at, label) in enumerate(events, start=1))
+        out.append(Paragraph(f"Events: {text}", STYLES["small"]))
+    return [KeepTogether(out)]
+
+
+def _vitals_cell(reading: VitalsReading, field: str) -> object:
+    value = getattr(reading, field)
+    if value is None:
+        return ""
+    text = f"{value:.1f}" if field == "temp_c" else f"{value:.0f}"
+    if reading.artifact:
+        return Paragraph(f"<strike>{text}</strike>", STYLES["cell"])
+    if field in reading.alerts:
+        return Paragraph(f"<b>{text} {ALERT_MARK}</b>", STYLES["cell"])
+    return text
+
+
+def _vitals(r: SessionRecord) -> list[Flowable]:
+    selected = select_rows(r.vitals)
+    out: list[Flowable] = [Paragraph("Vitals", STYLES["h2"]), _p(
+        f"{ALERT_MARK} bold = outside the clinic's alert threshold · struck through = "
+        "artifact (reason given) · late = entered more than 10 minutes after the time "
+        "shown", "note")]
+    if selected.summary_note:
+        out.append(_p(selected.summary_note, "note"))
+    header: list[object] = ["Time"] + [label for _, label in VITALS_COLUMNS] + ["Source / notes"]
+    rows: list[list[object]] = [header]
+    for v in selected.rows:
+        notes = [v.source]
+        if v.map_derived:
+            notes.append("MAP calculated")
+        if v.late_entry:
+            notes.append("late")
+        if v.artifact:
+            notes.append(f"ARTIFACT: {v.artifact_reason}")
+        rows.append([_t(v.at) if v.source == "manual" else v.at.astimezone().strftime("%H:%M:%S")]
+                    + [_vitals_cell(v, f) for f, _ in VITALS_COLUMNS] + [_p("; ".join(notes))])
+    if len(rows) == 1:
+        out.append(_p("No vitals recorded.", "body"))
+        return out
+    widths = [15 * mm] + [13 * mm] * len(VITALS_COLUMNS) + [61 * mm]
+    out.append(_table(rows, widths, [("ALIGN", (1, 0), (-2, -1), "RIGHT")]))
+    return out
+
+
+def _entries(r: SessionRecord) -> list[Flowable]:
+    out: list[Flowable] = []
+    out.append(Paragraph("Adjunct medications", STYLES["h2"]))
+    if r.adjuncts:
+        out.append(_table([["Time", "Drug", "Dose", "Route", "Reason"]] + [
+            [_t(a.at), _p(a.drug), f"{a.dose:g} {a.unit}", a.route, _p(a.reason)]
+            for a in r.adjuncts], [15 * mm, 35 * mm, 22 * mm, 15 * mm, 93 * mm]))
+    else:
+        out.append(_p("None given.", "body"))
+    out.append(Paragraph("Side effects", STYLES["h2"]))
+    if r.side_effects:
+        out.append(_table([["Onset", "Kind", "Severity", "Action", "Resolved", "Note"]] + [
+            [_t(s.onset_at), _p(s.kind), s.severity.value, _p(s.action),
+             _t(s.resolved_at) if s.resolved_at else "not resolved", _p(s.note)]
+            for s in r.side_effects], [15 * mm, 30 * mm, 17 * mm, 48 * mm, 20 * mm, 50 * mm]))
+    else:
+        out.append(_p("None recorded.", "body"))
+    out += _scores(r)
+    out.append(Paragraph("Notes", STYLES["h2"]))
+    if r.notes:
+        out += [_p(f"{_t(n.at)}  {r.user_name(n.author_id)}: {n.text}", "body") for n in r.notes]
+    else:
+        out.append(_p("None.", "body"))
+    out.append(Paragraph("Follow-ups so far", STYLES["h2"]))
+    if r.follow_ups:
+        out.append(_table([["Date", "NRS", "Relief h", "PHQ-9", "Source", "Note"]] + [
+            [_t(f.at, True), "" if f.nrs is None else str(f.nrs),
+             "" if f.relief_hours is None else f"{f.relief_hours:g}",
+             "" if f.phq9 is None else str(f.phq9), f.source, _p(f.note)]
+            for f in r.follow_ups], [27 * mm, 12 * mm, 16 * mm, 14 * mm, 20 * mm, 91 * mm]))
+    else:
+        out.append(_p("None yet.", "body"))
+    return out
+
+
+def nrs_pre_post(r: SessionRecord) -> tuple[int | None, int | None]:
+    pre = [s.value for s in r.scores if s.scale == "nrs" and s.phase.value == "pre"]
+    post = [s.value for s in r.scores if s.scale == "nrs" and s.phase.value == "post"]
+    return (pre[0] if pre else None, post[-1] if post else None)
+
+
+def _scores(r: SessionRecord) -> list[Flowable]:
+    out: list[Flowable] = [Paragraph("Scores", STYLES["h2"])]
+    pre, post = nrs_pre_post(r)
+    if pre is not None and post is not None:
+        change = nrs_percent_change(pre, post)
+        out.append(_p(f"Pain NRS {pre} → {post}"
+                      + ("" if change is None else f" ({change:+.0f} %)"), "body"))
+    rows: list[list[object]] = [["Time", "Scale", "Phase", "Total", "Interpretation"]]
+    for s in r.scores:
+        spec = SCALES.get(s.scale)
+        try:
+            result = spec.score(items=s.items) if spec and s.items else (
+                spec.score(value=s.value) if spec else None)
+        except ScaleError:
+            result = None
+        name = spec.short_name if spec else s.scale
+        text = result.interpretation if result else ""
+        rows.append([_t(s.at), _p(name), s.phase.value, f"{s.value}"
+                     + (f"/{spec.max_total}" if spec else ""),
+                     _p(("⚑ " if result and result.flag else "") + text)])
+    if len(rows) > 1:
+        out.append(_table(rows, [15 * mm, 40 * mm, 18 * mm, 15 * mm, 92 * mm]))
+    else:
+        out.append(_p("None recorded.", "body"))
+    return out
+
+
+def _signatures(r: SessionRecord) -> list[Flowable]:
+    out: list[Flowable] = [Paragraph("Signatures", STYLES["h2"])]
+    if r.signatures:
+        out.append(_table([["Signed by", "Date and time", "Meaning", "Content hash"]] + [
+            [_p(r.user_name(s.user_id)), _t(s.at, True), _p(s.meaning), s.content_hash[:16]]
+            for s in r.signatures], [55 * mm, 30 * mm, 60 * mm, 35 * mm]))
+    else:
+        out.append(_p("Not signed.", "body"))
+    out.append(Paragraph("Addenda", STYLES["h2"]))
+    if r.addenda:
+        for a in r.addenda:
+            out.append(_p(f"{_t(a.at, True)}  {r.user_name(a.author_id)} — reason: {a.reason}",
+                          "body"))
+            out.append(_p(a.text, "small"))
+    else:
+        out.append(_p("None.", "body"))
+    return out
+
+
+def page_frame(report: SessionReport, title: str = "Infusion session record") -> PageFrame:
+    r = report.record
+    signed = r.session.status is SessionStatus.SIGNED
+    when = r.session.infusion_start_at or r.session.arrival_at
+    status = {"draft": "DRAFT — arrived, not infused", "in_progress": "DRAFT — in progress",
+              "completed": "DRAFT — completed, awaiting provider signature",
+              "signed": "SIGNED"}[r.session.status.value]
+    return PageFrame(
+        clinic=report.clinic, title=title,
+        patient=f"{r.patient.family_name.upper()}, {r.patient.given_name}",
+        mrn=r.patient.mrn, birth_date=r.patient.birth_date.isoformat(),
+        record_date=f"Session {_t(when, True) if when else '—'} (#{r.session.id})",
+        status=status, signed=signed, content_hash=report.content_hash,
+        printed=f"{_t(report.printed_at, True)} by {report.printed_by}", paper=report.paper)
+
+
+def session_pdf(report: SessionReport) -> bytes:
+    frame = page_frame(report)
+    buffer = io.BytesIO()
+    size = page_size(report.paper)
+    doc = SimpleDocTemplate(buffer, pagesize=size, leftMargin=MARGIN, rightMargin=MARGIN,
+                            topMargin=MARGIN + HEADER_H, bottomMargin=MARGIN + FOOTER_H,
+                            title=f"Session {report.record.session.id} — {frame.patient}",
+                            author=report.clinic, subject="Infusion session record")
+    r = report.record
+    story: list[Flowable] = [Paragraph("Ketamine infusion session", STYLES["h1"]), _facts(r)]
+    story += _dosing(r, report.printed_at)
+    story += _chart(r, doc.width, report.printed_at)
+    story += _vitals(r)
+    story += _entries(r)
+    story += _signatures(r)
+    doc.build(story, canvasmaker=numbered_canvas(frame))
+    return buffer.getvalue()

@@ -1,0 +1,101 @@
+"""Export and print PDFs from the GUI. Rendering runs on a worker thread with a progress
+dialog; gathering the data before and writing + auditing after stay on the GUI thread,
+because the store's SQLite connection belongs to it.
+
+Printing hands the finished PDF to the system spooler (`lp` on Linux and macOS, the
+shell's print verb on Windows) after the Qt print dialog picked printer and copies:
+PySide6-Essentials has no PDF rasteriser, and the spooler prints PDFs natively."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
+
+_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ketalog-pdf")
+
+
+def render_in_background(parent: QWidget, label: str, render: Callable[[], bytes],
+                         done: Callable[[bytes], None]) -> Future[bytes]:
+    """Run `render` off the GUI thread behind a busy dialog; call `done` on the GUI thread.
+    A failure is shown as a message, never a traceback."""
+    progress = QProgressDialog(label, "", 0, 0, parent)
+    progress.setObjectName("pdfProgress")
+    progress.setCancelButton(None)  # a half-rendered PDF is never written anyway
+    progress.setMinimumDuration(300)
+    progress.setWindowTitle("ketalog")
+    future = _POOL.submit(render)
+    timer = QTimer(progress)
+
+    def poll() -> None:
+        if not future.done():
+            return
+        timer.stop()
+        progress.close()
+        progress.deleteLater()
+        error = future.exception()
+        if error is not None:
+            QMessageBox.warning(parent, "PDF", f"The PDF could not be made: {error}")
+            return
+        done(future.result())
+
+    timer.timeout.connect(poll)
+    timer.start(50)
+    return future
+
+
+def ask_pdf_path(parent: QWidget, suggested: str) -> Path | None:
+    start = str(Path.home() / "Documents" / suggested) if (Path.home() / "Documents").is_dir() \
+        else str(Path.home() / suggested)
+    name, _ = QFileDialog.getSaveFileName(parent, "Export PDF", start, "PDF files (*.pdf)")
+    if not name:
+        return None
+    path = Path(name)
+    return path if path.suffix.lower() == ".pdf" else path.with_suffix(".pdf")
+
+
+def print_command(pdf: Path, printer: str, copies: int) -> list[str] | None:
+    """The spooler command for this platform, or None where the shell prints instead."""
+    if sys.platform.startswith("win"):
+        return None
+    lp = shutil.which("lp")
+    if lp is None:
+        raise FileNotFoundError("no `lp` command: install CUPS, or export the PDF and print "
+                                "it from a PDF viewer")
+    command = [lp, "-n", str(max(1, copies))]
+    if printer:
+        command += ["-d", printer]
+    return [*command, str(pdf)]
+
+
+def ask_printer(parent: QWidget) -> tuple[str, int] | None:
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    dialog = QPrintDialog(printer, parent)
+    dialog.setWindowTitle("Print PDF")
+    if dialog.exec() != QPrintDialog.DialogCode.Accepted:
+        return None
+    return printer.printerName(), printer.copyCount()
+
+
+def send_to_printer(pdf_bytes: bytes, printer: str, copies: int) -> str:
+    """Returns what the spooler said (the job id on CUPS)."""
+    folder = Path(tempfile.mkdtemp(prefix="ketalog-print-"))
+    path = folder / "ketalog.pdf"
+    path.write_bytes(pdf_bytes)
+    command = print_command(path, printer, copies)
+    if command is None:
+        os.startfile(str(path), "print")  # type: ignore[attr-defined]  # Windows only
+        return "sent to the default printer"
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    if result.returncode != 0:
+        raise OSError(result.stderr.strip() or f"lp exited with {result.returncode}")
+    return result.stdout.strip() or "sent"
