@@ -1,4 +1,5 @@
-"""Regenerate the screenshots in docs/screenshots/ from a fresh demo clinic.
+"""Regenerate the screenshots in docs/screenshots/ and the PDF page images in docs/pdf/
+from a fresh demo clinic (page images need poppler's pdftoppm).
 
 Run with `make screenshots` (under Xvfb when available, offscreen otherwise). The clock
 is fixed so the pictures only change when the screens do."""
@@ -6,6 +7,8 @@ is fixed so the pictures only change when the screens do."""
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -18,6 +21,7 @@ from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 from ketalog.domain.clock import FixedClock, from_iso  # noqa: E402
 from ketalog.services.auth import login  # noqa: E402
 from ketalog.services.demo import create_demo  # noqa: E402
+from ketalog.services.exports import export_session_pdf  # noqa: E402
 from ketalog.store.connection import open_store  # noqa: E402
 from ketalog.ui.login import LoginDialog  # noqa: E402
 from ketalog.ui.main_window import MainWindow  # noqa: E402
@@ -25,6 +29,7 @@ from ketalog.ui.session_window import SessionWindow  # noqa: E402
 
 NOW = datetime(2026, 11, 24, 14, 10, tzinfo=UTC)  # a Tuesday afternoon, chairs busy
 OUT = Path(__file__).resolve().parent / "screenshots"
+PDF_OUT = Path(__file__).resolve().parent / "pdf"
 SIZE = (1366, 768)  # the smallest screen we promise to fit
 
 
@@ -47,9 +52,23 @@ def _longest_signed(store) -> int:  # noqa: ANN001
     return int(max(signed, key=hours)["id"])  # type: ignore[arg-type]
 
 
+def _pdf_pages(pdf: Path) -> None:
+    """PNG pages beside the PDF, at a resolution that shows what paper shows."""
+    print(f"wrote {pdf}")
+    if shutil.which("pdftoppm") is None:
+        print("pdftoppm not found: page images not refreshed")
+        return
+    for old in pdf.parent.glob(f"{pdf.stem}-*.png"):
+        old.unlink()
+    subprocess.run(["pdftoppm", "-png", "-r", "80", str(pdf), str(pdf.parent / pdf.stem)],
+                   check=True)
+    print(f"wrote {pdf.parent / pdf.stem}-*.png")
+
+
 def main() -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     OUT.mkdir(exist_ok=True)
+    PDF_OUT.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "demo.sqlite"
         clock = FixedClock(NOW)
@@ -73,6 +92,8 @@ def main() -> int:
         signed.resize(*SIZE)
         _save(signed, "session-signed.png", app)
         windows.append(signed)
+        _pdf_pages(export_session_pdf(provider, _longest_signed(store),
+                                      PDF_OUT / "session-signed.pdf"))
         for window in windows:
             window.confirm_close = lambda: True  # type: ignore[method-assign]
             window.close()

@@ -11,12 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from reportlab.graphics.shapes import Drawing, Line, Polygon, PolyLine, Rect, String
+from reportlab import rl_config
 from reportlab.lib import colors
 
 from ketalog.domain.dosing import Segment
 from ketalog.domain.entities import VitalsReading
 from ketalog.reports.fonts import SANS, SANS_BOLD
 
+# Shapes are built from validated domain values; ReportLab's per-attribute checks cost
+# more than drawing them (documented switch, rl_config.shapeChecking).
+rl_config.shapeChecking = 0
 MARKERS_UP_TO = 150  # beyond this, markers would merge into a smear
 
 

@@ -13,7 +13,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from ketalog.reports.fonts import MONO, SANS, SANS_BOLD, register_fonts
+from ketalog.reports.fonts import SANS, SANS_BOLD, register_fonts
 
 PAPER = {"A4": A4, "Letter": LETTER}
 MARGIN = 15 * mm
@@ -109,7 +109,7 @@ def draw_frame(c: Canvas, frame: PageFrame, number: int, total: int) -> None:
     c.line(MARGIN, bottom + 12, width - MARGIN, bottom + 12)
     c.setFont(SANS_BOLD if not frame.signed else SANS, 7.5)
     c.drawString(MARGIN, bottom + 3, f"Status: {frame.status}")
-    c.setFont(MONO, 7)
+    c.setFont(SANS, 7)  # one font less to embed than a monospaced hash would cost
     status_width = c.stringWidth(f"Status: {frame.status}", SANS_BOLD, 7.5)
     c.drawString(MARGIN + status_width + 10, bottom + 3, f"content {frame.content_hash[:12]}")
     c.setFont(SANS, 7)

@@ -12,6 +12,7 @@ from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
     Flowable,
     KeepTogether,
@@ -67,6 +68,14 @@ def _p(text: str, style: str = "cell") -> Paragraph:
     return Paragraph(escape(text).replace("\n", "<br/>"), STYLES[style])
 
 
+def _fit(text: str, width: float) -> str | Paragraph:
+    """A plain string when it fits its column (a Paragraph costs ~20x to lay out), a
+    wrapping Paragraph when it does not: long text wraps, never runs over."""
+    if "\n" not in text and stringWidth(text, SANS, 7.5) <= width - 7:
+        return text
+    return _p(text)
+
+
 STYLES = styles()
 GRID = TableStyle([
     ("FONTNAME", (0, 0), (-1, -1), SANS), ("FONTSIZE", (0, 0), (-1, -1), 7.5),
@@ -107,10 +116,13 @@ def _facts(r: SessionRecord) -> Table:
     if s.discharge_escort or s.discharge_instructions:
         pairs.append(("Discharged with", f"escort: {s.discharge_escort or '—'}; "
                                    f"{s.discharge_instructions}"))
-    rows = [[_p(a, "small"), _p(b), _p(c, "small"), _p(d)] for (a, b), (c, d) in
+    rows = [[_fit(a, 24 * mm), _fit(b, 61 * mm), _fit(c, 24 * mm), _fit(d, 71 * mm)]
+            for (a, b), (c, d) in
             zip(pairs[0::2], pairs[1::2] + [("", "")] * (len(pairs) % 2), strict=False)]
     table = Table(rows, colWidths=[24 * mm, 61 * mm, 24 * mm, 71 * mm], hAlign="LEFT")
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("FONTNAME", (0, 0), (-1, -1), SANS),
+                               ("FONTSIZE", (0, 0), (-1, -1), 7.5),
                                ("TOPPADDING", (0, 0), (-1, -1), 1),
                                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
                                ("TEXTCOLOR", (0, 0), (0, -1), colors.HexColor("#444444")),
@@ -147,7 +159,7 @@ def _dosing(r: SessionRecord, now: datetime) -> list[Flowable]:
                      "" if rate is None else f"{rate:.1f}",
                      "" if rate is None else f"{rate / weight:.2f}",
                      "" if e.bolus_mg is None else f"{e.bolus_mg:.1f}",
-                     f"{dosing.cumulative_mg(r.doses, e.at):.1f} mg", _p(reason)])
+                     f"{dosing.cumulative_mg(r.doses, e.at):.1f} mg", _fit(reason, 83 * mm)])
     if len(rows) > 1:
         out.append(Spacer(1, 3))
         out.append(_table(rows, [13 * mm, 20 * mm, 13 * mm, 15 * mm, 15 * mm, 21 * mm,
@@ -212,7 +224,8 @@ def _vitals(r: SessionRecord) -> list[Flowable]:
         if v.artifact:
             notes.append(f"ARTIFACT: {v.artifact_reason}")
         rows.append([_t(v.at) if v.source == "manual" else v.at.astimezone().strftime("%H:%M:%S")]
-                    + [_vitals_cell(v, f) for f, _ in VITALS_COLUMNS] + [_p("; ".join(notes))])
+                    + [_vitals_cell(v, f) for f, _ in VITALS_COLUMNS]
+                    + [_fit("; ".join(notes), 61 * mm)])
     if len(rows) == 1:
         out.append(_p("No vitals recorded.", "body"))
         return out
@@ -226,15 +239,16 @@ def _entries(r: SessionRecord) -> list[Flowable]:
     out.append(Paragraph("Adjunct medications", STYLES["h2"]))
     if r.adjuncts:
         out.append(_table([["Time", "Drug", "Dose", "Route", "Reason"]] + [
-            [_t(a.at), _p(a.drug), f"{a.dose:g} {a.unit}", a.route, _p(a.reason)]
+            [_t(a.at), _fit(a.drug, 35 * mm), f"{a.dose:g} {a.unit}", a.route,
+             _fit(a.reason, 93 * mm)]
             for a in r.adjuncts], [15 * mm, 35 * mm, 22 * mm, 15 * mm, 93 * mm]))
     else:
         out.append(_p("None given.", "body"))
     out.append(Paragraph("Side effects", STYLES["h2"]))
     if r.side_effects:
         out.append(_table([["Onset", "Kind", "Severity", "Action", "Resolved", "Note"]] + [
-            [_t(s.onset_at), _p(s.kind), s.severity.value, _p(s.action),
-             _t(s.resolved_at) if s.resolved_at else "not resolved", _p(s.note)]
+            [_t(s.onset_at), _fit(s.kind, 30 * mm), s.severity.value, _fit(s.action, 48 * mm),
+             _t(s.resolved_at) if s.resolved_at else "not resolved", _fit(s.note, 50 * mm)]
             for s in r.side_effects], [15 * mm, 30 * mm, 17 * mm, 48 * mm, 20 * mm, 50 * mm]))
     else:
         out.append(_p("None recorded.", "body"))
@@ -249,7 +263,7 @@ def _entries(r: SessionRecord) -> list[Flowable]:
         out.append(_table([["Date", "NRS", "Relief h", "PHQ-9", "Source", "Note"]] + [
             [_t(f.at, True), "" if f.nrs is None else str(f.nrs),
              "" if f.relief_hours is None else f"{f.relief_hours:g}",
-             "" if f.phq9 is None else str(f.phq9), f.source, _p(f.note)]
+             "" if f.phq9 is None else str(f.phq9), f.source, _fit(f.note, 91 * mm)]
             for f in r.follow_ups], [27 * mm, 12 * mm, 16 * mm, 14 * mm, 20 * mm, 91 * mm]))
     else:
         out.append(_p("None yet.", "body"))
@@ -279,9 +293,9 @@ def _scores(r: SessionRecord) -> list[Flowable]:
             result = None
         name = spec.short_name if spec else s.scale
         text = result.interpretation if result else ""
-        rows.append([_t(s.at), _p(name), s.phase.value, f"{s.value}"
+        rows.append([_t(s.at), _fit(name, 40 * mm), s.phase.value, f"{s.value}"
                      + (f"/{spec.max_total}" if spec else ""),
-                     _p(("⚑ " if result and result.flag else "") + text)])
+                     _fit(("⚑ " if result and result.flag else "") + text, 92 * mm)])
     if len(rows) > 1:
         out.append(_table(rows, [15 * mm, 40 * mm, 18 * mm, 15 * mm, 92 * mm]))
     else:
@@ -293,7 +307,8 @@ def _signatures(r: SessionRecord) -> list[Flowable]:
     out: list[Flowable] = [Paragraph("Signatures", STYLES["h2"])]
     if r.signatures:
         out.append(_table([["Signed by", "Date and time", "Meaning", "Content hash"]] + [
-            [_p(r.user_name(s.user_id)), _t(s.at, True), _p(s.meaning), s.content_hash[:16]]
+            [_fit(r.user_name(s.user_id), 55 * mm), _t(s.at, True), _fit(s.meaning, 60 * mm),
+             s.content_hash[:16]]
             for s in r.signatures], [55 * mm, 30 * mm, 60 * mm, 35 * mm]))
     else:
         out.append(_p("Not signed.", "body"))
