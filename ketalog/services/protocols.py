@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from ketalog.domain.entities import Protocol, Role
 from ketalog.domain.errors import FieldProblem, PlausibilityError
 from ketalog.services.context import Context
-from ketalog.services.errors import ServiceError
+from ketalog.services.errors import InvalidState, ServiceError
 from ketalog.store.records import protocol_from_row
 from ketalog.store.store import Actor, Store
 
@@ -78,15 +78,47 @@ def create_protocol(ctx: Context, data: ProtocolInput) -> Protocol:
     return get_protocol(ctx, pid)
 
 
+def sessions_using(ctx: Context, protocol_id: int) -> int:
+    return ctx.store.count("sessions", protocol_id=protocol_id)
+
+
 def update_protocol(ctx: Context, protocol_id: int, data: ProtocolInput, reason: str = "") -> Protocol:
+    """Only a protocol no session has used can change in place: sessions (signed ones
+    above all) must keep showing the regimen they were given. Use new_version instead."""
     ctx.require(Role.ADMIN, action="manage protocols")
+    get_protocol(ctx, protocol_id)
+    used = sessions_using(ctx, protocol_id)
+    if used:
+        raise InvalidState(f"this protocol is used by {used} session(s); save a new version "
+                           "instead (the old one is retired and stays on its sessions)")
     with ctx.store.write(ctx.actor) as w:
         w.update("protocols", protocol_id, validate_protocol(data), reason=reason)
     return get_protocol(ctx, protocol_id)
 
 
-def retire_protocol(ctx: Context, protocol_id: int, reason: str = "") -> None:
+def new_version(ctx: Context, protocol_id: int, data: ProtocolInput, reason: str) -> Protocol:
+    """Create the changed protocol and retire the old one, in one transaction."""
     ctx.require(Role.ADMIN, action="manage protocols")
+    old = get_protocol(ctx, protocol_id)
+    if not reason.strip():
+        raise PlausibilityError.single("reason", reason, "required",
+                                       "Give a reason for the new version")
+    values = validate_protocol(data)
+    if values["name"] == old.name:
+        raise PlausibilityError.single("name", data.name, "a new name",
+                                       "Give the new version its own name (e.g. add v2)")
+    with ctx.store.write(ctx.actor) as w:
+        new_id = w.insert("protocols", values)
+        w.update("protocols", protocol_id, {"retired": 1},
+                 reason=f"replaced by '{values['name']}': {reason.strip()}")
+    return get_protocol(ctx, new_id)
+
+
+def retire_protocol(ctx: Context, protocol_id: int, reason: str = "") -> None:
+    """Retired protocols cannot start sessions; old sessions keep showing them."""
+    ctx.require(Role.ADMIN, action="manage protocols")
+    if get_protocol(ctx, protocol_id).retired:
+        raise InvalidState("this protocol is already retired")
     with ctx.store.write(ctx.actor) as w:
         w.update("protocols", protocol_id, {"retired": 1}, reason=reason)
 

@@ -26,11 +26,13 @@ from PySide6.QtWidgets import (
 )
 
 from ketalog import __version__
+from ketalog.domain.entities import Role
 from ketalog.services.context import Context
 from ketalog.services.patients import search_patients
 from ketalog.services.settings import clinic_name
 from ketalog.services.summary import BoardRow, SessionLine, session_lines, today_board
 from ketalog.ui.patient_dialog import PatientDialog
+from ketalog.ui.protocols_dialog import ProtocolsDialog
 from ketalog.ui.table_models import RowsModel, local_date, local_time, patient_model
 
 STATUS_TEXT = {"draft": "arrived", "in_progress": "infusing", "completed": "completed",
@@ -168,8 +170,10 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
-        self.menus = {name: bar.addMenu(title) for name, title in
-                      (("file", "&File"), ("patient", "&Patient"), ("help", "&Help"))}
+        titles = [("file", "&File"), ("patient", "&Patient")]
+        if self.ctx.user.has_role(Role.ADMIN):  # the services check again: this only tidies
+            titles.append(("admin", "&Admin"))
+        self.menus = {name: bar.addMenu(title) for name, title in [*titles, ("help", "&Help")]}
         self._action("file", "&Log out", "Ctrl+L", self.logout_requested.emit, "actionLogout")
         self._action("file", "&Quit", QKeySequence.StandardKey.Quit, self.close, "actionQuit")
         self._action("patient", "&New patient...", QKeySequence.StandardKey.New,
@@ -182,6 +186,9 @@ class MainWindow(QMainWindow):
                      self.open_selected_session, "actionOpenSession")
         self._action("patient", "&Find patient", QKeySequence.StandardKey.Find,
                      self.search.setFocus, "actionFind")
+        if "admin" in self.menus:
+            self._action("admin", "&Protocols...", "Ctrl+Shift+P", self.manage_protocols,
+                         "actionProtocols")
         self._action("help", "&About ketalog", "F1", self._about, "actionAbout")
 
     # -- behaviour ----------------------------------------------------------
@@ -246,6 +253,9 @@ class MainWindow(QMainWindow):
 
     def _open_board_row(self, index: QModelIndex) -> None:
         self.open_session_requested.emit(self.board.row_at(index.row()).session_id)
+
+    def manage_protocols(self) -> None:
+        ProtocolsDialog(self.ctx, self).exec()
 
     def _about(self) -> None:
         QMessageBox.about(self, "About ketalog",

@@ -138,3 +138,32 @@ def test_main_window_lists_sessions_awaiting_signature_and_a_patients_history(
     window.awaiting_view.selectRow(0)
     window.findChild(type(window.menus["file"].actions()[0]), "actionOpenSession").trigger()
     assert opened == [first.id]
+
+
+def test_admin_manages_protocols_nurse_has_no_admin_menu(qtbot, staffed, tmp_path):
+    from ketalog.ui.protocols_dialog import ProtocolsDialog
+
+    store, ctx = staffed
+    nurse_window = MainWindow(ctx["nurse"], tmp_path / "db.sqlite")
+    qtbot.addWidget(nurse_window)
+    assert "admin" not in nurse_window.menus
+    admin_window = MainWindow(ctx["admin"], tmp_path / "db.sqlite")
+    qtbot.addWidget(admin_window)
+    assert [a.text() for a in admin_window.menus["admin"].actions()] == ["&Protocols..."]
+    dialog = ProtocolsDialog(ctx["admin"])
+    qtbot.addWidget(dialog)
+    seeded = dialog.model.rowCount()
+    form = dialog.form_for(None)
+    qtbot.addWidget(form)
+    qtbot.keyClicks(form.name, "Short 0.3 mg/kg/h x 1 h")
+    form.rate.setValue(4.9)
+    form.duration.setValue(2)  # below 5 min: the spin box clamps to its minimum
+    form.save()
+    assert form.result_protocol is not None and form.result_protocol.duration_min == 5
+    form.name.setText("")
+    form2 = dialog.form_for(None)
+    qtbot.addWidget(form2)
+    form2.save()  # no name: the message shows, nothing stored
+    assert "name is required" in form2.error.text() and form2.result_protocol is None
+    dialog.refresh()
+    assert dialog.model.rowCount() == seeded + 1
