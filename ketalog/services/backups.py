@@ -1,0 +1,131 @@
+"""Backups a clinic can rely on without thinking: taken on close and every N hours to a
+configured folder (e.g. a mounted drive), verified before they get their name, rotated
+(7 daily, 4 weekly, 12 monthly), each one audited. Only files that look like our own
+backups of this database are ever deleted by the rotation."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ketalog.domain.entities import Role
+from ketalog.domain.errors import PlausibilityError
+from ketalog.domain.retention import Retention, to_keep
+from ketalog.services.context import Context
+from ketalog.store.backup import BackupReport, Progress, backup_to, check_copy
+from ketalog.store.errors import StoreError
+from ketalog.store.store import Store
+
+FOLDER_SETTING = "backup_folder"
+EVERY_SETTING = "backup_every_hours"
+DEFAULT_EVERY_HOURS = 24.0
+STAMP = "%Y%m%d-%H%M%S"
+DEFAULT_RETENTION = Retention()
+
+
+@dataclass(frozen=True)
+class BackupFile:
+    path: Path
+    taken_at: datetime
+    size_bytes: int
+
+
+def backup_folder(store: Store, default: Path) -> Path:
+    value = store.setting(FOLDER_SETTING)
+    return Path(str(value)).expanduser() if value else default
+
+
+def backup_every_hours(store: Store) -> float:
+    """0 means only on close."""
+    value = store.setting(EVERY_SETTING)
+    return float(value) if isinstance(value, int | float) else DEFAULT_EVERY_HOURS  # type: ignore[arg-type]
+
+
+def set_backup_settings(ctx: Context, folder: str, every_hours: float) -> None:
+    ctx.require(Role.ADMIN, action="change backup settings")
+    if not 0 <= every_hours <= 24 * 7:
+        raise PlausibilityError.single(EVERY_SETTING, every_hours, "0-168 h",
+                                       "Backups every 0 (only on close) to 168 hours")
+    with ctx.store.write(ctx.actor) as w:
+        w.set_setting(FOLDER_SETTING, folder.strip())
+        w.set_setting(EVERY_SETTING, float(every_hours))
+
+
+def _pattern(stem: str) -> re.Pattern[str]:
+    return re.compile(rf"^{re.escape(stem)}-(\d{{8}}-\d{{6}})\.sqlite$")
+
+
+def list_backups(folder: Path, db_path: Path) -> list[BackupFile]:
+    """Our backups of this database in `folder`, newest first."""
+    pattern = _pattern(db_path.stem)
+    found: list[BackupFile] = []
+    if not folder.is_dir():
+        return found
+    for path in folder.iterdir():
+        match = pattern.match(path.name)
+        if match and path.is_file():
+            taken = datetime.strptime(match.group(1), STAMP).replace(tzinfo=UTC)
+            found.append(BackupFile(path, taken, path.stat().st_size))
+    return sorted(found, key=lambda b: b.taken_at, reverse=True)
+
+
+def run_backup(ctx: Context, db_path: Path, folder: Path, why: str,
+               progress: Progress | None = None, rule: Retention = DEFAULT_RETENTION
+               ) -> tuple[BackupReport, list[Path]]:
+    """Back up, verify, rotate. `why` is "manual" (admins only), "on close" or
+    "scheduled" (the app's own duty, whoever is logged in). Returns the report and the
+    rotated-out files."""
+    if why == "manual":
+        ctx.require(Role.ADMIN, action="back up the database")
+    now = ctx.clock.now().astimezone(UTC)
+    target = folder / f"{db_path.stem}-{now.strftime(STAMP)}.sqlite"
+    if target.exists():  # two within a second: the newer one wins the name
+        raise StoreError(f"a backup named {target.name} already exists; try again")
+    report = backup_to(ctx.store, target, progress)
+    backups = list_backups(folder, db_path)
+    keep = to_keep([b.taken_at for b in backups], rule)
+    removed = [b.path for b in backups if b.taken_at not in keep]
+    for path in removed:
+        path.unlink(missing_ok=True)
+    with ctx.store.write(ctx.actor) as w:
+        w.event("backup", details={"to": str(report.path), "why": why,
+                                   "bytes": report.size_bytes,
+                                   "rotated_out": [p.name for p in removed]})
+    return report, removed
+
+
+def last_backup_at(folder: Path, db_path: Path) -> datetime | None:
+    backups = list_backups(folder, db_path)
+    return backups[0].taken_at if backups else None
+
+
+def backup_due(ctx: Context, folder: Path, db_path: Path) -> bool:
+    every = backup_every_hours(ctx.store)
+    if every <= 0:
+        return False
+    last = last_backup_at(folder, db_path)
+    return last is None or (ctx.clock.now() - last).total_seconds() >= every * 3600
+
+
+@dataclass(frozen=True)
+class BackupPreview:
+    path: Path
+    taken_at: datetime | None
+    size_bytes: int
+    patients: int
+    sessions: int
+    signatures: int
+    vitals: int
+
+
+def preview_backup(path: Path) -> BackupPreview:
+    """What a backup holds, after the same checks a restore makes (integrity, schema,
+    audit chain): shown before an admin replaces the database with it."""
+    counts = check_copy(path)
+    match = re.search(r"-(\d{8}-\d{6})\.sqlite$", path.name)
+    taken = datetime.strptime(match.group(1), STAMP).replace(tzinfo=UTC) if match else None
+    return BackupPreview(path, taken, path.stat().st_size, counts.get("patients", 0),
+                         counts.get("sessions", 0), counts.get("signatures", 0),
+                         counts.get("vitals", 0))
