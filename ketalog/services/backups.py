@@ -1,6 +1,6 @@
 """Backups a clinic can rely on without thinking: taken on close and every N hours to a
 configured folder (e.g. a mounted drive), verified before they get their name, rotated
-(7 daily, 4 weekly, 12 monthly), each one audited. Only files that look like our own
+(all of the last 24 h, then 7 daily, 4 weekly, 12 monthly), each one audited. Only files that look like our own
 backups of this database are ever deleted by the rotation."""
 
 from __future__ import annotations

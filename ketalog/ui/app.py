@@ -11,20 +11,25 @@ from pathlib import Path
 from types import TracebackType
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog, QWidget
 
 from ketalog.domain.clock import Clock, SystemClock
-from ketalog.paths import log_dir
+from ketalog.domain.entities import Role
+from ketalog.paths import backup_dir, log_dir
+from ketalog.services.backups import backup_due, backup_folder, run_backup
 from ketalog.services.context import Context
+from ketalog.services.errors import ServiceError
 from ketalog.services.settings import auto_logoff_minutes
+from ketalog.store.backup import restore_from
 from ketalog.store.connection import open_store
 from ketalog.store.errors import StoreError
-from ketalog.store.store import Store
+from ketalog.store.store import Actor, Store
 from ketalog.ui.idle import IdleWatcher
 from ketalog.ui.login import FirstRunDialog, LoginDialog
 from ketalog.ui.main_window import MainWindow
 
 log = logging.getLogger("ketalog")
+BACKUP_CHECK_MS = 10 * 60 * 1000  # is a scheduled backup due? (cheap: one folder listing)
 
 
 def _setup_logging() -> None:
@@ -58,6 +63,10 @@ class GuiController:
         self.sessions: dict[int, QWidget] = {}
         self.locked_windows: list[QWidget] = []
         self.idle = IdleWatcher(auto_logoff_minutes(store), self.lock)
+        self.last_ctx: Context | None = None  # who the closing backup is attributed to
+        self.backup_timer = QTimer()
+        self.backup_timer.timeout.connect(lambda: self.backup("scheduled"))
+        self.backup_timer.start(BACKUP_CHECK_MS)
 
     # -- start-up -----------------------------------------------------------
     def authenticate(self, username: str = "") -> Context | None:
@@ -79,9 +88,12 @@ class GuiController:
         return True
 
     def open_main(self, ctx: Context) -> None:
-        self.ctx = ctx
+        self.ctx = self.last_ctx = ctx
         self.main = MainWindow(ctx, self.db_path)
         self.main.logout_requested.connect(self.logout)
+        self.main.backup_requested.connect(lambda: self.backup("manual"))
+        self.main.backup_settings_requested.connect(self.backup_settings)
+        self.main.restore_requested.connect(self.ask_restore)
         self.main.open_session_requested.connect(self.open_session)
         self.main.start_session_requested.connect(self.start_session)
         self.main.show()
@@ -118,6 +130,99 @@ class GuiController:
             if self.main:
                 self.main.refresh_board()
             self.open_session(dialog.session_id)
+
+    # -- backups --------------------------------------------------------------
+    def backup_folder(self) -> Path:
+        return backup_folder(self.store, backup_dir(self.db_path))
+
+    def backup(self, why: str) -> bool:
+        """"manual" (admin, with a progress dialog), "scheduled" (when due) or "on close".
+        A failure is shown and logged; it never stops the app or loses data."""
+        ctx = self.ctx or self.last_ctx
+        if ctx is None or self.locked_windows:
+            return False
+        folder = self.backup_folder()
+        if why == "scheduled" and not backup_due(ctx, folder, self.db_path):
+            return False
+        progress = QProgressDialog("Backing up and verifying...", "", 0, 100, self.main)
+        progress.setCancelButton(None)
+        progress.setMinimumDuration(500 if why != "manual" else 0)
+
+        def step(done: int, total: int) -> None:
+            progress.setValue(100 * done // max(total, 1))
+            QApplication.processEvents()
+
+        try:
+            report, removed = run_backup(ctx, self.db_path, folder, why, step)
+        except (ServiceError, StoreError, OSError) as exc:
+            progress.close()
+            log.error("backup (%s) failed: %s", why, exc)
+            QMessageBox.warning(self.main, "Backup failed",
+                                f"The {why} backup to {folder} failed: {exc}\n\nThe "
+                                "database itself is unaffected. Check the backup folder "
+                                "(Admin > Backup settings).")
+            return False
+        progress.close()
+        log.info("backup (%s) written: %s; rotated out %d", why, report.path, len(removed))
+        if self.main is not None:
+            self.main.statusBar().showMessage(
+                f"Backup written and verified: {report.path} "
+                f"({report.size_bytes / 1e6:.1f} MB)", 15_000)
+        return True
+
+    def backup_settings(self) -> None:
+        from ketalog.ui.backup_dialogs import BackupSettingsDialog
+
+        if self.ctx is not None:
+            BackupSettingsDialog(self.ctx, backup_dir(self.db_path), self.main).exec()
+
+    def ask_restore(self) -> None:
+        from ketalog.ui.backup_dialogs import RestoreDialog
+
+        if self.ctx is None:
+            return
+        try:
+            self.ctx.require(Role.ADMIN, action="restore the database")
+        except ServiceError as exc:
+            QMessageBox.warning(self.main, "Restore", str(exc))
+            return
+        dialog = RestoreDialog(self.ctx, self.backup_folder(), self.db_path, self.main)
+        if dialog.exec() and dialog.chosen is not None:
+            self.restore(dialog.chosen)
+
+    def restore(self, source: Path) -> bool:
+        """Close every window and the database, restore (the replaced file is kept aside),
+        reopen, record who did it, and ask for a login on the restored data."""
+        assert self.ctx is not None
+        admin = self.ctx.actor.username
+        self._close_all()
+        self.ctx = self.last_ctx = None
+        self.store.close()
+        stamp = self.clock.now().astimezone().strftime("%Y%m%d-%H%M%S")
+        try:
+            report = restore_from(source, self.db_path, stamp)
+            message = (f"Restored from {source.name}. The replaced database is kept at "
+                       f"{report.replaced_copy}." if report.replaced_copy else
+                       f"Restored from {source.name}.")
+        except StoreError as exc:
+            report, message = None, f"The restore failed and nothing was replaced: {exc}"
+        self.store = open_store(self.db_path, self.clock)
+        if report is not None:
+            with self.store.write(Actor(None, admin)) as w:
+                w.event("restore", details={"from": str(source), "replaced_copy": str(
+                    report.replaced_copy) if report.replaced_copy else None})
+        QMessageBox.information(None, "Restore", message)
+        ctx = self.authenticate()
+        if ctx is None:
+            QApplication.quit()
+            return report is not None
+        self.open_main(ctx)
+        return report is not None
+
+    def shutdown(self) -> None:
+        """On close: a verified backup, attributed to the last user."""
+        self.backup_timer.stop()
+        self.backup("on close")
 
     # -- logout and idle lock -----------------------------------------------
     def _close_all(self) -> None:
@@ -191,8 +296,9 @@ def run_gui(db_path: Path, smoke: bool = False, clock: Clock | None = None) -> i
         store.close()
         return code
     if not controller.start():
-        store.close()
+        controller.store.close()
         return 0
     code = app.exec()
-    store.close()
+    controller.shutdown()
+    controller.store.close()
     return code

@@ -88,6 +88,9 @@ class MainWindow(QMainWindow):
     logout_requested = Signal()
     open_session_requested = Signal(int)
     start_session_requested = Signal(int)
+    backup_requested = Signal()
+    backup_settings_requested = Signal()
+    restore_requested = Signal()
 
     def __init__(self, ctx: Context, db_path: Path) -> None:
         super().__init__()
@@ -189,6 +192,13 @@ class MainWindow(QMainWindow):
         if "admin" in self.menus:
             self._action("admin", "&Protocols...", "Ctrl+Shift+P", self.manage_protocols,
                          "actionProtocols")
+            self.menus["admin"].addSeparator()
+            self._action("admin", "&Backup now", "Ctrl+Shift+B", self.backup_requested.emit,
+                         "actionBackupNow")
+            self._action("admin", "Backup &settings...", "", self.backup_settings_requested.emit,
+                         "actionBackupSettings")
+            self._action("admin", "&Restore from backup...", "", self.restore_requested.emit,
+                         "actionRestore")
         self._action("help", "&About ketalog", "F1", self._about, "actionAbout")
 
     # -- behaviour ----------------------------------------------------------

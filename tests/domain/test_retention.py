@@ -18,10 +18,11 @@ def test_hourly_backups_for_two_years():
     days = {t.date() for t in keep if T0 - t < timedelta(days=7)}
     assert len(days) == 7  # one per day for the last week
     assert T0 in keep  # the newest always
-    assert len(keep) <= 7 + 4 + 12
+    assert len(keep) <= 7 + 4 + 12 + 4  # plus the 4 of the last 24 hours
+    assert {T0 - timedelta(hours=h) for h in (0, 6, 12, 18, 24)} <= keep
     oldest = min(keep)
     assert (oldest.year, oldest.month, oldest.day) == (2025, 12, 31)  # newest of 12th month
-    assert all(t.hour == 18 for t in keep)  # the newest of its day at 18:00 (every 6 h)
+    assert all(t.hour == 18 for t in keep if T0 - t > timedelta(hours=24))
 
 
 def test_few_backups_are_all_kept():
@@ -31,13 +32,16 @@ def test_few_backups_are_all_kept():
 
 
 @given(st.lists(st.integers(0, 3 * 365 * 24), max_size=300),
-       st.integers(1, 10), st.integers(0, 6), st.integers(0, 15))
-def test_properties(hours_ago, daily, weekly, monthly):
+       st.integers(1, 10), st.integers(0, 6), st.integers(0, 15), st.integers(0, 48))
+def test_properties(hours_ago, daily, weekly, monthly, recent):
     stamps = [T0 - timedelta(hours=h) for h in hours_ago]
-    rule = Retention(daily, weekly, monthly)
+    rule = Retention(daily, weekly, monthly, recent)
     keep = to_keep(stamps, rule)
     assert keep <= set(stamps)
-    assert len(keep) <= max(1, daily + weekly + monthly)
+    newest = max(stamps, default=T0)
+    recent_ones = {t for t in stamps if newest - t <= timedelta(hours=recent)}
+    assert recent_ones <= keep
+    assert len(keep) <= max(1, daily + weekly + monthly) + len(recent_ones)
     if stamps:
         assert max(stamps) in keep
     # stable: rotating what was kept keeps it all

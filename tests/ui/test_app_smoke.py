@@ -149,7 +149,8 @@ def test_admin_manages_protocols_nurse_has_no_admin_menu(qtbot, staffed, tmp_pat
     assert "admin" not in nurse_window.menus
     admin_window = MainWindow(ctx["admin"], tmp_path / "db.sqlite")
     qtbot.addWidget(admin_window)
-    assert [a.text() for a in admin_window.menus["admin"].actions()] == ["&Protocols..."]
+    assert [a.text() for a in admin_window.menus["admin"].actions() if a.text()] == [
+        "&Protocols...", "&Backup now", "Backup &settings...", "&Restore from backup..."]
     dialog = ProtocolsDialog(ctx["admin"])
     qtbot.addWidget(dialog)
     seeded = dialog.model.rowCount()
@@ -167,3 +168,50 @@ def test_admin_manages_protocols_nurse_has_no_admin_menu(qtbot, staffed, tmp_pat
     assert "name is required" in form2.error.text() and form2.result_protocol is None
     dialog.refresh()
     assert dialog.model.rowCount() == seeded + 1
+
+
+def test_backup_now_then_restore_from_the_gui(qtbot, staffed, clock, monkeypatch, tmp_path):
+    from ketalog.services.auth import login
+    from ketalog.services.backups import list_backups
+    from ketalog.ui.backup_dialogs import RestoreDialog
+
+    store, ctx = staffed
+    monkeypatch.setattr(app_module.QMessageBox, "information", lambda *a, **k: None)
+    warnings: list[str] = []
+    monkeypatch.setattr(app_module.QMessageBox, "warning", lambda *a, **k: warnings.append(a[2]))
+    controller = GuiController(store, clock, store.path)
+    controller.open_main(ctx["admin"])
+    qtbot.addWidget(controller.main)
+    create_patient(ctx["nurse"], PatientInput("K1", "Before", "Backup", date(1970, 1, 1)))
+    assert controller.backup("manual")
+    backups = list_backups(controller.backup_folder(), store.path)
+    assert len(backups) == 1
+    assert "Backup written and verified" in controller.main.statusBar().currentMessage()
+    assert not controller.backup("scheduled")  # just taken: not due yet
+    create_patient(ctx["nurse"], PatientInput("K2", "After", "Backup", date(1971, 1, 1)))
+
+    dialog = RestoreDialog(ctx["admin"], controller.backup_folder(), store.path)
+    qtbot.addWidget(dialog)
+    dialog.list.setCurrentRow(0)
+    assert "1 patients" in dialog.details.text() and dialog.restore_button.isEnabled()
+    qtbot.keyClicks(dialog.password, "wrong")
+    dialog.confirm()
+    assert "wrong password" in dialog.error.text().lower() and dialog.result() == 0
+
+    def relogin(username: str = "") -> object:
+        return login(controller.store, clock, "admin", "admin-pass-1")
+
+    monkeypatch.setattr(controller, "authenticate", relogin)
+    assert controller.restore(backups[0].path)
+    restored = controller.store
+    assert restored is not store
+    assert [r["mrn"] for r in restored.rows("patients")] == ["K1"]  # K2 came after
+    assert restored.audit_rows()[-1]["action"] in ("restore", "login")
+    assert any(r["action"] == "restore" for r in restored.audit_rows())
+    assert list(store.path.parent.glob(f"{store.path.name}.replaced-*"))
+    qtbot.addWidget(controller.main)
+    clock.advance(minutes=30)
+    controller.shutdown()  # closing backup, attributed to the admin
+    assert warnings == []
+    assert len(list_backups(controller.backup_folder(), store.path)) == 2
+    controller.store.close()
