@@ -1,0 +1,101 @@
+"""A patient's course of treatment, gathered once for the course PDF and the GUI course
+view so both show the same numbers (the rules live in ketalog.domain.course).
+
+Only what the course needs is read: per session its dose events, NRS scores, side
+effects and follow-ups; never vitals, which are most of a session's rows."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
+
+from ketalog.domain.clock import from_iso
+from ketalog.domain.course import CourseOutcome, SessionInput, SideEffectCount, summarize_course
+from ketalog.domain.entities import FollowUp, Patient
+from ketalog.domain.follow_up_schedule import FollowUpSchedule
+from ketalog.services.errors import ServiceError
+from ketalog.services.settings import follow_up_schedule, responder_threshold_pct
+from ketalog.services.summary import dose_summary, nrs_pre_post
+from ketalog.store.records import dt_or_none, follow_up_from_row, patient_from_row
+from ketalog.store.store import Store
+
+Row = dict[str, object]
+
+
+@dataclass(frozen=True)
+class CourseSummary:
+    """The course with the patient's identifiers (name, MRN, DOB, allergies on every
+    page and screen) and the range and moment it was computed for."""
+
+    patient: Patient
+    since: date | None
+    until: date | None
+    now: datetime
+    outcome: CourseOutcome
+    not_started: int  # sessions created in the range whose infusion never started
+
+    @property
+    def name(self) -> str:
+        return self.patient.display_name
+
+    @property
+    def mrn(self) -> str:
+        return self.patient.mrn
+
+    @property
+    def birth_date(self) -> date:
+        return self.patient.birth_date
+
+
+def load_course(store: Store, patient_id: int, since: date | None = None,
+                until: date | None = None, now: datetime | None = None, *,
+                threshold_pct: float | None = None, schedule: FollowUpSchedule | None = None,
+                tz: tzinfo | None = None) -> CourseSummary:
+    """Sessions whose infusion started on a clinic-local day in [since, until] (both
+    inclusive, either open). Thresholds default to the clinic settings; ``tz`` to the
+    computer's zone (the clinic's, as elsewhere in ketalog)."""
+    row = store.get("patients", patient_id)
+    if row is None:
+        raise ServiceError(f"no patient with id {patient_id}")
+    now = now or store.clock.now()
+    threshold = responder_threshold_pct(store) if threshold_pct is None else threshold_pct
+    schedule = schedule or follow_up_schedule(store)
+
+    def in_range(at: datetime) -> bool:
+        day = at.astimezone(tz).date()
+        return (since is None or day >= since) and (until is None or day <= until)
+
+    sessions: list[SessionInput] = []
+    follow_ups: list[FollowUp] = []
+    other_starts: list[datetime] = []
+    not_started = 0
+    for s in store.session_listing(patient_id=patient_id):
+        start = dt_or_none(s["infusion_start_at"])
+        if start is None:
+            not_started += in_range(from_iso(str(s["created_at"])))
+        elif not in_range(start):
+            other_starts.append(start)
+        else:
+            sessions.append(_session_input(store, s, start, now))
+            follow_ups += [follow_up_from_row(f) for f in
+                           store.rows("follow_ups", order_by="at, id", session_id=s["id"])]
+    outcome = summarize_course(sessions, follow_ups, now, threshold, schedule, other_starts)
+    return CourseSummary(patient_from_row(row), since, until, now, outcome, not_started)
+
+
+def _session_input(store: Store, row: Row, start: datetime, now: datetime) -> SessionInput:
+    sid = int(row["id"])  # type: ignore[call-overload]
+    weight = float(row["weight_kg"])  # type: ignore[arg-type]
+    running_now = now if row["status"] == "in_progress" else None
+    dose = dose_summary(store, sid, weight, now=running_now)
+    pre, post = nrs_pre_post(store, sid)
+    effects = Counter((str(e["kind"]), str(e["severity"]))
+                      for e in store.rows("side_effects", session_id=sid))
+    return SessionInput(
+        session_id=sid, infusion_start=start, infusion_end=dt_or_none(row["infusion_end_at"]),
+        nrs_pre=pre, nrs_post=post, total_mg=dose.total_mg, mg_per_kg=dose.mg_per_kg,
+        side_effects=tuple(SideEffectCount(k, sev, n) for (k, sev), n in sorted(effects.items())),
+        series_number=int(row["series_number"]),  # type: ignore[call-overload]
+        series_total=int(row["series_total"]),  # type: ignore[call-overload]
+        status=str(row["status"]))
