@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 from ketalog.domain.clock import FixedClock, from_iso  # noqa: E402
 from ketalog.services.auth import login  # noqa: E402
 from ketalog.services.demo import create_demo  # noqa: E402
-from ketalog.services.exports import export_session_pdf  # noqa: E402
+from ketalog.services.exports import export_course_pdf, export_session_pdf  # noqa: E402
 from ketalog.store.connection import open_store  # noqa: E402
 from ketalog.ui.login import LoginDialog  # noqa: E402
 from ketalog.ui.main_window import MainWindow  # noqa: E402
@@ -94,6 +94,10 @@ def main() -> int:
         windows.append(signed)
         _pdf_pages(export_session_pdf(provider, _longest_signed(store),
                                       PDF_OUT / "session-signed.pdf"))
+        busiest = max(store.rows("patients"),
+                      key=lambda p: store.count("sessions", patient_id=p["id"]))
+        _pdf_pages(export_course_pdf(provider, int(busiest["id"]),  # type: ignore[arg-type]
+                                     PDF_OUT / "course.pdf"))
         for window in windows:
             window.confirm_close = lambda: True  # type: ignore[method-assign]
             window.close()

@@ -9,6 +9,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from ketalog import __version__
@@ -201,6 +202,32 @@ def cmd_export_pdf(args: argparse.Namespace) -> int:
     return 0
 
 
+def _date(text: str | None, flag: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise CliError(f"{flag} must be a date like 2026-01-31, not {text!r}") from exc
+
+
+def cmd_export_course(args: argparse.Namespace) -> int:
+    from ketalog.services.exports import export_course_pdf
+    from ketalog.services.patients import patient_by_mrn
+
+    since, until = _date(args.since, "--from"), _date(args.until, "--to")
+    store = _open(args)
+    try:
+        ctx = _login(args, store)
+        patient = patient_by_mrn(ctx, args.patient)
+        out = export_course_pdf(ctx, patient.id or 0, Path(args.out).expanduser(), since,
+                                until)
+    finally:
+        store.close()
+    print(f"wrote {out}")
+    return 0
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from ketalog.store.verify import verify_store
 
@@ -330,6 +357,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--session", type=int, required=True, help="session id (see `sessions`)")
     p.add_argument("--out", required=True, help="PDF file to write")
     p.set_defaults(func=cmd_export_pdf)
+    p = export_sub.add_parser("course", help="a patient's course summary as PDF")
+    p.add_argument("--patient", required=True, help="the patient's MRN")
+    p.add_argument("--from", dest="since", help="first infusion day (YYYY-MM-DD)")
+    p.add_argument("--to", dest="until", help="last infusion day (YYYY-MM-DD)")
+    p.add_argument("--out", required=True, help="PDF file to write")
+    p.set_defaults(func=cmd_export_course)
 
     p = sub.add_parser("verify", help="check integrity, audit chain and signatures")
     p.set_defaults(func=cmd_verify)

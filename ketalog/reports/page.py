@@ -107,13 +107,9 @@ def draw_frame(c: Canvas, frame: PageFrame, number: int, total: int) -> None:
     c.line(MARGIN, top - 27, width - MARGIN, top - 27)
     bottom = MARGIN
     c.line(MARGIN, bottom + 12, width - MARGIN, bottom + 12)
-    c.setFont(SANS_BOLD if not frame.signed else SANS, 7.5)
-    c.drawString(MARGIN, bottom + 3, f"Status: {frame.status}")
-    c.setFont(SANS, 7)  # one font less to embed than a monospaced hash would cost
-    status_width = c.stringWidth(f"Status: {frame.status}", SANS_BOLD, 7.5)
-    c.drawString(MARGIN + status_width + 10, bottom + 3, f"content {frame.content_hash[:12]}")
+    c.setFont(SANS_BOLD if not frame.signed else SANS, 7)
+    c.drawString(MARGIN, bottom + 3, f"Status: {frame.status} · content {frame.content_hash[:12]}")
     c.setFont(SANS, 7)
-    c.drawCentredString(width / 2 + 40, bottom + 3, f"printed {frame.printed}")
-    c.setFont(SANS_BOLD, 7.5)
-    c.drawRightString(width - MARGIN, bottom + 3, f"page {number} of {total}")
+    c.drawRightString(width - MARGIN, bottom + 3,
+                      f"printed {frame.printed} · page {number} of {total}")
     c.restoreState()

@@ -5,14 +5,12 @@ not rely on colour, and signatures and addenda. Data comes in as a SessionRecord
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
     Flowable,
     KeepTogether,
@@ -27,8 +25,9 @@ from ketalog.domain import dosing
 from ketalog.domain.entities import DoseKind, SessionStatus, VitalsReading
 from ketalog.domain.record import SessionRecord
 from ketalog.domain.scales import SCALES, ScaleError, nrs_percent_change
+from ketalog.reports.blocks import STYLES, fit, grid_table, local_time, para
 from ketalog.reports.chart import EventMark, session_chart
-from ketalog.reports.fonts import SANS, SANS_BOLD
+from ketalog.reports.fonts import SANS
 from ketalog.reports.page import (
     FOOTER_H,
     HEADER_H,
@@ -36,7 +35,6 @@ from ketalog.reports.page import (
     PageFrame,
     numbered_canvas,
     page_size,
-    styles,
 )
 from ketalog.reports.vitals_rows import select_rows
 
@@ -57,46 +55,6 @@ class SessionReport:
     paper: str = "A4"
 
 
-def _t(value: datetime | None, with_date: bool = False) -> str:
-    if value is None:
-        return "—"
-    local = value.astimezone()
-    return local.strftime("%Y-%m-%d %H:%M" if with_date else "%H:%M")
-
-
-def _p(text: str, style: str = "cell") -> Paragraph:
-    return Paragraph(escape(text).replace("\n", "<br/>"), STYLES[style])
-
-
-def _fit(text: str, width: float) -> str | Paragraph:
-    """A plain string when it fits its column (a Paragraph costs ~20x to lay out), a
-    wrapping Paragraph when it does not: long text wraps, never runs over."""
-    if "\n" not in text and stringWidth(text, SANS, 7.5) <= width - 7:
-        return text
-    return _p(text)
-
-
-STYLES = styles()
-GRID = TableStyle([
-    ("FONTNAME", (0, 0), (-1, -1), SANS), ("FONTSIZE", (0, 0), (-1, -1), 7.5),
-    ("FONTNAME", (0, 0), (-1, 0), SANS_BOLD),
-    ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.black),
-    ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.HexColor("#999999")),
-    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
-    ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-])
-
-
-def _table(rows: list[list[object]], widths: Sequence[float] | None = None,
-           extra: Sequence[tuple[object, ...]] = ()) -> Table:
-    table = Table(rows, colWidths=widths, repeatRows=1, hAlign="LEFT")
-    table.setStyle(GRID)
-    if extra:
-        table.setStyle(TableStyle(list(extra)))
-    return table
-
-
 def _facts(r: SessionRecord) -> Table:
     s, bag = r.session, r.session.bag
     expiry = bag.expiry.isoformat() if bag.expiry else "—"
@@ -108,15 +66,15 @@ def _facts(r: SessionRecord) -> Table:
         ("Bag", f"{bag.drug} {bag.concentration_mg_per_ml:g} mg/mL × {bag.volume_ml:g} mL "
                 f"({bag.total_mg:g} mg)"),
         ("Lot / expiry", f"{bag.lot or '—'} / {expiry}"),
-        ("Arrival", _t(s.arrival_at, True)), ("Infusion start", _t(s.infusion_start_at, True)),
-        ("Infusion end", _t(s.infusion_end_at, True)), ("Discharge", _t(s.discharge_at, True)),
+        ("Arrival", local_time(s.arrival_at, True)), ("Infusion start", local_time(s.infusion_start_at, True)),
+        ("Infusion end", local_time(s.infusion_end_at, True)), ("Discharge", local_time(s.discharge_at, True)),
         ("Allergies", r.patient.allergies or "none recorded"),
         ("Indication", r.patient.indication or (r.protocol.indication if r.protocol else "—")),
     ]
     if s.discharge_escort or s.discharge_instructions:
         pairs.append(("Discharged with", f"escort: {s.discharge_escort or '—'}; "
                                    f"{s.discharge_instructions}"))
-    rows = [[_fit(a, 24 * mm), _fit(b, 61 * mm), _fit(c, 24 * mm), _fit(d, 71 * mm)]
+    rows = [[fit(a, 24 * mm), fit(b, 61 * mm), fit(c, 24 * mm), fit(d, 71 * mm)]
             for (a, b), (c, d) in
             zip(pairs[0::2], pairs[1::2] + [("", "")] * (len(pairs) % 2), strict=False)]
     table = Table(rows, colWidths=[24 * mm, 61 * mm, 24 * mm, 71 * mm], hAlign="LEFT")
@@ -142,7 +100,7 @@ def _dosing(r: SessionRecord, now: datetime) -> list[Flowable]:
     segs = dosing.segments(r.doses)
     infusing_h = sum(((s.end or end) - s.start).total_seconds() for s in segs) / 3600
     bolus = sum(e.bolus_mg or 0.0 for e in r.doses if e.kind == DoseKind.BOLUS)
-    out: list[Flowable] = [Paragraph("Dosing", STYLES["h2"]), _p(
+    out: list[Flowable] = [Paragraph("Dosing", STYLES["h2"]), para(
         f"Total ketamine {total:.1f} mg = {total / weight:.2f} mg/kg "
         f"(weight {weight:.1f} kg) · boluses {bolus:.1f} mg · infusing {infusing_h:.2f} h · "
         f"maximum rate {dosing.max_rate_mg_per_h(r.doses):.1f} mg/h "
@@ -155,14 +113,14 @@ def _dosing(r: SessionRecord, now: datetime) -> list[Flowable]:
         if e.acknowledged_warnings:
             reason += ("; " if reason else "") + "ACKNOWLEDGED: " + "; ".join(
                 e.acknowledged_warnings)
-        rows.append([_t(e.at), e.kind.value.replace("_", " "),
+        rows.append([local_time(e.at), e.kind.value.replace("_", " "),
                      "" if rate is None else f"{rate:.1f}",
                      "" if rate is None else f"{rate / weight:.2f}",
                      "" if e.bolus_mg is None else f"{e.bolus_mg:.1f}",
-                     f"{dosing.cumulative_mg(r.doses, e.at):.1f} mg", _fit(reason, 83 * mm)])
+                     f"{dosing.cumulative_mg(r.doses, e.at):.1f} mg", fit(reason, 83 * mm)])
     if len(rows) > 1:
         out.append(Spacer(1, 3))
-        out.append(_table(rows, [13 * mm, 20 * mm, 13 * mm, 15 * mm, 15 * mm, 21 * mm,
+        out.append(grid_table(rows, [13 * mm, 20 * mm, 13 * mm, 15 * mm, 15 * mm, 21 * mm,
                                  83 * mm]))
     return out
 
@@ -187,7 +145,7 @@ def _chart(r: SessionRecord, width: float, now: datetime) -> list[Flowable]:
                              if e.kind == DoseKind.BOLUS], marks, start, end)
     out: list[Flowable] = [Paragraph("Chart", STYLES["h2"]), drawing]
     if events:
-        text = " · ".join(f"<b>{i}</b> {_t(at)} {escape(label)}"
+        text = " · ".join(f"<b>{i}</b> {local_time(at)} {escape(label)}"
                           for i, (at, label) in enumerate(events, start=1))
         out.append(Paragraph(f"Events: {text}", STYLES["small"]))
     return [KeepTogether(out)]
@@ -207,12 +165,12 @@ def _vitals_cell(reading: VitalsReading, field: str) -> object:
 
 def _vitals(r: SessionRecord) -> list[Flowable]:
     selected = select_rows(r.vitals)
-    out: list[Flowable] = [Paragraph("Vitals", STYLES["h2"]), _p(
+    out: list[Flowable] = [Paragraph("Vitals", STYLES["h2"]), para(
         f"{ALERT_MARK} bold = outside the clinic's alert threshold · struck through = "
         "artifact (reason given) · late = entered more than 10 minutes after the time "
         "shown", "note")]
     if selected.summary_note:
-        out.append(_p(selected.summary_note, "note"))
+        out.append(para(selected.summary_note, "note"))
     header: list[object] = ["Time"] + [label for _, label in VITALS_COLUMNS] + ["Source / notes"]
     rows: list[list[object]] = [header]
     for v in selected.rows:
@@ -223,14 +181,14 @@ def _vitals(r: SessionRecord) -> list[Flowable]:
             notes.append("late")
         if v.artifact:
             notes.append(f"ARTIFACT: {v.artifact_reason}")
-        rows.append([_t(v.at) if v.source == "manual" else v.at.astimezone().strftime("%H:%M:%S")]
+        rows.append([local_time(v.at) if v.source == "manual" else v.at.astimezone().strftime("%H:%M:%S")]
                     + [_vitals_cell(v, f) for f, _ in VITALS_COLUMNS]
-                    + [_fit("; ".join(notes), 61 * mm)])
+                    + [fit("; ".join(notes), 61 * mm)])
     if len(rows) == 1:
-        out.append(_p("No vitals recorded.", "body"))
+        out.append(para("No vitals recorded.", "body"))
         return out
     widths = [15 * mm] + [13 * mm] * len(VITALS_COLUMNS) + [61 * mm]
-    out.append(_table(rows, widths, [("ALIGN", (1, 0), (-2, -1), "RIGHT")]))
+    out.append(grid_table(rows, widths, [("ALIGN", (1, 0), (-2, -1), "RIGHT")]))
     return out
 
 
@@ -238,35 +196,35 @@ def _entries(r: SessionRecord) -> list[Flowable]:
     out: list[Flowable] = []
     out.append(Paragraph("Adjunct medications", STYLES["h2"]))
     if r.adjuncts:
-        out.append(_table([["Time", "Drug", "Dose", "Route", "Reason"]] + [
-            [_t(a.at), _fit(a.drug, 35 * mm), f"{a.dose:g} {a.unit}", a.route,
-             _fit(a.reason, 93 * mm)]
+        out.append(grid_table([["Time", "Drug", "Dose", "Route", "Reason"]] + [
+            [local_time(a.at), fit(a.drug, 35 * mm), f"{a.dose:g} {a.unit}", a.route,
+             fit(a.reason, 93 * mm)]
             for a in r.adjuncts], [15 * mm, 35 * mm, 22 * mm, 15 * mm, 93 * mm]))
     else:
-        out.append(_p("None given.", "body"))
+        out.append(para("None given.", "body"))
     out.append(Paragraph("Side effects", STYLES["h2"]))
     if r.side_effects:
-        out.append(_table([["Onset", "Kind", "Severity", "Action", "Resolved", "Note"]] + [
-            [_t(s.onset_at), _fit(s.kind, 30 * mm), s.severity.value, _fit(s.action, 48 * mm),
-             _t(s.resolved_at) if s.resolved_at else "not resolved", _fit(s.note, 50 * mm)]
+        out.append(grid_table([["Onset", "Kind", "Severity", "Action", "Resolved", "Note"]] + [
+            [local_time(s.onset_at), fit(s.kind, 30 * mm), s.severity.value, fit(s.action, 48 * mm),
+             local_time(s.resolved_at) if s.resolved_at else "not resolved", fit(s.note, 50 * mm)]
             for s in r.side_effects], [15 * mm, 30 * mm, 17 * mm, 48 * mm, 20 * mm, 50 * mm]))
     else:
-        out.append(_p("None recorded.", "body"))
+        out.append(para("None recorded.", "body"))
     out += _scores(r)
     out.append(Paragraph("Notes", STYLES["h2"]))
     if r.notes:
-        out += [_p(f"{_t(n.at)}  {r.user_name(n.author_id)}: {n.text}", "body") for n in r.notes]
+        out += [para(f"{local_time(n.at)}  {r.user_name(n.author_id)}: {n.text}", "body") for n in r.notes]
     else:
-        out.append(_p("None.", "body"))
+        out.append(para("None.", "body"))
     out.append(Paragraph("Follow-ups so far", STYLES["h2"]))
     if r.follow_ups:
-        out.append(_table([["Date", "NRS", "Relief h", "PHQ-9", "Source", "Note"]] + [
-            [_t(f.at, True), "" if f.nrs is None else str(f.nrs),
+        out.append(grid_table([["Date", "NRS", "Relief h", "PHQ-9", "Source", "Note"]] + [
+            [local_time(f.at, True), "" if f.nrs is None else str(f.nrs),
              "" if f.relief_hours is None else f"{f.relief_hours:g}",
-             "" if f.phq9 is None else str(f.phq9), f.source, _fit(f.note, 91 * mm)]
+             "" if f.phq9 is None else str(f.phq9), f.source, fit(f.note, 91 * mm)]
             for f in r.follow_ups], [27 * mm, 12 * mm, 16 * mm, 14 * mm, 20 * mm, 91 * mm]))
     else:
-        out.append(_p("None yet.", "body"))
+        out.append(para("None yet.", "body"))
     return out
 
 
@@ -281,7 +239,7 @@ def _scores(r: SessionRecord) -> list[Flowable]:
     pre, post = nrs_pre_post(r)
     if pre is not None and post is not None:
         change = nrs_percent_change(pre, post)
-        out.append(_p(f"Pain NRS {pre} → {post}"
+        out.append(para(f"Pain NRS {pre} → {post}"
                       + ("" if change is None else f" ({change:+.0f} %)"), "body"))
     rows: list[list[object]] = [["Time", "Scale", "Phase", "Total", "Interpretation"]]
     for s in r.scores:
@@ -293,33 +251,33 @@ def _scores(r: SessionRecord) -> list[Flowable]:
             result = None
         name = spec.short_name if spec else s.scale
         text = result.interpretation if result else ""
-        rows.append([_t(s.at), _fit(name, 40 * mm), s.phase.value, f"{s.value}"
+        rows.append([local_time(s.at), fit(name, 40 * mm), s.phase.value, f"{s.value}"
                      + (f"/{spec.max_total}" if spec else ""),
-                     _fit(("⚑ " if result and result.flag else "") + text, 92 * mm)])
+                     fit(("⚑ " if result and result.flag else "") + text, 92 * mm)])
     if len(rows) > 1:
-        out.append(_table(rows, [15 * mm, 40 * mm, 18 * mm, 15 * mm, 92 * mm]))
+        out.append(grid_table(rows, [15 * mm, 40 * mm, 18 * mm, 15 * mm, 92 * mm]))
     else:
-        out.append(_p("None recorded.", "body"))
+        out.append(para("None recorded.", "body"))
     return out
 
 
 def _signatures(r: SessionRecord) -> list[Flowable]:
     out: list[Flowable] = [Paragraph("Signatures", STYLES["h2"])]
     if r.signatures:
-        out.append(_table([["Signed by", "Date and time", "Meaning", "Content hash"]] + [
-            [_fit(r.user_name(s.user_id), 55 * mm), _t(s.at, True), _fit(s.meaning, 60 * mm),
+        out.append(grid_table([["Signed by", "Date and time", "Meaning", "Content hash"]] + [
+            [fit(r.user_name(s.user_id), 55 * mm), local_time(s.at, True), fit(s.meaning, 60 * mm),
              s.content_hash[:16]]
             for s in r.signatures], [55 * mm, 30 * mm, 60 * mm, 35 * mm]))
     else:
-        out.append(_p("Not signed.", "body"))
+        out.append(para("Not signed.", "body"))
     out.append(Paragraph("Addenda", STYLES["h2"]))
     if r.addenda:
         for a in r.addenda:
-            out.append(_p(f"{_t(a.at, True)}  {r.user_name(a.author_id)} — reason: {a.reason}",
+            out.append(para(f"{local_time(a.at, True)}  {r.user_name(a.author_id)} — reason: {a.reason}",
                           "body"))
-            out.append(_p(a.text, "small"))
+            out.append(para(a.text, "small"))
     else:
-        out.append(_p("None.", "body"))
+        out.append(para("None.", "body"))
     return out
 
 
@@ -334,9 +292,9 @@ def page_frame(report: SessionReport, title: str = "Infusion session record") ->
         clinic=report.clinic, title=title,
         patient=f"{r.patient.family_name.upper()}, {r.patient.given_name}",
         mrn=r.patient.mrn, birth_date=r.patient.birth_date.isoformat(),
-        record_date=f"Session {_t(when, True) if when else '—'} (#{r.session.id})",
+        record_date=f"Session {local_time(when, True) if when else '—'} (#{r.session.id})",
         status=status, signed=signed, content_hash=report.content_hash,
-        printed=f"{_t(report.printed_at, True)} by {report.printed_by}", paper=report.paper)
+        printed=f"{local_time(report.printed_at, True)} by {report.printed_by}", paper=report.paper)
 
 
 def session_pdf(report: SessionReport) -> bytes:

@@ -5,6 +5,8 @@ the selected patient's sessions; the user and database in the status bar."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future
+from datetime import date
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
@@ -27,11 +29,17 @@ from PySide6.QtWidgets import (
 
 from ketalog import __version__
 from ketalog.domain.entities import Role
+from ketalog.reports.course_pdf import course_pdf
 from ketalog.services.context import Context
+from ketalog.services.errors import ServiceError
+from ketalog.services.exports import course_export_details, course_report, record_export
 from ketalog.services.patients import search_patients
 from ketalog.services.settings import clinic_name
 from ketalog.services.summary import BoardRow, SessionLine, session_lines, today_board
+from ketalog.store.errors import StoreError
+from ketalog.ui.course_export_dialog import CourseRangeDialog, suggested_name
 from ketalog.ui.patient_dialog import PatientDialog
+from ketalog.ui.pdf_output import ask_pdf_path, render_in_background
 from ketalog.ui.protocols_dialog import ProtocolsDialog
 from ketalog.ui.table_models import RowsModel, local_date, local_time, patient_model
 
@@ -187,6 +195,8 @@ class MainWindow(QMainWindow):
                      "actionStartSession")
         self._action("patient", "&Open session", QKeySequence.StandardKey.Open,
                      self.open_selected_session, "actionOpenSession")
+        self._action("patient", "Export &course PDF...", "Ctrl+Shift+E",
+                     lambda: self.export_course(), "actionExportCourse")
         self._action("patient", "&Find patient", QKeySequence.StandardKey.Find,
                      self.search.setFocus, "actionFind")
         if "admin" in self.menus:
@@ -263,6 +273,42 @@ class MainWindow(QMainWindow):
 
     def _open_board_row(self, index: QModelIndex) -> None:
         self.open_session_requested.emit(self.board.row_at(index.row()).session_id)
+
+    def export_course(self, path: Path | None = None,
+                      since: date | None = None, until: date | None = None,
+                      ask: bool = True) -> Future[bytes] | None:
+        """The selected patient's course summary; the range is asked unless given."""
+        row = self.selected_patient_row()
+        if row is None:
+            QMessageBox.information(self, "Export course PDF", "Select a patient first.")
+            return None
+        patient = self.patients.row_at(row)
+        if ask:
+            dialog = CourseRangeDialog(patient, self.ctx.clock.now().astimezone().date(), self)
+            if not dialog.exec():
+                return None
+            since, until = dialog.range()
+        path = path or ask_pdf_path(self, suggested_name(patient, since, until))
+        if path is None:
+            return None
+        try:
+            report = course_report(self.ctx, patient.id or 0, since, until)
+        except (ServiceError, StoreError) as exc:
+            QMessageBox.warning(self, "Export course PDF", str(exc))
+            return None
+
+        def save(data: bytes) -> None:
+            try:
+                record_export(self.ctx, data, path, table="patients",
+                              row_uuid=report.patient.uuid,
+                              details=course_export_details(report))
+            except (ServiceError, StoreError) as exc:
+                QMessageBox.warning(self, "Export course PDF", str(exc))
+                return
+            self.statusBar().showMessage(f"Course PDF written to {path}", 15_000)
+
+        return render_in_background(self, "Writing the course summary...",
+                                    lambda: course_pdf(report), save)
 
     def manage_protocols(self) -> None:
         ProtocolsDialog(self.ctx, self).exec()

@@ -138,3 +138,13 @@ def test_export_pdf_errors_are_one_line(db, clock, capsys, tmp_path):
     code, _, err = run(["--db", str(db), "--user", "boss", "export", "pdf", "--session", "99",
                         "--out", str(tmp_path / "x.pdf")], clock, capsys)
     assert code == 1 and err.count("\n") == 1 and "no session with id 99" in err
+
+
+def test_export_course_cli_checks_dates(db, clock, capsys, tmp_path):
+    code, _, err = run(["--db", str(db), "--user", "boss", "export", "course", "--patient",
+                        "NOPE", "--out", str(tmp_path / "c.pdf")], clock, capsys)
+    assert code == 1 and "no patient with MRN NOPE" in err
+    code, _, err = run(["--db", str(db), "--user", "boss", "export", "course", "--patient",
+                        "X", "--from", "2026-13-01", "--out", str(tmp_path / "c.pdf")],
+                       clock, capsys)
+    assert code == 1 and "--from must be a date" in err

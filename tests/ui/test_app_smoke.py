@@ -215,3 +215,22 @@ def test_backup_now_then_restore_from_the_gui(qtbot, staffed, clock, monkeypatch
     assert warnings == []
     assert len(list_backups(controller.backup_folder(), store.path)) == 2
     controller.store.close()
+
+
+def test_export_course_pdf_from_the_main_window(qtbot, staffed, tmp_path):
+    from ketalog.domain.entities import Bag
+    from ketalog.services.sessions import SessionStart, start_session
+
+    store, ctx = staffed
+    nurse = ctx["nurse"]
+    ana = create_patient(nurse, PatientInput("K100", "Ruiz", "Ana", date(1975, 3, 2)))
+    start_session(nurse, SessionStart(ana.id, 70.0, Bag("ketamine", 1.0, 500)))
+    window = MainWindow(ctx["provider"], tmp_path / "db.sqlite")
+    qtbot.addWidget(window)
+    window.search.setText("K100")
+    out = tmp_path / "course.pdf"
+    assert window.export_course(out, ask=False) is not None
+    qtbot.waitUntil(lambda: "Course PDF written" in window.statusBar().currentMessage(),
+                    timeout=20_000)
+    assert out.read_bytes().startswith(b"%PDF")
+    assert store.audit_rows()[-1]["action"] == "export"
