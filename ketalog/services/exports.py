@@ -16,17 +16,10 @@ from ketalog.services.context import Context
 from ketalog.services.course import load_course
 from ketalog.services.errors import ServiceError
 from ketalog.services.record import load_record
-from ketalog.services.settings import clinic_name
+from ketalog.services.settings import clinic_name, paper_size
 from ketalog.store.content import session_content
 
-PAPER_SETTING = "paper_size"
-PAPERS = ("A4", "Letter")
 CLINICAL_READERS = (Role.NURSE, Role.PROVIDER, Role.ADMIN)
-
-
-def paper_size(ctx: Context) -> str:
-    value = ctx.store.setting(PAPER_SETTING)
-    return str(value) if value in PAPERS else "A4"
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -51,7 +44,7 @@ def session_report(ctx: Context, session_id: int) -> SessionReport:
     record = load_record(ctx.store, session_id)
     return SessionReport(record=record, clinic=clinic_name(ctx.store),
                          content_hash=content_hash(session_content(ctx.store, session_id)),
-                         printed_at=ctx.clock.now(), printed_by=_who(ctx), paper=paper_size(ctx))
+                         printed_at=ctx.clock.now(), printed_by=_who(ctx), paper=paper_size(ctx.store))
 
 
 def record_export(ctx: Context, data: bytes, out: Path, *, table: str, row_uuid: str,
@@ -107,7 +100,7 @@ def course_report(ctx: Context, patient_id: int, since: date | None = None,
     return CourseReport(patient=course.patient, since=since, until=until,
                         outcome=course.outcome, clinic=clinic_name(ctx.store),
                         content_hash=digest, printed_at=ctx.clock.now(), printed_by=_who(ctx),
-                        paper=paper_size(ctx), protocol_names=names)
+                        paper=paper_size(ctx.store), protocol_names=names)
 
 
 def course_export_details(report: CourseReport) -> dict[str, object]:

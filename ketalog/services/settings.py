@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from ketalog.domain.alerts import AlertThresholds
 from ketalog.domain.course import DEFAULT_RESPONDER_THRESHOLD_PCT
@@ -33,10 +34,19 @@ def set_alert_thresholds(ctx: Context, thresholds: AlertThresholds, reason: str 
         w.set_setting("alert_thresholds", thresholds.to_json(), reason)
 
 
-def set_clinic_name(ctx: Context, name: str) -> None:
+def set_clinic_name(ctx: Context, name: str, reason: str = "") -> None:
     ctx.require(Role.ADMIN, action="change clinic settings")
+    clean = _valid_name(name)
     with ctx.store.write(ctx.actor) as w:
-        w.set_setting("clinic_name", name.strip())
+        w.set_setting("clinic_name", clean, reason)
+
+
+def _valid_name(name: str) -> str:
+    clean = name.strip()
+    if not 1 <= len(clean) <= 120:
+        raise PlausibilityError.single("clinic_name", name, "1-120 characters",
+                                       "The clinic name is required (it heads every PDF)")
+    return clean
 
 
 DEFAULT_AUTO_LOGOFF_MIN = 15
@@ -47,12 +57,76 @@ def auto_logoff_minutes(store: Store) -> float:
     return float(value) if isinstance(value, int | float) and value > 0 else DEFAULT_AUTO_LOGOFF_MIN
 
 
-def set_auto_logoff_minutes(ctx: Context, minutes: float) -> None:
+def set_auto_logoff_minutes(ctx: Context, minutes: float, reason: str = "") -> None:
     ctx.require(Role.ADMIN, action="change clinic settings")
-    if not 1 <= minutes <= 240:
-        raise ValueError("auto-logoff must be 1-240 minutes")
+    value = _valid_logoff(minutes)
     with ctx.store.write(ctx.actor) as w:
-        w.set_setting("auto_logoff_min", minutes)
+        w.set_setting("auto_logoff_min", value, reason)
+
+
+def _valid_logoff(minutes: object) -> float:
+    value = _number(minutes)
+    if value is None or not 1 <= value <= 240:
+        raise PlausibilityError.single("auto_logoff_min", minutes, "1-240 min",
+                                       "Auto-logoff must be 1-240 minutes")
+    return value
+
+
+PAPERS = ("A4", "Letter")
+
+
+def paper_size(store: Store) -> str:
+    value = store.setting("paper_size")
+    return str(value) if value in PAPERS else "A4"
+
+
+@dataclass(frozen=True)
+class ClinicSettings:
+    """The settings an admin edits together; saved all or none."""
+
+    clinic_name: str
+    paper_size: str
+    auto_logoff_min: float
+    responder_threshold_pct: float
+    follow_up_hours: tuple[float, ...]
+
+
+def clinic_settings(store: Store) -> ClinicSettings:
+    return ClinicSettings(clinic_name(store), paper_size(store), auto_logoff_minutes(store),
+                          responder_threshold_pct(store), follow_up_schedule_hours(store))
+
+
+def save_clinic_settings(ctx: Context, new: ClinicSettings, reason: str = "") -> None:
+    """Every value is checked first (all problems reported together), then all are
+    written in one audited transaction."""
+    ctx.require(Role.ADMIN, action="change clinic settings")
+    problems = []
+    values: dict[str, object] = {}
+    for key, check in (("clinic_name", lambda: _valid_name(new.clinic_name)),
+                       ("paper_size", lambda: _valid_paper(new.paper_size)),
+                       ("auto_logoff_min", lambda: _valid_logoff(new.auto_logoff_min)),
+                       ("responder_threshold_pct",
+                        lambda: _valid_threshold(new.responder_threshold_pct)),
+                       ("follow_up_hours", lambda: list(_valid_hours(new.follow_up_hours)))):
+        try:
+            values[key] = check()
+        except PlausibilityError as exc:
+            problems += exc.problems
+    if problems:
+        raise PlausibilityError(problems)
+    old = clinic_settings(ctx.store)
+    with ctx.store.write(ctx.actor) as w:
+        for key, value in values.items():
+            before = getattr(old, key)
+            if (list(before) if isinstance(before, tuple) else before) != value:
+                w.set_setting(key, value, reason)
+
+
+def _valid_paper(paper: str) -> str:
+    if paper not in PAPERS:
+        raise PlausibilityError.single("paper_size", paper, " or ".join(PAPERS),
+                                       "Paper size must be A4 or Letter")
+    return paper
 
 
 # -- course of treatment ------------------------------------------------------------------
@@ -76,13 +150,18 @@ def responder_threshold_pct(store: Store) -> float:
 
 def set_responder_threshold_pct(ctx: Context, percent: float, reason: str = "") -> None:
     ctx.require(Role.ADMIN, action="change the responder threshold")
+    value = _valid_threshold(percent)
+    with ctx.store.write(ctx.actor) as w:
+        w.set_setting("responder_threshold_pct", value, reason)
+
+
+def _valid_threshold(percent: object) -> float:
     low, high = RESPONDER_THRESHOLD_RANGE
     value = _number(percent)
     if value is None or not low <= value <= high:
         raise PlausibilityError.single("responder_threshold_pct", percent, f"{low:g}-{high:g} %",
                                        f"Responder threshold must be {low:g}-{high:g} %")
-    with ctx.store.write(ctx.actor) as w:
-        w.set_setting("responder_threshold_pct", value, reason)
+    return value
 
 
 def follow_up_schedule_hours(store: Store) -> tuple[float, ...]:

@@ -231,6 +231,7 @@ class GuiController:
             window.deleteLater()
         self.sessions.clear()
         if self.main:
+            self.main.board_timer.stop()
             self.main.hide()
             self.main.deleteLater()
             self.main = None

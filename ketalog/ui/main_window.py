@@ -202,6 +202,8 @@ class MainWindow(QMainWindow):
         if "admin" in self.menus:
             self._action("admin", "&Protocols...", "Ctrl+Shift+P", self.manage_protocols,
                          "actionProtocols")
+            self._action("admin", "&Clinic settings...", "", self.clinic_settings,
+                         "actionClinicSettings")
             self.menus["admin"].addSeparator()
             self._action("admin", "&Backup now", "Ctrl+Shift+B", self.backup_requested.emit,
                          "actionBackupNow")
@@ -309,6 +311,12 @@ class MainWindow(QMainWindow):
 
         return render_in_background(self, "Writing the course summary...",
                                     lambda: course_pdf(report), save)
+
+    def clinic_settings(self) -> None:
+        from ketalog.ui.clinic_settings_dialog import ClinicSettingsDialog
+
+        if ClinicSettingsDialog(self.ctx, self).exec():
+            self.setWindowTitle(f"ketalog {__version__} — {clinic_name(self.ctx.store)}")
 
     def manage_protocols(self) -> None:
         ProtocolsDialog(self.ctx, self).exec()

@@ -150,7 +150,8 @@ def test_admin_manages_protocols_nurse_has_no_admin_menu(qtbot, staffed, tmp_pat
     admin_window = MainWindow(ctx["admin"], tmp_path / "db.sqlite")
     qtbot.addWidget(admin_window)
     assert [a.text() for a in admin_window.menus["admin"].actions() if a.text()] == [
-        "&Protocols...", "&Backup now", "Backup &settings...", "&Restore from backup..."]
+        "&Protocols...", "&Clinic settings...", "&Backup now", "Backup &settings...",
+        "&Restore from backup..."]
     dialog = ProtocolsDialog(ctx["admin"])
     qtbot.addWidget(dialog)
     seeded = dialog.model.rowCount()
@@ -214,6 +215,7 @@ def test_backup_now_then_restore_from_the_gui(qtbot, staffed, clock, monkeypatch
     controller.shutdown()  # closing backup, attributed to the admin
     assert warnings == []
     assert len(list_backups(controller.backup_folder(), store.path)) == 2
+    controller._close_all()  # its timers must not outlive the database
     controller.store.close()
 
 
@@ -234,3 +236,35 @@ def test_export_course_pdf_from_the_main_window(qtbot, staffed, tmp_path):
                     timeout=20_000)
     assert out.read_bytes().startswith(b"%PDF")
     assert store.audit_rows()[-1]["action"] == "export"
+
+
+def test_clinic_settings_saved_together_or_not_at_all(qtbot, staffed):
+    from ketalog.services.settings import clinic_settings
+    from ketalog.ui.clinic_settings_dialog import ClinicSettingsDialog, parse_hours
+
+    store, ctx = staffed
+    assert parse_hours("24, 72h; 7d") == (24.0, 72.0, 168.0)
+    assert parse_hours("24, soon") == "soon"
+    before = clinic_settings(store)
+    dialog = ClinicSettingsDialog(ctx["admin"])
+    qtbot.addWidget(dialog)
+    dialog.name.setText("  ")
+    dialog.paper.setCurrentText("Letter")
+    dialog.threshold.setValue(95)
+    dialog.save()
+    assert dialog.errors["clinic_name"].isVisibleTo(dialog)
+    assert "5-90" in dialog.errors["responder_threshold_pct"].text()
+    assert clinic_settings(store) == before  # nothing saved: the paper change waited
+    dialog.name.setText("Lakeside Ketamine")
+    dialog.threshold.setValue(50)
+    dialog.hours.setText("1d, 3d, 14d")
+    qtbot.keyClicks(dialog.reason, "board decision")
+    dialog.save()
+    after = clinic_settings(store)
+    assert (after.clinic_name, after.paper_size, after.responder_threshold_pct,
+            after.follow_up_hours) == ("Lakeside Ketamine", "Letter", 50.0, (24.0, 72.0, 336.0))
+    assert store.audit_rows()[-1]["reason"] == "board decision"
+    nurse_dialog = ClinicSettingsDialog(ctx["nurse"])
+    qtbot.addWidget(nurse_dialog)
+    nurse_dialog.save()  # services refuse, whatever the screen allows
+    assert "admin" in nurse_dialog.general.text().lower()
