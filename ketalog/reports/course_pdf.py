@@ -32,7 +32,7 @@ class CourseReport:
     protocol_names: dict[int, str] = field(default_factory=dict)  # session id -> name
 
 
-def _hours(h: float | None) -> str:
+def duration_text(h: float | None) -> str:
     if h is None:
         return "—"
     return f"{h:.0f} h" if h < 48 else f"{h / 24:.1f} d"
@@ -41,9 +41,9 @@ def _hours(h: float | None) -> str:
 def relief_text(s: SessionOutcome) -> str:
     r = s.relief
     if r.status is ReliefStatus.LOST:
-        return f"≥ {_hours(r.at_least_h)}, lost by {_hours(r.lost_by_h)}"
+        return f"≥ {duration_text(r.at_least_h)}, lost by {duration_text(r.lost_by_h)}"
     if r.status is ReliefStatus.ONGOING:
-        return f"≥ {_hours(r.at_least_h)} (ongoing)"
+        return f"≥ {duration_text(r.at_least_h)} (ongoing)"
     return r.status.value
 
 
@@ -68,7 +68,7 @@ def _summary(o: CourseOutcome) -> Paragraph:
             f"{o.responder_count} of {o.evaluable_count} evaluable infusions responded "
             f"({rate}): course <b>{responder}</b> (a course responds when more than half of "
             f"its evaluable infusions do). Median relief at least "
-            f"<b>{_hours(o.median_relief_at_least_h)}</b> over {o.relief_known_count} "
+            f"<b>{duration_text(o.median_relief_at_least_h)}</b> over {o.relief_known_count} "
             "infusions with follow-ups.")
     return Paragraph(text, STYLES["body"])
 
@@ -114,9 +114,9 @@ def _follow_ups(o: CourseOutcome) -> list[Flowable]:
             relief = {True: "yes", False: "no", None: "—"}[v.in_relief]
             if not v.counted:
                 relief = f"not counted: {v.excluded_reason}"
-            rows.append([str(number), local_time(f.at, True), _hours(v.hours_after),
+            rows.append([str(number), local_time(f.at, True), duration_text(v.hours_after),
                          "—" if f.nrs is None else str(f.nrs), fit(relief, 30 * mm),
-                         _hours(v.reported_relief_h), f.source, fit(f.note, 42 * mm)])
+                         duration_text(v.reported_relief_h), f.source, fit(f.note, 42 * mm)])
     if len(rows) == 1:
         return out + [para("No follow-ups recorded in this range.", "body")]
     open_ = o.open_follow_ups

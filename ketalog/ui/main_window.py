@@ -195,6 +195,8 @@ class MainWindow(QMainWindow):
                      "actionStartSession")
         self._action("patient", "&Open session", QKeySequence.StandardKey.Open,
                      self.open_selected_session, "actionOpenSession")
+        self._action("patient", "Co&urse view...", "Ctrl+Shift+C", self.open_course,
+                     "actionCourseView")
         self._action("patient", "Export &course PDF...", "Ctrl+Shift+E",
                      lambda: self.export_course(), "actionExportCourse")
         self._action("patient", "&Find patient", QKeySequence.StandardKey.Find,
@@ -311,6 +313,19 @@ class MainWindow(QMainWindow):
 
         return render_in_background(self, "Writing the course summary...",
                                     lambda: course_pdf(report), save)
+
+    def open_course(self) -> QWidget | None:
+        from ketalog.ui.course_window import CourseWindow
+
+        row = self.selected_patient_row()
+        if row is None:
+            QMessageBox.information(self, "Course view", "Select a patient first.")
+            return None
+        window = CourseWindow(self.ctx, self.patients.row_at(row).id or 0)
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._course_windows = [*getattr(self, "_course_windows", []), window]
+        window.show()
+        return window
 
     def clinic_settings(self) -> None:
         from ketalog.ui.clinic_settings_dialog import ClinicSettingsDialog

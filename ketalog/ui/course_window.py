@@ -1,0 +1,239 @@
+"""The course view: how pain responds across a series of infusions and how long relief
+lasts. Top: NRS before and after each infusion with its dose; bottom: every session's
+relief curve (post score at day 0, then follow-ups by days since that infusion). The
+numbers beside it come from ketalog.domain.course, the same as the course PDF."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ketalog.domain.dosing import is_mood_indication
+from ketalog.domain.follow_up_schedule import ScheduledFollowUp, SlotStatus
+from ketalog.reports.course_pdf import duration_text, relief_text
+from ketalog.services.context import Context
+from ketalog.services.course import CourseSummary, load_course
+from ketalog.ui.follow_up_dialog import FollowUpDialog
+from ketalog.ui.table_models import RowsModel, local_date
+
+MISSED_AFTER = timedelta(days=14)  # an older unanswered call is missed, not a to-do
+PALETTE = ("#1565c0", "#c62828", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f", "#5d4037",
+           "#ad1457")
+
+
+class CourseWindow(QMainWindow):
+    def __init__(self, ctx: Context, patient_id: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx, self.patient_id = ctx, patient_id
+        self.setObjectName("courseWindow")
+        self.header = QLabel()
+        self.header.setObjectName("courseHeader")
+        self.header.setStyleSheet("font-size: 15px; padding: 4px; background: #f3f6fa;")
+        self.numbers = QLabel()
+        self.numbers.setObjectName("courseNumbers")
+        self.numbers.setWordWrap(True)
+        self.numbers.setTextFormat(Qt.TextFormat.RichText)
+        self.view = pg.GraphicsLayoutWidget()
+        self.view.setObjectName("courseChart")
+        self.sessions_plot = self.view.addPlot(row=0, col=0, title="NRS before (○) and after "
+                                               "(●) each infusion; bars: total mg (right)")
+        self.relief_plot = self.view.addPlot(row=1, col=0, title="Relief: NRS after each "
+                                             "infusion by days since it (one line each)")
+        self._setup_plots()
+        self.slots: RowsModel[ScheduledFollowUp] = RowsModel([
+            ("Infusion", lambda s: self._number.get(s.session_id, "?")),
+            ("Call", lambda s: s.label),
+            ("Due", lambda s: f"{s.due_at.astimezone():%Y-%m-%d %H:%M}"),
+            ("Status", lambda s: s.status.value.upper() if s.status is SlotStatus.OVERDUE
+             else s.status.value),
+        ])
+        self.slot_view = QTableView()
+        self.slot_view.setObjectName("followUpsDue")
+        self.slot_view.setModel(self.slots)
+        self.slot_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.slot_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.slot_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.slot_view.verticalHeader().hide()
+        self.slot_view.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
+        self.slot_view.activated.connect(lambda _i: self.record_selected())
+        self.record_button = QPushButton("&Record follow-up...")
+        self.record_button.setObjectName("recordFollowUp")
+        self.record_button.clicked.connect(lambda: self.record_selected())
+        self._number: dict[int, int] = {}
+        self.summary: CourseSummary | None = None
+        self._layout()
+        for keys, slot, name in (("F5", self.reload, "actionReloadCourse"),
+                                 ("Ctrl+W", self.close, "actionCloseCourse")):
+            action = QAction(self)
+            action.setObjectName(name)
+            action.setShortcut(QKeySequence(keys))
+            action.triggered.connect(lambda _checked=False, s=slot: s())
+            self.addAction(action)
+        self.reload()
+        self.resize(1366, 740)
+
+    def _setup_plots(self) -> None:
+        p = self.sessions_plot
+        p.setLabel("left", "NRS 0-10")
+        p.setLabel("bottom", "infusion #")
+        p.setYRange(0, 10.5, padding=0)
+        p.showGrid(x=False, y=True, alpha=0.2)
+        p.setMouseEnabled(y=False)
+        self.dose_box = pg.ViewBox()
+        p.showAxis("right")
+        p.scene().addItem(self.dose_box)
+        p.getAxis("right").linkToView(self.dose_box)
+        p.getAxis("right").setLabel("total mg")
+        self.dose_box.setXLink(p)
+        p.vb.sigResized.connect(lambda: self.dose_box.setGeometry(p.vb.sceneBoundingRect()))
+        r = self.relief_plot
+        r.setLabel("left", "NRS 0-10")
+        r.setLabel("bottom", "days since the infusion")
+        r.setYRange(0, 10.5, padding=0)
+        r.showGrid(x=True, y=True, alpha=0.2)
+
+    def _layout(self) -> None:
+        side = QGroupBox("Course")
+        side_layout = QVBoxLayout(side)
+        side_layout.addWidget(self.numbers)
+        side_layout.addWidget(QLabel("<b>Follow-up calls</b> (due, upcoming, and overdue "
+                                     "for up to 14 days)"))
+        side_layout.addWidget(self.slot_view, 1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.record_button)
+        side_layout.addLayout(row)
+        body = QSplitter(Qt.Orientation.Horizontal)
+        body.addWidget(self.view)
+        body.addWidget(side)
+        body.setSizes([900, 460])
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addWidget(self.header)
+        layout.addWidget(body, 1)
+        self.setCentralWidget(central)
+
+    # -- data ---------------------------------------------------------------
+    def reload(self) -> None:
+        self.summary = course = load_course(self.ctx.store, self.patient_id,
+                                            now=self.ctx.clock.now())
+        p = course.patient
+        self.setWindowTitle(f"Course — {p.display_name} — MRN {p.mrn} — DOB {p.birth_date}")
+        allergies = (f"<span style='background:#b00020;color:white'>&nbsp;ALLERGIES: "
+                     f"{p.allergies}&nbsp;</span>" if p.allergies.strip() else
+                     "allergies: none recorded")
+        self.header.setText(f"<b>{p.display_name}</b> &nbsp; MRN <b>{p.mrn}</b> &nbsp; "
+                            f"DOB {p.birth_date.isoformat()} &nbsp; {p.indication or ''} "
+                            f"&nbsp; {allergies}")
+        o = course.outcome
+        self._number = {s.session.session_id: i for i, s in enumerate(o.sessions, start=1)}
+        self._draw()
+        self.numbers.setText(self._numbers_text())
+        now = self.ctx.clock.now()
+        slots = [s for outcome in o.sessions for s in outcome.schedule
+                 if s.status in (SlotStatus.DUE, SlotStatus.UPCOMING)
+                 or (s.status is SlotStatus.OVERDUE and now - s.closes_at <= MISSED_AFTER)]
+        order = {SlotStatus.OVERDUE: 0, SlotStatus.DUE: 1, SlotStatus.UPCOMING: 2}
+        self.slots.set_rows(sorted(slots, key=lambda s: (order[s.status], s.due_at)))
+
+    def _numbers_text(self) -> str:
+        assert self.summary is not None
+        o = self.summary.outcome
+        if not o.sessions:
+            return "No infusions yet."
+        verdict = {True: "<b style='color:#1b5e20'>RESPONDER</b>",
+                   False: "<b>not a responder</b>", None: "not evaluable"}[o.course_responder]
+        mean = ("—" if o.mean_nrs_pre is None or o.mean_nrs_post is None
+                else f"{o.mean_nrs_pre:.1f} → {o.mean_nrs_post:.1f}")
+        rate = "—" if o.responder_rate_pct is None else f"{o.responder_rate_pct:.0f} %"
+        relief = ("—" if o.median_relief_at_least_h is None else
+                  f"≥ {duration_text(o.median_relief_at_least_h)}")
+        last = o.sessions[-1]
+        effects = ", ".join(f"{k} {v}" for k, v in o.side_effects_by_kind.items()) or "none"
+        return (f"{o.session_count} infusions, {o.total_mg:.0f} mg in all<br>"
+                f"mean NRS before → after: <b>{mean}</b><br>"
+                f"responders (≥ {o.threshold_pct:g} % less pain): {o.responder_count} of "
+                f"{o.evaluable_count} ({rate}) → course {verdict}<br>"
+                f"median relief: <b>{relief}</b> ({o.relief_known_count} with follow-ups)<br>"
+                f"latest infusion: {local_date(last.session.infusion_start)}, relief "
+                f"{relief_text(last)}<br>side effects: {effects}")
+
+    def _draw(self) -> None:
+        assert self.summary is not None
+        o = self.summary.outcome
+        p, r = self.sessions_plot, self.relief_plot
+        p.clear()
+        r.clear()
+        self.dose_box.clear()
+        xs = list(range(1, len(o.sessions) + 1))
+        doses = [s.session.total_mg for s in o.sessions]
+        if xs:
+            self.dose_box.addItem(pg.BarGraphItem(x=xs, height=doses, width=0.5,
+                                                  brush=pg.mkBrush(106, 27, 154, 45),
+                                                  pen=pg.mkPen(106, 27, 154, 90)))
+            self.dose_box.setYRange(0, max(doses + [1.0]) * 1.2, padding=0)
+        for x, s in zip(xs, o.sessions, strict=True):
+            pre, post = s.session.nrs_pre, s.session.nrs_post
+            if pre is not None and post is not None:
+                p.plot([x, x], [pre, post], pen=pg.mkPen("#444", width=1.5))
+            if pre is not None:
+                p.plot([x], [pre], pen=None, symbol="o", symbolBrush="w",
+                       symbolPen=pg.mkPen("#222", width=1.5), symbolSize=10)
+            if post is not None:
+                p.plot([x], [post], pen=None, symbol="o", symbolBrush="#222", symbolSize=9)
+            if s.session.side_effects:
+                p.plot([x], [10.2], pen=None, symbol="t", symbolBrush="#c62828",
+                       symbolSize=9)
+        p.setXRange(0.5, max(xs + [1]) + 0.5, padding=0)
+        for i, s in enumerate(o.sessions):
+            points = [(0.0, float(s.session.nrs_post))] if s.session.nrs_post is not None else []
+            points += [(v.hours_after / 24, float(v.follow_up.nrs)) for v in s.follow_ups
+                       if v.counted and v.follow_up.nrs is not None]
+            if not points:
+                continue
+            colour = PALETTE[i % len(PALETTE)]
+            r.plot([d for d, _ in points], [n for _, n in points], pen=pg.mkPen(colour, width=1.6),
+                   symbol="s", symbolSize=6, symbolBrush=colour, name=f"#{i + 1}")
+        r.enableAutoRange(axis=pg.ViewBox.XAxis)
+
+    # -- actions --------------------------------------------------------------
+    def record_selected(self, at: object = None) -> int | None:
+        """Open the follow-up form for the selected call (or the first due one)."""
+        rows = self.slot_view.selectionModel().selectedRows()
+        if rows:
+            slot = self.slots.row_at(rows[0].row())
+        elif self.slots.rowCount():
+            slot = self.slots.row_at(0)
+        else:
+            return None
+        assert self.summary is not None
+        number = self._number.get(slot.session_id, 0)
+        title = (f"{self.summary.patient.display_name} (MRN {self.summary.mrn}) — infusion "
+                 f"#{number}, {slot.label} call due {slot.due_at.astimezone():%Y-%m-%d %H:%M}")
+        dialog = FollowUpDialog(self.ctx, slot.session_id, title,
+                                is_mood_indication(self.summary.patient.indication), self)
+        if self.open_dialog(dialog):
+            self.reload()
+            return dialog.saved_id
+        return None
+
+    def open_dialog(self, dialog: FollowUpDialog) -> bool:
+        """Separate so tests can fill the form instead of a person."""
+        return bool(dialog.exec())

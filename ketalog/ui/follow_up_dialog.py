@@ -1,0 +1,92 @@
+"""Record a follow-up (phone call, visit) for one infusion: NRS pain, PHQ-9 for the mood
+indications, the relief the patient reports, the source and a note."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ketalog.domain.errors import PlausibilityError
+from ketalog.services.context import Context
+from ketalog.services.errors import ServiceError
+from ketalog.services.sessions import add_follow_up
+from ketalog.store.errors import StoreError
+from ketalog.ui.entry_time import EntryTime
+
+SOURCES = ("phone", "clinic visit", "video call", "message", "next infusion")
+
+
+class FollowUpDialog(QDialog):
+    def __init__(self, ctx: Context, session_id: int, title: str, mood: bool,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx, self.session_id = ctx, session_id
+        self.saved_id: int | None = None
+        self.setObjectName("followUpDialog")
+        self.setWindowTitle("Record follow-up")
+        self.nrs = QSpinBox()
+        self.nrs.setRange(-1, 10)
+        self.nrs.setSpecialValueText("not asked")
+        self.nrs.setValue(-1)
+        self.phq9 = QSpinBox()
+        self.phq9.setRange(-1, 27)
+        self.phq9.setSpecialValueText("not asked")
+        self.phq9.setValue(-1)
+        self.relief = QDoubleSpinBox()
+        self.relief.setRange(-1, 8760)
+        self.relief.setDecimals(0)
+        self.relief.setSpecialValueText("not asked")
+        self.relief.setSuffix(" h")
+        self.relief.setValue(-1)
+        self.source = QComboBox()
+        self.source.setEditable(True)
+        self.source.addItems(SOURCES)
+        self.note = QLineEdit()
+        self.when = EntryTime(ctx.clock, "followUpTime")
+        self.error = QLabel()
+        self.error.setObjectName("followUpError")
+        self.error.setStyleSheet("color: #b00020;")
+        self.error.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow("NRS pain 0-10", self.nrs)
+        if mood:
+            form.addRow("PHQ-9 0-27", self.phq9)
+        form.addRow("Relief lasted (patient says)", self.relief)
+        form.addRow("Source", self.source)
+        form.addRow("Note", self.note)
+        form.addRow("Time", self.when)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(title))
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+    def save(self, at: datetime | None = None) -> None:
+        try:
+            when = at if at is not None else self.when.value()
+            self.saved_id = add_follow_up(
+                self.ctx, self.session_id,
+                nrs=None if self.nrs.value() < 0 else self.nrs.value(),
+                phq9=None if self.phq9.value() < 0 else self.phq9.value(),
+                relief_hours=None if self.relief.value() < 0 else self.relief.value(),
+                source=self.source.currentText(), note=self.note.text(), at=when)
+        except (PlausibilityError, ServiceError, StoreError) as exc:
+            self.error.setText(str(exc))
+            return
+        self.accept()

@@ -1,0 +1,59 @@
+"""The course view: numbers from the domain, a follow-up recorded from the due list, the
+chart redrawn with it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ketalog.domain.entities import Bag, DoseKind, Phase
+from ketalog.services import sessions as svc
+from ketalog.services.course import load_course
+from ketalog.services.patients import PatientInput, create_patient
+from ketalog.ui.course_window import CourseWindow
+
+
+def relief_points(window: CourseWindow) -> int:
+    return sum(len(item.getOriginalDataset()[0]) for item in window.relief_plot.listDataItems())
+
+
+def test_record_a_follow_up_from_the_due_list_and_the_chart_updates(qtbot, staffed, clock):
+    store, ctx = staffed
+    nurse = ctx["nurse"]
+    patient = create_patient(nurse, PatientInput("C7", "Berg", "Lis", date(1975, 5, 5),
+                                                 indication="depression"))
+    for pre, post in ((18, 8), (16, 9)):
+        s = svc.start_session(nurse, svc.SessionStart(patient.id, 60, Bag("ketamine", 1, 500),
+                                                      series_total=6))
+        svc.add_score(nurse, s.id, "nrs", Phase.PRE, value=min(pre // 2, 10))
+        svc.record_dose(nurse, s.id, DoseKind.START, rate_mg_per_h=30, acknowledge=True)
+        clock.advance(minutes=40)
+        svc.record_dose(nurse, s.id, DoseKind.STOP)
+        svc.add_score(nurse, s.id, "nrs", Phase.POST, value=post // 2)
+        svc.complete_session(nurse, s.id)
+        clock.advance(days=3, hours=12)
+    clock.advance(days=-2, hours=-12)  # one day after the second infusion: its 24 h call
+    window = CourseWindow(nurse, patient.id)
+    qtbot.addWidget(window)
+    assert "MRN <b>C7</b>" in window.header.text() and "DOB 1975-05-05" in window.header.text()
+    outcome = load_course(store, patient.id, now=clock.now()).outcome
+    assert f"{outcome.session_count} infusions" in window.numbers.text()
+    statuses = [window.slots.row_at(i).status.value for i in range(window.slots.rowCount())]
+    assert "due" in statuses
+    before = relief_points(window)
+    due_row = statuses.index("due")
+    window.slot_view.selectRow(due_row)
+
+    def fill(dialog) -> bool:  # noqa: ANN001
+        assert dialog.phq9.isVisibleTo(dialog)  # mood indication: PHQ-9 offered
+        dialog.nrs.setValue(3)
+        dialog.phq9.setValue(6)
+        dialog.save()
+        return dialog.result() == dialog.DialogCode.Accepted
+
+    window.open_dialog = fill  # type: ignore[method-assign]
+    assert window.record_selected() is not None
+    assert relief_points(window) == before + 1  # the new score is on the relief curve
+    follow = store.rows("follow_ups")[-1]
+    assert (follow["nrs"], follow["phq9"], follow["source"]) == (3, 6, "phone")
+    statuses = [window.slots.row_at(i).status.value for i in range(window.slots.rowCount())]
+    assert "due" not in statuses  # that call is done
