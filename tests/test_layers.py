@@ -106,3 +106,13 @@ def test_headless_cli_never_loads_qt(tmp_path):
         "sys.exit(1 if bad else rc)\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_gui_start_does_not_load_reportlab():
+    """Start-up time is measured against a bare Qt window: PDFs load on first use."""
+    code = ("import sys, os\nos.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
+            "import ketalog.ui.app, ketalog.ui.main_window, ketalog.ui.login\n"
+            "bad = [m for m in sys.modules if m.startswith('reportlab')]\n"
+            "print(bad[:3]); sys.exit(1 if bad else 0)\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr

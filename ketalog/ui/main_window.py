@@ -29,10 +29,8 @@ from PySide6.QtWidgets import (
 
 from ketalog import __version__
 from ketalog.domain.entities import Role
-from ketalog.reports.course_pdf import course_pdf
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
-from ketalog.services.exports import course_export_details, course_report, record_export
 from ketalog.services.patients import search_patients
 from ketalog.services.settings import clinic_name
 from ketalog.services.summary import BoardRow, SessionLine, session_lines, today_board
@@ -282,6 +280,14 @@ class MainWindow(QMainWindow):
                       since: date | None = None, until: date | None = None,
                       ask: bool = True) -> Future[bytes] | None:
         """The selected patient's course summary; the range is asked unless given."""
+        # ReportLab loads on first export, not at start-up (start-up is measured).
+        from ketalog.reports.course_pdf import course_pdf
+        from ketalog.services.exports import (
+            course_export_details,
+            course_report,
+            record_export,
+        )
+
         row = self.selected_patient_row()
         if row is None:
             QMessageBox.information(self, "Export course PDF", "Select a patient first.")
