@@ -197,6 +197,8 @@ class MainWindow(QMainWindow):
                      "actionCourseView")
         self._action("patient", "Export &course PDF...", "Ctrl+Shift+E",
                      lambda: self.export_course(), "actionExportCourse")
+        self._action("patient", "P&rint course...", "Ctrl+Shift+R",
+                     lambda: self.print_course(), "actionPrintCourse")
         self._action("patient", "&Find patient", QKeySequence.StandardKey.Find,
                      self.search.setFocus, "actionFind")
         if "admin" in self.menus:
@@ -319,6 +321,42 @@ class MainWindow(QMainWindow):
 
         return render_in_background(self, "Writing the course summary...",
                                     lambda: course_pdf(report), save)
+
+    def print_course(self, printer: tuple[str, int] | None = None) -> Future[bytes] | None:
+        """The selected patient's whole course, to the printer picked in the dialog."""
+        import subprocess
+
+        from ketalog.reports.course_pdf import course_pdf
+        from ketalog.services.exports import course_export_details, course_report, record_print
+        from ketalog.ui.pdf_output import ask_printer, send_to_printer
+
+        row = self.selected_patient_row()
+        if row is None:
+            QMessageBox.information(self, "Print course", "Select a patient first.")
+            return None
+        chosen = printer or ask_printer(self)
+        if chosen is None:
+            return None
+        try:
+            report = course_report(self.ctx, self.patients.row_at(row).id or 0)
+        except (ServiceError, StoreError) as exc:
+            QMessageBox.warning(self, "Print course", str(exc))
+            return None
+
+        def send(data: bytes) -> None:
+            try:
+                answer = send_to_printer(data, *chosen)
+                record_print(self.ctx, table="patients", row_uuid=report.patient.uuid,
+                             details=course_export_details(report), printer=chosen[0],
+                             copies=chosen[1])
+            except (OSError, subprocess.SubprocessError, ServiceError, StoreError) as exc:
+                QMessageBox.warning(self, "Print course", str(exc))
+                return
+            self.statusBar().showMessage(f"Course sent to {chosen[0] or 'the default printer'}: "
+                                         f"{answer}", 15_000)
+
+        return render_in_background(self, "Preparing the print...", lambda: course_pdf(report),
+                                    send)
 
     def open_course(self) -> QWidget | None:
         from ketalog.ui.course_window import CourseWindow

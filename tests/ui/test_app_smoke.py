@@ -268,3 +268,18 @@ def test_clinic_settings_saved_together_or_not_at_all(qtbot, staffed):
     qtbot.addWidget(nurse_dialog)
     nurse_dialog.save()  # services refuse, whatever the screen allows
     assert "admin" in nurse_dialog.general.text().lower()
+
+
+def test_print_course_goes_to_the_spooler_and_is_audited(qtbot, staffed, tmp_path, monkeypatch):
+    store, ctx = staffed
+    create_patient(ctx["nurse"], PatientInput("K300", "Sato", "Yui", date(1981, 8, 8)))
+    window = MainWindow(ctx["provider"], tmp_path / "db.sqlite")
+    qtbot.addWidget(window)
+    window.search.setText("K300")
+    sent: list[tuple[str, int]] = []
+    monkeypatch.setattr("ketalog.ui.pdf_output.send_to_printer",
+                        lambda data, printer, copies: sent.append((printer, copies)) or "job 7")
+    window.print_course(("front-desk", 1))
+    qtbot.waitUntil(lambda: "Course sent to front-desk" in window.statusBar().currentMessage(),
+                    timeout=20_000)
+    assert sent == [("front-desk", 1)] and store.audit_rows()[-1]["action"] == "print"
