@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from ketalog.domain.alerts import AlertThresholds
 from ketalog.domain.course import DEFAULT_RESPONDER_THRESHOLD_PCT
 from ketalog.domain.entities import Role
-from ketalog.domain.errors import PlausibilityError
+from ketalog.domain.errors import FieldProblem, PlausibilityError
 from ketalog.domain.follow_up_schedule import DEFAULT_FOLLOW_UP_HOURS, FollowUpSchedule
+from ketalog.domain.plausibility import VITAL_LIMITS
 from ketalog.services.context import Context
 from ketalog.store.store import Store
 
@@ -29,7 +30,26 @@ def alert_thresholds(store: Store) -> AlertThresholds:
 
 
 def set_alert_thresholds(ctx: Context, thresholds: AlertThresholds, reason: str = "") -> None:
+    """Each limit must lie inside what is plausible for that vital and low below high:
+    a threshold no real value can cross would silently switch the alert off."""
     ctx.require(Role.ADMIN, action="change alert thresholds")
+    problems = []
+    for name, band in thresholds.bands.items():
+        limit = VITAL_LIMITS.get(name)
+        if limit is None:
+            problems.append(FieldProblem(name, None, "a known vital", f"Unknown vital {name}"))
+            continue
+        for side, value in (("low", band.low), ("high", band.high)):
+            if value is not None and not limit.low < value < limit.high:
+                problems.append(FieldProblem(
+                    f"{name}.{side}", value, f"{limit.low:g}-{limit.high:g} {limit.unit}",
+                    f"{limit.label} {side} alert {value:g} must lie inside the plausible "
+                    f"range {limit.low:g}-{limit.high:g} {limit.unit}"))
+        if band.low is not None and band.high is not None and band.low >= band.high:
+            problems.append(FieldProblem(f"{name}.low", band.low, f"< {band.high:g}",
+                                         f"{limit.label} low alert must be below the high one"))
+    if problems:
+        raise PlausibilityError(problems)
     with ctx.store.write(ctx.actor) as w:
         w.set_setting("alert_thresholds", thresholds.to_json(), reason)
 

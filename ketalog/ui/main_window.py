@@ -206,6 +206,8 @@ class MainWindow(QMainWindow):
                          "actionProtocols")
             self._action("admin", "&Clinic settings...", "", self.clinic_settings,
                          "actionClinicSettings")
+            self._action("admin", "&Alert thresholds...", "", self.alert_thresholds,
+                         "actionAlertThresholds")
             self.menus["admin"].addSeparator()
             self._action("admin", "&Backup now", "Ctrl+Shift+B", self.backup_requested.emit,
                          "actionBackupNow")
@@ -370,6 +372,11 @@ class MainWindow(QMainWindow):
         self._course_windows = [*getattr(self, "_course_windows", []), window]
         window.show()
         return window
+
+    def alert_thresholds(self) -> None:
+        from ketalog.ui.alert_thresholds_dialog import AlertThresholdsDialog
+
+        AlertThresholdsDialog(self.ctx, self).exec()
 
     def clinic_settings(self) -> None:
         from ketalog.ui.clinic_settings_dialog import ClinicSettingsDialog

@@ -150,7 +150,8 @@ def test_admin_manages_protocols_nurse_has_no_admin_menu(qtbot, staffed, tmp_pat
     admin_window = MainWindow(ctx["admin"], tmp_path / "db.sqlite")
     qtbot.addWidget(admin_window)
     assert [a.text() for a in admin_window.menus["admin"].actions() if a.text()] == [
-        "&Protocols...", "&Clinic settings...", "&Backup now", "Backup &settings...",
+        "&Protocols...", "&Clinic settings...", "&Alert thresholds...", "&Backup now",
+        "Backup &settings...",
         "&Restore from backup..."]
     dialog = ProtocolsDialog(ctx["admin"])
     qtbot.addWidget(dialog)
@@ -283,3 +284,32 @@ def test_print_course_goes_to_the_spooler_and_is_audited(qtbot, staffed, tmp_pat
     qtbot.waitUntil(lambda: "Course sent to front-desk" in window.statusBar().currentMessage(),
                     timeout=20_000)
     assert sent == [("front-desk", 1)] and store.audit_rows()[-1]["action"] == "print"
+
+
+def test_alert_thresholds_edit_checked_and_used_for_new_readings(qtbot, staffed, clock):
+    from ketalog.domain.entities import Bag
+    from ketalog.services.sessions import SessionStart, record_vitals, start_session
+    from ketalog.services.settings import alert_thresholds
+    from ketalog.ui.alert_thresholds_dialog import AlertThresholdsDialog
+
+    store, ctx = staffed
+    dialog = AlertThresholdsDialog(ctx["admin"])
+    qtbot.addWidget(dialog)
+    sbp_low, sbp_high = dialog.limits["sbp_mmhg"]
+    sbp_high.set(160)
+    dialog.limits["dbp_mmhg"][0].set(300)  # clamped by the spin box to the plausible 200
+    dialog.save()
+    assert "DBP low alert" in dialog.error.text()  # 200 is not inside 20-200
+    dialog.limits["dbp_mmhg"][0].set(None)
+    qtbot.keyClicks(dialog.reason, "stricter BP per medical director")
+    dialog.save()
+    assert dialog.result() == dialog.DialogCode.Accepted
+    assert alert_thresholds(store).bands["sbp_mmhg"].high == 160
+    patient = create_patient(ctx["nurse"], PatientInput("K9", "Hale", "Ida", date(1960, 1, 1)))
+    session = start_session(ctx["nurse"], SessionStart(patient.id, 70, Bag("ketamine", 1, 500)))
+    reading = record_vitals(ctx["nurse"], session.id, {"sbp_mmhg": 165, "dbp_mmhg": 90})
+    assert reading.alerts == ("sbp_mmhg",)  # flagged under the new limit, still stored
+    nurse_dialog = AlertThresholdsDialog(ctx["nurse"])
+    qtbot.addWidget(nurse_dialog)
+    nurse_dialog.save()
+    assert "admin" in nurse_dialog.error.text().lower()
