@@ -7,12 +7,12 @@ from __future__ import annotations
 import io
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from reportlab.lib.pagesizes import A4
 from reportlab.platypus import SimpleDocTemplate, Table, TableStyle
 
-from benchmarks.bench_session_open import START
 from benchmarks.common import Figure, median
 from ketalog.domain import dosing
 from ketalog.domain.clock import FixedClock, from_iso
@@ -24,6 +24,7 @@ from ketalog.services.demo import create_demo, demo_password
 from ketalog.services.exports import session_report
 from ketalog.store.connection import open_store
 
+START = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 FIELDS = ("sbp_mmhg", "dbp_mmhg", "map_mmhg", "hr_bpm", "spo2_pct", "rr_per_min",
           "etco2_mmhg", "temp_c")
 

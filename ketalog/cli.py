@@ -247,26 +247,27 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0
 
 
-def _stamp(clock: Clock) -> str:
-    return clock.now().astimezone().strftime("%Y%m%d-%H%M%S")
-
-
 def cmd_backup(args: argparse.Namespace) -> int:
+    """Without --out: the same verified, rotated backup the app takes, into the clinic's
+    backup folder; with --out: one verified copy under that name."""
+    from ketalog.services.backups import backup_folder, run_backup
     from ketalog.store.backup import backup_to
 
     store = _open(args)
     try:
         ctx = _login(args, store, Role.ADMIN)
-        out = Path(args.out) if args.out else backup_dir(args.db) / (
-            f"{args.db.stem}-{_stamp(args.clock)}.sqlite")
-        with store.write(ctx.actor) as w:
-            w.event("backup", details={"to": str(out)})
 
         def progress(done: int, total: int) -> None:
             if sys.stderr.isatty():
                 print(f"\rbacking up: {100 * done // max(total, 1)} %", end="", file=sys.stderr)
 
-        report = backup_to(store, out, progress)
+        if args.out:
+            with store.write(ctx.actor) as w:
+                w.event("backup", details={"to": str(args.out), "why": "manual"})
+            report = backup_to(store, Path(args.out), progress)
+        else:
+            folder = backup_folder(store, backup_dir(args.db))
+            report, _ = run_backup(ctx, args.db, folder, "manual", progress)
         if sys.stderr.isatty():
             print(file=sys.stderr)
     finally:
@@ -278,8 +279,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from ketalog.store.backup import check_copy, restore_from
-    from ketalog.store.store import Actor
+    from ketalog.services.backups import restore_database
+    from ketalog.store.backup import check_copy
 
     source = Path(args.file)
     if not source.exists():
@@ -294,14 +295,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
         actor = _login(args, auth_store, Role.ADMIN).actor
     finally:
         auth_store.close()
-    report = restore_from(source, args.db, _stamp(args.clock))
-    store = _open(args)
-    try:
-        with store.write(Actor(None, actor.username)) as w:
-            w.event("restore", details={"from": str(source), "replaced_copy":
-                                        str(report.replaced_copy) if report.replaced_copy else None})
-    finally:
-        store.close()
+    report, store = restore_database(source, args.db, args.clock, actor.username)
+    store.close()
     print(f"restored {args.db} from {source}"
           + (f"; the replaced file is kept at {report.replaced_copy}" if report.replaced_copy else ""))
     return 0

@@ -71,6 +71,12 @@ class User:
     def has_role(self, role: Role) -> bool:
         return role in self.roles
 
+    @property
+    def signed_name(self) -> str:
+        """How the user appears on records and signatures: "Dr. Ann Lee, MD"."""
+        return f"{self.display_name}, {self.credentials}" if self.credentials \
+            else self.display_name
+
 
 @dataclass(frozen=True)
 class Patient:

@@ -51,4 +51,4 @@ class SessionRecord:
         user = self.users.get(user_id) if user_id is not None else None
         if user is None:
             return "-"
-        return f"{user.display_name}{', ' + user.credentials if user.credentials else ''}"
+        return user.signed_name

@@ -25,6 +25,7 @@ from ketalog.domain import dosing
 from ketalog.domain.entities import DoseKind, SessionStatus, VitalsReading
 from ketalog.domain.record import SessionRecord
 from ketalog.domain.scales import SCALES, ScaleError, nrs_percent_change
+from ketalog.domain.vitals import format_vital
 from ketalog.reports.blocks import STYLES, fit, grid_table, local_time, para
 from ketalog.reports.chart import EventMark, session_chart
 from ketalog.reports.fonts import SANS
@@ -152,10 +153,9 @@ def _chart(r: SessionRecord, width: float, now: datetime) -> list[Flowable]:
 
 
 def _vitals_cell(reading: VitalsReading, field: str) -> object:
-    value = getattr(reading, field)
-    if value is None:
+    text = format_vital(field, getattr(reading, field))
+    if not text:
         return ""
-    text = f"{value:.1f}" if field == "temp_c" else f"{value:.0f}"
     if reading.artifact:
         return Paragraph(f"<strike>{text}</strike>", STYLES["cell"])
     if field in reading.alerts:

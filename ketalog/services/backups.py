@@ -10,13 +10,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ketalog.domain.clock import Clock
 from ketalog.domain.entities import Role
 from ketalog.domain.errors import PlausibilityError
 from ketalog.domain.retention import Retention, to_keep
 from ketalog.services.context import Context
-from ketalog.store.backup import BackupReport, Progress, backup_to, check_copy
+from ketalog.store.backup import (
+    BackupReport,
+    Progress,
+    RestoreReport,
+    backup_to,
+    check_copy,
+    restore_from,
+)
+from ketalog.store.connection import open_store
 from ketalog.store.errors import StoreError
-from ketalog.store.store import Store
+from ketalog.store.store import Actor, Store
 
 FOLDER_SETTING = "backup_folder"
 EVERY_SETTING = "backup_every_hours"
@@ -107,6 +116,20 @@ def backup_due(ctx: Context, folder: Path, db_path: Path) -> bool:
         return False
     last = last_backup_at(folder, db_path)
     return last is None or (ctx.clock.now() - last).total_seconds() >= every * 3600
+
+
+def restore_database(source: Path, db_path: Path, clock: Clock,
+                     admin_username: str) -> tuple[RestoreReport, Store]:
+    """Replace the closed database at `db_path` with `source` (the replaced file is kept
+    aside), reopen it and record who restored what. The admin was authenticated by the
+    caller, against whichever database still had them."""
+    stamp = clock.now().astimezone().strftime(STAMP)
+    report = restore_from(source, db_path, stamp)
+    store = open_store(db_path, clock)
+    with store.write(Actor(None, admin_username)) as w:
+        w.event("restore", details={"from": str(source), "replaced_copy": str(
+            report.replaced_copy) if report.replaced_copy else None})
+    return report, store
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ def session_report(ctx: Context, session_id: int) -> SessionReport:
     record = load_record(ctx.store, session_id)
     return SessionReport(record=record, clinic=clinic_name(ctx.store),
                          content_hash=content_hash(session_content(ctx.store, session_id)),
-                         printed_at=ctx.clock.now(), printed_by=_who(ctx), paper=paper_size(ctx.store))
+                         printed_at=ctx.clock.now(), printed_by=ctx.user.signed_name, paper=paper_size(ctx.store))
 
 
 def record_export(ctx: Context, data: bytes, out: Path, *, table: str, row_uuid: str,
@@ -76,11 +76,6 @@ def export_session_pdf(ctx: Context, session_id: int, out: Path) -> Path:
                          details=session_export_details(report))
 
 
-def _who(ctx: Context) -> str:
-    user = ctx.user
-    return f"{user.display_name}{', ' + user.credentials if user.credentials else ''}"
-
-
 def course_report(ctx: Context, patient_id: int, since: date | None = None,
                   until: date | None = None) -> CourseReport:
     ctx.require(*CLINICAL_READERS, action="export course summaries")
@@ -99,7 +94,7 @@ def course_report(ctx: Context, patient_id: int, since: date | None = None,
     digest = content_hash({str(i): content_hash(session_content(ctx.store, i)) for i in ids})
     return CourseReport(patient=course.patient, since=since, until=until,
                         outcome=course.outcome, clinic=clinic_name(ctx.store),
-                        content_hash=digest, printed_at=ctx.clock.now(), printed_by=_who(ctx),
+                        content_hash=digest, printed_at=ctx.clock.now(), printed_by=ctx.user.signed_name,
                         paper=paper_size(ctx.store), protocol_names=names)
 
 

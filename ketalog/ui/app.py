@@ -16,14 +16,13 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog, QWidge
 from ketalog.domain.clock import Clock, SystemClock
 from ketalog.domain.entities import Role
 from ketalog.paths import backup_dir, log_dir
-from ketalog.services.backups import backup_due, backup_folder, run_backup
+from ketalog.services.backups import backup_due, backup_folder, restore_database, run_backup
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
 from ketalog.services.settings import auto_logoff_minutes
-from ketalog.store.backup import restore_from
 from ketalog.store.connection import open_store
 from ketalog.store.errors import StoreError
-from ketalog.store.store import Actor, Store
+from ketalog.store.store import Store
 from ketalog.ui.idle import IdleWatcher
 from ketalog.ui.login import FirstRunDialog, LoginDialog
 from ketalog.ui.main_window import MainWindow
@@ -198,19 +197,14 @@ class GuiController:
         self._close_all()
         self.ctx = self.last_ctx = None
         self.store.close()
-        stamp = self.clock.now().astimezone().strftime("%Y%m%d-%H%M%S")
         try:
-            report = restore_from(source, self.db_path, stamp)
+            report, self.store = restore_database(source, self.db_path, self.clock, admin)
             message = (f"Restored from {source.name}. The replaced database is kept at "
                        f"{report.replaced_copy}." if report.replaced_copy else
                        f"Restored from {source.name}.")
         except StoreError as exc:
             report, message = None, f"The restore failed and nothing was replaced: {exc}"
-        self.store = open_store(self.db_path, self.clock)
-        if report is not None:
-            with self.store.write(Actor(None, admin)) as w:
-                w.event("restore", details={"from": str(source), "replaced_copy": str(
-                    report.replaced_copy) if report.replaced_copy else None})
+            self.store = open_store(self.db_path, self.clock)
         QMessageBox.information(None, "Restore", message)
         ctx = self.authenticate()
         if ctx is None:

@@ -135,8 +135,7 @@ class MainWindow(QMainWindow):
         self.board_timer.start(30_000)
         user = ctx.user
         roles = ", ".join(sorted(r.value for r in user.roles))
-        who = f"{user.display_name}{', ' + user.credentials if user.credentials else ''}"
-        self.statusBar().showMessage(f"{who} ({roles})  ·  {db_path}")
+        self.statusBar().showMessage(f"{user.signed_name} ({roles})  ·  {db_path}")
 
     def _build_layout(self) -> None:
         left = QGroupBox("Patients")
@@ -367,9 +366,9 @@ class MainWindow(QMainWindow):
         if row is None:
             QMessageBox.information(self, "Course view", "Select a patient first.")
             return None
-        window = CourseWindow(self.ctx, self.patients.row_at(row).id or 0)
+        # Owned by the main window (closed with it), deleted when closed: no list to keep.
+        window = CourseWindow(self.ctx, self.patients.row_at(row).id or 0, parent=self)
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self._course_windows = [*getattr(self, "_course_windows", []), window]
         window.show()
         return window
 

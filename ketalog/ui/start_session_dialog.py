@@ -165,9 +165,7 @@ class StartSessionDialog(QDialog):
         self.provider.setObjectName("provider")
         self.provider.addItem(NO_PROVIDER, None)
         for user in list_providers(ctx.store):
-            label = f"{user.display_name}, {user.credentials}" if user.credentials \
-                else user.display_name
-            self.provider.addItem(label, user.id)
+            self.provider.addItem(user.signed_name, user.id)
         self.plan = QLabel()
         self.plan.setObjectName("plannedDose")
         self.plan.setWordWrap(True)

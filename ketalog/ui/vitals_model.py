@@ -11,6 +11,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from ketalog.domain.entities import VitalsReading
+from ketalog.domain.vitals import format_vital
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -23,16 +24,6 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 ALERT_BACKGROUND = QColor("#ffd6d6")
 ALERT_FOREGROUND = QColor("#9b0000")
 ARTIFACT_FOREGROUND = QColor("#888888")
-
-
-def format_value(field: str, value: float | None) -> str:
-    if value is None:
-        return ""
-    if field == "temp_c":
-        return f"{value:.1f}"
-    if field == "map_mmhg" and value != int(value):
-        return f"{value:.0f}"
-    return f"{value:g}"
 
 
 class VitalsTableModel(QAbstractTableModel):
@@ -132,7 +123,7 @@ class VitalsTableModel(QAbstractTableModel):
             if reading.artifact:
                 parts.append(f"artifact: {reading.artifact_reason}")
             return "; ".join(parts)
-        value = format_value(field, getattr(reading, field))
+        value = format_vital(field, getattr(reading, field))
         if value and field in reading.alerts:
             return f"{value} !"
         return value

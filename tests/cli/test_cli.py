@@ -148,3 +148,12 @@ def test_export_course_cli_checks_dates(db, clock, capsys, tmp_path):
                         "X", "--from", "2026-13-01", "--out", str(tmp_path / "c.pdf")],
                        clock, capsys)
     assert code == 1 and "--from must be a date" in err
+
+
+def test_backup_without_out_is_the_apps_rotated_backup(db, clock, capsys):
+    from ketalog.services.backups import list_backups
+
+    code, out, _ = run(["--db", str(db), "--user", "boss", "backup"], clock, capsys)
+    assert code == 0 and "verified" in out
+    backups = list_backups(db.parent / "backups", db)
+    assert len(backups) == 1 and backups[0].taken_at == clock.now()
