@@ -153,6 +153,7 @@ class InfusionSession:
     discharge_at: datetime | None = None
     discharge_escort: str = ""
     discharge_instructions: str = ""
+    series_id: int | None = None  # the treatment series it belongs to (None: before series)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from ketalog.domain.plausibility import (
 )
 from ketalog.domain.scales import SCALES, ScaleResult
 from ketalog.domain.vitals import derive_map_mmhg
+from ketalog.services import series as series_service
 from ketalog.services.auth import reauthenticate
 from ketalog.services.context import Context
 from ketalog.services.errors import InvalidState, ServiceError, WarningsNotAcknowledged
@@ -59,6 +60,7 @@ class SessionStart:
     series_total: int = 1
     provider_id: int | None = None
     arrival_at: datetime | None = None
+    series_id: int | None = None  # when set, k of N come from the series
 
 
 def get_session(store: Store, session_id: int) -> InfusionSession:
@@ -123,18 +125,15 @@ def start_session(ctx: Context, data: SessionStart) -> InfusionSession:
             raise ServiceError(f"no protocol with id {data.protocol_id}")
         if protocol["retired"]:
             raise InvalidState(f"protocol '{protocol['name']}' is retired")
-    if not 1 <= data.series_number <= data.series_total:
-        raise PlausibilityError.single("series_number", data.series_number,
-                                       f"1-{data.series_total}",
-                                       f"Series number must be 1-{data.series_total}")
+    series_number, series_total = _series_position(ctx, data)
     today = ctx.clock.now().astimezone().date()  # the clinic's calendar day, not UTC's
     if data.bag.expiry is not None and data.bag.expiry < today:
         raise PlausibilityError.single("bag_expiry", data.bag.expiry.isoformat(),
                                        f">= {today}", "The bag is past its expiry date")
     arrival, _ = _entry_time(ctx, data.arrival_at)
     row = {"patient_id": data.patient_id, "protocol_id": data.protocol_id,
-           "series_number": data.series_number, "series_total": data.series_total,
-           "chair": data.chair.strip(), "nurse_id": ctx.user.id,
+           "series_number": series_number, "series_total": series_total,
+           "series_id": data.series_id, "chair": data.chair.strip(), "nurse_id": ctx.user.id,
            "provider_id": data.provider_id, "weight_kg": weight,
            "bag_drug": data.bag.drug.strip() or "ketamine",
            "bag_concentration_mg_per_ml": conc, "bag_volume_ml": volume,
@@ -144,7 +143,29 @@ def start_session(ctx: Context, data: SessionStart) -> InfusionSession:
            "created_at": to_iso(ctx.clock.now())}
     with ctx.store.write(ctx.actor) as w:
         sid = w.insert("sessions", row)
+        if data.series_id is not None:  # the planned session has happened
+            w.update("treatment_series", data.series_id, {"next_session_on": None},
+                     "session started")
     return get_session(ctx.store, sid)
+
+
+def _series_position(ctx: Context, data: SessionStart) -> tuple[int, int]:
+    """(k, N): from the series when the session belongs to one, else as entered."""
+    if data.series_id is None:
+        if not 1 <= data.series_number <= data.series_total:
+            raise PlausibilityError.single("series_number", data.series_number,
+                                           f"1-{data.series_total}",
+                                           f"Series number must be 1-{data.series_total}")
+        return data.series_number, data.series_total
+    current = series_service.series_for_session(ctx.store, data.series_id)
+    assert current is not None
+    if current.series.patient_id != data.patient_id:
+        raise InvalidState("that treatment series belongs to another patient")
+    k = current.next_number
+    if k is None:
+        raise InvalidState(f"this treatment series is {current.state.value}; "
+                           "start a new series for further sessions")
+    return k, current.series.planned_sessions
 
 
 def record_vitals(ctx: Context, session_id: int, values: Mapping[str, float | None],

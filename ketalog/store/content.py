@@ -7,6 +7,9 @@ from ketalog.store.errors import NotFound
 from ketalog.store.store import Store
 
 UNSIGNED_SESSION_COLUMNS = frozenset({"status"})
+# Columns added by later migrations: covered only when set, so sessions signed before
+# the column existed (where it reads NULL) keep the hash they were signed with.
+LATER_SESSION_COLUMNS = frozenset({"series_id"})
 
 
 def session_content(store: Store, session_id: int) -> dict[str, object]:
@@ -14,6 +17,7 @@ def session_content(store: Store, session_id: int) -> dict[str, object]:
     if session is None:
         raise NotFound(f"session {session_id} does not exist")
     content: dict[str, object] = {
-        "session": {k: v for k, v in session.items() if k not in UNSIGNED_SESSION_COLUMNS}}
+        "session": {k: v for k, v in session.items() if k not in UNSIGNED_SESSION_COLUMNS
+                    and not (k in LATER_SESSION_COLUMNS and v is None)}}
     content.update(store.session_children(session_id))
     return content

@@ -28,6 +28,7 @@ from ketalog.domain.entities import (
     User,
     VitalsReading,
 )
+from ketalog.domain.series import SeriesKind, TreatmentSeries
 
 Row = dict[str, object]
 
@@ -91,7 +92,22 @@ def session_from_row(row: Row) -> InfusionSession:
         infusion_end_at=dt_or_none(row["infusion_end_at"]),
         discharge_at=dt_or_none(row["discharge_at"]),
         discharge_escort=str(row["discharge_escort"]),
-        discharge_instructions=str(row["discharge_instructions"]))
+        discharge_instructions=str(row["discharge_instructions"]),
+        series_id=None if row.get("series_id") is None else int(row["series_id"]))  # type: ignore[arg-type]
+
+
+def _local_day(value: datetime | None) -> date | None:
+    return None if value is None else value.astimezone().date()
+
+
+def series_from_row(row: Row) -> TreatmentSeries:
+    return TreatmentSeries(
+        id=int(row["id"]), uuid=str(row["uuid"]), patient_id=int(row["patient_id"]),  # type: ignore[arg-type]
+        protocol_id=None if row["protocol_id"] is None else int(row["protocol_id"]),  # type: ignore[arg-type]
+        kind=SeriesKind(str(row["kind"])), planned_sessions=int(row["planned_sessions"]),  # type: ignore[arg-type]
+        start_date=date.fromisoformat(str(row["start_date"])), goal=str(row["goal"]),
+        next_session_on=date_or_none(row["next_session_on"]),
+        closed_on=_local_day(dt_or_none(row["closed_at"])), closed_reason=str(row["closed_reason"]))
 
 
 def dose_from_row(row: Row) -> DoseEvent:

@@ -18,7 +18,7 @@ APPEND_ONLY_TABLES: tuple[str, ...] = ("audit_log", "signatures", "addenda")
 
 CLINICAL_TABLES: tuple[str, ...] = (
     "patients", "protocols", "sessions", *SESSION_CHILD_TABLES, "follow_ups",
-    "signatures", "addenda",
+    "signatures", "addenda", "treatment_series",
 )
 
 _CORE = """
@@ -308,3 +308,36 @@ _INDEXES = (
 def m003_indexes(db: Database) -> None:
     for statement in _INDEXES:
         db.execute(statement)
+
+
+_SERIES = """
+CREATE TABLE treatment_series (
+    id INTEGER PRIMARY KEY,
+    uuid TEXT NOT NULL UNIQUE,
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    protocol_id INTEGER REFERENCES protocols(id),
+    kind TEXT NOT NULL CHECK (kind IN ('induction', 'maintenance', 'booster')),
+    planned_sessions INTEGER NOT NULL CHECK (planned_sessions BETWEEN 1 AND 100),
+    start_date TEXT NOT NULL,
+    goal TEXT NOT NULL CHECK (length(trim(goal)) > 0),
+    next_session_on TEXT,
+    closed_at TEXT,
+    closed_reason TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    created_by INTEGER REFERENCES users(id)
+) STRICT;
+ALTER TABLE sessions ADD COLUMN series_id INTEGER REFERENCES treatment_series(id);
+CREATE INDEX idx_series_patient ON treatment_series(patient_id, start_date);
+CREATE INDEX idx_sessions_series ON sessions(series_id)
+"""
+
+
+@migrations()
+def m004_series(db: Database) -> None:
+    """Treatment series (induction course, maintenance, booster) with a start date, a
+    goal and the next planned session. Sessions signed before this step keep
+    series_id NULL, which the signed content leaves out (store/content.py), so their
+    hashes still verify."""
+    for statement in _SERIES.split(";"):
+        if statement.strip():
+            db.execute(statement)

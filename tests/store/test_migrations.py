@@ -15,7 +15,7 @@ from ketalog.store.schema import CLINICAL_TABLES, migrations, protection_trigger
 from ketalog.store.verify import verify_store
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "schema_m001.sqlite"
-ALL_MIGRATIONS = ["m001_core", "m002_protection", "m003_indexes"]
+ALL_MIGRATIONS = ["m001_core", "m002_protection", "m003_indexes", "m004_series"]
 EXPECTED_TABLES = {*CLINICAL_TABLES, "clinic_settings", "users", "user_roles", "audit_log",
                    "_sqlite_migrations"}
 OLD_ROW_TABLES = ("users", "user_roles", "patients", "sessions", "vitals", "audit_log")
@@ -25,8 +25,15 @@ def names(conn: sqlite3.Connection, kind: str) -> set[str]:
     return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = ?", [kind])}
 
 
-def rows(conn: sqlite3.Connection, table: str) -> list[tuple[object, ...]]:
-    return conn.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall()
+def rows(conn: sqlite3.Connection, table: str,
+         columns: list[str] | None = None) -> list[tuple[object, ...]]:
+    """The rows, as the old schema's columns (later steps may add columns)."""
+    wanted = ", ".join(columns) if columns else "*"
+    return conn.execute(f"SELECT {wanted} FROM {table} ORDER BY rowid").fetchall()
+
+
+def column_names(conn: sqlite3.Connection, table: str) -> list[str]:
+    return [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
 
 
 def test_new_database_gets_full_schema_and_durable_pragmas(tmp_path, clock):
@@ -62,12 +69,15 @@ def test_old_schema_is_copied_aside_then_migrated(tmp_path, clock):
     shutil.copyfile(FIXTURE, path)
     conn = sqlite3.connect(f"file:{FIXTURE}?mode=ro", uri=True)
     old = {t: rows(conn, t) for t in OLD_ROW_TABLES}
+    old_columns = {t: column_names(conn, t) for t in OLD_ROW_TABLES}
     conn.close()
 
     store = open_store(path, clock)
     try:
         assert [m.name for m in migrations.applied(store.db)] == ALL_MIGRATIONS
-        assert {t: rows(store.conn, t) for t in OLD_ROW_TABLES} == old
+        assert {t: rows(store.conn, t, old_columns[t]) for t in OLD_ROW_TABLES} == old
+        assert [r[0] for r in store.conn.execute("SELECT DISTINCT series_id FROM sessions")] \
+            == [None]  # old sessions belong to no series; their signatures still verify
         assert set(protection_triggers()) <= store.trigger_names()
         assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert store.get_by("patients", mrn="OLD-0001")["family_name"] == "Legacy"

@@ -1,0 +1,132 @@
+"""Treatment series: open one, plan its next session, close it; and where each stands.
+
+Nurses and providers plan treatment (both see the patient between infusions); admins
+do not hold clinical roles and so cannot. Every change is audited by the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from ketalog.domain.clock import to_iso
+from ketalog.domain.entities import Role
+from ketalog.domain.series import (
+    SeriesProgress,
+    SeriesState,
+    TreatmentSeries,
+    validate_new_series,
+    validate_next_session_day,
+)
+from ketalog.services.context import Context
+from ketalog.services.errors import InvalidState, ServiceError
+from ketalog.store.records import series_from_row
+from ketalog.store.store import Store
+
+PLANNERS = (Role.NURSE, Role.PROVIDER)
+
+__all__ = ["NewSeries", "close_series", "get_series", "list_series", "open_series",
+           "plan_next_session", "progress", "series_for_session", "start_series",
+           "today_of"]
+
+
+@dataclass(frozen=True)
+class NewSeries:
+    patient_id: int
+    kind: str
+    planned_sessions: int
+    start_date: date
+    goal: str
+    protocol_id: int | None = None
+    next_session_on: date | None = None
+
+
+def today_of(ctx_or_store: Context | Store) -> date:
+    """The clinic's calendar day (local), which plans are made in."""
+    store = ctx_or_store.store if isinstance(ctx_or_store, Context) else ctx_or_store
+    return store.clock.now().astimezone().date()
+
+
+def get_series(store: Store, series_id: int) -> TreatmentSeries:
+    row = store.get("treatment_series", series_id)
+    if row is None:
+        raise ServiceError(f"no treatment series with id {series_id}")
+    return series_from_row(row)
+
+
+def progress(store: Store, series: TreatmentSeries) -> SeriesProgress:
+    started = store.count("sessions", series_id=series.id)
+    return SeriesProgress(series, started, today_of(store))
+
+
+def list_series(store: Store, patient_id: int) -> list[SeriesProgress]:
+    """The patient's series, newest first, each with its progress."""
+    rows = store.rows("treatment_series", order_by="start_date DESC, id DESC",
+                      patient_id=patient_id)
+    return [progress(store, series_from_row(row)) for row in rows]
+
+
+def open_series(store: Store, patient_id: int) -> list[SeriesProgress]:
+    """Series that can take the patient's next session."""
+    return [p for p in list_series(store, patient_id) if p.state is SeriesState.OPEN]
+
+
+def series_for_session(store: Store, series_id: int | None) -> SeriesProgress | None:
+    if series_id is None:
+        return None
+    return progress(store, get_series(store, series_id))
+
+
+def start_series(ctx: Context, new: NewSeries) -> TreatmentSeries:
+    ctx.require(*PLANNERS, action="plan treatment series")
+    if ctx.store.get("patients", new.patient_id) is None:
+        raise ServiceError(f"no patient with id {new.patient_id}")
+    if new.protocol_id is not None:
+        protocol = ctx.store.get("protocols", new.protocol_id)
+        if protocol is None:
+            raise ServiceError(f"no protocol with id {new.protocol_id}")
+        if protocol["retired"]:
+            raise InvalidState(f"protocol '{protocol['name']}' is retired")
+    today = today_of(ctx)
+    kind, planned, start, goal = validate_new_series(
+        new.kind, new.planned_sessions, new.start_date, new.goal, today)
+    next_on = (None if new.next_session_on is None
+               else validate_next_session_day(new.next_session_on, today).isoformat())
+    row = {"patient_id": new.patient_id, "protocol_id": new.protocol_id, "kind": kind.value,
+           "planned_sessions": planned, "start_date": start.isoformat(), "goal": goal,
+           "next_session_on": next_on, "created_at": to_iso(ctx.clock.now()),
+           "created_by": ctx.user.id}
+    with ctx.store.write(ctx.actor) as w:
+        series_id = w.insert("treatment_series", row)
+    return get_series(ctx.store, series_id)
+
+
+def _open(ctx: Context, series_id: int) -> SeriesProgress:
+    current = progress(ctx.store, get_series(ctx.store, series_id))
+    if current.state is not SeriesState.OPEN:
+        raise InvalidState(f"this series is {current.state.value}")
+    return current
+
+
+def plan_next_session(ctx: Context, series_id: int, day: date | None,
+                      reason: str = "") -> TreatmentSeries:
+    """Set (or with None, clear) the day of the series' next session."""
+    ctx.require(*PLANNERS, action="plan sessions")
+    current = _open(ctx, series_id)
+    value = None if day is None else validate_next_session_day(day, today_of(ctx)).isoformat()
+    with ctx.store.write(ctx.actor) as w:
+        w.update("treatment_series", current.series.id, {"next_session_on": value},  # type: ignore[arg-type]
+                 reason)
+    return get_series(ctx.store, series_id)
+
+
+def close_series(ctx: Context, series_id: int, reason: str) -> TreatmentSeries:
+    """End a series early (goal met, stopped for side effects, patient's choice)."""
+    ctx.require(*PLANNERS, action="close treatment series")
+    if not reason.strip():
+        raise InvalidState("give a reason for closing the series")
+    current = _open(ctx, series_id)
+    with ctx.store.write(ctx.actor) as w:
+        w.update("treatment_series", current.series.id,  # type: ignore[arg-type]
+                 {"closed_at": to_iso(ctx.clock.now()), "closed_reason": reason.strip(),
+                  "next_session_on": None}, reason.strip())
+    return get_series(ctx.store, series_id)
