@@ -14,7 +14,7 @@ import math
 import random
 import uuid as uuidlib
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -943,13 +943,86 @@ CHILD_ORDER = ("vitals", "dose_events", "adjunct_medications", "scores", "side_e
                "notes")
 
 
+SERIES_KIND = {"course": "induction", "booster": "booster", "maintenance": "maintenance"}
+MAINTENANCE_PLANNED = 6
+SERIES_GOALS = {
+    ("induction", "depression"): "PHQ-9 below 10 (response), remission below 5",
+    ("induction", ""): "NRS down by at least 30 %, relief lasting a week or more",
+    ("booster", ""): "Regain the relief of the induction course",
+    ("maintenance", ""): "Keep PHQ-9 below 10 with an infusion every 2-4 weeks",
+}
+
+
+@dataclass
+class _Series:
+    kind: str
+    items: list[_Built]
+    planned: int
+    next_on: date | None = None
+    closed_on: date | None = None
+    id: int = 0
+
+
+def _demo_series(built: list[_Built], today: date, rng: random.Random) -> list[_Series]:
+    """Group each patient's sessions into series: a course or booster run restarts at
+    1; a depression patient's maintenance infusions form one open series. Series still
+    open get a planned next day (some of them already passed: overdue, as in life)."""
+    groups: list[_Series] = []
+    by_patient: dict[int, list[_Built]] = defaultdict(list)
+    for item in sorted(built, key=lambda b: (b.plan.day, b.plan.in_progress)):
+        by_patient[item.plan.patient.index].append(item)
+    for items in by_patient.values():
+        current: _Series | None = None
+        for item in items:
+            kind = SERIES_KIND[item.plan.kind]
+            if current is None or current.kind != kind or (
+                    kind != "maintenance" and item.plan.series_number == 1):
+                current = _Series(kind, [], MAINTENANCE_PLANNED if kind == "maintenance"
+                                  else item.plan.series_total)
+                groups.append(current)
+            current.items.append(item)
+            if kind == "maintenance":  # one series, numbered through
+                item.row["series_number"] = len(current.items)
+                item.row["series_total"] = MAINTENANCE_PLANNED
+        last = items[-1]
+        if current is not None and len(current.items) < current.planned:
+            gap = rng.randint(2, 4) if current.kind == "induction" else rng.randint(14, 21)
+            base = today if last.plan.in_progress else last.plan.day
+            current.next_on = base + timedelta(days=gap)
+            if current.next_on < today - timedelta(days=14):  # long gone: paused
+                current.closed_on, current.next_on = current.next_on, None
+    return groups
+
+
+def _series_row(series: _Series) -> dict[str, object]:
+    first = series.items[0]
+    patient = first.plan.patient
+    goal = (SERIES_GOALS.get((series.kind, patient.indication))
+            or SERIES_GOALS[(series.kind, "")])
+    return {"uuid": str(uuidlib.uuid5(uuidlib.UUID(str(first.row["uuid"])), "series")),
+            "patient_id": patient.id, "protocol_id": first.row["protocol_id"],
+            "kind": series.kind, "planned_sessions": series.planned,
+            "start_date": first.plan.day.isoformat(), "goal": goal,
+            "next_session_on": None if series.next_on is None else series.next_on.isoformat(),
+            "closed_at": None if series.closed_on is None else to_iso(
+                datetime.combine(series.closed_on, time(17, 0), tzinfo=UTC)),
+            "closed_reason": "" if series.closed_on is None else
+            "Patient paused maintenance; call to re-plan if symptoms return",
+            "created_at": first.row["created_at"], "created_by": first.nurse}
+
+
 def _write_nurse_work(store: Store, actor: Actor, built: list[_Built],
-                      patients: list[_Patient]) -> None:
+                      patients: list[_Patient], series: Sequence[_Series] = ()) -> None:
     """One transaction per nurse: her sessions, their children, follow-ups, and her
-    completion signature (hash taken after every child row is in)."""
+    completion signature (hash taken after every child row is in). The first one also
+    holds the patients and their treatment series."""
     with store.write(actor) as w:
         for patient in patients:
             patient.id = w.insert("patients", patient.row)
+        for group in series:
+            group.id = w.insert("treatment_series", _series_row(group))
+            for member in group.items:
+                member.row["series_id"] = group.id
         for item in built:
             item.row["patient_id"] = item.plan.patient.id
             item.id = w.insert("sessions", item.row)
@@ -1020,11 +1093,12 @@ def create_demo(store: Store, clock: Clock, seed: int = 1) -> DemoReport:
     for item in recent[-3:]:
         item.provider_sign_at = None
 
+    series = _demo_series(built, now.astimezone().date(), gen.rng)
     first = True
     for username in ("nurse", "nurse2"):
         mine = [b for b in built if b.nurse == ids[username]]
         _write_nurse_work(store, Actor(ids[username], username), mine,
-                          patients if first else [])
+                          patients if first else [], series if first else [])
         first = False
     _write_provider_signatures(store, Actor(ids["provider"], "provider"), built)
 
