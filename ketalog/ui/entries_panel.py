@@ -44,14 +44,14 @@ from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
 from ketalog.services.record import SessionRecord
 from ketalog.store.errors import StoreError
-from ketalog.ui.vitals_entry import ERROR_STYLE, parse_number
+from ketalog.ui.feedback import ERROR_COLOUR, ERROR_STYLE, error_label
+from ketalog.ui.vitals_entry import parse_number
 
 UNITS: tuple[str, ...] = ("mg", "mcg", "mL")
 ROUTES: tuple[str, ...] = ("IV", "PO", "IM", "SL", "IN", "SC")
 REASONS: tuple[str, ...] = ("nausea", "hypertension", "anxiety", "emergence reaction")
 ACTION_EXAMPLES = "e.g. rate halved, paused, ondansetron 4 mg IV"
 SCORE_PHASES: tuple[str, ...] = (Phase.PRE.value, Phase.INTRA.value, Phase.POST.value)
-ERROR_COLOUR = "#b00020"
 OK_COLOUR = "#1b5e20"
 
 #: Level wording for the 0-2 discharge items, best first as on the paper forms.
@@ -81,16 +81,6 @@ ITEM_LEVELS: dict[str, dict[str, tuple[str, str, str]]] = {
 def _hhmm(when: datetime | None) -> str:
     """Clinic-local wall time; storage is UTC."""
     return when.astimezone().strftime("%H:%M") if when is not None else ""
-
-
-def _error_label(name: str) -> QLabel:
-    label = QLabel()
-    label.setObjectName(name)
-    label.setTextFormat(Qt.TextFormat.PlainText)  # messages quote what the nurse typed
-    label.setStyleSheet(f"color: {ERROR_COLOUR}; font-weight: bold;")
-    label.setWordWrap(True)
-    label.hide()
-    return label
 
 
 def _table(name: str, headers: Sequence[str]) -> QTableWidget:
@@ -347,7 +337,7 @@ class EntriesPanel(QTabWidget):
         self.add_med_button = QPushButton("Add medication")
         self.add_med_button.setObjectName("addAdjunct")
         self.add_med_button.clicked.connect(self.add_medication)
-        self.med_error = _error_label("adjunctError")
+        self.med_error = error_label("adjunctError")
         self.med_table = _table("adjunctTable", ("Time", "Drug", "Dose", "Route", "Reason"))
         dose_row = QHBoxLayout()
         dose_row.addWidget(self.dose, 1)
@@ -419,7 +409,7 @@ class EntriesPanel(QTabWidget):
         self.resolve_button.setObjectName("resolveSideEffect")
         self.resolve_button.setToolTip("Resolve the selected ongoing side effect now")
         self.resolve_button.clicked.connect(self.resolve_selected)
-        self.se_error = _error_label("sideEffectError")
+        self.se_error = error_label("sideEffectError")
         self.se_table = _table("sideEffectTable",
                                ("Onset", "Kind", "Severity", "Action", "Resolved"))
         self.se_table.itemSelectionChanged.connect(self._update_resolve_button)
@@ -534,7 +524,7 @@ class EntriesPanel(QTabWidget):
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(inner)
-        self.score_error = _error_label("scoreError")
+        self.score_error = error_label("scoreError")
         self.score_table = _table("scoreTable",
                                   ("Time", "Scale", "Phase", "Total", "Interpretation"))
         split = QSplitter(Qt.Orientation.Vertical)
@@ -590,7 +580,7 @@ class EntriesPanel(QTabWidget):
         self.add_note_button.setObjectName("addNote")
         self.add_note_button.setToolTip("Ctrl+Enter")
         self.add_note_button.clicked.connect(self.add_note)
-        self.note_error = _error_label("noteError")
+        self.note_error = error_label("noteError")
         self.note_table = _table("noteTable", ("Time", "Author", "Note"))
         self.note_table.setWordWrap(True)
         buttons = QHBoxLayout()

@@ -21,15 +21,7 @@ from ketalog.services.protocols import seed_protocols
 from ketalog.services.settings import clinic_name
 from ketalog.store.errors import StoreError
 from ketalog.store.store import SYSTEM, Store
-
-
-def _error_label() -> QLabel:
-    label = QLabel()
-    label.setObjectName("errorLabel")
-    label.setStyleSheet("color: #b00020; font-weight: bold;")
-    label.setWordWrap(True)
-    label.hide()
-    return label
+from ketalog.ui.feedback import error_label
 
 
 class LoginDialog(QDialog):
@@ -47,7 +39,7 @@ class LoginDialog(QDialog):
         self.password = QLineEdit()
         self.password.setObjectName("password")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.error = _error_label()
+        self.error = error_label("errorLabel")
         form = QFormLayout()
         form.addRow("&Username", self.username)
         form.addRow("&Password", self.password)
@@ -127,7 +119,7 @@ class FirstRunDialog(QDialog):
         self.repeat = QLineEdit()
         self.repeat.setObjectName("adminPasswordRepeat")
         self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
-        self.error = _error_label()
+        self.error = error_label("errorLabel")
         form = QFormLayout()
         form.addRow("&Clinic name", self.clinic)
         form.addRow("Admin &username", self.username)

@@ -30,34 +30,28 @@ from PySide6.QtWidgets import (
 from ketalog.domain.dosing import DosePlan, kg_to_lb, lb_to_kg
 from ketalog.domain.entities import Bag, Protocol
 from ketalog.domain.errors import PlausibilityError
+from ketalog.domain.series import SeriesProgress
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
 from ketalog.services.patients import get_patient
 from ketalog.services.planning import list_providers, next_series_number, plan_for
 from ketalog.services.protocols import list_protocols
+from ketalog.services.series import open_series
 from ketalog.services.sessions import SessionStart, start_session
 from ketalog.store.errors import StoreError
-from ketalog.ui.vitals_entry import ERROR_STYLE, parse_number
+from ketalog.ui.feedback import ERROR_COLOUR, ERROR_STYLE, error_label
+from ketalog.ui.series_dialogs import NewSeriesDialog
+from ketalog.ui.vitals_entry import parse_number
 
 CHAIRS: tuple[str, ...] = tuple(f"Chair {n}" for n in range(1, 7))
 NO_PROVIDER = "—"
-ERROR_COLOUR = "#b00020"
+NEW_SERIES = "new"
 # Service problem field -> the form row whose error label shows it.
 FIELD_ROWS: dict[str, str] = {
     "weight_kg": "weight", "bag_drug": "bag", "bag_concentration_mg_per_ml": "bag",
     "bag_volume_ml": "bag", "bag_expiry": "expiry", "series_number": "series",
     "series_total": "series",
 }
-
-
-def _error_label(name: str) -> QLabel:
-    label = QLabel()
-    label.setObjectName(name)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setStyleSheet(f"color: {ERROR_COLOUR};")
-    label.setWordWrap(True)
-    label.hide()
-    return label
 
 
 def _number(field: str, label: str, text: str) -> float | None:
@@ -161,6 +155,13 @@ class StartSessionDialog(QDialog):
         self.series_n.setRange(1, 100)
         self.series_k.setRange(1, 100)
         self.series_n.valueChanged.connect(self.series_k.setMaximum)
+        self.series_choice = QComboBox()
+        self.series_choice.setObjectName("seriesChoice")
+        self.series_choice.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.series_choice.setMinimumContentsLength(40)
+        self._series: dict[int, SeriesProgress] = {}
+        self._series_index = 0
         self.provider = QComboBox()
         self.provider.setObjectName("provider")
         self.provider.addItem(NO_PROVIDER, None)
@@ -174,9 +175,9 @@ class StartSessionDialog(QDialog):
         self.warnings.setWordWrap(True)
         self.warnings.setStyleSheet(f"color: {ERROR_COLOUR}; font-weight: bold;")
         self.warnings.hide()
-        self.errors = {name: _error_label(f"error_{name}")
+        self.errors = {name: error_label(f"error_{name}")
                        for name in ("protocol", "weight", "bag", "expiry", "series")}
-        self.error = _error_label("errorLabel")
+        self.error = error_label("errorLabel")
         self.error.setStyleSheet(f"color: {ERROR_COLOUR}; font-weight: bold;")
         self.fields: dict[str, QWidget] = {
             "weight_kg": self.weight, "bag_drug": self.drug,
@@ -191,6 +192,8 @@ class StartSessionDialog(QDialog):
             signal.connect(self.update_plan)
         self.weight_unit.currentIndexChanged.connect(self.update_plan)
         self.protocol.currentIndexChanged.connect(self._protocol_changed)
+        self._fill_series(None)
+        self.series_choice.activated.connect(self._series_activated)
         self._protocol_changed()
         self.weight.setFocus()
         self.setMinimumWidth(600)
@@ -230,6 +233,7 @@ class StartSessionDialog(QDialog):
         form.addRow("Bag e&xpiry", self.expiry)
         form.addRow("", self.errors["expiry"])
         form.addRow("&Chair", self.chair)
+        form.addRow("T&reatment series", self.series_choice)
         form.addRow(buddy("&Series", self.series_k), series_row)
         form.addRow("", self.errors["series"])
         form.addRow("Pro&vider", self.provider)
@@ -271,8 +275,9 @@ class StartSessionDialog(QDialog):
         if protocol is None:
             self.protocol_info.setText("No protocol: the dose is entered on the session "
                                        "screen.")
-            self.series_n.setValue(1)
-            self.series_k.setValue(1)
+            if self.current_series() is None:
+                self.series_n.setValue(1)
+                self.series_k.setValue(1)
         else:
             bolus = (f"bolus {protocol.bolus_mg_per_kg:g} mg/kg, "
                      if protocol.bolus_mg_per_kg else "no bolus, ")
@@ -282,11 +287,76 @@ class StartSessionDialog(QDialog):
                 f"{protocol.rate_mg_per_kg_per_h:g} mg/kg/h for {protocol.duration_min} min"
                 f"{limit}\nseries of {protocol.series_length}; vitals every "
                 f"{protocol.monitoring_interval_min} min")
-            k, n = next_series_number(self.ctx.store, self.patient_id, protocol.id)  # type: ignore[arg-type]
-            self.series_n.setValue(n)
-            self.series_k.setMaximum(n)
-            self.series_k.setValue(k)
+            if self.current_series() is None:
+                k, n = next_series_number(self.ctx.store, self.patient_id, protocol.id)  # type: ignore[arg-type]
+                self.series_n.setValue(n)
+                self.series_k.setMaximum(n)
+                self.series_k.setValue(k)
         self.update_plan()
+
+    # -- treatment series ------------------------------------------------------------
+    def current_series(self) -> SeriesProgress | None:
+        data = self.series_choice.currentData()
+        return self._series.get(data) if isinstance(data, int) else None
+
+    def _fill_series(self, select: int | None) -> None:
+        """Open series first (the one on this protocol preselected), then New, then none."""
+        self._series = {p.series.id: p for p in open_series(self.ctx.store, self.patient_id)  # type: ignore[misc]
+                        if p.series.id is not None}
+        self.series_choice.clear()
+        for series_id, p in self._series.items():
+            planned = (f" · next planned {p.series.next_session_on}"
+                       if p.series.next_session_on else "")
+            self.series_choice.addItem(
+                f"{p.label()} · since {p.series.start_date}{planned} · goal: {p.series.goal}",
+                series_id)
+        self.series_choice.addItem("New series...", NEW_SERIES)
+        self.series_choice.addItem("No series (single session)", None)
+        protocol = self.current_protocol()
+        wanted = select if select in self._series else next(
+            (sid for sid, p in self._series.items()
+             if protocol is not None and p.series.protocol_id == protocol.id),
+            next(iter(self._series), None))
+        self.series_choice.setCurrentIndex(self.series_choice.findData(wanted))
+        self._series_index = self.series_choice.currentIndex()
+        self._series_changed()
+
+    def _series_activated(self, index: int) -> None:
+        if self.series_choice.itemData(index) == NEW_SERIES:
+            self.new_series()
+            return
+        self._series_index = index
+        self._series_changed()
+
+    def new_series(self) -> None:
+        protocol = self.current_protocol()
+        dialog = NewSeriesDialog(self.ctx, self.patient_id, self.patient.indication,
+                                 protocol.id if protocol else None,
+                                 protocol.series_length if protocol else 6, self)
+        if self.open_dialog(dialog):
+            self._fill_series(dialog.series_id)
+        else:
+            self.series_choice.setCurrentIndex(self._series_index)
+
+    def open_dialog(self, dialog: QDialog) -> bool:
+        """Seam for tests, which drive the dialog instead of a nested event loop."""
+        return dialog.exec() == QDialog.DialogCode.Accepted
+
+    def _series_changed(self) -> None:
+        """A series decides k of N (and its protocol); without one they are typed."""
+        current = self.current_series()
+        for spin in (self.series_k, self.series_n):
+            spin.setEnabled(current is None)
+        if current is None:
+            self._protocol_changed()
+            return
+        if current.series.protocol_id is not None:
+            index = self.protocol.findData(current.series.protocol_id)
+            if index >= 0 and index != self.protocol.currentIndex():
+                self.protocol.setCurrentIndex(index)  # re-enters _protocol_changed
+        self.series_n.setValue(current.series.planned_sessions)
+        self.series_k.setMaximum(current.series.planned_sessions)
+        self.series_k.setValue(current.next_number or 1)
 
     def update_plan(self) -> None:
         """Recompute the weight line and the planned dose on every change."""
@@ -363,6 +433,8 @@ class StartSessionDialog(QDialog):
         return SessionStart(self.patient_id, kg, bag, protocol_id=self.protocol.currentData(),
                             chair=self.chair.currentText(), series_number=self.series_k.value(),
                             series_total=self.series_n.value(),
+                            series_id=(self.current_series().series.id  # type: ignore[union-attr]
+                                       if self.current_series() else None),
                             provider_id=self.provider.currentData())
 
     def start(self) -> None:

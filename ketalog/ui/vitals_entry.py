@@ -20,10 +20,10 @@ from ketalog.services.errors import ServiceError
 from ketalog.services.sessions import record_vitals
 from ketalog.store.errors import StoreError
 from ketalog.ui.entry_time import EntryTime
+from ketalog.ui.feedback import ERROR_STYLE
 
 ENTRY_FIELDS = ("sbp_mmhg", "dbp_mmhg", "hr_bpm", "spo2_pct", "rr_per_min", "etco2_mmhg",
                 "temp_c")
-ERROR_STYLE = "border: 2px solid #b00020; background: #fff0f0;"
 
 
 def parse_number(text: str) -> float | None:

@@ -232,3 +232,52 @@ def test_series_starts_again_after_a_complete_series(qtbot, patient):
     _pick(dialog.protocol, "Two days")
     assert (dialog.series_k.value(), dialog.series_n.value()) == (1, 2)
     assert dialog.findChild(QSpinBox, "seriesNumber").maximum() == 2
+
+
+def test_new_series_from_the_dialog_then_k_of_n_comes_from_it(qtbot, patient):
+    from ketalog.domain.series import SeriesState
+    from ketalog.services.series import list_series
+    from ketalog.ui.series_dialogs import NewSeriesDialog
+
+    store, ctx, p = patient
+    dialog = _dialog(qtbot, ctx["nurse"], p.id)
+    assert dialog.series_choice.currentText() == "No series (single session)"
+    assert dialog.series_k.isEnabled()
+
+    def fill(new: NewSeriesDialog) -> bool:
+        assert new.planned.value() == 6  # the protocol's series length
+        _pick(new.kind, "Booster")
+        assert new.planned.value() == 1
+        new.goal.clear()
+        new.save()  # refused: a series needs a goal; the dialog stays
+        assert not new.error.isHidden() and "goal" in new.error.text()
+        _pick(new.kind, "Induction")
+        new.planned.setValue(3)
+        new.goal.setText("NRS <= 4 for a week")
+        new.save()
+        return new.result() == QDialog.DialogCode.Accepted
+
+    dialog.open_dialog = fill  # type: ignore[method-assign]
+    dialog.series_choice.activated.emit(dialog.series_choice.findText("New series..."))
+    assert dialog.series_choice.currentText().startswith("Induction 0 of 3 done")
+    assert not dialog.series_k.isEnabled()
+    assert (dialog.series_k.value(), dialog.series_n.value()) == (1, 3)
+    _type(qtbot, dialog.weight, "70")
+    _start(qtbot, dialog)
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    [series] = list_series(store, p.id)
+    assert series.sessions_started == 1 and series.state is SeriesState.OPEN
+    assert store.get("sessions", dialog.session_id)["series_id"] == series.series.id
+
+    again = _dialog(qtbot, ctx["nurse"], p.id)  # the open series is preselected
+    assert again.current_series().series.id == series.series.id
+    assert (again.series_k.value(), again.series_n.value()) == (2, 3)
+
+
+def test_cancelled_new_series_keeps_the_previous_choice(qtbot, patient):
+    store, ctx, p = patient
+    dialog = _dialog(qtbot, ctx["nurse"], p.id)
+    dialog.open_dialog = lambda _d: False  # type: ignore[method-assign]
+    dialog.series_choice.activated.emit(dialog.series_choice.findText("New series..."))
+    assert dialog.series_choice.currentText() == "No series (single session)"
+    assert store.count("treatment_series") == 0
