@@ -12,9 +12,13 @@ from datetime import date, datetime, tzinfo
 
 from ketalog.domain.clock import from_iso
 from ketalog.domain.course import CourseOutcome, SessionInput, SideEffectCount, summarize_course
+from ketalog.domain.dosing import is_mood_indication
 from ketalog.domain.entities import FollowUp, Patient
 from ketalog.domain.follow_up_schedule import FollowUpSchedule
+from ketalog.domain.mood_course import MoodPoint, MoodSource, MoodTrend, mood_trend
+from ketalog.domain.series import SeriesProgress
 from ketalog.services.errors import ServiceError
+from ketalog.services.series import list_series
 from ketalog.services.settings import follow_up_schedule, responder_threshold_pct
 from ketalog.services.summary import dose_summary, nrs_pre_post
 from ketalog.store.records import dt_or_none, follow_up_from_row, patient_from_row
@@ -34,6 +38,13 @@ class CourseSummary:
     now: datetime
     outcome: CourseOutcome
     not_started: int  # sessions created in the range whose infusion never started
+    mood: MoodTrend = MoodTrend(())  # PHQ-9 totals in the range (mood indication)
+    series: tuple[SeriesProgress, ...] = ()  # every treatment series, newest first
+
+    @property
+    def shows_mood(self) -> bool:
+        """PHQ-9 is charted for the mood indication, or wherever it was recorded."""
+        return is_mood_indication(self.patient.indication) or bool(self.mood.points)
 
     @property
     def name(self) -> str:
@@ -68,6 +79,7 @@ def load_course(store: Store, patient_id: int, since: date | None = None,
 
     sessions: list[SessionInput] = []
     follow_ups: list[FollowUp] = []
+    mood: list[MoodPoint] = []
     other_starts: list[datetime] = []
     not_started = 0
     for s in store.session_listing(patient_id=patient_id):
@@ -78,10 +90,22 @@ def load_course(store: Store, patient_id: int, since: date | None = None,
             other_starts.append(start)
         else:
             sessions.append(_session_input(store, s, start, now))
-            follow_ups += [follow_up_from_row(f) for f in
-                           store.rows("follow_ups", order_by="at, id", session_id=s["id"])]
+            mine = [follow_up_from_row(f) for f in
+                    store.rows("follow_ups", order_by="at, id", session_id=s["id"])]
+            follow_ups += mine
+            mood += _mood_points(store, int(s["id"]), mine)  # type: ignore[call-overload]
     outcome = summarize_course(sessions, follow_ups, now, threshold, schedule, other_starts)
-    return CourseSummary(patient_from_row(row), since, until, now, outcome, not_started)
+    return CourseSummary(patient_from_row(row), since, until, now, outcome, not_started,
+                         mood_trend(mood), tuple(list_series(store, patient_id)))
+
+
+def _mood_points(store: Store, session_id: int, follow_ups: list[FollowUp]) -> list[MoodPoint]:
+    points = [MoodPoint(from_iso(str(r["at"])), int(r["value"]), MoodSource.SESSION,  # type: ignore[call-overload]
+                        session_id)
+              for r in store.rows("scores", session_id=session_id, scale="phq9")]
+    points += [MoodPoint(f.at, f.phq9, MoodSource.FOLLOW_UP, session_id)
+               for f in follow_ups if f.phq9 is not None]
+    return points
 
 
 def _session_input(store: Store, row: Row, start: datetime, now: datetime) -> SessionInput:

@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDialog,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -26,15 +27,29 @@ from PySide6.QtWidgets import (
 
 from ketalog.domain.dosing import is_mood_indication
 from ketalog.domain.follow_up_schedule import ScheduledFollowUp, SlotStatus
+from ketalog.domain.mood_course import MoodSource
+from ketalog.domain.scales import PHQ9_FLAG_AT
+from ketalog.domain.series import SeriesProgress, SeriesState
 from ketalog.reports.course_pdf import duration_text, relief_text
 from ketalog.services.context import Context
 from ketalog.services.course import CourseSummary, load_course
 from ketalog.ui.follow_up_dialog import FollowUpDialog
+from ketalog.ui.series_dialogs import CloseSeriesDialog, NewSeriesDialog, PlanNextSessionDialog
 from ketalog.ui.table_models import RowsModel, local_date
 
 MISSED_AFTER = timedelta(days=14)  # an older unanswered call is missed, not a to-do
 PALETTE = ("#1565c0", "#c62828", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f", "#5d4037",
            "#ad1457")
+
+
+def _next_text(p: SeriesProgress) -> str:
+    if p.state is not SeriesState.OPEN:
+        closed = p.series.closed_reason
+        return f"— ({closed})" if closed else "—"
+    day = p.series.next_session_on
+    if day is None:
+        return "not planned"
+    return f"{day} OVERDUE {p.overdue_days} d" if p.overdue_days else day.isoformat()
 
 
 class CourseWindow(QMainWindow):
@@ -55,6 +70,8 @@ class CourseWindow(QMainWindow):
                                                "(●) each infusion; bars: total mg (right)")
         self.relief_plot = self.view.addPlot(row=1, col=0, title="Relief: NRS after each "
                                              "infusion by days since it (one line each)")
+        self.mood_plot = self.view.addPlot(row=2, col=0, title="PHQ-9 by date: ● at the "
+                                           "infusion, □ at follow-up calls; dashed: 10")
         self._setup_plots()
         self.slots: RowsModel[ScheduledFollowUp] = RowsModel([
             ("Infusion", lambda s: self._number.get(s.session_id, "?")),
@@ -76,6 +93,30 @@ class CourseWindow(QMainWindow):
         self.record_button = QPushButton("&Record follow-up...")
         self.record_button.setObjectName("recordFollowUp")
         self.record_button.clicked.connect(lambda: self.record_selected())
+        self.series_model: RowsModel[SeriesProgress] = RowsModel([
+            ("Series", lambda p: p.label()),
+            ("Since", lambda p: p.series.start_date.isoformat()),
+            ("Next session", _next_text),
+            ("Goal", lambda p: p.series.goal),
+        ])
+        self.series_view = QTableView()
+        self.series_view.setObjectName("seriesTable")
+        self.series_view.setModel(self.series_model)
+        self.series_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.series_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.series_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.series_view.verticalHeader().hide()
+        self.series_view.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
+        self.series_view.horizontalHeader().setStretchLastSection(True)
+        self.series_buttons = {}
+        for name, text, slot in (("newSeries", "&New series...", self.new_series),
+                                 ("planNext", "&Plan next session...", self.plan_next),
+                                 ("closeSeries", "C&lose series...", self.close_series)):
+            button = QPushButton(text)
+            button.setObjectName(name)
+            button.clicked.connect(lambda _c=False, s=slot: s())
+            self.series_buttons[name] = button
         self._number: dict[int, int] = {}
         self.summary: CourseSummary | None = None
         self._layout()
@@ -108,11 +149,24 @@ class CourseWindow(QMainWindow):
         r.setLabel("bottom", "days since the infusion")
         r.setYRange(0, 10.5, padding=0)
         r.showGrid(x=True, y=True, alpha=0.2)
+        m = self.mood_plot
+        m.setLabel("left", "PHQ-9 0-27")
+        m.setAxisItems({"bottom": pg.DateAxisItem()})
+        m.setYRange(0, 27.5, padding=0)
+        m.showGrid(x=True, y=True, alpha=0.2)
+        m.setMouseEnabled(y=False)
 
     def _layout(self) -> None:
         side = QGroupBox("Course")
         side_layout = QVBoxLayout(side)
         side_layout.addWidget(self.numbers)
+        side_layout.addWidget(QLabel("<b>Treatment series</b> (newest first)"))
+        side_layout.addWidget(self.series_view, 1)
+        series_row = QHBoxLayout()
+        series_row.addStretch(1)
+        for button in self.series_buttons.values():
+            series_row.addWidget(button)
+        side_layout.addLayout(series_row)
         side_layout.addWidget(QLabel("<b>Follow-up calls</b> (due, upcoming, and overdue "
                                      "for up to 14 days)"))
         side_layout.addWidget(self.slot_view, 1)
@@ -152,6 +206,7 @@ class CourseWindow(QMainWindow):
                  or (s.status is SlotStatus.OVERDUE and now - s.closes_at <= MISSED_AFTER)]
         order = {SlotStatus.OVERDUE: 0, SlotStatus.DUE: 1, SlotStatus.UPCOMING: 2}
         self.slots.set_rows(sorted(slots, key=lambda s: (order[s.status], s.due_at)))
+        self.series_model.set_rows(course.series)
 
     def _numbers_text(self) -> str:
         assert self.summary is not None
@@ -212,6 +267,29 @@ class CourseWindow(QMainWindow):
             r.plot([d for d, _ in points], [n for _, n in points], pen=pg.mkPen(colour, width=1.6),
                    symbol="s", symbolSize=6, symbolBrush=colour, name=f"#{i + 1}")
         r.enableAutoRange(axis=pg.ViewBox.XAxis)
+        self._draw_mood()
+
+    def _draw_mood(self) -> None:
+        assert self.summary is not None
+        m, mood = self.mood_plot, self.summary.mood
+        m.clear()
+        m.setVisible(self.summary.shows_mood)
+        if not self.summary.shows_mood:
+            return
+        m.addLine(y=PHQ9_FLAG_AT, pen=pg.mkPen("#999", width=1, style=Qt.PenStyle.DashLine))
+        if not mood.points:
+            m.setTitle("PHQ-9: none recorded yet (record it at the infusion or at a "
+                       "follow-up call)")
+            return
+        m.setTitle("PHQ-9 by date: ● at the infusion, □ at follow-up calls; dashed: 10")
+        xs = [p.at.timestamp() for p in mood.points]
+        m.plot(xs, [p.phq9 for p in mood.points], pen=pg.mkPen("#6a1b9a", width=1.4))
+        for source, symbol in ((MoodSource.SESSION, "o"), (MoodSource.FOLLOW_UP, "s")):
+            chosen = [p for p in mood.points if p.source is source]
+            m.plot([p.at.timestamp() for p in chosen], [p.phq9 for p in chosen], pen=None,
+                   symbol=symbol, symbolSize=8, symbolBrush="#6a1b9a" if symbol == "o" else "w",
+                   symbolPen=pg.mkPen("#6a1b9a", width=1.4))
+        m.setXRange(min(xs) - 86400, max(xs) + 86400, padding=0)
 
     # -- actions --------------------------------------------------------------
     def record_selected(self, at: object = None) -> int | None:
@@ -234,6 +312,44 @@ class CourseWindow(QMainWindow):
             return dialog.saved_id
         return None
 
-    def open_dialog(self, dialog: FollowUpDialog) -> bool:
+    def selected_series(self) -> SeriesProgress | None:
+        rows = self.series_view.selectionModel().selectedRows()
+        if rows:
+            return self.series_model.row_at(rows[0].row())
+        open_ones = [p for p in self.series_model.rows() if p.state is SeriesState.OPEN]
+        return open_ones[0] if open_ones else None
+
+    def new_series(self) -> int | None:
+        assert self.summary is not None
+        latest = self.summary.series[0].series if self.summary.series else None
+        dialog = NewSeriesDialog(self.ctx, self.patient_id, self.summary.patient.indication,
+                                 latest.protocol_id if latest else None,
+                                 latest.planned_sessions if latest else 6, self)
+        if self.open_dialog(dialog):
+            self.reload()
+            return dialog.series_id
+        return None
+
+    def plan_next(self) -> bool:
+        current = self.selected_series()
+        if current is None or current.state is not SeriesState.OPEN:
+            self.statusBar().showMessage("Select an open series to plan its next session", 5000)
+            return False
+        if self.open_dialog(PlanNextSessionDialog(self.ctx, current, self)):
+            self.reload()
+            return True
+        return False
+
+    def close_series(self) -> bool:
+        current = self.selected_series()
+        if current is None or current.state is not SeriesState.OPEN:
+            self.statusBar().showMessage("Select an open series to close it", 5000)
+            return False
+        if self.open_dialog(CloseSeriesDialog(self.ctx, current, self)):
+            self.reload()
+            return True
+        return False
+
+    def open_dialog(self, dialog: QDialog) -> bool:
         """Separate so tests can fill the form instead of a person."""
         return bool(dialog.exec())

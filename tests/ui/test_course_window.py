@@ -16,6 +16,12 @@ def relief_points(window: CourseWindow) -> int:
     return sum(len(item.getOriginalDataset()[0]) for item in window.relief_plot.listDataItems())
 
 
+def mood_values(window: CourseWindow) -> list[float]:
+    """PHQ-9 values on the mood chart (the connecting line holds each point once)."""
+    line = window.mood_plot.listDataItems()[0]
+    return [float(v) for v in line.getOriginalDataset()[1]]
+
+
 def test_record_a_follow_up_from_the_due_list_and_the_chart_updates(qtbot, staffed, clock):
     store, ctx = staffed
     nurse = ctx["nurse"]
@@ -50,10 +56,64 @@ def test_record_a_follow_up_from_the_due_list_and_the_chart_updates(qtbot, staff
         dialog.save()
         return dialog.result() == dialog.DialogCode.Accepted
 
+    assert window.mood_plot.isVisible() or not window.isVisible()
+    assert window.summary.shows_mood and window.summary.mood.points == ()
     window.open_dialog = fill  # type: ignore[method-assign]
     assert window.record_selected() is not None
     assert relief_points(window) == before + 1  # the new score is on the relief curve
+    assert mood_values(window) == [6.0]  # and the PHQ-9 on the mood chart
     follow = store.rows("follow_ups")[-1]
     assert (follow["nrs"], follow["phq9"], follow["source"]) == (3, 6, "phone")
     statuses = [window.slots.row_at(i).status.value for i in range(window.slots.rowCount())]
     assert "due" not in statuses  # that call is done
+
+
+def test_series_planned_and_closed_from_the_course_view(qtbot, staffed, clock):
+    from ketalog.domain.series import SeriesState
+
+    store, ctx = staffed
+    nurse = ctx["nurse"]
+    patient = create_patient(nurse, PatientInput("C8", "Holm", "Ari", date(1968, 2, 2),
+                                                 indication="CRPS"))
+    window = CourseWindow(nurse, patient.id)
+    qtbot.addWidget(window)
+    assert not window.summary.shows_mood  # pain indication without PHQ-9: no mood chart
+    assert window.series_model.rowCount() == 0
+
+    def new(dialog) -> bool:  # noqa: ANN001
+        dialog.planned.setValue(4)
+        dialog.plan_next.setChecked(True)
+        dialog.save()
+        return dialog.result() == dialog.DialogCode.Accepted
+
+    window.open_dialog = new  # type: ignore[method-assign]
+    assert window.new_series() is not None
+    row = window.series_model.row_at(0)
+    assert row.label() == "Induction 0 of 4 done"
+    assert window.series_model.data(window.series_model.index(0, 2)) == "2026-11-24"
+
+    def plan(dialog) -> bool:  # noqa: ANN001
+        dialog.day.setDate(dialog.day.date().addDays(-3))  # in the past: refused, kept
+        dialog.save()
+        assert "past" in dialog.error.text()
+        dialog.day.setDate(dialog.day.date().addDays(10))
+        dialog.save()
+        return dialog.result() == dialog.DialogCode.Accepted
+
+    window.open_dialog = plan  # type: ignore[method-assign]
+    assert window.plan_next()
+    assert window.series_model.data(window.series_model.index(0, 2)) == "2026-12-01"
+
+    def close(dialog) -> bool:  # noqa: ANN001
+        dialog.reason.setText("stopped: dissociation each time")
+        dialog.save()
+        return dialog.result() == dialog.DialogCode.Accepted
+
+    window.open_dialog = close  # type: ignore[method-assign]
+    assert window.close_series()
+    row = window.series_model.row_at(0)
+    assert row.state is SeriesState.CLOSED
+    assert "dissociation" in window.series_model.data(window.series_model.index(0, 2))
+    assert not window.plan_next()  # nothing open left to plan
+    actions = [a["action"] for a in store.audit_rows(table_name="treatment_series")]
+    assert actions == ["insert", "update", "update"]
