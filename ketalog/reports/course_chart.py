@@ -8,6 +8,9 @@ from reportlab.graphics.shapes import Drawing, Line, PolyLine, Rect, String
 from reportlab.lib import colors
 
 from ketalog.domain.course import CourseOutcome
+from ketalog.domain.mood_course import MoodSource, MoodTrend
+from ketalog.domain.scales import PHQ9_FLAG_AT
+from ketalog.reports.blocks import local_time
 from ketalog.reports.fonts import SANS
 
 
@@ -79,4 +82,52 @@ def course_chart(width: float, outcome: CourseOutcome) -> Drawing:
     legend = ("NRS pain 0-10:  ○ before infusion   ● after   □ follow-up   "
               "numbers on top: infusions in order")
     d.add(String(left, 4, legend, fontName=SANS, fontSize=6.5))
+    return d
+
+
+def mood_chart(width: float, trend: MoodTrend) -> Drawing:
+    """PHQ-9 totals by date (● at the infusion, □ at follow-ups), dashed line at 10."""
+    height = 120.0
+    left, right, bottom, top = 30.0, 10.0, 24.0, 8.0
+    plot_w, plot_h = width - left - right, height - bottom - top
+    d = Drawing(width, height)
+    points = trend.points
+    if not points:
+        d.add(String(left, height / 2, "No PHQ-9 recorded in this range.", fontName=SANS,
+                     fontSize=8))
+        return d
+    t0 = points[0].at.timestamp() - 43200
+    span = max(points[-1].at.timestamp() + 43200 - t0, 86400.0)
+
+    def x_of(t: float) -> float:
+        return left + (t - t0) / span * plot_w
+
+    def y_of(score: float) -> float:
+        return bottom + score / 27 * plot_h
+
+    grey = colors.HexColor("#bbbbbb")
+    d.add(Rect(left, bottom, plot_w, plot_h, fillColor=None, strokeColor=colors.black,
+               strokeWidth=0.5))
+    for score in (0, 5, 10, 15, 20, 27):
+        d.add(Line(left, y_of(score), left + plot_w, y_of(score), strokeColor=grey,
+                   strokeWidth=0.25, strokeDashArray=[2, 2] if score == PHQ9_FLAG_AT else None))
+        d.add(String(left - 3, y_of(score) - 2, str(score), fontName=SANS, fontSize=6.5,
+                     textAnchor="end"))
+    first, last = points[0].at, points[-1].at
+    d.add(String(left, bottom - 10, local_time(first, True)[:10], fontName=SANS, fontSize=6.5))
+    d.add(String(left + plot_w, bottom - 10, local_time(last, True)[:10], fontName=SANS,
+                 fontSize=6.5, textAnchor="end"))
+    line: list[float] = []
+    for p in points:
+        x, y = x_of(p.at.timestamp()), y_of(p.phq9)
+        line += [x, y]
+        filled = p.source is MoodSource.SESSION
+        d.add(Rect(x - 1.8, y - 1.8, 3.6, 3.6, rx=1.8 if filled else 0, ry=1.8 if filled else 0,
+                   fillColor=colors.black if filled else colors.white,
+                   strokeColor=colors.black, strokeWidth=0.5))
+    if len(line) >= 4:
+        d.add(PolyLine(line, strokeColor=colors.black, strokeWidth=0.7))
+    d.add(String(left, 4, "PHQ-9 0-27 by date:  ● at the infusion   □ follow-up call   "
+                 "dashed: 10 (response if below, or halved from the first)",
+                 fontName=SANS, fontSize=6.5))
     return d

@@ -13,8 +13,10 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer
 
 from ketalog.domain.course import CourseOutcome, ReliefStatus, SessionOutcome
 from ketalog.domain.entities import Patient
+from ketalog.domain.mood_course import MoodTrend
+from ketalog.domain.series import SeriesProgress, SeriesState
 from ketalog.reports.blocks import STYLES, fit, grid_table, local_time, para
-from ketalog.reports.course_chart import course_chart
+from ketalog.reports.course_chart import course_chart, mood_chart
 from ketalog.reports.page import FOOTER_H, HEADER_H, MARGIN, PageFrame, numbered_canvas, page_size
 
 
@@ -30,6 +32,8 @@ class CourseReport:
     printed_by: str
     paper: str = "A4"
     protocol_names: dict[int, str] = field(default_factory=dict)  # session id -> name
+    series: tuple[SeriesProgress, ...] = ()  # the patient's treatment series, newest first
+    mood: MoodTrend | None = None  # PHQ-9 trend, shown for the mood indication
 
 
 def duration_text(h: float | None) -> str:
@@ -126,6 +130,38 @@ def _follow_ups(o: CourseOutcome) -> list[Flowable]:
                                 16 * mm, 42 * mm])]
 
 
+def _series(report: CourseReport) -> list[Flowable]:
+    out: list[Flowable] = [Paragraph("Treatment series", STYLES["h2"])]
+    if not report.series:
+        return out + [para("No treatment series recorded.", "body")]
+    rows: list[list[object]] = [["Series", "Since", "Next session", "Goal"]]
+    for p in report.series:
+        s = p.series
+        if s.closed_on is not None:
+            following = f"closed {s.closed_on}: {s.closed_reason}"
+        elif s.next_session_on is None:
+            following = "—" if p.state is not SeriesState.OPEN else "not planned"
+        else:
+            following = s.next_session_on.isoformat() + (
+                f" (overdue {p.overdue_days} d)" if p.overdue_days else "")
+        rows.append([fit(p.label(), 45 * mm), s.start_date.isoformat(),
+                     fit(following, 50 * mm), fit(s.goal, 62 * mm)])
+    return out + [grid_table(rows, [45 * mm, 20 * mm, 50 * mm, 62 * mm])]
+
+
+def _mood(trend: MoodTrend, width: float) -> list[Flowable]:
+    out: list[Flowable] = [Paragraph("Mood (PHQ-9)", STYLES["h2"])]
+    first, last = trend.baseline, trend.latest
+    if first is not None and last is not None and len(trend.points) > 1:
+        verdict = {True: "<b>response</b>", False: "<b>no response</b>", None: "—"}[
+            trend.response]
+        out.append(Paragraph(  # numbers and dates only: nothing to escape
+            f"First PHQ-9 {first.phq9} ({local_time(first.at, True)[:10]}), latest "
+            f"{last.phq9} ({local_time(last.at, True)[:10]}): {verdict} (latest below 10, "
+            "or at most half the first).", STYLES["body"]))
+    return out + [mood_chart(width, trend)]
+
+
 def course_pdf(report: CourseReport) -> bytes:
     p = report.patient
     frame = PageFrame(
@@ -152,6 +188,9 @@ def course_pdf(report: CourseReport) -> bytes:
            "below that level after the infusion, from follow-ups before the next infusion.",
            "note"),
         _sessions(report)]
+    story += _series(report)
+    if report.mood is not None:
+        story += _mood(report.mood, doc.width)
     story += _adverse(o)
     story += _follow_ups(o)
     doc.build(story, canvasmaker=numbered_canvas(frame))

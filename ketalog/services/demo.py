@@ -138,6 +138,7 @@ class _Patient:
     nausea_prone: bool
     escort: str
     phq: float = 0.0
+    last_kind: str = ""  # kind of the previous infusion's plan
     gain: float = 0.0  # accumulated pain relief over the series (NRS points)
     row: dict[str, object] = field(default_factory=dict)
     id: int = 0
@@ -438,9 +439,13 @@ class _Generator:
         patient, protocol = plan.patient, plan.patient.protocol
         nurse = self.nurses[0] if plan.in_progress or rng.random() < 0.6 else self.nurses[1]
         live = plan.in_progress
-        if plan.kind != "course" and plan.series_number == 1:
-            patient.gain *= 0.4  # pain came back between courses
+        # Pain or mood came back before a new booster run or the start of maintenance;
+        # maintenance infusions themselves keep the response going.
+        if plan.kind != "course" and plan.series_number == 1 and (
+                plan.kind == "booster" or patient.last_kind != "maintenance"):
+            patient.gain *= 0.4
             patient.phq = min(24.0, patient.phq + rng.uniform(2, 5))
+        patient.last_kind = plan.kind
         weight = round(_clip(patient.weight_kg + rng.uniform(-1.2, 1.2), 50, 120), 1)
         start = arrival + timedelta(minutes=lead)
         duration = protocol.duration_min

@@ -95,7 +95,8 @@ def course_report(ctx: Context, patient_id: int, since: date | None = None,
     return CourseReport(patient=course.patient, since=since, until=until,
                         outcome=course.outcome, clinic=clinic_name(ctx.store),
                         content_hash=digest, printed_at=ctx.clock.now(), printed_by=ctx.user.signed_name,
-                        paper=paper_size(ctx.store), protocol_names=names)
+                        paper=paper_size(ctx.store), protocol_names=names,
+                        series=course.series, mood=course.mood if course.shows_mood else None)
 
 
 def course_export_details(report: CourseReport) -> dict[str, object]:
