@@ -22,6 +22,7 @@ from ketalog.domain.entities import (
     User,
     VitalsReading,
 )
+from ketalog.domain.series import TreatmentSeries
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,14 @@ class SessionRecord:
     addenda: tuple[Addendum, ...]
     follow_ups: tuple[FollowUp, ...]
     users: dict[int, User]
+    series: TreatmentSeries | None = None
+
+    @property
+    def series_text(self) -> str:
+        """'Induction 3 of 6' (the kind only when the session belongs to a series)."""
+        s = self.session
+        kind = self.series.kind.value.capitalize() if self.series else "Series"
+        return f"{kind} {s.series_number} of {s.series_total}"
 
     def total_mg(self, at: datetime) -> float:
         return dosing.cumulative_mg(self.doses, at)

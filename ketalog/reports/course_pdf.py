@@ -34,6 +34,8 @@ class CourseReport:
     protocol_names: dict[int, str] = field(default_factory=dict)  # session id -> name
     series: tuple[SeriesProgress, ...] = ()  # the patient's treatment series, newest first
     mood: MoodTrend | None = None  # PHQ-9 trend, shown for the mood indication
+    clinic_address: str = ""
+    clinic_logo: bytes | None = None
 
 
 def duration_text(h: float | None) -> str:
@@ -170,7 +172,8 @@ def course_pdf(report: CourseReport) -> bytes:
         birth_date=p.birth_date.isoformat(), record_date=_range(report),
         status="summary of the records as of printing", signed=True,
         content_hash=report.content_hash,
-        printed=f"{local_time(report.printed_at, True)} by {report.printed_by}", paper=report.paper)
+        printed=f"{local_time(report.printed_at, True)} by {report.printed_by}", paper=report.paper,
+        clinic_address=report.clinic_address, clinic_logo=report.clinic_logo)
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=page_size(report.paper), leftMargin=MARGIN,
                             rightMargin=MARGIN, topMargin=MARGIN + HEADER_H,

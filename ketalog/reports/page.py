@@ -11,9 +11,11 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from ketalog.reports.fonts import SANS, SANS_BOLD, register_fonts
+from ketalog.reports.logo import logo_image, logo_size
 
 PAPER = {"A4": A4, "Letter": LETTER}
 MARGIN = 15 * mm
@@ -34,6 +36,8 @@ class PageFrame:
     content_hash: str
     printed: str  # "2026-11-25 09:00 by Dr. X"
     paper: str = "A4"
+    clinic_address: str = ""  # up to 3 lines, printed on one line after the name
+    clinic_logo: bytes | None = None  # PNG or JPEG, left of the header lines
 
 
 def page_size(paper: str) -> tuple[float, float]:
@@ -81,6 +85,15 @@ def numbered_canvas(frame: PageFrame) -> type[Canvas]:
     return FramedCanvas
 
 
+def _clip(text: str, size: float, room: float) -> str:
+    """The text cut with an ellipsis to fit `room` points (empty if nothing fits)."""
+    if stringWidth(text, SANS, size) <= room:
+        return text
+    while text and stringWidth(text + "…", SANS, size) > room:
+        text = text[:-1]
+    return text + "…" if text else ""
+
+
 def draw_frame(c: Canvas, frame: PageFrame, number: int, total: int) -> None:
     width, height = c._pagesize
     c.saveState()
@@ -93,14 +106,28 @@ def draw_frame(c: Canvas, frame: PageFrame, number: int, total: int) -> None:
         c.rotate(-45)
         c.translate(-width / 2, -height / 2)
     top = height - MARGIN
+    left = MARGIN
+    if frame.clinic_logo:
+        logo_w, logo_h = logo_size(frame.clinic_logo)
+        c.drawImage(logo_image(frame.clinic_logo), left, top - 1 - logo_h, logo_w, logo_h,
+                    mask="auto")
+        left += logo_w + 5
     c.setFillColor(colors.black)
     c.setFont(SANS_BOLD, 9)
-    c.drawString(MARGIN, top - 9, frame.clinic)
+    c.drawString(left, top - 9, frame.clinic)
     c.setFont(SANS, 9)
     c.drawRightString(width - MARGIN, top - 9, frame.title)
+    if frame.clinic_address:
+        room = (width - MARGIN - stringWidth(frame.title, SANS, 9) - 12
+                - left - stringWidth(frame.clinic, SANS_BOLD, 9) - 8)
+        address = _clip(" · ".join(frame.clinic_address.splitlines()), 7, room)
+        c.setFont(SANS, 7)
+        c.setFillColor(colors.HexColor("#444444"))
+        c.drawString(left + stringWidth(frame.clinic, SANS_BOLD, 9) + 8, top - 9, address)
+        c.setFillColor(colors.black)
     c.setFont(SANS_BOLD, 10)
     identity = (f"{frame.patient}   MRN {frame.mrn}   DOB {frame.birth_date}")
-    c.drawString(MARGIN, top - 22, identity)
+    c.drawString(left, top - 22, identity)
     c.setFont(SANS, 9)
     c.drawRightString(width - MARGIN, top - 22, frame.record_date)
     c.setLineWidth(0.6)

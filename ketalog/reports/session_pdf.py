@@ -54,6 +54,13 @@ class SessionReport:
     printed_at: datetime
     printed_by: str
     paper: str = "A4"
+    clinic_address: str = ""
+    clinic_logo: bytes | None = None
+
+
+def record_series(r: SessionRecord) -> str:
+    goal = f" · goal: {r.series.goal}" if r.series else ""
+    return r.series_text + goal
 
 
 def _facts(r: SessionRecord) -> Table:
@@ -61,7 +68,7 @@ def _facts(r: SessionRecord) -> Table:
     expiry = bag.expiry.isoformat() if bag.expiry else "—"
     pairs = [
         ("Protocol", r.protocol.name if r.protocol else "none"),
-        ("Series", f"{s.series_number} of {s.series_total}"),
+        ("Series", record_series(r)),
         ("Chair", s.chair or "—"), ("Weight", f"{s.weight_kg:.1f} kg"),
         ("Nurse", r.user_name(s.nurse_id)), ("Provider", r.user_name(s.provider_id)),
         ("Bag", f"{bag.drug} {bag.concentration_mg_per_ml:g} mg/mL × {bag.volume_ml:g} mL "
@@ -294,7 +301,8 @@ def page_frame(report: SessionReport, title: str = "Infusion session record") ->
         mrn=r.patient.mrn, birth_date=r.patient.birth_date.isoformat(),
         record_date=f"Session {local_time(when, True) if when else '—'} (#{r.session.id})",
         status=status, signed=signed, content_hash=report.content_hash,
-        printed=f"{local_time(report.printed_at, True)} by {report.printed_by}", paper=report.paper)
+        printed=f"{local_time(report.printed_at, True)} by {report.printed_by}", paper=report.paper,
+        clinic_address=report.clinic_address, clinic_logo=report.clinic_logo)
 
 
 def session_pdf(report: SessionReport) -> bytes:

@@ -16,7 +16,7 @@ from ketalog.services.context import Context
 from ketalog.services.course import load_course
 from ketalog.services.errors import ServiceError
 from ketalog.services.record import load_record
-from ketalog.services.settings import clinic_name, paper_size
+from ketalog.services.settings import clinic_address, clinic_logo, clinic_name, paper_size
 from ketalog.store.content import session_content
 
 CLINICAL_READERS = (Role.NURSE, Role.PROVIDER, Role.ADMIN)
@@ -44,7 +44,9 @@ def session_report(ctx: Context, session_id: int) -> SessionReport:
     record = load_record(ctx.store, session_id)
     return SessionReport(record=record, clinic=clinic_name(ctx.store),
                          content_hash=content_hash(session_content(ctx.store, session_id)),
-                         printed_at=ctx.clock.now(), printed_by=ctx.user.signed_name, paper=paper_size(ctx.store))
+                         printed_at=ctx.clock.now(), printed_by=ctx.user.signed_name,
+                         paper=paper_size(ctx.store), clinic_address=clinic_address(ctx.store),
+                         clinic_logo=clinic_logo(ctx.store))
 
 
 def record_export(ctx: Context, data: bytes, out: Path, *, table: str, row_uuid: str,
@@ -96,7 +98,8 @@ def course_report(ctx: Context, patient_id: int, since: date | None = None,
                         outcome=course.outcome, clinic=clinic_name(ctx.store),
                         content_hash=digest, printed_at=ctx.clock.now(), printed_by=ctx.user.signed_name,
                         paper=paper_size(ctx.store), protocol_names=names,
-                        series=course.series, mood=course.mood if course.shows_mood else None)
+                        series=course.series, mood=course.mood if course.shows_mood else None,
+                        clinic_address=clinic_address(ctx.store), clinic_logo=clinic_logo(ctx.store))
 
 
 def course_export_details(report: CourseReport) -> dict[str, object]:

@@ -40,7 +40,10 @@ def load_record(store: Store, session_id: int, with_vitals: bool = True) -> Sess
         notes=notes, signatures=signatures, addenda=addenda,
         follow_ups=tuple(records.follow_up_from_row(r) for r in
                          store.rows("follow_ups", order_by="at, id", session_id=session_id)),
-        users=users)
+        users=users,
+        series=(records.series_from_row(series_row) if session.series_id is not None
+                and (series_row := store.get("treatment_series", session.series_id))
+                else None))
 
 
 __all__ = ["SessionRecord", "load_record"]

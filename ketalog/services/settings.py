@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ketalog.domain.alerts import AlertThresholds
 from ketalog.domain.course import DEFAULT_RESPONDER_THRESHOLD_PCT
@@ -13,6 +15,7 @@ from ketalog.domain.errors import FieldProblem, PlausibilityError
 from ketalog.domain.follow_up_schedule import DEFAULT_FOLLOW_UP_HOURS, FollowUpSchedule
 from ketalog.domain.plausibility import VITAL_LIMITS
 from ketalog.services.context import Context
+from ketalog.services.errors import ServiceError
 from ketalog.store.store import Store
 
 LATE_ENTRY_AFTER_MIN = 10  # an entry timed this long before it was typed is marked late
@@ -54,13 +57,6 @@ def set_alert_thresholds(ctx: Context, thresholds: AlertThresholds, reason: str 
         w.set_setting("alert_thresholds", thresholds.to_json(), reason)
 
 
-def set_clinic_name(ctx: Context, name: str, reason: str = "") -> None:
-    ctx.require(Role.ADMIN, action="change clinic settings")
-    clean = _valid_name(name)
-    with ctx.store.write(ctx.actor) as w:
-        w.set_setting("clinic_name", clean, reason)
-
-
 def _valid_name(name: str) -> str:
     clean = name.strip()
     if not 1 <= len(clean) <= 120:
@@ -75,13 +71,6 @@ DEFAULT_AUTO_LOGOFF_MIN = 15
 def auto_logoff_minutes(store: Store) -> float:
     value = store.setting("auto_logoff_min")
     return float(value) if isinstance(value, int | float) and value > 0 else DEFAULT_AUTO_LOGOFF_MIN
-
-
-def set_auto_logoff_minutes(ctx: Context, minutes: float, reason: str = "") -> None:
-    ctx.require(Role.ADMIN, action="change clinic settings")
-    value = _valid_logoff(minutes)
-    with ctx.store.write(ctx.actor) as w:
-        w.set_setting("auto_logoff_min", value, reason)
 
 
 def _valid_logoff(minutes: object) -> float:
@@ -100,6 +89,78 @@ def paper_size(store: Store) -> str:
     return str(value) if value in PAPERS else "A4"
 
 
+# -- monitoring, address, logo -------------------------------------------------------------
+DEFAULT_MONITORING_MIN = 15  # CLINICAL.md: vitals at least every 15 min during infusion
+MONITORING_RANGE = (1, 60)
+MAX_ADDRESS_CHARS, MAX_ADDRESS_LINES = 200, 3
+MAX_LOGO_BYTES = 256 * 1024
+LOGO_MAGIC = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG"}
+
+
+def monitoring_interval_min(store: Store) -> int:
+    """Vitals interval for a session without a protocol (protocols carry their own)."""
+    value = _number(store.setting("monitoring_interval_min"))
+    low, high = MONITORING_RANGE
+    return int(value) if value is not None and low <= value <= high else DEFAULT_MONITORING_MIN
+
+
+def _valid_monitoring(minutes: object) -> int:
+    low, high = MONITORING_RANGE
+    value = _number(minutes)
+    if value is None or value != int(value) or not low <= value <= high:
+        raise PlausibilityError.single("monitoring_interval_min", minutes, f"{low}-{high} min",
+                                       f"Vitals interval must be {low}-{high} whole minutes")
+    return int(value)
+
+
+def clinic_address(store: Store) -> str:
+    value = store.setting("clinic_address")
+    return str(value) if isinstance(value, str) else ""
+
+
+def _valid_address(address: str) -> str:
+    lines = [line.strip() for line in address.strip().splitlines() if line.strip()]
+    clean = "\n".join(lines)
+    if len(clean) > MAX_ADDRESS_CHARS or len(lines) > MAX_ADDRESS_LINES:
+        raise PlausibilityError.single(
+            "clinic_address", address, f"<= {MAX_ADDRESS_LINES} lines, {MAX_ADDRESS_CHARS} chars",
+            f"The address must fit the PDF header: at most {MAX_ADDRESS_LINES} lines and "
+            f"{MAX_ADDRESS_CHARS} characters")
+    return clean
+
+
+def clinic_logo(store: Store) -> bytes | None:
+    """The logo image (PNG or JPEG) printed on PDFs, kept in the database itself so a
+    restored backup prints the same pages."""
+    value = store.setting("clinic_logo_b64")
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return base64.b64decode(value, validate=True)
+    except ValueError:
+        return None  # a damaged setting prints no logo; it never breaks a PDF
+
+
+def _valid_logo(data: bytes | None) -> str:
+    if data is None or not data:
+        return ""
+    if len(data) > MAX_LOGO_BYTES:
+        raise PlausibilityError.single("clinic_logo", f"{len(data)} bytes",
+                                       f"<= {MAX_LOGO_BYTES // 1024} KB",
+                                       f"The logo must be at most {MAX_LOGO_BYTES // 1024} KB")
+    if not any(data.startswith(magic) for magic in LOGO_MAGIC):
+        raise PlausibilityError.single("clinic_logo", "unknown format", "PNG or JPEG",
+                                       "The logo must be a PNG or JPEG image")
+    from ketalog.reports.logo import logo_size  # ReportLab only when a logo is set
+
+    try:
+        logo_size(data)
+    except ValueError as exc:
+        raise PlausibilityError.single("clinic_logo", "unreadable", "a readable image",
+                                       f"The logo cannot be read: {exc}") from exc
+    return base64.b64encode(data).decode("ascii")
+
+
 @dataclass(frozen=True)
 class ClinicSettings:
     """The settings an admin edits together; saved all or none."""
@@ -109,11 +170,20 @@ class ClinicSettings:
     auto_logoff_min: float
     responder_threshold_pct: float
     follow_up_hours: tuple[float, ...]
+    monitoring_interval_min: int = DEFAULT_MONITORING_MIN
+    clinic_address: str = ""
+    clinic_logo: bytes | None = None
 
 
 def clinic_settings(store: Store) -> ClinicSettings:
     return ClinicSettings(clinic_name(store), paper_size(store), auto_logoff_minutes(store),
-                          responder_threshold_pct(store), follow_up_schedule_hours(store))
+                          responder_threshold_pct(store), follow_up_schedule_hours(store),
+                          monitoring_interval_min(store), clinic_address(store),
+                          clinic_logo(store))
+
+
+# Setting key -> (ClinicSettings field, check returning the stored value).
+_CHECKS: dict[str, tuple[str, Callable[[Any], object]]] = {}
 
 
 def save_clinic_settings(ctx: Context, new: ClinicSettings, reason: str = "") -> None:
@@ -122,14 +192,9 @@ def save_clinic_settings(ctx: Context, new: ClinicSettings, reason: str = "") ->
     ctx.require(Role.ADMIN, action="change clinic settings")
     problems = []
     values: dict[str, object] = {}
-    for key, check in (("clinic_name", lambda: _valid_name(new.clinic_name)),
-                       ("paper_size", lambda: _valid_paper(new.paper_size)),
-                       ("auto_logoff_min", lambda: _valid_logoff(new.auto_logoff_min)),
-                       ("responder_threshold_pct",
-                        lambda: _valid_threshold(new.responder_threshold_pct)),
-                       ("follow_up_hours", lambda: list(_valid_hours(new.follow_up_hours)))):
+    for key, (attribute, check) in _CHECKS.items():
         try:
-            values[key] = check()
+            values[key] = check(getattr(new, attribute))
         except PlausibilityError as exc:
             problems += exc.problems
     if problems:
@@ -137,8 +202,8 @@ def save_clinic_settings(ctx: Context, new: ClinicSettings, reason: str = "") ->
     old = clinic_settings(ctx.store)
     with ctx.store.write(ctx.actor) as w:
         for key, value in values.items():
-            before = getattr(old, key)
-            if (list(before) if isinstance(before, tuple) else before) != value:
+            attribute, check = _CHECKS[key]
+            if check(getattr(old, attribute)) != value:
                 w.set_setting(key, value, reason)
 
 
@@ -168,13 +233,6 @@ def responder_threshold_pct(store: Store) -> float:
     return value if value is not None and low <= value <= high else DEFAULT_RESPONDER_THRESHOLD_PCT
 
 
-def set_responder_threshold_pct(ctx: Context, percent: float, reason: str = "") -> None:
-    ctx.require(Role.ADMIN, action="change the responder threshold")
-    value = _valid_threshold(percent)
-    with ctx.store.write(ctx.actor) as w:
-        w.set_setting("responder_threshold_pct", value, reason)
-
-
 def _valid_threshold(percent: object) -> float:
     low, high = RESPONDER_THRESHOLD_RANGE
     value = _number(percent)
@@ -191,13 +249,6 @@ def follow_up_schedule_hours(store: Store) -> tuple[float, ...]:
         return _valid_hours(value)  # a damaged setting falls back, it never breaks a view
     except PlausibilityError:
         return DEFAULT_FOLLOW_UP_HOURS
-
-
-def set_follow_up_schedule_hours(ctx: Context, hours: Sequence[float], reason: str = "") -> None:
-    ctx.require(Role.ADMIN, action="change the follow-up schedule")
-    clean = _valid_hours(hours)
-    with ctx.store.write(ctx.actor) as w:
-        w.set_setting("follow_up_hours", list(clean), reason)
 
 
 def follow_up_schedule(store: Store) -> FollowUpSchedule:
@@ -218,3 +269,26 @@ def _valid_hours(hours: object) -> tuple[float, ...]:
                                            f"Follow-up interval {h!r} must be {low:g}-{high:g} h")
         clean.add(value)
     return tuple(sorted(clean))
+
+
+_CHECKS.update({
+    "clinic_name": ("clinic_name", _valid_name),
+    "paper_size": ("paper_size", _valid_paper),
+    "auto_logoff_min": ("auto_logoff_min", _valid_logoff),
+    "responder_threshold_pct": ("responder_threshold_pct", _valid_threshold),
+    "follow_up_hours": ("follow_up_hours", lambda hours: list(_valid_hours(hours))),
+    "monitoring_interval_min": ("monitoring_interval_min", _valid_monitoring),
+    "clinic_address": ("clinic_address", _valid_address),
+    "clinic_logo_b64": ("clinic_logo", _valid_logo),
+})
+
+
+def set_clinic_setting(ctx: Context, field: str, value: object, reason: str = "") -> None:
+    """One setting by its ClinicSettings field name, checked as the settings form is."""
+    ctx.require(Role.ADMIN, action="change clinic settings")
+    key = next((k for k, (attribute, _) in _CHECKS.items() if attribute == field), None)
+    if key is None:
+        raise ServiceError(f"unknown clinic setting {field!r}")
+    clean = _CHECKS[key][1](value)
+    with ctx.store.write(ctx.actor) as w:
+        w.set_setting(key, clean, reason)

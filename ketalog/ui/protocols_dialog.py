@@ -35,6 +35,7 @@ from ketalog.services.protocols import (
     sessions_using,
     update_protocol,
 )
+from ketalog.services.settings import monitoring_interval_min
 from ketalog.store.errors import StoreError
 from ketalog.ui.patient_dialog import INDICATIONS
 from ketalog.ui.table_models import RowsModel
@@ -89,7 +90,7 @@ class ProtocolForm(QDialog):
             self.rate.setValue(0.5)
             self.duration.setValue(240)
             self.series.setValue(6)
-            self.monitoring.setValue(15)
+            self.monitoring.setValue(monitoring_interval_min(ctx.store))  # clinic default
         if mode == "version" and protocol:
             self.name.setText(f"{protocol.name} v2")
         self.reason = QLineEdit()

@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QWidget
 from ketalog.domain.dosing import kg_to_lb
 from ketalog.domain.entities import SessionStatus
 from ketalog.services.record import SessionRecord
+from ketalog.services.settings import DEFAULT_MONITORING_MIN
 
-DEFAULT_MONITORING_MIN = 15
 STATUS_TEXT = {"draft": "arrived, not infusing", "in_progress": "infusing",
                "completed": "completed (awaiting signature)", "signed": "signed, read-only"}
 
@@ -23,13 +23,14 @@ def elapsed_text(start: datetime | None, now: datetime) -> str:
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
-def vitals_due(record: SessionRecord, now: datetime,
-               last_bp_at: datetime | None) -> tuple[str, bool]:
-    """(text, overdue). A gap in blood pressure is itself a finding (CLINICAL.md)."""
+def vitals_due(record: SessionRecord, now: datetime, last_bp_at: datetime | None,
+               default_interval_min: int = DEFAULT_MONITORING_MIN) -> tuple[str, bool]:
+    """(text, overdue). A gap in blood pressure is itself a finding (CLINICAL.md). A
+    session without a protocol uses the clinic's default interval."""
     if record.session.status is not SessionStatus.IN_PROGRESS:
         return "", False
     interval = (record.protocol.monitoring_interval_min if record.protocol
-                else DEFAULT_MONITORING_MIN)
+                else default_interval_min)
     last = max((t for t in (last_bp_at, record.session.infusion_start_at) if t is not None),
                default=None)
     if last is None:
@@ -49,6 +50,7 @@ class SessionHeader(QFrame):
         self.setStyleSheet("#sessionHeader { background: #f3f6fa; }")
         self.labels: dict[str, QLabel] = {}
         self.last_bp_at: datetime | None = None  # kept current by the session window
+        self.default_interval_min = DEFAULT_MONITORING_MIN  # clinic setting, set by the window
         grid = QGridLayout(self)
         grid.setContentsMargins(8, 4, 8, 4)
         grid.setHorizontalSpacing(18)
@@ -81,7 +83,7 @@ class SessionHeader(QFrame):
         self.labels["weight"].setText(f"Weight {s.weight_kg:.1f} kg ({kg_to_lb(s.weight_kg):.0f} lb)")
         self.labels["protocol"].setText(
             f"Protocol: {record.protocol.name if record.protocol else 'none'}")
-        self.labels["series"].setText(f"Series {s.series_number} of {s.series_total}"
+        self.labels["series"].setText(f"{record.series_text}"
                                       f"{' · ' + s.chair if s.chair else ''}")
         self.labels["status"].setText(f"Status: {STATUS_TEXT[s.status.value]}")
         self.tick(record, now)
@@ -93,7 +95,7 @@ class SessionHeader(QFrame):
         total = record.total_mg(now)
         weight = record.session.weight_kg
         self.labels["total"].setText(f"{total:.1f} mg · {total / weight:.2f} mg/kg")
-        text, overdue = vitals_due(record, now, self.last_bp_at)
+        text, overdue = vitals_due(record, now, self.last_bp_at, self.default_interval_min)
         due = self.labels["due"]
         due.setText(text)
         due.setStyleSheet("color: white; background: #c05000; font-weight: bold; padding: 2px 6px;"

@@ -44,7 +44,7 @@ from ketalog.services.exports import (
     session_report,
 )
 from ketalog.services.record import SessionRecord, load_record
-from ketalog.services.settings import alert_thresholds
+from ketalog.services.settings import alert_thresholds, monitoring_interval_min
 from ketalog.services.vitals_series import VitalsColumns, load_vitals, load_vitals_columns
 from ketalog.store.errors import StoreError
 from ketalog.ui.dosing_panel import DosingPanel
@@ -120,6 +120,7 @@ class SessionWindow(QMainWindow):
         self.record: SessionRecord = load_record(ctx.store, session_id, with_vitals=False)
         self.columns = VitalsColumns()
         self.header = SessionHeader()
+        self.header.default_interval_min = monitoring_interval_min(ctx.store)
         self.banner = QLabel()
         self.banner.setObjectName("signedBanner")
         self.banner.setWordWrap(True)

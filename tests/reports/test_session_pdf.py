@@ -155,3 +155,20 @@ def test_a_4_hour_1hz_session_is_summarised_and_says_so(staffed, clock, tmp_path
     assert "Device data: 14,400 readings" in whole and "48 5-minute medians" in whole
     assert whole.count("190 ▲") == 2  # both alert values listed individually
     assert len(pages) <= 6  # usable: not 300 pages of rows
+
+
+def test_clinic_address_and_logo_head_every_page(session):
+    from dataclasses import replace
+
+    from PIL import Image
+
+    store, ctx, sid = session
+    png = io.BytesIO()
+    Image.new("RGB", (300, 100), (20, 90, 160)).save(png, "PNG")
+    report = replace(session_report(ctx["nurse"], sid),
+                     clinic_address="1 Lake Road\nSpringfield", clinic_logo=png.getvalue())
+    pdf = PdfReader(io.BytesIO(session_pdf(report)))
+    assert len(pdf.pages) >= 2
+    for page in pdf.pages:
+        assert "1 Lake Road · Springfield" in page.extract_text()
+        assert len(page.images) == 1  # the logo, on every page

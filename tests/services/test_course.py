@@ -20,8 +20,7 @@ from ketalog.services.patients import PatientInput, create_patient
 from ketalog.services.settings import (
     follow_up_schedule_hours,
     responder_threshold_pct,
-    set_follow_up_schedule_hours,
-    set_responder_threshold_pct,
+    set_clinic_setting,
 )
 from ketalog.store.store import SYSTEM
 
@@ -153,8 +152,8 @@ def test_settings_default_change_and_feed_the_course(course, clock):
     admin = ctx["admin"]
     assert responder_threshold_pct(store) == 30.0
     assert follow_up_schedule_hours(store) == (24.0, 72.0, 168.0)
-    set_responder_threshold_pct(admin, 50, reason="clinic policy 2027")
-    set_follow_up_schedule_hours(admin, [168, 48, 48], reason="fewer calls")
+    set_clinic_setting(admin, "responder_threshold_pct", 50, reason="clinic policy 2027")
+    set_clinic_setting(admin, "follow_up_hours", [168, 48, 48], reason="fewer calls")
     assert responder_threshold_pct(store) == 50.0
     assert follow_up_schedule_hours(store) == (48.0, 168.0)
     audit = [r for r in store.audit_rows() if r["table_name"] == "clinic_settings"][-2:]
@@ -175,9 +174,9 @@ def test_nurse_and_provider_cannot_change_course_settings(staffed):
     store, ctx = staffed
     for who in ("nurse", "provider"):
         with pytest.raises(PermissionDenied):
-            set_responder_threshold_pct(ctx[who], 40)
+            set_clinic_setting(ctx[who], "responder_threshold_pct", 40)
         with pytest.raises(PermissionDenied):
-            set_follow_up_schedule_hours(ctx[who], [24])
+            set_clinic_setting(ctx[who], "follow_up_hours", [24])
     assert store.setting("responder_threshold_pct") is None
     assert store.setting("follow_up_hours") is None
 
@@ -186,20 +185,20 @@ def test_nurse_and_provider_cannot_change_course_settings(staffed):
 def test_responder_threshold_limits(staffed, value):
     _, ctx = staffed
     with pytest.raises(PlausibilityError, match="5-90"):
-        set_responder_threshold_pct(ctx["admin"], value)
+        set_clinic_setting(ctx["admin"], "responder_threshold_pct", value)
 
 
 @pytest.mark.parametrize("hours", [[], [0], [2161], [24, -1], "24", [True]])
 def test_follow_up_schedule_limits(staffed, hours):
     _, ctx = staffed
     with pytest.raises(PlausibilityError):
-        set_follow_up_schedule_hours(ctx["admin"], hours)
+        set_clinic_setting(ctx["admin"], "follow_up_hours", hours)
 
 
 def test_limits_accepted_and_damaged_settings_fall_back(staffed):
     store, ctx = staffed
-    set_responder_threshold_pct(ctx["admin"], 5)
-    set_follow_up_schedule_hours(ctx["admin"], [1, 2160])
+    set_clinic_setting(ctx["admin"], "responder_threshold_pct", 5)
+    set_clinic_setting(ctx["admin"], "follow_up_hours", [1, 2160])
     assert (responder_threshold_pct(store), follow_up_schedule_hours(store)) == (5.0, (1.0, 2160.0))
     with store.write(SYSTEM) as w:
         w.set_setting("responder_threshold_pct", "lots")

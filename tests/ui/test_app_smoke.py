@@ -313,3 +313,37 @@ def test_alert_thresholds_edit_checked_and_used_for_new_readings(qtbot, staffed,
     qtbot.addWidget(nurse_dialog)
     nurse_dialog.save()
     assert "admin" in nurse_dialog.error.text().lower()
+
+
+def test_clinic_address_logo_and_default_vitals_interval(qtbot, staffed, tmp_path):
+    import io
+
+    from PIL import Image
+
+    from ketalog.services.settings import clinic_settings, monitoring_interval_min
+    from ketalog.ui.clinic_settings_dialog import ClinicSettingsDialog
+
+    store, ctx = staffed
+    png = io.BytesIO()
+    Image.new("RGB", (120, 40), (20, 90, 160)).save(png, "PNG")
+    (tmp_path / "logo.png").write_bytes(png.getvalue())
+    (tmp_path / "notes.txt").write_text("not an image")
+    dialog = ClinicSettingsDialog(ctx["admin"])
+    qtbot.addWidget(dialog)
+    dialog.load_logo(tmp_path / "notes.txt")
+    dialog.monitoring.setValue(90)
+    dialog.address.setPlainText("1 Lake Road\nSpringfield\nTel 555-0100\nextra line")
+    dialog.save()
+    assert "PNG or JPEG" in dialog.errors["clinic_logo"].text()
+    assert "1-60" in dialog.errors["monitoring_interval_min"].text()
+    assert "3 lines" in dialog.errors["clinic_address"].text()
+    assert clinic_settings(store).clinic_logo is None  # nothing saved
+    dialog.load_logo(tmp_path / "logo.png")
+    assert not dialog.logo_preview.pixmap().isNull()
+    dialog.monitoring.setValue(10)
+    dialog.address.setPlainText("1 Lake Road\n\nSpringfield  ")
+    dialog.save()
+    saved = clinic_settings(store)
+    assert (saved.clinic_logo, saved.clinic_address) == (png.getvalue(),
+                                                         "1 Lake Road\nSpringfield")
+    assert monitoring_interval_min(store) == 10
