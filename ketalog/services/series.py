@@ -6,7 +6,7 @@ do not hold clinical roles and so cannot. Every change is audited by the store."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from ketalog.domain.clock import to_iso
 from ketalog.domain.entities import Role
@@ -24,7 +24,7 @@ from ketalog.store.store import Store
 
 PLANNERS = (Role.NURSE, Role.PROVIDER)
 
-__all__ = ["NewSeries", "close_series", "get_series", "list_series", "open_series",
+__all__ = ["NewSeries", "PlannedLine", "close_series", "planned_sessions", "get_series", "list_series", "open_series",
            "plan_next_session", "progress", "series_for_session", "start_series",
            "today_of"]
 
@@ -68,6 +68,30 @@ def list_series(store: Store, patient_id: int) -> list[SeriesProgress]:
 def open_series(store: Store, patient_id: int) -> list[SeriesProgress]:
     """Series that can take the patient's next session."""
     return [p for p in list_series(store, patient_id) if p.state is SeriesState.OPEN]
+
+
+@dataclass(frozen=True)
+class PlannedLine:
+    """A planned next session, for the main window's Planned list."""
+
+    progress: SeriesProgress
+    mrn: str
+    patient_name: str  # "FAMILY, Given"
+    birth_date: str
+
+
+def planned_sessions(store: Store, days_ahead: int = 14) -> list[PlannedLine]:
+    """Next sessions planned up to `days_ahead` from today, overdue ones first; series
+    whose planned sessions have all been started are left out (nothing left to plan)."""
+    until = today_of(store) + timedelta(days=days_ahead)
+    lines = []
+    for row in store.planned_series(until.isoformat()):
+        current = progress(store, series_from_row(row))
+        if current.state is SeriesState.OPEN:
+            lines.append(PlannedLine(current, str(row["mrn"]),
+                                     f"{str(row['family_name']).upper()}, {row['given_name']}",
+                                     str(row["birth_date"])))
+    return lines
 
 
 def series_for_session(store: Store, series_id: int | None) -> SeriesProgress | None:

@@ -327,6 +327,16 @@ class Store:
         sql += " ORDER BY coalesce(s.infusion_start_at, s.created_at), s.id"
         return self._select(sql, params)
 
+    def planned_series(self, until: str) -> list[dict[str, object]]:
+        """Open series with a next session planned on or before `until` (ISO date), with
+        their patient's identifiers, soonest first (overdue ones lead)."""
+        return self._select(
+            "SELECT t.*, p.mrn, p.family_name, p.given_name, p.birth_date "
+            "FROM treatment_series t JOIN patients p ON p.id = t.patient_id "
+            "WHERE t.closed_at IS NULL AND t.next_session_on IS NOT NULL "
+            "AND t.next_session_on <= ? ORDER BY t.next_session_on, p.family_name, t.id",
+            [until])
+
     def session_children(self, session_id: int, skip: Sequence[str] = ()
                          ) -> dict[str, list[dict[str, object]]]:
         from ketalog.store.schema import SESSION_CHILD_TABLES

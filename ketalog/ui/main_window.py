@@ -32,6 +32,7 @@ from ketalog.domain.entities import Role
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
 from ketalog.services.patients import search_patients
+from ketalog.services.series import PlannedLine, planned_sessions
 from ketalog.services.settings import clinic_name
 from ketalog.services.summary import BoardRow, SessionLine, session_lines, today_board
 from ketalog.store.errors import StoreError
@@ -76,6 +77,21 @@ def session_lines_model(with_patient: bool) -> RowsModel[SessionLine]:
     return RowsModel[SessionLine](columns)
 
 
+PLANNED_DAYS = 14  # the Planned tab looks two weeks ahead (and back to anything overdue)
+
+
+def planned_model() -> RowsModel[PlannedLine]:
+    def day(line: PlannedLine) -> str:
+        planned = line.progress.series.next_session_on
+        late = line.progress.overdue_days
+        return f"{planned} OVERDUE {late} d" if late else str(planned)
+
+    return RowsModel[PlannedLine]([
+        ("Planned", day), ("Patient", lambda x: x.patient_name), ("MRN", lambda x: x.mrn),
+        ("DOB", lambda x: x.birth_date), ("Series", lambda x: x.progress.label()),
+        ("Goal", lambda x: x.progress.series.goal)])
+
+
 def _table(model: RowsModel, name: str) -> QTableView:  # type: ignore[type-arg]
     view = QTableView()
     view.setObjectName(name)
@@ -115,6 +131,8 @@ class MainWindow(QMainWindow):
         self.awaiting_view = _table(self.awaiting, "awaitingSignature")
         self.history = session_lines_model(with_patient=False)
         self.history_view = _table(self.history, "patientSessions")
+        self.planned = planned_model()
+        self.planned_view = _table(self.planned, "plannedSessions")
         self.tabs = QTabWidget()
         self.tabs.setObjectName("sessionTabs")
         self._build_layout()
@@ -126,6 +144,7 @@ class MainWindow(QMainWindow):
             lambda i: self.open_session_requested.emit(self.awaiting.row_at(i.row()).session_id))
         self.history_view.activated.connect(
             lambda i: self.open_session_requested.emit(self.history.row_at(i.row()).session_id))
+        self.planned_view.activated.connect(lambda i: self.open_planned(i.row()))
         self.patient_view.selectionModel().selectionChanged.connect(
             lambda *_: self.refresh_history())
         self.refresh_patients()
@@ -152,6 +171,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.board_view, "&Today")
         self.tabs.addTab(self.awaiting_view, "Awaiting si&gnature")
         self.tabs.addTab(self.history_view, "Selected &patient")
+        self.tabs.addTab(self.planned_view, "P&lanned")
         right_layout.addWidget(self.tabs)
         open_hint = QLabel("Enter or double-click a session to open it · Ctrl+O: open the "
                            "selected session")
@@ -172,7 +192,7 @@ class MainWindow(QMainWindow):
         action = QAction(text, self)
         action.setObjectName(name)
         action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
+        action.triggered.connect(lambda _checked=False: slot())  # never pass `checked` on
         self.menus[menu_name].addAction(action)
         return action
 
@@ -228,6 +248,10 @@ class MainWindow(QMainWindow):
         self.board.set_rows(today_board(self.ctx.store, now))
         self.awaiting.set_rows(session_lines(self.ctx.store, now=now, statuses=("completed",)))
         self.tabs.setTabText(1, f"Awaiting si&gnature ({self.awaiting.rowCount()})")
+        self.planned.set_rows(planned_sessions(self.ctx.store, PLANNED_DAYS))
+        overdue = sum(1 for line in self.planned.rows() if line.progress.overdue_days)
+        self.tabs.setTabText(3, f"P&lanned ({self.planned.rowCount()}"
+                                f"{f', {overdue} overdue' if overdue else ''})")
         self.refresh_history()
 
     def refresh_history(self) -> None:
@@ -242,6 +266,11 @@ class MainWindow(QMainWindow):
                                 f"({self.history.rowCount()})")
 
     def open_selected_session(self) -> None:
+        if self.tabs.currentWidget() is self.planned_view:
+            rows = self.planned_view.selectionModel().selectedRows()
+            if rows:
+                self.open_planned(rows[0].row())
+            return
         view, model = [(self.board_view, self.board), (self.awaiting_view, self.awaiting),
                        (self.history_view, self.history)][self.tabs.currentIndex()]
         rows = view.selectionModel().selectedRows()
@@ -359,15 +388,21 @@ class MainWindow(QMainWindow):
         return render_in_background(self, "Preparing the print...", lambda: course_pdf(report),
                                     send)
 
-    def open_course(self) -> QWidget | None:
+    def open_planned(self, row: int) -> QWidget:
+        """A planned session is about the patient's series: open their course view."""
+        return self.open_course(self.planned.row_at(row).progress.series.patient_id)
+
+    def open_course(self, patient_id: int | None = None) -> QWidget | None:
         from ketalog.ui.course_window import CourseWindow
 
-        row = self.selected_patient_row()
-        if row is None:
-            QMessageBox.information(self, "Course view", "Select a patient first.")
-            return None
+        if patient_id is None:
+            row = self.selected_patient_row()
+            if row is None:
+                QMessageBox.information(self, "Course view", "Select a patient first.")
+                return None
+            patient_id = self.patients.row_at(row).id or 0
         # Owned by the main window (closed with it), deleted when closed: no list to keep.
-        window = CourseWindow(self.ctx, self.patients.row_at(row).id or 0, parent=self)
+        window = CourseWindow(self.ctx, patient_id, parent=self)
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         window.show()
         return window

@@ -347,3 +347,32 @@ def test_clinic_address_logo_and_default_vitals_interval(qtbot, staffed, tmp_pat
     assert (saved.clinic_logo, saved.clinic_address) == (png.getvalue(),
                                                          "1 Lake Road\nSpringfield")
     assert monitoring_interval_min(store) == 10
+
+
+def test_planned_tab_lists_next_sessions_overdue_first_and_opens_the_course(qtbot, staffed,
+                                                                            tmp_path):
+    from ketalog.services.series import NewSeries, start_series
+
+    store, ctx = staffed
+    nurse = ctx["nurse"]
+    soon = create_patient(nurse, PatientInput("PL1", "Soon", "Sam", date(1970, 1, 1)))
+    late = create_patient(nurse, PatientInput("PL2", "Late", "Lou", date(1971, 2, 2)))
+    far = create_patient(nurse, PatientInput("PL3", "Far", "Fay", date(1972, 3, 3)))
+    today = date(2026, 11, 24)
+    start_series(nurse, NewSeries(soon.id, "induction", 6, today, "NRS <= 4",
+                                  next_session_on=date(2026, 11, 26)))
+    start_series(nurse, NewSeries(far.id, "booster", 1, today, "relief back",
+                                  next_session_on=date(2027, 1, 20)))  # beyond 14 days
+    missed = start_series(nurse, NewSeries(late.id, "maintenance", 6, date(2026, 11, 1),
+                                           "PHQ-9 < 10", next_session_on=today))
+    with store.write(nurse.actor) as w:  # as if planned earlier and then missed
+        w.update("treatment_series", missed.id, {"next_session_on": "2026-11-20"}, "test")
+    window = MainWindow(nurse, tmp_path / "db.sqlite")
+    qtbot.addWidget(window)
+    assert window.tabs.tabText(3) == "P&lanned (2, 1 overdue)"
+    cells = [[window.planned.data(window.planned.index(r, c)) for c in (0, 2)]
+             for r in range(window.planned.rowCount())]
+    assert cells == [["2026-11-20 OVERDUE 4 d", "PL2"], ["2026-11-26", "PL1"]]
+    course = window.open_planned(0)
+    qtbot.addWidget(course)
+    assert "MRN PL2" in course.windowTitle()
