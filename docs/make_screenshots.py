@@ -102,6 +102,12 @@ def main() -> int:
         course.resize(*SIZE)
         _save(course, "course-view.png", app)
         windows.append(course)
+        mood = [p for p in store.rows("patients") if p["indication"] == "depression"]
+        sad = max(mood, key=lambda p: store.count("sessions", patient_id=p["id"]))
+        mood_course = CourseWindow(nurse, int(sad["id"]))  # type: ignore[arg-type]
+        mood_course.resize(*SIZE)
+        _save(mood_course, "course-view-mood.png", app)
+        windows.append(mood_course)
         busiest = max(store.rows("patients"),
                       key=lambda p: store.count("sessions", patient_id=p["id"]))
         _pdf_pages(export_course_pdf(provider, int(busiest["id"]),  # type: ignore[arg-type]

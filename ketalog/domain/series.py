@@ -78,6 +78,12 @@ class SeriesProgress:
             return 0
         return (self.today - planned).days
 
+    def short_label(self) -> str:
+        """'Induction 3/6', with the state when it is not open: for narrow tables."""
+        s = self.series
+        text = f"{s.kind.value.capitalize()} {self.sessions_started}/{s.planned_sessions}"
+        return text if self.state is SeriesState.OPEN else f"{text} {self.state.value}"
+
     def label(self) -> str:
         """'Induction 3 of 6' as nurses say it; the state when it is not open."""
         s = self.series

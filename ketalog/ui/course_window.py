@@ -44,8 +44,7 @@ PALETTE = ("#1565c0", "#c62828", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f", "#5
 
 def _next_text(p: SeriesProgress) -> str:
     if p.state is not SeriesState.OPEN:
-        closed = p.series.closed_reason
-        return f"— ({closed})" if closed else "—"
+        return "closed" if p.series.closed_reason else "—"
     day = p.series.next_session_on
     if day is None:
         return "not planned"
@@ -94,10 +93,11 @@ class CourseWindow(QMainWindow):
         self.record_button.setObjectName("recordFollowUp")
         self.record_button.clicked.connect(lambda: self.record_selected())
         self.series_model: RowsModel[SeriesProgress] = RowsModel([
-            ("Series", lambda p: p.label()),
-            ("Since", lambda p: p.series.start_date.isoformat()),
+            ("Series", lambda p: p.short_label()),
             ("Next session", _next_text),
-            ("Goal", lambda p: p.series.goal),
+            ("Since", lambda p: p.series.start_date.isoformat()),
+            ("Goal / outcome", lambda p: p.series.goal + (
+                f" — closed: {p.series.closed_reason}" if p.series.closed_reason else "")),
         ])
         self.series_view = QTableView()
         self.series_view.setObjectName("seriesTable")

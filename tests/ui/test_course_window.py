@@ -89,8 +89,8 @@ def test_series_planned_and_closed_from_the_course_view(qtbot, staffed, clock):
     window.open_dialog = new  # type: ignore[method-assign]
     assert window.new_series() is not None
     row = window.series_model.row_at(0)
-    assert row.label() == "Induction 0 of 4 done"
-    assert window.series_model.data(window.series_model.index(0, 2)) == "2026-11-24"
+    assert window.series_model.data(window.series_model.index(0, 0)) == "Induction 0/4"
+    assert window.series_model.data(window.series_model.index(0, 1)) == "2026-11-24"
 
     def plan(dialog) -> bool:  # noqa: ANN001
         dialog.day.setDate(dialog.day.date().addDays(-3))  # in the past: refused, kept
@@ -102,7 +102,7 @@ def test_series_planned_and_closed_from_the_course_view(qtbot, staffed, clock):
 
     window.open_dialog = plan  # type: ignore[method-assign]
     assert window.plan_next()
-    assert window.series_model.data(window.series_model.index(0, 2)) == "2026-12-01"
+    assert window.series_model.data(window.series_model.index(0, 1)) == "2026-12-01"
 
     def close(dialog) -> bool:  # noqa: ANN001
         dialog.reason.setText("stopped: dissociation each time")
@@ -113,7 +113,9 @@ def test_series_planned_and_closed_from_the_course_view(qtbot, staffed, clock):
     assert window.close_series()
     row = window.series_model.row_at(0)
     assert row.state is SeriesState.CLOSED
-    assert "dissociation" in window.series_model.data(window.series_model.index(0, 2))
+    assert window.series_model.data(window.series_model.index(0, 0)) == "Induction 0/4 closed"
+    assert "closed: stopped: dissociation" in window.series_model.data(
+        window.series_model.index(0, 3))
     assert not window.plan_next()  # nothing open left to plan
     actions = [a["action"] for a in store.audit_rows(table_name="treatment_series")]
     assert actions == ["insert", "update", "update"]
