@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QHideEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGroupBox,
@@ -149,12 +149,21 @@ class MainWindow(QMainWindow):
             lambda *_: self.refresh_history())
         self.refresh_patients()
         self.refresh_board()
-        self.board_timer = QTimer(self)
+        self.board_timer = QTimer(self)  # runs only while the window is shown
+        self.board_timer.setInterval(30_000)
         self.board_timer.timeout.connect(self.refresh_board)
-        self.board_timer.start(30_000)
         user = ctx.user
         roles = ", ".join(sorted(r.value for r in user.roles))
         self.statusBar().showMessage(f"{user.signed_name} ({roles})  ·  {db_path}")
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt API)
+        super().showEvent(event)
+        self.board_timer.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 (Qt API)
+        """A hidden (logged-out or closed) window must not keep reading the store."""
+        self.board_timer.stop()
+        super().hideEvent(event)
 
     def _build_layout(self) -> None:
         left = QGroupBox("Patients")

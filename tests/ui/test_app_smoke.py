@@ -376,3 +376,15 @@ def test_planned_tab_lists_next_sessions_overdue_first_and_opens_the_course(qtbo
     course = window.open_planned(0)
     qtbot.addWidget(course)
     assert "MRN PL2" in course.windowTitle()
+
+
+def test_board_refresh_runs_only_while_the_main_window_is_shown(qtbot, staffed, tmp_path):
+    store, ctx = staffed
+    window = MainWindow(ctx["nurse"], tmp_path / "db.sqlite")
+    qtbot.addWidget(window)
+    assert not window.board_timer.isActive()
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.board_timer.isActive()
+    window.close()  # a closed window must not read a store that may be closed next
+    assert not window.board_timer.isActive()
