@@ -220,7 +220,7 @@ def parse_vitals_csv(text: str, mapping: Mapping[str, str] | None = None, *,
     errors: list[LineError] = []
     error_count = 0
     readings: list[ParsedReading] = []
-    seen: dict[datetime, int] = {}
+    seen: dict[object, int] = {}
 
     def fail(line: int, message: str) -> None:
         nonlocal error_count
@@ -263,7 +263,7 @@ def parse_vitals_csv(text: str, mapping: Mapping[str, str] | None = None, *,
 
 def _parse_row(row: list[str], line: int, columns: Mapping[str, int], decimal_comma: bool,
                time_format: str | None, tz: tzinfo | None, fail: Callable[[int, str], None],
-               readings: list[ParsedReading], seen: dict[datetime, int]) -> None:
+               readings: list[ParsedReading], seen: dict[object, int]) -> None:
     problems: list[str] = []
     time_text = row[columns["time"]]
     if "date" in columns:
@@ -307,11 +307,14 @@ def _parse_row(row: list[str], line: int, columns: Mapping[str, int], decimal_co
         except PlausibilityError as exc:
             problems += [p.message for p in exc.problems]
     if at is not None and not problems and values:
-        earlier = seen.get(at)
+        # Two readings may share a time (a repeat after an artifact); the same time with
+        # the same values is the same reading twice.
+        key = (at, tuple(sorted(values.items())))
+        earlier = seen.get(key)
         if earlier is not None:
-            problems.append(f"same time as line {earlier} ({at.isoformat()})")
+            problems.append(f"the same reading (time and values) as line {earlier}")
         else:
-            seen[at] = line
+            seen[key] = line
     if problems:
         fail(line, "; ".join(problems))
         return

@@ -93,17 +93,26 @@ def _importable(store: Store, session_id: int) -> InfusionSession:
     return session
 
 
+def _key(at: str, values: Mapping[str, object]) -> tuple[object, ...]:
+    return (at, *(None if values.get(f) is None else float(values[f])  # type: ignore[arg-type]
+                  for f in VITAL_FIELDS))
+
+
 def _store_problems(ctx: Context, session: InfusionSession,
                     readings: tuple[ParsedReading, ...]) -> list[LineError]:
-    """Checks that need the session: future, long before arrival, already recorded."""
+    """Checks that need the session: future, long before arrival, already recorded (the
+    same time and values: importing a file twice; a different reading at the same time
+    is allowed, as a repeat after an artifact is)."""
     now = ctx.clock.now()
-    existing = {str(at): str(source) for at, source in ctx.store.column_values(
-        "vitals", ["at", "source"], "at", session_id=session.id)}
+    stored = ctx.store.column_values("vitals", ["at", "source", *VITAL_FIELDS], "at",
+                                     session_id=session.id)
+    existing = {_key(str(row[0]), dict(zip(VITAL_FIELDS, row[2:], strict=True))): str(row[1])
+                for row in stored}
     began = session.arrival_at or session.infusion_start_at
     problems: list[LineError] = []
-    in_file: dict[str, int] = {}
+    in_file: dict[tuple[object, ...], int] = {}
     for r in readings:
-        key = to_iso(r.at)
+        key = _key(to_iso(r.at), _with_map(r.values)[0])
         local = r.at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
         if r.at > now + FUTURE_TOLERANCE:
             problems.append(LineError(r.line, f"{local} is in the future"))
@@ -113,10 +122,10 @@ def _store_problems(ctx: Context, session: InfusionSession,
                         f"session began ({began.astimezone():%Y-%m-%d %H:%M}): another "
                         "patient's reading?"))
         elif key in existing:
-            problems.append(LineError(r.line, f"this session already has a reading at {local} "
-                                              f"(source {existing[key]})"))
+            problems.append(LineError(r.line, f"this session already has this reading at "
+                                              f"{local} (source {existing[key]})"))
         elif key in in_file:
-            problems.append(LineError(r.line, f"same time (to the millisecond) as line "
+            problems.append(LineError(r.line, f"the same reading (to the millisecond) as line "
                                               f"{in_file[key]}"))
         else:
             in_file[key] = r.line
