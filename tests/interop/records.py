@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from ketalog.domain.entities import Bag, DoseKind
 from ketalog.services import sessions as svc

@@ -8,15 +8,12 @@ import json
 import re
 
 import pytest
+from fhir.resources.R4B import get_fhir_model_class
+from fhir.resources.R4B.bundle import Bundle
 
-pytest.importorskip("fhir.resources")
-from fhir.resources.R4B import get_fhir_model_class  # noqa: E402
-from fhir.resources.R4B.bundle import Bundle  # noqa: E402
-
-from ketalog.services.errors import PermissionDenied, ServiceError  # noqa: E402
-from ketalog.services.fhir_export import export_patient_fhir, export_session_fhir  # noqa: E402
-from tests.interop.records import full_session, new_patient  # noqa: E402
-
+from ketalog.services.errors import PermissionDenied, ServiceError
+from ketalog.services.fhir_export import export_patient_fhir, export_session_fhir
+from tests.interop.records import full_session, new_patient
 
 # Required bindings: the R4B models check structure and types, not these value sets.
 REQUIRED_CODES = {
