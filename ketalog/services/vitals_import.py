@@ -143,20 +143,40 @@ def preview_vitals_import(ctx: Context, session_id: int, data: bytes, file_name:
                           progress: Callable[[int, int], None] | None = None) -> ImportPreview:
     """Parse and check everything; write nothing."""
     ctx.require(*IMPORTERS, action="import vitals")
-    session = _importable(ctx.store, session_id)
+    _importable(ctx.store, session_id)
+    parsed = parse_file(data, file_name, mapping, time_format=time_format, tz=tz,
+                        progress=progress)
+    return check_vitals_import(ctx, session_id, parsed, file_name,
+                               hashlib.sha256(data).hexdigest())
+
+
+def parse_file(data: bytes, file_name: str, mapping: Mapping[str, str] | None = None, *,
+               time_format: str | None = None, tz: tzinfo | None = None,
+               progress: Callable[[int, int], None] | None = None) -> VitalsCsv:
+    """The store-free half of a preview: safe on a worker thread (the GUI parses big
+    files there behind a progress bar)."""
     if len(data) > MAX_FILE_BYTES:
-        raise ImportRejected(f"{file_name} is larger than {MAX_FILE_BYTES // 2**20} MB")
+        raise ImportRejected(f"{Path(file_name).name} is larger than "
+                             f"{MAX_FILE_BYTES // 2**20} MB")
     try:
-        parsed = parse_vitals_csv(decode(data), mapping, time_format=time_format, tz=tz,
-                                  progress=progress)
+        return parse_vitals_csv(decode(data), mapping, time_format=time_format, tz=tz,
+                                progress=progress)
     except VitalsCsvError as exc:
         raise ImportRejected(f"{Path(file_name).name}: {exc}") from None
+
+
+def check_vitals_import(ctx: Context, session_id: int, parsed: VitalsCsv, file_name: str,
+                        sha256: str) -> ImportPreview:
+    """The store half of a preview: session state, times against the session, readings
+    already recorded, alert flags. Writes nothing."""
+    ctx.require(*IMPORTERS, action="import vitals")
+    session = _importable(ctx.store, session_id)
     errors, count = _merge(parsed, _store_problems(ctx, session, parsed.readings))
     bands = alert_thresholds(ctx.store)
     alerts = tuple(tuple(a.field for a in bands.evaluate(_with_map(r.values)[0]))
                    for r in parsed.readings)
-    return ImportPreview(session_id, Path(file_name).name, hashlib.sha256(data).hexdigest(),
-                         parsed, errors, count, alerts)
+    return ImportPreview(session_id, Path(file_name).name, sha256, parsed, errors, count,
+                         alerts)
 
 
 def _with_map(values: Mapping[str, float]) -> tuple[dict[str, float], bool]:

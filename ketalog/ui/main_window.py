@@ -198,6 +198,10 @@ class MainWindow(QMainWindow):
                      lambda: self.export_course(), "actionExportCourse")
         self._action("patient", "P&rint course...", "Ctrl+Shift+R",
                      lambda: self.print_course(), "actionPrintCourse")
+        self._action("patient", "Export F&HIR...", "", lambda: self.export_fhir(),
+                     "actionExportFhir")
+        self._action("patient", "Export CS&V...", "", lambda: self.export_csv(),
+                     "actionExportCsv")
         self._action("patient", "&Find patient", QKeySequence.StandardKey.Find,
                      self.search.setFocus, "actionFind")
         if "admin" in self.menus:
@@ -358,6 +362,26 @@ class MainWindow(QMainWindow):
 
         return render_in_background(self, "Preparing the print...", lambda: course_pdf(report),
                                     send)
+
+    def export_fhir(self, path: Path | None = None) -> Path | None:
+        """All of the selected patient's sessions as one FHIR R4 Bundle (audited)."""
+        from ketalog.ui.interop_actions import export_fhir
+
+        row = self.selected_patient_row()
+        if row is None:
+            QMessageBox.information(self, "Export FHIR", "Select a patient first.")
+            return None
+        return export_fhir(self, self.ctx, patient=self.patients.row_at(row), path=path)
+
+    def export_csv(self, folder: Path | None = None) -> Path | None:
+        """The selected patient's records as CSV files, one per kind (audited)."""
+        from ketalog.ui.interop_actions import export_csv
+
+        row = self.selected_patient_row()
+        if row is None:
+            QMessageBox.information(self, "Export CSV", "Select a patient first.")
+            return None
+        return export_csv(self, self.ctx, self.patients.row_at(row), folder)
 
     def open_course(self) -> QWidget | None:
         from ketalog.ui.course_window import CourseWindow
