@@ -109,10 +109,12 @@ def practitioner_resource(user: User) -> Resource:
 
 # -- observations ---------------------------------------------------------------
 def _observation(rid: str, status: str, category: dict[str, object], code: dict[str, object],
-                 at: datetime, subject: dict[str, str], encounter: dict[str, str]) -> Resource:
+                 at: datetime | str, subject: dict[str, str],
+                 encounter: dict[str, str]) -> Resource:
     return {"resourceType": "Observation", "id": rid, "status": status,
             "category": [category], "code": code, "subject": subject,
-            "encounter": encounter, "effectiveDateTime": to_iso(at)}
+            "encounter": encounter, "effectiveDateTime": at if isinstance(at, str)
+            else to_iso(at)}
 
 
 def vitals_observations(r: VitalsReading, status: str, subject: dict[str, str],
@@ -129,10 +131,11 @@ def vitals_observations(r: VitalsReading, status: str, subject: dict[str, str],
     extras["extension"] = [{"url": c.EXT_SOURCE, "valueString": r.source}]
     out: list[Resource] = []
     bp_id = None
+    when = to_iso(r.at)  # once per reading: a 1 Hz session has tens of thousands
     if r.sbp_mmhg is not None and r.dbp_mmhg is not None:
         bp_id = resource_id("vitals", r.uuid, "bp")
         bp = _observation(bp_id, status, VITAL_SIGNS, concept(c.BP_PANEL, text="Blood pressure"),
-                          r.at, subject, encounter)
+                          when, subject, encounter)
         bp["component"] = [
             _component(c.SBP, quantity(r.sbp_mmhg, "mm[Hg]", "mmHg"), "sbp_mmhg" in r.alerts),
             _component(c.DBP, quantity(r.dbp_mmhg, "mm[Hg]", "mmHg"), "dbp_mmhg" in r.alerts)]
@@ -142,7 +145,7 @@ def vitals_observations(r: VitalsReading, status: str, subject: dict[str, str],
         if value is None:
             continue
         obs = _observation(resource_id("vitals", r.uuid, field), status, VITAL_SIGNS,
-                           concept(*vital.codes), r.at, subject, encounter)
+                           concept(*vital.codes), when, subject, encounter)
         obs["valueQuantity"] = quantity(value, vital.ucum, vital.unit)
         if field in r.alerts:
             obs["interpretation"] = ALERT

@@ -39,7 +39,8 @@ def bundle_for(ctx: Context, records: list[SessionRecord]) -> dict[str, object]:
 def _write(ctx: Context, records: list[SessionRecord], out: Path, table: str, row_uuid: str,
            details: dict[str, object]) -> FhirExport:
     bundle = bundle_for(ctx, records)
-    data = json.dumps(bundle, ensure_ascii=False, indent=1).encode("utf-8")
+    # Compact: indenting a 1 Hz session's bundle costs 6x the time and 40 % more bytes.
+    data = json.dumps(bundle, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     write_atomically(Path(out), data)
     counts = resource_counts(bundle)
     digest = hashlib.sha256(data).hexdigest()

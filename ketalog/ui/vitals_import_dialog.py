@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from ketalog.domain.entities import VITAL_FIELDS
-from ketalog.domain.vitals import format_vital
+from ketalog.domain.vitals import derive_map_mmhg, format_vital
 from ketalog.interop.csv_vitals import ParsedReading, VitalsCsv, VitalsCsvError, parse_mapping
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
@@ -53,7 +53,13 @@ LABELS = {"sbp_mmhg": "SBP", "dbp_mmhg": "DBP", "map_mmhg": "MAP", "hr_bpm": "HR
 
 
 def _vital(field: str) -> Callable[[Row], object]:
-    return lambda row: format_vital(field, row[0].values.get(field))
+    def get(row: Row) -> str:
+        values = row[0].values
+        if field == "map_mmhg" and field not in values and "sbp_mmhg" in values \
+                and "dbp_mmhg" in values:  # as the import will store it
+            return format_vital(field, derive_map_mmhg(values["sbp_mmhg"], values["dbp_mmhg"]))
+        return format_vital(field, values.get(field))
+    return get
 
 
 def preview_model() -> RowsModel[Row]:
@@ -123,7 +129,9 @@ class VitalsImportDialog(QDialog):
         file_row = QHBoxLayout()
         file_row.addWidget(self.file, 1)
         file_row.addWidget(browse)
-        form.addRow("CSV &file", file_row)
+        file_label = QLabel("CSV &file")
+        file_label.setBuddy(self.file)
+        form.addRow(file_label, file_row)
         form.addRow("Column &mapping", self.mapping)
         form.addRow("&Time format", self.time_format)
         split = QSplitter(Qt.Orientation.Vertical)
