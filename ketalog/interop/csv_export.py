@@ -62,11 +62,15 @@ def _signed(record: SessionRecord, meaning: str) -> tuple[str | None, datetime |
     return None, None
 
 
-def sessions_table(records: Sequence[SessionRecord], tz: tzinfo | None) -> Table:
+def sessions_table(records: Sequence[SessionRecord], tz: tzinfo | None,
+                   as_of: datetime | None = None) -> Table:
+    """Totals to the infusion's end; a running or paused one's to `as_of` (export time)."""
     rows = []
     for r in records:
         s = r.session
         end = s.infusion_end_at or (max(d.at for d in r.doses) if r.doses else None)
+        if as_of is not None and r.infusion_state in ("running", "paused"):
+            end = as_of
         total = round(r.total_mg(end), 3) if end is not None else 0.0
         completed_by, completed_at = _signed(r, "completed by nurse")
         signed_by, signed_at = _signed(r, "reviewed and signed by provider")
@@ -149,7 +153,8 @@ def _interpretation(scale: str, value: int, items: dict[str, int]) -> str | None
         return None
 
 
-def build_tables(records: Sequence[SessionRecord], tz: tzinfo | None = None) -> dict[str, Table]:
+def build_tables(records: Sequence[SessionRecord], tz: tzinfo | None = None,
+                 as_of: datetime | None = None) -> dict[str, Table]:
     """Every kind, in KINDS order; tz None means the computer's local time zone."""
     adjuncts = [a for r in records for a in r.adjuncts]
     effects = [e for r in records for e in r.side_effects]
@@ -157,7 +162,7 @@ def build_tables(records: Sequence[SessionRecord], tz: tzinfo | None = None) -> 
     follow_ups = [f for r in records for f in r.follow_ups]
     notes = [(r, n) for r in records for n in r.notes]
     return {
-        "sessions": sessions_table(records, tz),
+        "sessions": sessions_table(records, tz, as_of),
         "vitals": vitals_table(records, tz),
         "doses": doses_table(records, tz),
         "medications": _table([

@@ -40,7 +40,7 @@ def export_patient_csv(ctx: Context, patient_id: int, folder: Path,
     records = [load_record(ctx.store, i) for i in ids]
     files: dict[str, dict[str, object]] = {}
     rows: dict[str, int] = {}
-    for kind, table in build_tables(records, tz).items():
+    for kind, table in build_tables(records, tz, ctx.clock.now()).items():
         data = to_csv_text(table).encode("utf-8")
         write_atomically(folder / f"{kind}.csv", data)
         rows[kind] = len(table[1])

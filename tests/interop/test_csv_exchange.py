@@ -231,3 +231,16 @@ def test_fuzz_import_only_our_errors_and_no_partial_writes(fuzz_target, clock, r
         assert store.count("vitals") == before
         return
     assert store.count("vitals") == before + result.imported
+
+
+def test_running_infusion_total_is_as_of_the_export(open_session, clock, tmp_path):
+    store, ctx, sid = open_session
+    svc.record_dose(ctx["nurse"], sid, "start", rate_mg_per_h=40.0, acknowledge=True)
+    clock.advance(minutes=30)
+    session = svc.get_session(store, sid)
+    export_patient_csv(ctx["nurse"], session.patient_id, tmp_path, tz=UTC)
+    row = read(tmp_path / "sessions.csv")[0]
+    assert (row["status"], row["total_ketamine_mg"], row["infusion_end_at"]) == (
+        "in_progress", "20", "")
+    assert read(tmp_path / "medications.csv") == []  # header only, no rows
+    assert (tmp_path / "medications.csv").read_text().startswith("session_id,at,drug,dose,")
