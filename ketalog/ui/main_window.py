@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGroupBox,
@@ -409,6 +409,12 @@ class MainWindow(QMainWindow):
 
     def manage_protocols(self) -> None:
         ProtocolsDialog(self.ctx, self).exec()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        """A closed window stops refreshing: its store may be closed next (the 30 s board
+        timer of a closed test window fired into a later test's closed database)."""
+        self.board_timer.stop()
+        super().closeEvent(event)
 
     def _about(self) -> None:
         QMessageBox.about(self, "About ketalog",

@@ -104,6 +104,8 @@ def test_session_menu_opens_the_dialog_and_reloads(qtbot, live, clock, tmp_path)
     qtbot.waitUntil(lambda: future.done() and dialog.preview is not None, timeout=10_000)
     assert dialog.commit()
     assert window.vitals_model.rowCount() == 40  # the window reloaded
+    bundle = json.loads(window.export_fhir(tmp_path / "s.json").read_text(encoding="utf-8"))
+    assert sum(e["resource"]["resourceType"] == "Encounter" for e in bundle["entry"]) == 1
     provider = SessionWindow(ctx["provider"], sid)
     qtbot.addWidget(provider)
     assert not provider.import_action.isEnabled()  # nurses and admins import
@@ -124,3 +126,12 @@ def test_patient_menu_exports_fhir_and_csv(qtbot, live, clock, tmp_path):
     assert '"format": "fhir-r4"' in actions[-2] and '"format": "csv"' in actions[-1]
     names = {a.objectName() for a in window.menus["patient"].actions()}
     assert {"actionExportFhir", "actionExportCsv"} <= names
+
+
+def test_a_closed_main_window_stops_refreshing(qtbot, live):
+    store, ctx, *_ = live
+    window = MainWindow(ctx["nurse"], store.path)
+    qtbot.addWidget(window)
+    assert window.board_timer.isActive()
+    window.close()
+    assert not window.board_timer.isActive()
