@@ -346,7 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_sessions)
 
-    export = sub.add_parser("export", help="write PDFs (and later FHIR, CSV); audited")
+    export = sub.add_parser("export", help="write PDFs, FHIR or CSV; audited")
     export_sub = export.add_subparsers(dest="what", required=True)
     p = export_sub.add_parser("pdf", help="the session summary as PDF")
     p.add_argument("--session", type=int, required=True, help="session id (see `sessions`)")
@@ -358,6 +358,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="until", help="last infusion day (YYYY-MM-DD)")
     p.add_argument("--out", required=True, help="PDF file to write")
     p.set_defaults(func=cmd_export_course)
+    from ketalog.cli_interop import add_export_commands, add_import_commands
+
+    add_export_commands(export_sub)
+    add_import_commands(sub)
 
     p = sub.add_parser("verify", help="check integrity, audit chain and signatures")
     p.set_defaults(func=cmd_verify)

@@ -227,6 +227,10 @@ class MainWindow(QMainWindow):
                      lambda: self.export_course(), "actionExportCourse")
         self._action("patient", "P&rint course...", "Ctrl+Shift+R",
                      lambda: self.print_course(), "actionPrintCourse")
+        self._action("patient", "Export F&HIR...", "", lambda: self.export_fhir(),
+                     "actionExportFhir")
+        self._action("patient", "Export CS&V...", "", lambda: self.export_csv(),
+                     "actionExportCsv")
         self._action("patient", "&Find patient", QKeySequence.StandardKey.Find,
                      self.search.setFocus, "actionFind")
         if "admin" in self.menus:
@@ -400,6 +404,26 @@ class MainWindow(QMainWindow):
     def open_planned(self, row: int) -> QWidget:
         """A planned session is about the patient's series: open their course view."""
         return self.open_course(self.planned.row_at(row).progress.series.patient_id)
+
+    def export_fhir(self, path: Path | None = None) -> Path | None:
+        """All of the selected patient's sessions as one FHIR R4 Bundle (audited)."""
+        from ketalog.ui.interop_actions import export_fhir
+
+        row = self.selected_patient_row()
+        if row is None:
+            QMessageBox.information(self, "Export FHIR", "Select a patient first.")
+            return None
+        return export_fhir(self, self.ctx, patient=self.patients.row_at(row), path=path)
+
+    def export_csv(self, folder: Path | None = None) -> Path | None:
+        """The selected patient's records as CSV files, one per kind (audited)."""
+        from ketalog.ui.interop_actions import export_csv
+
+        row = self.selected_patient_row()
+        if row is None:
+            QMessageBox.information(self, "Export CSV", "Select a patient first.")
+            return None
+        return export_csv(self, self.ctx, self.patients.row_at(row), folder)
 
     def open_course(self, patient_id: int | None = None) -> QWidget | None:
         from ketalog.ui.course_window import CourseWindow

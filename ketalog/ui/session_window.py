@@ -4,6 +4,7 @@ moment it is entered. After signing it is read-only and offers only addenda."""
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -173,6 +174,7 @@ class SessionWindow(QMainWindow):
         self._layout()
         self._connect()
         self._shortcuts()
+        self._session_menu()
         self.clock_timer = QTimer(self)
         self.clock_timer.timeout.connect(lambda: self.header.tick(self.record, ctx.clock.now()))
         self.clock_timer.start(1000)
@@ -259,6 +261,28 @@ class SessionWindow(QMainWindow):
             action.triggered.connect(slot)
             self.addAction(action)
 
+    def _session_menu(self) -> None:
+        menu = self.menuBar().addMenu("Sessio&n")  # Alt+S is the dosing panel's Start
+        self.import_action = QAction("&Import vitals from CSV...", self)
+        self.import_action.setObjectName("actionImportVitals")
+        self.import_action.triggered.connect(lambda: self.import_vitals())
+        menu.addAction(self.import_action)
+        fhir = QAction("Export &FHIR...", self)
+        fhir.setObjectName("actionExportSessionFhir")
+        fhir.triggered.connect(lambda: self.export_fhir())
+        menu.addAction(fhir)
+        self.open_dialog: Callable[[QDialog], object] = lambda d: d.exec()
+
+    def import_vitals(self, path: Path | None = None) -> QDialog:
+        from ketalog.ui.interop_actions import import_vitals
+
+        return import_vitals(self, self.ctx, self.session_id, self.reload, self.open_dialog, path)
+
+    def export_fhir(self, path: Path | None = None) -> Path | None:
+        from ketalog.ui.interop_actions import export_fhir
+
+        return export_fhir(self, self.ctx, session_id=self.session_id, path=path)
+
     # -- refresh ------------------------------------------------------------
     def reload(self) -> None:
         """Vitals come as columns and the table pages full readings in as they scroll into
@@ -305,6 +329,8 @@ class SessionWindow(QMainWindow):
         self.dosing.set_read_only(not (editable and clinical))
         self.entries.set_read_only(not (editable and clinical))
         self.artifact_button.setEnabled(editable and clinical)
+        self.import_action.setEnabled(editable and (user.has_role(Role.NURSE)
+                                                    or user.has_role(Role.ADMIN)))
         self.complete_button.setEnabled(editable and user.has_role(Role.NURSE))
         self.sign_button.setEnabled(status is SessionStatus.COMPLETED
                                     and user.has_role(Role.PROVIDER))
