@@ -11,6 +11,7 @@ from ketalog.store.store import Store
 
 def verify_store(store: Store) -> list[str]:
     problems: list[str] = []
+    problems += store.cipher_problems()
     problems += store.integrity_problems()
     problems += store.foreign_key_problems()
     missing = sorted(set(protection_triggers()) - store.trigger_names())
