@@ -135,6 +135,8 @@ def _keep_aside(db_path: Path, stamp: str, passphrase: str | None) -> Path | Non
         try:
             current = open_connection(db_path, key)
             try:
+                if current.execute("PRAGMA quick_check").fetchall() != [("ok",)]:
+                    raise StoreError("damaged: keep it byte for byte")
                 dest = open_connection(aside, key)
                 try:
                     current.backup(dest)  # type: ignore[arg-type]

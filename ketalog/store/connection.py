@@ -133,7 +133,8 @@ def translate_open_error(path: Path, exc: sqlite3.Error) -> StoreError:
     if "not a database" in text:
         return NotKetalogDatabase(f"{path} cannot be read as a ketalog database (it is "
                                   f"damaged, or it is some other file): {exc}")
-    return DamagedDatabase(f"{path} cannot be read as a ketalog database: {exc}")
+    return DamagedDatabase(f"{path} is damaged and cannot be read as a ketalog database "
+                           f"({exc})")
 
 
 def copy_with_backup_api(source: sqlite3.Connection, target: Path,
