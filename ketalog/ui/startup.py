@@ -102,6 +102,7 @@ class RecoveryDialog(QDialog):
         layout = QVBoxLayout(self)
         text = QLabel(problem)
         text.setObjectName("recoveryProblem")
+        text.setStyleSheet("font-weight: bold;")
         text.setWordWrap(True)
         layout.addWidget(text)
         advice = QLabel(
