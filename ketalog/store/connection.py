@@ -39,6 +39,11 @@ def connect(path: Path, *, readonly: bool = False,
     BEGIN IMMEDIATE itself, so the driver must not open transactions behind our back."""
     conn = open_connection(Path(path), passphrase, readonly=readonly,
                            timeout_s=BUSY_TIMEOUT_MS / 1000)
+    _set_pragmas(conn, path, readonly)
+    return conn
+
+
+def _set_pragmas(conn: sqlite3.Connection, path: Path, readonly: bool = False) -> None:
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
     if not readonly:
@@ -47,7 +52,6 @@ def connect(path: Path, *, readonly: bool = False,
             conn.close()
             raise StoreError(f"could not switch {path} to WAL journal mode (got {mode})")
     conn.execute("PRAGMA synchronous = FULL")
-    return conn
 
 
 def check_header(path: Path, passphrase: str | None = None) -> FileKind:
@@ -91,23 +95,19 @@ def quick_check_problems(conn: sqlite3.Connection) -> list[str]:
     return [] if result == ["ok"] else result
 
 
-def _probe(path: Path, passphrase: str | None) -> None:
-    """Check an existing file through a plain connection, before any pragma
-    (journal_mode=WAL is persistent) is set: a refused file is left untouched."""
-    probe = open_connection(path, passphrase, timeout_s=BUSY_TIMEOUT_MS / 1000)
-    try:
-        problems = quick_check_problems(probe)
-        if problems:
-            raise DamagedDatabase(f"{path} is damaged (quick_check: "
-                                  f"{'; '.join(problems[:3])})")
-        if not is_ketalog_schema(probe):
-            raise NotKetalogDatabase(f"{path} is an SQLite file but not a ketalog database")
-        newer = unknown_migrations(probe)
-        if newer:
-            raise NewerSchema(f"{path} was written by a newer version of ketalog (schema "
-                              f"steps {', '.join(newer)}); install that version to open it")
-    finally:
-        probe.close()
+def _probe(path: Path, conn: sqlite3.Connection) -> None:
+    """Check an existing file before any pragma (journal_mode=WAL is persistent) is set
+    on its connection: a refused file is left untouched. The same connection is used
+    afterwards, so an encrypted file derives its key once."""
+    problems = quick_check_problems(conn)
+    if problems:
+        raise DamagedDatabase(f"{path} is damaged (quick_check: {'; '.join(problems[:3])})")
+    if not is_ketalog_schema(conn):
+        raise NotKetalogDatabase(f"{path} is an SQLite file but not a ketalog database")
+    newer = unknown_migrations(conn)
+    if newer:
+        raise NewerSchema(f"{path} was written by a newer version of ketalog (schema "
+                          f"steps {', '.join(newer)}); install that version to open it")
 
 
 def _check_writable(path: Path) -> None:
@@ -185,9 +185,10 @@ def open_store(path: Path | str, clock: Clock | None = None, *, create: bool = T
     _check_writable(path)
     conn: sqlite3.Connection | None = None
     try:
+        conn = open_connection(path, passphrase, timeout_s=BUSY_TIMEOUT_MS / 1000)
         if path.stat().st_size > 0:
-            _probe(path, passphrase)
-        conn = connect(path, passphrase=passphrase)
+            _probe(path, conn)
+        _set_pragmas(conn, path)
         db = Database(conn, execute_plugins=False)
         if migrate:
             pending = migrations.pending(db)

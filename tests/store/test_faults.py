@@ -20,7 +20,7 @@ from ketalog.store.errors import ReadOnlyDatabase, StoreError
 from ketalog.store.store import Store
 from ketalog.store.verify import verify_store
 
-from .helpers import NURSE_PW, Staff, make_staff, start_patient_session
+from .helpers import NURSE_PW, Staff, make_staff, raw_connect, start_patient_session
 
 WRITER = Path(__file__).with_name("crash_writer.py")
 READING = {"sbp_mmhg": 118, "dbp_mmhg": 76, "hr_bpm": 72, "spo2_pct": 98}
@@ -180,4 +180,24 @@ def test_two_ketalogs_write_the_same_file_at_once(tmp_path):
             assert stored == set(out.split()[1:])
         assert verify_store(store) == []  # one unbroken audit chain from both writers
     finally:
+        store.close()
+
+
+def test_a_writer_held_up_by_another_is_told_to_retry(tmp_path, clock):
+    store = open_store(tmp_path / "k.sqlite", clock)
+    other = raw_connect(tmp_path / "k.sqlite")
+    try:
+        staff = make_staff(store, clock)
+        _, sid = start_patient_session(staff)
+        before = vitals_and_their_audit(store)
+        other.execute("BEGIN IMMEDIATE")  # another ketalog in the middle of a long write
+        store.conn.execute("PRAGMA busy_timeout = 200")
+        with pytest.raises(StoreError, match="busy \\(another ketalog is writing\\); try again"):
+            sessions.record_vitals(staff.nurse, sid, READING)
+        other.execute("ROLLBACK")
+        assert vitals_and_their_audit(store) == before
+        sessions.record_vitals(staff.nurse, sid, READING)
+        assert verify_store(store) == []
+    finally:
+        other.close()
         store.close()
