@@ -14,11 +14,12 @@ still only ever held by one SQLite library at a time.
 
 from __future__ import annotations
 
-import contextlib
 import os
+import shutil
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from ketalog.store.backup import _fsync, _fsync_dir, check_copy
 from ketalog.store.engine import (
@@ -52,23 +53,6 @@ def _checkpoint_alone(path: Path) -> None:
     if Path(f"{path}-wal").exists():
         raise StoreError(f"{path} is open in another program (another ketalog?); close it "
                          "everywhere and try again")
-
-
-def wipe(path: Path) -> None:
-    """Overwrite with zeros, flush, remove. On SSDs and copy-on-write or journalling file
-    systems old blocks may survive; full-disk encryption is what covers those."""
-    if not path.exists():
-        return
-    size = path.stat().st_size
-    with path.open("r+b") as fh:
-        done = 0
-        while done < size:
-            n = min(WIPE_CHUNK, size - done)
-            fh.write(b"\0" * n)
-            done += n
-        fh.flush()
-        os.fsync(fh.fileno())
-    path.unlink()
 
 
 def encrypt_copy(source: Path, target: Path, passphrase: str) -> dict[str, int]:
@@ -115,21 +99,34 @@ def encrypt_in_place(db_path: Path, passphrase: str, stamp: str,
     counts = encrypt_copy(db_path, staging, passphrase)
     _fsync(staging)
     plain = db_path.with_name(f"{db_path.name}.plain-{stamp}")
-    try:
-        os.link(db_path, plain)  # the plain file keeps a name until it is wiped
-    except OSError:
-        import shutil
-
-        shutil.copy2(db_path, plain)
-    for suffix in ("-wal", "-shm"):  # empty after the checkpoint; never pair them with
-        Path(f"{db_path}{suffix}").unlink(missing_ok=True)  # the encrypted file
-    os.replace(staging, db_path)  # atomic: the path is always a whole database
-    _fsync_dir(db_path.parent)
     if keep_plain:
-        return EncryptReport(db_path, counts, plain)
-    with contextlib.suppress(FileNotFoundError):
-        wipe(plain)
-    return EncryptReport(db_path, counts, None)
+        try:
+            os.link(db_path, plain)
+        except OSError:
+            shutil.copy2(db_path, plain)
+    with db_path.open("r+b") as original:  # held open: wiped through it after the swap
+        for suffix in ("-wal", "-shm"):  # empty after the checkpoint; never pair them
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)  # with the encrypted file
+        os.replace(staging, db_path)  # atomic: the path is always a whole database
+        _fsync_dir(db_path.parent)
+        if not keep_plain:
+            _zero(original)
+    return EncryptReport(db_path, counts, plain if keep_plain else None)
+
+
+def _zero(fh: BinaryIO) -> None:
+    """Overwrite an open file with zeros and flush it to disk. On SSDs and copy-on-write
+    or journalling file systems old blocks may survive; full-disk encryption covers
+    those."""
+    size = os.fstat(fh.fileno()).st_size
+    fh.seek(0)
+    done = 0
+    while done < size:
+        n = min(WIPE_CHUNK, size - done)
+        fh.write(b"\0" * n)
+        done += n
+    fh.flush()
+    os.fsync(fh.fileno())
 
 
 def plain_copies(db_path: Path, backup_folder: Path) -> list[Path]:

@@ -177,7 +177,11 @@ def test_a_plain_database_converts_in_place(tmp_path, clock):
     with pytest.raises(StoreError, match="at least"):
         encrypt_in_place(path, "short", "s1")
 
-    report = encrypt_in_place(path, KEY, "s1")
+    with path.open("rb") as old_file:  # a handle on the plain file's data
+        report = encrypt_in_place(path, KEY, "s1")
+        old_file.seek(0)
+        remains = old_file.read()
+    assert len(remains) > 4096 and remains.count(0) == len(remains)  # wiped, not just unlinked
     assert report.plain_copy is None and not list(tmp_path.glob("clinic.sqlite.plain-*"))
     assert classify(path) is FileKind.ENCRYPTED
     plain_sqlite_cannot_read(path)
@@ -227,3 +231,16 @@ def test_cli_encrypt_converts_and_audits(tmp_path, monkeypatch, capsys):
         store.close()
     backups = list((tmp_path / "backups").glob("plain-*.sqlite"))
     assert backups and all(classify(b) is FileKind.ENCRYPTED for b in backups)
+
+
+def test_keep_plain_keeps_a_readable_copy_under_a_telling_name(tmp_path, clock):
+    path = tmp_path / "clinic.sqlite"
+    store = open_store(path, clock)
+    build_signed_session(store, clock)
+    before = store.table_counts()
+    store.close()
+    report = encrypt_in_place(path, KEY, "s1", keep_plain=True)
+    assert report.plain_copy == tmp_path / "clinic.sqlite.plain-s1"
+    assert classify(report.plain_copy) is FileKind.PLAIN
+    assert check_copy(report.plain_copy) == before
+    assert classify(path) is FileKind.ENCRYPTED
