@@ -161,6 +161,18 @@ def test_damaged_page_in_an_encrypted_file_is_found(encrypted, clock):
     with pytest.raises(DamagedDatabase):
         open_store(path, clock, passphrase=KEY)
     assert path.read_bytes() == bytes(data)  # refused untouched
+    # damage found later, on a file already open: verify runs cipher_integrity_check
+    from sqlite_utils import Database
+
+    from ketalog.store.connection import connect
+    from ketalog.store.store import Store
+
+    late = Store(Database(connect(path, passphrase=KEY)), path, clock, passphrase=KEY)
+    try:
+        assert any(p.startswith("encryption: HMAC verification failed for page 6")
+                   for p in verify_store(late))
+    finally:
+        late.close()
 
 
 def test_a_plain_database_converts_in_place(tmp_path, clock):
