@@ -144,3 +144,36 @@ def test_recovery_dialog_without_backups_says_so(qtbot, tmp_path, clock):
     qtbot.addWidget(dialog)
     assert "No usable backup" in dialog.backup_label.text()
     assert not dialog.restore_button.isEnabled()
+
+
+def test_admin_menu_backup_and_restore_keep_an_encrypted_database_encrypted(
+        qtbot, tmp_path, clock, monkeypatch):
+    from ketalog.domain.entities import Role
+    from ketalog.services.auth import add_user, bootstrap_admin, login
+    from ketalog.services.backups import list_backups
+    from ketalog.store.engine import FileKind, classify
+    from ketalog.ui import app as app_module
+    from ketalog.ui.app import GuiController
+
+    store = open_store(tmp_path / "enc.sqlite", clock, passphrase=KEY)
+    bootstrap_admin(store, clock, "admin", ADMIN_PW, clinic_name="C")
+    admin = login(store, clock, "admin", ADMIN_PW)
+    add_user(admin, "nurse", [Role.NURSE], "nurse-pass-1")
+    monkeypatch.setattr(app_module.QMessageBox, "information", lambda *a, **k: None)
+    controller = GuiController(store, clock, store.path)
+    controller.open_main(admin)
+    qtbot.addWidget(controller.main)
+    start_session(login(store, clock, "nurse", "nurse-pass-1"))
+    assert controller.backup("manual")
+    backup = list_backups(controller.backup_folder(), store.path)[0].path
+    assert classify(backup) is FileKind.ENCRYPTED
+    monkeypatch.setattr(controller, "authenticate",
+                        lambda username="": login(controller.store, clock, "admin", ADMIN_PW))
+    assert controller.restore(backup)
+    try:
+        assert controller.store.encrypted and classify(store.path) is FileKind.ENCRYPTED
+        assert controller.store.count("sessions") == 1
+        assert verify_store(controller.store) == []
+    finally:
+        controller._close_all()
+        controller.store.close()
