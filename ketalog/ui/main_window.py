@@ -131,7 +131,7 @@ class MainWindow(QMainWindow):
         self.refresh_patients()
         self.refresh_board()
         self.board_timer = QTimer(self)
-        self.board_timer.timeout.connect(self._board_tick)
+        self.board_timer.timeout.connect(self.refresh_board)
         self.board_timer.start(30_000)
         user = ctx.user
         roles = ", ".join(sorted(r.value for r in user.roles))
@@ -221,12 +221,6 @@ class MainWindow(QMainWindow):
         self.patients.set_rows(search_patients(self.ctx, self.search.text(), limit=500))
         if self.patients.rowCount():
             self.patient_view.selectRow(0)
-
-    def _board_tick(self) -> None:
-        """A closed or locked (hidden) window does not read the database: after a logout,
-        restore or test its store may already be closed."""
-        if self.isVisible():
-            self.refresh_board()
 
     def refresh_board(self) -> None:
         """Today's board and the signature queue (both change while the window is open)."""

@@ -177,16 +177,3 @@ def test_admin_menu_backup_and_restore_keep_an_encrypted_database_encrypted(
     finally:
         controller._close_all()
         controller.store.close()
-
-
-def test_a_closed_main_window_does_not_touch_its_closed_database(qtbot, staffed, tmp_path):
-    from ketalog.ui.main_window import MainWindow
-
-    store, ctx = staffed
-    window = MainWindow(ctx["nurse"], tmp_path / "db.sqlite")
-    qtbot.addWidget(window)
-    window.show()
-    window._board_tick()  # visible: refreshes
-    window.close()
-    store.close()  # as after a logout, a restore or the end of a test
-    window._board_tick()  # the 30 s timer firing later must not raise
