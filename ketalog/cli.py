@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from ketalog import __version__
+from ketalog.cli_trust import PassphraseUnavailable
 from ketalog.domain.clock import Clock, SystemClock, from_iso
 from ketalog.domain.entities import Role
 from ketalog.domain.errors import PlausibilityError
@@ -20,7 +21,7 @@ from ketalog.domain.scales import ScaleError
 from ketalog.paths import backup_dir, default_db_path
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
-from ketalog.store.errors import StoreError
+from ketalog.store.errors import CannotOpen, StoreError
 
 
 class CliError(Exception):
@@ -40,9 +41,11 @@ def _password(prompt: str, env: str = "KETALOG_PASSWORD", confirm: bool = False)
 
 
 def _open(args: argparse.Namespace, create: bool = False):  # noqa: ANN202 - Store
+    from ketalog.cli_trust import passphrase_if_encrypted
     from ketalog.store.connection import open_store
 
-    return open_store(args.db, args.clock, create=create)
+    return open_store(args.db, args.clock, create=create,
+                      passphrase=passphrase_if_encrypted(args.db))
 
 
 def _login(args: argparse.Namespace, store, *roles: Role) -> Context:  # noqa: ANN001
@@ -84,7 +87,18 @@ def cmd_init(args: argparse.Namespace) -> int:
     from ketalog.services.protocols import seed_protocols
     from ketalog.store.store import SYSTEM
 
-    store = _open(args, create=True)
+    if args.encrypt:
+        from ketalog.cli_trust import passphrase
+        from ketalog.store.connection import open_store
+        from ketalog.store.engine import check_passphrase_policy
+
+        if args.db.exists() and args.db.stat().st_size:
+            raise CliError(f"{args.db} already exists; `ketalog encrypt` converts it")
+        key = passphrase("New passphrase for the database: ", confirm=True)
+        check_passphrase_policy(key)
+        store = open_store(args.db, args.clock, passphrase=key)
+    else:
+        store = _open(args, create=True)
     try:
         password = _password(f"New password for {args.admin}: ", confirm=True)
         user = bootstrap_admin(store, args.clock, args.admin, password,
@@ -92,8 +106,8 @@ def cmd_init(args: argparse.Namespace) -> int:
         seeded = seed_protocols(store, SYSTEM)
     finally:
         store.close()
-    print(f"created {args.db} for {args.clinic}: admin {user.username}, "
-          f"{seeded} protocols from the clinical reference")
+    print(f"created {args.db}{' (encrypted)' if args.encrypt else ''} for {args.clinic}: "
+          f"admin {user.username}, {seeded} protocols from the clinical reference")
     return 0
 
 
@@ -235,6 +249,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     try:
         problems = verify_store(store)
         counts = store.table_counts()
+        encrypted = store.encrypted
     finally:
         store.close()
     if problems:
@@ -242,7 +257,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         for problem in problems:
             print(f"  - {problem}")
         return 1
-    print(f"{args.db}: sound (integrity, foreign keys, protection triggers, audit chain of "
+    print(f"{args.db}: sound ({'encryption page checks, ' if encrypted else ''}integrity, "
+          f"foreign keys, protection triggers, audit chain of "
           f"{counts.get('audit_log', 0)} entries, signatures of signed sessions)")
     return 0
 
@@ -279,23 +295,43 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
+    from ketalog.cli_trust import passphrase_if_encrypted
     from ketalog.services.backups import restore_database
+    from ketalog.services.recovery import admin_in_backup
     from ketalog.store.backup import check_copy
+    from ketalog.store.connection import open_store
+    from ketalog.store.errors import CannotOpen
 
     source = Path(args.file)
     if not source.exists():
         raise CliError(f"no backup file at {source}")
-    check_copy(source)
-    # Authenticate an admin against the current database if it has one, else the backup.
-    auth_path = args.db if args.db.exists() and args.db.stat().st_size else source
-    from ketalog.store.connection import open_store
-
-    auth_store = open_store(auth_path, args.clock, create=False, migrate=auth_path == args.db)
-    try:
-        actor = _login(args, auth_store, Role.ADMIN).actor
-    finally:
-        auth_store.close()
-    report, store = restore_database(source, args.db, args.clock, actor.username)
+    key = passphrase_if_encrypted(source)
+    check_copy(source, passphrase=key)
+    # Authenticate an admin against the current database if it opens, else (missing or
+    # damaged) against the backup's own accounts.
+    actor = None
+    if args.db.exists() and args.db.stat().st_size:
+        try:
+            auth_store = open_store(args.db, args.clock, create=False,
+                                    passphrase=passphrase_if_encrypted(args.db))
+        except CannotOpen as exc:
+            print(f"ketalog: {exc}; checking the admin against the backup", file=sys.stderr)
+        else:
+            try:
+                actor = _login(args, auth_store, Role.ADMIN).actor
+            finally:
+                auth_store.close()
+    if actor is None:
+        username = args.user or os.environ.get("KETALOG_USER")
+        if not username:
+            raise CliError("give --user ADMIN (an admin of the backup) and the password")
+        user = admin_in_backup(source, args.clock, username,
+                               _password(f"Password for {username}: "), key)
+        actor_name, actor_id = user.username, user.id
+    else:
+        actor_name, actor_id = actor.username, actor.user_id
+    report, store = restore_database(source, args.db, args.clock, actor_name, passphrase=key,
+                                     admin_id=actor_id)
     store.close()
     print(f"restored {args.db} from {source}"
           + (f"; the replaced file is kept at {report.replaced_copy}" if report.replaced_copy else ""))
@@ -316,6 +352,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clinic", required=True, help="clinic name (printed on PDFs)")
     p.add_argument("--admin", required=True, help="username of the first admin")
     p.add_argument("--name", help="the admin's display name")
+    p.add_argument("--encrypt", action="store_true",
+                   help="encrypt the file (SQLCipher) with a passphrase from a prompt or "
+                        "KETALOG_PASSPHRASE; a lost passphrase means lost data")
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("demo", help="fill an empty database with a realistic demo clinic")
@@ -373,6 +412,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("restore", help="replace the database with a verified backup (admin)")
     p.add_argument("file")
     p.set_defaults(func=cmd_restore)
+
+    from ketalog.cli_trust import add_parsers
+
+    add_parsers(sub)
     return parser
 
 
@@ -386,6 +429,12 @@ def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
         return int(func(args))
     except PlausibilityError as exc:
         print(f"ketalog: invalid input: {exc}", file=sys.stderr)
+    except CannotOpen as exc:
+        from ketalog.cli_trust import backup_hint
+
+        print(f"ketalog: error: {exc}.{backup_hint(args.db)}", file=sys.stderr)
+    except PassphraseUnavailable as exc:
+        print(f"ketalog: error: {exc}", file=sys.stderr)
     except (CliError, ServiceError, StoreError, ScaleError) as exc:
         print(f"ketalog: error: {exc}", file=sys.stderr)
     except KeyboardInterrupt:

@@ -118,17 +118,19 @@ def backup_due(ctx: Context, folder: Path, db_path: Path) -> bool:
     return last is None or (ctx.clock.now() - last).total_seconds() >= every * 3600
 
 
-def restore_database(source: Path, db_path: Path, clock: Clock,
-                     admin_username: str) -> tuple[RestoreReport, Store]:
+def restore_database(source: Path, db_path: Path, clock: Clock, admin_username: str, *,
+                     passphrase: str | None = None, admin_id: int | None = None,
+                     details: dict[str, object] | None = None) -> tuple[RestoreReport, Store]:
     """Replace the closed database at `db_path` with `source` (the replaced file is kept
     aside), reopen it and record who restored what. The admin was authenticated by the
-    caller, against whichever database still had them."""
+    caller, against whichever database still had them. An encrypted backup needs its
+    passphrase and stays encrypted."""
     stamp = clock.now().astimezone().strftime(STAMP)
-    report = restore_from(source, db_path, stamp)
-    store = open_store(db_path, clock)
-    with store.write(Actor(None, admin_username)) as w:
+    report = restore_from(source, db_path, stamp, passphrase)
+    store = open_store(db_path, clock, passphrase=passphrase)
+    with store.write(Actor(admin_id, admin_username)) as w:
         w.event("restore", details={"from": str(source), "replaced_copy": str(
-            report.replaced_copy) if report.replaced_copy else None})
+            report.replaced_copy) if report.replaced_copy else None, **(details or {})})
     return report, store
 
 
@@ -143,10 +145,10 @@ class BackupPreview:
     vitals: int
 
 
-def preview_backup(path: Path) -> BackupPreview:
+def preview_backup(path: Path, passphrase: str | None = None) -> BackupPreview:
     """What a backup holds, after the same checks a restore makes (integrity, schema,
     audit chain): shown before an admin replaces the database with it."""
-    counts = check_copy(path)
+    counts = check_copy(path, passphrase=passphrase)
     match = re.search(r"-(\d{8}-\d{6})\.sqlite$", path.name)
     taken = datetime.strptime(match.group(1), STAMP).replace(tzinfo=UTC) if match else None
     return BackupPreview(path, taken, path.stat().st_size, counts.get("patients", 0),

@@ -4,14 +4,17 @@ name and renamed only once verified, so a file with a final name is always sound
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ketalog.store.audit import walk_chain
-from ketalog.store.connection import check_header, connect, is_ketalog_schema
+from ketalog.store.connection import check_header, is_ketalog_schema
+from ketalog.store.engine import FileKind, classify, open_connection
 from ketalog.store.errors import NotKetalogDatabase, StoreError
 from ketalog.store.store import Store
 
@@ -40,11 +43,27 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def check_copy(path: Path, expected_counts: dict[str, int] | None = None) -> dict[str, int]:
-    """Reopen a copy read-only: integrity, ketalog schema, audit chain, row counts."""
-    check_header(path)
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not possible on every platform
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def check_copy(path: Path, expected_counts: dict[str, int] | None = None,
+               passphrase: str | None = None) -> dict[str, int]:
+    """Reopen a copy read-only: integrity (and SQLCipher's page HMACs when encrypted),
+    ketalog schema, audit chain, row counts."""
+    kind = check_header(path, passphrase)
+    key = passphrase if kind is FileKind.ENCRYPTED else None
+    conn = open_connection(path, key, readonly=True)
     try:
+        if key is not None:
+            broken = [r[0] for r in conn.execute("PRAGMA cipher_integrity_check")]
+            if broken:
+                raise StoreError(f"{path} failed its encryption check: {'; '.join(broken[:5])}")
         result = [r[0] for r in conn.execute("PRAGMA integrity_check")]
         if result != ["ok"]:
             raise StoreError(f"{path} failed its integrity check: {'; '.join(result[:5])}")
@@ -74,7 +93,7 @@ def backup_to(store: Store, target: Path, progress: Progress | None = None,
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
-    dest = sqlite3.connect(str(partial))
+    dest = open_connection(partial, store.passphrase)  # encrypted stays encrypted
     try:
         def step(status: int, remaining: int, total: int) -> None:
             if progress:
@@ -87,7 +106,7 @@ def backup_to(store: Store, target: Path, progress: Progress | None = None,
         raise StoreError(f"backup failed: {exc}") from exc
     dest.close()
     try:
-        counts = check_copy(partial, _counts(store.conn))
+        counts = check_copy(partial, _counts(store.conn), store.passphrase)
         _fsync(partial)
         os.replace(partial, target)
     except BaseException:
@@ -103,30 +122,75 @@ class RestoreReport:
     row_counts: dict[str, int]
 
 
-def restore_from(source: Path, db_path: Path, stamp: str) -> RestoreReport:
-    """Replace the database at `db_path` with a verified backup. The current file is first
-    copied (via the backup API) to `<db>.replaced-<stamp>`. No other ketalog may have the
-    database open while this runs."""
+def _keep_aside(db_path: Path, stamp: str, passphrase: str | None) -> Path | None:
+    """Copy the database about to be replaced to `<db>.replaced-<stamp>`: through the
+    backup API when it can be read, byte for byte (with its -wal) when it cannot, so a
+    damaged file is kept exactly as it was found."""
+    if not db_path.exists() or db_path.stat().st_size == 0:
+        return None
+    aside = db_path.with_name(f"{db_path.name}.replaced-{stamp}")
+    kind = classify(db_path)
+    key = passphrase if kind is FileKind.ENCRYPTED else None
+    if kind is FileKind.PLAIN or key is not None:
+        try:
+            current = open_connection(db_path, key)
+            try:
+                if current.execute("PRAGMA quick_check").fetchall() != [("ok",)]:
+                    raise StoreError("damaged: keep it byte for byte")
+                dest = open_connection(aside, key)
+                try:
+                    current.backup(dest)  # type: ignore[arg-type]
+                finally:
+                    dest.close()
+            finally:
+                current.close()
+            return aside
+        except (sqlite3.Error, StoreError):
+            for leftover in (aside, Path(f"{aside}-wal"), Path(f"{aside}-shm")):
+                leftover.unlink(missing_ok=True)
+    shutil.copy2(db_path, aside)
+    wal = Path(f"{db_path}-wal")
+    if wal.exists():
+        shutil.copy2(wal, Path(f"{aside}-wal"))
+    return aside
+
+
+def restore_from(source: Path, db_path: Path, stamp: str,
+                 passphrase: str | None = None) -> RestoreReport:
+    """Replace the database at `db_path` with a verified backup. The backup is first
+    copied beside the database and verified, the current file (sound or damaged) is
+    kept as `<db>.replaced-<stamp>`, then the copy is renamed into place, so a crash at
+    any point leaves either the old file or the restored one. An encrypted backup stays
+    encrypted under the same passphrase. No other ketalog may have the database open."""
     source, db_path = Path(source), Path(db_path)
-    counts = check_copy(source)
-    aside: Path | None = None
-    if db_path.exists() and db_path.stat().st_size > 0:
-        aside = db_path.with_name(f"{db_path.name}.replaced-{stamp}")
-        current = sqlite3.connect(str(db_path))
-        try:
-            dest = sqlite3.connect(str(aside))
-            current.backup(dest)
-            dest.close()
-        finally:
-            current.close()
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    counts = check_copy(source, passphrase=passphrase)
+    key = passphrase if classify(source) is FileKind.ENCRYPTED else None
+    staging = db_path.with_name(f"{db_path.name}.restoring-{stamp}")
+    for leftover in (staging, Path(f"{staging}-wal"), Path(f"{staging}-shm")):
+        leftover.unlink(missing_ok=True)
     try:
-        target = connect(db_path)
+        src = open_connection(source, key, readonly=True)
         try:
-            src.backup(target)
+            dest = open_connection(staging, key)
+            try:
+                src.backup(dest)  # type: ignore[arg-type]
+                dest.execute("PRAGMA journal_mode = DELETE")
+            finally:
+                dest.close()
         finally:
-            target.close()
-    finally:
-        src.close()
-    check_copy(db_path, counts)
+            src.close()
+        check_copy(staging, counts, key)
+        _fsync(staging)
+    except sqlite3.Error as exc:
+        staging.unlink(missing_ok=True)
+        raise StoreError(f"restore failed, nothing was replaced: {exc}") from exc
+    except BaseException:
+        staging.unlink(missing_ok=True)
+        raise
+    aside = _keep_aside(db_path, stamp, passphrase)
+    for suffix in ("-wal", "-shm"):  # they belong to the replaced file (kept aside)
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    os.replace(staging, db_path)
+    _fsync_dir(db_path.parent)
+    check_copy(db_path, counts, key)
     return RestoreReport(source, aside, counts)

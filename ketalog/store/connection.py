@@ -1,5 +1,7 @@
-"""Opening a database file safely: refuse network shares and foreign files, set the
-durability pragmas, copy the file aside before migrating it."""
+"""Opening a database file safely: refuse network shares, foreign, damaged and newer
+files with a message that says what to do, open an encrypted file only with SQLCipher,
+run quick_check before anything is written, set the durability pragmas, copy the file
+aside before migrating it."""
 
 from __future__ import annotations
 
@@ -11,24 +13,37 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from ketalog.domain.clock import Clock, SystemClock
-from ketalog.store.errors import NetworkFilesystemError, NotKetalogDatabase, StoreError
+from ketalog.store.engine import SQLITE_HEADER, FileKind, classify, open_connection
+from ketalog.store.errors import (
+    DamagedDatabase,
+    NetworkFilesystemError,
+    NewerSchema,
+    NotKetalogDatabase,
+    PassphraseRequired,
+    ReadOnlyDatabase,
+    StoreError,
+)
 from ketalog.store.location import network_location_reason
 from ketalog.store.schema import MIGRATION_SET, migrations
 from ketalog.store.store import Store
 
+__all__ = ["SQLITE_HEADER", "BUSY_TIMEOUT_MS", "connect", "open_store", "check_header",
+           "is_ketalog_schema", "copy_with_backup_api"]
+
 BUSY_TIMEOUT_MS = 5000
-SQLITE_HEADER = b"SQLite format 3\x00"
 
 
-def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+def connect(path: Path, *, readonly: bool = False,
+            passphrase: str | None = None) -> sqlite3.Connection:
     """A raw connection with ketalog's pragmas. Autocommit mode: Store.write issues
     BEGIN IMMEDIATE itself, so the driver must not open transactions behind our back."""
-    if readonly:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None,
-                               timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
-    else:
-        conn = sqlite3.connect(str(path), isolation_level=None,
-                               timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+    conn = open_connection(Path(path), passphrase, readonly=readonly,
+                           timeout_s=BUSY_TIMEOUT_MS / 1000)
+    _set_pragmas(conn, path, readonly)
+    return conn
+
+
+def _set_pragmas(conn: sqlite3.Connection, path: Path, readonly: bool = False) -> None:
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
     if not readonly:
@@ -37,18 +52,19 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
             conn.close()
             raise StoreError(f"could not switch {path} to WAL journal mode (got {mode})")
     conn.execute("PRAGMA synchronous = FULL")
-    return conn
 
 
-def check_header(path: Path) -> None:
-    """A non-empty file that is not SQLite at all is refused before SQLite touches it."""
-    if not path.exists() or path.stat().st_size == 0:
-        return
-    with path.open("rb") as fh:
-        header = fh.read(16)
-    if header != SQLITE_HEADER:
-        raise NotKetalogDatabase(f"{path} is not a ketalog database (not an SQLite file, "
-                                 "or its header is damaged)")
+def check_header(path: Path, passphrase: str | None = None) -> FileKind:
+    """Refuse, before any SQLite library touches it, a file that cannot be ours."""
+    kind = classify(path)
+    if kind is FileKind.FOREIGN:
+        raise NotKetalogDatabase(f"{path} is not a ketalog database (not an SQLite file)")
+    if kind is FileKind.DAMAGED:
+        raise DamagedDatabase(f"{path} is damaged: its SQLite header has been overwritten")
+    if kind is FileKind.ENCRYPTED and passphrase is None:
+        raise PassphraseRequired(f"{path} is encrypted (or it is not a ketalog database): "
+                                 "its passphrase is needed to open it")
+    return kind
 
 
 def is_ketalog_schema(conn: sqlite3.Connection) -> bool:
@@ -62,28 +78,96 @@ def is_ketalog_schema(conn: sqlite3.Connection) -> bool:
     return bool(row and row[0])
 
 
-def _existing_file_is_ketalog(path: Path) -> bool:
-    """Check the schema of an existing file through a plain connection, before any pragma
-    (journal_mode=WAL is persistent) is set: a refused file must be left untouched."""
-    probe = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
-    try:
-        return is_ketalog_schema(probe)
-    finally:
-        probe.close()
+def unknown_migrations(conn: sqlite3.Connection) -> list[str]:
+    """Steps applied by a newer ketalog that this one does not know."""
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "_sqlite_migrations" not in tables:
+        return []
+    known = {m.name for m in migrations.pending(Database(memory=True))}
+    applied = [r[0] for r in conn.execute(
+        "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY id",
+        [MIGRATION_SET])]
+    return [name for name in applied if name not in known]
 
 
-def copy_with_backup_api(source: sqlite3.Connection, target: Path) -> None:
+def quick_check_problems(conn: sqlite3.Connection) -> list[str]:
+    result = [str(r[0]) for r in conn.execute("PRAGMA quick_check")]
+    return [] if result == ["ok"] else result
+
+
+def _probe(path: Path, conn: sqlite3.Connection) -> None:
+    """Check an existing file before any pragma (journal_mode=WAL is persistent) is set
+    on its connection: a refused file is left untouched. The same connection is used
+    afterwards, so an encrypted file derives its key once."""
+    problems = quick_check_problems(conn)
+    if problems:
+        raise DamagedDatabase(f"{path} is damaged (quick_check: {'; '.join(problems[:3])})")
+    if not is_ketalog_schema(conn):
+        raise NotKetalogDatabase(f"{path} is an SQLite file but not a ketalog database")
+    newer = unknown_migrations(conn)
+    if newer:
+        raise NewerSchema(f"{path} was written by a newer version of ketalog (schema "
+                          f"steps {', '.join(newer)}); install that version to open it")
+
+
+def _check_writable(path: Path) -> None:
+    """WAL needs to write the file and create -wal/-shm beside it."""
+    folder = path.parent
+    if not os.access(path, os.W_OK) or not os.access(folder, os.W_OK):
+        raise ReadOnlyDatabase(
+            f"{path} is read-only (file permissions or a read-only disk), so nothing could "
+            "be saved. Ask your administrator to make the file and its folder writable "
+            "for this account.")
+
+
+def translate_open_error(path: Path, exc: sqlite3.Error) -> StoreError:
+    text = str(exc).lower()
+    if "readonly" in text or "read-only" in text:
+        return ReadOnlyDatabase(f"{path} is read-only (file permissions or a read-only "
+                                "disk), so nothing could be saved")
+    if "locked" in text or "busy" in text:
+        return StoreError(f"{path} is in use by another program that holds it locked; "
+                          "close it and try again")
+    if "disk is full" in text:
+        return StoreError(f"the disk holding {path} is full; free some space and try again")
+    if "not a database" in text:
+        return NotKetalogDatabase(f"{path} cannot be read as a ketalog database (it is "
+                                  f"damaged, or it is some other file): {exc}")
+    return DamagedDatabase(f"{path} is damaged and cannot be read as a ketalog database "
+                           f"({exc})")
+
+
+def copy_with_backup_api(source: sqlite3.Connection, target: Path,
+                         passphrase: str | None = None) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    dest = sqlite3.connect(str(target))
+    dest = open_connection(target, passphrase)
     try:
-        source.backup(dest)
+        source.backup(dest)  # type: ignore[arg-type]
     finally:
         dest.close()
 
 
+def _create_empty(path: Path, passphrase: str | None) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    old_umask = os.umask(0o077)
+    try:
+        if passphrase is None:
+            sqlite3.connect(str(path)).close()
+        else:  # an encrypted file is only ever touched by SQLCipher, from its first byte
+            conn = open_connection(path, passphrase)
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+            finally:
+                conn.close()
+    finally:
+        os.umask(old_umask)
+
+
 def open_store(path: Path | str, clock: Clock | None = None, *, create: bool = True,
-               migrate: bool = True) -> Store:
-    """Open (and if needed create and migrate) the database at `path`."""
+               migrate: bool = True, passphrase: str | None = None) -> Store:
+    """Open (and if needed create and migrate) the database at `path`. A new file is
+    encrypted when a passphrase is given; an existing file is opened with the library
+    its header calls for (a plain file ignores the passphrase)."""
     path = Path(path).expanduser()
     reason = network_location_reason(path)
     if reason:
@@ -94,32 +178,34 @@ def open_store(path: Path | str, clock: Clock | None = None, *, create: bool = T
     if not path.exists():
         if not create:
             raise StoreError(f"no database at {path} (create one with `ketalog init`)")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        old_umask = os.umask(0o077)
-        try:
-            sqlite3.connect(str(path)).close()
-        finally:
-            os.umask(old_umask)
-    check_header(path)
+        _create_empty(path, passphrase)
+    kind = check_header(path, passphrase)
+    if kind is FileKind.PLAIN:
+        passphrase = None
+    _check_writable(path)
     conn: sqlite3.Connection | None = None
     try:
-        if path.stat().st_size > 0 and not _existing_file_is_ketalog(path):
-            raise NotKetalogDatabase(f"{path} is an SQLite file but not a ketalog database")
-        conn = connect(path)
-        if not is_ketalog_schema(conn):
-            conn.close()
-            raise NotKetalogDatabase(f"{path} is an SQLite file but not a ketalog database")
+        conn = open_connection(path, passphrase, timeout_s=BUSY_TIMEOUT_MS / 1000)
+        if path.stat().st_size > 0:
+            _probe(path, conn)
+        _set_pragmas(conn, path)
         db = Database(conn, execute_plugins=False)
         if migrate:
             pending = migrations.pending(db)
             if pending and migrations.applied(db):
                 stamp = (clock or SystemClock()).now().strftime("%Y%m%dT%H%M%S")
-                copy_with_backup_api(conn, path.with_name(f"{path.name}.pre-migrate-{stamp}"))
+                copy_with_backup_api(conn, path.with_name(f"{path.name}.pre-migrate-{stamp}"),
+                                     passphrase)
             if pending:
                 migrations.apply(db)
-    except sqlite3.DatabaseError as exc:
+    except sqlite3.Error as exc:
         if conn is not None:
             with contextlib.suppress(Exception):
                 conn.close()
-        raise NotKetalogDatabase(f"{path} cannot be read as a ketalog database: {exc}") from exc
-    return Store(db, path, clock or SystemClock())
+        raise translate_open_error(path, exc) from exc
+    except BaseException:
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+        raise
+    return Store(db, path, clock or SystemClock(), passphrase=passphrase)

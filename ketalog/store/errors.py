@@ -11,8 +11,36 @@ class NetworkFilesystemError(StoreError):
     pass
 
 
-class NotKetalogDatabase(StoreError):
+class CannotOpen(StoreError):
+    """The file cannot be used as it is: start-up offers the newest verified backup."""
+
+
+class NotKetalogDatabase(CannotOpen):
     pass
+
+
+class DamagedDatabase(CannotOpen):
+    """Header or pages damaged (quick_check, cipher_integrity_check or a read failed)."""
+
+
+class NewerSchema(CannotOpen):
+    """Written by a newer ketalog: updating ketalog is the fix; a backup loses data."""
+
+
+class PassphraseRequired(StoreError):
+    """The file is encrypted (or is not SQLite at all): ask for the passphrase."""
+
+
+class WrongPassphrase(StoreError):
+    pass
+
+
+class EncryptionUnavailable(StoreError):
+    pass
+
+
+class ReadOnlyDatabase(StoreError):
+    """File permissions or a read-only disk: nothing can be saved there."""
 
 
 class RecordLocked(StoreError):

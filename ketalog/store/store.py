@@ -155,11 +155,14 @@ class Writer:
 
 
 class Store:
-    def __init__(self, db: Database, path: Path, clock: Clock) -> None:
+    def __init__(self, db: Database, path: Path, clock: Clock, *,
+                 passphrase: str | None = None) -> None:
         self.db = db
         self.conn = db.conn
         self.path = path
         self.clock = clock
+        # Kept in memory only: backups of an encrypted file are keyed with it.
+        self.passphrase = passphrase
         self.chain = AuditChain(self.conn)
         self._columns: dict[str, list[str]] = {}
         self.refresh_columns()
@@ -198,6 +201,9 @@ class Store:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise translate_error(exc) from exc
+        # Another ketalog may have appended to the audit log since our last write: read
+        # the chain's head inside this transaction (one indexed row), never from a cache.
+        self.chain.forget()
         try:
             yield Writer(self, actor)
             self.conn.execute("COMMIT")
@@ -348,7 +354,18 @@ class Store:
     def audit_rows(self, limit: int | None = None, **where: object) -> list[dict[str, object]]:
         return self.rows("audit_log", order_by="id", limit=limit, **where)
 
+    @property
+    def encrypted(self) -> bool:
+        return self.passphrase is not None
+
     # -- checks used by verify ---------------------------------------------
+    def cipher_problems(self) -> list[str]:
+        """SQLCipher's per-page HMAC check; empty for a plain file."""
+        if not self.encrypted:
+            return []
+        return [f"encryption: {r[0]}" for r in self.conn.execute(
+            "PRAGMA cipher_integrity_check")]
+
     def integrity_problems(self) -> list[str]:
         result = [r[0] for r in self.conn.execute("PRAGMA integrity_check")]
         return [] if result == ["ok"] else [f"integrity: {r}" for r in result]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from ketalog.domain.hashing import content_hash
 from ketalog.store.audit import walk_chain
 from ketalog.store.content import session_content
@@ -11,7 +13,11 @@ from ketalog.store.store import Store
 
 def verify_store(store: Store) -> list[str]:
     problems: list[str] = []
-    problems += store.integrity_problems()
+    try:
+        problems += store.cipher_problems()
+        problems += store.integrity_problems()
+    except sqlite3.DatabaseError as exc:  # a damaged page can stop the check itself
+        return [*problems, f"integrity: the file is damaged ({exc})"]
     problems += store.foreign_key_problems()
     missing = sorted(set(protection_triggers()) - store.trigger_names())
     if missing:

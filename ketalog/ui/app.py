@@ -193,18 +193,20 @@ class GuiController:
         """Close every window and the database, restore (the replaced file is kept aside),
         reopen, record who did it, and ask for a login on the restored data."""
         assert self.ctx is not None
-        admin = self.ctx.actor.username
+        admin, passphrase = self.ctx.actor, self.store.passphrase
         self._close_all()
         self.ctx = self.last_ctx = None
         self.store.close()
         try:
-            report, self.store = restore_database(source, self.db_path, self.clock, admin)
+            report, self.store = restore_database(source, self.db_path, self.clock,
+                                                  admin.username, passphrase=passphrase,
+                                                  admin_id=admin.user_id)
             message = (f"Restored from {source.name}. The replaced database is kept at "
                        f"{report.replaced_copy}." if report.replaced_copy else
                        f"Restored from {source.name}.")
         except StoreError as exc:
             report, message = None, f"The restore failed and nothing was replaced: {exc}"
-            self.store = open_store(self.db_path, self.clock)
+            self.store = open_store(self.db_path, self.clock, passphrase=passphrase)
         QMessageBox.information(None, "Restore", message)
         ctx = self.authenticate()
         if ctx is None:
@@ -274,10 +276,10 @@ def run_gui(db_path: Path, smoke: bool = False, clock: Clock | None = None) -> i
     app.setApplicationName("ketalog")
     if not smoke:
         sys.excepthook = _excepthook
-    try:
-        store = open_store(db_path, clock)
-    except StoreError as exc:
-        QMessageBox.critical(None, "ketalog: cannot open the database", str(exc))
+    from ketalog.ui.startup import open_database
+
+    store = open_database(db_path, clock or SystemClock())
+    if store is None:
         return 2
     controller = GuiController(store, clock or SystemClock(), db_path)
     if smoke:

@@ -147,7 +147,7 @@ class RestoreDialog(QDialog):
         if path is None:
             return
         try:
-            p = preview_backup(path)
+            p = preview_backup(path, self.ctx.store.passphrase)
         except ERRORS as exc:
             self.details.setText(f"Cannot restore {path.name}: {exc}")
             return

@@ -1,0 +1,98 @@
+"""The `ketalog` command's trust parts: passphrases for encrypted files, `encrypt`, and
+the one-line hint naming the newest verified backup when a database cannot be opened."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from ketalog.paths import backup_dir
+
+PASSPHRASE_ENV = "KETALOG_PASSPHRASE"
+
+
+class PassphraseUnavailable(Exception):
+    pass
+
+
+def passphrase(prompt: str, confirm: bool = False) -> str:
+    """From KETALOG_PASSPHRASE (automation) or a terminal prompt."""
+    value = os.environ.get(PASSPHRASE_ENV)
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        raise PassphraseUnavailable(f"the database is encrypted: set {PASSPHRASE_ENV} or run "
+                                    "in a terminal to be asked for the passphrase")
+    first = getpass.getpass(prompt)
+    if confirm and getpass.getpass("Repeat the passphrase: ") != first:
+        raise PassphraseUnavailable("the two passphrases differ")
+    return first
+
+
+def passphrase_if_encrypted(path: Path) -> str | None:
+    from ketalog.store.engine import FileKind, classify
+
+    if classify(path) is FileKind.ENCRYPTED:
+        return passphrase(f"Passphrase for {path.name}: ")
+    return None
+
+
+def backup_hint(db_path: Path) -> str:
+    """' Newest verified backup: ...; restore it with ...' or a sentence saying none."""
+    from ketalog.services.recovery import newest_usable
+
+    folder = backup_dir(db_path)
+    try:
+        key = os.environ.get(PASSPHRASE_ENV) or None
+        best = newest_usable(folder, db_path, key)
+    except Exception as exc:  # a hint must never hide the real message
+        return f" (could not look for backups: {exc})"
+    if best is None:
+        return f" No verified backup found in {folder}."
+    return (f" Newest {'verified' if best.verified else 'encrypted'} backup: {best.path}; "
+            f"restore it with `ketalog --db {db_path} --user ADMIN restore {best.path}`.")
+
+
+def cmd_encrypt(args: argparse.Namespace) -> int:
+    from ketalog.cli import _login, _open
+    from ketalog.domain.entities import Role
+    from ketalog.services.encryption import encrypt_database
+
+    store = _open(args)
+    try:
+        if store.encrypted:
+            print(f"{args.db} is already encrypted")
+            return 0
+        ctx = _login(args, store, Role.ADMIN)
+        key = passphrase("New passphrase for the database: ", confirm=True)
+        outcome, encrypted = encrypt_database(ctx, key, backup_dir(args.db), args.keep_plain)
+        encrypted.close()
+    finally:
+        store.close()
+    print(f"encrypted {args.db} (SQLCipher 4, verified: "
+          f"{sum(outcome.report.row_counts.values())} rows); first encrypted backup: "
+          f"{outcome.backup.path}")
+    if outcome.report.plain_copy:
+        print(f"WARNING: the unencrypted original is kept at {outcome.report.plain_copy}; "
+              "delete it once you have checked the encrypted database")
+    else:
+        print("the unencrypted original was overwritten and removed")
+    if outcome.plain_copies:
+        print("these copies are still UNENCRYPTED; delete them once an encrypted backup is "
+              "safely off site:")
+        for path in outcome.plain_copies:
+            print(f"  {path}")
+    print("Keep the passphrase safe: without it the database cannot be read by anyone, "
+          "including you.")
+    return 0
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("encrypt", help="encrypt an existing database with a passphrase "
+                                       "(admin; every ketalog on it must be closed)")
+    p.add_argument("--keep-plain", action="store_true",
+                   help="keep the unencrypted original beside it (default: wipe it)")
+    p.set_defaults(func=cmd_encrypt)
