@@ -198,6 +198,9 @@ class Store:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise translate_error(exc) from exc
+        # Another connection (the monitor feed's listener, a second window) may have
+        # appended audit entries since our last write: re-read the chain head under the lock.
+        self.chain.forget()
         try:
             yield Writer(self, actor)
             self.conn.execute("COMMIT")
