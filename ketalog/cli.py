@@ -369,6 +369,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("restore", help="replace the database with a verified backup (admin)")
     p.add_argument("file")
     p.set_defaults(func=cmd_restore)
+
+    from ketalog.cli_hl7 import add_parser as add_listen_hl7
+
+    add_listen_hl7(sub)
     return parser
 
 

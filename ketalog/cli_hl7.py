@@ -1,0 +1,72 @@
+"""`ketalog listen-hl7`: the monitor feed without the GUI (a service on the clinic's
+workstation). Runs until SIGINT or SIGTERM, then stops cleanly: it finishes the message
+in hand, closes its connections and the database, and audits the stop."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from types import FrameType
+
+from ketalog.domain.clock import to_iso
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("listen-hl7", help="receive HL7 v2 ORU^R01 vitals from monitors (MLLP)")
+    p.add_argument("--host", help="address to listen on (default: clinic setting, 127.0.0.1)")
+    p.add_argument("--port", type=int, help="TCP port (default: clinic setting, 2575; 0 = any)")
+    p.add_argument("--max-frame-kb", type=int, default=1024,
+                   help="largest message accepted, in KiB (default 1024)")
+    p.add_argument("--quiet", action="store_true", help="no line per message")
+    p.set_defaults(func=cmd_listen_hl7)
+
+
+def cmd_listen_hl7(args: argparse.Namespace) -> int:
+    from ketalog.services.device_feed import FeedResult
+    from ketalog.services.device_feed_settings import feed_settings
+    from ketalog.services.device_listener import Hl7Listener
+    from ketalog.store.connection import open_store
+
+    store = open_store(args.db, args.clock, create=False)
+    try:
+        configured = feed_settings(store)
+    finally:
+        store.close()
+    host = args.host or configured.host
+    port = configured.port if args.port is None else args.port
+
+    def show(result: FeedResult) -> None:
+        if not args.quiet:
+            control = result.header.control_id if result.header else "-"
+            print(f"{to_iso(args.clock.now())} {result.ack_code} {control}: {result.text}",
+                  flush=True)
+
+    listener = Hl7Listener(args.db, host, port, clock=args.clock,
+                           max_frame_bytes=max(1, args.max_frame_kb) * 1024, on_result=show)
+    done = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        done.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        listener.start()
+        bound_host, bound_port = listener.address
+        print(f"listening for HL7 on {bound_host}:{bound_port} (database {args.db}); "
+              "Ctrl+C stops", flush=True)
+        while not done.wait(0.5):
+            pass
+    except OSError as exc:
+        print(f"ketalog: error: cannot listen on {host}:{port}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return 1
+    finally:
+        listener.stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    s = listener.stats
+    print(f"stopped: {s.accepted} accepted, {s.refused} refused, {s.connections} connection(s)",
+          flush=True)
+    return 0
