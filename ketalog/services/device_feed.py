@@ -109,34 +109,58 @@ class FeedResult:
     duplicate: bool = False
 
 
+@dataclass(frozen=True)
+class Incoming:
+    """A received frame, parsed (or not) outside the store lock."""
+
+    raw: str
+    digest: str
+    message: OruMessage | None
+    problem: Hl7Error | None
+
+    @property
+    def header(self) -> MessageHeader | None:
+        return self.message.header if self.message else (self.problem and self.problem.header)
+
+
 class DeviceFeed:
     """Turns received frames into stored readings; one instance per store connection."""
 
     def __init__(self, store: Store, clock: Clock, local_tz: tzinfo | None = None) -> None:
         self.store, self.clock, self.local_tz = store, clock, local_tz
 
-    def receive(self, payload: bytes) -> FeedResult:
+    def prepare(self, payload: bytes) -> Incoming:
+        """Parse only: safe on any thread, so parsing overlaps another message's commit."""
         raw = decode(payload)
         digest = hashlib.sha256(payload).hexdigest()
-        message: OruMessage | None = None
-        header: MessageHeader | None = None
-        problem: Hl7Error | None = None
         try:
-            message = parse_oru(raw, self.local_tz)
-            header = message.header
+            return Incoming(raw, digest, parse_oru(raw, self.local_tz), None)
         except Hl7Error as exc:
-            problem, header = exc, exc.header
+            return Incoming(raw, digest, None, exc)
+
+    def receive(self, payload: bytes) -> FeedResult:
+        return self.commit([self.prepare(payload)])[0]
+
+    def commit(self, batch: list[Incoming]) -> list[FeedResult]:
+        """Store (or quarantine) every message of `batch` in ONE durable transaction (group
+        commit: messages from several monitors share an fsync); each keeps its own
+        attribution, audit entries and result. Nothing is acknowledged before the COMMIT."""
         try:
-            with self.store.write(device_actor(header)) as w:
-                seen = message_by_hash(self.store, digest)
-                if seen is not None:
-                    return _repeat(seen, header)
-                if problem is not None or message is None:
-                    return self._quarantine(w, raw, digest, header, problem.ack_code
-                                            if problem else "AR", str(problem))
-                return self._store(w, raw, digest, message)
-        except StoreError as exc:  # nothing was written: the sender should resend
-            return FeedResult("AE", f"not stored, resend later: {exc}", header)
+            with self.store.write(device_actor(batch[0].header)):
+                return [self._one(Writer(self.store, device_actor(i.header)), i) for i in batch]
+        except StoreError as exc:  # nothing was written: the senders should resend
+            return [FeedResult("AE", f"not stored, resend later: {exc}", i.header)
+                    for i in batch]
+
+    def _one(self, w: Writer, incoming: Incoming) -> FeedResult:
+        seen = message_by_hash(self.store, incoming.digest)
+        if seen is not None:
+            return _repeat(seen, incoming.header)
+        if incoming.message is None:
+            problem = incoming.problem
+            return self._quarantine(w, incoming.raw, incoming.digest, incoming.header,
+                                    problem.ack_code if problem else "AR", str(problem))
+        return self._store(w, incoming.raw, incoming.digest, incoming.message)
 
     def _store(self, w: Writer, raw: str, digest: str, message: OruMessage) -> FeedResult:
         header = message.header

@@ -1,8 +1,9 @@
 """The HL7 listener: MLLP over TCP, one thread per connection, one store connection of
-its own shared by those threads under a lock (SQLite writes one at a time anyway).
+its own used by a single writer thread.
 
-For every delimited frame the feed commits first and the ACK is sent after, so an AA
-the sender received is on disk. Whatever a peer sends cannot stop the listener: a frame
+Connection threads parse frames and queue them; the writer commits whatever is queued
+in one transaction (group commit: several monitors share one fsync) and only then hands
+each connection its result, so an AA the sender received is on disk. Whatever a peer sends cannot stop the listener: a frame
 that cannot be read gets an AR, bytes that cannot be delimited (a frame over the cap,
 a flood outside frames) get an AR and the connection is closed, and any failure of our
 own is answered with AE and logged."""
@@ -10,11 +11,13 @@ own is answered with AE and logged."""
 from __future__ import annotations
 
 import logging
+import queue
 import socket
 import socketserver
 import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
@@ -22,13 +25,14 @@ from pathlib import Path
 from ketalog.domain.clock import Clock, SystemClock
 from ketalog.interop.hl7_ack import build_ack
 from ketalog.interop.mllp import DEFAULT_MAX_FRAME_BYTES, Frame, MllpDecoder, wrap
-from ketalog.services.device_feed import DeviceFeed, FeedResult
+from ketalog.services.device_feed import DeviceFeed, FeedResult, Incoming
 from ketalog.store.connection import open_store
 from ketalog.store.store import Actor, Store
 
 log = logging.getLogger(__name__)
 LISTENER_ACTOR = Actor(None, "hl7-listener")
 POLL_S = 0.25  # how often an idle connection thread checks for shutdown
+MAX_BATCH = 64  # messages committed together at most
 
 
 @dataclass
@@ -97,6 +101,8 @@ class Hl7Listener:
         self._feed: DeviceFeed | None = None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._writer: threading.Thread | None = None
+        self._queue: queue.Queue[tuple[Incoming, Future[FeedResult]] | None] = queue.Queue()
 
     @property
     def address(self) -> tuple[str, int]:
@@ -121,6 +127,8 @@ class Hl7Listener:
         self._store, self._feed, self._server = store, DeviceFeed(store, self.clock,
                                                                   self.local_tz), server
         self._audit("hl7_listener_started")
+        self._writer = threading.Thread(target=self._write_loop, name="hl7-writer", daemon=True)
+        self._writer.start()
         self._thread = threading.Thread(target=server.serve_forever, args=(POLL_S,),
                                         name="hl7-listener", daemon=True)
         self._thread.start()
@@ -131,7 +139,10 @@ class Hl7Listener:
             return
         self.stopping.set()
         self._server.shutdown()
-        self._server.server_close()
+        self._server.server_close()  # joins the connection threads (their last ACKs sent)
+        self._queue.put(None)
+        if self._writer is not None:
+            self._writer.join()
         with self._lock:
             self._audit("hl7_listener_stopped")
             if self._store is not None:
@@ -152,17 +163,13 @@ class Hl7Listener:
             log.exception("could not audit %s", action)
 
     def process(self, payload: bytes) -> bytes:
-        """Commit (or quarantine) one message, then return its ACK."""
-        with self._lock:
-            feed = self._feed
-            if feed is None:
-                return self.problem_ack("the listener is stopping; resend", "AE")
-            try:
-                result = feed.receive(payload)
-            except Exception as exc:  # noqa: BLE001 - a bug of ours must not drop the line
-                log.exception("HL7 message could not be processed")
-                result = FeedResult("AE", f"internal error, not stored: {type(exc).__name__}",
-                                    None)
+        """Parse here, commit (or quarantine) on the writer thread, then return the ACK."""
+        feed = self._feed
+        if feed is None:
+            return self.problem_ack("the listener is stopping; resend", "AE")
+        future: Future[FeedResult] = Future()
+        self._queue.put((feed.prepare(payload), future))
+        result = future.result()
         with self.stats_lock:
             if result.ack_code == "AA":
                 self.stats.accepted += 1
@@ -175,6 +182,33 @@ class Hl7Listener:
                 log.exception("on_result callback failed")
         return build_ack(result.ack_code, result.header, result.text, self.clock.now(),
                          _ack_id())
+
+    def _write_loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            batch = [item]
+            while len(batch) < MAX_BATCH:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._queue.put(None)  # finish this batch, then stop
+                    break
+                batch.append(more)
+            with self._lock:
+                try:
+                    assert self._feed is not None
+                    results = self._feed.commit([incoming for incoming, _ in batch])
+                except Exception as exc:  # noqa: BLE001 - a bug of ours must not hang senders
+                    log.exception("HL7 batch could not be processed")
+                    results = [FeedResult("AE", f"internal error, not stored: "
+                                                f"{type(exc).__name__}", i.header)
+                               for i, _ in batch]
+            for (_, future), result in zip(batch, results, strict=True):
+                future.set_result(result)
 
     def problem_ack(self, reason: str, code: str = "AR") -> bytes:
         return build_ack(code, None, reason, self.clock.now(), _ack_id())

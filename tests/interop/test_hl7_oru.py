@@ -166,3 +166,11 @@ def test_ack_carries_code_control_id_and_escaped_reason():
     assert parse_ack(build_ack("AR", None, "garbage", AT, "ACK3"))[:2] == ("AR", "")
     with pytest.raises(ValueError):
         build_ack("OK", header, "", AT, "x")
+
+
+def test_escaped_text_is_unescaped():
+    text = oru_message("E\\S\\1", {}, AT, mrn="K\\T\\9", extra_obx=[
+        "OBX|{n}|NM|X1^Heart\\F\\rate^L||70|/min|||||F|||{ts}"])
+    msg = parse_oru(text)
+    assert msg.header.control_id == "E^1" and msg.patient_ids == ("K&9",)
+    assert msg.readings[0].values == {"hr_bpm": 70}
