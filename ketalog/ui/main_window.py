@@ -200,6 +200,8 @@ class MainWindow(QMainWindow):
                      lambda: self.print_course(), "actionPrintCourse")
         self._action("patient", "&Find patient", QKeySequence.StandardKey.Find,
                      self.search.setFocus, "actionFind")
+        self._action("patient", "Monitor &quarantine...", "", self.monitor_quarantine,
+                     "actionMonitorQuarantine")
         if "admin" in self.menus:
             self._action("admin", "&Protocols...", "Ctrl+Shift+P", self.manage_protocols,
                          "actionProtocols")
@@ -207,6 +209,8 @@ class MainWindow(QMainWindow):
                          "actionClinicSettings")
             self._action("admin", "&Alert thresholds...", "", self.alert_thresholds,
                          "actionAlertThresholds")
+            self._action("admin", "&Monitor feed (HL7)...", "", self.monitor_feed,
+                         "actionMonitorFeed")
             self.menus["admin"].addSeparator()
             self._action("admin", "&Backup now", "Ctrl+Shift+B", self.backup_requested.emit,
                          "actionBackupNow")
@@ -382,6 +386,16 @@ class MainWindow(QMainWindow):
 
         if ClinicSettingsDialog(self.ctx, self).exec():
             self.setWindowTitle(f"ketalog {__version__} — {clinic_name(self.ctx.store)}")
+
+    def monitor_quarantine(self) -> None:
+        from ketalog.ui.quarantine_dialog import QuarantineDialog
+
+        QuarantineDialog(self.ctx, self).exec()
+
+    def monitor_feed(self) -> None:
+        from ketalog.ui.device_feed_dialog import FeedSettingsDialog
+
+        FeedSettingsDialog(self.ctx, self.db_path, parent=self).exec()
 
     def manage_protocols(self) -> None:
         ProtocolsDialog(self.ctx, self).exec()
