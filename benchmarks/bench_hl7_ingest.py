@@ -20,12 +20,11 @@ from ketalog.interop.hl7_ack import parse_ack
 from ketalog.interop.hl7_build import oru_message
 from ketalog.services import sessions as svc
 from ketalog.services.auth import add_user, bootstrap_admin, login
+from ketalog.services.mllp_client import MllpClient
 from ketalog.services.patients import PatientInput, create_patient
 from ketalog.store.connection import connect, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from tests.interop.mllp_client import MllpClient  # noqa: E402
 
 N = 1000
 MONITORS = 8

@@ -371,8 +371,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_restore)
 
     from ketalog.cli_hl7 import add_parser as add_listen_hl7
+    from ketalog.cli_hl7 import add_sender as add_send_hl7
 
     add_listen_hl7(sub)
+    add_send_hl7(sub)
     return parser
 
 

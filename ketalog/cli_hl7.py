@@ -70,3 +70,53 @@ def cmd_listen_hl7(args: argparse.Namespace) -> int:
     print(f"stopped: {s.accepted} accepted, {s.refused} refused, {s.connections} connection(s)",
           flush=True)
     return 0
+
+
+def add_sender(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("send-hl7", help="act as a patient monitor: send ORU^R01 vitals to a "
+                                        "listener (to try the feed)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=2575)
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("--mrn", help="patient id sent in PID-3")
+    target.add_argument("--bed", help="chair sent in PV1-3 (e.g. CHAIR2)")
+    p.add_argument("--app", default="KETALOG_SIM", help="sending application (MSH-3)")
+    p.add_argument("--count", type=int, default=10)
+    p.add_argument("--interval", type=float, default=5.0, help="seconds between messages")
+    p.add_argument("--seed", type=int, default=1)
+    p.set_defaults(func=cmd_send_hl7)
+
+
+def cmd_send_hl7(args: argparse.Namespace) -> int:
+    """Slowly drifting, plausible vitals (a seeded random walk), one message per interval."""
+    import random
+    import time
+
+    from ketalog.interop.hl7_ack import parse_ack
+    from ketalog.interop.hl7_build import oru_message
+    from ketalog.services.mllp_client import MllpClient
+
+    rng = random.Random(args.seed)
+    values = {"sbp_mmhg": 128.0, "dbp_mmhg": 80.0, "hr_bpm": 74.0, "spo2_pct": 98.0,
+              "rr_per_min": 14.0, "etco2_mmhg": 37.0}
+    walk = {"sbp_mmhg": (95, 175, 3), "dbp_mmhg": (55, 100, 2), "hr_bpm": (55, 110, 2),
+            "spo2_pct": (93, 100, 0.6), "rr_per_min": (10, 22, 0.8), "etco2_mmhg": (30, 45, 0.8)}
+    stamp = args.clock.now().strftime("%H%M%S")
+    try:
+        with MllpClient(args.host, args.port) as client:
+            for n in range(args.count):
+                for name, (low, high, step) in walk.items():
+                    values[name] = round(min(high, max(low, values[name] + rng.uniform(-step, step))))
+                values["dbp_mmhg"] = min(values["dbp_mmhg"], values["sbp_mmhg"] - 25)
+                control = f"{args.app[:8]}{stamp}-{n}"
+                message = oru_message(control, values, args.clock.now(), mrn=args.mrn or "",
+                                      bed=args.bed or "", sending_app=args.app)
+                code, _, text = parse_ack(client.send(message))
+                print(f"{control}: {code} {text}", flush=True)
+                if n + 1 < args.count:
+                    time.sleep(max(0.0, args.interval))
+    except OSError as exc:
+        print(f"ketalog: error: cannot send to {args.host}:{args.port}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return 1
+    return 0

@@ -20,9 +20,9 @@ from ketalog.domain.entities import DoseKind
 from ketalog.interop.hl7_ack import parse_ack
 from ketalog.interop.hl7_build import oru_message
 from ketalog.services import sessions
+from ketalog.services.mllp_client import MllpClient
 from ketalog.store.connection import open_store
 from ketalog.store.verify import verify_store
-from tests.interop.mllp_client import MllpClient
 from tests.services.test_device_feed import BP
 from tests.store.helpers import make_staff, start_patient_session
 

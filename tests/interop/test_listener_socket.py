@@ -13,8 +13,8 @@ import pytest
 from ketalog.interop.hl7_ack import parse_ack
 from ketalog.interop.hl7_build import oru_message
 from ketalog.services.device_listener import Hl7Listener
+from ketalog.services.mllp_client import MllpClient
 from ketalog.store.verify import verify_store
-from tests.interop.mllp_client import MllpClient
 from tests.interop.test_hl7_oru import LOCAL_TREND, PCD01
 from tests.services.test_device_feed import BP, open_session
 
@@ -153,3 +153,20 @@ def test_listener_start_and_stop_are_audited(staffed, clock):
     server.stop()  # idempotent
     actions = [r["action"] for r in store.audit_rows() if r["username"] == "hl7-listener"]
     assert actions == ["hl7_listener_started", "hl7_listener_stopped"]
+
+
+def test_send_hl7_command_feeds_the_listener(listener, clock, capsys):
+    from ketalog.cli import main
+
+    server, store, sessions = listener
+    port = str(server.address[1])
+    assert main(["send-hl7", "--port", port, "--bed", "CHAIR3", "--count", "3",
+                 "--interval", "0"], clock=clock) == 0
+    assert main(["send-hl7", "--port", port, "--mrn", "NOBODY", "--count", "1"],
+                clock=clock) == 0
+    out = capsys.readouterr().out
+    assert out.count(": AA stored 1 reading(s) in session") == 3
+    assert ": AE quarantined: no open session for MRN NOBODY" in out
+    assert store.count("vitals", session_id=sessions["K2"], source="device:KETALOG_SIM") == 3
+    server.stop()
+    assert main(["send-hl7", "--port", port, "--mrn", "X", "--count", "1"], clock=clock) == 1

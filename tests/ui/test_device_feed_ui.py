@@ -12,11 +12,11 @@ from ketalog.services import sessions as svc
 from ketalog.services.device_feed import DeviceFeed
 from ketalog.services.device_feed_settings import feed_settings
 from ketalog.services.device_listener import Hl7Listener
+from ketalog.services.mllp_client import MllpClient
 from ketalog.ui.device_feed_dialog import FeedRunner, FeedSettingsDialog
 from ketalog.ui.main_window import MainWindow
 from ketalog.ui.quarantine_dialog import QuarantineDialog
 from ketalog.ui.session_window import SessionWindow
-from tests.interop.mllp_client import MllpClient
 from tests.services.test_device_feed import BP, open_session
 
 

@@ -1,4 +1,5 @@
-"""A minimal MLLP client for the tests and the benchmark: send a frame, read one ACK."""
+"""A minimal MLLP client: send a frame, read one ACK. Used by `ketalog send-hl7` (a
+monitor stand-in for trying the feed), the tests and the benchmark."""
 
 from __future__ import annotations
 
