@@ -89,6 +89,8 @@ class QuarantineDialog(QDialog):
         self.sessions.clear()
         for choice in open_session_choices(self.ctx.store):
             self.sessions.addItem(choice.label, choice.session_id)
+        self.view.resizeColumnsToContents()  # a handful of rows: measuring them is cheap
+        self.view.horizontalHeader().setStretchLastSection(True)
         if self.model.rowCount():
             self.view.selectRow(0)
         self._show_raw()
