@@ -33,11 +33,13 @@ log = logging.getLogger(__name__)
 LISTENER_ACTOR = Actor(None, "hl7-listener")
 POLL_S = 0.25  # how often an idle connection thread checks for shutdown
 MAX_BATCH = 64  # messages committed together at most
+MAX_CONNECTIONS = 64  # a clinic has a handful of monitors; more is a misbehaving peer
 
 
 @dataclass
 class ListenerStats:
     connections: int = 0
+    open_connections: int = 0
     accepted: int = 0  # AA
     refused: int = 0  # AE / AR (quarantined, unreadable, or not stored)
     frame_problems: int = 0
@@ -57,9 +59,23 @@ class _Connection(socketserver.BaseRequestHandler):
         listener = self.server.listener
         sock: socket.socket = self.request
         sock.settimeout(POLL_S)
-        decoder = MllpDecoder(listener.max_frame_bytes)
         with listener.stats_lock:
             listener.stats.connections += 1
+            listener.stats.open_connections += 1
+            crowded = listener.stats.open_connections > MAX_CONNECTIONS
+        try:
+            if crowded:
+                log.warning("HL7: more than %d connections; closing a new one", MAX_CONNECTIONS)
+                return
+            self._serve(listener, sock)
+        except OSError:
+            return
+        finally:
+            with listener.stats_lock:
+                listener.stats.open_connections -= 1
+
+    def _serve(self, listener: Hl7Listener, sock: socket.socket) -> None:
+        decoder = MllpDecoder(listener.max_frame_bytes)
         while not listener.stopping.is_set():
             try:
                 data = sock.recv(65536)

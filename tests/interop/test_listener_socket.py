@@ -170,3 +170,18 @@ def test_send_hl7_command_feeds_the_listener(listener, clock, capsys):
     assert store.count("vitals", session_id=sessions["K2"], source="device:KETALOG_SIM") == 3
     server.stop()
     assert main(["send-hl7", "--port", port, "--mrn", "X", "--count", "1"], clock=clock) == 1
+
+
+def test_too_many_connections_are_closed_and_the_rest_served(listener, clock, monkeypatch):
+    import ketalog.services.device_listener as module
+
+    server, _store, _ = listener
+    monkeypatch.setattr(module, "MAX_CONNECTIONS", 2)
+    first, second = client(server), client(server)
+    good(first, "M1", clock)
+    good(second, "M2", clock)
+    with client(server) as third:
+        assert third.closed_by_server()
+    good(first, "M3", clock)
+    first.close()
+    second.close()
