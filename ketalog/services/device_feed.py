@@ -17,9 +17,9 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import timedelta, tzinfo
 
-from ketalog.domain.clock import Clock, to_iso
+from ketalog.domain.clock import Clock, from_iso, to_iso
 from ketalog.domain.errors import PlausibilityError
 from ketalog.interop.hl7_errors import Hl7Error
 from ketalog.interop.hl7_oru import MessageHeader, OruMessage, decode, parse_oru
@@ -31,6 +31,12 @@ from ketalog.store.errors import StoreError
 from ketalog.store.store import Actor, Store, Writer
 
 DEVICE_PREFIX = "device:"
+# Only sessions that began (arrival, else creation) this recently take device readings: a
+# draft or an infusion left open from another day must not collect today's vitals.
+SESSION_WINDOW = timedelta(hours=24)
+# Readings timed before the session began (trend data of the bed's previous patient)
+# are refused; a few minutes of slack for the monitor's clock and a late arrival entry.
+ARRIVAL_SLACK = timedelta(minutes=15)
 _CHAIR_WORDS = ("chair", "bed", "bay", "recliner", "station")
 
 
@@ -168,10 +174,19 @@ class DeviceFeed:
             codes = ", ".join(message.ignored[:5]) or "no OBX"
             return self._quarantine(w, raw, digest, header, "AE",
                                     f"no vital sign ketalog records in the message ({codes})")
-        match = match_session(open_sessions(self.store), message.patient_ids, message.location)
+        now = self.clock.now()
+        recent = [r for r in open_sessions(self.store)
+                  if from_iso(str(r["began_at"])) >= now - SESSION_WINDOW]
+        match = match_session(recent, message.patient_ids, message.location)
         if match.session_id is None:
             return self._quarantine(w, raw, digest, header, "AE", match.reason)
-        now = self.clock.now()
+        began = next(from_iso(str(r["began_at"])) for r in recent if r["id"] == match.session_id)
+        early = [r.at for r in message.readings if r.at < began - ARRIVAL_SLACK]
+        if early:
+            return self._quarantine(
+                w, raw, digest, header, "AE", f"reading at {to_iso(early[0])} is from before "
+                f"session {match.session_id} began ({to_iso(began)}): the bed's previous "
+                "patient?", match.session_id)
         source = DEVICE_PREFIX + app_name(header)
         thresholds = alert_thresholds(self.store)
         try:

@@ -16,7 +16,8 @@ def _select(store: Store, sql: str, params: list[object]) -> list[dict[str, obje
 
 def open_sessions(store: Store) -> list[dict[str, object]]:
     """Sessions that may take device readings, with the patient's MRN."""
-    return _select(store, "SELECT s.id, s.status, s.chair, s.patient_id, p.mrn "
+    return _select(store, "SELECT s.id, s.status, s.chair, s.patient_id, p.mrn, "
+                          "coalesce(s.arrival_at, s.created_at) AS began_at "
                           "FROM sessions s JOIN patients p ON p.id = s.patient_id "
                           "WHERE s.status IN (?, ?) ORDER BY s.id", list(OPEN_STATUSES))
 

@@ -195,3 +195,18 @@ def test_vitals_since_returns_only_newer_rows(feed, clock):
     second = device.receive(oru_message("P2", BP, clock.now(), mrn="K100").encode())
     assert [v.id for v in vitals_since(store, a, first.vitals_ids[0])] == list(second.vitals_ids)
     assert len(vitals_since(store, a, 0)) == 2
+
+
+def test_stale_open_sessions_and_earlier_readings_are_not_matched(feed, clock):
+    store, ctx, device, a, _b = feed
+    early = device.receive(oru_message("E1", BP, clock.now() - timedelta(hours=2),
+                                       mrn="K100").encode())
+    assert early.ack_code == "AE" and "before session" in early.text
+    assert store.count("vitals") == 0
+    clock.advance(hours=25)  # the session was never completed: tomorrow it takes nothing
+    stale = device.receive(oru_message("E2", BP, clock.now(), mrn="K100").encode())
+    assert stale.ack_code == "AE" and "no open session for MRN K100" in stale.text
+    fresh = open_session(ctx["nurse"], "K101", "Chair 1")
+    result = device.receive(oru_message("E3", BP, clock.now(), bed="CHAIR1").encode())
+    assert (result.ack_code, result.session_id) == ("AA", fresh)
+    assert a != fresh
