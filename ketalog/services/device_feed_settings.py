@@ -54,3 +54,8 @@ def save_feed_settings(ctx: Context, settings: FeedSettings, reason: str = "") -
         w.set_setting(SETTING_KEY, {"enabled": clean.enabled, "host": clean.host,
                                     "port": clean.port}, reason)
     return clean
+
+
+def quarantine_count(store: Store) -> int:
+    """Monitor messages waiting for a nurse (kept here: light to import at start-up)."""
+    return store.count("device_messages", status="quarantined")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ketalog.domain.clock import from_iso, to_iso
-from ketalog.domain.entities import Role, VitalsReading
+from ketalog.domain.entities import Role
 from ketalog.domain.errors import PlausibilityError
 from ketalog.interop.hl7_errors import Hl7Error
 from ketalog.interop.hl7_oru import parse_oru
@@ -17,9 +17,7 @@ from ketalog.services.context import Context
 from ketalog.services.device_feed import DEVICE_PREFIX, app_name
 from ketalog.services.errors import InvalidState, ServiceError
 from ketalog.services.sessions import vitals_row
-from ketalog.store.device_messages import messages, vitals_after
-from ketalog.store.records import vitals_from_row
-from ketalog.store.store import Store
+from ketalog.store.device_messages import messages
 
 HANDLERS = (Role.NURSE, Role.PROVIDER)
 
@@ -89,8 +87,3 @@ def discard_quarantined(ctx: Context, message_id: int, reason: str) -> None:
             "status": "discarded", "resolved_at": to_iso(ctx.clock.now()),
             "resolved_by": ctx.user.id, "resolution_note": reason.strip()},
             reason=reason.strip())
-
-
-def vitals_since(store: Store, session_id: int, after_id: int) -> list[VitalsReading]:
-    """Readings added to a session after `after_id` (the session window's live poll)."""
-    return [vitals_from_row(r) for r in vitals_after(store, session_id, after_id)]

@@ -97,7 +97,7 @@ class GuiController:
         self.main.start_session_requested.connect(self.start_session)
         self.main.show()
         self.idle.set_minutes(auto_logoff_minutes(self.store))
-        from ketalog.ui.device_feed_dialog import RUNNER
+        from ketalog.ui.feed_runner import RUNNER
 
         RUNNER.start_if_enabled(self.db_path, ctx)  # the monitor feed, if the clinic uses one
 
@@ -199,7 +199,7 @@ class GuiController:
         admin = self.ctx.actor.username
         self._close_all()
         self.ctx = self.last_ctx = None
-        from ketalog.ui.device_feed_dialog import RUNNER
+        from ketalog.ui.feed_runner import RUNNER
 
         RUNNER.stop()  # its connection must not outlive the file being replaced
         self.store.close()
@@ -222,7 +222,7 @@ class GuiController:
     def shutdown(self) -> None:
         """On close: a verified backup, attributed to the last user."""
         self.backup_timer.stop()
-        from ketalog.ui.device_feed_dialog import RUNNER
+        from ketalog.ui.feed_runner import RUNNER
 
         RUNNER.stop()
         self.backup("on close")

@@ -1,10 +1,8 @@
-"""The monitor feed inside the app: the listener runs on background threads with its own
-store connection (it never touches a widget), one per running app, surviving logouts.
-Admins switch it on or off and choose the address in Admin > Monitor feed."""
+"""Admin > Monitor feed: switch the app's HL7 listener on or off and choose its address
+(saved in the clinic settings, audited); the listener itself is in ui/feed_runner.py."""
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from PySide6.QtWidgets import (
@@ -23,58 +21,9 @@ from PySide6.QtWidgets import (
 from ketalog.domain.errors import PlausibilityError
 from ketalog.services.context import Context
 from ketalog.services.device_feed_settings import FeedSettings, feed_settings, save_feed_settings
-from ketalog.services.device_listener import Hl7Listener
 from ketalog.services.errors import ServiceError
 from ketalog.store.errors import StoreError
-from ketalog.store.store import Actor
-
-log = logging.getLogger(__name__)
-
-
-class FeedRunner:
-    """Starts and stops the app's one listener."""
-
-    def __init__(self) -> None:
-        self.listener: Hl7Listener | None = None
-        self.error = ""
-
-    @property
-    def running(self) -> bool:
-        return self.listener is not None and self.listener.running
-
-    def start(self, db_path: Path, settings: FeedSettings, started_by: Actor) -> bool:
-        self.stop()
-        listener = Hl7Listener(db_path, settings.host, settings.port, started_by=started_by)
-        try:
-            listener.start()
-        except (OSError, StoreError) as exc:
-            self.error = f"cannot listen on {settings.host}:{settings.port}: " \
-                         f"{getattr(exc, 'strerror', None) or exc}"
-            log.warning("monitor feed: %s", self.error)
-            return False
-        self.listener, self.error = listener, ""
-        return True
-
-    def start_if_enabled(self, db_path: Path, ctx: Context) -> None:
-        settings = feed_settings(ctx.store)
-        if settings.enabled and not self.running:
-            self.start(db_path, settings, ctx.actor)
-
-    def stop(self) -> None:
-        if self.listener is not None:
-            self.listener.stop()
-            self.listener = None
-
-    def status(self) -> str:
-        if self.listener is None or not self.running:
-            return f"Stopped. {self.error}".strip()
-        host, port = self.listener.address
-        s = self.listener.stats
-        return (f"Listening on {host}:{port} — {s.accepted} stored, {s.refused} refused or "
-                f"quarantined, {s.connections} connection(s)")
-
-
-RUNNER = FeedRunner()
+from ketalog.ui.feed_runner import RUNNER, FeedRunner
 
 
 class FeedSettingsDialog(QDialog):

@@ -136,6 +136,10 @@ class MainWindow(QMainWindow):
         user = ctx.user
         roles = ", ".join(sorted(r.value for r in user.roles))
         self.statusBar().showMessage(f"{user.signed_name} ({roles})  ·  {db_path}")
+        self.feed_label = QLabel()
+        self.feed_label.setObjectName("feedStatus")
+        self.statusBar().addPermanentWidget(self.feed_label)
+        self._show_feed_status()
 
     def _build_layout(self) -> None:
         left = QGroupBox("Patients")
@@ -232,6 +236,13 @@ class MainWindow(QMainWindow):
         self.board.set_rows(today_board(self.ctx.store, now))
         self.awaiting.set_rows(session_lines(self.ctx.store, now=now, statuses=("completed",)))
         self.tabs.setTabText(1, f"Awaiting si&gnature ({self.awaiting.rowCount()})")
+        if hasattr(self, "feed_label"):
+            self._show_feed_status()
+
+    def _show_feed_status(self) -> None:
+        from ketalog.ui.feed_runner import feed_status_line
+
+        self.feed_label.setText(feed_status_line(self.ctx.store))
         self.refresh_history()
 
     def refresh_history(self) -> None:

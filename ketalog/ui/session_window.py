@@ -36,7 +36,7 @@ from ketalog.domain.errors import PlausibilityError
 from ketalog.reports.session_pdf import session_pdf
 from ketalog.services import sessions as svc
 from ketalog.services.context import Context
-from ketalog.services.device_quarantine import vitals_since
+from ketalog.services.device_vitals import vitals_since
 from ketalog.services.errors import AccountLocked, LoginFailed, ServiceError
 from ketalog.services.exports import (
     record_export,

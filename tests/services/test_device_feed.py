@@ -16,8 +16,8 @@ from ketalog.services.device_quarantine import (
     assign_quarantined,
     discard_quarantined,
     quarantined,
-    vitals_since,
 )
+from ketalog.services.device_vitals import vitals_since
 from ketalog.services.errors import InvalidState, PermissionDenied, ServiceError
 from ketalog.services.patients import PatientInput, create_patient
 from ketalog.store.verify import verify_store

@@ -13,7 +13,8 @@ from ketalog.services.device_feed import DeviceFeed
 from ketalog.services.device_feed_settings import feed_settings
 from ketalog.services.device_listener import Hl7Listener
 from ketalog.services.mllp_client import MllpClient
-from ketalog.ui.device_feed_dialog import FeedRunner, FeedSettingsDialog
+from ketalog.ui.device_feed_dialog import FeedSettingsDialog
+from ketalog.ui.feed_runner import FeedRunner, feed_status_line
 from ketalog.ui.main_window import MainWindow
 from ketalog.ui.quarantine_dialog import QuarantineDialog
 from ketalog.ui.session_window import SessionWindow
@@ -54,6 +55,9 @@ def test_quarantine_dialog_assigns_and_discards(qtbot, staffed, clock):
     feed = DeviceFeed(store, clock)
     feed.receive(oru_message("QA", BP, clock.now(), mrn="UNKNOWN").encode())
     feed.receive(b"MSH|^~\\&|GW||||x||ORU^R01|QB|P|2.5\rOBX|1|NM|8867-4^HR^LN||7x|/min")
+    main = MainWindow(ctx["nurse"], store.path)
+    qtbot.addWidget(main)
+    assert main.feed_label.text() == "2 monitor message(s) in quarantine (Patient > Monitor quarantine)"
     dialog = QuarantineDialog(ctx["nurse"])
     qtbot.addWidget(dialog)
     assert dialog.model.rowCount() == 2
@@ -67,6 +71,8 @@ def test_quarantine_dialog_assigns_and_discards(qtbot, staffed, clock):
     assert "reason" in dialog.message.text()
     assert dialog.discard(reason="test message from biomed")
     assert dialog.model.rowCount() == 0
+    main.refresh_board()
+    assert main.feed_label.text() == ""
     users = {r["username"] for r in store.audit_rows(table_name="device_messages")}
     assert users == {"device:GW", "device:MONITOR_GW", "nurse"}
 
@@ -87,6 +93,7 @@ def test_admin_switches_the_listener_on_and_off(qtbot, staffed):
     try:
         assert dialog.save()
         assert runner.running and "Listening on 127.0.0.1" in runner.status()
+        assert feed_status_line(store, runner) == f"Monitor feed on :{dialog.port.value()}"
         assert feed_settings(store).enabled
         again = FeedSettingsDialog(ctx["admin"], store.path, runner)
         qtbot.addWidget(again)
