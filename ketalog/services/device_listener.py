@@ -59,6 +59,7 @@ class _Connection(socketserver.BaseRequestHandler):
         listener = self.server.listener
         sock: socket.socket = self.request
         sock.settimeout(POLL_S)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # an ACK goes out at once
         with listener.stats_lock:
             listener.stats.connections += 1
             listener.stats.open_connections += 1
