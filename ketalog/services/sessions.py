@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ketalog.domain import dosing
+from ketalog.domain.alerts import AlertThresholds
 from ketalog.domain.clock import from_iso, to_iso
 from ketalog.domain.entities import (
     Bag,
@@ -71,8 +72,11 @@ def get_session(store: Store, session_id: int) -> InfusionSession:
 
 
 def _entry_time(ctx: Context, at: datetime | None) -> tuple[str, bool]:
+    return _entry_time_at(ctx.clock.now(), at)
+
+
+def _entry_time_at(now: datetime, at: datetime | None) -> tuple[str, bool]:
     """(stored time, late flag). Entries may be back-dated (late), never future-dated."""
-    now = ctx.clock.now()
     when = now if at is None else at
     if when.tzinfo is None:
         raise PlausibilityError.single("at", when, "timezone-aware time",
@@ -84,7 +88,12 @@ def _entry_time(ctx: Context, at: datetime | None) -> tuple[str, bool]:
 
 
 def _open_for_entries(ctx: Context, session_id: int) -> InfusionSession:
-    session = get_session(ctx.store, session_id)
+    return open_for_entries(ctx.store, session_id)
+
+
+def open_for_entries(store: Store, session_id: int) -> InfusionSession:
+    """The session, if it still takes entries (draft or in progress)."""
+    session = get_session(store, session_id)
     if session.status is SessionStatus.SIGNED:
         raise InvalidState("this session is signed and locked; add an addendum instead")
     if session.status is SessionStatus.COMPLETED:
@@ -172,22 +181,30 @@ def record_vitals(ctx: Context, session_id: int, values: Mapping[str, float | No
                   at: datetime | None = None, source: str = "manual") -> VitalsReading:
     """Validate (reject implausible), derive MAP, flag alerts, store durably."""
     ctx.require(*CLINICAL, action="record vitals")
+    row = vitals_row(ctx.store, ctx.clock.now(), session_id, values, at, source, ctx.user.id)
+    with ctx.store.write(ctx.actor) as w:
+        vid = w.insert("vitals", row)
+    return vitals_from_row(ctx.store.get("vitals", vid))  # type: ignore[arg-type]
+
+
+def vitals_row(store: Store, now: datetime, session_id: int,
+               values: Mapping[str, float | None], at: datetime | None, source: str,
+               entered_by: int | None, thresholds: AlertThresholds | None = None
+               ) -> dict[str, object]:
+    """The checked vitals row (implausible rejected, MAP derived, alerts flagged): manual
+    entry and the monitor feed store the same rows by the same rules."""
     clean = {k: v for k, v in values.items() if v is not None}
     validate_vitals(clean)
-    _open_for_entries(ctx, session_id)
-    when, late = _entry_time(ctx, at)
+    open_for_entries(store, session_id)
+    when, late = _entry_time_at(now, at)
     derived = False
     if "map_mmhg" not in clean and "sbp_mmhg" in clean and "dbp_mmhg" in clean:
         clean["map_mmhg"] = derive_map_mmhg(clean["sbp_mmhg"], clean["dbp_mmhg"])  # type: ignore[arg-type]
         derived = True
-    alerts = [a.field for a in alert_thresholds(ctx.store).evaluate(clean)]
-    row = {"session_id": session_id, "at": when, **{k: float(v) for k, v in clean.items()},  # type: ignore[arg-type]
-           "map_derived": int(derived), "source": source, "alerts": json.dumps(alerts),
-           "late_entry": int(late), "entered_at": to_iso(ctx.clock.now()),
-           "entered_by": ctx.user.id}
-    with ctx.store.write(ctx.actor) as w:
-        vid = w.insert("vitals", row)
-    return vitals_from_row(ctx.store.get("vitals", vid))  # type: ignore[arg-type]
+    alerts = [a.field for a in (thresholds or alert_thresholds(store)).evaluate(clean)]
+    return {"session_id": session_id, "at": when, **{k: float(v) for k, v in clean.items()},  # type: ignore[arg-type]
+            "map_derived": int(derived), "source": source, "alerts": json.dumps(alerts),
+            "late_entry": int(late), "entered_at": to_iso(now), "entered_by": entered_by}
 
 
 def mark_artifact(ctx: Context, vitals_id: int, reason: str) -> None:

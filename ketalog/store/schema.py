@@ -341,3 +341,37 @@ def m004_series(db: Database) -> None:
     for statement in _SERIES.split(";"):
         if statement.strip():
             db.execute(statement)
+
+
+_DEVICE_FEED = (
+    # Every HL7 message the monitor feed received: the ledger that makes a resent message
+    # (same bytes) harmless, and the quarantine (status 'quarantined', raw text kept) of
+    # messages that could not be stored, until a nurse assigns or discards them.
+    """CREATE TABLE device_messages (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        received_at TEXT NOT NULL,
+        sending_app TEXT NOT NULL DEFAULT '',
+        control_id TEXT NOT NULL DEFAULT '',
+        raw_sha256 TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL
+            CHECK (status IN ('stored', 'quarantined', 'assigned', 'discarded')),
+        ack_code TEXT NOT NULL CHECK (ack_code IN ('AA', 'AE', 'AR')),
+        reason TEXT NOT NULL DEFAULT '',
+        session_id INTEGER REFERENCES sessions(id),
+        readings INTEGER NOT NULL DEFAULT 0,
+        raw TEXT,
+        resolved_at TEXT,
+        resolved_by INTEGER REFERENCES users(id),
+        resolution_note TEXT NOT NULL DEFAULT ''
+    ) STRICT""",
+    "CREATE INDEX idx_device_messages_status ON device_messages(status, received_at)",
+    # the feed looks up open sessions on every message
+    "CREATE INDEX idx_sessions_status ON sessions(status)",
+)
+
+
+@migrations()
+def m005_device_feed(db: Database) -> None:
+    for statement in _DEVICE_FEED:
+        db.execute(statement)

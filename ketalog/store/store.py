@@ -201,8 +201,8 @@ class Store:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise translate_error(exc) from exc
-        # Another ketalog may have appended to the audit log since our last write: read
-        # the chain's head inside this transaction (one indexed row), never from a cache.
+        # Another connection (a second ketalog, the monitor feed's listener) may have
+        # appended audit entries since our last write: re-read the chain head under the lock.
         self.chain.forget()
         try:
             yield Writer(self, actor)

@@ -97,6 +97,9 @@ class GuiController:
         self.main.start_session_requested.connect(self.start_session)
         self.main.show()
         self.idle.set_minutes(auto_logoff_minutes(self.store))
+        from ketalog.ui.feed_runner import RUNNER
+
+        RUNNER.start_if_enabled(self.db_path, ctx)  # the monitor feed, if the clinic uses one
 
     # -- sessions -----------------------------------------------------------
     def open_session(self, session_id: int) -> None:
@@ -196,6 +199,9 @@ class GuiController:
         admin, passphrase = self.ctx.actor, self.store.passphrase
         self._close_all()
         self.ctx = self.last_ctx = None
+        from ketalog.ui.feed_runner import RUNNER
+
+        RUNNER.stop()  # its connection must not outlive the file being replaced
         self.store.close()
         try:
             report, self.store = restore_database(source, self.db_path, self.clock,
@@ -218,6 +224,9 @@ class GuiController:
     def shutdown(self) -> None:
         """On close: a verified backup, attributed to the last user."""
         self.backup_timer.stop()
+        from ketalog.ui.feed_runner import RUNNER
+
+        RUNNER.stop()
         self.backup("on close")
 
     # -- logout and idle lock -----------------------------------------------

@@ -155,6 +155,10 @@ class MainWindow(QMainWindow):
         user = ctx.user
         roles = ", ".join(sorted(r.value for r in user.roles))
         self.statusBar().showMessage(f"{user.signed_name} ({roles})  ·  {db_path}")
+        self.feed_label = QLabel()
+        self.feed_label.setObjectName("feedStatus")
+        self.statusBar().addPermanentWidget(self.feed_label)
+        self._show_feed_status()
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt API)
         super().showEvent(event)
@@ -233,6 +237,8 @@ class MainWindow(QMainWindow):
                      "actionExportCsv")
         self._action("patient", "&Find patient", QKeySequence.StandardKey.Find,
                      self.search.setFocus, "actionFind")
+        self._action("patient", "Monitor &quarantine...", "", self.monitor_quarantine,
+                     "actionMonitorQuarantine")
         if "admin" in self.menus:
             self._action("admin", "&Protocols...", "Ctrl+Shift+P", self.manage_protocols,
                          "actionProtocols")
@@ -240,6 +246,8 @@ class MainWindow(QMainWindow):
                          "actionClinicSettings")
             self._action("admin", "&Alert thresholds...", "", self.alert_thresholds,
                          "actionAlertThresholds")
+            self._action("admin", "&Monitor feed (HL7)...", "", self.monitor_feed,
+                         "actionMonitorFeed")
             self.menus["admin"].addSeparator()
             self._action("admin", "&Backup now", "Ctrl+Shift+B", self.backup_requested.emit,
                          "actionBackupNow")
@@ -265,7 +273,14 @@ class MainWindow(QMainWindow):
         overdue = sum(1 for line in self.planned.rows() if line.progress.overdue_days)
         self.tabs.setTabText(3, f"P&lanned ({self.planned.rowCount()}"
                                 f"{f', {overdue} overdue' if overdue else ''})")
+        if hasattr(self, "feed_label"):
+            self._show_feed_status()
         self.refresh_history()
+
+    def _show_feed_status(self) -> None:
+        from ketalog.ui.feed_runner import feed_status_line
+
+        self.feed_label.setText(feed_status_line(self.ctx.store))
 
     def refresh_history(self) -> None:
         row = self.selected_patient_row()
@@ -450,6 +465,16 @@ class MainWindow(QMainWindow):
 
         if ClinicSettingsDialog(self.ctx, self).exec():
             self.setWindowTitle(f"ketalog {__version__} — {clinic_name(self.ctx.store)}")
+
+    def monitor_quarantine(self) -> None:
+        from ketalog.ui.quarantine_dialog import QuarantineDialog
+
+        QuarantineDialog(self.ctx, self).exec()
+
+    def monitor_feed(self) -> None:
+        from ketalog.ui.device_feed_dialog import FeedSettingsDialog
+
+        FeedSettingsDialog(self.ctx, self.db_path, parent=self).exec()
 
     def manage_protocols(self) -> None:
         ProtocolsDialog(self.ctx, self).exec()

@@ -37,6 +37,7 @@ from ketalog.domain.errors import PlausibilityError
 from ketalog.reports.session_pdf import session_pdf
 from ketalog.services import sessions as svc
 from ketalog.services.context import Context
+from ketalog.services.device_vitals import vitals_since
 from ketalog.services.errors import AccountLocked, LoginFailed, ServiceError
 from ketalog.services.exports import (
     record_export,
@@ -56,6 +57,8 @@ from ketalog.ui.session_header import SessionHeader
 from ketalog.ui.vitals_entry import VitalsEntry
 from ketalog.ui.vitals_model import COLUMNS as VITALS_COLUMNS
 from ketalog.ui.vitals_model import VitalsTableModel
+
+DEVICE_POLL_MS = 2000
 
 USER_ERRORS = (PlausibilityError, ServiceError, StoreError)
 
@@ -178,6 +181,11 @@ class SessionWindow(QMainWindow):
         self.clock_timer = QTimer(self)
         self.clock_timer.timeout.connect(lambda: self.header.tick(self.record, ctx.clock.now()))
         self.clock_timer.start(1000)
+        self._poll_after = 0  # newest vitals id the device poll has seen
+        self._shown_ids: set[int] = set()  # recorded here, not yet passed by the poll
+        self.device_timer = QTimer(self)  # monitor-feed readings arrive in the database
+        self.device_timer.timeout.connect(self.poll_device_vitals)
+        self.device_timer.start(DEVICE_POLL_MS)
         self.reload()
         self.resize(1366, 740)
 
@@ -290,6 +298,7 @@ class SessionWindow(QMainWindow):
         store = self.ctx.store
         self.record = load_record(store, self.session_id, with_vitals=False)
         self.columns = load_vitals_columns(store, self.session_id)
+        self._poll_after, self._shown_ids = max(self.columns.ids, default=0), set()
         self.vitals_model.set_source(self.columns.ids, self.columns.at_s,
                                      lambda ids: load_vitals(store, ids))
         self.chart.set_columns(self.columns, self.record.doses, chart_markers(self.record),
@@ -355,6 +364,26 @@ class SessionWindow(QMainWindow):
             self.banner.hide()
 
     def on_vitals_recorded(self, reading: VitalsReading) -> None:
+        self._shown_ids.add(reading.id or 0)
+        self._show_reading(reading)
+
+    def poll_device_vitals(self) -> None:
+        """Readings stored by someone else (the monitor feed's listener) since the last
+        look: a primary-key range query, so polling every few seconds costs nothing."""
+        if self.record.session.status not in (SessionStatus.DRAFT, SessionStatus.IN_PROGRESS):
+            return
+        try:
+            new = vitals_since(self.ctx.store, self.session_id, self._poll_after)
+        except StoreError:
+            return  # busy: the next tick tries again
+        for reading in new:
+            self._poll_after = max(self._poll_after, reading.id or 0)
+            if reading.id in self._shown_ids:
+                self._shown_ids.discard(reading.id)
+            else:
+                self._show_reading(reading)
+
+    def _show_reading(self, reading: VitalsReading) -> None:
         self.vitals_model.append(reading)
         self.chart.append_vitals(reading)
         self.columns.add(reading)
@@ -494,5 +523,6 @@ class SessionWindow(QMainWindow):
             event.ignore()
             return
         self.clock_timer.stop()
+        self.device_timer.stop()
         self.closed.emit(self.session_id)
         super().closeEvent(event)

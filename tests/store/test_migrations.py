@@ -15,9 +15,10 @@ from ketalog.store.schema import CLINICAL_TABLES, migrations, protection_trigger
 from ketalog.store.verify import verify_store
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "schema_m001.sqlite"
-ALL_MIGRATIONS = ["m001_core", "m002_protection", "m003_indexes", "m004_series"]
+ALL_MIGRATIONS = ["m001_core", "m002_protection", "m003_indexes", "m004_series",
+                  "m005_device_feed"]
 EXPECTED_TABLES = {*CLINICAL_TABLES, "clinic_settings", "users", "user_roles", "audit_log",
-                   "_sqlite_migrations"}
+                   "device_messages", "_sqlite_migrations"}
 OLD_ROW_TABLES = ("users", "user_roles", "patients", "sessions", "vitals", "audit_log")
 
 
@@ -142,3 +143,20 @@ def test_empty_file_is_initialised(tmp_path, clock):
     finally:
         store.close()
     assert not list(tmp_path.glob("*.pre-migrate-*"))
+
+
+def test_device_feed_migration_on_old_file_keeps_triggers_and_adds_ledger(tmp_path, clock):
+    path = tmp_path / "old.db"
+    shutil.copyfile(FIXTURE, path)
+    store = open_store(path, clock)
+    try:
+        assert "device_messages" in names(store.conn, "table")
+        assert {"idx_device_messages_status", "idx_sessions_status"} <= names(store.conn, "index")
+        assert set(protection_triggers()) <= store.trigger_names()
+        with pytest.raises(sqlite3.IntegrityError):  # the status is checked by the schema
+            store.conn.execute(
+                "INSERT INTO device_messages (uuid, received_at, raw_sha256, status, ack_code) "
+                "VALUES ('u', 'now', 'h', 'lost', 'AA')")
+        assert verify_store(store) == []
+    finally:
+        store.close()

@@ -1,0 +1,283 @@
+"""ORU^R01 (unsolicited observation result) from a patient monitor or its gateway,
+read into plain data: who sent it, which patient and bed, and the vital signs by time.
+
+Parsing is pure (no store, no clock) and untrusted input can only raise our own
+`Hl7Error`s: python-hl7 splits the message, every field access here is guarded."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+
+import hl7
+from hl7.util import unescape as hl7_unescape
+
+from ketalog.interop.hl7_errors import (
+    Hl7Error,
+    Hl7MappingError,
+    Hl7ParseError,
+    Hl7UnsupportedMessage,
+)
+from ketalog.interop.hl7_vitals import identify, to_canonical
+
+# OBX-11 result status: X cannot be obtained, D deleted, W wrong (replaced), N not asked.
+SKIPPED_STATUSES = frozenset({"X", "D", "W", "N"})
+NUMERIC_TYPES = frozenset({"NM", "SN", "ST", ""})
+MAX_REPETITIONS = 20
+
+
+@dataclass(frozen=True)
+class MessageHeader:
+    sending_app: str
+    sending_facility: str
+    receiving_app: str
+    receiving_facility: str
+    message_type: str  # e.g. "ORU^R01"
+    control_id: str
+    version: str
+    sent_at_text: str
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The vitals a message carries for one moment, in ketalog's canonical units."""
+
+    at: datetime
+    values: dict[str, float]
+
+
+@dataclass(frozen=True)
+class OruMessage:
+    header: MessageHeader
+    patient_ids: tuple[str, ...]  # PID-3 identifiers, every repetition
+    location: tuple[str, ...]  # PV1-3: point of care, room, bed, facility...
+    readings: tuple[Reading, ...]
+    ignored: tuple[str, ...] = field(default=())  # OBX-3 of rows that are not vitals
+
+
+def decode(payload: bytes) -> str:
+    """HL7 v2 text: UTF-8 when it is valid, else Latin-1 (which never fails)."""
+    try:
+        return payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return payload.decode("latin-1")
+
+
+def _normalise(text: str) -> str:
+    return text.replace("\r\n", "\r").replace("\n", "\r").strip("\r\x00 \t")
+
+
+def _leaf(node: object, index: int) -> object:
+    """Child `index` (1-based) of a python-hl7 container, '' when absent; a plain string
+    stands for a container with that one child."""
+    if isinstance(node, str):
+        return node if index == 1 else ""
+    if isinstance(node, list) and index <= len(node):
+        return node[index - 1]
+    return ""
+
+
+def _get(segment: hl7.Segment, field_num: int, rep: int = 1, comp: int = 1) -> str:
+    """Field, repetition and component (1-based) as unescaped text; '' when absent.
+    Walks python-hl7's containers directly: its extract_field costs ~30 us a call."""
+    if field_num >= len(segment):
+        return ""
+    node = _leaf(_leaf(segment[field_num], rep), comp)
+    while isinstance(node, list):  # subcomponents: the first one
+        node = node[0] if node else ""
+    if not isinstance(node, str):
+        return ""
+    if "\\" in node:
+        try:
+            node = hl7_unescape(segment, node)
+        except Exception:  # noqa: BLE001 - a broken escape stays as sent
+            pass
+    return node.strip()
+
+
+def _repetitions(segment: hl7.Segment, field_num: int, comp: int = 1) -> Iterator[str]:
+    if field_num >= len(segment):
+        return
+    field = segment[field_num]
+    count = len(field) if isinstance(field, list) and field and not isinstance(field[0], str) \
+        else 1
+    for rep in range(1, min(count, MAX_REPETITIONS) + 1):
+        value = _get(segment, field_num, rep, comp)
+        if value:
+            yield value
+
+
+# The fields ketalog reads, per segment (MSH counts its separator as field 1).
+READ_FIELDS = {"MSH": 12, "PID": 3, "PV1": 3, "OBR": 7, "OBX": 14}
+
+
+def _slim(text: str, separator: str) -> str:
+    """Only the segments and leading fields we read go to python-hl7, which builds a
+    container per subcomponent: a gateway's device-hierarchy and equipment fields
+    otherwise cost more than the vitals. Exact, because escapes never hold the raw
+    field separator."""
+    kept = []
+    for segment in text.split("\r"):
+        keep = READ_FIELDS.get(segment[:3])
+        if keep is not None:
+            kept.append(separator.join(segment.split(separator, keep + (segment[:3] != "MSH")
+                                                     )[:keep + (segment[:3] != "MSH")]))
+    return "\r".join(kept)
+
+
+def _split(text: str) -> hl7.Message:
+    text = _normalise(text)
+    if not text.startswith("MSH") or len(text) < 8:
+        raise Hl7ParseError("not an HL7 v2 message (it must start with an MSH segment)")
+    separator = text[3]
+    if separator.isalnum() or separator in "\r ":
+        raise Hl7ParseError(f"invalid field separator {separator!r} in MSH")
+    try:
+        return hl7.parse(_slim(text, separator))
+    except Exception as exc:  # noqa: BLE001 - any failure of the splitter is a parse error
+        raise Hl7ParseError(f"the message cannot be split into segments: {exc}") from exc
+
+
+def _header(message: hl7.Message) -> MessageHeader:
+    try:
+        msh = message.segment("MSH")
+    except Exception as exc:  # noqa: BLE001
+        raise Hl7ParseError("no MSH segment") from exc
+    kind = "^".join(p for p in (_get(msh, 9, 1, 1), _get(msh, 9, 1, 2)) if p)
+    return MessageHeader(sending_app=_get(msh, 3), sending_facility=_get(msh, 4),
+                         receiving_app=_get(msh, 5), receiving_facility=_get(msh, 6),
+                         message_type=kind, control_id=_get(msh, 10),
+                         version=_get(msh, 12), sent_at_text=_get(msh, 7))
+
+
+def parse_header(text: str) -> MessageHeader:
+    """Just the MSH: enough to acknowledge a message whose body cannot be used."""
+    return _header(_split(text))
+
+
+_TS = re.compile(r"^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?(?:\.(\d{1,4}))?"
+                 r"(?:([+-])(\d{2})(\d{2}))?$")
+
+
+def parse_time(text: str, local_tz: tzinfo | None = None) -> datetime:
+    """HL7 DTM to an aware UTC datetime; at least minutes are required. Without an
+    offset the time is the clinic's local time (`local_tz`, else the machine's zone)."""
+    match = _TS.match(text.strip())
+    if not match:
+        raise Hl7MappingError(f"time {text!r} is not an HL7 time with at least minutes "
+                              "(YYYYMMDDHHMM[SS[.S]][+ZZZZ])")
+    year, month, day, hour, minute, second, frac, sign, oh, om = match.groups()
+    try:
+        naive = datetime(int(year), int(month), int(day), int(hour), int(minute),
+                         int(second or 0), int((frac or "0").ljust(6, "0")[:6]))
+        if sign:
+            offset = timedelta(hours=int(oh), minutes=int(om))
+            if offset > timedelta(hours=14):
+                raise ValueError("offset beyond 14 h")
+            aware = naive.replace(tzinfo=timezone(-offset if sign == "-" else offset))
+        elif local_tz is not None:
+            aware = naive.replace(tzinfo=local_tz)
+        else:
+            aware = naive.astimezone()  # the machine's zone, daylight saving included
+        return aware.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
+        raise Hl7MappingError(f"time {text!r} is not a valid date and time: {exc}") from exc
+
+
+def _number(value_type: str, text: str, code: str) -> float | None:
+    """OBX-5 as a number; None when empty. SN like '^120' or '=^120' is accepted."""
+    raw = text.strip()
+    if value_type == "SN":
+        parts = raw.split("^")
+        raw = parts[1] if len(parts) > 1 and parts[0] in ("", "=") else raw
+    if not raw:
+        return None
+    try:
+        number = float(raw)
+    except ValueError as exc:
+        raise Hl7MappingError(f"{code}: value {raw[:40]!r} is not a number") from exc
+    if not math.isfinite(number):
+        raise Hl7MappingError(f"{code}: value {raw[:40]!r} is not a finite number")
+    return number
+
+
+def _obx_value_text(segment: hl7.Segment) -> str:
+    """OBX-5 whole (an SN keeps its '^' so its comparator can be read)."""
+    parts = [_get(segment, 5, 1, c) for c in (1, 2)]
+    return "^".join(parts) if parts[1] else parts[0]
+
+
+def parse_oru(text: str, local_tz: tzinfo | None = None) -> OruMessage:
+    """Read an ORU^R01 into readings grouped by observation time. Raises Hl7Error (with
+    the message's header when it was readable) and nothing else."""
+    message = _split(text)
+    header = _header(message)
+    try:
+        return _body(message, header, local_tz)
+    except Hl7Error as exc:
+        exc.header = header
+        raise
+    except Exception as exc:  # noqa: BLE001 - never let a library error escape
+        error = Hl7ParseError(f"the message could not be read: {type(exc).__name__}")
+        error.header = header
+        raise error from exc
+
+
+def _segments(message: hl7.Message, name: str) -> list[hl7.Segment]:
+    return [s for s in message if len(s) and str(s[0]).strip() == name]
+
+
+def _body(message: hl7.Message, header: MessageHeader, local_tz: tzinfo | None) -> OruMessage:
+    if not header.control_id:
+        raise Hl7ParseError("MSH-10 (message control id) is empty")
+    if header.message_type not in ("ORU^R01", "ORU"):
+        raise Hl7UnsupportedMessage(f"message type {header.message_type or '(none)'} is not "
+                                    "accepted; the monitor feed takes ORU^R01")
+    pids = _segments(message, "PID")
+    patient_ids = tuple(_repetitions(pids[0], 3)) if pids else ()
+    pv1s = _segments(message, "PV1")
+    location = tuple(_get(pv1s[0], 3, 1, c) for c in range(1, 5)) if pv1s else ()
+    obr_time = ""
+    values: dict[datetime, dict[str, tuple[int, float, str]]] = {}
+    ignored: list[str] = []
+    for segment in message:
+        name = str(segment[0]).strip() if len(segment) else ""
+        if name == "OBR":
+            obr_time = _get(segment, 7)
+        if name != "OBX":
+            continue
+        ident, label, system = (_get(segment, 3, 1, c) for c in (1, 2, 3))
+        code = "^".join(p for p in (ident, label) if p) or "(no code)"
+        vital = identify(ident, label, system)
+        if vital is None:
+            ignored.append(code)
+            continue
+        if _get(segment, 11).upper() in SKIPPED_STATUSES:
+            continue
+        value_type = _get(segment, 2).upper()
+        if value_type not in NUMERIC_TYPES:
+            raise Hl7MappingError(f"OBX {code}: value type {value_type} is not numeric")
+        number = _number(value_type, _obx_value_text(segment), code)
+        if number is None:
+            continue  # the monitor had no value for this parameter
+        units = (_get(segment, 6, 1, 1), _get(segment, 6, 1, 2))
+        canonical = to_canonical(vital.field, number, units)
+        when_text = _get(segment, 14) or obr_time or header.sent_at_text
+        if not when_text:
+            raise Hl7MappingError(f"OBX {code}: no observation time (OBX-14, OBR-7 or MSH-7)")
+        at = parse_time(when_text, local_tz)
+        slot = values.setdefault(at, {})
+        previous = slot.get(vital.field)
+        if previous is None or vital.priority < previous[0]:
+            slot[vital.field] = (vital.priority, canonical, code)
+        elif vital.priority == previous[0] and previous[1] != canonical:
+            raise Hl7MappingError(
+                f"{vital.field} has two different values at {when_text} "
+                f"({previous[2]} {previous[1]:g}, {code} {canonical:g}); ketalog does not "
+                "choose between them")
+    readings = tuple(Reading(at, {k: v[1] for k, v in slot.items()})
+                     for at, slot in sorted(values.items()))
+    return OruMessage(header, patient_ids, location, readings, tuple(ignored))

@@ -1,0 +1,89 @@
+"""Quarantined monitor messages: a nurse looks at why a message was not stored and
+either assigns it to an open session (its readings then pass the same checks as any
+entry, attributed to her, with the device as source) or discards it with a reason.
+Both are audited; the raw text stays in the ledger either way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ketalog.domain.clock import from_iso, to_iso
+from ketalog.domain.entities import Role
+from ketalog.domain.errors import PlausibilityError
+from ketalog.interop.hl7_errors import Hl7Error
+from ketalog.interop.hl7_oru import parse_oru
+from ketalog.services.context import Context
+from ketalog.services.device_feed import DEVICE_PREFIX, app_name
+from ketalog.services.errors import InvalidState, ServiceError
+from ketalog.services.sessions import vitals_row
+from ketalog.store.device_messages import messages
+
+HANDLERS = (Role.NURSE, Role.PROVIDER)
+
+
+@dataclass(frozen=True)
+class QuarantinedMessage:
+    id: int
+    received_at: datetime
+    sending_app: str
+    control_id: str
+    ack_code: str
+    reason: str
+    raw: str
+
+
+def quarantined(ctx: Context, limit: int = 500) -> list[QuarantinedMessage]:
+    ctx.require(*HANDLERS, Role.ADMIN, action="see quarantined monitor messages")
+    return [QuarantinedMessage(int(r["id"]), from_iso(str(r["received_at"])),  # type: ignore[call-overload]
+                               str(r["sending_app"]), str(r["control_id"]), str(r["ack_code"]),
+                               str(r["reason"]), str(r["raw"] or ""))
+            for r in messages(ctx.store, "quarantined", limit)]
+
+
+def _pending(ctx: Context, message_id: int) -> dict[str, object]:
+    row = ctx.store.get("device_messages", message_id)
+    if row is None:
+        raise ServiceError(f"no monitor message with id {message_id}")
+    if row["status"] != "quarantined":
+        raise InvalidState(f"monitor message {message_id} is already {row['status']}")
+    return row
+
+
+def assign_quarantined(ctx: Context, message_id: int, session_id: int,
+                       note: str = "") -> list[int]:
+    """Store the message's readings in `session_id`; returns the new vitals ids."""
+    ctx.require(*HANDLERS, action="assign monitor messages to sessions")
+    row = _pending(ctx, message_id)
+    try:
+        message = parse_oru(str(row["raw"] or ""))
+    except Hl7Error as exc:
+        raise ServiceError(f"this message cannot be read, so it cannot be assigned ({exc}); "
+                           "discard it") from exc
+    if not message.readings:
+        raise ServiceError("this message holds no vital signs ketalog records; discard it")
+    now = ctx.clock.now()
+    source = DEVICE_PREFIX + app_name(message.header)
+    rows = [vitals_row(ctx.store, now, session_id, r.values, r.at, source, ctx.user.id)
+            for r in message.readings]  # PlausibilityError / InvalidState go to the caller
+    reason = f"assigned from quarantined HL7 {message.header.control_id}: {note.strip()}"
+    with ctx.store.write(ctx.actor) as w:
+        ids = [w.insert("vitals", r, reason=reason.rstrip(": ")) for r in rows]
+        w.update("device_messages", message_id, {
+            "status": "assigned", "session_id": session_id, "readings": len(ids),
+            "resolved_at": to_iso(now), "resolved_by": ctx.user.id,
+            "resolution_note": note.strip()}, reason=reason.rstrip(": "))
+    return ids
+
+
+def discard_quarantined(ctx: Context, message_id: int, reason: str) -> None:
+    ctx.require(*HANDLERS, action="discard monitor messages")
+    if not reason.strip():
+        raise PlausibilityError.single("reason", reason, "required",
+                                       "Give a reason for discarding the monitor message")
+    _pending(ctx, message_id)
+    with ctx.store.write(ctx.actor) as w:
+        w.update("device_messages", message_id, {
+            "status": "discarded", "resolved_at": to_iso(ctx.clock.now()),
+            "resolved_by": ctx.user.id, "resolution_note": reason.strip()},
+            reason=reason.strip())

@@ -1,0 +1,14 @@
+"""New vitals of a session since the last look: how a session window sees readings the
+monitor feed's listener stored on its own connection. Light to import (no python-hl7)."""
+
+from __future__ import annotations
+
+from ketalog.domain.entities import VitalsReading
+from ketalog.store.device_messages import vitals_after
+from ketalog.store.records import vitals_from_row
+from ketalog.store.store import Store
+
+
+def vitals_since(store: Store, session_id: int, after_id: int) -> list[VitalsReading]:
+    """Readings added to a session after `after_id` (a primary-key range query)."""
+    return [vitals_from_row(r) for r in vitals_after(store, session_id, after_id)]

@@ -1,0 +1,43 @@
+"""Queries of the monitor feed: open sessions to match against, the message ledger and
+quarantine, and new vitals of a session (the GUI's live poll)."""
+
+from __future__ import annotations
+
+from ketalog.store.store import Store
+
+OPEN_STATUSES = ("draft", "in_progress")
+
+
+def _select(store: Store, sql: str, params: list[object]) -> list[dict[str, object]]:
+    cursor = store.conn.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor]
+
+
+def open_sessions(store: Store) -> list[dict[str, object]]:
+    """Sessions that may take device readings, with the patient's MRN."""
+    return _select(store, "SELECT s.id, s.status, s.chair, s.patient_id, p.mrn, "
+                          "coalesce(s.arrival_at, s.created_at) AS began_at "
+                          "FROM sessions s JOIN patients p ON p.id = s.patient_id "
+                          "WHERE s.status IN (?, ?) ORDER BY s.id", list(OPEN_STATUSES))
+
+
+def message_by_hash(store: Store, raw_sha256: str) -> dict[str, object] | None:
+    rows = _select(store, "SELECT * FROM device_messages WHERE raw_sha256 = ?", [raw_sha256])
+    return rows[0] if rows else None
+
+
+def messages(store: Store, status: str | None = None, limit: int = 500
+             ) -> list[dict[str, object]]:
+    """Newest first; the raw text is included (quarantined messages keep it)."""
+    if status is None:
+        return _select(store, "SELECT * FROM device_messages ORDER BY id DESC LIMIT ?",
+                       [limit])
+    return _select(store, "SELECT * FROM device_messages WHERE status = ? "
+                          "ORDER BY id DESC LIMIT ?", [status, limit])
+
+
+def vitals_after(store: Store, session_id: int, after_id: int) -> list[dict[str, object]]:
+    """Vitals rows of a session with id > after_id (cheap: primary key range)."""
+    return _select(store, "SELECT * FROM vitals WHERE session_id = ? AND id > ? ORDER BY id",
+                   [session_id, after_id])

@@ -1,0 +1,81 @@
+"""The monitor feed inside the app: the listener runs on background threads with its own
+store connection (it never touches a widget), one per running app, surviving logouts and
+started at login when the clinic has switched it on. Light to import: the listener (and
+python-hl7) load on first start, not at GUI start-up."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ketalog.services.context import Context
+from ketalog.services.device_feed_settings import FeedSettings, feed_settings, quarantine_count
+from ketalog.store.errors import StoreError
+from ketalog.store.store import Actor, Store
+
+if TYPE_CHECKING:
+    from ketalog.services.device_listener import Hl7Listener
+
+log = logging.getLogger(__name__)
+
+
+class FeedRunner:
+    """Starts and stops the app's one listener."""
+
+    def __init__(self) -> None:
+        self.listener: Hl7Listener | None = None
+        self.error = ""
+
+    @property
+    def running(self) -> bool:
+        return self.listener is not None and self.listener.running
+
+    def start(self, db_path: Path, settings: FeedSettings, started_by: Actor,
+              passphrase: str | None = None) -> bool:
+        from ketalog.services.device_listener import Hl7Listener  # python-hl7 on first use
+
+        self.stop()
+        listener = Hl7Listener(db_path, settings.host, settings.port, started_by=started_by,
+                               passphrase=passphrase)
+        try:
+            listener.start()
+        except (OSError, StoreError) as exc:
+            self.error = f"cannot listen on {settings.host}:{settings.port}: " \
+                         f"{getattr(exc, 'strerror', None) or exc}"
+            log.warning("monitor feed: %s", self.error)
+            return False
+        self.listener, self.error = listener, ""
+        return True
+
+    def start_if_enabled(self, db_path: Path, ctx: Context) -> None:
+        settings = feed_settings(ctx.store)
+        if settings.enabled and not self.running:
+            self.start(db_path, settings, ctx.actor, ctx.store.passphrase)
+
+    def stop(self) -> None:
+        if self.listener is not None:
+            self.listener.stop()
+            self.listener = None
+
+    def status(self) -> str:
+        if self.listener is None or not self.running:
+            return f"Stopped. {self.error}".strip()
+        host, port = self.listener.address
+        s = self.listener.stats
+        return (f"Listening on {host}:{port} — {s.accepted} stored, {s.refused} refused or "
+                f"quarantined, {s.connections} connection(s)")
+
+
+RUNNER = FeedRunner()
+
+
+def feed_status_line(store: Store, runner: FeedRunner = RUNNER) -> str:
+    """For the main window's status bar: is the feed on, and is anything waiting."""
+    waiting = quarantine_count(store)
+    parts = []
+    if runner.running and runner.listener is not None:
+        parts.append(f"Monitor feed on :{runner.listener.address[1]}")
+    if waiting:
+        parts.append(f"{waiting} monitor message(s) in quarantine (Patient > Monitor quarantine)")
+    return "  ·  ".join(parts)

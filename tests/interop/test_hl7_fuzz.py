@@ -1,0 +1,46 @@
+"""Fuzzing the ORU reader: whatever arrives, only our own Hl7Error escapes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ketalog.interop.hl7_build import oru_message
+from ketalog.interop.hl7_errors import Hl7Error
+from ketalog.interop.hl7_oru import OruMessage, decode, parse_oru
+
+BASE = oru_message("F1", {"sbp_mmhg": 120, "dbp_mmhg": 80, "hr_bpm": 70, "spo2_pct": 98,
+                          "temp_c": 36.9}, datetime(2026, 11, 24, 13, 0, tzinfo=UTC),
+                   mrn="K1", bed="CHAIR1")
+HL7_CHARS = st.sampled_from(list("|^~\\&\r\n0123456789.+-MSHOBXPIDNM ") + ["\x00", "\u00b0"])
+
+
+def outcome(text: str) -> OruMessage | Hl7Error:
+    try:
+        return parse_oru(text)
+    except Hl7Error as exc:  # anything else fails the test
+        return exc
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.binary(max_size=400))
+def test_random_bytes(data):
+    outcome(decode(data))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(HL7_CHARS, max_size=300))
+def test_random_hl7_alphabet(text):
+    outcome("MSH|^~\\&|" + text)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.integers(0, len(BASE) - 1), st.integers(0, 40), st.text(HL7_CHARS, max_size=12))
+def test_mutated_real_message(at, cut, insert):
+    result = outcome(BASE[:at] + insert + BASE[at + cut:])
+    if isinstance(result, OruMessage):
+        for reading in result.readings:
+            assert reading.at.tzinfo is not None
+            assert all(isinstance(v, float) for v in reading.values.values())

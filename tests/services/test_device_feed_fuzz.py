@@ -1,0 +1,58 @@
+"""Mutated monitor messages through the feed service: each one is stored whole or not at
+all (then quarantined), never partly; only our own errors are handled, nothing escapes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from ketalog.interop.hl7_build import oru_message
+from ketalog.interop.hl7_errors import Hl7Error
+from ketalog.interop.hl7_oru import parse_oru
+from ketalog.services.device_feed import DeviceFeed
+from ketalog.store.verify import verify_store
+from tests.services.test_device_feed import open_session
+
+AT = datetime(2026, 11, 24, 13, 58, tzinfo=UTC)
+BASE = oru_message("Z1", {"sbp_mmhg": 120, "dbp_mmhg": 80, "hr_bpm": 70, "spo2_pct": 98,
+                          "temp_c": 36.9}, AT, mrn="KZ", bed="CHAIR1", extra_obx=[
+    "OBX|{n}|NM|8867-4^HR^LN||72|/min|||||F|||20261124135700+0000"])
+CHARS = st.sampled_from(list("|^~\\&\r0123456789.+-X ") + ["8867-4", "OBX|", "\x0b"])
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(0, len(BASE) - 1), st.integers(0, 30),
+                          st.lists(CHARS, max_size=4).map("".join)), min_size=1, max_size=3))
+def test_mutated_messages_are_all_or_nothing(feed_store, edits):
+    store, feed = feed_store
+    text = BASE
+    for at, cut, insert in edits:
+        text = text[:at] + insert + text[at + cut:]
+    try:
+        expected = len(parse_oru(text, UTC).readings)
+    except Hl7Error:
+        expected = None
+    vitals, ledger = store.count("vitals"), store.count("device_messages")
+    result = feed.receive(text.encode())
+    new_vitals = store.count("vitals") - vitals
+    new_ledger = store.count("device_messages") - ledger
+    event(result.ack_code + (" dup" if result.duplicate else ""))
+    if result.duplicate:
+        assert (new_vitals, new_ledger) == (0, 0)
+    elif result.ack_code == "AA":
+        assert new_vitals == expected and expected and new_ledger == 1
+    else:
+        assert new_vitals == 0 and new_ledger == 1
+        assert store.get("device_messages", result.message_id)["status"] == "quarantined"
+
+
+@pytest.fixture
+def feed_store(staffed, clock):
+    store, ctx = staffed
+    open_session(ctx["nurse"], "KZ", "Chair 1")
+    yield store, DeviceFeed(store, clock, UTC)
+    assert verify_store(store) == []
