@@ -185,3 +185,28 @@ def test_too_many_connections_are_closed_and_the_rest_served(listener, clock, mo
     good(first, "M3", clock)
     first.close()
     second.close()
+
+
+def test_listener_on_an_encrypted_database_uses_the_passphrase(tmp_path, clock):
+    from ketalog.store.connection import open_store
+    from tests.services.test_device_feed import open_session as open_session_for
+    from tests.store.helpers import make_staff
+
+    key = "correct horse battery staple"
+    store = open_store(tmp_path / "enc.sqlite", clock, passphrase=key)
+    try:
+        staff = make_staff(store, clock)
+        session_id = open_session_for(staff.nurse, "E1", "Chair 5")
+        server = Hl7Listener(store.path, "127.0.0.1", 0, clock=clock, local_tz=UTC,
+                             passphrase=key)
+        server.start()
+        try:
+            with client(server) as c:
+                code, _, _ = parse_ack(c.send(oru_message("E-1", BP, clock.now(), mrn="E1")))
+        finally:
+            server.stop()
+        assert code == "AA"
+        assert store.count("vitals", session_id=session_id) == 1
+        assert verify_store(store) == []
+    finally:
+        store.close()
