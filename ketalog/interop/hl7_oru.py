@@ -2,13 +2,16 @@
 read into plain data: who sent it, which patient and bed, and the vital signs by time.
 
 Parsing is pure (no store, no clock) and untrusted input can only raise our own
-`Hl7Error`s: python-hl7 splits the message, every field access here is guarded."""
+`Hl7Error`s: python-hl7 splits the message head (MSH, PID, PV1, OBR) and unescapes; the
+OBX rows, most of a monitor's message, are split by `_split_obx` into the same shape
+python-hl7 would build (a test holds the two equal), because python-hl7's container
+per subcomponent was most of the feed's cost. Every field access here is guarded."""
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
@@ -80,9 +83,15 @@ def _leaf(node: object, index: int) -> object:
     return ""
 
 
-def _get(segment: hl7.Segment, field_num: int, rep: int = 1, comp: int = 1) -> str:
+Segment = Sequence[object]  # a python-hl7 Segment, or an OBX row from _split_obx
+
+
+def _get(segment: Segment, field_num: int, rep: int = 1, comp: int = 1,
+         escapes: hl7.Container | None = None) -> str:
     """Field, repetition and component (1-based) as unescaped text; '' when absent.
-    Walks python-hl7's containers directly: its extract_field costs ~30 us a call."""
+    Walks the containers directly (python-hl7's extract_field costs ~30 us a call).
+    `escapes`: the container whose separators unescape the text (the segment itself
+    when it is python-hl7's)."""
     if field_num >= len(segment):
         return ""
     node = _leaf(_leaf(segment[field_num], rep), comp)
@@ -92,20 +101,21 @@ def _get(segment: hl7.Segment, field_num: int, rep: int = 1, comp: int = 1) -> s
         return ""
     if "\\" in node:
         try:
-            node = hl7_unescape(segment, node)
+            node = hl7_unescape(escapes if escapes is not None else segment, node)
         except Exception:  # noqa: BLE001 - a broken escape stays as sent
             pass
     return node.strip()
 
 
-def _repetitions(segment: hl7.Segment, field_num: int, comp: int = 1) -> Iterator[str]:
+def _repetitions(segment: Segment, field_num: int, comp: int = 1,
+                 escapes: hl7.Container | None = None) -> Iterator[str]:
     if field_num >= len(segment):
         return
     field = segment[field_num]
     count = len(field) if isinstance(field, list) and field and not isinstance(field[0], str) \
         else 1
     for rep in range(1, min(count, MAX_REPETITIONS) + 1):
-        value = _get(segment, field_num, rep, comp)
+        value = _get(segment, field_num, rep, comp, escapes)
         if value:
             yield value
 
@@ -114,10 +124,10 @@ def _repetitions(segment: hl7.Segment, field_num: int, comp: int = 1) -> Iterato
 READ_FIELDS = {"MSH": 12, "PID": 3, "PV1": 3, "OBR": 7, "OBX": 14}
 
 
-def _slim(text: str, separator: str) -> str:
-    """Only the segments and leading fields we read go to python-hl7, which builds a
+def _slim(text: str, separator: str) -> list[str]:
+    """Only the segments and leading fields we read are split (python-hl7 builds a
     container per subcomponent: a gateway's device-hierarchy and equipment fields
-    otherwise cost more than the vitals. Exact, because escapes never hold the raw
+    otherwise cost more than the vitals). Exact, because escapes never hold the raw
     field separator."""
     kept = []
     for segment in text.split("\r"):
@@ -125,25 +135,60 @@ def _slim(text: str, separator: str) -> str:
         if keep is not None:
             kept.append(separator.join(segment.split(separator, keep + (segment[:3] != "MSH")
                                                      )[:keep + (segment[:3] != "MSH")]))
-    return "\r".join(kept)
+    return kept
 
 
-def _split(text: str) -> hl7.Message:
+def _split_field(text: str, rep: str, comp: str, sub: str) -> list[object]:
+    """One field the way python-hl7 builds it: [text] when it has no separator, else
+    repetitions, each [text] or a list of components, each [text] or its subcomponents."""
+    if rep not in text and comp not in text and sub not in text:
+        return [text]
+    out: list[object] = []
+    for repetition in text.split(rep):
+        if comp not in repetition and sub not in repetition:
+            out.append([repetition])
+            continue
+        out.append([[c] if sub not in c else c.split(sub) for c in repetition.split(comp)])
+    return out
+
+
+def _split_obx(text: str, separators: str) -> list[object]:
+    """An OBX row as python-hl7 would split it (`separators` as python-hl7 keeps them:
+    segment, field, repetition, component, subcomponent)."""
+    field, rep, comp, sub = separators[1:5]
+    return [_split_field(f, rep, comp, sub) for f in text.split(field)]
+
+
+@dataclass(frozen=True)
+class _Parts:
+    head: hl7.Message  # MSH, PID, PV1, OBR as python-hl7 parsed them
+    segments: tuple[tuple[str, Segment], ...]  # every segment we read, in order, by name
+
+
+def _split(text: str) -> _Parts:
     text = _normalise(text)
     if not text.startswith("MSH") or len(text) < 8:
         raise Hl7ParseError("not an HL7 v2 message (it must start with an MSH segment)")
     separator = text[3]
     if separator.isalnum() or separator in "\r ":
         raise Hl7ParseError(f"invalid field separator {separator!r} in MSH")
+    kept = _slim(text, separator)
     try:
-        return hl7.parse(_slim(text, separator))
+        head_texts = [s for s in kept if s[:3] != "OBX"]
+        head = hl7.parse("\r".join(head_texts))
+        if len(head) != len(head_texts):
+            raise ValueError("python-hl7 found another number of segments")
+        head_segments = iter(head)
+        segments = tuple((s[:3], _split_obx(s, head.separators) if s[:3] == "OBX"
+                          else next(head_segments)) for s in kept)
     except Exception as exc:  # noqa: BLE001 - any failure of the splitter is a parse error
         raise Hl7ParseError(f"the message cannot be split into segments: {exc}") from exc
+    return _Parts(head, segments)
 
 
-def _header(message: hl7.Message) -> MessageHeader:
+def _header(parts: _Parts) -> MessageHeader:
     try:
-        msh = message.segment("MSH")
+        msh = parts.head.segment("MSH")
     except Exception as exc:  # noqa: BLE001
         raise Hl7ParseError("no MSH segment") from exc
     kind = "^".join(p for p in (_get(msh, 9, 1, 1), _get(msh, 9, 1, 2)) if p)
@@ -204,19 +249,19 @@ def _number(value_type: str, text: str, code: str) -> float | None:
     return number
 
 
-def _obx_value_text(segment: hl7.Segment) -> str:
+def _obx_value_text(segment: Segment, escapes: hl7.Container) -> str:
     """OBX-5 whole (an SN keeps its '^' so its comparator can be read)."""
-    parts = [_get(segment, 5, 1, c) for c in (1, 2)]
+    parts = [_get(segment, 5, 1, c, escapes) for c in (1, 2)]
     return "^".join(parts) if parts[1] else parts[0]
 
 
 def parse_oru(text: str, local_tz: tzinfo | None = None) -> OruMessage:
     """Read an ORU^R01 into readings grouped by observation time. Raises Hl7Error (with
     the message's header when it was readable) and nothing else."""
-    message = _split(text)
-    header = _header(message)
+    parts = _split(text)
+    header = _header(parts)
     try:
-        return _body(message, header, local_tz)
+        return _body(parts, header, local_tz)
     except Hl7Error as exc:
         exc.header = header
         raise
@@ -226,46 +271,42 @@ def parse_oru(text: str, local_tz: tzinfo | None = None) -> OruMessage:
         raise error from exc
 
 
-def _segments(message: hl7.Message, name: str) -> list[hl7.Segment]:
-    return [s for s in message if len(s) and str(s[0]).strip() == name]
-
-
-def _body(message: hl7.Message, header: MessageHeader, local_tz: tzinfo | None) -> OruMessage:
+def _body(parts: _Parts, header: MessageHeader, local_tz: tzinfo | None) -> OruMessage:
     if not header.control_id:
         raise Hl7ParseError("MSH-10 (message control id) is empty")
     if header.message_type not in ("ORU^R01", "ORU"):
         raise Hl7UnsupportedMessage(f"message type {header.message_type or '(none)'} is not "
                                     "accepted; the monitor feed takes ORU^R01")
-    pids = _segments(message, "PID")
+    pids = [s for name, s in parts.segments if name == "PID"]
     patient_ids = tuple(_repetitions(pids[0], 3)) if pids else ()
-    pv1s = _segments(message, "PV1")
+    pv1s = [s for name, s in parts.segments if name == "PV1"]
     location = tuple(_get(pv1s[0], 3, 1, c) for c in range(1, 5)) if pv1s else ()
     obr_time = ""
     values: dict[datetime, dict[str, tuple[int, float, str]]] = {}
     ignored: list[str] = []
-    for segment in message:
-        name = str(segment[0]).strip() if len(segment) else ""
+    escapes = parts.head
+    for name, segment in parts.segments:
         if name == "OBR":
             obr_time = _get(segment, 7)
         if name != "OBX":
             continue
-        ident, label, system = (_get(segment, 3, 1, c) for c in (1, 2, 3))
+        ident, label, system = (_get(segment, 3, 1, c, escapes) for c in (1, 2, 3))
         code = "^".join(p for p in (ident, label) if p) or "(no code)"
         vital = identify(ident, label, system)
         if vital is None:
             ignored.append(code)
             continue
-        if _get(segment, 11).upper() in SKIPPED_STATUSES:
+        if _get(segment, 11, escapes=escapes).upper() in SKIPPED_STATUSES:
             continue
-        value_type = _get(segment, 2).upper()
+        value_type = _get(segment, 2, escapes=escapes).upper()
         if value_type not in NUMERIC_TYPES:
             raise Hl7MappingError(f"OBX {code}: value type {value_type} is not numeric")
-        number = _number(value_type, _obx_value_text(segment), code)
+        number = _number(value_type, _obx_value_text(segment, escapes), code)
         if number is None:
             continue  # the monitor had no value for this parameter
-        units = (_get(segment, 6, 1, 1), _get(segment, 6, 1, 2))
+        units = (_get(segment, 6, 1, 1, escapes), _get(segment, 6, 1, 2, escapes))
         canonical = to_canonical(vital.field, number, units)
-        when_text = _get(segment, 14) or obr_time or header.sent_at_text
+        when_text = _get(segment, 14, escapes=escapes) or obr_time or header.sent_at_text
         if not when_text:
             raise Hl7MappingError(f"OBX {code}: no observation time (OBX-14, OBR-7 or MSH-7)")
         at = parse_time(when_text, local_tz)

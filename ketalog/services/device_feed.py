@@ -17,8 +17,9 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
+from ketalog.domain.alerts import AlertThresholds
 from ketalog.domain.clock import Clock, from_iso, to_iso
 from ketalog.domain.errors import PlausibilityError
 from ketalog.interop.hl7_errors import Hl7Error
@@ -153,12 +154,14 @@ class DeviceFeed:
         attribution, audit entries and result. Nothing is acknowledged before the COMMIT."""
         try:
             with self.store.write(device_actor(batch[0].header)):
-                return [self._one(Writer(self.store, device_actor(i.header)), i) for i in batch]
+                view = _BatchView(self.store, self.clock.now())
+                return [self._one(Writer(self.store, device_actor(i.header)), i, view)
+                        for i in batch]
         except StoreError as exc:  # nothing was written: the senders should resend
             return [FeedResult("AE", f"not stored, resend later: {exc}", i.header)
                     for i in batch]
 
-    def _one(self, w: Writer, incoming: Incoming) -> FeedResult:
+    def _one(self, w: Writer, incoming: Incoming, view: _BatchView) -> FeedResult:
         seen = message_by_hash(self.store, incoming.digest)
         if seen is not None:
             return _repeat(seen, incoming.header)
@@ -166,17 +169,16 @@ class DeviceFeed:
             problem = incoming.problem
             return self._quarantine(w, incoming.raw, incoming.digest, incoming.header,
                                     problem.ack_code if problem else "AR", str(problem))
-        return self._store(w, incoming.raw, incoming.digest, incoming.message)
+        return self._store(w, incoming.raw, incoming.digest, incoming.message, view)
 
-    def _store(self, w: Writer, raw: str, digest: str, message: OruMessage) -> FeedResult:
+    def _store(self, w: Writer, raw: str, digest: str, message: OruMessage,
+               view: _BatchView) -> FeedResult:
         header = message.header
         if not message.readings:
             codes = ", ".join(message.ignored[:5]) or "no OBX"
             return self._quarantine(w, raw, digest, header, "AE",
                                     f"no vital sign ketalog records in the message ({codes})")
-        now = self.clock.now()
-        recent = [r for r in open_sessions(self.store)
-                  if from_iso(str(r["began_at"])) >= now - SESSION_WINDOW]
+        now, recent = view.now, view.recent_sessions()
         match = match_session(recent, message.patient_ids, message.location)
         if match.session_id is None:
             return self._quarantine(w, raw, digest, header, "AE", match.reason)
@@ -188,7 +190,7 @@ class DeviceFeed:
                 f"session {match.session_id} began ({to_iso(began)}): the bed's previous "
                 "patient?", match.session_id)
         source = DEVICE_PREFIX + app_name(header)
-        thresholds = alert_thresholds(self.store)
+        thresholds = view.thresholds()
         try:
             rows = [vitals_row(self.store, now, match.session_id, r.values, r.at, source, None,
                                thresholds) for r in message.readings]
@@ -214,6 +216,28 @@ class DeviceFeed:
             "session_id": session_id})
         return FeedResult(code, f"quarantined: {reason}", header, session_id,
                           message_id=message_id)
+
+
+class _BatchView:
+    """What every message of one batch reads alike, read once per transaction: the
+    messages only add vitals and ledger rows, so the open sessions and the thresholds
+    stay as they were for the whole batch (both were a query per message)."""
+
+    def __init__(self, store: Store, now: datetime) -> None:
+        self.store, self.now = store, now
+        self._recent: list[dict[str, object]] | None = None
+        self._thresholds: AlertThresholds | None = None
+
+    def recent_sessions(self) -> list[dict[str, object]]:
+        if self._recent is None:
+            self._recent = [r for r in open_sessions(self.store)
+                            if from_iso(str(r["began_at"])) >= self.now - SESSION_WINDOW]
+        return self._recent
+
+    def thresholds(self) -> AlertThresholds:
+        if self._thresholds is None:
+            self._thresholds = alert_thresholds(self.store)
+        return self._thresholds
 
 
 def _repeat(seen: dict[str, object], header: MessageHeader | None) -> FeedResult:

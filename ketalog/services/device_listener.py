@@ -1,9 +1,12 @@
 """The HL7 listener: MLLP over TCP, one thread per connection, one store connection of
-its own used by a single writer thread.
+its own, written by one thread at a time.
 
-Connection threads parse frames and queue them; the writer commits whatever is queued
-in one transaction (group commit: several monitors share one fsync) and only then hands
-each connection its result, so an AA the sender received is on disk. Whatever a peer sends cannot stop the listener: a frame
+Connection threads parse frames and queue them, then take the write lock: whoever holds
+it commits everything queued in one transaction (group commit: monitors whose messages
+arrived during the previous fsync share the next one) and hands each connection its
+result, so an AA the sender received is on disk. A thread whose message a previous
+holder already committed just takes its result: with one monitor there is no hand-off
+to another thread at all. Whatever a peer sends cannot stop the listener: a frame
 that cannot be read gets an AR, bytes that cannot be delimited (a frame over the cap,
 a flood outside frames) get an AR and the connection is closed, and any failure of our
 own is answered with AE and logged."""
@@ -11,11 +14,11 @@ own is answered with AE and logged."""
 from __future__ import annotations
 
 import logging
-import queue
 import socket
 import socketserver
 import threading
 import uuid
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -120,8 +123,7 @@ class Hl7Listener:
         self._feed: DeviceFeed | None = None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
-        self._writer: threading.Thread | None = None
-        self._queue: queue.Queue[tuple[Incoming, Future[FeedResult]] | None] = queue.Queue()
+        self._queue: deque[tuple[Incoming, Future[FeedResult]]] = deque()  # under _lock
 
     @property
     def address(self) -> tuple[str, int]:
@@ -146,8 +148,6 @@ class Hl7Listener:
         self._store, self._feed, self._server = store, DeviceFeed(store, self.clock,
                                                                   self.local_tz), server
         self._audit("hl7_listener_started")
-        self._writer = threading.Thread(target=self._write_loop, name="hl7-writer", daemon=True)
-        self._writer.start()
         self._thread = threading.Thread(target=server.serve_forever, args=(POLL_S,),
                                         name="hl7-listener", daemon=True)
         self._thread.start()
@@ -159,9 +159,6 @@ class Hl7Listener:
         self.stopping.set()
         self._server.shutdown()
         self._server.server_close()  # joins the connection threads (their last ACKs sent)
-        self._queue.put(None)
-        if self._writer is not None:
-            self._writer.join()
         with self._lock:
             self._audit("hl7_listener_stopped")
             if self._store is not None:
@@ -182,12 +179,15 @@ class Hl7Listener:
             log.exception("could not audit %s", action)
 
     def process(self, payload: bytes) -> bytes:
-        """Parse here, commit (or quarantine) on the writer thread, then return the ACK."""
+        """Parse (outside the lock), commit or quarantine, then return the ACK."""
         feed = self._feed
         if feed is None:
             return self.problem_ack("the listener is stopping; resend", "AE")
         future: Future[FeedResult] = Future()
-        self._queue.put((feed.prepare(payload), future))
+        self._queue.append((feed.prepare(payload), future))
+        with self._lock:
+            while not future.done():  # else the previous holder committed it with its own
+                self._commit_queued()
         result = future.result()
         with self.stats_lock:
             if result.ack_code == "AA":
@@ -202,32 +202,18 @@ class Hl7Listener:
         return build_ack(result.ack_code, result.header, result.text, self.clock.now(),
                          _ack_id())
 
-    def _write_loop(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            batch = [item]
-            while len(batch) < MAX_BATCH:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    self._queue.put(None)  # finish this batch, then stop
-                    break
-                batch.append(more)
-            with self._lock:
-                try:
-                    assert self._feed is not None
-                    results = self._feed.commit([incoming for incoming, _ in batch])
-                except Exception as exc:  # noqa: BLE001 - a bug of ours must not hang senders
-                    log.exception("HL7 batch could not be processed")
-                    results = [FeedResult("AE", f"internal error, not stored: "
-                                                f"{type(exc).__name__}", i.header)
-                               for i, _ in batch]
-            for (_, future), result in zip(batch, results, strict=True):
-                future.set_result(result)
+    def _commit_queued(self) -> None:
+        """Commit up to MAX_BATCH queued messages in one transaction (caller holds _lock)."""
+        batch = [self._queue.popleft() for _ in range(min(MAX_BATCH, len(self._queue)))]
+        try:
+            assert self._feed is not None
+            results = self._feed.commit([incoming for incoming, _ in batch])
+        except Exception as exc:  # noqa: BLE001 - a bug of ours must not hang senders
+            log.exception("HL7 batch could not be processed")
+            results = [FeedResult("AE", f"internal error, not stored: {type(exc).__name__}",
+                                  i.header) for i, _ in batch]
+        for (_, future), result in zip(batch, results, strict=True):
+            future.set_result(result)
 
     def problem_ack(self, reason: str, code: str = "AR") -> bytes:
         return build_ack(code, None, reason, self.clock.now(), _ack_id())
