@@ -123,6 +123,17 @@ def retire_protocol(ctx: Context, protocol_id: int, reason: str = "") -> None:
         w.update("protocols", protocol_id, {"retired": 1}, reason=reason)
 
 
+def require_usable_protocol(store: Store, protocol_id: int | None) -> None:
+    """A new session or series may name no protocol, or one that exists and is not retired."""
+    if protocol_id is None:
+        return
+    protocol = store.get("protocols", protocol_id)
+    if protocol is None:
+        raise ServiceError(f"no protocol with id {protocol_id}")
+    if protocol["retired"]:
+        raise InvalidState(f"protocol '{protocol['name']}' is retired")
+
+
 def get_protocol(ctx: Context, protocol_id: int) -> Protocol:
     row = ctx.store.get("protocols", protocol_id)
     if row is None:

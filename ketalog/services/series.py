@@ -19,6 +19,7 @@ from ketalog.domain.series import (
 )
 from ketalog.services.context import Context
 from ketalog.services.errors import InvalidState, ServiceError
+from ketalog.services.protocols import require_usable_protocol
 from ketalog.store.records import series_from_row
 from ketalog.store.store import Store
 
@@ -104,12 +105,7 @@ def start_series(ctx: Context, new: NewSeries) -> TreatmentSeries:
     ctx.require(*PLANNERS, action="plan treatment series")
     if ctx.store.get("patients", new.patient_id) is None:
         raise ServiceError(f"no patient with id {new.patient_id}")
-    if new.protocol_id is not None:
-        protocol = ctx.store.get("protocols", new.protocol_id)
-        if protocol is None:
-            raise ServiceError(f"no protocol with id {new.protocol_id}")
-        if protocol["retired"]:
-            raise InvalidState(f"protocol '{protocol['name']}' is retired")
+    require_usable_protocol(ctx.store, new.protocol_id)
     today = today_of(ctx)
     kind, planned, start, goal = validate_new_series(
         new.kind, new.planned_sessions, new.start_date, new.goal, today)

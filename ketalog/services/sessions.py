@@ -39,6 +39,7 @@ from ketalog.services import series as series_service
 from ketalog.services.auth import reauthenticate
 from ketalog.services.context import Context
 from ketalog.services.errors import InvalidState, ServiceError, WarningsNotAcknowledged
+from ketalog.services.protocols import require_usable_protocol
 from ketalog.services.settings import LATE_ENTRY_AFTER_MIN, alert_thresholds
 from ketalog.store.content import session_content
 from ketalog.store.records import dose_from_row, session_from_row, vitals_from_row
@@ -128,12 +129,7 @@ def start_session(ctx: Context, data: SessionStart) -> InfusionSession:
     volume = require_positive("bag_volume_ml", "Bag volume", data.bag.volume_ml, "mL", 5000)
     if ctx.store.get("patients", data.patient_id) is None:
         raise ServiceError(f"no patient with id {data.patient_id}")
-    if data.protocol_id is not None:
-        protocol = ctx.store.get("protocols", data.protocol_id)
-        if protocol is None:
-            raise ServiceError(f"no protocol with id {data.protocol_id}")
-        if protocol["retired"]:
-            raise InvalidState(f"protocol '{protocol['name']}' is retired")
+    require_usable_protocol(ctx.store, data.protocol_id)
     series_number, series_total = _series_position(ctx, data)
     today = ctx.clock.now().astimezone().date()  # the clinic's calendar day, not UTC's
     if data.bag.expiry is not None and data.bag.expiry < today:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QVBoxLayout, QWidget
 
 ERROR_COLOUR = "#b00020"
 ERROR_STYLE = f"border: 2px solid {ERROR_COLOUR}; background: #fff0f0;"
@@ -18,3 +20,23 @@ def error_label(name: str, bold: bool = True) -> QLabel:
     label.setWordWrap(True)
     label.hide()
     return label
+
+
+def finish_form(dialog: QDialog, form: QFormLayout, error: QLabel, on_ok: Callable[[], object],
+                *, ok_text: str = "", save: bool = False, header: QWidget | None = None
+                ) -> QDialogButtonBox:
+    """The tail every form dialog shares: an optional header, the form, its refusal label
+    and OK (or Save) / Cancel; OK runs `on_ok`, which accepts the dialog when it may."""
+    ok = QDialogButtonBox.StandardButton.Save if save else QDialogButtonBox.StandardButton.Ok
+    buttons = QDialogButtonBox(ok | QDialogButtonBox.StandardButton.Cancel)
+    if ok_text:
+        buttons.button(ok).setText(ok_text)
+    buttons.accepted.connect(lambda: on_ok())
+    buttons.rejected.connect(dialog.reject)
+    layout = QVBoxLayout(dialog)
+    if header is not None:
+        layout.addWidget(header)
+    layout.addLayout(form)
+    layout.addWidget(error)
+    layout.addWidget(buttons)
+    return buttons

@@ -8,13 +8,11 @@ from datetime import datetime
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
     QLabel,
     QLineEdit,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -24,6 +22,7 @@ from ketalog.services.errors import ServiceError
 from ketalog.services.sessions import add_follow_up
 from ketalog.store.errors import StoreError
 from ketalog.ui.entry_time import EntryTime
+from ketalog.ui.feedback import error_label, finish_form
 
 SOURCES = ("phone", "clinic visit", "video call", "message", "next infusion")
 
@@ -55,10 +54,7 @@ class FollowUpDialog(QDialog):
         self.source.addItems(SOURCES)
         self.note = QLineEdit()
         self.when = EntryTime(ctx.clock, "followUpTime")
-        self.error = QLabel()
-        self.error.setObjectName("followUpError")
-        self.error.setStyleSheet("color: #b00020;")
-        self.error.setWordWrap(True)
+        self.error = error_label("followUpError", bold=False)
         form = QFormLayout()
         form.addRow("NRS pain 0-10", self.nrs)
         if mood:
@@ -67,15 +63,7 @@ class FollowUpDialog(QDialog):
         form.addRow("Source", self.source)
         form.addRow("Note", self.note)
         form.addRow("Time", self.when)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(title))
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        finish_form(self, form, self.error, self.save, save=True, header=QLabel(title))
 
     def save(self, at: datetime | None = None) -> None:
         try:
@@ -88,5 +76,6 @@ class FollowUpDialog(QDialog):
                 source=self.source.currentText(), note=self.note.text(), at=when)
         except (PlausibilityError, ServiceError, StoreError) as exc:
             self.error.setText(str(exc))
+            self.error.show()
             return
         self.accept()

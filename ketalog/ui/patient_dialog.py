@@ -11,12 +11,10 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -26,6 +24,7 @@ from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
 from ketalog.services.patients import SEXES, PatientInput, create_patient, update_patient
 from ketalog.store.errors import StoreError
+from ketalog.ui.feedback import error_label, finish_form
 
 INDICATIONS = ("neuropathic pain", "CRPS", "fibromyalgia", "chronic pain", "depression")
 
@@ -88,24 +87,11 @@ class PatientDialog(QDialog):
                 form.addRow(self.has_consent, widget)
             else:
                 form.addRow(label, widget)
-            error = QLabel()
-            error.setObjectName(f"error_{key}")
-            error.setStyleSheet("color: #b00020;")
-            error.hide()
+            error = error_label(f"error_{key}", bold=False)
             self.errors[key] = error
             form.addRow("", error)
-        self.general_error = QLabel()
-        self.general_error.setObjectName("errorLabel")
-        self.general_error.setStyleSheet("color: #b00020; font-weight: bold;")
-        self.general_error.hide()
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.general_error)
-        layout.addWidget(buttons)
+        self.general_error = error_label("errorLabel")
+        finish_form(self, form, self.general_error, self.save, save=True)
         self.setMinimumWidth(520)
 
     def data(self) -> PatientInput:

@@ -12,12 +12,10 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -34,7 +32,7 @@ from ketalog.services.series import (
     today_of,
 )
 from ketalog.store.errors import StoreError
-from ketalog.ui.feedback import ERROR_STYLE, error_label
+from ketalog.ui.feedback import ERROR_STYLE, error_label, finish_form
 
 DEFAULT_GOALS = {
     "pain": "NRS down by at least 30 %, relief lasting a week or more",
@@ -96,15 +94,7 @@ class NewSeriesDialog(QDialog):
         form.addRow("&Start date", self.start_date)
         form.addRow("&Goal", self.goal)
         form.addRow(self.plan_next, self.next_on)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Start series")
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        finish_form(self, form, self.error, self.save, ok_text="Start series")
         self.setMinimumWidth(520)
 
     def _kind_changed(self) -> None:
@@ -165,14 +155,7 @@ class PlanNextSessionDialog(QDialog):
         form.addRow("Next session &on", self.day)
         form.addRow("", self.clear)
         form.addRow("&Reason", self.reason)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        finish_form(self, form, self.error, self.save, save=True)
 
     def save(self) -> None:
         day = None if self.clear.isChecked() else pydate(self.day.date())
@@ -204,15 +187,7 @@ class CloseSeriesDialog(QDialog):
         form = QFormLayout()
         form.addRow("Series", QLabel(current.label()))
         form.addRow("&Reason", self.reason)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Close series")
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        finish_form(self, form, self.error, self.save, ok_text="Close series")
         self.setMinimumWidth(460)
 
     def save(self) -> None:

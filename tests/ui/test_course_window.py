@@ -51,6 +51,9 @@ def test_record_a_follow_up_from_the_due_list_and_the_chart_updates(qtbot, staff
 
     def fill(dialog) -> bool:  # noqa: ANN001
         assert dialog.phq9.isVisibleTo(dialog)  # mood indication: PHQ-9 offered
+        dialog.save()  # nothing asked yet: refused, the reason in view, the dialog open
+        assert dialog.error.isVisibleTo(dialog) and "NRS" in dialog.error.text()
+        assert dialog.result() != dialog.DialogCode.Accepted
         dialog.nrs.setValue(3)
         dialog.phq9.setValue(6)
         dialog.save()
