@@ -291,14 +291,12 @@ def run_gui(db_path: Path, smoke: bool = False, clock: Clock | None = None) -> i
     if store is None:
         return 2
     controller = GuiController(store, clock or SystemClock(), db_path)
-    if smoke:
-        # Show the first window a user would see, then quit: proves store, Qt and dialogs.
-        first = (FirstRunDialog(store, controller.clock) if not store.count("users")
-                 else LoginDialog(store, controller.clock))
-        first.show()
-        QTimer.singleShot(300, app.quit)
-        code = app.exec()
-        first.close()
+    if smoke:  # one window shown, then quit (ui/smoke.py; `make dist` runs it frozen)
+        from ketalog.ui.smoke import run_smoke
+
+        controller.backup_timer.stop()
+        code = run_smoke(app, controller)
+        controller._close_all()
         store.close()
         return code
     if not controller.start():
