@@ -69,6 +69,7 @@ def run_smoke(app: QApplication, controller: GuiController) -> int:
     QTimer.singleShot(TIMEOUT_MS, app.quit)
     app.exec()
     print(f"ketalog --smoke: {window.objectName() or type(window).__name__} "
-          f"{'shown' if watcher.painted else 'never painted'}", file=sys.stderr)
+          f"{'shown' if watcher.painted else 'never painted'} "
+          f"(platform {app.platformName()})", file=sys.stderr)
     window.close()
     return 0 if watcher.painted else NEVER_SHOWN
