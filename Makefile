@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+DIST_STAMP := $(VENV)/.dist-stamp
 
-.PHONY: setup run test lint bench demo screenshots clean
+.PHONY: setup run test lint bench demo screenshots dist clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ketalog needs Python 3.11 or newer")'
@@ -21,11 +22,11 @@ run: setup
 
 ## The whole test suite (Qt offscreen), lint included.
 test: setup
-	$(BIN)/ruff check ketalog tests benchmarks docs
+	$(BIN)/ruff check ketalog tests benchmarks docs tools
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 lint: setup
-	$(BIN)/ruff check ketalog tests benchmarks docs
+	$(BIN)/ruff check ketalog tests benchmarks docs tools
 
 ## Speed and scale measurements, printed as ratios against baselines run alongside.
 bench: setup
@@ -41,6 +42,22 @@ screenshots: setup
 	if command -v xvfb-run >/dev/null; then \
 		QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python docs/make_screenshots.py; \
 	else $(BIN)/python docs/make_screenshots.py; fi
+
+## The frozen one-folder build in dist/ketalog (PyInstaller; needs binutils), smoke-tested,
+## then packed as dist/ketalog-<version>-linux-<arch>.tar.gz. Build on the OS you ship for.
+$(DIST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,dist]'
+	@touch $(DIST_STAMP)
+
+dist: $(DIST_STAMP)
+	@command -v objdump >/dev/null || { echo "PyInstaller needs binutils (apt-get install binutils)"; exit 1; }
+	rm -rf build/ketalog dist/ketalog
+	$(BIN)/pyinstaller --noconfirm --clean --log-level WARN ketalog.spec
+	cp packaging/linux/install.sh packaging/linux/ketalog.desktop dist/ketalog/
+	$(BIN)/python tools/frozen_smoke.py dist/ketalog/ketalog
+	version=$$($(BIN)/python -c 'import ketalog; print(ketalog.__version__)'); \
+	archive=dist/ketalog-$$version-linux-$$(uname -m).tar.gz; \
+	tar -C dist -czf $$archive ketalog && ls -l $$archive && du -sh dist/ketalog
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -11,11 +11,12 @@ from pathlib import Path
 from types import TracebackType
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog, QWidget
 
 from ketalog.domain.clock import Clock, SystemClock
 from ketalog.domain.entities import Role
-from ketalog.paths import backup_dir, log_dir
+from ketalog.paths import backup_dir, log_dir, resource_path
 from ketalog.services.backups import backup_due, backup_folder, restore_database, run_backup
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
@@ -283,6 +284,7 @@ def run_gui(db_path: Path, smoke: bool = False, clock: Clock | None = None) -> i
     _setup_logging()
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("ketalog")
+    app.setWindowIcon(QIcon(str(resource_path("icons", "ketalog.png"))))  # Linux ignores the exe's
     if not smoke:
         sys.excepthook = _excepthook
     from ketalog.ui.startup import open_database
@@ -291,14 +293,12 @@ def run_gui(db_path: Path, smoke: bool = False, clock: Clock | None = None) -> i
     if store is None:
         return 2
     controller = GuiController(store, clock or SystemClock(), db_path)
-    if smoke:
-        # Show the first window a user would see, then quit: proves store, Qt and dialogs.
-        first = (FirstRunDialog(store, controller.clock) if not store.count("users")
-                 else LoginDialog(store, controller.clock))
-        first.show()
-        QTimer.singleShot(300, app.quit)
-        code = app.exec()
-        first.close()
+    if smoke:  # one window shown, then quit (ui/smoke.py; `make dist` runs it frozen)
+        from ketalog.ui.smoke import run_smoke
+
+        controller.backup_timer.stop()
+        code = run_smoke(app, controller)
+        controller._close_all()
         store.close()
         return code
     if not controller.start():

@@ -29,6 +29,28 @@ def test_gui_smoke_opens_a_new_database_and_quits(tmp_path):
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert db.exists()
+    assert "firstRunDialog shown" in out.stderr
+
+
+def test_gui_smoke_logs_in_from_the_environment_and_shows_the_main_window(
+        tmp_path, staffed_template):
+    """What `make dist` runs on the frozen binary, here from source (no build needed)."""
+    import shutil
+
+    db = tmp_path / "staffed.sqlite"
+    shutil.copy(staffed_template, db)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "KETALOG_USER": "nurse",
+           "KETALOG_PASSWORD": "nurse-pass-1"}
+    command = [sys.executable, "-m", "ketalog", "--db", str(db), "--smoke"]
+    out = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "mainWindow shown" in out.stderr
+    assert not list(tmp_path.glob("backups/*")), "a smoke run takes no closing backup"
+    env["KETALOG_PASSWORD"] = "wrong-password"
+    out = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 4 and "login as nurse failed" in out.stderr
 
 
 def test_first_run_creates_clinic_and_admin(qtbot, store, clock):
