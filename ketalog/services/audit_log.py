@@ -139,6 +139,7 @@ def audit_csv(ctx: Context, f: AuditFilter) -> tuple[bytes, int]:
 def export_audit_csv(ctx: Context, f: AuditFilter, path: Path) -> int:
     """Write the filtered entries to `path` (whole or not at all), then audit the export.
     Returns the number of entries written."""
+    ctx.require(Role.ADMIN, action="export the audit log")
     data, count = audit_csv(ctx, f)
     write_atomically(Path(path), data)
     with ctx.store.write(ctx.actor) as w:
