@@ -176,10 +176,9 @@ class AuditDialog(QDialog):
         try:
             for user in list_users(self.ctx):
                 self.user.addItem(f"{user.username} ({user.display_name})", user.username)
-            for action in audit_actions(self.ctx):
-                self.action.addItem(action, action)
         except ERRORS:
             pass  # not an admin: search() shows the refusal
+        self.refresh_actions()
         for field in (self.mrn, self.since, self.until):
             field.returnPressed.connect(self.search)
         self.search_button = QPushButton("&Search")
@@ -221,6 +220,19 @@ class AuditDialog(QDialog):
         row = QHBoxLayout(self.emergency_box)
         row.addWidget(self.emergency_list, 1)
         row.addLayout(buttons)
+
+    def refresh_actions(self) -> None:
+        """The action list grows as the log does (an export adds its own action)."""
+        current = self.action.currentData()
+        try:
+            actions = audit_actions(self.ctx)
+        except ERRORS:
+            return
+        self.action.clear()
+        self.action.addItem(ANY, "")
+        for action in actions:
+            self.action.addItem(action, action)
+        self.action.setCurrentIndex(max(self.action.findData(current), 0))
 
     # -- emergency review -----------------------------------------------------
     def refresh_emergencies(self) -> None:
@@ -379,5 +391,6 @@ class AuditDialog(QDialog):
         except ERRORS as exc:
             self.show_error(str(exc))
             return None
+        self.refresh_actions()
         self.status.setText(f"Exported {count} entries to {path}.")
         return count
