@@ -112,8 +112,10 @@ class AuditDialog(QDialog):
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.verticalHeader().hide()
         self.view.setWordWrap(False)
+        self.view.setAlternatingRowColors(True)
+        self.view.verticalHeader().setDefaultSectionSize(24)
         header = self.view.horizontalHeader()
-        for column, width in enumerate((150, 150, 150, 110, 80, 80, 150, 200)):
+        for column, width in enumerate((145, 200, 190, 130, 75, 75, 170, 180)):
             self.view.setColumnWidth(column, width)  # fixed: ResizeToContents reads every row
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
@@ -206,7 +208,7 @@ class AuditDialog(QDialog):
             "subcontrol-origin: margin; left: 8px; }")
         self.emergency_list = QListWidget()
         self.emergency_list.setObjectName("emergencyList")
-        self.emergency_list.setMaximumHeight(90)
+        self.emergency_list.setMaximumHeight(64)
         self.acknowledge = QPushButton("Ac&knowledge...")
         self.acknowledge.setObjectName("acknowledgeEmergency")
         self.acknowledge.clicked.connect(lambda: self.acknowledge_selected())

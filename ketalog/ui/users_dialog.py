@@ -181,7 +181,8 @@ class UsersDialog(QDialog):
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.verticalHeader().hide()
         self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.view.horizontalHeader().setStretchLastSection(True)
+        self.view.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.view.setAlternatingRowColors(True)
         self.view.selectionModel().selectionChanged.connect(lambda *_: self._enable())
         self.message = error_label("usersMessage", bold=False)
         self.buttons: dict[str, QPushButton] = {}
