@@ -80,7 +80,7 @@ def main() -> int:
         clock.advance(minutes=35)
         admin = login(store, clock, "admin", report.passwords["admin"])
         users = UsersDialog(admin)
-        users.select("provider")
+        users.select("nurse")  # the locked provider shows in red
         users.resize(1000, 420)
         _save(users, "users.png", app)
         audit = AuditDialog(admin)

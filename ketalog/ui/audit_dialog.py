@@ -1,5 +1,5 @@
 """Admin > Audit log: who did what, when, to which record. Filters (user, patient MRN,
-clinic-local days, action) run as one indexed query, 200 entries a page; the selected
+clinic-local days, action) run as one indexed query, PAGE_SIZE entries a page; the selected
 entry's old and new values show in full below. Emergency accesses awaiting review sit
 on top, where an admin cannot miss them. Export writes the filtered entries to CSV."""
 
@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from ketalog.services.audit_log import (
+    PAGE_SIZE,
     AuditFilter,
     AuditLine,
     AuditPage,
@@ -349,7 +350,7 @@ class AuditDialog(QDialog):
             return
         self.error.hide()
         self.model.set_rows(self.page.lines)
-        first = (len(self.pages) - 1) * 200 + 1  # pages are PAGE_SIZE long
+        first = (len(self.pages) - 1) * PAGE_SIZE + 1
         shown = len(self.page.lines)
         self.status.setText(f"Entries {first}–{first + shown - 1} of {self.page.total}, "
                             "newest first" if shown else "No entries match these filters.")

@@ -5,8 +5,10 @@ the admin role again and audits the change (with the reason asked here)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -30,8 +32,8 @@ from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
 from ketalog.services.users import set_active
 from ketalog.store.errors import StoreError
-from ketalog.ui.feedback import error_label
-from ketalog.ui.table_models import RowsModel
+from ketalog.ui.feedback import ERROR_COLOUR, error_label
+from ketalog.ui.table_models import Index, RowsModel
 
 ERRORS = (ServiceError, StoreError)
 # (title, question) -> the reason typed, or None when cancelled. Tests replace it.
@@ -52,8 +54,21 @@ def _password_field(name: str) -> QLineEdit:
     return field
 
 
+class UserRows(RowsModel[User]):
+    """Locked accounts in red, deactivated ones grey: the two an admin acts on."""
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.ForegroundRole and index.isValid():
+            user = self.row_at(index.row())
+            if user.locked:
+                return QColor(ERROR_COLOUR)
+            if not user.active:
+                return QColor("#777777")
+        return super().data(index, role)
+
+
 def user_model() -> RowsModel[User]:
-    return RowsModel[User]([
+    return UserRows([
         ("Username", lambda u: u.username),
         ("Name", lambda u: u.display_name),
         ("Credentials", lambda u: u.credentials),
