@@ -416,6 +416,9 @@ def build_parser() -> argparse.ArgumentParser:
     from ketalog.cli_trust import add_parsers
 
     add_parsers(sub)
+    from ketalog.cli_access import add_parser as add_audit
+
+    add_audit(sub)
 
     from ketalog.cli_hl7 import add_parser as add_listen_hl7
     from ketalog.cli_hl7 import add_sender as add_send_hl7

@@ -23,7 +23,7 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def _password_ok(stored_hash: str, password: str) -> bool:
+def password_ok(stored_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(stored_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
@@ -98,8 +98,8 @@ def login(store: Store, clock: Clock, username: str, password: str) -> Context:
         raise AccountLocked(f"account {user.username} is locked after repeated failed "
                             "logins; an admin must unlock it")
     row = store.get("users", user.id)  # type: ignore[arg-type]
-    if not _password_ok(str(row["password_hash"]), password):  # type: ignore[index]
-        locked = _record_failure(store, user, "login")
+    if not password_ok(str(row["password_hash"]), password):  # type: ignore[index]
+        locked = record_failure(store, user, "login")
         if locked:
             raise AccountLocked(f"wrong password; account {user.username} is now locked after "
                                 f"{MAX_FAILED_LOGINS} failed attempts; an admin must unlock it")
@@ -118,7 +118,7 @@ def _uuid(store: Store, user: User) -> str:
     return str(row["uuid"]) if row else ""
 
 
-def _record_failure(store: Store, user: User, what: str) -> bool:
+def record_failure(store: Store, user: User, what: str) -> bool:
     """Count a failed password entry (login or signature); lock at the limit."""
     with store.write(Actor(user.id, user.username)) as w:
         row = store.get("users", user.id)  # type: ignore[arg-type]
@@ -133,11 +133,12 @@ def _record_failure(store: Store, user: User, what: str) -> bool:
 
 def reauthenticate(ctx: Context, password: str, purpose: str) -> None:
     """Password re-entry (e.g. to sign); failures count toward the lockout."""
+    ctx.refuse_in_emergency(f"re-enter a password for {purpose}")
     row = ctx.store.get("users", ctx.user.id)  # type: ignore[arg-type]
     if row is None or row["locked"]:
         raise AccountLocked(f"account {ctx.user.username} is locked")
-    if not _password_ok(str(row["password_hash"]), password):
-        if _record_failure(ctx.store, ctx.user, purpose):
+    if not password_ok(str(row["password_hash"]), password):
+        if record_failure(ctx.store, ctx.user, purpose):
             raise AccountLocked(f"wrong password; account {ctx.user.username} is now locked")
         raise LoginFailed("wrong password")
     if row["failed_logins"]:

@@ -32,3 +32,7 @@ class WarningsNotAcknowledged(ServiceError):
         self.warnings = warnings
         super().__init__("acknowledge these warnings first: " +
                          "; ".join(w.as_text() for w in warnings))
+
+
+class EmergencyAccessEnded(PermissionDenied):
+    """A break-glass grant ran out: the user must log in normally (or an admin helps)."""

@@ -19,7 +19,7 @@ from sqlite_utils import Database
 
 from ketalog.domain.clock import Clock
 from ketalog.domain.entities import Role, User
-from ketalog.services.auth import _password_ok, load_user
+from ketalog.services.auth import load_user, password_ok
 from ketalog.services.backups import BackupFile, list_backups, restore_database
 from ketalog.services.errors import LoginFailed, PermissionDenied
 from ketalog.store.backup import RestoreReport, check_copy
@@ -92,7 +92,7 @@ def admin_in_backup(source: Path, clock: Clock, username: str, password: str,
         user = load_user(store, username)
         row = store.get("users", user.id) if user is not None and user.id else None
         ok = (user is not None and row is not None and user.active
-              and _password_ok(str(row["password_hash"]), password))
+              and password_ok(str(row["password_hash"]), password))
     finally:
         conn.close()
     if not ok or user is None:

@@ -393,6 +393,7 @@ def complete_session(ctx: Context, session_id: int, discharge_at: datetime | Non
                      escort: str = "", instructions: str = "") -> None:
     """The nurse closes the record; her signature covers the content as completed."""
     ctx.require(Role.NURSE, action="complete sessions")
+    ctx.refuse_in_emergency("complete sessions")
     session = _open_for_entries(ctx, session_id)
     state = dosing.infusion_state(dose_events(ctx.store, session_id))
     if state in ("running", "paused"):

@@ -375,3 +375,31 @@ _DEVICE_FEED = (
 def m005_device_feed(db: Database) -> None:
     for statement in _DEVICE_FEED:
         db.execute(statement)
+
+
+_ACCESS = (
+    # Break-glass emergency access: who got in, why, until when, and the admin's review.
+    """CREATE TABLE emergency_access (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        started_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        ended_at TEXT,
+        reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+        account_was_locked INTEGER NOT NULL DEFAULT 0 CHECK (account_was_locked IN (0, 1)),
+        reviewed_at TEXT,
+        reviewed_by INTEGER REFERENCES users(id),
+        review_note TEXT NOT NULL DEFAULT ''
+    ) STRICT""",
+    "CREATE INDEX idx_emergency_pending ON emergency_access(reviewed_at, started_at)",
+    # the audit viewer filters by date range and by action
+    "CREATE INDEX idx_audit_at ON audit_log(at)",
+    "CREATE INDEX idx_audit_action ON audit_log(action, at)",
+)
+
+
+@migrations()
+def m006_access(db: Database) -> None:
+    for statement in _ACCESS:
+        db.execute(statement)

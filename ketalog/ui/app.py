@@ -19,7 +19,9 @@ from ketalog.domain.entities import Role
 from ketalog.paths import backup_dir, log_dir, resource_path
 from ketalog.services.backups import backup_due, backup_folder, restore_database, run_backup
 from ketalog.services.context import Context
+from ketalog.services.emergency import end_emergency
 from ketalog.services.errors import ServiceError
+from ketalog.services.logoff import EMERGENCY_ENDED, IDLE, logoff_due, record_logoff
 from ketalog.services.settings import auto_logoff_minutes
 from ketalog.store.connection import open_store
 from ketalog.store.errors import StoreError
@@ -30,6 +32,7 @@ from ketalog.ui.main_window import MainWindow
 
 log = logging.getLogger("ketalog")
 BACKUP_CHECK_MS = 10 * 60 * 1000  # is a scheduled backup due? (cheap: one folder listing)
+ACCESS_CHECK_MS = 5_000  # idle minutes and emergency expiry, checked against the Clock
 
 
 def _setup_logging() -> None:
@@ -62,7 +65,7 @@ class GuiController:
         self.main: MainWindow | None = None
         self.sessions: dict[int, QWidget] = {}
         self.locked_windows: list[QWidget] = []
-        self.idle = IdleWatcher(auto_logoff_minutes(store), self.lock)
+        self.idle = IdleWatcher(auto_logoff_minutes(store), self.lock, clock=clock)
         self.last_ctx: Context | None = None  # who the closing backup is attributed to
         self.backup_timer = QTimer()
         self.backup_timer.timeout.connect(lambda: self.backup("scheduled"))
@@ -98,6 +101,10 @@ class GuiController:
         self.main.start_session_requested.connect(self.start_session)
         self.main.show()
         self.idle.set_minutes(auto_logoff_minutes(self.store))
+        access_timer = QTimer(self.main)  # dies with the window it guards
+        access_timer.setObjectName("accessTimer")
+        access_timer.timeout.connect(self.check_access)
+        access_timer.start(ACCESS_CHECK_MS)
         from ketalog.ui.feed_runner import RUNNER
 
         RUNNER.start_if_enabled(self.db_path, ctx)  # the monitor feed, if the clinic uses one
@@ -225,6 +232,8 @@ class GuiController:
     def shutdown(self) -> None:
         """On close: a verified backup, attributed to the last user."""
         self.backup_timer.stop()
+        if self.ctx is not None:
+            end_emergency(self.ctx, "ketalog closed")
         from ketalog.ui.feed_runner import RUNNER
 
         RUNNER.stop()
@@ -242,7 +251,45 @@ class GuiController:
             self.main.deleteLater()
             self.main = None
 
+    def check_access(self) -> str | None:
+        """Every few seconds: log off when idle too long or when emergency access ran out
+        (services.logoff decides, against the Clock)."""
+        if self.ctx is None or self.locked_windows or self.main is None \
+                or not self.main.isVisible():  # logged out, locked, or closed
+            return None
+        why = logoff_due(self.ctx, self.idle.last_input)
+        if why == IDLE:
+            self.lock()
+        elif why == EMERGENCY_ENDED:
+            self.emergency_ended()
+        return why
+
+    def emergency_ended(self) -> None:
+        """The grant ran out: close its windows (they hold its context), say so, log in."""
+        assert self.ctx is not None
+        ctx = self.ctx
+        record_logoff(ctx, EMERGENCY_ENDED)
+        self._close_all()
+        self.ctx = None
+        self.notify("Emergency access ended",
+                    f"Emergency access #{ctx.emergency.id if ctx.emergency else ''} ended "
+                    "after its time limit. Everything recorded was saved. Log in normally, "
+                    "or start emergency access again if the emergency continues.")
+        self.relogin()
+
+    def notify(self, title: str, text: str) -> None:
+        QMessageBox.information(None, title, text)
+
+    def relogin(self) -> None:
+        ctx = self.authenticate()
+        if ctx is None:
+            QApplication.quit()
+            return
+        self.open_main(ctx)
+
     def logout(self) -> None:
+        if self.ctx is not None:
+            end_emergency(self.ctx, "logged out")
         self._close_all()
         self.ctx = None
         ctx = self.authenticate()
@@ -262,16 +309,16 @@ class GuiController:
                                if w is not None and w.isVisible()]
         for window in self.locked_windows:
             window.hide()
-        with self.store.write(previous.actor) as w:
-            w.event("auto_logoff", "users", details={"idle_minutes": auto_logoff_minutes(
-                self.store)})
+        record_logoff(previous, IDLE)  # ends an emergency grant too
         ctx = self.authenticate(previous.user.username)
         windows, self.locked_windows = self.locked_windows, []
         self.idle.resume()
         if ctx is None:
             QApplication.quit()
             return
-        if ctx.user.id == previous.user.id:
+        # Windows opened under emergency access hold its (now ended) context: start fresh.
+        if ctx.user.id == previous.user.id and previous.emergency is None \
+                and ctx.emergency is None:
             self.ctx = ctx
             for window in windows:
                 window.show()

@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 
+from ketalog.domain.clock import Clock, SystemClock
+
 INPUT_EVENTS = frozenset({
     QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove,
     QEvent.Type.Wheel, QEvent.Type.TouchBegin,
@@ -15,9 +17,11 @@ INPUT_EVENTS = frozenset({
 
 class IdleWatcher(QObject):
     def __init__(self, minutes: float, on_idle: Callable[[], None],
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, clock: Clock | None = None) -> None:
         super().__init__(parent)
         self.on_idle = on_idle
+        self.clock: Clock = clock or SystemClock()
+        self.last_input = self.clock.now()  # services.logoff checks it against the Clock
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.timeout.connect(self._fire)
@@ -29,6 +33,8 @@ class IdleWatcher(QObject):
         self.poke()
 
     def poke(self) -> None:
+        if hasattr(self, "clock"):
+            self.last_input = self.clock.now()
         if not getattr(self, "paused", False):
             self.timer.start()
 

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -48,6 +49,12 @@ class LoginDialog(QDialog):
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Log in")
         buttons.accepted.connect(self.try_login)
         buttons.rejected.connect(self.reject)
+        self.emergency_button = QPushButton("&Emergency access...")
+        self.emergency_button.setObjectName("emergencyAccess")
+        self.emergency_button.setToolTip("Break-glass: when you cannot log in and a patient "
+                                         "needs care documented now (audited, reviewed)")
+        self.emergency_button.clicked.connect(lambda: self.emergency())
+        buttons.addButton(self.emergency_button, QDialogButtonBox.ButtonRole.ResetRole)
         # Enter is handled by the fields themselves; a default button would fire too and
         # count one wrong password twice.
         for button in buttons.buttons():
@@ -63,6 +70,19 @@ class LoginDialog(QDialog):
         layout.addWidget(buttons)
         (self.password if username else self.username).setFocus()
         self.setMinimumWidth(380)
+
+    def emergency(self, dialog: QDialog | None = None) -> None:
+        """Break-glass (ui/emergency_dialog.py); on success this login is done."""
+        from ketalog.ui.emergency_dialog import EmergencyDialog
+
+        box = dialog or EmergencyDialog(self.store, self.clock, self.username.text().strip(),
+                                        self)
+        if dialog is None:
+            box.exec()
+        context = getattr(box, "context", None)
+        if context is not None:
+            self.context = context
+            self.accept()
 
     def _username_entered(self) -> None:
         if self.password.text():

@@ -153,7 +153,7 @@ class MainWindow(QMainWindow):
         self.board_timer.setInterval(30_000)
         self.board_timer.timeout.connect(self.refresh_board)
         user = ctx.user
-        roles = ", ".join(sorted(r.value for r in user.roles))
+        roles = ", ".join(sorted(r.value for r in ctx.roles))
         self.statusBar().showMessage(f"{user.signed_name} ({roles})  ·  {db_path}")
         self.feed_label = QLabel()
         self.feed_label.setObjectName("feedStatus")
@@ -196,9 +196,40 @@ class MainWindow(QMainWindow):
         splitter.addWidget(right)
         splitter.setSizes([620, 560])
         central = QWidget()
-        layout = QHBoxLayout(central)
+        outer = QVBoxLayout(central)
+        self.banner = self._banner()
+        outer.addWidget(self.banner)
+        layout = QHBoxLayout()
         layout.addWidget(splitter)
+        outer.addLayout(layout, 1)
         self.setCentralWidget(central)
+
+    def _banner(self) -> QLabel:
+        """Red under emergency access (all the time, on every screen of this window);
+        amber for admins while emergency accesses await their review."""
+        banner = QLabel()
+        banner.setObjectName("accessBanner")
+        banner.setWordWrap(True)
+        banner.hide()
+        grant = self.ctx.emergency
+        if grant is not None:
+            banner.setText(f"EMERGENCY ACCESS #{grant.id} — {self.ctx.user.username} — ends "
+                           f"{grant.expires_at.astimezone():%H:%M}. Every entry is marked and "
+                           f"will be reviewed by an admin. Reason: {grant.reason}")
+            banner.setStyleSheet("background: #b00020; color: white; font-weight: bold; "
+                                 "padding: 8px; font-size: 11pt;")
+            banner.show()
+        elif Role.ADMIN in self.ctx.roles:
+            from ketalog.services.emergency import pending_reviews
+
+            pending = len(pending_reviews(self.ctx))
+            if pending:
+                banner.setText(f"{pending} emergency access{'es' if pending > 1 else ''} "
+                               "await your review: Admin > Audit log (Ctrl+Shift+A).")
+                banner.setStyleSheet("background: #ffe08a; color: #3d2b00; padding: 6px; "
+                                     "font-weight: bold;")
+                banner.show()
+        return banner
 
     def _action(self, menu_name: str, text: str, shortcut: str | QKeySequence.StandardKey,
                 slot: Callable[[], object], name: str) -> QAction:
@@ -212,7 +243,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         titles = [("file", "&File"), ("patient", "&Patient")]
-        if self.ctx.user.has_role(Role.ADMIN):  # the services check again: this only tidies
+        if Role.ADMIN in self.ctx.roles:  # the services check again: this only tidies
             titles.append(("admin", "&Admin"))
         self.menus = {name: bar.addMenu(title) for name, title in [*titles, ("help", "&Help")]}
         self._action("file", "&Log out", "Ctrl+L", self.logout_requested.emit, "actionLogout")
@@ -240,6 +271,10 @@ class MainWindow(QMainWindow):
         self._action("patient", "Monitor &quarantine...", "", self.monitor_quarantine,
                      "actionMonitorQuarantine")
         if "admin" in self.menus:
+            self._action("admin", "&Users...", "Ctrl+Shift+U", self.manage_users, "actionUsers")
+            self._action("admin", "Audit &log...", "Ctrl+Shift+A", self.audit_log,
+                         "actionAuditLog")
+            self.menus["admin"].addSeparator()
             self._action("admin", "&Protocols...", "Ctrl+Shift+P", self.manage_protocols,
                          "actionProtocols")
             self._action("admin", "&Clinic settings...", "", self.clinic_settings,
@@ -475,6 +510,20 @@ class MainWindow(QMainWindow):
         from ketalog.ui.device_feed_dialog import FeedSettingsDialog
 
         FeedSettingsDialog(self.ctx, self.db_path, parent=self).exec()
+
+    def manage_users(self) -> None:
+        from ketalog.ui.users_dialog import UsersDialog
+
+        UsersDialog(self.ctx, self).exec()
+
+    def audit_log(self) -> None:
+        from ketalog.ui.audit_dialog import AuditDialog
+
+        AuditDialog(self.ctx, self).exec()
+        fresh = self._banner()  # a review may have cleared the reminder
+        self.centralWidget().layout().replaceWidget(self.banner, fresh)
+        self.banner.deleteLater()
+        self.banner = fresh
 
     def manage_protocols(self) -> None:
         ProtocolsDialog(self.ctx, self).exec()

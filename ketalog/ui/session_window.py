@@ -331,18 +331,18 @@ class SessionWindow(QMainWindow):
 
     def _apply_state(self) -> None:
         status = self.record.session.status
-        user = self.ctx.user
+        roles = self.ctx.roles  # under emergency access, the grant's roles
+        emergency = self.ctx.emergency is not None
         editable = status in (SessionStatus.DRAFT, SessionStatus.IN_PROGRESS)
-        clinical = user.has_role(Role.NURSE) or user.has_role(Role.PROVIDER)
+        clinical = Role.NURSE in roles or Role.PROVIDER in roles
         self.entry.set_read_only(not (editable and clinical))
         self.dosing.set_read_only(not (editable and clinical))
         self.entries.set_read_only(not (editable and clinical))
         self.artifact_button.setEnabled(editable and clinical)
-        self.import_action.setEnabled(editable and (user.has_role(Role.NURSE)
-                                                    or user.has_role(Role.ADMIN)))
-        self.complete_button.setEnabled(editable and user.has_role(Role.NURSE))
+        self.import_action.setEnabled(editable and (Role.NURSE in roles or Role.ADMIN in roles))
+        self.complete_button.setEnabled(editable and Role.NURSE in roles and not emergency)
         self.sign_button.setEnabled(status is SessionStatus.COMPLETED
-                                    and user.has_role(Role.PROVIDER))
+                                    and Role.PROVIDER in roles and not emergency)
         self.reopen_button.setEnabled(status is SessionStatus.COMPLETED and clinical)
         self.addendum_button.setEnabled(
             status in (SessionStatus.COMPLETED, SessionStatus.SIGNED) and clinical)

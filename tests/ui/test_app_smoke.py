@@ -172,7 +172,7 @@ def test_admin_manages_protocols_nurse_has_no_admin_menu(qtbot, staffed, tmp_pat
     admin_window = MainWindow(ctx["admin"], tmp_path / "db.sqlite")
     qtbot.addWidget(admin_window)
     assert [a.text() for a in admin_window.menus["admin"].actions() if a.text()] == [
-        "&Protocols...", "&Clinic settings...", "&Alert thresholds...",
+        "&Users...", "Audit &log...", "&Protocols...", "&Clinic settings...", "&Alert thresholds...",
         "&Monitor feed (HL7)...", "&Backup now",
         "Backup &settings...",
         "&Restore from backup..."]
