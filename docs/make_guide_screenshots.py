@@ -122,6 +122,12 @@ def above(widget: QWidget, window: QWidget, margin: int = 6) -> Callable[[], QRe
     return rect
 
 
+def tick(window: SessionWindow) -> None:
+    """What the window's 1 s and 5 s timers would show now (they may not have fired)."""
+    window.header.tick(window.record, window.ctx.clock.now())
+    window.dosing._update_totals()  # noqa: SLF001 (the panel's own timer slot)
+
+
 def type_vitals(window: SessionWindow, values: dict[str, str]) -> None:
     for field, edit in window.entry.inputs.items():
         edit.setText(values.get(field, ""))
@@ -174,6 +180,7 @@ def nurse_walkthrough(shots: Shots, clock: FixedClock, store: Store, nurse: Cont
     window.resize(*SIZE)
     type_vitals(window, {"sbp_mmhg": "132", "dbp_mmhg": "84", "hr_bpm": "76",
                          "spo2_pct": "98", "rr_per_min": "14", "temp_c": "36.7"})
+    tick(window)
     shots.save(window, "nurse-vitals-typed.png", above(window.entry, window))
     window.entry.record()
     window.entries.nrs_value.setValue(7)
@@ -196,6 +203,7 @@ def nurse_walkthrough(shots: Shots, clock: FixedClock, store: Store, nurse: Cont
     clock.advance(minutes=1)
     type_vitals(window, {"sbp_mmhg": "400", "dbp_mmhg": "96", "hr_bpm": "90"})
     window.entry.record()  # refused: outside 40-300 mmHg
+    tick(window)
     shots.save(window, "nurse-vitals-rejected.png", above(window.entry, window))
     type_vitals(window, {"sbp_mmhg": "164", "dbp_mmhg": "96", "hr_bpm": "90",
                          "spo2_pct": "97", "rr_per_min": "15"})
@@ -204,6 +212,7 @@ def nurse_walkthrough(shots: Shots, clock: FixedClock, store: Store, nurse: Cont
     window.entry.when.edit.setDateTime(window.entry.when.edit.dateTime().addSecs(-11 * 60))
     type_vitals(window, {"sbp_mmhg": "150", "dbp_mmhg": "90", "hr_bpm": "86",
                          "spo2_pct": "98", "rr_per_min": "15"})
+    tick(window)
     shots.save(window, "nurse-late-entry.png", above(window.entry, window))
     window.entry.record()
 
@@ -246,6 +255,7 @@ def nurse_walkthrough(shots: Shots, clock: FixedClock, store: Store, nurse: Cont
     window.entries.add_item_scale(cadss)
     clock.advance(minutes=25)  # 15:25: no BP since 14:40, due every 15 min
     window.reload()
+    tick(window)
     shots.save(window, "nurse-session-screen.png")
     shots.save(window.vitals_view, "nurse-vitals-alert.png")
     shots.save(window, "nurse-bp-overdue.png", above(window.header, window))
@@ -256,6 +266,7 @@ def nurse_walkthrough(shots: Shots, clock: FixedClock, store: Store, nurse: Cont
     window.dosing.submit(DoseKind.PAUSE)
     clock.advance(minutes=6)
     window.dosing.submit(DoseKind.RESUME)
+    tick(window)
     shots.save(window.dosing, "nurse-dosing-panel.png")
 
     clock.advance(minutes=45)  # 16:16 the infusion ends
@@ -309,6 +320,7 @@ def provider_review(shots: Shots, clock: FixedClock, provider: Context, password
     shots.save(main, "provider-awaiting.png")
     window = SessionWindow(provider, session_id)
     window.resize(*SIZE)
+    tick(window)
     shots.save(window, "provider-review.png")
 
     def sign(dialog: QDialog) -> None:
@@ -327,6 +339,7 @@ def provider_review(shots: Shots, clock: FixedClock, provider: Context, password
     addendum.close()
     tabs = window.findChild(QWidget, "lowerTabs")
     tabs.setCurrentIndex(1)  # type: ignore[attr-defined]
+    tick(window)
     shots.save(window, "provider-signed.png")
     window.close()
     main.close()
