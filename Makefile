@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DIST_STAMP := $(VENV)/.dist-stamp
 
-.PHONY: setup run test lint bench demo screenshots dist clean
+.PHONY: setup run test lint bench demo screenshots guide-screenshots dist clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ketalog needs Python 3.11 or newer")'
@@ -37,11 +37,19 @@ demo: setup
 	rm -f demo.sqlite demo.sqlite-wal demo.sqlite-shm
 	$(BIN)/ketalog --db demo.sqlite demo
 
-## Regenerate docs/screenshots/ from a fresh demo clinic (Xvfb if installed).
+## Regenerate docs/screenshots/ (and the user guides' pictures in docs/screenshots/guide/)
+## from a fresh demo clinic (Xvfb if installed).
 screenshots: setup
 	if command -v xvfb-run >/dev/null; then \
 		QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python docs/make_screenshots.py; \
 	else $(BIN)/python docs/make_screenshots.py; fi
+	$(MAKE) guide-screenshots
+
+## Only the user guides' pictures (docs/guide-*.md) in docs/screenshots/guide/.
+guide-screenshots: setup
+	if command -v xvfb-run >/dev/null; then \
+		QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python docs/make_guide_screenshots.py; \
+	else $(BIN)/python docs/make_guide_screenshots.py; fi
 
 ## The frozen one-folder build in dist/ketalog (PyInstaller; needs binutils), smoke-tested,
 ## then packed as dist/ketalog-<version>-linux-<arch>.tar.gz. Build on the OS you ship for.
