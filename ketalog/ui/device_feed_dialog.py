@@ -81,7 +81,7 @@ class FeedSettingsDialog(QDialog):
             self.message.setText(str(exc))
             return False
         self.runner.stop()
-        if saved.enabled and not self.runner.start(self.db_path, saved, self.ctx.actor):
+        if saved.enabled and not self.runner.start(self.db_path, saved, self.ctx):
             self.message.setText(f"Saved, but {self.runner.error}")
             self.status.setText(self.runner.status())
             return False
@@ -92,6 +92,5 @@ class FeedSettingsDialog(QDialog):
     def restart(self) -> None:
         self.runner.stop()
         if feed_settings(self.ctx.store).enabled:
-            self.runner.start(self.db_path, feed_settings(self.ctx.store), self.ctx.actor,
-                              self.ctx.store.passphrase)
+            self.runner.start(self.db_path, feed_settings(self.ctx.store), self.ctx)
         self.status.setText(self.runner.status())

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from ketalog.services.context import Context
 from ketalog.services.device_feed_settings import FeedSettings, feed_settings, quarantine_count
 from ketalog.store.errors import StoreError
-from ketalog.store.store import Actor, Store
+from ketalog.store.store import Store
 
 if TYPE_CHECKING:
     from ketalog.services.device_listener import Hl7Listener
@@ -31,13 +31,14 @@ class FeedRunner:
     def running(self) -> bool:
         return self.listener is not None and self.listener.running
 
-    def start(self, db_path: Path, settings: FeedSettings, started_by: Actor,
-              passphrase: str | None = None) -> bool:
+    def start(self, db_path: Path, settings: FeedSettings, ctx: Context) -> bool:
+        """The listener's own connection opens the file as the GUI's did (an encrypted
+        file with the store's passphrase), attributed to the logged-in user."""
         from ketalog.services.device_listener import Hl7Listener  # python-hl7 on first use
 
         self.stop()
-        listener = Hl7Listener(db_path, settings.host, settings.port, started_by=started_by,
-                               passphrase=passphrase)
+        listener = Hl7Listener(db_path, settings.host, settings.port, started_by=ctx.actor,
+                               passphrase=ctx.store.passphrase)
         try:
             listener.start()
         except (OSError, StoreError) as exc:
@@ -51,7 +52,7 @@ class FeedRunner:
     def start_if_enabled(self, db_path: Path, ctx: Context) -> None:
         settings = feed_settings(ctx.store)
         if settings.enabled and not self.running:
-            self.start(db_path, settings, ctx.actor, ctx.store.passphrase)
+            self.start(db_path, settings, ctx)
 
     def stop(self) -> None:
         if self.listener is not None:

@@ -122,3 +122,22 @@ def test_menus_offer_the_feed(qtbot, staffed, tmp_path):
     admin_names = {a.objectName() for a in admin_window.findChildren(
         type(admin_window.menus["patient"].actions()[0]))}
     assert "actionMonitorFeed" in admin_names
+
+
+def test_saving_the_feed_on_an_encrypted_database_starts_the_listener(qtbot, tmp_path, clock):
+    from ketalog.store.connection import open_store
+    from tests.store.helpers import make_staff
+
+    store = open_store(tmp_path / "enc.sqlite", clock, passphrase="correct horse battery")
+    runner = FeedRunner()
+    try:
+        staff = make_staff(store, clock)
+        dialog = FeedSettingsDialog(staff.admin, store.path, runner)
+        qtbot.addWidget(dialog)
+        dialog.enabled.setChecked(True)
+        dialog.port.setValue(free_port())
+        assert dialog.save(), dialog.message.text()  # it once forgot the passphrase
+        assert runner.running
+    finally:
+        runner.stop()
+        store.close()
