@@ -147,6 +147,9 @@ class CourseWindow(QMainWindow):
         r = self.relief_plot
         r.setLabel("left", "NRS 0-10")
         r.setLabel("bottom", "days since the infusion")
+        for plot in (p, r):  # a relief under a day read "(x0.001)" with ticks up to 900
+            for side in ("left", "bottom", "right"):
+                plot.getAxis(side).enableAutoSIPrefix(False)
         r.setYRange(0, 10.5, padding=0)
         r.showGrid(x=True, y=True, alpha=0.2)
         m = self.mood_plot

@@ -122,3 +122,14 @@ def test_series_planned_and_closed_from_the_course_view(qtbot, staffed, clock):
     assert not window.plan_next()  # nothing open left to plan
     actions = [a["action"] for a in store.audit_rows(table_name="treatment_series")]
     assert actions == ["insert", "update", "update"]
+
+
+def test_course_axes_never_rescale_their_units(qtbot, staffed):
+    """Days stay days: a relief curve under one day once read '(x0.001)', ticks to 900."""
+    _store, ctx = staffed
+    patient = create_patient(ctx["nurse"], PatientInput("C9", "Okoye", "Ada", date(1980, 1, 1)))
+    window = CourseWindow(ctx["nurse"], patient.id)
+    qtbot.addWidget(window)
+    for plot in (window.sessions_plot, window.relief_plot):
+        for side in ("left", "bottom"):
+            assert not plot.getAxis(side).autoSIPrefix
