@@ -57,7 +57,7 @@ OK_COLOUR = "#1b5e20"
 #: Level wording for the 0-2 discharge items, best first as on the paper forms.
 #: Circulation and SpO2 follow CLINICAL.md; the other texts are the commonly published
 #: Modified Aldrete / PADSS wording (unverified against the full texts; clinic to check).
-ITEM_LEVELS: dict[str, dict[str, tuple[str, str, str]]] = {
+ITEM_LEVELS: dict[str, dict[str, tuple[str, ...]]] = {
     "aldrete": {
         "activity": ("moves 4 limbs on command", "moves 2 limbs", "moves no limbs"),
         "respiration": ("breathes deeply, coughs freely", "dyspnoea or limited breathing",
@@ -75,6 +75,9 @@ ITEM_LEVELS: dict[str, dict[str, tuple[str, str, str]]] = {
                             "severe, continues despite treatment"),
         "pain": ("minimal, acceptable", "moderate", "severe"),
     },
+    # PHQ-9: "over the last 2 weeks, how often...", the same four answers for every item
+    "phq9": {f"item_{n}": ("nearly every day", "more than half the days", "several days",
+                           "not at all") for n in range(1, 10)},
 }
 
 
@@ -185,8 +188,8 @@ class NoteEdit(QPlainTextEdit):
 
 class ItemScaleBox(QGroupBox):
     """One multi-item scale with a live total: spin boxes for CADSS-6 (0-4 each), level
-    combos for the discharge scores, which start unselected so an unassessed item cannot
-    pass as the best score."""
+    combos for the discharge scores and PHQ-9, which start unselected so an unassessed
+    item cannot pass as the best score."""
 
     def __init__(self, code: str, title: str, phases: Sequence[str], default_phase: str,
                  add: Callable[[ItemScaleBox], None]) -> None:
@@ -515,6 +518,10 @@ class EntriesPanel(QTabWidget):
                                     self.add_item_scale),
             "padss": ItemScaleBox("padss", "PADSS, adapted (0-8)", (Phase.POST.value,),
                                   Phase.POST.value, self.add_item_scale),
+            # mood indication: before the infusion (the baseline) and after it
+            "phq9": ItemScaleBox("phq9", "PHQ-9 depression (each 0-3, total 0-27)",
+                                 (Phase.PRE.value, Phase.POST.value), Phase.PRE.value,
+                                 self.add_item_scale),
         }
         for box in (nrs, moaas, *self.scale_boxes.values()):
             column.addWidget(box)

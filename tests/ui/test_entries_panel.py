@@ -235,6 +235,25 @@ def test_cadss_total_updates_live(qtbot, live):
     assert (row["scale"], row["phase"], row["value"]) == ("cadss6", "intra", 8)
 
 
+def test_phq9_at_the_infusion_with_item_9_flagged(qtbot, live):
+    """The mood indication's baseline is taken at the infusion; any answer above 'not at
+    all' to item 9 is a safety flag whatever the total."""
+    store, _, _, widget = live
+    box = widget.scale_boxes["phq9"]
+    assert box.phase.currentText() == "pre" and "so far" in box.total.text()
+    _click(qtbot, box.button)  # nothing answered: refused, nothing stored
+    assert store.count("scores") == 0
+    for n in range(1, 10):
+        _pick_value(box.inputs[f"item_{n}"], 0)
+    assert box.total.text().startswith("0/27")
+    _pick_value(box.inputs["item_9"], 1)
+    assert "item 9 positive" in box.total.text()
+    _click(qtbot, box.button)
+    [row] = store.rows("scores")
+    assert (row["scale"], row["phase"], row["value"]) == ("phq9", "pre", 1)
+    assert "item 9 positive" in widget.score_table.item(0, 4).text()
+
+
 def test_padss_and_moaas(qtbot, live):
     store, _, _, widget = live
     box = widget.scale_boxes["padss"]
