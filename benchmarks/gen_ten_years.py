@@ -515,7 +515,6 @@ def generate(out: Path | str, scale: float = 1.0, seed: int = 1,
         gen.patients_and_series(patients, series)
         signed, vitals = gen.sessions(plans, patients, series)
         store.conn.execute("PRAGMA journal_mode = WAL")
-        store.conn.execute("ANALYZE")  # planner statistics, as a clinic's file would get
         counts = store.table_counts()
     finally:
         store.close()
