@@ -40,7 +40,7 @@ from ketalog.services.sessions import NURSE_SIGNATURE, PROVIDER_SIGNATURE
 from ketalog.store.connection import open_store
 from ketalog.store.store import Actor, Store
 
-GENERATOR_VERSION = 1  # bump when the output changes: cached databases are keyed on it
+GENERATOR_VERSION = 2  # bump when the output changes: cached databases are keyed on it
 END = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)  # "now" in the generated clinic
 YEARS = 10
 PATIENTS = 3_000
@@ -137,42 +137,56 @@ def _protocols(store: Store) -> list[dict[str, object]]:
     return [r for r in store.rows("protocols", order_by="id") if not r["retired"]]
 
 
-def _plan(rng: random.Random, n_patients: int, n_sessions: int, protocols: list[dict[str, object]]
+def _plan(seed: int, n_patients: int, n_sessions: int, protocols: list[dict[str, object]]
           ) -> tuple[list[dict[str, object]], list[dict[str, object]], list[_Plan]]:
     """Patients, their treatment series and every session day, before any row is built:
-    an induction series of the protocol's length, then maintenance series of 6."""
+    an induction series of the protocol's length, then maintenance series of 6. Patients
+    start evenly over the ten years (some before it, some still in treatment today), so
+    every day of the decade, today included, is about as busy; the session budget is
+    corrected twice so the total lands near `n_sessions`."""
+    factor = 1.0
+    for _ in range(3):
+        patients, series, plans = _plan_once(random.Random(seed), n_patients,
+                                             n_sessions * factor, protocols)
+        factor *= n_sessions / max(1, len(plans))
+    return patients, series, plans
+
+
+def _plan_once(rng: random.Random, n_patients: int, n_sessions: float,
+               protocols: list[dict[str, object]]
+               ) -> tuple[list[dict[str, object]], list[dict[str, object]], list[_Plan]]:
     first_day = (END - timedelta(days=365 * YEARS)).date()
     span_days = (END.date() - first_day).days
-    budget = [max(1, int(rng.expovariate(1.0) * n_sessions / n_patients) + 1)
-              for _ in range(n_patients)]
+    budget = [rng.expovariate(1.0) for _ in range(n_patients)]
     factor = n_sessions / sum(budget)
-    budget = [max(1, round(b * factor)) for b in budget]
     patients: list[dict[str, object]] = []
     series: list[dict[str, object]] = []
     plans: list[_Plan] = []
-    for i, wanted in enumerate(budget):
+    for i, weight in enumerate(budget):
+        wanted = max(1, round(weight * factor))
         protocol = protocols[i % len(protocols)]
         gap = 3 if protocol["indication"] == "CRPS" else 4
         length = int(protocol["series_length"])  # type: ignore[call-overload]
-        est = length * gap + max(0, wanted - length) * 28
-        start = first_day + timedelta(days=rng.randint(0, max(0, span_days - est)))
-        patients.append({"index": i, "protocol": protocol, "start": start})
+        est = length * gap // 2 + max(0, wanted - length) * 31  # mean days in treatment
+        start = first_day + timedelta(days=rng.randint(-est, span_days))
+        patients.append({"index": i, "protocol": protocol, "start": max(start, first_day)})
         day, left, kind = start, wanted, "induction"
-        while left > 0 and day < END.date():
+        while left > 0 and day <= END.date():
             planned = length if kind == "induction" else 6
             series_index = len(series)
-            series.append({"patient": i, "protocol_id": protocol["id"], "kind": kind,
-                           "planned": planned, "start": day, "done": 0, "last": day})
+            current = {"patient": i, "protocol_id": protocol["id"], "kind": kind,
+                       "planned": planned, "start": day, "done": 0, "last": day}
             for k in range(1, planned + 1):
-                if left == 0 or day >= END.date():
-                    break
                 while day.weekday() >= 5:
                     day += timedelta(days=1)
-                if day > END.date():
+                if left == 0 or day > END.date():
                     break
-                plans.append(_Plan(i, day, series_index, k, planned))
-                series[series_index]["done"] = k
-                series[series_index]["last"] = day
+                if day >= first_day:  # before the decade: treated elsewhere
+                    if current["done"] == 0:
+                        current["start"] = day
+                        series.append(current)
+                    plans.append(_Plan(i, day, series_index, k, planned))
+                    current["done"], current["last"] = k, day
                 left -= 1
                 day += timedelta(days=rng.randint(1, gap) if kind == "induction"
                                  else rng.randint(14, 35))
@@ -509,7 +523,7 @@ def generate(out: Path | str, scale: float = 1.0, seed: int = 1,
         gen = Generator(store, seed, scale, device_every_s, say)
         gen.staff()
         protocols = _protocols(store)
-        patients, series, plans = _plan(gen.rng, max(1, round(PATIENTS * scale)),
+        patients, series, plans = _plan(seed, max(1, round(PATIENTS * scale)),
                                         max(1, round(SESSIONS * scale)), protocols)
         say(f"planned {len(patients)} patients, {len(series)} series, {len(plans)} sessions\n")
         gen.patients_and_series(patients, series)
