@@ -17,6 +17,7 @@ from ketalog.domain.retention import Retention, to_keep
 from ketalog.services.context import Context
 from ketalog.store.backup import (
     BackupReport,
+    PhaseProgress,
     Progress,
     RestoreReport,
     backup_to,
@@ -81,8 +82,8 @@ def list_backups(folder: Path, db_path: Path) -> list[BackupFile]:
 
 
 def run_backup(ctx: Context, db_path: Path, folder: Path, why: str,
-               progress: Progress | None = None, rule: Retention = DEFAULT_RETENTION
-               ) -> tuple[BackupReport, list[Path]]:
+               progress: Progress | None = None, rule: Retention = DEFAULT_RETENTION,
+               phases: PhaseProgress | None = None) -> tuple[BackupReport, list[Path]]:
     """Back up, verify, rotate. `why` is "manual" (admins only), "on close" or
     "scheduled" (the app's own duty, whoever is logged in). Returns the report and the
     rotated-out files."""
@@ -92,7 +93,7 @@ def run_backup(ctx: Context, db_path: Path, folder: Path, why: str,
     target = folder / f"{db_path.stem}-{now.strftime(STAMP)}.sqlite"
     if target.exists():  # two within a second: the newer one wins the name
         raise StoreError(f"a backup named {target.name} already exists; try again")
-    report = backup_to(ctx.store, target, progress)
+    report = backup_to(ctx.store, target, progress, phases=phases)
     backups = list_backups(folder, db_path)
     keep = to_keep([b.taken_at for b in backups], rule)
     removed = [b.path for b in backups if b.taken_at not in keep]
