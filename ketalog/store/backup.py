@@ -8,6 +8,7 @@ import contextlib
 import os
 import shutil
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,6 +96,21 @@ def check_copy(path: Path, expected_counts: dict[str, int] | None = None,
     return counts
 
 
+@contextlib.contextmanager
+def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """Hold one read transaction (unless the caller is already in one)."""
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN")
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the snapshot starts
+        yield
+    finally:
+        if conn.in_transaction:
+            conn.execute("COMMIT")
+
+
 def backup_to(store: Store, target: Path, progress: Progress | None = None,
               pages_per_step: int = 4096, phases: PhaseProgress | None = None
               ) -> BackupReport:
@@ -114,7 +130,17 @@ def backup_to(store: Store, target: Path, progress: Progress | None = None,
                 progress(total - remaining, total)
             if phases:
                 phases("copy", total - remaining, total)
-        store.conn.backup(dest, pages=pages_per_step, progress=step)
+        with _snapshot(store.conn):
+            # One read transaction over every step: a write by another connection (the
+            # monitor feed, a second ketalog) would otherwise restart the copy from page 1,
+            # for ever on a file that takes minutes; and the counts match the copy. No
+            # sleep between steps: in WAL mode writers never wait for this reader.
+            store.conn.backup(dest, pages=pages_per_step, progress=step, sleep=0)
+            if phases:
+                phases("count", 0, 1)
+            expected = _counts(store.conn)
+            if phases:
+                phases("count", 1, 1)
         dest.execute("PRAGMA journal_mode = DELETE")
     except sqlite3.Error as exc:
         dest.close()
@@ -122,11 +148,6 @@ def backup_to(store: Store, target: Path, progress: Progress | None = None,
         raise StoreError(f"backup failed: {exc}") from exc
     dest.close()
     try:
-        if phases:
-            phases("count", 0, 1)
-        expected = _counts(store.conn)
-        if phases:
-            phases("count", 1, 1)
         counts = check_copy(partial, expected, store.passphrase, phases)
         _fsync(partial)
         os.replace(partial, target)
