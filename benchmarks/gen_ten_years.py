@@ -137,8 +137,8 @@ def _protocols(store: Store) -> list[dict[str, object]]:
     return [r for r in store.rows("protocols", order_by="id") if not r["retired"]]
 
 
-def _plan(seed: int, n_patients: int, n_sessions: int, protocols: list[dict[str, object]]
-          ) -> tuple[list[dict[str, object]], list[dict[str, object]], list[_Plan]]:
+def _plan(seed: int, n_patients: int, n_sessions: int, protocols: list[dict[str, object]],
+          years: int = YEARS) -> tuple[list[dict[str, object]], list[dict[str, object]], list[_Plan]]:
     """Patients, their treatment series and every session day, before any row is built:
     an induction series of the protocol's length, then maintenance series of 6. Patients
     start evenly over the ten years (some before it, some still in treatment today), so
@@ -147,15 +147,15 @@ def _plan(seed: int, n_patients: int, n_sessions: int, protocols: list[dict[str,
     factor = 1.0
     for _ in range(3):
         patients, series, plans = _plan_once(random.Random(seed), n_patients,
-                                             n_sessions * factor, protocols)
+                                             n_sessions * factor, protocols, years)
         factor *= n_sessions / max(1, len(plans))
     return patients, series, plans
 
 
 def _plan_once(rng: random.Random, n_patients: int, n_sessions: float,
-               protocols: list[dict[str, object]]
+               protocols: list[dict[str, object]], years: int
                ) -> tuple[list[dict[str, object]], list[dict[str, object]], list[_Plan]]:
-    first_day = (END - timedelta(days=365 * YEARS)).date()
+    first_day = (END - timedelta(days=365 * years)).date()
     span_days = (END.date() - first_day).days
     budget = [rng.expovariate(1.0) for _ in range(n_patients)]
     factor = n_sessions / sum(budget)
@@ -508,8 +508,9 @@ class Generator:
 
 def generate(out: Path | str, scale: float = 1.0, seed: int = 1,
              device_every_s: int = DEVICE_EVERY_S,
-             say: Callable[[str], None] | None = None) -> GenReport:
-    """Build the database at `out` (which must not exist yet)."""
+             say: Callable[[str], None] | None = None, years: int = YEARS) -> GenReport:
+    """Build the database at `out` (which must not exist yet). `years` < 10 with
+    `scale` = years / 10 is the same clinic (as busy every day) over fewer years."""
     out = Path(out)
     if out.exists():
         raise FileExistsError(f"{out} exists; remove it first")
@@ -524,7 +525,7 @@ def generate(out: Path | str, scale: float = 1.0, seed: int = 1,
         gen.staff()
         protocols = _protocols(store)
         patients, series, plans = _plan(seed, max(1, round(PATIENTS * scale)),
-                                        max(1, round(SESSIONS * scale)), protocols)
+                                        max(1, round(SESSIONS * scale)), protocols, years)
         say(f"planned {len(patients)} patients, {len(series)} series, {len(plans)} sessions\n")
         gen.patients_and_series(patients, series)
         signed, vitals = gen.sessions(plans, patients, series)
@@ -540,17 +541,18 @@ def generate(out: Path | str, scale: float = 1.0, seed: int = 1,
 
 
 def cached(folder: Path | str, scale: float, seed: int = 1,
-           say: Callable[[str], None] | None = None) -> Path:
-    """The database for (generator version, scale, seed) under `folder`, built if missing.
-    A half-built file never takes the final name."""
+           say: Callable[[str], None] | None = None, years: int = YEARS) -> Path:
+    """The database for (generator version, scale, seed, years) under `folder`, built if
+    missing. A half-built file never takes the final name."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"ten-years-v{GENERATOR_VERSION}-s{scale:g}-seed{seed}.sqlite"
+    span = "" if years == YEARS else f"-y{years}"
+    path = folder / f"ten-years-v{GENERATOR_VERSION}-s{scale:g}{span}-seed{seed}.sqlite"
     if not path.exists():
         partial = path.with_name(path.name + ".building")
         for leftover in _with_sidecars(partial):
             leftover.unlink(missing_ok=True)
-        generate(partial, scale, seed, say=say)
+        generate(partial, scale, seed, say=say, years=years)
         partial.rename(path)
     return path
 
@@ -567,8 +569,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the clinic")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--device-every-s", type=int, default=DEVICE_EVERY_S)
+    parser.add_argument("--years", type=int, default=YEARS,
+                        help="span of the history (with --scale years/10: the same clinic)")
     args = parser.parse_args(argv)
-    generate(args.out, args.scale, args.seed, args.device_every_s)
+    generate(args.out, args.scale, args.seed, args.device_every_s, years=args.years)
     return 0
 
 
