@@ -243,14 +243,17 @@ def cmd_export_course(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from ketalog.cli_progress import ProgressLine
     from ketalog.store.verify import verify_store
 
     store = _open(args)
+    line = ProgressLine("verify")
     try:
-        problems = verify_store(store)
+        problems = verify_store(store, line)
         counts = store.table_counts()
         encrypted = store.encrypted
     finally:
+        line.close()
         store.close()
     if problems:
         print(f"{args.db}: {len(problems)} problem(s) found:")
@@ -266,27 +269,23 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_backup(args: argparse.Namespace) -> int:
     """Without --out: the same verified, rotated backup the app takes, into the clinic's
     backup folder; with --out: one verified copy under that name."""
+    from ketalog.cli_progress import ProgressLine
     from ketalog.services.backups import backup_folder, run_backup
     from ketalog.store.backup import backup_to
 
     store = _open(args)
+    line = ProgressLine("backup")
     try:
         ctx = _login(args, store, Role.ADMIN)
-
-        def progress(done: int, total: int) -> None:
-            if sys.stderr.isatty():
-                print(f"\rbacking up: {100 * done // max(total, 1)} %", end="", file=sys.stderr)
-
         if args.out:
             with store.write(ctx.actor) as w:
                 w.event("backup", details={"to": str(args.out), "why": "manual"})
-            report = backup_to(store, Path(args.out), progress)
+            report = backup_to(store, Path(args.out), phases=line)
         else:
             folder = backup_folder(store, backup_dir(args.db))
-            report, _ = run_backup(ctx, args.db, folder, "manual", progress)
-        if sys.stderr.isatty():
-            print(file=sys.stderr)
+            report, _ = run_backup(ctx, args.db, folder, "manual", phases=line)
     finally:
+        line.close()
         store.close()
     rows = sum(v for k, v in report.row_counts.items() if not k.startswith("_"))
     print(f"backup written and verified: {report.path} ({report.size_bytes / 1e6:.1f} MB, "

@@ -17,6 +17,7 @@ from ketalog.domain.retention import Retention, to_keep
 from ketalog.services.context import Context
 from ketalog.store.backup import (
     BackupReport,
+    PhaseProgress,
     Progress,
     RestoreReport,
     backup_to,
@@ -81,18 +82,31 @@ def list_backups(folder: Path, db_path: Path) -> list[BackupFile]:
 
 
 def run_backup(ctx: Context, db_path: Path, folder: Path, why: str,
-               progress: Progress | None = None, rule: Retention = DEFAULT_RETENTION
-               ) -> tuple[BackupReport, list[Path]]:
+               progress: Progress | None = None, rule: Retention = DEFAULT_RETENTION,
+               phases: PhaseProgress | None = None) -> tuple[BackupReport, list[Path]]:
     """Back up, verify, rotate. `why` is "manual" (admins only), "on close" or
     "scheduled" (the app's own duty, whoever is logged in). Returns the report and the
-    rotated-out files."""
+    rotated-out files. The GUI runs the same three steps with the copy on a worker
+    thread (`backup_target`, `backup_to` on `second_connection`, `finish_backup`)."""
+    target = backup_target(ctx, db_path, folder, why)
+    report = backup_to(ctx.store, target, progress, phases=phases)
+    return report, finish_backup(ctx, db_path, folder, why, report, rule)
+
+
+def backup_target(ctx: Context, db_path: Path, folder: Path, why: str) -> Path:
+    """Check who may back up and name the file (refused when the name is taken)."""
     if why == "manual":
         ctx.require(Role.ADMIN, action="back up the database")
     now = ctx.clock.now().astimezone(UTC)
     target = folder / f"{db_path.stem}-{now.strftime(STAMP)}.sqlite"
     if target.exists():  # two within a second: the newer one wins the name
         raise StoreError(f"a backup named {target.name} already exists; try again")
-    report = backup_to(ctx.store, target, progress)
+    return target
+
+
+def finish_backup(ctx: Context, db_path: Path, folder: Path, why: str, report: BackupReport,
+                  rule: Retention = DEFAULT_RETENTION) -> list[Path]:
+    """Rotate the folder and audit the backup (on the caller's connection)."""
     backups = list_backups(folder, db_path)
     keep = to_keep([b.taken_at for b in backups], rule)
     removed = [b.path for b in backups if b.taken_at not in keep]
@@ -102,7 +116,7 @@ def run_backup(ctx: Context, db_path: Path, folder: Path, why: str,
         w.event("backup", details={"to": str(report.path), "why": why,
                                    "bytes": report.size_bytes,
                                    "rotated_out": [p.name for p in removed]})
-    return report, removed
+    return removed
 
 
 def last_backup_at(folder: Path, db_path: Path) -> datetime | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from ketalog.domain.hashing import GENESIS_HASH, audit_entry_hash
@@ -65,14 +65,18 @@ class AuditChain:
         self._last_hash = None
 
 
-def walk_chain(conn: sqlite3.Connection) -> Iterator[str]:
-    """Yield a description of each break in the chain (nothing when it is sound)."""
+def walk_chain(conn: sqlite3.Connection,
+               progress: Callable[[int], None] | None = None) -> Iterator[str]:
+    """Yield a description of each break in the chain (nothing when it is sound);
+    `progress` gets the number of entries checked so far after each one."""
     prev = GENESIS_HASH
     expected_id = None
     cursor = conn.execute(
         "SELECT id, " + ", ".join(HASHED_FIELDS) + ", prev_hash, entry_hash "
         "FROM audit_log ORDER BY id")
-    for row in cursor:
+    for done, row in enumerate(cursor, 1):
+        if progress:
+            progress(done)
         entry_id = row[0]
         fields = dict(zip(HASHED_FIELDS, row[1:10], strict=True))
         stored_prev, stored_hash = row[10], row[11]

@@ -8,7 +8,7 @@ import contextlib
 import os
 import shutil
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,9 +16,11 @@ from ketalog.store.audit import walk_chain
 from ketalog.store.connection import check_header, is_ketalog_schema
 from ketalog.store.engine import FileKind, classify, open_connection
 from ketalog.store.errors import NotKetalogDatabase, StoreError
+from ketalog.store.progress import PhaseProgress, Progress
 from ketalog.store.store import Store
 
-Progress = Callable[[int, int], None]  # (pages done, pages total)
+__all__ = ["BackupReport", "PhaseProgress", "Progress", "RestoreReport", "backup_to",
+           "check_copy", "restore_from"]
 
 
 @dataclass(frozen=True)
@@ -53,13 +55,19 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def check_copy(path: Path, expected_counts: dict[str, int] | None = None,
-               passphrase: str | None = None) -> dict[str, int]:
+               passphrase: str | None = None, phases: PhaseProgress | None = None
+               ) -> dict[str, int]:
     """Reopen a copy read-only: integrity (and SQLCipher's page HMACs when encrypted),
-    ketalog schema, audit chain, row counts."""
+    ketalog schema, audit chain, row counts. `phases` hears "check copy" 0..3 of 3."""
+    def report(done: int) -> None:
+        if phases:
+            phases("check copy", done, 3)
+
     kind = check_header(path, passphrase)
     key = passphrase if kind is FileKind.ENCRYPTED else None
     conn = open_connection(path, key, readonly=True)
     try:
+        report(0)
         if key is not None:
             broken = [r[0] for r in conn.execute("PRAGMA cipher_integrity_check")]
             if broken:
@@ -67,12 +75,15 @@ def check_copy(path: Path, expected_counts: dict[str, int] | None = None,
         result = [r[0] for r in conn.execute("PRAGMA integrity_check")]
         if result != ["ok"]:
             raise StoreError(f"{path} failed its integrity check: {'; '.join(result[:5])}")
+        report(1)
         if not is_ketalog_schema(conn):
             raise NotKetalogDatabase(f"{path} is not a ketalog database")
         breaks = list(walk_chain(conn))
         if breaks:
             raise StoreError(f"{path}: audit log is not intact: {breaks[0]}")
+        report(2)
         counts = _counts(conn)
+        report(3)
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{path} cannot be read: {exc}") from exc
     finally:
@@ -85,8 +96,27 @@ def check_copy(path: Path, expected_counts: dict[str, int] | None = None,
     return counts
 
 
+@contextlib.contextmanager
+def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """Hold one read transaction (unless the caller is already in one)."""
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN")
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the snapshot starts
+        yield
+    finally:
+        if conn.in_transaction:
+            conn.execute("COMMIT")
+
+
 def backup_to(store: Store, target: Path, progress: Progress | None = None,
-              pages_per_step: int = 4096) -> BackupReport:
+              pages_per_step: int = 4096, phases: PhaseProgress | None = None
+              ) -> BackupReport:
+    """`progress` hears the pages copied; `phases` hears the whole job: "copy" (pages),
+    "count" (the source's rows, 0 then 1 of 1), then check_copy's "check copy". The
+    check reads the copy once more, so it takes about as long as the copy."""
     target = Path(target)
     if target.exists():
         raise StoreError(f"{target} already exists; choose another name")
@@ -98,7 +128,19 @@ def backup_to(store: Store, target: Path, progress: Progress | None = None,
         def step(status: int, remaining: int, total: int) -> None:
             if progress:
                 progress(total - remaining, total)
-        store.conn.backup(dest, pages=pages_per_step, progress=step)
+            if phases:
+                phases("copy", total - remaining, total)
+        with _snapshot(store.conn):
+            # One read transaction over every step: a write by another connection (the
+            # monitor feed, a second ketalog) would otherwise restart the copy from page 1,
+            # for ever on a file that takes minutes; and the counts match the copy. No
+            # sleep between steps: in WAL mode writers never wait for this reader.
+            store.conn.backup(dest, pages=pages_per_step, progress=step, sleep=0)
+            if phases:
+                phases("count", 0, 1)
+            expected = _counts(store.conn)
+            if phases:
+                phases("count", 1, 1)
         dest.execute("PRAGMA journal_mode = DELETE")
     except sqlite3.Error as exc:
         dest.close()
@@ -106,7 +148,7 @@ def backup_to(store: Store, target: Path, progress: Progress | None = None,
         raise StoreError(f"backup failed: {exc}") from exc
     dest.close()
     try:
-        counts = check_copy(partial, _counts(store.conn), store.passphrase)
+        counts = check_copy(partial, expected, store.passphrase, phases)
         _fsync(partial)
         os.replace(partial, target)
     except BaseException:

@@ -28,7 +28,7 @@ from ketalog.store.schema import MIGRATION_SET, migrations
 from ketalog.store.store import Store
 
 __all__ = ["SQLITE_HEADER", "BUSY_TIMEOUT_MS", "connect", "open_store", "check_header",
-           "is_ketalog_schema", "copy_with_backup_api"]
+           "is_ketalog_schema", "copy_with_backup_api", "second_connection"]
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -209,3 +209,12 @@ def open_store(path: Path | str, clock: Clock | None = None, *, create: bool = T
                 conn.close()
         raise
     return Store(db, path, clock or SystemClock(), passphrase=passphrase)
+
+
+def second_connection(store: Store) -> Store:
+    """Another connection to an open store's file, for a worker thread (a backup): the
+    file was probed and migrated when `store` opened it, so no quick_check again (which
+    reads every page of a ten-year file). Open it on the thread that will use it."""
+    conn = connect(store.path, passphrase=store.passphrase)
+    return Store(Database(conn, execute_plugins=False), store.path, store.clock,
+                 passphrase=store.passphrase)

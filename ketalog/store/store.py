@@ -378,6 +378,11 @@ class Store:
         return {r[0] for r in self.conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
 
+    def audit_entry_count(self) -> int:
+        """Entries in the chain (ids are gap-free, so the last id; verify reports gaps)."""
+        row = self.conn.execute("SELECT max(id) FROM audit_log").fetchone()
+        return int(row[0] or 0)
+
     def signed_session_ids(self) -> list[int]:
         return [r[0] for r in self.conn.execute(
             "SELECT id FROM sessions WHERE status = 'signed' ORDER BY id")]

@@ -5,7 +5,9 @@ windows, logout and idle auto-logoff."""
 from __future__ import annotations
 
 import logging
+import sqlite3
 import sys
+import threading
 import traceback
 from pathlib import Path
 from types import TracebackType
@@ -17,13 +19,20 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog, QWidge
 from ketalog.domain.clock import Clock, SystemClock
 from ketalog.domain.entities import Role
 from ketalog.paths import backup_dir, log_dir, resource_path
-from ketalog.services.backups import backup_due, backup_folder, restore_database, run_backup
+from ketalog.services.backups import (
+    backup_due,
+    backup_folder,
+    backup_target,
+    finish_backup,
+    restore_database,
+)
 from ketalog.services.context import Context
 from ketalog.services.emergency import end_emergency
 from ketalog.services.errors import ServiceError
 from ketalog.services.logoff import EMERGENCY_ENDED, IDLE, logoff_due, record_logoff
 from ketalog.services.settings import auto_logoff_minutes
-from ketalog.store.connection import open_store
+from ketalog.store.backup import BackupReport, backup_to
+from ketalog.store.connection import open_store, second_connection
 from ketalog.store.errors import StoreError
 from ketalog.store.store import Store
 from ketalog.ui.idle import IdleWatcher
@@ -67,6 +76,7 @@ class GuiController:
         self.locked_windows: list[QWidget] = []
         self.idle = IdleWatcher(auto_logoff_minutes(store), self.lock, clock=clock)
         self.last_ctx: Context | None = None  # who the closing backup is attributed to
+        self._backing_up = False
         self.backup_timer = QTimer()
         self.backup_timer.timeout.connect(lambda: self.backup("scheduled"))
         self.backup_timer.start(BACKUP_CHECK_MS)
@@ -149,22 +159,27 @@ class GuiController:
         """"manual" (admin, with a progress dialog), "scheduled" (when due) or "on close".
         A failure is shown and logged; it never stops the app or loses data."""
         ctx = self.ctx or self.last_ctx
-        if ctx is None or self.locked_windows:
-            return False
+        if ctx is None or self.locked_windows or self._backing_up:
+            return False  # one at a time: the timer can fire while a copy runs
+        self._backing_up = True
+        try:
+            return self._backup(ctx, why)
+        finally:
+            self._backing_up = False
+
+    def _backup(self, ctx: Context, why: str) -> bool:
         folder = self.backup_folder()
         if why == "scheduled" and not backup_due(ctx, folder, self.db_path):
             return False
         progress = QProgressDialog("Backing up and verifying...", "", 0, 100, self.main)
+        progress.setObjectName("backupProgress")
         progress.setCancelButton(None)
         progress.setMinimumDuration(500 if why != "manual" else 0)
-
-        def step(done: int, total: int) -> None:
-            progress.setValue(100 * done // max(total, 1))
-            QApplication.processEvents()
-
         try:
-            report, removed = run_backup(ctx, self.db_path, folder, why, step)
-        except (ServiceError, StoreError, OSError) as exc:
+            target = backup_target(ctx, self.db_path, folder, why)
+            report = self._copy_in_background(target, progress)
+            removed = finish_backup(ctx, self.db_path, folder, why, report)
+        except (ServiceError, StoreError, OSError, sqlite3.Error) as exc:
             progress.close()
             log.error("backup (%s) failed: %s", why, exc)
             QMessageBox.warning(self.main, "Backup failed",
@@ -179,6 +194,41 @@ class GuiController:
                 f"Backup written and verified: {report.path} "
                 f"({report.size_bytes / 1e6:.1f} MB)", 15_000)
         return True
+
+    def _copy_in_background(self, target: Path, progress: QProgressDialog) -> BackupReport:
+        """The copy and its check (minutes on a ten-year file) run on a worker thread
+        with its own connection, so windows keep painting and a nurse can keep
+        recording (WAL: the copy's snapshot never blocks a writer). Returns when done,
+        as the synchronous backup did; the audit entry is written by the caller."""
+        state: dict[str, object] = {"phase": "copy", "done": 0, "total": 1}
+
+        def phases(phase: str, done: int, total: int) -> None:
+            state.update(phase=phase, done=done, total=total)
+
+        def work() -> None:
+            try:
+                worker = second_connection(self.store)
+                try:
+                    state["report"] = backup_to(worker, target, phases=phases)
+                finally:
+                    worker.close()
+            except BaseException as exc:  # handed to the GUI thread below
+                state["error"] = exc
+
+        thread = threading.Thread(target=work, name="ketalog-backup", daemon=True)
+        thread.start()
+        weights = {"copy": (0, 45), "count": (45, 5), "check copy": (50, 50)}
+        while thread.is_alive():
+            thread.join(0.05)
+            base, span = weights.get(str(state["phase"]), (0, 100))
+            total = max(int(state["total"]), 1)  # type: ignore[call-overload]
+            progress.setLabelText("Checking the copy..." if base >= 50 else
+                                  "Backing up and verifying...")
+            progress.setValue(base + span * int(state["done"]) // total)  # type: ignore[call-overload]
+            QApplication.processEvents()
+        if "error" in state:
+            raise state["error"]  # type: ignore[misc]
+        return state["report"]  # type: ignore[return-value]
 
     def backup_settings(self) -> None:
         from ketalog.ui.backup_dialogs import BackupSettingsDialog

@@ -16,7 +16,7 @@ from ketalog.store.verify import verify_store
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "schema_m001.sqlite"
 ALL_MIGRATIONS = ["m001_core", "m002_protection", "m003_indexes", "m004_series",
-                  "m005_device_feed", "m006_access"]
+                  "m005_device_feed", "m006_access", "m007_scale_indexes"]
 EXPECTED_TABLES = {*CLINICAL_TABLES, "clinic_settings", "users", "user_roles", "audit_log",
                    "device_messages", "emergency_access", "_sqlite_migrations"}
 OLD_ROW_TABLES = ("users", "user_roles", "patients", "sessions", "vitals", "audit_log")
@@ -157,6 +157,24 @@ def test_device_feed_migration_on_old_file_keeps_triggers_and_adds_ledger(tmp_pa
             store.conn.execute(
                 "INSERT INTO device_messages (uuid, received_at, raw_sha256, status, ack_code) "
                 "VALUES ('u', 'now', 'h', 'lost', 'AA')")
+        assert verify_store(store) == []
+    finally:
+        store.close()
+
+
+def test_scale_indexes_on_old_file_serve_the_screens(tmp_path, clock):
+    """m007 on a file of the previous schema: the today board, the Planned tab and the
+    protocol-in-use count search an index instead of scanning sessions or series."""
+    path = tmp_path / "old.db"
+    shutil.copyfile(FIXTURE, path)
+    store = open_store(path, clock)
+    try:
+        assert {"idx_sessions_began", "idx_series_next", "idx_sessions_protocol"} <= names(
+            store.conn, "index")
+        plan = " ".join(r[3] for r in store.conn.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM sessions "
+            "WHERE coalesce(infusion_start_at, created_at) >= '2026-01-01'"))
+        assert "idx_sessions_began" in plan
         assert verify_store(store) == []
     finally:
         store.close()
