@@ -216,6 +216,7 @@ class ItemScaleBox(QGroupBox):
                 widget.currentIndexChanged.connect(self.update_total)
             widget.setObjectName(f"{code}_{item.name}")
             label = QLabel(f"{item.label} ({item.min}-{item.max})")
+            label.setWordWrap(True)  # PHQ-9's item texts must not widen the panel
             label.setBuddy(widget)
             grid.addWidget(label, row, 0)
             grid.addWidget(widget, row, 1)

@@ -153,6 +153,8 @@ class VitalsTableModel(QAbstractTableModel):
                 return f"Marked as artifact: {reading.artifact_reason}"
             if alert:
                 return "Outside the clinic's alert threshold"
+            if field == "flags":  # the last column is cut on small screens
+                return self.text(reading, field) or None
         if role == Qt.ItemDataRole.TextAlignmentRole and field not in ("source", "flags"):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.UserRole:

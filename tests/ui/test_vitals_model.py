@@ -37,6 +37,8 @@ def test_append_keeps_time_order_for_late_entries():
     model.append(reading(3, 5, late_entry=True))
     assert [model.reading_at(r).id for r in range(3)] == [1, 3, 2]
     assert "late entry" in cell(model, 1, "flags")
+    # the Notes column is cut on a small screen: its tooltip holds the whole text
+    assert cell(model, 1, "flags", Qt.ItemDataRole.ToolTipRole) == cell(model, 1, "flags")
 
 
 def test_alert_cells_are_marked_in_text_colour_and_bold():
