@@ -170,6 +170,14 @@ def set_password(ctx: Context, username: str, new_password: str) -> None:
                  reason="password set")
 
 
+def change_own_password(ctx: Context, current: str, new_password: str) -> None:
+    """A user's own change asks for the current password first (an unattended, unlocked
+    screen must not hand the account over); wrong ones count toward the lockout."""
+    check_password_policy(new_password)
+    reauthenticate(ctx, current, "password change")
+    set_password(ctx, ctx.user.username, new_password)
+
+
 def list_users(ctx: Context) -> list[User]:
     ctx.require(Role.ADMIN, action="list users")
     return [user_from_row(r, ctx.store.roles_of(int(r["id"])))  # type: ignore[arg-type]

@@ -13,7 +13,6 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QFileDialog,
@@ -27,7 +26,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -47,7 +45,7 @@ from ketalog.services.emergency import EmergencyRecord, pending_reviews, review_
 from ketalog.services.errors import ServiceError
 from ketalog.store.errors import StoreError
 from ketalog.ui.feedback import error_label
-from ketalog.ui.table_models import RowsModel
+from ketalog.ui.table_models import RowsModel, rows_view
 from ketalog.ui.users_dialog import AskReason, ask_reason_dialog
 
 ERRORS = (ServiceError, StoreError)
@@ -105,15 +103,8 @@ class AuditDialog(QDialog):
         self._build_filters()
         self._build_emergency()
         self.model = audit_model()
-        self.view = QTableView()
-        self.view.setObjectName("auditTable")
-        self.view.setModel(self.model)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.view.verticalHeader().hide()
+        self.view = rows_view(self.model, "auditTable", fit_columns=False, alternate=True)
         self.view.setWordWrap(False)
-        self.view.setAlternatingRowColors(True)
         self.view.verticalHeader().setDefaultSectionSize(24)
         header = self.view.horizontalHeader()
         for column, width in enumerate((145, 200, 190, 130, 75, 75, 170, 180)):

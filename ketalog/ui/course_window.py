@@ -11,16 +11,13 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMainWindow,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -35,7 +32,7 @@ from ketalog.services.context import Context
 from ketalog.services.course import CourseSummary, load_course
 from ketalog.ui.follow_up_dialog import FollowUpDialog
 from ketalog.ui.series_dialogs import CloseSeriesDialog, NewSeriesDialog, PlanNextSessionDialog
-from ketalog.ui.table_models import RowsModel, local_date
+from ketalog.ui.table_models import RowsModel, local_date, rows_view
 
 MISSED_AFTER = timedelta(days=14)  # an older unanswered call is missed, not a to-do
 PALETTE = ("#1565c0", "#c62828", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f", "#5d4037",
@@ -79,15 +76,7 @@ class CourseWindow(QMainWindow):
             ("Status", lambda s: s.status.value.upper() if s.status is SlotStatus.OVERDUE
              else s.status.value),
         ])
-        self.slot_view = QTableView()
-        self.slot_view.setObjectName("followUpsDue")
-        self.slot_view.setModel(self.slots)
-        self.slot_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.slot_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.slot_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.slot_view.verticalHeader().hide()
-        self.slot_view.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
+        self.slot_view = rows_view(self.slots, "followUpsDue")
         self.slot_view.activated.connect(lambda _i: self.record_selected())
         self.record_button = QPushButton("&Record follow-up...")
         self.record_button.setObjectName("recordFollowUp")
@@ -99,16 +88,7 @@ class CourseWindow(QMainWindow):
             ("Goal / outcome", lambda p: p.series.goal + (
                 f" — closed: {p.series.closed_reason}" if p.series.closed_reason else "")),
         ])
-        self.series_view = QTableView()
-        self.series_view.setObjectName("seriesTable")
-        self.series_view.setModel(self.series_model)
-        self.series_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.series_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.series_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.series_view.verticalHeader().hide()
-        self.series_view.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
-        self.series_view.horizontalHeader().setStretchLastSection(True)
+        self.series_view = rows_view(self.series_model, "seriesTable", stretch_last=True)
         self.series_buttons = {}
         for name, text, slot in (("newSeries", "&New series...", self.new_series),
                                  ("planNext", "&Plan next session...", self.plan_next),

@@ -12,16 +12,13 @@ from pathlib import Path
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QHideEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMainWindow,
     QMessageBox,
     QSplitter,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -40,7 +37,13 @@ from ketalog.ui.course_export_dialog import CourseRangeDialog, suggested_name
 from ketalog.ui.patient_dialog import PatientDialog
 from ketalog.ui.pdf_output import ask_pdf_path, render_in_background
 from ketalog.ui.protocols_dialog import ProtocolsDialog
-from ketalog.ui.table_models import RowsModel, local_date, local_time, patient_model
+from ketalog.ui.table_models import (
+    RowsModel,
+    local_date,
+    local_time,
+    patient_model,
+    rows_view,
+)
 
 STATUS_TEXT = {"draft": "arrived", "in_progress": "infusing", "completed": "completed",
                "signed": "signed"}
@@ -92,20 +95,6 @@ def planned_model() -> RowsModel[PlannedLine]:
         ("Goal", lambda x: x.progress.series.goal)])
 
 
-def _table(model: RowsModel, name: str) -> QTableView:  # type: ignore[type-arg]
-    view = QTableView()
-    view.setObjectName(name)
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.verticalHeader().hide()
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    view.horizontalHeader().setStretchLastSection(True)
-    view.setAlternatingRowColors(True)
-    return view
-
-
 class MainWindow(QMainWindow):
     logout_requested = Signal()
     open_session_requested = Signal(int)
@@ -124,15 +113,15 @@ class MainWindow(QMainWindow):
         self.search.setPlaceholderText("Search by name, MRN or date of birth (YYYY-MM-DD)  —  Ctrl+F")
         self.search.setClearButtonEnabled(True)
         self.patients = patient_model()
-        self.patient_view = _table(self.patients, "patientTable")
+        self.patient_view = rows_view(self.patients, "patientTable", stretch_last=True, alternate=True)
         self.board = board_model()
-        self.board_view = _table(self.board, "todayBoard")
+        self.board_view = rows_view(self.board, "todayBoard", stretch_last=True, alternate=True)
         self.awaiting = session_lines_model(with_patient=True)
-        self.awaiting_view = _table(self.awaiting, "awaitingSignature")
+        self.awaiting_view = rows_view(self.awaiting, "awaitingSignature", stretch_last=True, alternate=True)
         self.history = session_lines_model(with_patient=False)
-        self.history_view = _table(self.history, "patientSessions")
+        self.history_view = rows_view(self.history, "patientSessions", stretch_last=True, alternate=True)
         self.planned = planned_model()
-        self.planned_view = _table(self.planned, "plannedSessions")
+        self.planned_view = rows_view(self.planned, "plannedSessions", stretch_last=True, alternate=True)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("sessionTabs")
         self._build_layout()
@@ -247,6 +236,8 @@ class MainWindow(QMainWindow):
             titles.append(("admin", "&Admin"))
         self.menus = {name: bar.addMenu(title) for name, title in [*titles, ("help", "&Help")]}
         self._action("file", "&Log out", "Ctrl+L", self.logout_requested.emit, "actionLogout")
+        self._action("file", "Change my &password...", "", self.change_password,
+                     "actionChangePassword")
         self._action("file", "&Quit", QKeySequence.StandardKey.Quit, self.close, "actionQuit")
         self._action("patient", "&New patient...", QKeySequence.StandardKey.New,
                      self.new_patient, "actionNewPatient")
@@ -510,6 +501,12 @@ class MainWindow(QMainWindow):
         from ketalog.ui.device_feed_dialog import FeedSettingsDialog
 
         FeedSettingsDialog(self.ctx, self.db_path, parent=self).exec()
+
+    def change_password(self) -> None:
+        from ketalog.ui.users_dialog import PasswordForm
+
+        if PasswordForm(self.ctx, self.ctx.user.username, self).exec():
+            self.statusBar().showMessage("Your password was changed.", 8000)
 
     def manage_users(self) -> None:
         from ketalog.ui.users_dialog import UsersDialog

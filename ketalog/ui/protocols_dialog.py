@@ -4,20 +4,17 @@ a new version that retires the old), retire. Old sessions keep their protocol.""
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -38,7 +35,7 @@ from ketalog.services.protocols import (
 from ketalog.services.settings import monitoring_interval_min
 from ketalog.store.errors import StoreError
 from ketalog.ui.patient_dialog import INDICATIONS
-from ketalog.ui.table_models import RowsModel
+from ketalog.ui.table_models import RowsModel, rows_view
 
 ERRORS = (PlausibilityError, ServiceError, StoreError)
 
@@ -157,14 +154,7 @@ class ProtocolsDialog(QDialog):
             ("Vitals every min", lambda p: p.monitoring_interval_min),
             ("Status", lambda p: "retired" if p.retired else "active"),
         ])
-        self.view = QTableView()
-        self.view.setObjectName("protocolTable")
-        self.view.setModel(self.model)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.view.verticalHeader().hide()
-        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.view = rows_view(self.model, "protocolTable")
         self.view.activated.connect(lambda _i: self.edit())
         self.message = QLabel()
         self.message.setStyleSheet("color: #b00020;")

@@ -6,7 +6,14 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from ketalog.domain.entities import Patient
 
@@ -74,3 +81,21 @@ def local_date(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         value = value.astimezone().date()
     return value.isoformat()
+
+
+def rows_view(model: QAbstractItemModel, name: str, *, fit_columns: bool = True,
+              stretch_last: bool = False, alternate: bool = False) -> QTableView:
+    """A read-only list of records: whole rows, one at a time, no row numbers. Columns
+    fit their contents unless the caller sets fixed widths (fitting reads every row)."""
+    view = QTableView()
+    view.setObjectName(name)
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.verticalHeader().hide()
+    if fit_columns:
+        view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    view.horizontalHeader().setStretchLastSection(stretch_last)
+    view.setAlternatingRowColors(alternate)
+    return view

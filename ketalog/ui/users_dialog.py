@@ -10,10 +10,8 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -21,19 +19,25 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from ketalog.domain.entities import Role, User
-from ketalog.services.auth import MIN_PASSWORD_LENGTH, add_user, list_users, set_password, unlock
+from ketalog.services.auth import (
+    MIN_PASSWORD_LENGTH,
+    add_user,
+    change_own_password,
+    list_users,
+    set_password,
+    unlock,
+)
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
 from ketalog.services.users import set_active
 from ketalog.store.errors import StoreError
-from ketalog.ui.feedback import ERROR_COLOUR, error_label
-from ketalog.ui.table_models import Index, RowsModel
+from ketalog.ui.feedback import ERROR_COLOUR, error_label, finish_form
+from ketalog.ui.table_models import Index, RowsModel, rows_view
 
 ERRORS = (ServiceError, StoreError)
 # (title, question) -> the reason typed, or None when cancelled. Tests replace it.
@@ -112,14 +116,7 @@ class UserForm(QDialog):
         form.addRow("Roles", role_row)
         form.addRow(f"&Password (≥ {MIN_PASSWORD_LENGTH} characters)", self.password)
         form.addRow("&Repeat password", self.repeat)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        finish_form(self, form, self.error, self.save, save=True)
         self.setMinimumWidth(460)
 
     def _fail(self, text: str) -> None:
@@ -142,29 +139,28 @@ class UserForm(QDialog):
 
 
 class PasswordForm(QDialog):
-    """A new password for someone, typed twice."""
+    """A new password typed twice: an admin's reset of someone's, or (username = the
+    logged-in user) one's own change, which asks for the current password first."""
 
     def __init__(self, ctx: Context, username: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx, self.username = ctx, username
+        self.own = username.lower() == ctx.user.username.lower()
         self.setObjectName("passwordForm")
-        self.setWindowTitle(f"Reset the password of {username}")
+        self.setWindowTitle("Change my password" if self.own
+                            else f"Reset the password of {username}")
+        self.current = _password_field("currentPassword")
         self.password = _password_field("resetPassword")
         self.repeat = _password_field("resetPasswordRepeat")
         self.error = error_label("passwordFormError")
         form = QFormLayout()
+        if self.own:
+            form.addRow("&Current password", self.current)
         form.addRow(f"New &password (≥ {MIN_PASSWORD_LENGTH} characters)", self.password)
         form.addRow("&Repeat", self.repeat)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Tell the user the new password in person; they should "
-                                "change it at their next login."))
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        hint = ("Wrong current passwords count toward the lockout." if self.own
+                else "Tell the user the new password in person.")
+        finish_form(self, form, self.error, self.save, save=True, header=QLabel(hint))
 
     def save(self) -> None:
         if self.password.text() != self.repeat.text():
@@ -172,7 +168,10 @@ class PasswordForm(QDialog):
             self.error.show()
             return
         try:
-            set_password(self.ctx, self.username, self.password.text())
+            if self.own:
+                change_own_password(self.ctx, self.current.text(), self.password.text())
+            else:
+                set_password(self.ctx, self.username, self.password.text())
         except ERRORS as exc:
             self.error.setText(str(exc))
             self.error.show()
@@ -188,16 +187,8 @@ class UsersDialog(QDialog):
         self.setObjectName("usersDialog")
         self.setWindowTitle("Users")
         self.model = user_model()
-        self.view = QTableView()
-        self.view.setObjectName("userTable")
-        self.view.setModel(self.model)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.view.verticalHeader().hide()
-        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.view = rows_view(self.model, "userTable", alternate=True)
         self.view.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.view.setAlternatingRowColors(True)
         self.view.selectionModel().selectionChanged.connect(lambda *_: self._enable())
         self.message = error_label("usersMessage", bold=False)
         self.buttons: dict[str, QPushButton] = {}

@@ -244,3 +244,22 @@ def test_controller_ends_emergency_access_by_the_clock(qtbot, staffed, clock, mo
     assert store.get("emergency_access", grant.emergency.id)["ended_at"] is not None
     actions = [r["action"] for r in store.audit_rows()][-3:]
     assert actions == ["auto_logoff", "update", "emergency_access_ended"]
+
+
+def test_own_password_change_asks_for_the_current_one(qtbot, staffed, clock):
+    from ketalog.ui.users_dialog import PasswordForm
+
+    store, ctx = staffed
+    form = PasswordForm(ctx["nurse"], "nurse")
+    qtbot.addWidget(form)
+    assert form.own and form.current.isVisibleTo(form)
+    form.current.setText("not-my-password")
+    form.password.setText("a-new-nurse-pass")
+    form.repeat.setText("a-new-nurse-pass")
+    form.save()
+    assert "wrong password" in form.error.text()
+    assert store.get("users", ctx["nurse"].user.id)["failed_logins"] == 1  # counts to lockout
+    form.current.setText("nurse-pass-1")
+    form.save()
+    assert form.result() == form.DialogCode.Accepted
+    assert login(store, clock, "nurse", "a-new-nurse-pass").user.username == "nurse"
