@@ -386,7 +386,12 @@ def run_gui(db_path: Path, smoke: bool = False, clock: Clock | None = None) -> i
         sys.excepthook = _excepthook
     from ketalog.ui.startup import open_database
 
-    store = open_database(db_path, clock or SystemClock())
+    if smoke:  # nobody is there to answer a passphrase prompt or the recovery dialog
+        from ketalog.ui.smoke import open_for_smoke
+
+        store = open_for_smoke(db_path, clock or SystemClock())
+    else:
+        store = open_database(db_path, clock or SystemClock())
     if store is None:
         return 2
     controller = GuiController(store, clock or SystemClock(), db_path)

@@ -4,7 +4,9 @@ Used by `make dist` on the frozen build (proves Qt's platform plugins, the store
 fonts and the main window load) and by the start-up benchmark. With KETALOG_USER and
 KETALOG_PASSWORD set it logs in without a dialog and shows the main window; without them
 it shows the first window a user would see (first-run set-up or login). It quits once
-that window has been painted, exit 0; a failed login exits 4, a window never painted 3.
+that window has been painted, exit 0; a file it cannot open (damaged, newer than this
+build, encrypted without KETALOG_PASSPHRASE) exits 2 with the reason instead of waiting
+in a dialog; a failed login exits 4, a window never painted 3.
 The closing backup and the monitor feed are left out: a smoke run must not write backups
 next to the database or listen on a port."""
 
@@ -12,21 +14,35 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
+from ketalog.domain.clock import Clock
 from ketalog.services.auth import login
 from ketalog.services.errors import ServiceError
+from ketalog.store.connection import open_store
+from ketalog.store.errors import StoreError
+from ketalog.store.store import Store
 from ketalog.ui.login import FirstRunDialog, LoginDialog
 
 if TYPE_CHECKING:
     from ketalog.ui.app import GuiController
 
+PASSPHRASE_ENV = "KETALOG_PASSPHRASE"  # the same variable the command line reads (cli_trust)
 NEVER_SHOWN = 3
 LOGIN_FAILED = 4
 TIMEOUT_MS = 60_000
+
+
+def open_for_smoke(db_path: Path, clock: Clock) -> Store | None:
+    try:
+        return open_store(db_path, clock, passphrase=os.environ.get(PASSPHRASE_ENV) or None)
+    except StoreError as exc:
+        print(f"ketalog --smoke: cannot open {db_path}: {exc}", file=sys.stderr)
+        return None
 
 
 class _QuitWhenPainted(QObject):

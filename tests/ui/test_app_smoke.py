@@ -32,6 +32,17 @@ def test_gui_smoke_opens_a_new_database_and_quits(tmp_path):
     assert "firstRunDialog shown" in out.stderr
 
 
+def test_gui_smoke_never_waits_in_a_dialog_on_a_file_it_cannot_open(tmp_path):
+    """A build older than the file (or a damaged file) must fail the smoke run at once,
+    not sit in the recovery dialog (it once hung a benchmark for two minutes)."""
+    db = tmp_path / "not-ours.sqlite"
+    db.write_bytes(b"this is not a ketalog database" * 200)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run([sys.executable, "-m", "ketalog", "--db", str(db), "--smoke"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "cannot open" in out.stderr
+
+
 def test_gui_smoke_logs_in_from_the_environment_and_shows_the_main_window(
         tmp_path, staffed_template):
     """What `make dist` runs on the frozen binary, here from source (no build needed)."""
