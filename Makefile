@@ -41,8 +41,11 @@ demo: setup
 ## from a fresh demo clinic (Xvfb if installed).
 screenshots: setup
 	if command -v xvfb-run >/dev/null; then \
-		QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python docs/make_screenshots.py; \
-	else $(BIN)/python docs/make_screenshots.py; fi
+		for script in make_screenshots make_feed_screenshots make_access_screenshots; do \
+			QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python docs/$$script.py || exit 1; \
+		done; \
+	else for script in make_screenshots make_feed_screenshots make_access_screenshots; do \
+		$(BIN)/python docs/$$script.py || exit 1; done; fi
 	$(MAKE) guide-screenshots
 
 ## Only the user guides' pictures (docs/guide-*.md) in docs/screenshots/guide/.

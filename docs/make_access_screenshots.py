@@ -25,7 +25,6 @@ from ketalog.services.sessions import record_vitals  # noqa: E402
 from ketalog.store.connection import open_store  # noqa: E402
 from ketalog.ui.audit_dialog import AuditDialog  # noqa: E402
 from ketalog.ui.emergency_dialog import EmergencyDialog  # noqa: E402
-from ketalog.ui.login import LoginDialog  # noqa: E402
 from ketalog.ui.main_window import MainWindow  # noqa: E402
 from ketalog.ui.users_dialog import UsersDialog  # noqa: E402
 
@@ -51,9 +50,6 @@ def main() -> int:
         clock = FixedClock(NOW)
         store = open_store(db, clock)
         report = create_demo(store, clock)
-        dialog = LoginDialog(store, clock, username="nurse")
-        dialog.resize(420, dialog.sizeHint().height())
-        _save(dialog, "login.png", app)
         for _ in range(5):  # the provider mistypes at the signature until locked
             clock.advance(seconds=20)
             try:
