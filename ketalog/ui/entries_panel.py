@@ -278,6 +278,17 @@ class ItemScaleBox(QGroupBox):
         return {f"{self.code}.{name}": widget for name, widget in self.inputs.items()}
 
 
+def _scrolling(tab: QWidget) -> QScrollArea:
+    """A tab scrolls when the window is short: its form must not set the session
+    window's minimum height (which once passed a 1366x768 screen)."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setWidget(tab)
+    return area
+
+
 class EntriesPanel(QTabWidget):
     """The session's entries other than vitals and ketamine doses, in four tabs."""
 
@@ -291,10 +302,10 @@ class EntriesPanel(QTabWidget):
         self.read_only = False
         self.inputs: list[QWidget] = []
         self._infusion_state: str | None = None
-        self.addTab(self._medications_tab(), "Medications")
-        self.addTab(self._side_effects_tab(), "Side effects")
-        self.addTab(self._scores_tab(), "Scores")
-        self.addTab(self._notes_tab(), "Notes")
+        for tab, title in ((self._medications_tab(), "Medications"),
+                           (self._side_effects_tab(), "Side effects"),
+                           (self._scores_tab(), "Scores"), (self._notes_tab(), "Notes")):
+            self.addTab(_scrolling(tab), title)
 
     # -- shared ----------------------------------------------------------------------
     def _attempt(self, error: QLabel, fields: Mapping[str, QWidget],

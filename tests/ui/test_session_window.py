@@ -136,6 +136,10 @@ def test_complete_sign_locked_addendum(qtbot, nurse_session, clock):
     assert provider_window.add_addendum("clarification", "BP cuff size was adult large.")
     assert any("ADDENDUM" in provider_window.signoff.item(i).text()
                for i in range(provider_window.signoff.count()))
+    # a signed record (banner and status line shown) still fits the smallest screen we
+    # promise, 1366x768, with room for a title bar: the entry tabs scroll instead
+    provider_window.show()
+    assert provider_window.minimumSizeHint().height() <= 768 - 40
 
 
 def test_export_and_print_from_the_session_screen(qtbot, nurse_session, tmp_path, monkeypatch):
