@@ -15,7 +15,7 @@ from pathlib import Path
 from ketalog.store.audit import walk_chain
 from ketalog.store.connection import check_header, is_ketalog_schema
 from ketalog.store.engine import FileKind, classify, open_connection
-from ketalog.store.errors import NotKetalogDatabase, StoreError
+from ketalog.store.errors import NotKetalogDatabase, StoreError, WrongPassphrase
 from ketalog.store.progress import PhaseProgress, Progress
 from ketalog.store.store import Store
 
@@ -197,6 +197,21 @@ def _keep_aside(db_path: Path, stamp: str, passphrase: str | None) -> Path | Non
     return aside
 
 
+def checkpoint_alone(path: Path, passphrase: str | None = None) -> None:
+    """Fold the WAL into the file and make sure nobody else has it open: the last
+    connection to close removes the -wal file, so a -wal left behind means another
+    ketalog (or other program) still holds the database, and would go on writing into
+    a file that is about to be replaced or converted."""
+    conn = open_connection(path, passphrase)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    if Path(f"{path}-wal").exists():
+        raise StoreError(f"{path} is open in another program (another ketalog?); close it "
+                         "everywhere and try again")
+
+
 def restore_from(source: Path, db_path: Path, stamp: str,
                  passphrase: str | None = None) -> RestoreReport:
     """Replace the database at `db_path` with a verified backup. The backup is first
@@ -207,6 +222,12 @@ def restore_from(source: Path, db_path: Path, stamp: str,
     source, db_path = Path(source), Path(db_path)
     counts = check_copy(source, passphrase=passphrase)
     key = passphrase if classify(source) is FileKind.ENCRYPTED else None
+    if db_path.exists() and classify(db_path) in (FileKind.PLAIN, FileKind.ENCRYPTED):
+        try:
+            checkpoint_alone(db_path, passphrase if classify(db_path) is FileKind.ENCRYPTED
+                             else None)
+        except (sqlite3.Error, WrongPassphrase):
+            pass  # a file that cannot be opened has no writers; it is kept aside as it is
     staging = db_path.with_name(f"{db_path.name}.restoring-{stamp}")
     for leftover in (staging, Path(f"{staging}-wal"), Path(f"{staging}-shm")):
         leftover.unlink(missing_ok=True)

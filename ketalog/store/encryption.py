@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from ketalog.store.backup import _fsync, _fsync_dir, check_copy
+from ketalog.store.backup import _fsync, _fsync_dir, check_copy, checkpoint_alone
 from ketalog.store.engine import (
     CipherConnection,
     FileKind,
@@ -39,20 +39,6 @@ class EncryptReport:
     path: Path
     row_counts: dict[str, int]
     plain_copy: Path | None  # kept only when asked to
-
-
-def _checkpoint_alone(path: Path) -> None:
-    """Fold the WAL into the file and make sure nobody else has it open: the last
-    connection to close removes the -wal file, so a -wal left behind means another
-    ketalog (or other program) still holds the database."""
-    conn = sqlite3.connect(str(path), isolation_level=None, timeout=5)
-    try:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        conn.close()
-    if Path(f"{path}-wal").exists():
-        raise StoreError(f"{path} is open in another program (another ketalog?); close it "
-                         "everywhere and try again")
 
 
 def encrypt_copy(source: Path, target: Path, passphrase: str) -> dict[str, int]:
@@ -94,7 +80,7 @@ def encrypt_in_place(db_path: Path, passphrase: str, stamp: str,
         raise StoreError(f"{db_path} is already encrypted")
     if kind is not FileKind.PLAIN:
         raise StoreError(f"{db_path} is not a ketalog database that can be encrypted")
-    _checkpoint_alone(db_path)
+    checkpoint_alone(db_path)
     staging = db_path.with_name(f"{db_path.name}.encrypting-{stamp}")
     counts = encrypt_copy(db_path, staging, passphrase)
     _fsync(staging)

@@ -89,6 +89,26 @@ def test_restore_replaces_database_and_keeps_the_old_one(populated, tmp_path, cl
         reopened.close()
 
 
+def test_restore_is_refused_while_another_ketalog_has_the_file_open(populated, tmp_path,
+                                                                    clock):
+    """The other program would go on writing into the file set aside: records lost."""
+    backup = tmp_path / "backup.db"
+    backup_to(populated, backup)
+    db_path = populated.path
+    counts = populated.table_counts()
+    other = open_store(db_path, clock)  # a second workstation, or `ketalog listen-hl7`
+    populated.close()
+    try:
+        with pytest.raises(StoreError, match="open in another program"):
+            restore_from(backup, db_path, STAMP)
+        assert not db_path.with_name(f"{db_path.name}.replaced-{STAMP}").exists()
+        assert other.get_by("patients", mrn="MRN-1") is not None  # still its database
+    finally:
+        other.close()
+    assert check_copy(db_path) == counts  # the database was left as it was
+    restore_from(backup, db_path, STAMP)  # once it is closed, the restore goes ahead
+
+
 def corrupt_middle(path: Path) -> None:
     """Overwrite two pages' worth of bytes in the middle of the file (header intact)."""
     data = bytearray(path.read_bytes())
