@@ -34,6 +34,7 @@ from ketalog.services.backups import (
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
 from ketalog.store.errors import StoreError
+from ketalog.ui.feedback import password_field
 
 ERRORS = (PlausibilityError, ServiceError, StoreError, OSError)
 
@@ -111,8 +112,7 @@ class RestoreDialog(QDialog):
         self.details = QLabel("Choose a backup to see what it holds.")
         self.details.setObjectName("restorePreview")
         self.details.setWordWrap(True)
-        self.password = QLineEdit()
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password = password_field("restorePassword")
         self.password.setPlaceholderText("your password, to confirm")
         self.error = QLabel()
         self.error.setStyleSheet("color: #b00020;")

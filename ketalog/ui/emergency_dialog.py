@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -21,7 +19,7 @@ from ketalog.services.emergency import EMERGENCY_MINUTES, MIN_REASON_LENGTH, sta
 from ketalog.services.errors import ServiceError
 from ketalog.store.errors import StoreError
 from ketalog.store.store import Store
-from ketalog.ui.feedback import ERROR_COLOUR, error_label
+from ketalog.ui.feedback import ERROR_COLOUR, error_label, finish_form, password_field
 
 WARNING = (f"<b>Emergency access</b> is for when you cannot log in normally and a patient "
            f"needs care documented now (for example, your account is locked mid-infusion and "
@@ -44,9 +42,7 @@ class EmergencyDialog(QDialog):
                               "padding: 8px;")
         self.username = QLineEdit(username)
         self.username.setObjectName("emergencyUsername")
-        self.password = QLineEdit()
-        self.password.setObjectName("emergencyPassword")
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password = password_field("emergencyPassword")
         self.reason = QPlainTextEdit()
         self.reason.setObjectName("emergencyReason")
         self.reason.setPlaceholderText("What is happening, which patient, why a normal login "
@@ -58,19 +54,11 @@ class EmergencyDialog(QDialog):
         form.addRow("&Username", self.username)
         form.addRow("&Password", self.password)
         form.addRow("&Reason", self.reason)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Start emergency access")
-        buttons.accepted.connect(self.start)
-        buttons.rejected.connect(self.reject)
+        buttons = finish_form(self, form, self.error, self.start,
+                              ok_text="Start emergency access", header=warning)
         for button in buttons.buttons():  # one press, one attempt (it counts)
             button.setAutoDefault(False)
             button.setDefault(False)
-        layout = QVBoxLayout(self)
-        layout.addWidget(warning)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
         (self.password if username else self.username).setFocus()
         self.setMinimumWidth(520)
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 ERROR_COLOUR = "#b00020"
 ERROR_STYLE = f"border: 2px solid {ERROR_COLOUR}; background: #fff0f0;"
@@ -20,6 +28,14 @@ def error_label(name: str, bold: bool = True) -> QLabel:
     label.setWordWrap(True)
     label.hide()
     return label
+
+
+def password_field(name: str, text: str = "") -> QLineEdit:
+    """A line edit that hides what is typed (passwords and passphrases)."""
+    field = QLineEdit(text)
+    field.setObjectName(name)
+    field.setEchoMode(QLineEdit.EchoMode.Password)
+    return field
 
 
 def finish_form(dialog: QDialog, form: QFormLayout, error: QLabel, on_ok: Callable[[], object],

@@ -22,7 +22,7 @@ from ketalog.services.protocols import seed_protocols
 from ketalog.services.settings import clinic_name
 from ketalog.store.errors import StoreError
 from ketalog.store.store import SYSTEM, Store
-from ketalog.ui.feedback import error_label
+from ketalog.ui.feedback import error_label, password_field
 
 
 class LoginDialog(QDialog):
@@ -37,9 +37,7 @@ class LoginDialog(QDialog):
         self.setWindowTitle(f"ketalog — {clinic_name(store)} — log in")
         self.username = QLineEdit(username)
         self.username.setObjectName("username")
-        self.password = QLineEdit()
-        self.password.setObjectName("password")
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password = password_field("password")
         self.error = error_label("errorLabel")
         form = QFormLayout()
         form.addRow("&Username", self.username)
@@ -133,12 +131,8 @@ class FirstRunDialog(QDialog):
         self.username.setObjectName("adminUsername")
         self.display_name = QLineEdit()
         self.display_name.setObjectName("adminDisplayName")
-        self.password = QLineEdit()
-        self.password.setObjectName("adminPassword")
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.repeat = QLineEdit()
-        self.repeat.setObjectName("adminPasswordRepeat")
-        self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password = password_field("adminPassword")
+        self.repeat = password_field("adminPasswordRepeat")
         self.error = error_label("errorLabel")
         form = QFormLayout()
         form.addRow("&Clinic name", self.clinic)

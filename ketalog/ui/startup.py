@@ -35,6 +35,7 @@ from ketalog.store.errors import (
     WrongPassphrase,
 )
 from ketalog.store.store import Store
+from ketalog.ui.feedback import password_field
 
 log = logging.getLogger("ketalog.startup")
 ERRORS = (ServiceError, StoreError, OSError)
@@ -54,9 +55,7 @@ class PassphraseDialog(QDialog):
                        "Enter the clinic's database passphrase to open it.")
         intro.setWordWrap(True)
         layout.addWidget(intro)
-        self.field = QLineEdit()
-        self.field.setObjectName("passphrase")
-        self.field.setEchoMode(QLineEdit.EchoMode.Password)
+        self.field = password_field("passphrase")
         self.field.returnPressed.connect(self.accept_passphrase)
         layout.addWidget(self.field)
         self.error = QLabel(message)
@@ -122,12 +121,8 @@ class RecoveryDialog(QDialog):
         form = QFormLayout()
         self.username = QLineEdit()
         self.username.setObjectName("recoveryUsername")
-        self.password = QLineEdit()
-        self.password.setObjectName("recoveryPassword")
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.passphrase = QLineEdit(passphrase or "")
-        self.passphrase.setObjectName("recoveryPassphrase")
-        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password = password_field("recoveryPassword")
+        self.passphrase = password_field("recoveryPassphrase", passphrase or "")
         form.addRow("Admin (of the backup)", self.username)
         form.addRow("Password", self.password)
         form.addRow("Backup passphrase", self.passphrase)

@@ -36,7 +36,7 @@ from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
 from ketalog.services.users import set_active
 from ketalog.store.errors import StoreError
-from ketalog.ui.feedback import ERROR_COLOUR, error_label, finish_form
+from ketalog.ui.feedback import ERROR_COLOUR, error_label, finish_form, password_field
 from ketalog.ui.table_models import Index, RowsModel, rows_view
 
 ERRORS = (ServiceError, StoreError)
@@ -49,13 +49,6 @@ def ask_reason_dialog(parent: QWidget) -> AskReason:
         text, ok = QInputDialog.getText(parent, title, question)
         return text if ok else None
     return ask
-
-
-def _password_field(name: str) -> QLineEdit:
-    field = QLineEdit()
-    field.setObjectName(name)
-    field.setEchoMode(QLineEdit.EchoMode.Password)
-    return field
 
 
 class UserRows(RowsModel[User]):
@@ -103,8 +96,8 @@ class UserForm(QDialog):
         for role, box in self.roles.items():
             box.setObjectName(f"role_{role.value}")
         self.roles[Role.NURSE].setChecked(True)
-        self.password = _password_field("newPassword")
-        self.repeat = _password_field("newPasswordRepeat")
+        self.password = password_field("newPassword")
+        self.repeat = password_field("newPasswordRepeat")
         self.error = error_label("userFormError")
         role_row = QHBoxLayout()
         for box in self.roles.values():
@@ -149,9 +142,9 @@ class PasswordForm(QDialog):
         self.setObjectName("passwordForm")
         self.setWindowTitle("Change my password" if self.own
                             else f"Reset the password of {username}")
-        self.current = _password_field("currentPassword")
-        self.password = _password_field("resetPassword")
-        self.repeat = _password_field("resetPasswordRepeat")
+        self.current = password_field("currentPassword")
+        self.password = password_field("resetPassword")
+        self.repeat = password_field("resetPasswordRepeat")
         self.error = error_label("passwordFormError")
         form = QFormLayout()
         if self.own:
