@@ -244,14 +244,19 @@ def cmd_export_course(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from ketalog.cli_progress import ProgressLine
+    from ketalog.cli_trust import passphrase_if_encrypted
+    from ketalog.services.anchors import anchor_count, anchor_problems
+    from ketalog.store.connection import open_for_verify
     from ketalog.store.verify import verify_store
 
-    store = _open(args)
+    store = open_for_verify(args.db, args.clock, passphrase=passphrase_if_encrypted(args.db))
     line = ProgressLine("verify")
     try:
         problems = verify_store(store, line)
+        problems += anchor_problems(store)
         counts = store.table_counts()
         encrypted = store.encrypted
+        anchors = anchor_count(store)
     finally:
         line.close()
         store.close()
@@ -261,8 +266,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
             print(f"  - {problem}")
         return 1
     print(f"{args.db}: sound ({'encryption page checks, ' if encrypted else ''}integrity, "
-          f"foreign keys, protection triggers, audit chain of "
-          f"{counts.get('audit_log', 0)} entries, signatures of signed sessions)")
+          f"foreign keys, protection triggers and their code, audit chain of "
+          f"{counts.get('audit_log', 0)} entries against {anchors} anchors and the "
+          f"backups, every signature against its signer's key, rows against their "
+          f"history)")
     return 0
 
 

@@ -12,6 +12,7 @@ from ketalog.domain.entities import Role
 from ketalog.domain.hashing import content_hash
 from ketalog.reports.course_pdf import CourseReport, course_pdf
 from ketalog.reports.session_pdf import SessionReport, session_pdf
+from ketalog.services.anchors import write_anchor
 from ketalog.services.context import Context
 from ketalog.services.course import load_course
 from ketalog.services.errors import ServiceError
@@ -57,6 +58,7 @@ def record_export(ctx: Context, data: bytes, out: Path, *, table: str, row_uuid:
     with ctx.store.write(ctx.actor) as w:
         w.event("export", table, row_uuid, {**details, "file": str(Path(out).resolve()),
                                             "bytes": len(data)})
+    write_anchor(ctx.store, "export")
     return Path(out)
 
 
@@ -64,6 +66,7 @@ def record_print(ctx: Context, *, table: str, row_uuid: str, details: dict[str, 
                  printer: str, copies: int) -> None:
     with ctx.store.write(ctx.actor) as w:
         w.event("print", table, row_uuid, {**details, "printer": printer, "copies": copies})
+    write_anchor(ctx.store, "print")
 
 
 def session_export_details(report: SessionReport) -> dict[str, object]:

@@ -16,6 +16,7 @@ from ketalog.domain.clock import Clock, SystemClock
 from ketalog.store.engine import SQLITE_HEADER, FileKind, classify, open_connection
 from ketalog.store.errors import (
     DamagedDatabase,
+    EmptyDatabase,
     NetworkFilesystemError,
     NewerSchema,
     NotKetalogDatabase,
@@ -24,10 +25,12 @@ from ketalog.store.errors import (
     StoreError,
 )
 from ketalog.store.location import network_location_reason
+from ketalog.store.private_files import private_file, private_folder
 from ketalog.store.schema import MIGRATION_SET, migrations
 from ketalog.store.store import Store
 
-__all__ = ["SQLITE_HEADER", "BUSY_TIMEOUT_MS", "connect", "open_store", "check_header",
+__all__ = ["SQLITE_HEADER", "BUSY_TIMEOUT_MS", "connect", "open_store", "open_for_verify",
+           "check_header",
            "is_ketalog_schema", "copy_with_backup_api", "second_connection"]
 
 BUSY_TIMEOUT_MS = 5000
@@ -54,9 +57,16 @@ def _set_pragmas(conn: sqlite3.Connection, path: Path, readonly: bool = False) -
     conn.execute("PRAGMA synchronous = FULL")
 
 
-def check_header(path: Path, passphrase: str | None = None) -> FileKind:
-    """Refuse, before any SQLite library touches it, a file that cannot be ours."""
+def check_header(path: Path, passphrase: str | None = None, *,
+                 just_created: bool = False) -> FileKind:
+    """Refuse, before any SQLite library touches it, a file that cannot be ours. A 0-byte
+    file is only ever one this process created a moment ago: anything else empty is an
+    emptied or truncated clinic file, and starting a new clinic over it would hide that."""
     kind = classify(path)
+    if kind is FileKind.EMPTY and not just_created:
+        raise EmptyDatabase(f"{path} is empty (0 bytes): it is not a ketalog database and "
+                            "will not be taken for a new clinic; if it held the clinic's "
+                            "records, restore a backup")
     if kind is FileKind.FOREIGN:
         raise NotKetalogDatabase(f"{path} is not a ketalog database (not an SQLite file)")
     if kind is FileKind.DAMAGED:
@@ -139,8 +149,7 @@ def translate_open_error(path: Path, exc: sqlite3.Error) -> StoreError:
 
 def copy_with_backup_api(source: sqlite3.Connection, target: Path,
                          passphrase: str | None = None) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    dest = open_connection(target, passphrase)
+    dest = open_connection(private_file(target), passphrase)
     try:
         source.backup(dest)  # type: ignore[arg-type]
     finally:
@@ -148,7 +157,8 @@ def copy_with_backup_api(source: sqlite3.Connection, target: Path,
 
 
 def _create_empty(path: Path, passphrase: str | None) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
+    private_file(path)
     old_umask = os.umask(0o077)
     try:
         if passphrase is None:
@@ -175,11 +185,13 @@ def open_store(path: Path | str, clock: Clock | None = None, *, create: bool = T
             f"refusing to open the database: {reason}. SQLite's file locking does not work "
             "on network shares, so records could be lost. Keep the database on a local "
             "disk; several workstations need a clinic server, not a shared file.")
+    created = False
     if not path.exists():
         if not create:
             raise StoreError(f"no database at {path} (create one with `ketalog init`)")
         _create_empty(path, passphrase)
-    kind = check_header(path, passphrase)
+        created = True
+    kind = check_header(path, passphrase, just_created=created)
     if kind is FileKind.PLAIN:
         passphrase = None
     _check_writable(path)
@@ -209,6 +221,48 @@ def open_store(path: Path | str, clock: Clock | None = None, *, create: bool = T
                 conn.close()
         raise
     return Store(db, path, clock or SystemClock(), passphrase=passphrase)
+
+
+def open_for_verify(path: Path | str, clock: Clock | None = None, *,
+                    passphrase: str | None = None) -> Store:
+    """Open a file to check it without writing a byte: no pragma, no migration, no new
+    file. A database whose -wal file is present is read through it (SQLite may then add
+    its -shm index); one that was closed cleanly (no -wal) is read as immutable, so
+    verify also works on read-only media and leaves its folder as it was."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise StoreError(f"no database at {path}")
+    kind = check_header(path, passphrase)
+    if kind is FileKind.PLAIN:
+        passphrase = None
+    wal = path.with_name(path.name + "-wal")
+    conn: sqlite3.Connection | None = None
+    try:
+        try:
+            conn = open_connection(path, passphrase, readonly=True, immutable=not wal.exists(),
+                                   timeout_s=BUSY_TIMEOUT_MS / 1000)
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError:
+            if conn is not None:
+                conn.close()
+            # a -wal on read-only media cannot be opened with its index: read the file alone
+            conn = open_connection(path, passphrase, immutable=True,
+                                   timeout_s=BUSY_TIMEOUT_MS / 1000)
+        _probe(path, conn)
+        if not conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            raise NotKetalogDatabase(f"{path} is an empty SQLite file, not a ketalog database")
+    except sqlite3.Error as exc:
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+        raise translate_open_error(path, exc) from exc
+    except BaseException:
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+        raise
+    return Store(Database(conn, execute_plugins=False), path, clock or SystemClock(),
+                 passphrase=passphrase)
 
 
 def second_connection(store: Store) -> Store:

@@ -19,6 +19,10 @@ class NotKetalogDatabase(CannotOpen):
     pass
 
 
+class EmptyDatabase(CannotOpen):
+    """A 0-byte file where a database should be: never taken for a new clinic."""
+
+
 class DamagedDatabase(CannotOpen):
     """Header or pages damaged (quick_check, cipher_integrity_check or a read failed)."""
 
