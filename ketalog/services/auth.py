@@ -75,6 +75,9 @@ def bootstrap_admin(store: Store, clock: Clock, username: str, password: str,
     """First run only: create the first admin (and name the clinic). Refused afterwards."""
     if store.count("users"):
         raise ServiceError("this database already has users; ask an admin to add you")
+    if store.count("audit_log", table_name="users") or store.count("patients"):
+        raise ServiceError("this database holds records but no accounts (they were removed "
+                           "outside ketalog): it is not a new clinic; restore a backup")
     if clinic_name:
         with store.write(SYSTEM) as w:
             w.set_setting("clinic_name", clinic_name.strip())
