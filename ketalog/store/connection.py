@@ -13,9 +13,11 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from ketalog.domain.clock import Clock, SystemClock
+from ketalog.store.diagnosis import environment_problem, from_os_error
 from ketalog.store.engine import SQLITE_HEADER, FileKind, classify, open_connection
 from ketalog.store.errors import (
     DamagedDatabase,
+    DiskFull,
     EmptyDatabase,
     NetworkFilesystemError,
     NewerSchema,
@@ -124,7 +126,7 @@ def _check_writable(path: Path) -> None:
     """WAL needs to write the file and create -wal/-shm beside it."""
     folder = path.parent
     if not os.access(path, os.W_OK) or not os.access(folder, os.W_OK):
-        raise ReadOnlyDatabase(
+        raise environment_problem(path) or ReadOnlyDatabase(
             f"{path} is read-only (file permissions or a read-only disk), so nothing could "
             "be saved. Ask your administrator to make the file and its folder writable "
             "for this account.")
@@ -132,14 +134,19 @@ def _check_writable(path: Path) -> None:
 
 def translate_open_error(path: Path, exc: sqlite3.Error) -> StoreError:
     text = str(exc).lower()
-    if "readonly" in text or "read-only" in text:
-        return ReadOnlyDatabase(f"{path} is read-only (file permissions or a read-only "
-                                "disk), so nothing could be saved")
     if "locked" in text or "busy" in text:
         return StoreError(f"{path} is in use by another program that holds it locked; "
                           "close it and try again")
     if "disk is full" in text:
-        return StoreError(f"the disk holding {path} is full; free some space and try again")
+        return DiskFull(f"the disk holding {path} is full; free some space and try again "
+                        "(the file is not damaged)")
+    # "disk I/O error", "unable to open", "readonly": the disk or the account first
+    environment = environment_problem(path)
+    if environment is not None:
+        return environment
+    if "readonly" in text or "read-only" in text:
+        return ReadOnlyDatabase(f"{path} is read-only (file permissions or a read-only "
+                                "disk), so nothing could be saved")
     if "not a database" in text:
         return NotKetalogDatabase(f"{path} cannot be read as a ketalog database (it is "
                                   f"damaged, or it is some other file): {exc}")
@@ -186,12 +193,15 @@ def open_store(path: Path | str, clock: Clock | None = None, *, create: bool = T
             "on network shares, so records could be lost. Keep the database on a local "
             "disk; several workstations need a clinic server, not a shared file.")
     created = False
-    if not path.exists():
-        if not create:
-            raise StoreError(f"no database at {path} (create one with `ketalog init`)")
-        _create_empty(path, passphrase)
-        created = True
-    kind = check_header(path, passphrase, just_created=created)
+    try:
+        if not path.exists():
+            if not create:
+                raise StoreError(f"no database at {path} (create one with `ketalog init`)")
+            _create_empty(path, passphrase)
+            created = True
+        kind = check_header(path, passphrase, just_created=created)
+    except OSError as exc:
+        raise from_os_error(path, exc) from exc
     if kind is FileKind.PLAIN:
         passphrase = None
     _check_writable(path)
@@ -215,6 +225,11 @@ def open_store(path: Path | str, clock: Clock | None = None, *, create: bool = T
             with contextlib.suppress(Exception):
                 conn.close()
         raise translate_open_error(path, exc) from exc
+    except OSError as exc:
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+        raise from_os_error(path, exc) from exc
     except BaseException:
         if conn is not None:
             with contextlib.suppress(Exception):

@@ -47,6 +47,14 @@ class ReadOnlyDatabase(StoreError):
     """File permissions or a read-only disk: nothing can be saved there."""
 
 
+class NoPermission(ReadOnlyDatabase):
+    """The OS account may not read or write the file or its folder (not damage)."""
+
+
+class DiskFull(StoreError):
+    """No space left: the file is fine, nothing could be saved (never restore for it)."""
+
+
 class RecordLocked(StoreError):
     """The session is signed; its records cannot change (corrections are addenda)."""
 
