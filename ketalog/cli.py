@@ -426,6 +426,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_audit(sub)
 
+    from ketalog.cli_trust import add_recovery_parser
+
+    add_recovery_parser(sub)
+
     from ketalog.cli_hl7 import add_parser as add_listen_hl7
     from ketalog.cli_hl7 import add_sender as add_send_hl7
 

@@ -96,3 +96,29 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--keep-plain", action="store_true",
                    help="keep the unencrypted original beside it (default: wipe it)")
     p.set_defaults(func=cmd_encrypt)
+
+
+def cmd_recover_admin(args: argparse.Namespace) -> int:
+    from ketalog.cli import _open, _password
+    from ketalog.services.admin_recovery import current_os_account, recover_admin
+
+    store = _open(args)
+    try:
+        password = _password(f"New password for {args.username}: ", env="KETALOG_NEW_PASSWORD",
+                             confirm=True)
+        recover_admin(store, current_os_account(), args.username, password, args.reason)
+    finally:
+        store.close()
+    print(f"{args.username} is unlocked with the new password; the recovery is in the "
+          "audit log")
+    return 0
+
+
+def add_recovery_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "recover-admin",
+        help="unlock the last admin and set a new password (needs the OS account that owns "
+             "the database file)")
+    p.add_argument("username")
+    p.add_argument("--reason", required=True, help="why (kept in the audit log)")
+    p.set_defaults(func=cmd_recover_admin)
