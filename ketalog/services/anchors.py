@@ -82,9 +82,11 @@ def read_anchors(path: Path) -> list[Anchor]:
     return anchors
 
 
-def _backup_anchors(store: Store) -> tuple[list[Anchor], list[str]]:
+def _backup_anchors(store: Store, since: str) -> tuple[list[Anchor], list[str]]:
     anchors, problems = [], []
     for backup in list_backups(default_backup_folder(store), store.path):
+        if to_iso(backup.taken_at) <= since:
+            continue  # of the history a restore replaced
         try:
             head = head_of_file(backup.path, store.passphrase)
         except (sqlite3.Error, StoreError) as exc:
@@ -100,7 +102,7 @@ def _backup_anchors(store: Store) -> tuple[list[Anchor], list[str]]:
 def anchor_problems(store: Store) -> list[str]:
     """Every anchor and backup head since the last restore must still be in the chain."""
     since = last_restore_at(store.conn) or ""
-    anchors, problems = _backup_anchors(store)
+    anchors, problems = _backup_anchors(store, since)
     anchors += read_anchors(anchor_log_path(store))
     checked: set[tuple[int, str]] = set()
     for anchor in sorted(anchors, key=lambda a: a.entry):
