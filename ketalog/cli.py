@@ -447,18 +447,28 @@ def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
     try:
         return int(func(args))
     except PlausibilityError as exc:
-        print(f"ketalog: invalid input: {exc}", file=sys.stderr)
+        _say(f"ketalog: invalid input: {exc}")
     except CannotOpen as exc:
         from ketalog.cli_trust import backup_hint
 
-        print(f"ketalog: error: {exc}.{backup_hint(args.db)}", file=sys.stderr)
+        _say(f"ketalog: error: {exc}.{backup_hint(args.db)}")
     except PassphraseUnavailable as exc:
-        print(f"ketalog: error: {exc}", file=sys.stderr)
+        _say(f"ketalog: error: {exc}")
     except (CliError, ServiceError, StoreError, ScaleError) as exc:
-        print(f"ketalog: error: {exc}", file=sys.stderr)
+        _say(f"ketalog: error: {exc}")
     except KeyboardInterrupt:
-        print("ketalog: interrupted", file=sys.stderr)
+        _say("ketalog: interrupted")
         return 130
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback
+        from ketalog.cli_trust import unexpected_error
+
+        _say(f"ketalog: error: {unexpected_error(exc, args.db)}")
     return 1
+
+
+def _say(message: str, limit: int = 600) -> None:
+    """One line on stderr, however long the input it quotes (a 50,000-character MRN)."""
+    line = " ".join(message.split())
+    print(line if len(line) <= limit else line[:limit] + "...", file=sys.stderr)
 
 

@@ -28,7 +28,7 @@ from ketalog import __version__
 from ketalog.domain.entities import Role
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
-from ketalog.services.patients import search_patients
+from ketalog.services.patients import MAX_SEARCH_CHARS, search_patients
 from ketalog.services.series import PlannedLine, planned_sessions
 from ketalog.services.settings import clinic_name
 from ketalog.services.summary import BoardRow, SessionLine, session_lines, today_board
@@ -112,6 +112,7 @@ class MainWindow(QMainWindow):
         self.search.setObjectName("patientSearch")
         self.search.setPlaceholderText("Search by name, MRN or date of birth (YYYY-MM-DD)  —  Ctrl+F")
         self.search.setClearButtonEnabled(True)
+        self.search.setMaxLength(MAX_SEARCH_CHARS)  # a pasted page is not a search
         self.patients = patient_model()
         self.patient_view = rows_view(self.patients, "patientTable", stretch_last=True, alternate=True)
         self.board = board_model()
