@@ -30,6 +30,7 @@ from ketalog.domain.series import SeriesProgress, SeriesState
 from ketalog.reports.course_pdf import duration_text, relief_text
 from ketalog.services.context import Context
 from ketalog.services.course import CourseSummary, load_course
+from ketalog.services.views import view_patient
 from ketalog.ui.follow_up_dialog import FollowUpDialog
 from ketalog.ui.series_dialogs import CloseSeriesDialog, NewSeriesDialog, PlanNextSessionDialog
 from ketalog.ui.table_models import RowsModel, local_date, rows_view
@@ -53,6 +54,7 @@ class CourseWindow(QMainWindow):
         super().__init__(parent)
         self.ctx, self.patient_id = ctx, patient_id
         self.setObjectName("courseWindow")
+        view_patient(ctx, patient_id, "course view")
         self.header = QLabel()
         self.header.setObjectName("courseHeader")
         self.header.setStyleSheet("font-size: 15px; padding: 4px; background: #f3f6fa;")

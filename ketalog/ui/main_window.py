@@ -32,6 +32,7 @@ from ketalog.services.patients import MAX_SEARCH_CHARS, search_patients
 from ketalog.services.series import PlannedLine, planned_sessions
 from ketalog.services.settings import clinic_name
 from ketalog.services.summary import BoardRow, SessionLine, session_lines, today_board
+from ketalog.services.views import view_patient
 from ketalog.store.errors import StoreError
 from ketalog.ui.course_export_dialog import CourseRangeDialog, suggested_name
 from ketalog.ui.patient_dialog import PatientDialog
@@ -349,7 +350,10 @@ class MainWindow(QMainWindow):
         row = self.selected_patient_row()
         if row is None:
             return
-        dialog = PatientDialog(self.ctx, self.patients.row_at(row), parent=self)
+        patient = self.patients.row_at(row)
+        if patient.id is not None:
+            view_patient(self.ctx, patient.id)
+        dialog = PatientDialog(self.ctx, patient, parent=self)
         if dialog.exec():
             self.refresh_patients()
 
