@@ -107,11 +107,13 @@ def quick_check_problems(conn: sqlite3.Connection) -> list[str]:
     return [] if result == ["ok"] else result
 
 
-def _probe(path: Path, conn: sqlite3.Connection) -> None:
+def _probe(path: Path, conn: sqlite3.Connection, quick_check: bool = True) -> None:
     """Check an existing file before any pragma (journal_mode=WAL is persistent) is set
     on its connection: a refused file is left untouched. The same connection is used
-    afterwards, so an encrypted file derives its key once."""
-    problems = quick_check_problems(conn)
+    afterwards, so an encrypted file derives its key once. quick_check reads every page
+    (seconds on a ten-year file): the GUI skips it here and runs it on a worker
+    connection once the window shows (ui/integrity_watch.py)."""
+    problems = quick_check_problems(conn) if quick_check else []
     if problems:
         raise DamagedDatabase(f"{path} is damaged (quick_check: {'; '.join(problems[:3])})")
     if not is_ketalog_schema(conn):
@@ -181,7 +183,8 @@ def _create_empty(path: Path, passphrase: str | None) -> None:
 
 
 def open_store(path: Path | str, clock: Clock | None = None, *, create: bool = True,
-               migrate: bool = True, passphrase: str | None = None) -> Store:
+               migrate: bool = True, passphrase: str | None = None,
+               quick_check: bool = True) -> Store:
     """Open (and if needed create and migrate) the database at `path`. A new file is
     encrypted when a passphrase is given; an existing file is opened with the library
     its header calls for (a plain file ignores the passphrase)."""
@@ -209,7 +212,7 @@ def open_store(path: Path | str, clock: Clock | None = None, *, create: bool = T
     try:
         conn = open_connection(path, passphrase, timeout_s=BUSY_TIMEOUT_MS / 1000)
         if path.stat().st_size > 0:
-            _probe(path, conn)
+            _probe(path, conn, quick_check)
         _set_pragmas(conn, path)
         db = Database(conn, execute_plugins=False)
         if migrate:

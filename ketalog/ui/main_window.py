@@ -190,6 +190,13 @@ class MainWindow(QMainWindow):
         outer = QVBoxLayout(central)
         self.banner = self._banner()
         outer.addWidget(self.banner)
+        self.integrity_banner = QLabel()  # set by the integrity check (ui/integrity_watch)
+        self.integrity_banner.setObjectName("integrityBanner")
+        self.integrity_banner.setWordWrap(True)
+        self.integrity_banner.setStyleSheet("background: #b00020; color: white; "
+                                            "font-weight: bold; padding: 6px;")
+        self.integrity_banner.hide()
+        outer.addWidget(self.integrity_banner)
         layout = QHBoxLayout()
         layout.addWidget(splitter)
         outer.addLayout(layout, 1)
