@@ -14,7 +14,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from ketalog.reports.fonts import SANS, SANS_BOLD, register_fonts
+from ketalog.reports.fonts import SANS, SANS_BOLD, draw_text, register_fonts, text_width, wrap_text
 from ketalog.reports.logo import logo_image, logo_size
 
 PAPER = {"A4": A4, "Letter": LETTER}
@@ -94,6 +94,25 @@ def _clip(text: str, size: float, room: float) -> str:
     return text + "…" if text else ""
 
 
+def _draw_identity(c: Canvas, frame: PageFrame, left: float, top: float, width: float) -> None:
+    """Name, MRN and DOB on every page. MRN and DOB keep their room whatever the name's
+    length: a long name wraps onto two smaller lines (cut with an ellipsis beyond) in the
+    room they leave; CJK characters print in the fallback font."""
+    ids = f"MRN {frame.mrn}   DOB {frame.birth_date}"
+    room = (width - MARGIN - stringWidth(frame.record_date, SANS, 9) - 12 - left
+            - text_width(ids, SANS_BOLD, 10) - 12)
+    name = frame.patient
+    if text_width(name, SANS_BOLD, 10) <= room:
+        end = draw_text(c, left, top - 22, name, SANS_BOLD, 10)
+        draw_text(c, end + stringWidth("   ", SANS_BOLD, 10), top - 22, ids, SANS_BOLD, 10)
+        return
+    lines = wrap_text(name, SANS_BOLD, 8, room, 2)
+    for n, line in enumerate(lines):
+        draw_text(c, left, top - 17.5 - 7.8 * n if len(lines) > 1 else top - 22, line,
+                  SANS_BOLD, 8)
+    draw_text(c, left + room + 12, top - 22, ids, SANS_BOLD, 10)
+
+
 def draw_frame(c: Canvas, frame: PageFrame, number: int, total: int) -> None:
     width, height = c._pagesize
     c.saveState()
@@ -125,9 +144,7 @@ def draw_frame(c: Canvas, frame: PageFrame, number: int, total: int) -> None:
         c.setFillColor(colors.HexColor("#444444"))
         c.drawString(left + stringWidth(frame.clinic, SANS_BOLD, 9) + 8, top - 9, address)
         c.setFillColor(colors.black)
-    c.setFont(SANS_BOLD, 10)
-    identity = (f"{frame.patient}   MRN {frame.mrn}   DOB {frame.birth_date}")
-    c.drawString(left, top - 22, identity)
+    _draw_identity(c, frame, left, top, width)
     c.setFont(SANS, 9)
     c.drawRightString(width - MARGIN, top - 22, frame.record_date)
     c.setLineWidth(0.6)
