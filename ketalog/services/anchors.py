@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ketalog.domain.clock import to_iso
-from ketalog.services.backups import backup_folder, list_backups
+from ketalog.services.backups import ANCHOR_FOLDER_SETTING, backup_folder, list_backups
 from ketalog.store.anchor_queries import audit_hash, audit_head, head_of_file, last_restore_at
 from ketalog.store.errors import StoreError
 from ketalog.store.private_files import private_folder
 from ketalog.store.store import Store
 
-ANCHOR_FOLDER_SETTING = "anchor_folder"
 _log = logging.getLogger(__name__)
 
 

@@ -53,7 +53,18 @@ def backup_every_hours(store: Store) -> float:
     return float(value) if isinstance(value, int | float) else DEFAULT_EVERY_HOURS  # type: ignore[arg-type]
 
 
-def set_backup_settings(ctx: Context, folder: str, every_hours: float) -> None:
+ANCHOR_FOLDER_SETTING = "anchor_folder"  # services/anchors.py; "" = the backup folder
+
+
+def anchor_folder_setting(store: Store) -> str:
+    value = store.setting(ANCHOR_FOLDER_SETTING)
+    return str(value) if value else ""
+
+
+def set_backup_settings(ctx: Context, folder: str, every_hours: float,
+                        anchor_folder: str | None = None) -> None:
+    """`anchor_folder` (None: unchanged, "": beside the backups) holds the anchor log;
+    another disk keeps it out of reach of whoever has the database."""
     ctx.require(Role.ADMIN, action="change backup settings")
     if not 0 <= every_hours <= 24 * 7:
         raise PlausibilityError.single(EVERY_SETTING, every_hours, "0-168 h",
@@ -61,6 +72,9 @@ def set_backup_settings(ctx: Context, folder: str, every_hours: float) -> None:
     with ctx.store.write(ctx.actor) as w:
         w.set_setting(FOLDER_SETTING, folder.strip())
         w.set_setting(EVERY_SETTING, float(every_hours))
+        if anchor_folder is not None and anchor_folder.strip() != anchor_folder_setting(
+                ctx.store):
+            w.set_setting(ANCHOR_FOLDER_SETTING, anchor_folder.strip())
 
 
 def _pattern(stem: str) -> re.Pattern[str]:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from ketalog.domain.errors import PlausibilityError
 from ketalog.services.auth import reauthenticate
 from ketalog.services.backups import (
+    anchor_folder_setting,
     backup_every_hours,
     backup_folder,
     list_backups,
@@ -52,6 +53,12 @@ class BackupSettingsDialog(QDialog):
         self.every.setDecimals(1)
         self.every.setSuffix(" h (0 = only on close)")
         self.every.setValue(backup_every_hours(ctx.store))
+        self.anchors = QLineEdit(anchor_folder_setting(ctx.store))
+        self.anchors.setObjectName("anchorFolder")
+        self.anchors.setPlaceholderText("beside the backups")
+        self.anchors.setToolTip("Where the audit anchor log is written (the chain's head at "
+                                "every login, signature, backup and export). Another disk "
+                                "keeps it out of reach of whoever has the database.")
         self.error = QLabel()
         self.error.setStyleSheet("color: #b00020;")
         row = QHBoxLayout()
@@ -60,6 +67,7 @@ class BackupSettingsDialog(QDialog):
         form = QFormLayout()
         form.addRow("Backup folder", row)
         form.addRow("Also back up every", self.every)
+        form.addRow("Audit anchor log folder", self.anchors)
         hint = QLabel("A backup is always taken when ketalog closes. Keep a copy off site: "
                       "a mounted drive here, or copy this folder elsewhere regularly.")
         hint.setWordWrap(True)
@@ -81,7 +89,10 @@ class BackupSettingsDialog(QDialog):
     def save(self) -> None:
         try:
             Path(self.folder.text()).expanduser().mkdir(parents=True, exist_ok=True)
-            set_backup_settings(self.ctx, self.folder.text(), self.every.value())
+            if self.anchors.text().strip():
+                Path(self.anchors.text()).expanduser().mkdir(parents=True, exist_ok=True)
+            set_backup_settings(self.ctx, self.folder.text(), self.every.value(),
+                                self.anchors.text())
         except ERRORS as exc:
             self.error.setText(str(exc))
             return

@@ -271,3 +271,24 @@ def test_redacted_password_hashes_are_audited_as_their_sha256(clinic):
     conn.close()
     assert redacted(stored) in entries
     assert all(e.startswith("sha256:") and "argon2" not in e for e in entries)
+
+
+def test_the_anchor_log_can_live_on_another_disk_and_still_finds_a_rewrite(tmp_path, store,
+                                                                           clock):
+    from ketalog.services.anchors import anchor_log_path
+    from ketalog.services.backups import set_backup_settings
+    from tests.store.helpers import make_staff
+
+    staff = make_staff(store, clock)
+    other = tmp_path / "usb"
+    set_backup_settings(staff.admin, str(tmp_path / "backups"), 24, str(other))
+    auth.login(store, clock, "nina", "nurse-password-1")  # anchored on the other disk
+    assert anchor_log_path(store).parent == other and anchor_log_path(store).is_file()
+    path = store.path
+    store.close()
+    conn = raw(path)
+    rewrite_audit_values(conn, 1, {"display_name": "Someone Else"})
+    rehash_chain(conn)
+    conn.close()
+    problems = "\n".join(full_verify(path, clock))
+    assert f"{path.stem}-anchors.log" in problems and "the chain was rewritten" in problems
