@@ -10,10 +10,11 @@ issue sizes the clinic at. ``--device-every-s 60`` builds the other reading.
 Speed comes from the raw connection's executemany in one transaction per batch of
 sessions (journal off while loading, WAL again at the end). Everything else is as the
 app writes it: the real schema (open_store runs the migrations), staff through the auth
-services, one summary audit entry per batch (chained like every other entry), and
-signatures whose content hashes are computed from exactly the rows inserted (the JSON
-of the large vitals list is built once and shared by the nurse's and the provider's
-hash), so ``ketalog verify`` passes on the result.
+services, one audit entry per row (as Writer.insert_many writes them) plus a summary
+entry per batch, and signatures whose content hashes are computed from exactly the rows
+inserted (the JSON of the large vitals list is built once and shared by the nurse's and
+the provider's hash), each signed with its signer's own Ed25519 key, so ``ketalog
+verify`` passes on the result, rows against their history included.
 
     python -m benchmarks.gen_ten_years --out /work/scale-data/ten.sqlite --scale 0.05
 """
@@ -42,7 +43,7 @@ from ketalog.store.audit import values_json
 from ketalog.store.connection import open_store
 from ketalog.store.store import Actor, Store, Writer
 
-GENERATOR_VERSION = 2  # bump when the output changes: cached databases are keyed on it
+GENERATOR_VERSION = 3  # bump when the output changes: cached databases are keyed on it
 END = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)  # "now" in the generated clinic
 YEARS = 10
 PATIENTS = 3_000
