@@ -12,6 +12,7 @@ import traceback
 from pathlib import Path
 from types import TracebackType
 
+import shiboken6
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog, QWidget
@@ -135,7 +136,7 @@ class GuiController:
     def _show_integrity(self) -> None:
         from ketalog.ui.integrity_watch import banner_text
 
-        if self.main is None:
+        if self.main is None or not shiboken6.isValid(self.main):
             return
         if self.integrity_problems:
             self.main.integrity_banner.setText(banner_text(self.integrity_problems))
@@ -306,6 +307,7 @@ class GuiController:
     def shutdown(self) -> None:
         """On close: a verified backup, attributed to the last user."""
         self.backup_timer.stop()
+        self.integrity.timer.stop()
         if self.ctx is not None:
             end_emergency(self.ctx, "ketalog closed")
         from ketalog.ui.feed_runner import RUNNER

@@ -41,6 +41,14 @@ def test_a_sound_file_shows_no_banner_and_the_check_ran_on_another_thread(qtbot,
     assert threads == ["ketalog-integrity"]
     assert controller.main.integrity_banner.isHidden()
     assert controller.integrity.timer.interval() == 24 * 3600 * 1000  # and daily
+    _stop(controller)
+
+
+def _stop(controller: GuiController) -> None:
+    """Its timers must not outlive the test's database."""
+    controller.integrity.timer.stop()
+    controller.backup_timer.stop()
+    controller._close_all()
 
 
 def test_a_damaged_page_turns_on_the_banner(qtbot, tmp_path, staffed_template, clock):
@@ -59,6 +67,7 @@ def test_a_damaged_page_turns_on_the_banner(qtbot, tmp_path, staffed_template, c
         qtbot.waitUntil(lambda: controller.main.integrity_banner.isVisible(), timeout=10_000)
         text = controller.main.integrity_banner.text()
         assert "DATABASE DAMAGE FOUND" in text and "restore the newest verified backup" in text
+        _stop(controller)
     finally:
         store.close()
 
@@ -70,3 +79,4 @@ def test_the_watch_reports_on_the_gui_thread(qtbot, store):
     watch.start()
     qtbot.waitUntil(lambda: bool(seen), timeout=10_000)
     assert seen == [([], threading.main_thread().name)]
+    watch.timer.stop()
