@@ -189,6 +189,9 @@ class GuiController:
         self._backing_up = True
         try:
             return self._backup(ctx, why)
+        except sqlite3.ProgrammingError as exc:  # a timer outlived its closed database
+            log.warning("backup (%s) skipped: %s", why, exc)
+            return False
         finally:
             self._backing_up = False
 
@@ -377,12 +380,13 @@ class GuiController:
     def lock(self) -> None:
         """Idle: hide every window (nothing is closed, so nothing typed is lost) and ask
         for a login. The same user gets the windows back; another user starts fresh."""
-        if self.ctx is None or self.locked_windows:
-            return
+        if self.ctx is None or self.locked_windows or (
+                self.main is not None and not shiboken6.isValid(self.main)):
+            return  # (a timer that outlived its windows)
         self.idle.pause()
         previous = self.ctx
         self.locked_windows = [w for w in [self.main, *self.sessions.values()]
-                               if w is not None and w.isVisible()]
+                               if w is not None and shiboken6.isValid(w) and w.isVisible()]
         for window in self.locked_windows:
             window.hide()
         record_logoff(previous, IDLE)  # ends an emergency grant too
