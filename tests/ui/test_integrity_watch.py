@@ -1,6 +1,7 @@
 """The start-up integrity check runs off the GUI thread once the main window shows: a
 damaged table page opens (the header and schema are sound) and the check turns on a
-red banner saying what it found and what to do; a sound file shows none."""
+red banner saying what it found and what to do; a sound file shows none. An emptied file
+opens the recovery dialog with its backups, never the first-run dialog."""
 
 from __future__ import annotations
 
@@ -80,3 +81,27 @@ def test_the_watch_reports_on_the_gui_thread(qtbot, store):
     qtbot.waitUntil(lambda: bool(seen), timeout=10_000)
     assert seen == [([], threading.main_thread().name)]
     watch.timer.stop()
+
+
+def test_an_emptied_database_opens_the_recovery_dialog_not_a_new_clinic(qtbot, staffed,
+                                                                         tmp_path, clock):
+    from ketalog.services.backups import run_backup
+    from ketalog.ui.startup import RecoveryDialog, open_database
+
+    store, ctx = staffed
+    report, _ = run_backup(ctx["admin"], store.path, tmp_path / "backups", "manual")
+    path = store.path
+    store.close()
+    path.write_bytes(b"")
+    shown: list[RecoveryDialog] = []
+
+    class Cancel(RecoveryDialog):
+        def exec(self) -> int:
+            qtbot.addWidget(self)
+            shown.append(self)
+            return 0
+
+    assert open_database(path, clock, recovery_dialog=Cancel) is None
+    assert "empty (0 bytes)" in shown[0].problem
+    assert report.path.name in shown[0].backup_label.text()
+    assert path.read_bytes() == b""
