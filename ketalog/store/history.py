@@ -141,14 +141,25 @@ def _streams(conn: sqlite3.Connection
     return streams
 
 
-def rows_without_history(conn: sqlite3.Connection) -> list[tuple[str, str, dict[str, object]]]:
-    """(table, key, values) of rows no audit entry mentions (older ketalogs wrote some
-    rows, e.g. roles, without one): the upgrade records them once, openly."""
+def rows_without_history(conn: sqlite3.Connection
+                         ) -> list[tuple[str, str, str, dict[str, object]]]:
+    """(table, key, action, values) for rows no audit entry mentions, or whose columns
+    differ from what their entries say (older ketalogs wrote roles without an entry, and
+    earlier upgrade steps filled new columns directly): the upgrade records them once,
+    openly, so verify compares every row from then on."""
     found = []
-    for table, rows, _ in _streams(conn):
+    for table, rows, defaults in _streams(conn):
         for key, row, history in _merge(rows, _histories(conn, table)):
-            if history is None and row is not None:
-                found.append((table, key, row))
+            if row is None:
+                continue
+            if history is None or history is _DELETED:
+                found.append((table, key, "insert", row))
+                continue
+            assert isinstance(history, dict)
+            changed = {c: v for c, v in row.items() if c != "id" and (
+                not _same(c, v, history[c]) if c in history else v != defaults.get(c))}
+            if changed:
+                found.append((table, key, "update", changed))
     return found
 
 

@@ -482,9 +482,10 @@ def m011_trust(db: Database) -> None:
                      new_values=values_json({"legacy_signatures_through_entry": int(head)}))
         # From here on verify compares every row with its history: rows an older ketalog
         # wrote without an entry get one now, saying so.
-        for table, key, values in rows_without_history(db.conn):
+        for table, key, action, values in rows_without_history(db.conn):
             chain.append(at=now, user_id=None, username="system",
                          action="update" if table in ("user_roles", "clinic_settings")
-                         else "insert", table_name=table, row_uuid=key,
+                         else action, table_name=table, row_uuid=key,
                          new_values=values_json(values),
-                         reason="found without an audit entry when signing keys came in")
+                         reason="recorded at the upgrade to signing keys: no audit entry "
+                                "said this yet")

@@ -96,3 +96,24 @@ def test_an_account_from_before_keys_gets_one_at_its_next_login(tmp_path, clock)
         assert verify_store(store) == []
     finally:
         store.close()
+
+
+def test_rows_an_earlier_upgrade_step_filled_directly_are_recorded_once(tmp_path, clock):
+    """A step before m011 that fills a column without an audit entry (as a backfill
+    does) is recorded openly by the upgrade, so verify holds from then on."""
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    shutil.copy(FIXTURE, path)
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE patients SET notes = 'filled by an upgrade step'")
+    conn.commit()
+    conn.close()
+    store = open_store(path, clock)
+    try:
+        assert verify_store(store) == []
+        [entry] = [e for e in store.audit_rows(table_name="patients", action="update")]
+        assert entry["username"] == "system" and "recorded at the upgrade" in entry["reason"]
+        assert "filled by an upgrade step" in entry["new_values"]
+    finally:
+        store.close()
