@@ -190,6 +190,9 @@ class DoseEvent:
     weight_kg: float | None = None
     reason: str = ""
     acknowledged_warnings: tuple[str, ...] = ()
+    struck_reason: str = ""  # entered in error: struck through, never deleted
+    struck_at: datetime | None = None
+    struck_by: int | None = None
 
 
 @dataclass(frozen=True)
@@ -203,6 +206,9 @@ class AdjunctMedication:
     unit: str
     route: str
     reason: str = ""
+    struck_reason: str = ""  # entered in error: struck through, never deleted
+    struck_at: datetime | None = None
+    struck_by: int | None = None
 
 
 @dataclass(frozen=True)
@@ -215,6 +221,9 @@ class Score:
     value: int
     phase: Phase
     items: dict[str, int] = field(default_factory=dict)
+    struck_reason: str = ""  # entered in error: struck through, never deleted
+    struck_at: datetime | None = None
+    struck_by: int | None = None
 
 
 @dataclass(frozen=True)
@@ -228,6 +237,9 @@ class SideEffect:
     action: str = ""
     resolved_at: datetime | None = None
     note: str = ""
+    struck_reason: str = ""  # entered in error: struck through, never deleted
+    struck_at: datetime | None = None
+    struck_by: int | None = None
 
 
 @dataclass(frozen=True)
@@ -238,6 +250,9 @@ class Note:
     at: datetime
     author_id: int
     text: str
+    struck_reason: str = ""  # entered in error: struck through, never deleted
+    struck_at: datetime | None = None
+    struck_by: int | None = None
 
 
 @dataclass(frozen=True)
@@ -251,6 +266,9 @@ class FollowUp:
     phq9: int | None = None
     source: str = "phone"
     note: str = ""
+    struck_reason: str = ""  # entered in error: struck through, never deleted
+    struck_at: datetime | None = None
+    struck_by: int | None = None
 
 
 @dataclass(frozen=True)

@@ -96,23 +96,32 @@ def _facts(r: SessionRecord) -> Table:
     return table
 
 
-def dosing_end(r: SessionRecord, now: datetime) -> datetime:
-    """Totals run to the end of the infusion, or to `now` while it still runs."""
-    return r.session.infusion_end_at or max([e.at for e in r.doses] + [now])
+def _struck(text: str, width: float) -> Flowable:
+    """An entry entered in error: printed struck through, never left out."""
+    return Paragraph(f"<strike>{escape(text)}</strike>", STYLES["cell"]) if text else fit("", width)
+
+
+def struck_note(reason: str) -> str:
+    return f"ENTERED IN ERROR: {reason}"
 
 
 def _dosing(r: SessionRecord, now: datetime) -> list[Flowable]:
     weight = r.session.weight_kg
-    end = dosing_end(r, now)
-    total = dosing.cumulative_mg(r.doses, end)
+    live = dosing.live_events(r.doses)
+    total = r.total_mg(now)
     segs = dosing.segments(r.doses)
-    infusing_h = sum(((s.end or end) - s.start).total_seconds() for s in segs) / 3600
-    bolus = sum(e.bolus_mg or 0.0 for e in r.doses if e.kind == DoseKind.BOLUS)
+    infusing_h = sum(((s.end or now) - s.start).total_seconds() for s in segs) / 3600
+    bolus = sum(e.bolus_mg or 0.0 for e in live if e.kind == DoseKind.BOLUS)
+    runs = len(dosing.infusion_runs(r.doses))
     out: list[Flowable] = [Paragraph("Dosing", STYLES["h2"]), para(
         f"Total ketamine {total:.1f} mg = {total / weight:.2f} mg/kg "
-        f"(weight {weight:.1f} kg) · boluses {bolus:.1f} mg · infusing {infusing_h:.2f} h · "
+        f"(weight {weight:.1f} kg) · boluses {bolus:.1f} mg · infusing {infusing_h:.2f} h"
+        + (f" in {runs} runs" if runs > 1 else "") + " · "
         f"maximum rate {dosing.max_rate_mg_per_h(r.doses):.1f} mg/h "
         f"({dosing.max_rate_mg_per_h(r.doses) / weight:.2f} mg/kg/h)", "body")]
+    if any(e.struck_reason for e in r.doses):
+        out.append(para("Struck through = entered in error (reason given); not counted in "
+                        "any total.", "note"))
     rows: list[list[object]] = [["Time", "Event", "mg/h", "mg/kg/h", "Bolus mg",
                                  "Running total", "Reason / acknowledged warnings"]]
     for e in r.doses:
@@ -121,11 +130,15 @@ def _dosing(r: SessionRecord, now: datetime) -> list[Flowable]:
         if e.acknowledged_warnings:
             reason += ("; " if reason else "") + "ACKNOWLEDGED: " + "; ".join(
                 e.acknowledged_warnings)
-        rows.append([local_time(e.at), e.kind.value.replace("_", " "),
-                     "" if rate is None else f"{rate:.1f}",
-                     "" if rate is None else f"{rate / weight:.2f}",
-                     "" if e.bolus_mg is None else f"{e.bolus_mg:.1f}",
-                     f"{dosing.cumulative_mg(r.doses, e.at):.1f} mg", fit(reason, 83 * mm)])
+        cells = [local_time(e.at), e.kind.value.replace("_", " "),
+                 "" if rate is None else f"{rate:.1f}",
+                 "" if rate is None else f"{rate / weight:.2f}",
+                 "" if e.bolus_mg is None else f"{e.bolus_mg:.1f}"]
+        if e.struck_reason:
+            reason = struck_note(e.struck_reason) + ("; " + reason if reason else "")
+            rows.append([_struck(c, 15 * mm) for c in cells] + ["—", fit(reason, 83 * mm)])
+            continue
+        rows.append([*cells, f"{r.running_total_mg(e.at):.1f} mg", fit(reason, 83 * mm)])
     if len(rows) > 1:
         out.append(Spacer(1, 3))
         out.append(grid_table(rows, [13 * mm, 20 * mm, 13 * mm, 15 * mm, 15 * mm, 21 * mm,
@@ -135,9 +148,12 @@ def _dosing(r: SessionRecord, now: datetime) -> list[Flowable]:
 
 def _events(r: SessionRecord) -> list[tuple[datetime, str]]:
     items: list[tuple[datetime, str]] = []
-    items += [(e.at, f"bolus {e.bolus_mg:g} mg") for e in r.doses if e.kind == DoseKind.BOLUS]
-    items += [(a.at, f"{a.drug} {a.dose:g} {a.unit} {a.route}") for a in r.adjuncts]
-    items += [(s.onset_at, f"{s.kind} ({s.severity.value})") for s in r.side_effects]
+    items += [(e.at, f"bolus {e.bolus_mg:g} mg") for e in dosing.live_events(r.doses)
+              if e.kind == DoseKind.BOLUS]
+    items += [(a.at, f"{a.drug} {a.dose:g} {a.unit} {a.route}") for a in r.adjuncts
+              if not a.struck_reason]
+    items += [(s.onset_at, f"{s.kind} ({s.severity.value})") for s in r.side_effects
+              if not s.struck_reason]
     return sorted(items, key=lambda i: i[0])
 
 
@@ -149,7 +165,7 @@ def _chart(r: SessionRecord, width: float, now: datetime) -> list[Flowable]:
     events = _events(r)
     marks = [EventMark(at, i) for i, (at, _) in enumerate(events, start=1)]
     drawing = session_chart(width, vitals, dosing.segments(r.doses),
-                            [(e.at, e.bolus_mg or 0.0) for e in r.doses
+                            [(e.at, e.bolus_mg or 0.0) for e in dosing.live_events(r.doses)
                              if e.kind == DoseKind.BOLUS], marks, start, end)
     out: list[Flowable] = [Paragraph("Chart", STYLES["h2"]), drawing]
     if events:

@@ -228,18 +228,27 @@ def vitals(store: Store, session_id: int) -> list[VitalsReading]:
                                                    session_id=session_id)]
 
 
+RATE_KINDS = (DoseKind.START, DoseKind.RATE_CHANGE, DoseKind.RESUME)
+
+
 def dose_warnings(ctx: Context, session: InfusionSession, kind: DoseKind, at: datetime,
                   bolus_mg: float | None, rate_mg_per_h: float | None) -> list[dosing.DoseWarning]:
-    """The soft warnings an entry would raise; the UI shows them before recording."""
+    """The soft warnings an entry would raise: every rate the pump will carry (a start,
+    a restart after stop, a rate change, a resume with a new rate) and every bolus.
+    record_dose refuses the entry until they are acknowledged; the UI shows them first."""
     indication, protocol_name, max_total, duration = _indication(ctx, session)
     events = dose_events(ctx.store, session.id)  # type: ignore[arg-type]
-    given = dosing.cumulative_mg(events, at)
+    given = dosing.running_total_mg(events, at)
     warnings: list[dosing.DoseWarning] = []
     if kind is DoseKind.BOLUS and bolus_mg:
         warnings += dosing.bolus_warnings(bolus_mg, session.weight_kg, indication)
         warnings += dosing.total_warnings(given + bolus_mg, max_total, protocol_name)
-    elif kind in (DoseKind.START, DoseKind.RATE_CHANGE) and rate_mg_per_h:
-        warnings += dosing.rate_warnings(rate_mg_per_h, session.weight_kg, indication)
+    elif kind in RATE_KINDS and rate_mg_per_h:
+        runs = dosing.segments([e for e in events if e.at <= at])
+        # the rate the pump carried until now (a restart after stop is judged afresh)
+        previous = (runs[-1].rate_mg_per_h if runs and kind is not DoseKind.START else None)
+        warnings += dosing.rate_warnings(rate_mg_per_h, session.weight_kg, indication,
+                                         slowing_from_mg_per_h=previous)
         start = session.infusion_start_at or at
         remaining_h = max(0.0, (start + timedelta(minutes=duration) - at).total_seconds() / 3600)
         warnings += dosing.total_warnings(given + rate_mg_per_h * remaining_h, max_total,
@@ -285,11 +294,13 @@ def record_dose(ctx: Context, session_id: int, kind: DoseKind | str, *,
            "entered_at": to_iso(ctx.clock.now()), "entered_by": ctx.user.id}
     session_changes: dict[str, object] = {}
     if kind is DoseKind.START:
-        session_changes["infusion_start_at"] = when_text
+        if session.infusion_start_at is None:  # a restart keeps the first start
+            session_changes["infusion_start_at"] = when_text
+        session_changes["infusion_end_at"] = None  # running again: no end yet
         if session.status is SessionStatus.DRAFT:
             session_changes["status"] = SessionStatus.IN_PROGRESS.value
     if kind is DoseKind.STOP:
-        session_changes["infusion_end_at"] = when_text
+        session_changes["infusion_end_at"] = when_text  # the infusion ends at its last stop
     with ctx.store.write(ctx.actor) as w:
         did = w.insert("dose_events", row)
         if session_changes:

@@ -24,14 +24,14 @@ class DoseSummary:
 
 
 def dose_summary(store: Store, session_id: int, weight_kg: float,
-                 at: datetime | None = None, now: datetime | None = None) -> DoseSummary:
-    """Totals up to `at` (default: end of infusion, or `now` while it runs)."""
-    events = dose_events(store, session_id)
-    if at is None:
-        last = max((e.at for e in events), default=None)
-        at = max(filter(None, [last, now])) if (last or now) else None
-    total = dosing.cumulative_mg(events, at) if at else 0.0
-    bolus = sum(e.bolus_mg or 0.0 for e in events if e.kind == "bolus" and (at is None or e.at <= at))
+                 now: datetime | None = None) -> DoseSummary:
+    """The session's total (dosing.session_total_mg: every bolus, every run; a running
+    infusion up to `now`), with the figures shown beside it."""
+    events = dosing.live_events(dose_events(store, session_id))
+    last = max((e.at for e in events), default=None)
+    when = now or last
+    total = dosing.session_total_mg(events, when) if when else 0.0
+    bolus = sum(e.bolus_mg or 0.0 for e in events if e.kind == "bolus")
     return DoseSummary(total, total / weight_kg if weight_kg else 0.0,
                        dosing.max_rate_mg_per_h(events), bolus, dosing.infusion_state(events))
 

@@ -10,6 +10,7 @@ UNSIGNED_SESSION_COLUMNS = frozenset({"status"})
 # Columns added by later migrations: covered only when set, so sessions signed before
 # the column existed (where it reads NULL) keep the hash they were signed with.
 LATER_SESSION_COLUMNS = frozenset({"series_id"})
+LATER_CHILD_COLUMNS = frozenset({"struck_reason", "struck_at", "struck_by"})
 
 
 def session_content(store: Store, session_id: int) -> dict[str, object]:
@@ -19,5 +20,7 @@ def session_content(store: Store, session_id: int) -> dict[str, object]:
     content: dict[str, object] = {
         "session": {k: v for k, v in session.items() if k not in UNSIGNED_SESSION_COLUMNS
                     and not (k in LATER_SESSION_COLUMNS and v is None)}}
-    content.update(store.session_children(session_id))
+    content.update({table: [{k: v for k, v in row.items()
+                             if not (k in LATER_CHILD_COLUMNS and v is None)} for row in rows]
+                    for table, rows in store.session_children(session_id).items()})
     return content

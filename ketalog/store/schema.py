@@ -424,3 +424,21 @@ def m007_scale_indexes(db: Database) -> None:
     these three scanned sessions or series (tests/store/test_query_plans.py)."""
     for statement in _SCALE_INDEXES:
         db.execute(statement)
+
+
+# Entries that can be struck as entered in error (vitals keep their artifact marking).
+STRIKABLE_TABLES: tuple[str, ...] = (
+    "dose_events", "adjunct_medications", "side_effects", "scores", "notes", "follow_ups",
+)
+STRIKE_COLUMNS: tuple[str, ...] = ("struck_reason", "struck_at", "struck_by")
+
+
+@migrations()
+def m008_record(db: Database) -> None:
+    """Entered-in-error marking on every kind of entry: struck with a reason, by whom and
+    when, never deleted. The columns are NULL on rows never struck, which the signed
+    content leaves out (store/content.py), so sessions signed before keep their hash."""
+    for table in STRIKABLE_TABLES:
+        db.execute(f"ALTER TABLE {table} ADD COLUMN struck_reason TEXT")
+        db.execute(f"ALTER TABLE {table} ADD COLUMN struck_at TEXT")
+        db.execute(f"ALTER TABLE {table} ADD COLUMN struck_by INTEGER REFERENCES users(id)")

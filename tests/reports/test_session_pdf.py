@@ -79,7 +79,7 @@ def test_draft_then_signed_record_reads_right_on_every_page(session, tmp_path, c
         assert "DRAFT" in text
     whole = " ".join(" ".join(pages).split())  # wrapped lines read as one
     record = load_record(store, sid)
-    total = dosing.cumulative_mg(record.doses, record.session.infusion_end_at)
+    total = dosing.running_total_mg(record.doses, record.session.infusion_end_at)
     assert f"Total ketamine {total:.1f} mg = {total / 82.0:.2f} mg/kg" in whole
     for v in record.vitals:  # every reading listed, at its local clock time
         assert v.at.astimezone().strftime("%H:%M") in whole

@@ -82,7 +82,7 @@ def test_running_total_matches_domain_and_warnings_need_acknowledgement(live, cl
     summary = dose_summary(store, session.id, 82.0)
     assert summary.total_mg == pytest.approx(215.25)  # CLINICAL.md worked example
     assert summary.total_mg == pytest.approx(
-        dosing.cumulative_mg(svc.dose_events(store, session.id), clock.now()))
+        dosing.running_total_mg(svc.dose_events(store, session.id), clock.now()))
     clock.advance(minutes=1)
     warned = svc.record_dose(nurse, session.id, DoseKind.BOLUS, bolus_mg=40.0,
                              reason="breakthrough", acknowledge=True)

@@ -101,7 +101,7 @@ def test_rate_change_running_total_matches_domain(qtbot, nurse_session, clock):
     clock.advance(minutes=30)
     window.header.tick(window.record, clock.now())
     window.dosing._update_totals()
-    expected = dosing.cumulative_mg(svc.dose_events(store, window.session_id), clock.now())
+    expected = dosing.running_total_mg(svc.dose_events(store, window.session_id), clock.now())
     assert expected == pytest.approx(40 * 1.5 + 60 * 0.5)
     assert f"{expected:.1f} mg" in window.dosing.total_label.text()
     assert f"{expected:.1f} mg" in window.header.labels["total"].text()
