@@ -22,6 +22,7 @@ from reportlab.platypus import (
 )
 
 from ketalog.domain import dosing
+from ketalog.domain.chair_state import session_state
 from ketalog.domain.entities import DoseKind, SessionStatus, VitalsReading
 from ketalog.domain.record import SessionRecord
 from ketalog.domain.scales import SCALES, ScaleError, nrs_percent_change
@@ -308,9 +309,8 @@ def page_frame(report: SessionReport, title: str = "Infusion session record") ->
     r = report.record
     signed = r.session.status is SessionStatus.SIGNED
     when = r.session.infusion_start_at or r.session.arrival_at
-    status = {"draft": "DRAFT — arrived, not infused", "in_progress": "DRAFT — in progress",
-              "completed": "DRAFT — completed, awaiting provider signature",
-              "signed": "SIGNED"}[r.session.status.value]
+    state = session_state(r.session.status, r.doses, report.printed_at)
+    status = "SIGNED" if signed else f"DRAFT — {state.text}"
     return PageFrame(
         clinic=report.clinic, title=title,
         patient=f"{r.patient.family_name.upper()}, {r.patient.given_name}",

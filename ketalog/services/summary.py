@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ketalog.domain import dosing
+from ketalog.domain.chair_state import session_state
 from ketalog.domain.clock import from_iso, to_iso
 from ketalog.domain.scales import nrs_percent_change
 from ketalog.services.sessions import dose_events
@@ -111,6 +112,7 @@ class BoardRow:
     status: str
     started_at: datetime | None
     elapsed_min: int | None
+    state: str = ""  # chair state: infusing, paused, stopped — observing N min, ...
 
 
 def today_board(store: Store, now: datetime) -> list[BoardRow]:
@@ -125,7 +127,8 @@ def today_board(store: Store, now: datetime) -> list[BoardRow]:
         start = from_iso(str(r["infusion_start_at"])) if r["infusion_start_at"] else None
         end = from_iso(str(r["infusion_end_at"])) if r["infusion_end_at"] else now
         elapsed = int((end - start).total_seconds() // 60) if start else None
+        state = session_state(str(r["status"]), dose_events(store, int(r["id"])), now)  # type: ignore[call-overload]
         board.append(BoardRow(int(r["id"]), str(r["chair"]),  # type: ignore[arg-type]
                               f"{str(r['family_name']).upper()}, {r['given_name']}",
-                              str(r["mrn"]), str(r["status"]), start, elapsed))
+                              str(r["mrn"]), str(r["status"]), start, elapsed, state.text))
     return sorted(board, key=lambda b: (b.chair, b.session_id))

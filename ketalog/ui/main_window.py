@@ -54,7 +54,7 @@ def board_model() -> RowsModel[BoardRow]:
         ("Chair", lambda b: b.chair or "-"),
         ("Patient", lambda b: b.patient),
         ("MRN", lambda b: b.mrn),
-        ("Status", lambda b: STATUS_TEXT.get(b.status, b.status)),
+        ("Status", lambda b: b.state or STATUS_TEXT.get(b.status, b.status)),
         ("Started", lambda b: local_time(b.started_at)),
         ("Elapsed", lambda b: "" if b.elapsed_min is None
          else f"{b.elapsed_min // 60} h {b.elapsed_min % 60:02d} min"),

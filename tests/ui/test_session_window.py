@@ -173,3 +173,50 @@ def test_print_command_uses_the_spooler(monkeypatch, tmp_path):
     monkeypatch.setattr("shutil.which", lambda name: None)
     with pytest.raises(FileNotFoundError, match="install CUPS"):
         print_command(tmp_path / "a.pdf", "", 1)
+
+
+def test_struck_dose_event_shown_struck_and_not_counted(qtbot, nurse_session, clock):
+    store, _, window = nurse_session
+    window.dosing.rate.setValue(0.5)
+    qtbot.mouseClick(window.dosing.buttons[DoseKind.START], Qt.MouseButton.LeftButton)
+    clock.advance(minutes=10)
+    window.dosing.bolus.setValue(0.25)
+    qtbot.mouseClick(window.dosing.buttons[DoseKind.BOLUS], Qt.MouseButton.LeftButton)
+    clock.advance(minutes=50)
+    events = window.dosing.events
+    assert not window.dosing.strike_button.isEnabled()  # nothing selected
+    events.setCurrentRow(1)
+    assert window.dosing.strike_button.isEnabled()
+    window.dosing.ask_reason = lambda label: None  # cancelled: nothing changes
+    assert not window.dosing.strike_selected()
+    window.dosing.ask_reason = lambda label: "bolus meant for chair 2"
+    qtbot.mouseClick(window.dosing.strike_button, Qt.MouseButton.LeftButton)
+    item = window.dosing.events.item(1)
+    assert item.font().strikeOut()
+    assert "ENTERED IN ERROR: bolus meant for chair 2" in item.text()
+    assert not window.dosing.events.item(0).font().strikeOut()
+    window.dosing._update_totals()
+    assert "Total given: 40.0 mg" in window.dosing.total_label.text()  # 40 mg/h x 1 h only
+    assert [d.struck_reason for d in svc.dose_events(store, window.session_id)] == [
+        "", "bolus meant for chair 2"]
+    window.dosing.events.setCurrentRow(1)
+    assert not window.dosing.strike_button.isEnabled()  # already struck
+
+
+def test_stop_by_mistake_then_restart(qtbot, nurse_session, clock):
+    _, _, window = nurse_session
+    window.dosing.rate.setValue(0.5)
+    start = window.dosing.buttons[DoseKind.START]
+    qtbot.mouseClick(start, Qt.MouseButton.LeftButton)
+    clock.advance(minutes=30)
+    qtbot.mouseClick(window.dosing.buttons[DoseKind.STOP], Qt.MouseButton.LeftButton)
+    assert window.record.infusion_state == "stopped"
+    assert start.isEnabled() and start.text() == "Re&start infusion"
+    assert "observing" in window.header.labels["status"].text()
+    clock.advance(minutes=2)
+    qtbot.mouseClick(start, Qt.MouseButton.LeftButton)
+    assert window.record.infusion_state == "running"
+    assert window.header.labels["status"].text() == "Status: infusing"
+    clock.advance(minutes=30)
+    window.dosing._update_totals()
+    assert "Total given: 40.0 mg" in window.dosing.total_label.text()
