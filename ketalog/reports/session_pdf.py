@@ -106,6 +106,19 @@ def struck_note(reason: str) -> str:
     return f"ENTERED IN ERROR: {reason}"
 
 
+def _entry_row(cells: list[str], widths: list[float], struck_reason: str) -> list[object]:
+    """A table row as text; an entry entered in error is struck through, its reason
+    added to the last column (it counts in no summary)."""
+    if not struck_reason:
+        return [fit(c, w) for c, w in zip(cells, widths, strict=True)]
+    last = struck_note(struck_reason) + (f"; {cells[-1]}" if cells[-1] else "")
+    return [_struck(c, w) for c, w in zip(cells[:-1], widths[:-1], strict=True)] + [
+        fit(last, widths[-1])]
+
+
+STRUCK_LEGEND = "Struck through = entered in error (reason given); not counted."
+
+
 def _dosing(r: SessionRecord, now: datetime) -> list[Flowable]:
     weight = r.session.weight_kg
     live = dosing.live_events(r.doses)
@@ -218,43 +231,58 @@ def _vitals(r: SessionRecord) -> list[Flowable]:
 
 def _entries(r: SessionRecord) -> list[Flowable]:
     out: list[Flowable] = []
+    if any(e.struck_reason for e in (*r.adjuncts, *r.side_effects, *r.scores, *r.notes,
+                                     *r.follow_ups)):
+        out.append(para(STRUCK_LEGEND, "note"))
     out.append(Paragraph("Adjunct medications", STYLES["h2"]))
     if r.adjuncts:
+        widths = [15 * mm, 35 * mm, 22 * mm, 15 * mm, 93 * mm]
         out.append(grid_table([["Time", "Drug", "Dose", "Route", "Reason"]] + [
-            [local_time(a.at), fit(a.drug, 35 * mm), f"{a.dose:g} {a.unit}", a.route,
-             fit(a.reason, 93 * mm)]
-            for a in r.adjuncts], [15 * mm, 35 * mm, 22 * mm, 15 * mm, 93 * mm]))
+            _entry_row([local_time(a.at), a.drug, f"{a.dose:g} {a.unit}", a.route, a.reason],
+                       widths, a.struck_reason)
+            for a in r.adjuncts], widths))
     else:
         out.append(para("None given.", "body"))
     out.append(Paragraph("Side effects", STYLES["h2"]))
     if r.side_effects:
+        widths = [15 * mm, 30 * mm, 17 * mm, 48 * mm, 20 * mm, 50 * mm]
         out.append(grid_table([["Onset", "Kind", "Severity", "Action", "Resolved", "Note"]] + [
-            [local_time(s.onset_at), fit(s.kind, 30 * mm), s.severity.value, fit(s.action, 48 * mm),
-             local_time(s.resolved_at) if s.resolved_at else "not resolved", fit(s.note, 50 * mm)]
-            for s in r.side_effects], [15 * mm, 30 * mm, 17 * mm, 48 * mm, 20 * mm, 50 * mm]))
+            _entry_row([local_time(s.onset_at), s.kind, s.severity.value, s.action,
+                        local_time(s.resolved_at) if s.resolved_at else "not resolved", s.note],
+                       widths, s.struck_reason)
+            for s in r.side_effects], widths))
     else:
         out.append(para("None recorded.", "body"))
     out += _scores(r)
     out.append(Paragraph("Notes", STYLES["h2"]))
     if r.notes:
-        out += [para(f"{local_time(n.at)}  {r.user_name(n.author_id)}: {n.text}", "body") for n in r.notes]
+        for n in r.notes:
+            line = f"{local_time(n.at)}  {r.user_name(n.author_id)}: {n.text}"
+            if n.struck_reason:
+                out.append(Paragraph(f"<strike>{escape(line)}</strike> — "
+                                     f"{escape(struck_note(n.struck_reason))}", STYLES["body"]))
+            else:
+                out.append(para(line, "body"))
     else:
         out.append(para("None.", "body"))
     out.append(Paragraph("Follow-ups so far", STYLES["h2"]))
     if r.follow_ups:
+        widths = [27 * mm, 12 * mm, 16 * mm, 14 * mm, 20 * mm, 91 * mm]
         out.append(grid_table([["Date", "NRS", "Relief h", "PHQ-9", "Source", "Note"]] + [
-            [local_time(f.at, True), "" if f.nrs is None else str(f.nrs),
-             "" if f.relief_hours is None else f"{f.relief_hours:g}",
-             "" if f.phq9 is None else str(f.phq9), f.source, fit(f.note, 91 * mm)]
-            for f in r.follow_ups], [27 * mm, 12 * mm, 16 * mm, 14 * mm, 20 * mm, 91 * mm]))
+            _entry_row([local_time(f.at, True), "" if f.nrs is None else str(f.nrs),
+                        "" if f.relief_hours is None else f"{f.relief_hours:g}",
+                        "" if f.phq9 is None else str(f.phq9), f.source, f.note],
+                       widths, f.struck_reason)
+            for f in r.follow_ups], widths))
     else:
         out.append(para("None yet.", "body"))
     return out
 
 
 def nrs_pre_post(r: SessionRecord) -> tuple[int | None, int | None]:
-    pre = [s.value for s in r.scores if s.scale == "nrs" and s.phase.value == "pre"]
-    post = [s.value for s in r.scores if s.scale == "nrs" and s.phase.value == "post"]
+    counted = [s for s in r.scores if not s.struck_reason]
+    pre = [s.value for s in counted if s.scale == "nrs" and s.phase.value == "pre"]
+    post = [s.value for s in counted if s.scale == "nrs" and s.phase.value == "post"]
     return (pre[0] if pre else None, post[-1] if post else None)
 
 
@@ -275,9 +303,10 @@ def _scores(r: SessionRecord) -> list[Flowable]:
             result = None
         name = spec.short_name if spec else s.scale
         text = result.interpretation if result else ""
-        rows.append([local_time(s.at), fit(name, 40 * mm), s.phase.value, f"{s.value}"
-                     + (f"/{spec.max_total}" if spec else ""),
-                     fit(("⚑ " if result and result.flag else "") + text, 92 * mm)])
+        rows.append(_entry_row([local_time(s.at), name, s.phase.value, f"{s.value}"
+                                + (f"/{spec.max_total}" if spec else ""),
+                                ("⚑ " if result and result.flag else "") + text],
+                               [15 * mm, 40 * mm, 18 * mm, 15 * mm, 92 * mm], s.struck_reason))
     if len(rows) > 1:
         out.append(grid_table(rows, [15 * mm, 40 * mm, 18 * mm, 15 * mm, 92 * mm]))
     else:

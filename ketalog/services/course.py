@@ -91,7 +91,8 @@ def load_course(store: Store, patient_id: int, since: date | None = None,
         else:
             sessions.append(_session_input(store, s, start, now))
             mine = [follow_up_from_row(f) for f in
-                    store.rows("follow_ups", order_by="at, id", session_id=s["id"])]
+                    store.rows("follow_ups", order_by="at, id", session_id=s["id"],
+                               struck_reason=None)]  # entered in error: not counted
             follow_ups += mine
             mood += _mood_points(store, int(s["id"]), mine)  # type: ignore[call-overload]
     outcome = summarize_course(sessions, follow_ups, now, threshold, schedule, other_starts)
@@ -102,7 +103,8 @@ def load_course(store: Store, patient_id: int, since: date | None = None,
 def _mood_points(store: Store, session_id: int, follow_ups: list[FollowUp]) -> list[MoodPoint]:
     points = [MoodPoint(from_iso(str(r["at"])), int(r["value"]), MoodSource.SESSION,  # type: ignore[call-overload]
                         session_id)
-              for r in store.rows("scores", session_id=session_id, scale="phq9")]
+              for r in store.rows("scores", session_id=session_id, scale="phq9",
+                                   struck_reason=None)]
     points += [MoodPoint(f.at, f.phq9, MoodSource.FOLLOW_UP, session_id)
                for f in follow_ups if f.phq9 is not None]
     return points
@@ -115,7 +117,7 @@ def _session_input(store: Store, row: Row, start: datetime, now: datetime) -> Se
     dose = dose_summary(store, sid, weight, now=running_now)
     pre, post = nrs_pre_post(store, sid)
     effects = Counter((str(e["kind"]), str(e["severity"]))
-                      for e in store.rows("side_effects", session_id=sid))
+                      for e in store.rows("side_effects", session_id=sid, struck_reason=None))
     return SessionInput(
         session_id=sid, infusion_start=start, infusion_end=dt_or_none(row["infusion_end_at"]),
         nrs_pre=pre, nrs_post=post, total_mg=dose.total_mg, mg_per_kg=dose.mg_per_kg,

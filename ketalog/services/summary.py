@@ -39,8 +39,10 @@ def dose_summary(store: Store, session_id: int, weight_kg: float,
 
 def nrs_pre_post(store: Store, session_id: int) -> tuple[int | None, int | None]:
     """First pre-infusion NRS and last post-infusion NRS of a session."""
-    pre = store.rows("scores", order_by="at, id", session_id=session_id, scale="nrs", phase="pre")
+    pre = store.rows("scores", order_by="at, id", session_id=session_id, scale="nrs", phase="pre",
+                     struck_reason=None)
     post = store.rows("scores", order_by="at, id", session_id=session_id, scale="nrs",
+                      struck_reason=None,
                       phase="post")
     return (int(pre[0]["value"]) if pre else None,  # type: ignore[arg-type]
             int(post[-1]["value"]) if post else None)  # type: ignore[arg-type]

@@ -181,3 +181,54 @@ def test_chair_state_follows_the_infusion(open_session, clock):
     svc.record_dose(nurse, sid, DoseKind.BOLUS, bolus_mg=5.0)
     clock.advance(minutes=25)
     assert state().text == "stopped — observing, 25 min since last dose"
+
+
+def test_struck_entries_export_as_entered_in_error(open_session, clock, tmp_path):
+    from ketalog.services.csv_export import export_patient_csv
+    from ketalog.services.fhir_export import export_session_fhir
+    from tests.services.test_one_total import read_csv
+
+    store, ctx, sid = open_session
+    nurse, provider = ctx["nurse"], ctx["provider"]
+    svc.record_dose(nurse, sid, DoseKind.START, rate_mg_per_h=41.0)
+    bolus = svc.record_dose(nurse, sid, DoseKind.BOLUS, bolus_mg=10.0)
+    adjunct = svc.add_adjunct(nurse, sid, "ondansetron", 4, "mg", "IV")
+    effect = svc.add_side_effect(nurse, sid, "nausea", "mild")
+    svc.add_score(nurse, sid, "nrs", "intra", value=5)
+    [score] = [r["id"] for r in store.rows("scores", session_id=sid)]
+    note = svc.add_note(nurse, sid, "wrong chart")
+    clock.advance(minutes=60)
+    svc.record_dose(nurse, sid, DoseKind.STOP)
+    for kind, entry in ((EntryKind.DOSE, bolus.id), (EntryKind.ADJUNCT, adjunct),
+                        (EntryKind.SIDE_EFFECT, effect), (EntryKind.SCORE, score),
+                        (EntryKind.NOTE, note)):
+        strike_entry(nurse, kind, int(entry), f"error {kind.value}")  # type: ignore[arg-type]
+    clock.advance(minutes=70)
+    svc.complete_session(nurse, sid, escort="friend")
+    svc.sign_session(provider, sid, "provider-pass-1")
+    clock.advance(days=2)
+    follow = svc.add_follow_up(nurse, sid, nrs=4, note="called the wrong number")
+    strike_entry(nurse, EntryKind.FOLLOW_UP, follow, "another patient answered")  # after signing
+    bundle = json.loads(export_session_fhir(nurse, sid, tmp_path / "b.json").path.read_text())
+    by_status: dict[str, list[str]] = {}
+    for entry in bundle["entry"]:
+        res = entry["resource"]
+        by_status.setdefault(res.get("status", ""), []).append(res["resourceType"])
+    errors = by_status["entered-in-error"]
+    assert errors.count("MedicationAdministration") == 2  # the bolus and the ondansetron
+    assert "Observation" in errors and "DocumentReference" in errors
+    [adverse] = [e["resource"] for e in bundle["entry"]
+                 if e["resource"]["resourceType"] == "AdverseEvent"]
+    assert {"url": "urn:ketalog:fhir:entered-in-error",
+            "valueString": "error side_effects"} in adverse["extension"]
+    follow_obs = [e["resource"] for e in bundle["entry"]
+                  if e["resource"]["id"].startswith("follow-up")
+                  or "Follow-up" in json.dumps(e["resource"].get("note", ""))]
+    assert follow_obs and all(o["status"] == "entered-in-error" for o in follow_obs)
+    out = export_patient_csv(nurse, store.get("sessions", sid)["patient_id"], tmp_path / "c")
+    for kind in ("doses", "medications", "side_effects", "scores", "notes", "follow_ups"):
+        rows = read_csv(out.path(kind))
+        flagged = [r for r in rows if r["entered_in_error"] == "true"]
+        assert len(flagged) == 1, kind
+        assert flagged[0]["entered_in_error_reason"]
+    assert float(read_csv(out.path("sessions"))[0]["total_ketamine_mg"]) == pytest.approx(41.0)
