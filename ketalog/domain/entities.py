@@ -134,6 +134,18 @@ class Bag:
 
 
 @dataclass(frozen=True)
+class RecordedCheck:
+    """A discharge-readiness check as made at Complete, with the nurse's reason for
+    discharging anyway when it failed."""
+
+    code: str
+    passed: bool
+    message: str
+    source: str
+    acknowledged: str | None = None
+
+
+@dataclass(frozen=True)
 class InfusionSession:
     id: int | None
     uuid: str
@@ -154,6 +166,7 @@ class InfusionSession:
     discharge_escort: str = ""
     discharge_instructions: str = ""
     series_id: int | None = None  # the treatment series it belongs to (None: before series)
+    discharge_readiness: tuple[RecordedCheck, ...] = ()  # empty: completed before checks
 
 
 @dataclass(frozen=True)

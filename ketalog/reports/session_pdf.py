@@ -314,6 +314,19 @@ def _scores(r: SessionRecord) -> list[Flowable]:
     return out
 
 
+def _discharge(r: SessionRecord) -> list[Flowable]:
+    """The readiness checks as made at Complete; a failed one with the nurse's reason."""
+    checks = r.session.discharge_readiness
+    if not checks:
+        return []
+    rows: list[list[object]] = [["Check", "Result", "Source", "Acknowledged: reason"]]
+    for c in checks:
+        rows.append([fit(c.message, 70 * mm), "passed" if c.passed else "FAILED",
+                     fit(c.source, 55 * mm), fit(c.acknowledged or "", 40 * mm)])
+    return [Paragraph("Discharge readiness", STYLES["h2"]),
+            grid_table(rows, [70 * mm, 15 * mm, 55 * mm, 40 * mm])]
+
+
 def _signatures(r: SessionRecord) -> list[Flowable]:
     out: list[Flowable] = [Paragraph("Signatures", STYLES["h2"])]
     if r.signatures:
@@ -364,6 +377,7 @@ def session_pdf(report: SessionReport) -> bytes:
     story += _chart(r, doc.width, report.printed_at)
     story += _vitals(r)
     story += _entries(r)
+    story += _discharge(r)
     story += _signatures(r)
     doc.build(story, canvasmaker=numbered_canvas(frame))
     return buffer.getvalue()

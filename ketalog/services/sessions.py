@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from ketalog.domain import dosing
 from ketalog.domain.alerts import AlertThresholds
 from ketalog.domain.clock import from_iso, to_iso
+from ketalog.domain.discharge import ReadinessCheck, impossible_discharge, readiness_checks
 from ketalog.domain.entities import (
     Bag,
     DoseEvent,
@@ -38,11 +39,22 @@ from ketalog.domain.vitals import derive_map_mmhg
 from ketalog.services import series as series_service
 from ketalog.services.auth import reauthenticate
 from ketalog.services.context import Context
-from ketalog.services.errors import InvalidState, ServiceError, WarningsNotAcknowledged
+from ketalog.services.errors import (
+    InvalidState,
+    ReadinessNotAcknowledged,
+    ServiceError,
+    WarningsNotAcknowledged,
+)
 from ketalog.services.protocols import require_usable_protocol
-from ketalog.services.settings import LATE_ENTRY_AFTER_MIN, alert_thresholds
+from ketalog.services.settings import LATE_ENTRY_AFTER_MIN, alert_thresholds, readiness_rules
 from ketalog.store.content import session_content
-from ketalog.store.records import dose_from_row, session_from_row, vitals_from_row
+from ketalog.store.records import (
+    dose_from_row,
+    score_from_row,
+    session_from_row,
+    side_effect_from_row,
+    vitals_from_row,
+)
 from ketalog.store.store import Store
 
 CLINICAL = (Role.NURSE, Role.PROVIDER)
@@ -400,9 +412,32 @@ def add_note(ctx: Context, session_id: int, text: str, at: datetime | None = Non
                                   "entered_at": to_iso(ctx.clock.now())})
 
 
+def discharge_checks(ctx: Context, session_id: int, discharge_at: datetime | None = None,
+                     escort: str = "") -> list[ReadinessCheck]:
+    """The readiness checks Complete would make now (the dialog shows them first).
+    Raises PlausibilityError for an impossible discharge time."""
+    session = get_session(ctx.store, session_id)
+    when = from_iso(_entry_time(ctx, discharge_at)[0])
+    events = dose_events(ctx.store, session_id)
+    impossible_discharge(when, dosing.infusion_end(events), dosing.last_dose_at(events),
+                         session.arrival_at)
+    scores = [score_from_row(r) for r in ctx.store.rows("scores", session_id=session_id)]
+    effects = [side_effect_from_row(r)
+               for r in ctx.store.rows("side_effects", session_id=session_id)]
+    return readiness_checks(doses=events, scores=scores, side_effects=effects,
+                            escort=escort.strip() or session.discharge_escort,
+                            discharge_at=when, rules=readiness_rules(ctx.store))
+
+
 def complete_session(ctx: Context, session_id: int, discharge_at: datetime | None = None,
-                     escort: str = "", instructions: str = "") -> None:
-    """The nurse closes the record; her signature covers the content as completed."""
+                     escort: str = "", instructions: str = "",
+                     acknowledged: Mapping[str, str] | None = None) -> list[ReadinessCheck]:
+    """The nurse closes the record; her signature covers the content as completed.
+
+    Discharge readiness is checked first: each failed check needs an acknowledgement
+    reason in `acknowledged` (check code -> reason), else ReadinessNotAcknowledged; the
+    checks and reasons are stored with the session and printed. An impossible discharge
+    time (future, before arrival, the infusion's end or the last dose) is refused."""
     ctx.require(Role.NURSE, action="complete sessions")
     ctx.refuse_in_emergency("complete sessions")
     session = _open_for_entries(ctx, session_id)
@@ -410,14 +445,26 @@ def complete_session(ctx: Context, session_id: int, discharge_at: datetime | Non
     if state in ("running", "paused"):
         raise InvalidState("the infusion is still running; stop it before completing")
     discharge, _ = _entry_time(ctx, discharge_at)
+    checks = discharge_checks(ctx, session_id, from_iso(discharge), escort)
+    reasons = {k: v.strip() for k, v in (acknowledged or {}).items() if v and v.strip()}
+    failed = [c for c in checks if not c.passed]
+    missing = [c for c in failed if c.code not in reasons]
+    if missing:
+        raise ReadinessNotAcknowledged(missing)
+    readiness = [{"code": c.code, "passed": c.passed, "message": c.message,
+                  "source": c.source, "acknowledged": reasons.get(c.code) if not c.passed
+                  else None} for c in checks]
     with ctx.store.write(ctx.actor) as w:
         w.update("sessions", session_id, {
             "status": SessionStatus.COMPLETED.value, "discharge_at": discharge,
             "discharge_escort": escort.strip() or session.discharge_escort,
-            "discharge_instructions": instructions.strip() or session.discharge_instructions})
+            "discharge_instructions": instructions.strip() or session.discharge_instructions,
+            "discharge_readiness": json.dumps(readiness, sort_keys=True)},
+            reason="; ".join(f"{c.code}: {reasons[c.code]}" for c in failed))
         w.insert("signatures", {"session_id": session_id, "user_id": ctx.user.id,
                                 "at": to_iso(ctx.clock.now()), "meaning": NURSE_SIGNATURE,
                                 "content_hash": content_hash(session_content(ctx.store, session_id))})
+    return checks
 
 
 def reopen_session(ctx: Context, session_id: int, reason: str) -> None:

@@ -9,7 +9,7 @@ from ketalog.store.store import Store
 UNSIGNED_SESSION_COLUMNS = frozenset({"status"})
 # Columns added by later migrations: covered only when set, so sessions signed before
 # the column existed (where it reads NULL) keep the hash they were signed with.
-LATER_SESSION_COLUMNS = frozenset({"series_id"})
+LATER_SESSION_COLUMNS = frozenset({"series_id", "discharge_readiness"})
 LATER_CHILD_COLUMNS = frozenset({"struck_reason", "struck_at", "struck_by"})
 
 

@@ -19,6 +19,7 @@ from ketalog.domain.entities import (
     Patient,
     Phase,
     Protocol,
+    RecordedCheck,
     Role,
     Score,
     SessionStatus,
@@ -101,7 +102,11 @@ def session_from_row(row: Row) -> InfusionSession:
         discharge_at=dt_or_none(row["discharge_at"]),
         discharge_escort=str(row["discharge_escort"]),
         discharge_instructions=str(row["discharge_instructions"]),
-        series_id=None if row.get("series_id") is None else int(row["series_id"]))  # type: ignore[arg-type]
+        series_id=None if row.get("series_id") is None else int(row["series_id"]),  # type: ignore[arg-type]
+        discharge_readiness=tuple(
+            RecordedCheck(str(c["code"]), bool(c["passed"]), str(c["message"]),
+                          str(c["source"]), c.get("acknowledged"))
+            for c in json.loads(str(row.get("discharge_readiness") or "[]"))))
 
 
 def _local_day(value: datetime | None) -> date | None:

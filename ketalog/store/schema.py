@@ -431,14 +431,19 @@ STRIKABLE_TABLES: tuple[str, ...] = (
     "dose_events", "adjunct_medications", "side_effects", "scores", "notes", "follow_ups",
 )
 STRIKE_COLUMNS: tuple[str, ...] = ("struck_reason", "struck_at", "struck_by")
+# Added by m008_record, NULL unless set (bulk writers may leave them out).
+LATER_NULLABLE_COLUMNS = frozenset({*STRIKE_COLUMNS, "discharge_readiness"})
 
 
 @migrations()
 def m008_record(db: Database) -> None:
     """Entered-in-error marking on every kind of entry: struck with a reason, by whom and
-    when, never deleted. The columns are NULL on rows never struck, which the signed
+    when, never deleted; the discharge-readiness record of each completed session. The columns are NULL on rows never struck, which the signed
     content leaves out (store/content.py), so sessions signed before keep their hash."""
     for table in STRIKABLE_TABLES:
         db.execute(f"ALTER TABLE {table} ADD COLUMN struck_reason TEXT")
         db.execute(f"ALTER TABLE {table} ADD COLUMN struck_at TEXT")
         db.execute(f"ALTER TABLE {table} ADD COLUMN struck_by INTEGER REFERENCES users(id)")
+    # The discharge-readiness checks as the nurse completed the session (JSON: each
+    # check, passed or not, with the reason a failed one was acknowledged).
+    db.execute("ALTER TABLE sessions ADD COLUMN discharge_readiness TEXT")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable
 from concurrent.futures import Future
+from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -49,6 +50,7 @@ from ketalog.services.record import SessionRecord, load_record
 from ketalog.services.settings import alert_thresholds, monitoring_interval_min
 from ketalog.services.vitals_series import VitalsColumns, load_vitals, load_vitals_columns
 from ketalog.store.errors import StoreError
+from ketalog.ui.complete_dialog import CompleteDialog
 from ketalog.ui.dosing_panel import DosingPanel
 from ketalog.ui.entries_panel import EntriesPanel
 from ketalog.ui.pdf_output import ask_pdf_path, ask_printer, render_in_background, send_to_printer
@@ -64,35 +66,14 @@ USER_ERRORS = (PlausibilityError, ServiceError, StoreError)
 
 
 def chart_markers(record: SessionRecord) -> list[ChartMarker]:
+    """Entries entered in error are not plotted (the lists show them struck)."""
     markers = [ChartMarker(e.at, f"bolus {e.bolus_mg:.0f} mg", "bolus")
-               for e in record.doses if e.kind == "bolus" and e.bolus_mg]
+               for e in record.doses if e.kind == "bolus" and e.bolus_mg and not e.struck_reason]
     markers += [ChartMarker(a.at, f"{a.drug} {a.dose:g} {a.unit} {a.route}", "adjunct")
-                for a in record.adjuncts]
+                for a in record.adjuncts if not a.struck_reason]
     markers += [ChartMarker(s.onset_at, f"{s.kind} ({s.severity.value})", "side_effect")
-                for s in record.side_effects]
+                for s in record.side_effects if not s.struck_reason]
     return markers
-
-
-class CompleteDialog(QDialog):
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Complete session")
-        self.escort = QLineEdit()
-        self.escort.setPlaceholderText("responsible adult taking the patient home")
-        self.instructions = QPlainTextEdit("No driving for 8 hours. Call the clinic with any "
-                                           "concern.")
-        self.instructions.setFixedHeight(70)
-        form = QFormLayout(self)
-        form.addRow(QLabel("Completing closes the record for the provider's review. "
-                           "Check Aldrete/PADSS are recorded."))
-        form.addRow("&Escort", self.escort)
-        form.addRow("&Instructions", self.instructions)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Complete")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
 
 
 class AddendumDialog(QDialog):
@@ -463,9 +444,12 @@ class SessionWindow(QMainWindow):
         return self._run("Mark artifact",
                          lambda: svc.mark_artifact(self.ctx, vitals_id, reason))
 
-    def complete(self, escort: str = "", instructions: str = "") -> bool:
+    def complete(self, escort: str = "", instructions: str = "",
+                 discharge_at: datetime | None = None,
+                 acknowledged: dict[str, str] | None = None) -> bool:
         return self._run("Complete", lambda: svc.complete_session(
-            self.ctx, self.session_id, escort=escort, instructions=instructions))
+            self.ctx, self.session_id, discharge_at, escort=escort, instructions=instructions,
+            acknowledged=acknowledged))
 
     def sign(self, password: str) -> bool:
         return self._run("Sign", lambda: svc.sign_session(self.ctx, self.session_id, password))
@@ -490,9 +474,11 @@ class SessionWindow(QMainWindow):
             self.mark_artifact(reading.id, reason)  # type: ignore[arg-type]
 
     def _ask_complete(self) -> None:
-        dialog = CompleteDialog(self)
+        dialog = CompleteDialog(self.ctx, self.session_id, self.record.session.discharge_escort,
+                                self)
         if dialog.exec():
-            self.complete(dialog.escort.text(), dialog.instructions.toPlainText())
+            self.complete(dialog.escort.text(), dialog.instructions.toPlainText(),
+                          dialog.discharge_at(), dialog.acknowledged())
 
     def _ask_sign(self) -> None:
         password, ok = QInputDialog.getText(

@@ -23,6 +23,7 @@ from ketalog.services.vitals_import import (
     preview_vitals_import,
 )
 from tests.interop.records import NOTE, full_session, new_patient
+from tests.readiness import ACK_READINESS
 
 
 def read(path):
@@ -188,7 +189,7 @@ def test_roles_and_session_states(patient_with_session, open_session, clock, tmp
     with pytest.raises(InvalidState, match="signed"):
         preview_vitals_import(ctx["nurse"], signed_sid, data, "m.csv")
     preview = preview_vitals_import(ctx["nurse"], sid, data, "m.csv")
-    svc.complete_session(ctx["nurse"], sid)
+    svc.complete_session(ctx["nurse"], sid, acknowledged=ACK_READINESS)
     with pytest.raises(InvalidState, match="completed"):
         commit_vitals_import(ctx["nurse"], preview)  # the state is checked again at commit
     assert store.count("vitals", session_id=sid) == 0

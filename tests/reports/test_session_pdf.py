@@ -22,6 +22,7 @@ from ketalog.services import sessions as svc
 from ketalog.services.exports import export_session_pdf, session_report
 from ketalog.services.patients import PatientInput, create_patient
 from ketalog.services.record import load_record
+from tests.readiness import ACK_READINESS
 
 LONG_NOTE = ("Patient reports burning pain ≥ 7 in the left foot; gabapentin 300 µg dose "
              "question clarified with pharmacy. " * 12).strip()
@@ -63,7 +64,7 @@ def session(staffed, clock):
     svc.add_score(nurse, s.id, "nrs", Phase.POST, value=3)
     svc.add_note(nurse, s.id, LONG_NOTE)
     clock.advance(minutes=30)
-    svc.complete_session(nurse, s.id, escort="husband")
+    svc.complete_session(nurse, s.id, escort="husband", acknowledged=ACK_READINESS)
     return store, ctx, s.id
 
 

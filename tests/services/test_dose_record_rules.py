@@ -20,6 +20,7 @@ from ketalog.services.errors import InvalidState, WarningsNotAcknowledged
 from ketalog.services.patients import PatientInput, create_patient
 from ketalog.services.record import load_record
 from ketalog.store.errors import StoreError
+from tests.readiness import ACK_READINESS
 
 
 @pytest.fixture
@@ -149,7 +150,7 @@ def test_strike_only_before_signing(open_session, clock):
     svc.record_dose(nurse, sid, DoseKind.STOP)
     bolus = svc.record_dose(nurse, sid, DoseKind.BOLUS, bolus_mg=10.0)
     clock.advance(minutes=70)
-    svc.complete_session(nurse, sid, escort="partner")
+    svc.complete_session(nurse, sid, escort="partner", acknowledged=ACK_READINESS)
     with pytest.raises(InvalidState, match="reopen"):
         strike_entry(nurse, EntryKind.DOSE, bolus.id, "wrong")
     svc.sign_session(provider, sid, "provider-pass-1")
@@ -204,7 +205,7 @@ def test_struck_entries_export_as_entered_in_error(open_session, clock, tmp_path
                         (EntryKind.NOTE, note)):
         strike_entry(nurse, kind, int(entry), f"error {kind.value}")  # type: ignore[arg-type]
     clock.advance(minutes=70)
-    svc.complete_session(nurse, sid, escort="friend")
+    svc.complete_session(nurse, sid, escort="friend", acknowledged=ACK_READINESS)
     svc.sign_session(provider, sid, "provider-pass-1")
     clock.advance(days=2)
     follow = svc.add_follow_up(nurse, sid, nrs=4, note="called the wrong number")

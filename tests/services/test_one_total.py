@@ -29,6 +29,7 @@ from ketalog.services.fhir_export import export_session_fhir
 from ketalog.services.patients import PatientInput, create_patient
 from ketalog.services.record import load_record
 from ketalog.services.summary import session_rows
+from tests.readiness import ACK_READINESS
 from tests.reports.test_session_pdf import pages_text
 
 MRNS = itertools.count(1)
@@ -112,7 +113,7 @@ def test_bolus_after_stop_counts_everywhere(staffed, clock, tmp_path):
     clock.advance(minutes=10)
     svc.record_dose(nurse, session.id, DoseKind.BOLUS, bolus_mg=20.0, acknowledge=True)
     clock.advance(minutes=60)
-    svc.complete_session(nurse, session.id, escort="sister")
+    svc.complete_session(nurse, session.id, escort="sister", acknowledged=ACK_READINESS)
     now = clock.now()
     assert_same_total(ctx, store, patient.id, session.id, tmp_path, now, 61.0)
     shown = shown_everywhere(ctx, store, patient.id, session.id, tmp_path, now)

@@ -22,6 +22,7 @@ from ketalog.services.patients import PatientInput, create_patient
 from ketalog.services.protocols import list_protocols
 from ketalog.services.summary import dose_summary, session_rows
 from ketalog.store.verify import verify_store
+from tests.readiness import ACK_READINESS
 
 
 @pytest.fixture
@@ -108,8 +109,8 @@ def test_roles_nurse_cannot_sign_provider_can_and_signed_is_locked(live, clock):
     with pytest.raises(InvalidState, match="must complete"):
         svc.sign_session(provider, session.id, "provider-pass-1")
     with pytest.raises(PermissionDenied):
-        svc.complete_session(provider, session.id)
-    svc.complete_session(nurse, session.id, escort="husband")
+        svc.complete_session(provider, session.id, acknowledged=ACK_READINESS)
+    svc.complete_session(nurse, session.id, escort="husband", acknowledged=ACK_READINESS)
     with pytest.raises(PermissionDenied):
         svc.sign_session(nurse, session.id, "nurse-pass-1")
     with pytest.raises(LoginFailed):

@@ -15,6 +15,7 @@ from ketalog.services import sessions as svc
 from ketalog.services.patients import PatientInput, create_patient
 from ketalog.services.record import load_record
 from ketalog.ui.entries_panel import EntriesPanel
+from tests.readiness import ACK_READINESS
 
 NOW_LOCAL = datetime(2026, 11, 24, 14, 0, tzinfo=UTC).astimezone().strftime("%H:%M")
 
@@ -307,7 +308,7 @@ def test_set_read_only_disables_inputs_lists_stay_readable(qtbot, live):
 
 def test_service_refusal_shown_in_the_tab(qtbot, live):
     store, ctx, session, widget = live
-    svc.complete_session(ctx["nurse"], session.id)
+    svc.complete_session(ctx["nurse"], session.id, acknowledged=ACK_READINESS)
     widget.setCurrentIndex(3)
     qtbot.keyClicks(widget.note_text, "late thought")
     _click(qtbot, widget.add_note_button)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -15,6 +16,7 @@ from ketalog.ui.login import LoginDialog
 from ketalog.ui.patient_dialog import PatientDialog
 from ketalog.ui.session_window import SessionWindow
 from ketalog.ui.vitals_entry import ENTRY_FIELDS
+from tests.readiness import ACK_READINESS
 
 
 def type_vitals(qtbot, window: SessionWindow, values: dict[str, str]) -> None:
@@ -114,7 +116,9 @@ def test_complete_sign_locked_addendum(qtbot, nurse_session, clock):
     clock.advance(minutes=40)
     type_vitals(qtbot, window, {"sbp_mmhg": "130", "dbp_mmhg": "84"})
     qtbot.mouseClick(window.dosing.buttons[DoseKind.STOP], Qt.MouseButton.LeftButton)
-    assert window.complete(escort="daughter")
+    assert not window.complete(escort="daughter")  # 0 min observed, unscored: refused
+    assert "discharge readiness" in window.message.text()
+    assert window.complete(escort="daughter", acknowledged=ACK_READINESS)
     assert window.record.session.status.value == "completed"
     assert not window.entry.button.isEnabled()
     provider_window = SessionWindow(ctx["provider"], window.session_id)
@@ -220,3 +224,41 @@ def test_stop_by_mistake_then_restart(qtbot, nurse_session, clock):
     clock.advance(minutes=30)
     window.dosing._update_totals()
     assert "Total given: 40.0 mg" in window.dosing.total_label.text()
+
+
+def test_complete_dialog_lists_failed_checks_and_needs_a_reason_each(qtbot, nurse_session,
+                                                                     clock):
+    from ketalog.ui.complete_dialog import CompleteDialog
+
+    store, ctx, window = nurse_session
+    qtbot.mouseClick(window.dosing.buttons[DoseKind.START], Qt.MouseButton.LeftButton)
+    clock.advance(minutes=40)
+    qtbot.mouseClick(window.dosing.buttons[DoseKind.STOP], Qt.MouseButton.LeftButton)
+    clock.advance(minutes=5)
+    svc.add_score(window.ctx, window.session_id, "aldrete", "post",
+                  items={"activity": 2, "respiration": 2, "circulation": 2,
+                         "consciousness": 2, "spo2": 2})
+    dialog = CompleteDialog(window.ctx, window.session_id, parent=window)
+    qtbot.addWidget(dialog)
+    failed = {c.code for c in dialog.checks if not c.passed}
+    assert failed == {"observation", "escort"}  # 5 min observed, no escort; Aldrete 10 passes
+    assert "Observed 5 min" in dialog.check_labels["observation"].text()
+    assert "60 min" in dialog.check_labels["observation"].text()
+    assert not dialog.ok.isEnabled()
+    qtbot.keyClicks(dialog.escort, "daughter Maja")
+    assert "escort" not in dialog.reasons and dialog.check_labels["escort"].text().startswith("✔")
+    assert not dialog.ok.isEnabled()
+    qtbot.keyClicks(dialog.reasons["observation"], "provider cleared early discharge")
+    assert dialog.ok.isEnabled()
+    dialog.when.now_box.setChecked(False)  # a time before the infusion ended is refused
+    dialog.when.edit.setDateTime(dialog.when.edit.dateTime().addSecs(-20 * 60))
+    assert dialog.time_error.isVisible() or not dialog.time_error.isHidden()
+    assert "before the infusion ended" in dialog.time_error.text()
+    assert not dialog.ok.isEnabled()
+    dialog.when.now_box.setChecked(True)
+    assert dialog.ok.isEnabled()
+    assert window.complete(dialog.escort.text(), "", dialog.discharge_at(), dialog.acknowledged())
+    row = store.get("sessions", window.session_id)
+    stored = {c["code"]: c for c in json.loads(str(row["discharge_readiness"]))}
+    assert stored["observation"]["acknowledged"] == "provider cleared early discharge"
+    assert stored["escort"]["passed"] and row["discharge_escort"] == "daughter Maja"
