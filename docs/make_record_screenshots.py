@@ -26,6 +26,7 @@ from ketalog.services.patients import PatientInput, create_patient  # noqa: E402
 from ketalog.services.protocols import list_protocols, seed_protocols  # noqa: E402
 from ketalog.store.connection import open_store  # noqa: E402
 from ketalog.store.store import SYSTEM  # noqa: E402
+from ketalog.ui.complete_dialog import CompleteDialog  # noqa: E402
 from ketalog.ui.session_window import SessionWindow  # noqa: E402
 
 NOW = datetime(2026, 11, 24, 13, 0, tzinfo=UTC)
@@ -73,7 +74,6 @@ def main() -> int:
         window = SessionWindow(nurse, sid)
         window.resize(1366, 768)
         window.confirm_close = lambda: True
-        window.dosing.events.setCurrentRow(1)
         _save(window, "dose-struck.png", app)
         window.close()
         pdf = export_session_pdf(nurse, sid, Path(tmp) / "struck.pdf")
@@ -83,6 +83,17 @@ def main() -> int:
             subprocess.run(["pdftoppm", "-png", "-r", "100", "-f", "1", "-l", "1",
                             "-singlefile", str(pdf), str(OUT / "dose-struck-pdf")], check=True)
             print(f"wrote {OUT / 'dose-struck-pdf.png'}")
+        # Complete 20 min after the stop, Aldrete 9, no escort yet: two checks fail.
+        clock.advance(minutes=60)
+        svc.record_dose(nurse, sid, DoseKind.STOP)
+        svc.add_side_effect(nurse, sid, "dizziness", "mild", action="sitting up slowly")
+        clock.advance(minutes=15)
+        svc.add_score(nurse, sid, "aldrete", "post", items={
+            "activity": 2, "respiration": 2, "circulation": 1, "consciousness": 2, "spo2": 2})
+        clock.advance(minutes=5)
+        dialog = CompleteDialog(nurse, sid)
+        dialog.reasons["observation"].setText("provider (Dr. Provider) reviewed, cleared")
+        _save(dialog, "complete-readiness.png", app)
         store.close()
     return 0
 

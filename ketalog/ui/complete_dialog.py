@@ -24,6 +24,7 @@ from ketalog.domain.discharge import ReadinessCheck
 from ketalog.domain.errors import PlausibilityError
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
+from ketalog.services.record import load_record
 from ketalog.services.sessions import discharge_checks
 from ketalog.ui.entry_time import EntryTime
 
@@ -66,6 +67,11 @@ class CompleteDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         form = QFormLayout(self)
+        patient = load_record(ctx.store, session_id, with_vitals=False).patient
+        who = QLabel(f"<b>{patient.display_name}</b> · MRN <b>{patient.mrn}</b> · "
+                     f"DOB {patient.birth_date.isoformat()}")
+        who.setObjectName("completePatient")
+        form.addRow(who)
         intro = QLabel("Completing closes the record for the provider's review. Each "
                        "failed check needs your reason for discharging anyway; it is "
                        "recorded and printed.")
