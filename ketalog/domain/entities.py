@@ -282,6 +282,21 @@ class FollowUp:
     struck_reason: str = ""  # entered in error: struck through, never deleted
     struck_at: datetime | None = None
     struck_by: int | None = None
+    phq9_items: dict[str, int] = field(default_factory=dict)  # empty: none or total only
+    phq9_total_only: bool = False
+    safety_ack_at: datetime | None = None
+    safety_ack_by: int | None = None
+    safety_ack_note: str = ""
+
+    @property
+    def safety_flag(self) -> bool:
+        """PHQ-9 item 9 (thoughts of death or self-harm) above 0, not struck."""
+        return not self.struck_reason and self.phq9_items.get("item_9", 0) > 0
+
+    @property
+    def safety_open(self) -> bool:
+        """Flagged and no clinician has acknowledged it yet."""
+        return self.safety_flag and self.safety_ack_at is None
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from reportlab.platypus import (
 
 from ketalog.domain import dosing
 from ketalog.domain.chair_state import session_state
-from ketalog.domain.entities import DoseKind, SessionStatus, VitalsReading
+from ketalog.domain.entities import DoseKind, FollowUp, SessionStatus, VitalsReading
 from ketalog.domain.record import SessionRecord
 from ketalog.domain.scales import SCALES, ScaleError, nrs_percent_change
 from ketalog.domain.vitals import format_vital
@@ -271,7 +271,7 @@ def _entries(r: SessionRecord) -> list[Flowable]:
         out.append(grid_table([["Date", "NRS", "Relief h", "PHQ-9", "Source", "Note"]] + [
             _entry_row([local_time(f.at, True), "" if f.nrs is None else str(f.nrs),
                         "" if f.relief_hours is None else f"{f.relief_hours:g}",
-                        "" if f.phq9 is None else str(f.phq9), f.source, f.note],
+                        phq9_cell(f), f.source, f.note + safety_text(f)],
                        widths, f.struck_reason)
             for f in r.follow_ups], widths))
     else:
@@ -312,6 +312,24 @@ def _scores(r: SessionRecord) -> list[Flowable]:
     else:
         out.append(para("None recorded.", "body"))
     return out
+
+
+def phq9_cell(f: FollowUp) -> str:
+    """The follow-up PHQ-9 total, marked when only the total was asked, ⚑ for item 9."""
+    if f.phq9 is None:
+        return ""
+    return f"{f.phq9}" + (" total only" if f.phq9_total_only else "") + (
+        " ⚑" if f.safety_flag else "")
+
+
+def safety_text(f: FollowUp) -> str:
+    if not f.safety_flag:
+        return ""
+    item = f.phq9_items.get("item_9", 0)
+    if f.safety_ack_at is None:
+        return f" ⚑ PHQ-9 item 9 = {item}: safety flag NOT YET ACKNOWLEDGED"
+    return (f" ⚑ PHQ-9 item 9 = {item}: acknowledged {local_time(f.safety_ack_at, True)}: "
+            f"{f.safety_ack_note}")
 
 
 def _discharge(r: SessionRecord) -> list[Flowable]:

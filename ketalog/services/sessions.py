@@ -50,6 +50,7 @@ from ketalog.services.settings import LATE_ENTRY_AFTER_MIN, alert_thresholds, re
 from ketalog.store.content import session_content
 from ketalog.store.records import (
     dose_from_row,
+    follow_up_from_row,
     score_from_row,
     session_from_row,
     side_effect_from_row,
@@ -516,16 +517,28 @@ def add_addendum(ctx: Context, session_id: int, reason: str, text: str) -> int:
 
 def add_follow_up(ctx: Context, session_id: int, *, nrs: int | None, at: datetime | None = None,
                   relief_hours: float | None = None, phq9: int | None = None,
-                  source: str = "phone", note: str = "") -> int:
-    """Pain (and mood) after discharge: allowed on signed sessions, outside the signature."""
+                  source: str = "phone", note: str = "",
+                  phq9_items: Mapping[str, int] | None = None) -> int:
+    """Pain (and mood) after discharge: allowed on signed sessions, outside the signature.
+
+    A PHQ-9 comes with its nine items (the total is computed; item 9 above 0 raises the
+    safety flag, open until a clinician acknowledges it) or as a total only, marked so."""
     ctx.require(*CLINICAL, action="record follow-ups")
     session = get_session(ctx.store, session_id)
-    if nrs is None and phq9 is None:
+    if nrs is None and phq9 is None and not phq9_items:
         raise PlausibilityError.single("nrs", None, "NRS or PHQ-9",
                                        "A follow-up needs an NRS pain score or a PHQ-9")
     if nrs is not None:
         validate_nrs(nrs)
-    if phq9 is not None:
+    items = dict(phq9_items or {})
+    if items:
+        total = SCALES["phq9"].score(items=items).total
+        if phq9 is not None and phq9 != total:
+            raise PlausibilityError.single("phq9", phq9, f"= {total} (sum of the items)",
+                                           f"PHQ-9 total {phq9} does not match its items "
+                                           f"({total})")
+        phq9 = total
+    elif phq9 is not None:
         SCALES["phq9"].score(value=phq9)
     if relief_hours is not None and not 0 <= relief_hours <= 24 * 365:
         raise PlausibilityError.single("relief_hours", relief_hours, "0-8760 h",
@@ -539,4 +552,28 @@ def add_follow_up(ctx: Context, session_id: int, *, nrs: int | None, at: datetim
         return w.insert("follow_ups", {
             "session_id": session_id, "at": when, "nrs": nrs, "relief_hours": relief_hours,
             "phq9": phq9, "source": source.strip() or "phone", "note": note,
+            "phq9_items": json.dumps(items, sort_keys=True) if items else None,
+            "phq9_total_only": None if phq9 is None else int(not items),
             "entered_at": to_iso(ctx.clock.now()), "entered_by": ctx.user.id})
+
+
+def acknowledge_safety_flag(ctx: Context, follow_up_id: int, note: str) -> None:
+    """A clinician has seen a follow-up's PHQ-9 item-9 flag and says what was done
+    (audited); until then the flag shows in the follow-up list and the course view."""
+    ctx.require(*CLINICAL, action="acknowledge safety flags")
+    if not note.strip():
+        raise PlausibilityError.single("safety_ack_note", note, "required",
+                                       "Say what was done about the safety flag")
+    row = ctx.store.get("follow_ups", follow_up_id)
+    if row is None:
+        raise ServiceError(f"no follow-up with id {follow_up_id}")
+    follow = follow_up_from_row(row)
+    if not follow.safety_flag:
+        raise InvalidState("this follow-up has no PHQ-9 item-9 safety flag")
+    if follow.safety_ack_at is not None:
+        raise InvalidState(f"this safety flag was acknowledged at {to_iso(follow.safety_ack_at)}")
+    with ctx.store.write(ctx.actor) as w:
+        w.update("follow_ups", follow_up_id, {"safety_ack_at": to_iso(ctx.clock.now()),
+                                              "safety_ack_by": ctx.user.id,
+                                              "safety_ack_note": note.strip()},
+                 reason=note.strip())

@@ -193,7 +193,13 @@ def follow_up_from_row(row: Row) -> FollowUp:
                     None if row["nrs"] is None else _int(row, "nrs"),
                     _opt_float(row, "relief_hours"),
                     None if row["phq9"] is None else _int(row, "phq9"),
-                    str(row["source"]), str(row["note"]), **strike_fields(row))  # type: ignore[arg-type]
+                    str(row["source"]), str(row["note"]), **strike_fields(row),  # type: ignore[arg-type]
+                    phq9_items=dict(json.loads(str(row.get("phq9_items") or "{}"))),
+                    phq9_total_only=bool(row.get("phq9_total_only")),
+                    safety_ack_at=dt_or_none(row.get("safety_ack_at")),
+                    safety_ack_by=None if row.get("safety_ack_by") is None
+                    else int(row["safety_ack_by"]),  # type: ignore[call-overload]
+                    safety_ack_note=str(row.get("safety_ack_note") or ""))
 
 
 def signature_from_row(row: Row) -> Signature:

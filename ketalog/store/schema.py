@@ -432,7 +432,9 @@ STRIKABLE_TABLES: tuple[str, ...] = (
 )
 STRIKE_COLUMNS: tuple[str, ...] = ("struck_reason", "struck_at", "struck_by")
 # Added by m008_record, NULL unless set (bulk writers may leave them out).
-LATER_NULLABLE_COLUMNS = frozenset({*STRIKE_COLUMNS, "discharge_readiness"})
+LATER_NULLABLE_COLUMNS = frozenset({*STRIKE_COLUMNS, "discharge_readiness", "phq9_items",
+                                    "phq9_total_only", "safety_ack_at", "safety_ack_by",
+                                    "safety_ack_note"})
 
 
 @migrations()
@@ -447,3 +449,9 @@ def m008_record(db: Database) -> None:
     # The discharge-readiness checks as the nurse completed the session (JSON: each
     # check, passed or not, with the reason a failed one was acknowledged).
     db.execute("ALTER TABLE sessions ADD COLUMN discharge_readiness TEXT")
+    # Follow-up PHQ-9 with its nine items (JSON) or a total only (flag 1), and the
+    # clinician's acknowledgement of an item-9 safety flag.
+    for column in ("phq9_items TEXT", "phq9_total_only INTEGER CHECK (phq9_total_only IN (0, 1))",
+                   "safety_ack_at TEXT", "safety_ack_by INTEGER REFERENCES users(id)",
+                   "safety_ack_note TEXT"):
+        db.execute(f"ALTER TABLE follow_ups ADD COLUMN {column}")
