@@ -18,6 +18,7 @@ from typing import Protocol
 
 from ketalog.domain.entities import DoseKind
 from ketalog.domain.errors import PlausibilityError
+from ketalog.domain.indications import SEED_INDICATIONS, Indication, match_indication
 
 LB_PER_KG = 2.2046226218
 
@@ -236,11 +237,28 @@ PAIN_RATE_RANGE_MG_PER_KG_PER_H = (0.5, 2.0)
 CRPS_STUDIED_RATE_MG_PER_KG_PER_H = 0.35
 LOW_DOSE_RATE_MAX_MG_PER_KG_PER_H = 1.0
 LOW_DOSE_BOLUS_MAX_MG_PER_KG = 0.5
-MOOD_INDICATIONS = frozenset({"depression", "mood", "ptsd", "anxiety"})
+RULE_KEYS = frozenset({"crps", "pain", "mood", "other"})
+_SEEDED = tuple(Indication(None, name, category) for name, category in SEED_INDICATIONS)
+
+
+def rule_key(indication: str) -> str:
+    """The guideline rules an indication is judged by: a coded indication's rule key
+    (services pass it), else free text matched against the seeded list, else "pain"."""
+    text = indication.strip().lower()
+    if text in RULE_KEYS:
+        return text
+    found = match_indication(indication, _SEEDED)
+    return found.rule_key if found else "pain"
 
 
 def is_mood_indication(indication: str) -> bool:
-    return indication.strip().lower() in MOOD_INDICATIONS
+    return rule_key(indication) == "mood"
+
+
+def _low_dose_rules(indication: str) -> bool:
+    """Mood and other indications: the low-dose limits (PA guidance); Cohen 2018's ranges
+    are for chronic pain only."""
+    return rule_key(indication) in ("mood", "other")
 
 
 def _per_kg(mg: float, weight_kg: float) -> float:
@@ -251,7 +269,7 @@ def _per_kg(mg: float, weight_kg: float) -> float:
 
 def bolus_warnings(bolus_mg: float, weight_kg: float, indication: str) -> list[DoseWarning]:
     per_kg = _per_kg(bolus_mg, weight_kg)
-    if is_mood_indication(indication):
+    if _low_dose_rules(indication):
         if per_kg > LOW_DOSE_BOLUS_MAX_MG_PER_KG:
             return [DoseWarning("bolus_above_low_dose",
                                 f"Bolus {per_kg:.2f} mg/kg is above the low-dose limit "
@@ -270,7 +288,7 @@ def rate_warnings(rate_mg_per_h: float, weight_kg: float, indication: str,
     rate). `slowing_from_mg_per_h`: the rate running before; slowing (for a side effect,
     say) raises no "below" warning, so the nurse is not asked to acknowledge it each time."""
     per_kg = _per_kg(rate_mg_per_h, weight_kg)
-    if is_mood_indication(indication):
+    if _low_dose_rules(indication):
         if per_kg > LOW_DOSE_RATE_MAX_MG_PER_KG_PER_H:
             return [DoseWarning("rate_above_low_dose",
                                 f"Rate {per_kg:.2f} mg/kg/h is above the low-dose limit "
@@ -284,7 +302,7 @@ def rate_warnings(rate_mg_per_h: float, weight_kg: float, indication: str,
     slowing = slowing_from_mg_per_h is not None and rate_mg_per_h < slowing_from_mg_per_h
     if slowing:
         return []
-    if indication.strip().lower() == "crps":
+    if rule_key(indication) == "crps":
         # Cohen 2018 gives no CRPS range: 0.35 mg/kg/h over 4 h is one regimen it cites.
         if per_kg < CRPS_STUDIED_RATE_MG_PER_KG_PER_H:
             return [DoseWarning("rate_below_guideline",

@@ -45,6 +45,7 @@ from ketalog.services.errors import (
     ServiceError,
     WarningsNotAcknowledged,
 )
+from ketalog.services.indications import rule_key
 from ketalog.services.protocols import require_usable_protocol
 from ketalog.services.settings import LATE_ENTRY_AFTER_MIN, alert_thresholds, readiness_rules
 from ketalog.store.content import session_content
@@ -116,12 +117,13 @@ def open_for_entries(store: Store, session_id: int) -> InfusionSession:
 
 
 def _indication(ctx: Context, session: InfusionSession) -> tuple[str, str, float | None, int]:
-    """(indication, protocol name, max total mg, planned duration min)."""
+    """(guideline rule key, protocol name, max total mg, planned duration min): the rules
+    come from the clinic's coded indications (services.indications.rule_key)."""
     if session.protocol_id is not None:
         p = ctx.store.get("protocols", session.protocol_id)
         if p is not None:
             # A protocol without an indication is judged by the patient's (never by none).
-            indication = str(p["indication"]).strip() or _patient_indication(ctx, session)
+            indication = rule_key(ctx.store, str(p["indication"]), session.patient_id)
             return (indication, str(p["name"]),
                     None if p["max_total_mg"] is None else float(p["max_total_mg"]),  # type: ignore[arg-type]
                     int(p["duration_min"]))  # type: ignore[arg-type]
@@ -129,8 +131,7 @@ def _indication(ctx: Context, session: InfusionSession) -> tuple[str, str, float
 
 
 def _patient_indication(ctx: Context, session: InfusionSession) -> str:
-    patient = ctx.store.get("patients", session.patient_id)
-    return str(patient["indication"] if patient else "")
+    return rule_key(ctx.store, "", session.patient_id)
 
 
 def start_session(ctx: Context, data: SessionStart) -> InfusionSession:

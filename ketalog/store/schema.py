@@ -4,7 +4,12 @@ transforms a protected table must call `install_protection()` again."""
 
 from __future__ import annotations
 
+import json
+import uuid
+
 from sqlite_utils import Database, Migrations
+
+from ketalog.domain.indications import SEED_INDICATIONS, Indication, match_indication
 
 MIGRATION_SET = "ketalog"
 migrations = Migrations(MIGRATION_SET)
@@ -433,6 +438,7 @@ STRIKABLE_TABLES: tuple[str, ...] = (
 STRIKE_COLUMNS: tuple[str, ...] = ("struck_reason", "struck_at", "struck_by")
 # Added by m008_record, NULL unless set (bulk writers may leave them out).
 LATER_NULLABLE_COLUMNS = frozenset({*STRIKE_COLUMNS, "discharge_readiness", "phq9_items",
+                                    "indication_id",
                                     "phq9_total_only", "safety_ack_at", "safety_ack_by",
                                     "safety_ack_note"})
 
@@ -455,3 +461,40 @@ def m008_record(db: Database) -> None:
                    "safety_ack_at TEXT", "safety_ack_by INTEGER REFERENCES users(id)",
                    "safety_ack_note TEXT"):
         db.execute(f"ALTER TABLE follow_ups ADD COLUMN {column}")
+    _coded_indications(db)
+
+
+def _coded_indications(db: Database) -> None:
+    """The clinic's coded indications, seeded; each patient's free-text indication mapped
+    case-insensitively (kept as the note it was); what could not be mapped is listed in
+    the clinic setting 'unmapped_indications' for the admin (services.indications)."""
+    db.execute("""CREATE TABLE indications (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(trim(name)) > 0),
+        category TEXT NOT NULL CHECK (category IN ('pain', 'mood', 'other')),
+        default_protocol_id INTEGER REFERENCES protocols(id),
+        retired INTEGER NOT NULL DEFAULT 0 CHECK (retired IN (0, 1)),
+        created_at TEXT NOT NULL
+    ) STRICT""")
+    db.execute("ALTER TABLE patients ADD COLUMN indication_id INTEGER "
+               "REFERENCES indications(id)")
+    db.execute("CREATE INDEX idx_patients_indication ON patients(indication_id)")
+    now = db.execute("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')").fetchone()[0]
+    coded: list[Indication] = []
+    for name, category in SEED_INDICATIONS:
+        cursor = db.execute("INSERT INTO indications (uuid, name, category, created_at) "
+                            "VALUES (?, ?, ?, ?)", [str(uuid.uuid4()), name, category.value, now])
+        coded.append(Indication(cursor.lastrowid, name, category))
+    unmapped: dict[str, int] = {}
+    for pid, text in db.execute("SELECT id, indication FROM patients").fetchall():
+        if not str(text).strip():
+            continue
+        found = match_indication(str(text), coded)
+        if found is None:
+            unmapped[str(text).strip()] = unmapped.get(str(text).strip(), 0) + 1
+        else:
+            db.execute("UPDATE patients SET indication_id = ? WHERE id = ?", [found.id, pid])
+    db.execute("INSERT INTO clinic_settings (key, value) VALUES ('unmapped_indications', ?) "
+               "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+               [json.dumps(unmapped, sort_keys=True)])

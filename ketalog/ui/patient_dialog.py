@@ -22,6 +22,7 @@ from ketalog.domain.entities import Patient
 from ketalog.domain.errors import PlausibilityError
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
+from ketalog.services.indications import list_indications
 from ketalog.services.patients import SEXES, PatientInput, create_patient, update_patient
 from ketalog.store.errors import StoreError
 from ketalog.ui.feedback import error_label, finish_form
@@ -60,7 +61,8 @@ class PatientDialog(QDialog):
         self.allergies.setPlaceholderText("e.g. penicillin (rash); leave empty if none known")
         self.indication = QComboBox()
         self.indication.setEditable(True)
-        self.indication.addItems(INDICATIONS)
+        # the clinic's coded list; other text is kept as typed and listed for the admin
+        self.indication.addItems([i.name for i in list_indications(ctx.store)] or INDICATIONS)
         self.indication.setCurrentText(patient.indication if patient else "")
         self.referring = QLineEdit(patient.referring_provider if patient else "")
         self.screen = QLineEdit(patient.contraindication_screen if patient else "")
