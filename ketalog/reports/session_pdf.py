@@ -24,6 +24,7 @@ from reportlab.platypus import (
 from ketalog.domain import dosing
 from ketalog.domain.chair_state import session_state
 from ketalog.domain.entities import DoseKind, FollowUp, SessionStatus, VitalsReading
+from ketalog.domain.monitoring_gaps import GAP_TOLERANCE_MIN, monitoring_gaps
 from ketalog.domain.record import SessionRecord
 from ketalog.domain.scales import SCALES, ScaleError, nrs_percent_change
 from ketalog.domain.vitals import format_vital
@@ -57,6 +58,7 @@ class SessionReport:
     paper: str = "A4"
     clinic_address: str = ""
     clinic_logo: bytes | None = None
+    default_monitoring_min: int = 15  # the clinic's interval for a session without protocol
 
 
 def record_series(r: SessionRecord) -> str:
@@ -200,7 +202,27 @@ def _vitals_cell(reading: VitalsReading, field: str) -> object:
     return text
 
 
-def _vitals(r: SessionRecord) -> list[Flowable]:
+def _gaps(r: SessionRecord, now: datetime, default_interval_min: int) -> list[Flowable]:
+    """Every BP gap longer than the protocol's interval (+ tolerance) during the infusion."""
+    interval = r.protocol.monitoring_interval_min if r.protocol else default_interval_min
+    runs = dosing.infusion_runs(r.doses)
+    if not runs:
+        return []
+    end = runs[-1][1] or now
+    gaps = monitoring_gaps(r.vitals, runs[0][0], end, interval)
+    rule = (f"no BP for longer than the {interval} min monitoring interval "
+            f"({'protocol' if r.protocol else 'clinic setting'}) + {GAP_TOLERANCE_MIN} min, "
+            "from the infusion's start to its end")
+    if not gaps:
+        return [para(f"Monitoring gaps ({rule}): none.", "note")]
+    text = "; ".join(f"{g.vital} {local_time(g.start)}–{local_time(g.end)} ({g.minutes} min)"
+                     for g in gaps)
+    return [Paragraph(f"<b>Monitoring gaps</b> ({escape(rule)}): {len(gaps)}: {escape(text)}",
+                      STYLES["body"])]
+
+
+def _vitals(r: SessionRecord, now: datetime | None = None,
+            default_interval_min: int = 15) -> list[Flowable]:
     selected = select_rows(r.vitals)
     out: list[Flowable] = [Paragraph("Vitals", STYLES["h2"]), para(
         f"{ALERT_MARK} bold = outside the clinic's alert threshold · struck through = "
@@ -208,6 +230,8 @@ def _vitals(r: SessionRecord) -> list[Flowable]:
         "shown", "note")]
     if selected.summary_note:
         out.append(para(selected.summary_note, "note"))
+    if now is not None:
+        out += _gaps(r, now, default_interval_min)
     header: list[object] = ["Time"] + [label for _, label in VITALS_COLUMNS] + ["Source / notes"]
     rows: list[list[object]] = [header]
     for v in selected.rows:
@@ -393,7 +417,7 @@ def session_pdf(report: SessionReport) -> bytes:
     story: list[Flowable] = [Paragraph("Ketamine infusion session", STYLES["h1"]), _facts(r)]
     story += _dosing(r, report.printed_at)
     story += _chart(r, doc.width, report.printed_at)
-    story += _vitals(r)
+    story += _vitals(r, report.printed_at, report.default_monitoring_min)
     story += _entries(r)
     story += _discharge(r)
     story += _signatures(r)

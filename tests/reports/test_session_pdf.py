@@ -173,3 +173,22 @@ def test_clinic_address_and_logo_head_every_page(session):
     for page in pdf.pages:
         assert "1 Lake Road · Springfield" in page.extract_text()
         assert len(page.images) == 1  # the logo, on every page
+
+
+def test_bp_gaps_longer_than_the_interval_are_listed_on_paper(session, tmp_path, clock):
+    """Protocol-less session: the clinic's default interval (15 min) + 2 min tolerance.
+    BP at 0, 15, 30, 45 min, 60 (an artifact: no measurement), stop at 120 min: one
+    75 min gap."""
+    from ketalog.domain.monitoring_gaps import monitoring_gaps
+
+    store, ctx, sid = session
+    record = load_record(store, sid)
+    text = " ".join(" ".join(pages_text(export_session_pdf(ctx["nurse"], sid,
+                                                           tmp_path / "g.pdf"))).split())
+    gaps = monitoring_gaps(record.vitals, record.session.infusion_start_at,
+                           record.session.infusion_end_at, 15)
+    assert [g.minutes for g in gaps] == [75]  # the 60-min reading was marked artifact
+    assert "Monitoring gaps (no BP for longer than the 15 min monitoring interval (clinic " \
+           "setting) + 2 min" in text
+    start = gaps[0].start.astimezone().strftime("%H:%M")
+    assert f"BP {start}–" in text and "(75 min)" in text
