@@ -18,13 +18,13 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 import hl7
 from hl7.util import unescape as hl7_unescape
 
+from ketalog.interop.hl7_codes import CodeMap, code_map
 from ketalog.interop.hl7_errors import (
     Hl7Error,
     Hl7MappingError,
     Hl7ParseError,
     Hl7UnsupportedMessage,
 )
-from ketalog.interop.hl7_codes import CodeMap, code_map
 from ketalog.interop.hl7_vitals import SENTINELS, to_canonical
 
 # OBX-11 result status: X cannot be obtained, D deleted, W wrong (replaced), N not asked.

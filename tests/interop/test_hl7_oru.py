@@ -167,7 +167,7 @@ def test_ack_carries_code_control_id_and_escaped_reason():
     text = ack.decode()
     assert text.startswith("MSH|^~\\&|ketalog||IVUE_GW||20261124135500+0000||ACK^R01^ACK|ACK1|P|2.6\r")
     assert parse_ack(ack) == ("AE", "MSG00042", escape("SBP 900|bad ^ value"))
-    assert "\\F\\" in text and "ERR|||207^^HL70357|E" in text
+    assert "\\F\\" in text and "ERR|||207^Application internal error^HL70357|E" in text
     assert parse_ack(build_ack("AA", header, "ok", AT, "ACK2"))[0] == "AA"
     assert parse_ack(build_ack("AR", None, "garbage", AT, "ACK3"))[:2] == ("AR", "")
     with pytest.raises(ValueError):
