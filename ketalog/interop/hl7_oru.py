@@ -117,6 +117,7 @@ class OruMessage:
     unknown: tuple[str, ...] = ()  # OBX-3 codes in no row of the code map
     demo: tuple[str, ...] = ()  # OBX-3 of rows whose OBX-8 flags demo/simulated values
     device_id: str = ""  # OBR-3 EUI-64 or OBX-18 equipment instance id
+    no_value: tuple[str, ...] = ()  # OBX-3 of vitals sent empty or as a "no value" sentinel
 
     @property
     def source(self) -> str:
@@ -426,6 +427,7 @@ def _body(parts: _Parts, header: MessageHeader, local_tz: tzinfo | None, codes: 
     unknown: list[str] = []
     refused: list[Refusal] = []
     demo: list[str] = []
+    no_value: list[str] = []
     escapes = parts.head
     for order, (name, segment) in enumerate(parts.segments):
         if name == "OBR":
@@ -453,6 +455,7 @@ def _body(parts: _Parts, header: MessageHeader, local_tz: tzinfo | None, codes: 
                 raise Hl7MappingError(f"OBX {code}: value type {value_type} is not numeric")
             number = _number(value_type, value_text, code)
             if number is None:
+                no_value.append(code)
                 continue  # the monitor had no value for this parameter
             units = (_get(segment, 6, 1, 1, escapes), _get(segment, 6, 1, 2, escapes))
             canonical = to_canonical(vital.field, number, units)
@@ -483,7 +486,7 @@ def _body(parts: _Parts, header: MessageHeader, local_tz: tzinfo | None, codes: 
                      for at in sorted(values))
     return OruMessage(header, patient_ids, location, readings, tuple(ignored), id_list,
                       location_parts, tuple(refused), tuple(unknown), tuple(demo),
-                      _device_id(parts.segments, escapes))
+                      _device_id(parts.segments, escapes), tuple(no_value))
 
 
 DEMO_FLAGS = frozenset({"DEMO"})  # OBX-8 as Mindray monitors flag demo-mode values

@@ -51,8 +51,9 @@ ARRIVAL_SLACK = timedelta(minutes=15)
 _CHAIR_WORDS = re.compile(r"(chair|bed|room|bay|recliner|station|platz|lit|cama|letto)")
 CONFIG_RELOAD = timedelta(seconds=30)
 _BP = frozenset({"sbp_mmhg", "dbp_mmhg", "map_mmhg"})
-# Queries a monitor sends on its own (patient look-ups) are answered, never quarantined.
-QUERY_TYPES = ("QRY", "QBP")
+# What a monitor sends on its own besides vitals (patient queries, its bed/patient
+# confirmations) is answered (AR, unsupported type), never kept in the quarantine.
+QUERY_TYPES = ("QRY", "QBP", "ADT")
 
 
 def app_name(header: MessageHeader | None, device_id: str = "") -> str:
@@ -226,8 +227,8 @@ class DeviceFeed:
             header = incoming.header
             if isinstance(problem, Hl7UnsupportedMessage) and header is not None and \
                     header.message_type.split("^")[0] in QUERY_TYPES:
-                # a monitor's periodic patient query: answered, not kept (ketalog has no
-                # patient list to give), so it never fills the quarantine
+                # a monitor's periodic query or confirmation: answered, not kept (ketalog
+                # has no patient list to give), so it never fills the quarantine
                 return FeedResult("AR", f"{header.message_type} is not answered: ketalog "
                                   "takes ORU^R01 vitals only", header)
             return self._quarantine(w, incoming.raw, incoming.digest, header,
@@ -283,15 +284,25 @@ class DeviceFeed:
                 return self._quarantine(w, raw, digest, header, "AE", "nothing stored: " +
                                         "; ".join(_describe(r) for r in message.refused),
                                         extra=extra)
-            codes = ", ".join(message.ignored[:5]) or "no OBX"
-            return self._quarantine(w, raw, digest, header, "AE",
-                                    f"no vital sign ketalog records in the message ({codes})",
-                                    extra=extra)
+            if message.no_value:
+                reason = ("no values: the monitor sent " + ", ".join(message.no_value[:6]) +
+                          " empty or as its 'no value' number")
+            else:
+                codes = ", ".join(message.ignored[:5]) or "no OBX"
+                reason = f"no vital sign ketalog records in the message ({codes})"
+            return self._quarantine(w, raw, digest, header, "AE", reason, extra=extra)
         now, recent = view.now, view.recent_sessions()
-        match = match_session(recent, self._patient_ids(message), message.location,
-                              self._bed_keys(message))
+        mrns = self._patient_ids(message)
+        match = match_session(recent, mrns, message.location, self._bed_keys(message))
         if match.session_id is None:
-            return self._quarantine(w, raw, digest, header, "AE", match.reason, extra=extra)
+            reason = match.reason
+            skipped = [p for p in message.patient_id_list if p.value not in mrns]
+            if skipped and not mrns:
+                shown = ", ".join(f"{p.value} (type {p.type_code or '-'}, authority "
+                                  f"{p.authority or p.authority_id or '-'})" for p in skipped[:3])
+                reason += (f"; PID-3 holds no medical record number of this clinic: {shown} "
+                           "is not matched against MRNs")
+            return self._quarantine(w, raw, digest, header, "AE", reason, extra=extra)
         began = next(from_iso(str(r["began_at"])) for r in recent if r["id"] == match.session_id)
         early = [r.at for r in message.readings if r.at < began - ARRIVAL_SLACK]
         if early:

@@ -7,9 +7,9 @@ from datetime import date, timedelta
 
 import pytest
 
+from ketalog.domain.clock import to_iso
 from ketalog.domain.entities import Bag, DoseKind
 from ketalog.domain.errors import PlausibilityError
-from ketalog.domain.clock import to_iso
 from ketalog.interop.hl7_ack import build_ack
 from ketalog.interop.hl7_build import oru_message
 from ketalog.services import sessions as svc
