@@ -328,7 +328,7 @@ class DeviceFeed:
                                     "; ".join(_describe(r) for r in extra.refused),
                                     match.session_id, extra=extra)
         note = f"HL7 {header.control_id}"
-        if ahead_s is not None:
+        if ahead_s > 0:
             note += (f"; monitor clock {ahead_s:.0f} s ahead: stored at the time received "
                      f"({to_iso(now)})")
         ids = tuple(w.insert("vitals", row, reason=note) for row in rows)
@@ -354,9 +354,10 @@ class DeviceFeed:
                           warnings=warnings)
 
     def _clock_checked(self, readings: Sequence[Reading], now: datetime, extra: _Extra
-                       ) -> tuple[list[Reading], float | None]:
+                       ) -> tuple[list[Reading], float]:
         """Readings timed ahead of the workstation: within the clinic's tolerance they are
-        stored at the time received (and the skew recorded); beyond it refused alone."""
+        stored at the time received (flagged in the audit reason); beyond it refused alone.
+        Returns the kept readings and how far the latest was ahead (s; negative: behind)."""
         kept: list[Reading] = []
         ahead = max((r.at - now).total_seconds() for r in readings)
         for r in readings:
@@ -370,7 +371,7 @@ class DeviceFeed:
                                              f"is {(r.at - now).total_seconds() / 60:.0f} min "
                                              f"ahead (tolerance {minutes:g} min)")
                                      for f in r.values)
-        return kept, (ahead if ahead > 0 else None)
+        return kept, ahead
 
     def _checked_row(self, now: datetime, session_id: int, reading: Reading, source: str,
                      thresholds: AlertThresholds, extra: _Extra) -> dict[str, object] | None:

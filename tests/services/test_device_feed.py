@@ -124,6 +124,10 @@ def test_implausible_value_is_refused_alone_and_kept_in_quarantine(feed, clock):
     ack = build_ack("AA", result.header, result.text, clock.now(), "A1",
                     warnings=result.warnings).decode()
     assert "MSA|AA|P1" in ack and "|W||||hr_bpm" in ack
+    with pytest.raises(InvalidState, match="already stored"):
+        assign_quarantined(_ctx["nurse"], refusal[0]["id"], a)
+    discard_quarantined(_ctx["nurse"], refusal[0]["id"], "probe artefact")
+    assert store.count("vitals") == 1
 
 
 def test_dbp_above_sbp_refuses_both_and_keeps_the_rest(feed, clock):
