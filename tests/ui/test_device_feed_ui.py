@@ -180,3 +180,27 @@ def test_feed_dialog_shows_monitors_skew_and_unknown_codes_and_saves_rules(qtbot
     assert feed_rules(store).clock_ahead_min == 2 and "icu79874" in feed_config(store).beds
     entries = [r for r in store.audit_rows() if r["table_name"] == "clinic_settings"]
     assert [e["reason"] for e in entries[-3:]] == ["known, not a vital"] * 3
+
+
+def test_session_header_says_when_the_monitor_went_silent(qtbot, staffed, clock):
+    store, ctx = staffed
+    sid = open_session(ctx["nurse"], "K600", "Chair 6")
+    feed = DeviceFeed(store, clock, UTC)
+    for n in range(3):  # a monitor sending every minute
+        assert feed.receive(oru_message(f"Q{n}", BP, clock.now(), mrn="K600").encode()
+                            ).ack_code == "AA"
+        clock.advance(minutes=1)
+    window = SessionWindow(ctx["nurse"], sid)
+    qtbot.addWidget(window)
+    window.confirm_close = lambda: True
+    silent = window.header.labels["silent"]
+    window.header.tick(window.record, clock.now())
+    assert silent.text() == ""  # one minute since the last reading: still in step
+    last = clock.now() - timedelta(minutes=1)
+    clock.advance(minutes=1, seconds=30)  # 2.5 intervals without a reading
+    window.header.tick(window.record, clock.now())
+    assert silent.text() == f"monitor silent since {last.astimezone():%H:%M}"
+    assert feed.receive(oru_message("Q9", BP, clock.now(), mrn="K600").encode()).ack_code == "AA"
+    window.poll_device_vitals()
+    window.header.tick(window.record, clock.now())
+    assert silent.text() == ""
