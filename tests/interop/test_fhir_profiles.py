@@ -20,6 +20,7 @@ from ketalog.services.fhir_export import export_patient_fhir, save_mrn_system
 from ketalog.services.patients import search_patients
 from tests.interop.test_fhir_export import of_type, validate
 
+
 def evaluate(resource: dict, expression: str) -> list:
     """FHIRPath on a resource with the R4 model (choice types such as value[x] resolve)."""
     return _evaluate(resource, expression, {}, models["r4"])
