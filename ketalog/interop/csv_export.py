@@ -17,6 +17,7 @@ from ketalog.domain import dosing
 from ketalog.domain.entities import VITAL_FIELDS, DoseKind
 from ketalog.domain.record import SessionRecord
 from ketalog.domain.scales import SCALES, ScaleError
+from ketalog.interop.csv_cells import neutralise
 
 Cell = str
 Table = tuple[list[str], list[list[Cell]]]
@@ -41,11 +42,12 @@ def cell(value: object, tz: tzinfo | None = None) -> Cell:
 
 
 def to_csv_text(table: Table) -> str:
+    """The table as CSV; every cell neutralised against formula injection (csv_cells)."""
     header, rows = table
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow([neutralise(h) for h in header])
+    writer.writerows([neutralise(c) for c in row] for row in rows)
     return buffer.getvalue()
 
 

@@ -498,3 +498,24 @@ def _coded_indications(db: Database) -> None:
     db.execute("INSERT INTO clinic_settings (key, value) VALUES ('unmapped_indications', ?) "
                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                [json.dumps(unmapped, sort_keys=True)])
+_MONITORS = (
+    # What each monitor message carried beyond the stored readings: the source it was
+    # attributed to (MSH-3, MSH-4 or the device id), the device id (OBR-3 / OBX-18), the
+    # observations refused alone, values of other channels kept apart, the codes not in
+    # the code map, and how far the monitor's clock was ahead of the workstation.
+    "ALTER TABLE device_messages ADD COLUMN source TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE device_messages ADD COLUMN device_id TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE device_messages ADD COLUMN refused TEXT NOT NULL DEFAULT '[]'",
+    "ALTER TABLE device_messages ADD COLUMN other_channels TEXT NOT NULL DEFAULT '[]'",
+    "ALTER TABLE device_messages ADD COLUMN unknown_codes TEXT NOT NULL DEFAULT '[]'",
+    "ALTER TABLE device_messages ADD COLUMN clock_ahead_s REAL",
+    # refusal rows (status 'quarantined') point at the message whose good values were stored
+    "ALTER TABLE device_messages ADD COLUMN part_of INTEGER REFERENCES device_messages(id)",
+    "CREATE INDEX idx_device_messages_source ON device_messages(source, received_at)",
+)
+
+
+@migrations()
+def m010_monitors(db: Database) -> None:
+    for statement in _MONITORS:
+        db.execute(statement)

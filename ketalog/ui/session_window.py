@@ -38,7 +38,7 @@ from ketalog.domain.errors import PlausibilityError
 from ketalog.reports.session_pdf import session_pdf
 from ketalog.services import sessions as svc
 from ketalog.services.context import Context
-from ketalog.services.device_vitals import vitals_since
+from ketalog.services.device_vitals import device_times, vitals_since
 from ketalog.services.errors import AccountLocked, LoginFailed, ServiceError
 from ketalog.services.exports import (
     record_export,
@@ -279,6 +279,7 @@ class SessionWindow(QMainWindow):
         store = self.ctx.store
         self.record = load_record(store, self.session_id, with_vitals=False)
         self.columns = load_vitals_columns(store, self.session_id)
+        self.header.device_times = device_times(store, self.session_id)
         self._poll_after, self._shown_ids = max(self.columns.ids, default=0), set()
         self.vitals_model.set_source(self.columns.ids, self.columns.at_s,
                                      lambda ids: load_vitals(store, ids))
@@ -368,6 +369,8 @@ class SessionWindow(QMainWindow):
         self.vitals_model.append(reading)
         self.chart.append_vitals(reading)
         self.columns.add(reading)
+        if reading.source.startswith("device:"):
+            self.header.device_times.append(reading.at)
         self.header.last_bp_at = self.columns.last_bp_at()
         self.header.tick(self.record, self.ctx.clock.now())
 
