@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ketalog.domain import dosing
+from ketalog.domain import dosing, signing
 from ketalog.domain.alerts import AlertThresholds
 from ketalog.domain.clock import from_iso, to_iso
 from ketalog.domain.discharge import ReadinessCheck, impossible_discharge, readiness_checks
@@ -35,8 +35,10 @@ from ketalog.domain.plausibility import (
     validate_weight_kg,
 )
 from ketalog.domain.scales import SCALES, ScaleResult
+from ketalog.domain.signing import SigningKey
 from ketalog.domain.vitals import derive_map_mmhg
 from ketalog.services import series as series_service
+from ketalog.services.anchors import write_anchor
 from ketalog.services.auth import reauthenticate
 from ketalog.services.context import Context
 from ketalog.services.errors import (
@@ -48,6 +50,7 @@ from ketalog.services.errors import (
 from ketalog.services.indications import rule_key
 from ketalog.services.protocols import require_usable_protocol
 from ketalog.services.settings import LATE_ENTRY_AFTER_MIN, alert_thresholds, readiness_rules
+from ketalog.services.signing_keys import open_key, replace_missing_key, signature_fields
 from ketalog.store.content import session_content
 from ketalog.store.records import (
     dose_from_row,
@@ -57,11 +60,11 @@ from ketalog.store.records import (
     side_effect_from_row,
     vitals_from_row,
 )
-from ketalog.store.store import Store
+from ketalog.store.store import Store, Writer
 
 CLINICAL = (Role.NURSE, Role.PROVIDER)
-NURSE_SIGNATURE = "completed by nurse"
-PROVIDER_SIGNATURE = "reviewed and signed by provider"
+NURSE_SIGNATURE = signing.NURSE_SIGNATURE
+PROVIDER_SIGNATURE = signing.PROVIDER_SIGNATURE
 FUTURE_TOLERANCE = timedelta(minutes=1)
 
 
@@ -463,9 +466,8 @@ def complete_session(ctx: Context, session_id: int, discharge_at: datetime | Non
             "discharge_instructions": instructions.strip() or session.discharge_instructions,
             "discharge_readiness": json.dumps(readiness, sort_keys=True)},
             reason="; ".join(f"{c.code}: {reasons[c.code]}" for c in failed))
-        w.insert("signatures", {"session_id": session_id, "user_id": ctx.user.id,
-                                "at": to_iso(ctx.clock.now()), "meaning": NURSE_SIGNATURE,
-                                "content_hash": content_hash(session_content(ctx.store, session_id))})
+        _insert_signature(ctx, w, session_id, ctx.signing_key, NURSE_SIGNATURE)
+    write_anchor(ctx.store, "completion")
     return checks
 
 
@@ -491,14 +493,29 @@ def sign_session(ctx: Context, session_id: int, password: str) -> str:
     if session.status is not SessionStatus.COMPLETED:
         raise InvalidState("the nurse must complete the session before it can be signed")
     reauthenticate(ctx, password, "signature")
+    key = open_key(ctx.store, ctx.user.id, password)  # type: ignore[arg-type]
     with ctx.store.write(ctx.actor) as w:
+        if key is None:
+            key = replace_missing_key(ctx.store, w, ctx.user.id, password)  # type: ignore[arg-type]
         if session.provider_id is None:
             w.update("sessions", session_id, {"provider_id": ctx.user.id})
-        digest = content_hash(session_content(ctx.store, session_id))
-        w.insert("signatures", {"session_id": session_id, "user_id": ctx.user.id,
-                                "at": to_iso(ctx.clock.now()), "meaning": PROVIDER_SIGNATURE,
-                                "content_hash": digest})
+        digest = _insert_signature(ctx, w, session_id, key, PROVIDER_SIGNATURE)
         w.update("sessions", session_id, {"status": SessionStatus.SIGNED.value})
+    write_anchor(ctx.store, "signature")
+    return digest
+
+
+def _insert_signature(ctx: Context, w: Writer, session_id: int, key: SigningKey | None,
+                      meaning: str) -> str:
+    """Hash the content as it stands and sign the hash with the signer's own key."""
+    if key is None:
+        raise ServiceError("this login holds no signing key (log out and in again to sign)")
+    digest = content_hash(session_content(ctx.store, session_id))
+    row = ctx.store.get("sessions", session_id)
+    assert row is not None
+    fields = signature_fields(key, session_uuid=str(row["uuid"]), user_id=ctx.user.id,  # type: ignore[arg-type]
+                              at=to_iso(ctx.clock.now()), meaning=meaning, content_hash=digest)
+    w.insert("signatures", {**fields, "session_id": session_id})
     return digest
 
 

@@ -519,3 +519,65 @@ _MONITORS = (
 def m010_monitors(db: Database) -> None:
     for statement in _MONITORS:
         db.execute(statement)
+LEGACY_SIGNATURES_ACTION = "signing_keys_introduced"
+_TRUST = (
+    # One row per key pair a user ever had (a password reset makes a new one); the
+    # private key is sealed under the user's password (domain/signing.py).
+    """CREATE TABLE user_keys (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        public_key TEXT NOT NULL,
+        sealed_key TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL
+    ) STRICT""",
+    "CREATE INDEX idx_user_keys_user ON user_keys(user_id, id)",
+    "ALTER TABLE signatures ADD COLUMN key_id INTEGER REFERENCES user_keys(id)",
+    "ALTER TABLE signatures ADD COLUMN signature TEXT",
+)
+
+
+def trust_triggers() -> dict[str, str]:
+    """Key pairs are never changed or removed: old signatures verify against them."""
+    return {f"user_keys_append_only_{op}": (
+        f"CREATE TRIGGER user_keys_append_only_{op} BEFORE {op.upper()} ON user_keys "
+        "BEGIN SELECT RAISE(ABORT, 'user_keys is append-only'); END")
+        for op in ("update", "delete")}
+
+
+def expected_triggers() -> dict[str, str]:
+    """Every trigger a ketalog database has, with its exact SQL text (verify compares)."""
+    return {**protection_triggers(), **trust_triggers()}
+
+
+@migrations()
+def m011_trust(db: Database) -> None:
+    """Signing keys. Signatures made before this step carry no Ed25519 signature: an
+    audit entry records the last entry of that era, so verify accepts unkeyed
+    signatures only from before it (an unkeyed one inserted later is found)."""
+    from datetime import UTC, datetime
+
+    from ketalog.domain.clock import to_iso
+    from ketalog.store.audit import AuditChain, values_json
+
+    for statement in _TRUST:
+        db.execute(statement)
+    for sql in trust_triggers().values():
+        db.execute(sql)
+    from ketalog.store.history import rows_without_history
+
+    head = db.execute("SELECT max(id) FROM audit_log").fetchone()[0]
+    if head:
+        now = to_iso(datetime.now(UTC))
+        chain = AuditChain(db.conn)
+        chain.append(at=now, user_id=None, username="system", action=LEGACY_SIGNATURES_ACTION,
+                     new_values=values_json({"legacy_signatures_through_entry": int(head)}))
+        # From here on verify compares every row with its history: rows an older ketalog
+        # wrote without an entry get one now, saying so.
+        for table, key, values in rows_without_history(db.conn):
+            chain.append(at=now, user_id=None, username="system",
+                         action="update" if table in ("user_roles", "clinic_settings")
+                         else "insert", table_name=table, row_uuid=key,
+                         new_values=values_json(values),
+                         reason="found without an audit entry when signing keys came in")

@@ -1,7 +1,8 @@
 """`ketalog verify`: everything that can prove the file was not damaged or tampered with.
 Its cost grows linearly with the file (integrity reads every page, the chain hashes every
 audit entry, each signed session is re-hashed with its vitals), so it reports progress
-by phase: "integrity", "foreign keys", "audit chain", "signatures"."""
+by phase: "integrity", "foreign keys", "audit chain", "signatures", "rows against
+history". The checks outside the file (anchors, backups) are services.tamper's."""
 
 from __future__ import annotations
 
@@ -10,8 +11,13 @@ import sqlite3
 from ketalog.domain.hashing import content_hash
 from ketalog.store.audit import walk_chain
 from ketalog.store.content import session_content
+from ketalog.store.history import history_problems
 from ketalog.store.progress import PhaseProgress, every
-from ketalog.store.schema import protection_triggers
+from ketalog.store.signature_checks import (
+    key_signature_problems,
+    signed_state_problems,
+    trigger_problems,
+)
 from ketalog.store.store import Store
 
 
@@ -31,10 +37,7 @@ def verify_store(store: Store, progress: PhaseProgress | None = None) -> list[st
     report("foreign keys", 0, 1)
     problems += store.foreign_key_problems()
     report("foreign keys", 1, 1)
-    missing = sorted(set(protection_triggers()) - store.trigger_names())
-    if missing:
-        problems.append(f"protection triggers missing (records could be changed): "
-                        f"{', '.join(missing)}")
+    problems += trigger_problems(store.conn)
     entries = store.audit_entry_count()
     chain_step = every(entries)
 
@@ -58,4 +61,10 @@ def verify_store(store: Store, progress: PhaseProgress | None = None) -> list[st
         if signatures[-1]["content_hash"] != actual:
             problems.append(f"session {session_id}: content no longer matches its signature "
                             f"(changed after signing)")
+    report("signatures", len(signed), len(signed))
+    problems += key_signature_problems(store.conn)
+    problems += signed_state_problems(store.conn)
+    report("rows against history", 0, 1)
+    problems += history_problems(store.conn)
+    report("rows against history", 1, 1)
     return problems

@@ -80,6 +80,11 @@ class GuiController:
         self.backup_timer = QTimer()
         self.backup_timer.timeout.connect(lambda: self.backup("scheduled"))
         self.backup_timer.start(BACKUP_CHECK_MS)
+        from ketalog.ui.integrity_watch import IntegrityWatch
+
+        self.integrity_problems: list[str] = []
+        self.integrity = IntegrityWatch(lambda: self.store, self._integrity_checked)
+        self._integrity_started = False
 
     # -- start-up -----------------------------------------------------------
     def authenticate(self, username: str = "") -> Context | None:
@@ -118,6 +123,25 @@ class GuiController:
         from ketalog.ui.feed_runner import RUNNER
 
         RUNNER.start_if_enabled(self.db_path, ctx)  # the monitor feed, if the clinic uses one
+        self._show_integrity()
+        if not self._integrity_started:  # once the window shows; then daily (its timer)
+            self._integrity_started = True
+            QTimer.singleShot(0, self.integrity.start)
+
+    def _integrity_checked(self, problems: list[str]) -> None:
+        self.integrity_problems = problems
+        self._show_integrity()
+
+    def _show_integrity(self) -> None:
+        from ketalog.ui.integrity_watch import banner_text
+
+        if self.main is None:
+            return
+        if self.integrity_problems:
+            self.main.integrity_banner.setText(banner_text(self.integrity_problems))
+            self.main.integrity_banner.show()
+        else:
+            self.main.integrity_banner.hide()
 
     # -- sessions -----------------------------------------------------------
     def open_session(self, session_id: int) -> None:

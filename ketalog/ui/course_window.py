@@ -37,6 +37,7 @@ from ketalog.services.context import Context
 from ketalog.services.course import CourseSummary, load_course
 from ketalog.services.errors import ServiceError
 from ketalog.services.sessions import acknowledge_safety_flag
+from ketalog.services.views import view_patient
 from ketalog.store.errors import StoreError
 from ketalog.ui.follow_up_dialog import FollowUpDialog
 from ketalog.ui.series_dialogs import CloseSeriesDialog, NewSeriesDialog, PlanNextSessionDialog
@@ -61,6 +62,7 @@ class CourseWindow(QMainWindow):
         super().__init__(parent)
         self.ctx, self.patient_id = ctx, patient_id
         self.setObjectName("courseWindow")
+        view_patient(ctx, patient_id, "course view")
         self.header = QLabel()
         self.header.setObjectName("courseHeader")
         self.header.setStyleSheet("font-size: 15px; padding: 4px; background: #f3f6fa;")

@@ -28,10 +28,11 @@ from ketalog import __version__
 from ketalog.domain.entities import Role
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
-from ketalog.services.patients import search_patients
+from ketalog.services.patients import MAX_SEARCH_CHARS, search_patients
 from ketalog.services.series import PlannedLine, planned_sessions
 from ketalog.services.settings import clinic_name
 from ketalog.services.summary import BoardRow, SessionLine, session_lines, today_board
+from ketalog.services.views import view_patient
 from ketalog.store.errors import StoreError
 from ketalog.ui.course_export_dialog import CourseRangeDialog, suggested_name
 from ketalog.ui.patient_dialog import PatientDialog
@@ -112,6 +113,7 @@ class MainWindow(QMainWindow):
         self.search.setObjectName("patientSearch")
         self.search.setPlaceholderText("Search by name, MRN or date of birth (YYYY-MM-DD)  —  Ctrl+F")
         self.search.setClearButtonEnabled(True)
+        self.search.setMaxLength(MAX_SEARCH_CHARS)  # a pasted page is not a search
         self.patients = patient_model()
         self.patient_view = rows_view(self.patients, "patientTable", stretch_last=True, alternate=True)
         self.board = board_model()
@@ -188,6 +190,13 @@ class MainWindow(QMainWindow):
         outer = QVBoxLayout(central)
         self.banner = self._banner()
         outer.addWidget(self.banner)
+        self.integrity_banner = QLabel()  # set by the integrity check (ui/integrity_watch)
+        self.integrity_banner.setObjectName("integrityBanner")
+        self.integrity_banner.setWordWrap(True)
+        self.integrity_banner.setStyleSheet("background: #b00020; color: white; "
+                                            "font-weight: bold; padding: 6px;")
+        self.integrity_banner.hide()
+        outer.addWidget(self.integrity_banner)
         layout = QHBoxLayout()
         layout.addWidget(splitter)
         outer.addLayout(layout, 1)
@@ -348,7 +357,10 @@ class MainWindow(QMainWindow):
         row = self.selected_patient_row()
         if row is None:
             return
-        dialog = PatientDialog(self.ctx, self.patients.row_at(row), parent=self)
+        patient = self.patients.row_at(row)
+        if patient.id is not None:
+            view_patient(self.ctx, patient.id)
+        dialog = PatientDialog(self.ctx, patient, parent=self)
         if dialog.exec():
             self.refresh_patients()
 

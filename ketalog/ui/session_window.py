@@ -48,6 +48,7 @@ from ketalog.services.exports import (
 )
 from ketalog.services.record import SessionRecord, load_record
 from ketalog.services.settings import alert_thresholds, monitoring_interval_min
+from ketalog.services.views import view_session
 from ketalog.services.vitals_series import VitalsColumns, load_vitals, load_vitals_columns
 from ketalog.store.errors import StoreError
 from ketalog.ui.complete_dialog import CompleteDialog
@@ -103,6 +104,7 @@ class SessionWindow(QMainWindow):
         self.ctx, self.session_id = ctx, session_id
         self.setObjectName("sessionWindow")
         self.record: SessionRecord = load_record(ctx.store, session_id, with_vitals=False)
+        view_session(ctx, session_id)
         self.columns = VitalsColumns()
         self.header = SessionHeader()
         self.header.default_interval_min = monitoring_interval_min(ctx.store)
