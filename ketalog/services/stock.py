@@ -22,8 +22,10 @@ from ketalog.domain.stock import (
     Discrepancy,
     DiscrepancyKind,
     Lot,
+    Movement,
     MovementKind,
     SessionUse,
+    StockCount,
     StockPicture,
     check_draw,
     find_discrepancies,
@@ -453,12 +455,13 @@ def count_location(ctx: Context, location_id: int, business: str,
 # -- the picture and resolutions --------------------------------------------
 def _uses(store: Store, now: datetime, since: datetime | None) -> list[SessionUse]:
     uses = []
+    names = db.user_names(store)
     for r in db.stock_sessions(store, since):
         sid = int(r["id"])  # type: ignore[arg-type]
         uses.append(SessionUse(
             sid, str(r["status"]), given_mg(store, sid, now),
             f"{str(r['family_name']).upper()}, {r['given_name']}", str(r["mrn"]),
-            from_iso(str(r["began"])), str(r["nurse_id"] or "")))
+            from_iso(str(r["began"])), names.get(int(r["nurse_id"] or 0), "")))  # type: ignore[arg-type]
     return uses
 
 
@@ -532,3 +535,35 @@ def _active_clinical(store: Store) -> list[str]:
 
 
 METHODS = WASTE_METHODS
+
+
+@dataclass(frozen=True)
+class BoardData:
+    """What the Controlled substances board and the reports show, gathered at once."""
+
+    picture: StockPicture
+    lots: list[Lot]
+    movements: list[Movement]
+    counts: list[StockCount]
+    as_of: datetime
+
+    def lot(self, lot_id: int | None) -> Lot | None:
+        return next((lot for lot in self.lots if lot.id == lot_id), None)
+
+    def lot_movements(self, lot_id: int) -> list[Movement]:
+        """Every movement of the lot, plus the remainder wastes of the sessions that drew
+        from it (those name the session, not one lot)."""
+        sessions = {m.session_id for m in self.movements
+                    if m.lot_id == lot_id and m.kind is MovementKind.DRAW}
+        return [m for m in self.movements if m.lot_id == lot_id or (
+            m.lot_id is None and m.session_id in sessions)]
+
+
+def board_data(ctx: Context) -> BoardData:
+    ctx.require(*RESOLVERS, action="open the Controlled substances board")
+    return gather(ctx.store, ctx.clock.now())
+
+
+def gather(store: Store, now: datetime) -> BoardData:
+    return BoardData(picture(store, now), db.lots(store), db.movements(store),
+                     db.counts(store), now)

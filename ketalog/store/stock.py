@@ -20,7 +20,7 @@ from ketalog.store.store import Store, Writer
 Row = dict[str, object]
 
 
-def _user_names(store: Store) -> dict[int, str]:
+def user_names(store: Store) -> dict[int, str]:
     """How people appear in the ledger: "Nina Nurse, RN (nina)"."""
     return {int(r[0]): f"{r[2]}{', ' + str(r[3]) if r[3] else ''} ({r[1]})"
             for r in store.conn.execute("SELECT id, username, display_name, credentials "
@@ -97,7 +97,7 @@ _MOVE_COLS = ("id, kind, at, amount_mg, user_id, lot_id, session_id, witness_id,
 
 
 def _movements(store: Store, where: str = "", params: Sequence[object] = ()) -> list[Movement]:
-    names = _user_names(store)
+    names = user_names(store)
     out = []
     for r in store.conn.execute(f"SELECT {_MOVE_COLS} FROM stock_movements{where} "
                                 "ORDER BY at, id", list(params)):
@@ -189,7 +189,7 @@ def insert_count(w: Writer, location_id: int, at: datetime, business: str, count
 
 
 def counts(store: Store) -> list[StockCount]:
-    names = _user_names(store)
+    names = user_names(store)
     lines: dict[int, list[CountLine]] = {}
     for r in store.conn.execute("SELECT id, count_id, lot_id, expected_mg, counted_mg, "
                                 "explanation FROM stock_count_lines ORDER BY id"):
@@ -215,7 +215,7 @@ def count_line_uuid(store: Store, line_id: int) -> str:
 
 # -- resolutions -------------------------------------------------------------
 def resolutions(store: Store) -> list[Resolution]:
-    names = _user_names(store)
+    names = user_names(store)
     return [Resolution(str(r[0]), from_iso(r[1]), names.get(int(r[2]), "?"), str(r[3]),
                        None if r[4] is None else int(r[4]))
             for r in store.conn.execute("SELECT discrepancy, at, user_id, note, adjustment_id "

@@ -20,6 +20,7 @@ from ketalog.services import (
     encryption,
     protocols,
     settings,
+    stock,
     users,
 )
 from ketalog.services.context import Context
@@ -60,6 +61,7 @@ def calls(tmp: Path) -> dict[str, Callable[[Context], object]]:
             c, audit_log.AuditFilter(), tmp / "audit.csv"),
         "emergency.pending_reviews": lambda c: emergency.pending_reviews(c),
         "emergency.review_emergency": lambda c: emergency.review_emergency(c, 1, "ok"),
+        "stock.set_stock_settings": lambda c: stock.set_stock_settings(c, 2, 1.0, "x"),
     }
 
 
