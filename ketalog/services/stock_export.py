@@ -54,6 +54,17 @@ def stock_report(ctx: Context, since: date, until: date) -> StockReport:
         paper=paper_size(ctx.store))
 
 
+def export_details(report: StockReport, fmt: str) -> dict[str, object]:
+    return {"format": fmt, "kind": "stock", "since": report.since.isoformat(),
+            "until": report.until.isoformat(), "content_hash": report.content_hash}
+
+
+def save_pdf(ctx: Context, report: StockReport, data: bytes, out: Path) -> Path:
+    """Write the rendered PDF whole and audit it (the GUI renders off its thread)."""
+    return record_export(ctx, data, out, table="stock_movements", row_uuid="",
+                         details=export_details(report, "pdf"))
+
+
 @dataclass(frozen=True)
 class StockExport:
     files: list[Path]
@@ -68,14 +79,11 @@ def export_stock(ctx: Context, since: date, until: date, out: Path) -> StockExpo
     if suffix not in (".pdf", ".csv"):
         raise ServiceError("the output file must end in .pdf or .csv")
     report = stock_report(ctx, since, until)
-    details: dict[str, object] = {"format": suffix[1:], "kind": "stock",
-                                  "since": since.isoformat(), "until": until.isoformat(),
-                                  "content_hash": report.content_hash}
     if suffix == ".pdf":
         from ketalog.reports.stock_pdf import stock_pdf
 
-        return StockExport([record_export(ctx, stock_pdf(report), out, table="stock_movements",
-                                          row_uuid="", details=details)], report)
+        return StockExport([save_pdf(ctx, report, stock_pdf(report), out)], report)
+    details = export_details(report, "csv")
     from ketalog.interop.stock_csv import stock_csv_tables
 
     files = []
