@@ -403,7 +403,8 @@ class DayLine:
 
     @property
     def unaccounted_mg(self) -> float:
-        return math.fsum(a.difference_mg for a in self.sessions)
+        """Finished sessions only: a running infusion has not used its bag yet."""
+        return math.fsum(a.difference_mg for a in self.sessions if a.use.finished)
 
 
 def local_day(when: datetime, tz: tzinfo | None) -> date:

@@ -8,6 +8,7 @@ import io
 from typing import Any
 
 from reportlab.lib import colors
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Flowable, PageBreak, Paragraph, SimpleDocTemplate
 
 from ketalog.domain.stock import StockReport, containers_text
@@ -68,6 +69,10 @@ def _mg(value: float) -> str:
     return f"{value:,.1f}"
 
 
+# Section headings stay with the table under them.
+H2 = ParagraphStyle("stock_h2", parent=STYLES["h2"], keepWithNext=1)
+
+
 def _signed(value: float) -> str:
     return "0.0" if abs(value) < 0.05 else f"{value:+.1f}"
 
@@ -83,19 +88,20 @@ def _reconciliation(report: StockReport, width: float) -> list[Flowable]:
                      _signed(d.adjusted_mg), _mg(d.closing_mg),
                      str(len(d.sessions)), _mg(d.given_mg), _mg(d.session_waste_mg),
                      _signed(d.unaccounted_mg)])
-        if any(not a.balanced(report.tolerance_mg) for a in d.sessions):
+        if any(a.use.finished and not a.balanced(report.tolerance_mg) for a in d.sessions):
             flagged.append(("TEXTCOLOR", (11, n), (11, n), colors.HexColor("#b00020")))
-    return [Paragraph("Daily reconciliation", STYLES["h2"]),
+    return [Paragraph("Daily reconciliation", H2),
             para("All lots together, in mg. Closing = opening + received − drawn + returned − "
                  "wasted from stock + adjustments. For each session drawn − returned = given "
-                 f"(dose timeline) + wasted, within {report.tolerance_mg:g} mg; red: beyond it.",
+                 f"(dose timeline) + wasted, within {report.tolerance_mg:g} mg; red: beyond it. "
+                 "Sessions still running are not judged.",
                  "note"),
             grid_table(rows, extra=[("ALIGN", (1, 0), (-1, -1), "RIGHT"), *flagged])]
 
 
 def _inventory(report: StockReport, width: float) -> list[Flowable]:
     out: list[Flowable] = [Paragraph(f"Inventory at the close of {report.until.isoformat()}",
-                                     STYLES["h2"])]
+                                     H2)]
     rows: list[list[object]] = [["Location", "Product", "Strength", "Container", "Lot",
                                  "Expiry", "Balance mg", "Containers"]]
     for lot in report.lots:
@@ -105,7 +111,7 @@ def _inventory(report: StockReport, width: float) -> list[Flowable]:
                      + (" recalled" if lot.recalled else ""), _mg(b.balance_mg),
                      containers_text(b)])
     out.append(grid_table(rows))
-    out.append(Paragraph("Counts in the period", STYLES["h2"]))
+    out.append(Paragraph("Counts in the period", H2))
     if not report.counts:
         out.append(para("No count was taken in this period.", "body"))
     for c in report.counts:
@@ -135,7 +141,7 @@ def _administrations(report: StockReport, width: float) -> list[Flowable]:
                      fit(a.use.patient, 95), a.use.mrn, str(a.use.session_id),
                      fit(", ".join(lots) or "—", 60), _mg(a.net_drawn_mg), _mg(a.use.given_mg),
                      _mg(a.wasted_mg), fit(a.use.nurse or "—", 90), fit(witness or "none", 110)])
-    return [Paragraph("Administrations per patient", STYLES["h2"]),
+    return [Paragraph("Administrations per patient", H2),
             para("Drug: ketamine. Strength and lots as drawn; given is the session's dose "
                  "timeline total (21 CFR 1304.22(c): drug, strength, quantity, date, patient, "
                  "who administered).", "note"),
@@ -143,7 +149,7 @@ def _administrations(report: StockReport, width: float) -> list[Flowable]:
 
 
 def _lot_logs(report: StockReport, width: float) -> list[Flowable]:
-    out: list[Flowable] = [Paragraph("Per-lot log", STYLES["h2"])]
+    out: list[Flowable] = [Paragraph("Per-lot log", H2)]
     sessions_of: dict[int, set[int]] = {}
     for m in report.movements:
         if m.lot_id is not None and m.session_id is not None:
@@ -181,7 +187,7 @@ def _discrepancies(report: StockReport) -> list[Flowable]:
         rows.append([fit(d.text, 330), fit(status, 180)])
     if len(rows) == 1:
         rows.append(["none", ""])
-    return [Paragraph("Discrepancies", STYLES["h2"]), grid_table(rows)]
+    return [Paragraph("Discrepancies", H2), grid_table(rows)]
 
 
 def stock_pdf(report: StockReport) -> bytes:

@@ -326,6 +326,15 @@ class WastePlan:
         return max(0.0, self.drawn_mg - self.returned_mg - self.given_mg)
 
 
+def session_patient(ctx: Context, session_id: int) -> str:
+    """'FAMILY, Given · MRN x · DOB y · allergies': the identifiers a stock screen shows."""
+    from ketalog.services.patients import get_patient
+
+    p = get_patient(ctx, get_session(ctx.store, session_id).patient_id)
+    return (f"{p.family_name.upper()}, {p.given_name} · MRN {p.mrn} · DOB "
+            f"{p.birth_date.isoformat()} · session {session_id}")
+
+
 def given_mg(store: Store, session_id: int, now: datetime) -> float:
     """The session's total from the dose timeline: the one domain total the session
     screen and the PDF show (never recomputed here)."""

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
@@ -41,17 +42,16 @@ RECENT = 200
 
 def balances_model(today_expired: set[int]) -> RowsModel[LotBalance]:
     return RowsModel[LotBalance]([
-        ("Location", lambda b: b.lot.location), ("Product", lambda b: b.lot.product),
-        ("mg/mL", lambda b: f"{b.lot.strength_mg_per_ml:g}"),
-        ("mL/container", lambda b: f"{b.lot.container_ml:g}"),
         ("Lot", lambda b: b.lot.lot_number),
         ("Expiry", lambda b: b.lot.expiry.isoformat()
          + (" EXPIRED" if b.lot.id in today_expired else "")
          + (" RECALLED" if b.lot.recalled else "")),
         ("Balance mg", lambda b: f"{b.balance_mg:g}"),
         ("Containers", containers_text),
-        ("Received mg", lambda b: f"{b.received_mg:g}"),
+        ("mg/mL", lambda b: f"{b.lot.strength_mg_per_ml:g}"),
+        ("mL each", lambda b: f"{b.lot.container_ml:g}"),
         ("Drawn mg", lambda b: f"{b.drawn_mg:g}"),
+        ("Location", lambda b: b.lot.location), ("Product", lambda b: b.lot.product),
     ])
 
 
@@ -79,6 +79,11 @@ class StockBoard(QDialog):
         self.discrepancies = discrepancy_model()
         self.discrepancy_view = rows_view(self.discrepancies, "stockDiscrepancies",
                                           stretch_last=True, alternate=True)
+        self.discrepancy_view.setWordWrap(True)
+        self.discrepancy_view.verticalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
+        self.discrepancy_view.horizontalHeader().setSectionResizeMode(
+            1, QHeaderView.ResizeMode.Stretch)
         self.recent_view = rows_view(RowsModel([]), "stockMovements", stretch_last=True,
                                      alternate=True)
         buttons = QHBoxLayout()
@@ -108,7 +113,7 @@ class StockBoard(QDialog):
         top = QSplitter()
         top.addWidget(lots_box)
         top.addWidget(open_box)
-        top.setSizes([700, 500])
+        top.setSizes([760, 600])
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(top, 3)

@@ -39,6 +39,13 @@ def _spin(name: str, high: float, suffix: str, decimals: int = 1) -> QDoubleSpin
     return spin
 
 
+def _identity(ctx: Context, session_id: int) -> QLabel:
+    label = QLabel(stock.session_patient(ctx, session_id))
+    label.setObjectName("stockPatient")
+    label.setStyleSheet("font-weight: bold; font-size: 11pt;")
+    return label
+
+
 class DrawDialog(QDialog):
     """Lots and mg drawn for this session's bag, and the bag's final volume: the bag's
     concentration (and so the pump's mL/h) comes from what was drawn."""
@@ -50,6 +57,7 @@ class DrawDialog(QDialog):
         self.setObjectName("drawDialog")
         self.setWindowTitle("Draw ketamine from stock")
         self.lots = stock.drawable_lots(ctx)
+        self.identity = _identity(ctx, session_id)
         self.table = QTableWidget(len(self.lots), 4)
         self.table.setObjectName("drawLots")
         self.table.setHorizontalHeaderLabels(["Location", "Lot", "On hand mg", "Draw mg"])
@@ -72,6 +80,7 @@ class DrawDialog(QDialog):
         self.concentration.setObjectName("drawConcentration")
         self.error = error_label("drawError")
         form = QFormLayout()
+        form.addRow(self.identity)
         form.addRow(QLabel("Expired and recalled lots are not offered. Enter the mg drawn "
                            "from each lot and the bag's final volume (drug + diluent)."))
         form.addRow(self.table)
@@ -134,6 +143,8 @@ class WasteDialog(QDialog):
         self.witness_password = password_field("witnessPassword")
         self.error = error_label("wasteError")
         form = QFormLayout()
+        self.identity = _identity(ctx, plan.session_id)
+        form.addRow(self.identity)
         form.addRow(intro)
         form.addRow("&Wasted", self.amount)
         form.addRow("&Method", self.method)

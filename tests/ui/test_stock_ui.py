@@ -124,6 +124,7 @@ def test_draw_dialog_prepares_the_bag(qtbot, clinic):
     store, ctx, safe, lot, session = clinic
     dialog = _show(qtbot, DrawDialog(ctx["nurse"], session.id, 500.0))
     assert dialog.table.rowCount() == 1
+    assert "STOCK, Sam · MRN S0001" in dialog.identity.text()
     dialog.amounts[0].setValue(250.0)
     dialog.volume.setValue(250.0)
     assert dialog.concentration.text() == "250 mg in 250 mL = 1.000 mg/mL"
@@ -150,6 +151,7 @@ def test_waste_with_witness_at_complete(qtbot, clinic, clock):
         assert isinstance(dialog, WasteDialog)
         seen["summary"] = dialog.findChild(type(dialog.error), "wasteSummary").text()
         assert dialog.amount.value() == pytest.approx(380.0)
+        assert "STOCK, Sam · MRN S0001 · DOB 1975-02-03" in dialog.identity.text()
         dialog.witness.setCurrentText("nurse")  # the same user: refused on the screen
         qtbot.keyClicks(dialog.witness_password, "nurse-pass-1")
         _ok(dialog)
