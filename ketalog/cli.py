@@ -407,6 +407,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_export_commands(export_sub)
     add_import_commands(sub)
+    from ketalog.cli_stock import add_stock_commands
+
+    add_stock_commands(sub, export_sub)
 
     p = sub.add_parser("verify", help="check integrity, audit chain and signatures")
     p.set_defaults(func=cmd_verify)

@@ -1118,6 +1118,9 @@ def create_demo(store: Store, clock: Clock, seed: int = 1) -> DemoReport:
                           _key(store, ids[username], passwords[username]), mine,
                           patients if first else [], series if first else [])
         first = False
+    from ketalog.services.demo_stock import add_demo_stock
+
+    add_demo_stock(store, ids, built, now)  # before signing: signed sessions take no stock rows
     _write_provider_signatures(store, Actor(ids["provider"], "provider"),
                                _key(store, ids["provider"], passwords["provider"]), built)
 

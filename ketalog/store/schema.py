@@ -581,3 +581,132 @@ def m011_trust(db: Database) -> None:
                          else "insert", table_name=table, row_uuid=key,
                          new_values=values_json(values),
                          reason="found without an audit entry when signing keys came in")
+_STOCK = (
+    # Where controlled substances are kept (a safe, a locked cabinet).
+    """CREATE TABLE stock_locations (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(trim(name)) > 0),
+        created_at TEXT NOT NULL
+    ) STRICT""",
+    # One manufacturer's lot of one product in one location. Receipts, draws and
+    # wastes are movements; the lot row changes only when it is recalled.
+    """CREATE TABLE stock_lots (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        location_id INTEGER NOT NULL REFERENCES stock_locations(id),
+        drug TEXT NOT NULL DEFAULT 'ketamine',
+        product TEXT NOT NULL CHECK (length(trim(product)) > 0),
+        strength_mg_per_ml REAL NOT NULL CHECK (strength_mg_per_ml > 0),
+        container_ml REAL NOT NULL CHECK (container_ml > 0),
+        lot_number TEXT NOT NULL CHECK (length(trim(lot_number)) > 0),
+        expiry TEXT NOT NULL,
+        recalled INTEGER NOT NULL DEFAULT 0 CHECK (recalled IN (0, 1)),
+        recall_reason TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        UNIQUE (location_id, product, strength_mg_per_ml, container_ml, lot_number)
+    ) STRICT""",
+    # The ledger. amount_mg > 0 except for adjustments (signed). A waste with a session
+    # is that session's remainder; without one, stock destroyed. Append-only.
+    """CREATE TABLE stock_movements (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL CHECK (kind IN ('receive', 'draw', 'return', 'waste', 'adjustment')),
+        lot_id INTEGER REFERENCES stock_lots(id),
+        session_id INTEGER REFERENCES sessions(id),
+        at TEXT NOT NULL,
+        amount_mg REAL NOT NULL CHECK (amount_mg > 0 OR (kind = 'adjustment' AND amount_mg != 0)
+                                       OR (kind = 'waste' AND amount_mg = 0)),
+        containers REAL,
+        volume_ml REAL,
+        supplier TEXT NOT NULL DEFAULT '',
+        invoice TEXT NOT NULL DEFAULT '',
+        method TEXT NOT NULL DEFAULT '',
+        reason TEXT NOT NULL DEFAULT '',
+        resolves TEXT NOT NULL DEFAULT '',
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        witness_id INTEGER REFERENCES users(id),
+        witness_at TEXT,
+        entered_at TEXT NOT NULL,
+        CHECK (kind NOT IN ('receive', 'draw', 'return') OR lot_id IS NOT NULL),
+        CHECK (kind != 'waste' OR lot_id IS NOT NULL OR session_id IS NOT NULL),
+        CHECK (witness_id IS NULL OR witness_id != user_id)
+    ) STRICT""",
+    "CREATE INDEX idx_stock_movements_lot ON stock_movements(lot_id, at)",
+    "CREATE INDEX idx_stock_movements_session ON stock_movements(session_id)",
+    "CREATE INDEX idx_stock_movements_at ON stock_movements(at)",
+    """CREATE TABLE stock_counts (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        location_id INTEGER NOT NULL REFERENCES stock_locations(id),
+        at TEXT NOT NULL,
+        business TEXT NOT NULL CHECK (business IN ('opening', 'close')),
+        counted_by INTEGER NOT NULL REFERENCES users(id),
+        second_counter_id INTEGER REFERENCES users(id),
+        note TEXT NOT NULL DEFAULT '',
+        entered_at TEXT NOT NULL,
+        CHECK (second_counter_id IS NULL OR second_counter_id != counted_by)
+    ) STRICT""",
+    """CREATE TABLE stock_count_lines (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        count_id INTEGER NOT NULL REFERENCES stock_counts(id),
+        lot_id INTEGER NOT NULL REFERENCES stock_lots(id),
+        expected_mg REAL NOT NULL,
+        counted_mg REAL NOT NULL CHECK (counted_mg >= 0),
+        explanation TEXT NOT NULL DEFAULT '',
+        CHECK (abs(counted_mg - expected_mg) < 0.000001 OR length(trim(explanation)) > 0)
+    ) STRICT""",
+    "CREATE INDEX idx_stock_count_lines_count ON stock_count_lines(count_id)",
+    # A provider's or admin's resolution of one discrepancy (key "kind:ref").
+    """CREATE TABLE stock_resolutions (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        discrepancy TEXT NOT NULL UNIQUE,
+        at TEXT NOT NULL,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        note TEXT NOT NULL CHECK (length(trim(note)) > 0),
+        adjustment_id INTEGER REFERENCES stock_movements(id)
+    ) STRICT""",
+)
+
+STOCK_APPEND_ONLY: tuple[str, ...] = ("stock_movements", "stock_counts", "stock_count_lines",
+                                      "stock_resolutions")
+
+
+def stock_triggers() -> dict[str, str]:
+    """The ledger only grows (corrections are new movements), and nothing is added to
+    a signed session's stock record: its waste and witness are final."""
+    triggers: dict[str, str] = {}
+    for table in STOCK_APPEND_ONLY:
+        for op in ("update", "delete"):
+            triggers[f"{table}_append_only_{op}"] = (
+                f"CREATE TRIGGER {table}_append_only_{op} BEFORE {op.upper()} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END")
+    triggers["stock_movements_locked_insert"] = (
+        "CREATE TRIGGER stock_movements_locked_insert BEFORE INSERT ON stock_movements "
+        "WHEN NEW.session_id IS NOT NULL AND "
+        "(SELECT status FROM sessions WHERE id = NEW.session_id) = 'signed' "
+        f"BEGIN SELECT RAISE(ABORT, '{LOCKED_MESSAGE}'); END")
+    triggers["stock_lots_delete"] = (
+        "CREATE TRIGGER stock_lots_delete BEFORE DELETE ON stock_lots "
+        "BEGIN SELECT RAISE(ABORT, 'stock_lots is append-only'); END")
+    triggers["stock_lots_fixed"] = (
+        # only the recall flag and its reason may change on a lot
+        "CREATE TRIGGER stock_lots_fixed BEFORE UPDATE ON stock_lots WHEN "
+        "NEW.location_id IS NOT OLD.location_id OR NEW.product IS NOT OLD.product OR "
+        "NEW.strength_mg_per_ml IS NOT OLD.strength_mg_per_ml OR "
+        "NEW.container_ml IS NOT OLD.container_ml OR NEW.lot_number IS NOT OLD.lot_number OR "
+        "NEW.expiry IS NOT OLD.expiry OR NEW.uuid IS NOT OLD.uuid "
+        "BEGIN SELECT RAISE(ABORT, 'stock_lots is append-only'); END")
+    return triggers
+
+
+@migrations()
+def m012_stock(db: Database) -> None:
+    """The controlled-substance record: locations, lots, the movement ledger, counts and
+    resolutions of discrepancies."""
+    for statement in _STOCK:
+        db.execute(statement)
+    for sql in stock_triggers().values():
+        db.execute(sql)

@@ -171,9 +171,19 @@ class GuiController:
         assert self.ctx is not None
         dialog = StartSessionDialog(self.ctx, patient_id, parent=self.main)
         if dialog.exec() and dialog.session_id is not None:
+            self.draw_from_stock(dialog.session_id)
             if self.main:
                 self.main.refresh_board()
             self.open_session(dialog.session_id)
+
+    def draw_from_stock(self, session_id: int) -> bool:
+        """The bag step: draw the lots for the new session's bag (when stock is kept)."""
+        from ketalog.services.sessions import get_session
+        from ketalog.ui.stock_session_dialogs import after_session_start
+
+        assert self.ctx is not None
+        volume = get_session(self.ctx.store, session_id).bag.volume_ml
+        return after_session_start(self.main, self.ctx, session_id, volume)
 
     # -- backups --------------------------------------------------------------
     def backup_folder(self) -> Path:

@@ -243,6 +243,8 @@ class MainWindow(QMainWindow):
         titles = [("file", "&File"), ("patient", "&Patient")]
         if Role.ADMIN in self.ctx.roles:  # the services check again: this only tidies
             titles.append(("admin", "&Admin"))
+        if Role.ADMIN in self.ctx.roles or Role.PROVIDER in self.ctx.roles:
+            titles.append(("stock", "&Stock"))
         self.menus = {name: bar.addMenu(title) for name, title in [*titles, ("help", "&Help")]}
         self._action("file", "&Log out", "Ctrl+L", self.logout_requested.emit, "actionLogout")
         self._action("file", "Change my &password...", "", self.change_password,
@@ -290,6 +292,9 @@ class MainWindow(QMainWindow):
                          "actionBackupSettings")
             self._action("admin", "&Restore from backup...", "", self.restore_requested.emit,
                          "actionRestore")
+        if "stock" in self.menus:
+            self._action("stock", "&Controlled substances...", "Ctrl+Shift+K",
+                         self.stock_board, "actionStockBoard")
         self._action("help", "&About ketalog", "F1", self._about, "actionAbout")
 
     # -- behaviour ----------------------------------------------------------
@@ -536,6 +541,16 @@ class MainWindow(QMainWindow):
 
     def manage_protocols(self) -> None:
         ProtocolsDialog(self.ctx, self).exec()
+
+    def stock_board(self) -> QWidget:
+        """The Controlled substances board; a session behind a discrepancy opens as any."""
+        from ketalog.ui.stock_board import StockBoard
+
+        board = StockBoard(self.ctx, self)
+        board.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        board.open_session_requested.connect(self.open_session_requested.emit)
+        board.show()
+        return board
 
     def _about(self) -> None:
         QMessageBox.about(self, "About ketalog",

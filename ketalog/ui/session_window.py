@@ -479,6 +479,10 @@ class SessionWindow(QMainWindow):
             self.mark_artifact(reading.id, reason)  # type: ignore[arg-type]
 
     def _ask_complete(self) -> None:
+        from ketalog.ui.stock_session_dialogs import before_complete
+
+        if not before_complete(self, self.ctx, self.session_id):  # the witnessed waste
+            return
         dialog = CompleteDialog(self.ctx, self.session_id, self.record.session.discharge_escort,
                                 self)
         if dialog.exec():

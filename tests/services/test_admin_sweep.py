@@ -24,6 +24,7 @@ from ketalog.services import (
     fhir_export,
     protocols,
     settings,
+    stock,
     users,
 )
 from ketalog.services.context import Context
@@ -76,6 +77,7 @@ def calls(tmp: Path) -> dict[str, Callable[[Context], object]]:
         .monitor_overview(c),
         "fhir_export.save_mrn_system": lambda c: fhir_export.save_mrn_system(
             c, "urn:oid:1.2.3", "x"),
+        "stock.set_stock_settings": lambda c: stock.set_stock_settings(c, 2, 1.0, "x"),
     }
 
 
