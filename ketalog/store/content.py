@@ -10,6 +10,9 @@ UNSIGNED_SESSION_COLUMNS = frozenset({"status"})
 # Columns added by later migrations: covered only when set, so sessions signed before
 # the column existed (where it reads NULL) keep the hash they were signed with.
 LATER_SESSION_COLUMNS = frozenset({"series_id"})
+# Child tables added by later migrations: covered only when the session has rows in them,
+# so sessions signed before the table existed keep their hash.
+LATER_CHILD_TABLES: tuple[str, ...] = ("acknowledgements",)
 
 
 def session_content(store: Store, session_id: int) -> dict[str, object]:
@@ -20,4 +23,8 @@ def session_content(store: Store, session_id: int) -> dict[str, object]:
         "session": {k: v for k, v in session.items() if k not in UNSIGNED_SESSION_COLUMNS
                     and not (k in LATER_SESSION_COLUMNS and v is None)}}
     content.update(store.session_children(session_id))
+    for table in LATER_CHILD_TABLES:
+        rows = store.rows(table, order_by="at, id", session_id=session_id)
+        if rows:
+            content[table] = rows
     return content

@@ -16,7 +16,7 @@ from ketalog.store.verify import verify_store
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "schema_m001.sqlite"
 ALL_MIGRATIONS = ["m001_core", "m002_protection", "m003_indexes", "m004_series",
-                  "m005_device_feed", "m006_access", "m007_scale_indexes"]
+                  "m005_device_feed", "m006_access", "m007_scale_indexes", "m009_bedside"]
 EXPECTED_TABLES = {*CLINICAL_TABLES, "clinic_settings", "users", "user_roles", "audit_log",
                    "device_messages", "emergency_access", "_sqlite_migrations"}
 OLD_ROW_TABLES = ("users", "user_roles", "patients", "sessions", "vitals", "audit_log")
