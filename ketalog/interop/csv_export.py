@@ -22,7 +22,7 @@ Cell = str
 Table = tuple[list[str], list[list[Cell]]]
 
 KINDS: tuple[str, ...] = ("sessions", "vitals", "doses", "medications", "side_effects",
-                          "scores", "follow_ups", "notes")
+                          "scores", "follow_ups", "notes", "acknowledgements")
 
 
 def cell(value: object, tz: tzinfo | None = None) -> Cell:
@@ -161,6 +161,7 @@ def build_tables(records: Sequence[SessionRecord], tz: tzinfo | None = None,
     scores = [s for r in records for s in r.scores]
     follow_ups = [f for r in records for f in r.follow_ups]
     notes = [(r, n) for r in records for n in r.notes]
+    acks = [(r, a) for r in records for a in r.acknowledgements]
     return {
         "sessions": sessions_table(records, tz, as_of),
         "vitals": vitals_table(records, tz),
@@ -191,4 +192,14 @@ def build_tables(records: Sequence[SessionRecord], tz: tzinfo | None = None,
             ("session_id", lambda rn: rn[1].session_id), ("at", lambda rn: rn[1].at),
             ("author", lambda rn: rn[0].user_name(rn[1].author_id)),
             ("text", lambda rn: rn[1].text), ("uuid", lambda rn: rn[1].uuid)], notes, tz),
+        # allergy / formulary warnings given anyway (with the reason) and alarms (with
+        # the action taken); subject_uuid is the medication, dose event or reading
+        "acknowledgements": _table([
+            ("session_id", lambda ra: ra[1].session_id), ("at", lambda ra: ra[1].at),
+            ("kind", lambda ra: ra[1].kind), ("subject", lambda ra: ra[1].subject_table),
+            ("subject_uuid", lambda ra: ra[1].subject_uuid),
+            ("warning", lambda ra: ra[1].warning), ("source", lambda ra: ra[1].source),
+            ("response", lambda ra: ra[1].response),
+            ("by", lambda ra: ra[0].user_name(ra[1].entered_by)),
+            ("uuid", lambda ra: ra[1].uuid)], acks, tz),
     }

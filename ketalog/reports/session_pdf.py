@@ -63,6 +63,27 @@ def record_series(r: SessionRecord) -> str:
     return r.series_text + goal
 
 
+def allergy_text(r: SessionRecord) -> str:
+    """The entries (with reaction and severity), else the free text, else 'none'."""
+    if r.allergies:
+        return "; ".join(a.text for a in r.allergies)
+    return r.patient.allergies or "none recorded"
+
+
+def _acknowledgements(r: SessionRecord) -> list[Flowable]:
+    """Every allergy, formulary and alarm acknowledgement, with who gave which reason."""
+    if not r.acknowledgements:
+        return []
+    out: list[Flowable] = [Paragraph("Warnings and alarms acknowledged", STYLES["h2"])]
+    kinds = {"allergy": "allergy", "formulary": "formulary", "alarm": "alarm"}
+    out.append(grid_table([["Time", "Kind", "Warning (source)", "Reason / action taken", "By"]] + [
+        [local_time(a.at), kinds.get(a.kind, a.kind),
+         fit(f"{a.warning} ({a.source})" if a.source else a.warning, 78 * mm),
+         fit(a.response, 47 * mm), fit(r.user_name(a.entered_by), 25 * mm)]
+        for a in r.acknowledgements], [13 * mm, 17 * mm, 78 * mm, 47 * mm, 25 * mm]))
+    return out
+
+
 def _facts(r: SessionRecord) -> Table:
     s, bag = r.session, r.session.bag
     expiry = bag.expiry.isoformat() if bag.expiry else "—"
@@ -76,7 +97,7 @@ def _facts(r: SessionRecord) -> Table:
         ("Lot / expiry", f"{bag.lot or '—'} / {expiry}"),
         ("Arrival", local_time(s.arrival_at, True)), ("Infusion start", local_time(s.infusion_start_at, True)),
         ("Infusion end", local_time(s.infusion_end_at, True)), ("Discharge", local_time(s.discharge_at, True)),
-        ("Allergies", r.patient.allergies or "none recorded"),
+        ("Allergies", allergy_text(r)),
         ("Indication", r.patient.indication or (r.protocol.indication if r.protocol else "—")),
     ]
     if s.discharge_escort or s.discharge_instructions:
@@ -205,7 +226,9 @@ def _entries(r: SessionRecord) -> list[Flowable]:
     if r.adjuncts:
         out.append(grid_table([["Time", "Drug", "Dose", "Route", "Reason"]] + [
             [local_time(a.at), fit(a.drug, 35 * mm), f"{a.dose:g} {a.unit}", a.route,
-             fit(a.reason, 93 * mm)]
+             fit("; ".join([a.reason] * bool(a.reason) + [
+                 f"{k.kind.upper()} WARNING ACKNOWLEDGED: {k.response}"
+                 for k in r.acknowledgements_of(a.uuid)]), 93 * mm)]
             for a in r.adjuncts], [15 * mm, 35 * mm, 22 * mm, 15 * mm, 93 * mm]))
     else:
         out.append(para("None given.", "body"))
@@ -319,6 +342,7 @@ def session_pdf(report: SessionReport) -> bytes:
     story += _chart(r, doc.width, report.printed_at)
     story += _vitals(r)
     story += _entries(r)
+    story += _acknowledgements(r)
     story += _signatures(r)
     doc.build(story, canvasmaker=numbered_canvas(frame))
     return buffer.getvalue()

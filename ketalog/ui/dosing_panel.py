@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from ketalog.domain import dosing
+from ketalog.domain.allergies import ALLERGY_CODE
 from ketalog.domain.dosing import DoseWarning
 from ketalog.domain.entities import DoseKind
 from ketalog.domain.errors import PlausibilityError
@@ -31,6 +32,7 @@ from ketalog.services.errors import InvalidState, ServiceError, WarningsNotAckno
 from ketalog.services.record import SessionRecord
 from ketalog.services.sessions import record_dose
 from ketalog.store.errors import StoreError
+from ketalog.ui.acknowledge_dialog import ask_reason
 from ketalog.ui.entry_time import EntryTime
 
 KIND_TEXT = {"bolus": "Bolus", "start": "Start", "rate_change": "Rate change",
@@ -65,6 +67,9 @@ class DosingPanel(QGroupBox):
         self.record_: SessionRecord | None = None
         self.confirm_warnings: Callable[[list[DoseWarning]], bool] = (
             lambda warnings: ask_acknowledgement(self, warnings))
+        # allergy warnings need a typed reason: (warnings, what) -> reason or None
+        self.ask_allergy_reason: Callable[[list[DoseWarning], str], str | None] = (
+            lambda warnings, what: ask_reason(self, warnings, what))
         self.state_label = QLabel()
         self.state_label.setObjectName("doseState")
         self.total_label = QLabel()
@@ -210,7 +215,8 @@ class DosingPanel(QGroupBox):
         self._update_buttons()
 
     # -- entry --------------------------------------------------------------
-    def submit(self, kind: DoseKind, acknowledge: bool = False) -> bool:
+    def submit(self, kind: DoseKind, acknowledge: bool = False,
+               allergy_reason: str = "") -> bool:
         if self.record_ is None:
             return False
         self.error.hide()
@@ -223,10 +229,17 @@ class DosingPanel(QGroupBox):
             kwargs["bolus_mg"] = round(self.bolus.value() * weight, 3)
         try:
             record_dose(self.ctx, self.session_id, kind, at=self.when.value(),
-                        reason=self.reason.text(), acknowledge=acknowledge, **kwargs)
+                        reason=self.reason.text(), acknowledge=acknowledge,
+                        allergy_reason=allergy_reason, **kwargs)
         except WarningsNotAcknowledged as exc:
-            if self.confirm_warnings(exc.warnings):
-                return self.submit(kind, acknowledge=True)
+            allergy = [w for w in exc.warnings if w.code == ALLERGY_CODE]
+            if allergy and not allergy_reason:
+                drug = self.record_.session.bag.drug
+                reason = self.ask_allergy_reason(exc.warnings, f"{drug} {KIND_TEXT[kind.value].lower()}")
+                if reason:
+                    return self.submit(kind, acknowledge=True, allergy_reason=reason)
+            elif self.confirm_warnings(exc.warnings):
+                return self.submit(kind, acknowledge=True, allergy_reason=allergy_reason)
             self.error.setText("Not recorded (warning not acknowledged).")
             self.error.show()
             return False

@@ -41,9 +41,10 @@ from ketalog.domain.errors import PlausibilityError
 from ketalog.domain.scales import MOAAS_LEVELS, SCALES, ScaleError, ScaleResult
 from ketalog.services import sessions as svc
 from ketalog.services.context import Context
-from ketalog.services.errors import ServiceError
+from ketalog.services.errors import ServiceError, WarningsNotAcknowledged
 from ketalog.services.record import SessionRecord
 from ketalog.store.errors import StoreError
+from ketalog.ui.acknowledge_dialog import ask_reason
 from ketalog.ui.feedback import ERROR_COLOUR, ERROR_STYLE, error_label
 from ketalog.ui.vitals_entry import parse_number
 
@@ -353,6 +354,14 @@ class EntriesPanel(QTabWidget):
         self.add_med_button.setObjectName("addAdjunct")
         self.add_med_button.clicked.connect(self.add_medication)
         self.med_error = error_label("adjunctError")
+        self.med_note = QLabel()
+        self.med_note.setObjectName("adjunctNote")
+        self.med_note.setWordWrap(True)
+        self.med_note.setStyleSheet("color: #555;")
+        self.med_note.hide()
+        # (warnings, what) -> reason or None; tests replace it to drive the dialog
+        self.ask_reason: Callable[[list, str], str | None] = (
+            lambda warnings, what: ask_reason(self, warnings, what))
         self.med_table = _table("adjunctTable", ("Time", "Drug", "Dose", "Route", "Reason"))
         dose_row = QHBoxLayout()
         dose_row.addWidget(self.dose, 1)
@@ -370,6 +379,7 @@ class EntriesPanel(QTabWidget):
         layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addWidget(self.med_error)
+        layout.addWidget(self.med_note)
         layout.addWidget(self.med_table, 1)
         self._track(self.drug, self.dose, self.unit, self.route, self.med_reason,
                     self.add_med_button)
@@ -388,9 +398,22 @@ class EntriesPanel(QTabWidget):
                     "has its own box)") from None
             if amount is None:
                 raise PlausibilityError.single("dose", "", "required", "Enter the dose")
-            svc.add_adjunct(self.ctx, self.session_id, self.drug.currentText(), amount,
-                            self.unit.currentText(), self.route.currentText(),
-                            self.med_reason.currentText())
+            args = (self.ctx, self.session_id, self.drug.currentText(), amount,
+                    self.unit.currentText(), self.route.currentText(),
+                    self.med_reason.currentText())
+            try:
+                svc.add_adjunct(*args)
+            except WarningsNotAcknowledged as exc:
+                what = f"{self.drug.currentText().strip()} {amount:g} {self.unit.currentText()}"
+                reason = self.ask_reason(exc.warnings, what)
+                if reason is None:
+                    raise ServiceError("not recorded: warning not acknowledged") from None
+                svc.add_adjunct(*args, acknowledgement=reason)
+            checked = svc.check_adjunct(self.ctx.store, self.session_id,
+                                        self.drug.currentText(), amount,
+                                        self.unit.currentText(), self.route.currentText())
+            self.med_note.setText(checked.note)
+            self.med_note.setVisible(bool(checked.note))
 
         fields = {"drug": self.drug, "dose": self.dose, "unit": self.unit,
                   "route": self.route}
@@ -626,8 +649,13 @@ class EntriesPanel(QTabWidget):
     def show_record(self, record: SessionRecord) -> None:
         """Refill the four lists from a freshly loaded record."""
         self.record = record
-        _fill(self.med_table, [(_hhmm(a.at), a.drug, f"{a.dose:g} {a.unit}", a.route, a.reason)
-                               for a in record.adjuncts], keys=[a.id for a in record.adjuncts])
+        _fill(self.med_table, [(_hhmm(a.at), a.drug, f"{a.dose:g} {a.unit}", a.route,
+                                "  ".join([a.reason, *(f"⚠ {k.kind} warning acknowledged: "
+                                                       f"{k.response}" for k in
+                                                       record.acknowledgements_of(a.uuid))]
+                                          ).strip())
+                               for a in record.adjuncts], keys=[a.id for a in record.adjuncts],
+              flagged=[bool(record.acknowledgements_of(a.uuid)) for a in record.adjuncts])
         _fill(self.se_table, [(_hhmm(s.onset_at), s.kind, s.severity.value, s.action,
                                _hhmm(s.resolved_at) if s.resolved_at else "ongoing")
                               for s in record.side_effects],
