@@ -12,6 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QHideEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
+    QDialog,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -272,6 +273,8 @@ class MainWindow(QMainWindow):
                          "actionClinicSettings")
             self._action("admin", "&Alert thresholds...", "", self.alert_thresholds,
                          "actionAlertThresholds")
+            self._action("admin", "Adjunct &formulary...", "", self.edit_formulary,
+                         "actionFormulary")
             self._action("admin", "&Monitor feed (HL7)...", "", self.monitor_feed,
                          "actionMonitorFeed")
             self.menus["admin"].addSeparator()
@@ -485,6 +488,13 @@ class MainWindow(QMainWindow):
         from ketalog.ui.alert_thresholds_dialog import AlertThresholdsDialog
 
         AlertThresholdsDialog(self.ctx, self).exec()
+
+    def edit_formulary(self) -> QDialog:
+        from ketalog.ui.formulary_dialog import FormularyDialog
+
+        dialog = FormularyDialog(self.ctx, self)
+        dialog.open()
+        return dialog
 
     def clinic_settings(self) -> None:
         from ketalog.ui.clinic_settings_dialog import ClinicSettingsDialog
