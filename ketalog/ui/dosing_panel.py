@@ -33,6 +33,7 @@ from ketalog.services.record import SessionRecord
 from ketalog.services.sessions import record_dose
 from ketalog.store.errors import StoreError
 from ketalog.ui.acknowledge_dialog import ask_reason
+from ketalog.ui.confirmations import confirm_stop, stop_text
 from ketalog.ui.entry_time import EntryTime
 
 KIND_TEXT = {"bolus": "Bolus", "start": "Start", "rate_change": "Rate change",
@@ -67,6 +68,8 @@ class DosingPanel(QGroupBox):
         self.record_: SessionRecord | None = None
         self.confirm_warnings: Callable[[list[DoseWarning]], bool] = (
             lambda warnings: ask_acknowledgement(self, warnings))
+        # Stop asks first (total given and time); Enter alone keeps it running
+        self.confirm_stop: Callable[[str], bool] = lambda text: confirm_stop(self, text)
         # allergy warnings need a typed reason: (warnings, what) -> reason or None
         self.ask_allergy_reason: Callable[[list[DoseWarning], str], str | None] = (
             lambda warnings, what: ask_reason(self, warnings, what))
@@ -220,6 +223,12 @@ class DosingPanel(QGroupBox):
         if self.record_ is None:
             return False
         self.error.hide()
+        if kind is DoseKind.STOP and not acknowledge and not allergy_reason:
+            at = self.when.value() or self.ctx.clock.now()
+            if not self.confirm_stop(stop_text(self.record_, at)):
+                self.error.setText("Not stopped: the infusion keeps running.")
+                self.error.show()
+                return False
         weight = self.record_.session.weight_kg
         rate = dosing.mg_per_h_from_mg_per_kg_per_h(self.rate.value(), weight)
         kwargs: dict[str, float] = {}

@@ -495,11 +495,11 @@ class SessionWindow(QMainWindow):
             self.complete(dialog.escort.text(), dialog.instructions.toPlainText())
 
     def _ask_sign(self) -> None:
-        password, ok = QInputDialog.getText(
-            self, "Sign session", "Re-enter your password to sign. Signing locks the record.",
-            QLineEdit.EchoMode.Password)
-        if ok:
-            self.sign(password)
+        from ketalog.ui.confirmations import SignDialog
+
+        dialog = SignDialog(self.record, self)
+        if dialog.exec():
+            self.sign(dialog.password.text())
 
     def _ask_reopen(self) -> None:
         reason, ok = QInputDialog.getText(self, "Reopen session", "Reason for reopening:")
