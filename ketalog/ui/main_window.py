@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from ketalog import __version__
 from ketalog.domain.entities import Role
+from ketalog.services.alarms import sessions_with_pending_alarms
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
 from ketalog.services.patients import search_patients
@@ -50,7 +51,8 @@ STATUS_TEXT = {"draft": "arrived", "in_progress": "infusing", "completed": "comp
                "signed": "signed"}
 
 
-def board_model() -> RowsModel[BoardRow]:
+def board_model(alarm: Callable[[BoardRow], bool] = lambda b: False) -> RowsModel[BoardRow]:
+    """`alarm` says which rows have an alarm nobody acknowledged yet (marked red)."""
     return RowsModel[BoardRow]([
         ("Chair", lambda b: b.chair or "-"),
         ("Patient", lambda b: b.patient),
@@ -59,7 +61,8 @@ def board_model() -> RowsModel[BoardRow]:
         ("Started", lambda b: local_time(b.started_at)),
         ("Elapsed", lambda b: "" if b.elapsed_min is None
          else f"{b.elapsed_min // 60} h {b.elapsed_min % 60:02d} min"),
-    ])
+        ("Alarm", lambda b: "⚠ ALARM not acknowledged" if alarm(b) else ""),
+    ], highlight=alarm)
 
 
 def session_lines_model(with_patient: bool) -> RowsModel[SessionLine]:
@@ -115,7 +118,8 @@ class MainWindow(QMainWindow):
         self.search.setClearButtonEnabled(True)
         self.patients = patient_model()
         self.patient_view = rows_view(self.patients, "patientTable", stretch_last=True, alternate=True)
-        self.board = board_model()
+        self.alarm_sessions: set[int] = set()
+        self.board = board_model(lambda b: b.session_id in self.alarm_sessions)
         self.board_view = rows_view(self.board, "todayBoard", stretch_last=True, alternate=True)
         self.awaiting = session_lines_model(with_patient=True)
         self.awaiting_view = rows_view(self.awaiting, "awaitingSignature", stretch_last=True, alternate=True)
@@ -295,7 +299,10 @@ class MainWindow(QMainWindow):
     def refresh_board(self) -> None:
         """Today's board and the signature queue (both change while the window is open)."""
         now = self.ctx.clock.now()
-        self.board.set_rows(today_board(self.ctx.store, now))
+        board = today_board(self.ctx.store, now)
+        self.alarm_sessions = sessions_with_pending_alarms(
+            self.ctx.store, [b.session_id for b in board])
+        self.board.set_rows(board)
         self.awaiting.set_rows(session_lines(self.ctx.store, now=now, statuses=("completed",)))
         self.tabs.setTabText(1, f"Awaiting si&gnature ({self.awaiting.rowCount()})")
         self.planned.set_rows(planned_sessions(self.ctx.store, PLANNED_DAYS))

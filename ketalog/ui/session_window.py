@@ -49,6 +49,7 @@ from ketalog.services.record import SessionRecord, load_record
 from ketalog.services.settings import alert_thresholds, monitoring_interval_min
 from ketalog.services.vitals_series import VitalsColumns, load_vitals, load_vitals_columns
 from ketalog.store.errors import StoreError
+from ketalog.ui.alarm_banner import AlarmBanner, set_sound_enabled, sound_enabled
 from ketalog.ui.dosing_panel import DosingPanel
 from ketalog.ui.entries_panel import EntriesPanel
 from ketalog.ui.pdf_output import ask_pdf_path, ask_printer, render_in_background, send_to_printer
@@ -130,6 +131,7 @@ class SessionWindow(QMainWindow):
         self.banner.setWordWrap(True)
         self.banner.hide()
         self.entry = VitalsEntry(ctx, session_id)
+        self.alarm_banner = AlarmBanner(ctx, session_id)
         self.chart = SessionChart()
         self.vitals_model = VitalsTableModel(newest_first=True)
         self.vitals_view = QTableView()
@@ -226,6 +228,7 @@ class SessionWindow(QMainWindow):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.header)
         layout.addWidget(self.banner)
+        layout.addWidget(self.alarm_banner)
         layout.addWidget(self.entry)
         layout.addWidget(body, 1)
         layout.addLayout(actions)
@@ -275,6 +278,12 @@ class SessionWindow(QMainWindow):
         self.import_action.setObjectName("actionImportVitals")
         self.import_action.triggered.connect(lambda: self.import_vitals())
         menu.addAction(self.import_action)
+        self.sound_action = QAction("Alarm &sound on this workstation", self)
+        self.sound_action.setObjectName("actionAlarmSound")
+        self.sound_action.setCheckable(True)
+        self.sound_action.setChecked(sound_enabled())
+        self.sound_action.toggled.connect(set_sound_enabled)
+        menu.addAction(self.sound_action)
         fhir = QAction("Export &FHIR...", self)
         fhir.setObjectName("actionExportSessionFhir")
         fhir.triggered.connect(lambda: self.export_fhir())
@@ -304,6 +313,7 @@ class SessionWindow(QMainWindow):
         self.chart.set_columns(self.columns, self.record.doses, chart_markers(self.record),
                                alert_thresholds(store))
         self._show_rest()
+        self.alarm_banner.refresh(may_sound=False)  # opening a window is no new alarm
 
     def reload_without_vitals(self) -> None:
         """After a dose or entry: vitals are unchanged, so skip re-reading a long series."""
@@ -338,6 +348,7 @@ class SessionWindow(QMainWindow):
         self.entry.set_read_only(not (editable and clinical))
         self.dosing.set_read_only(not (editable and clinical))
         self.entries.set_read_only(not (editable and clinical))
+        self.alarm_banner.set_read_only(not (editable and clinical))
         self.artifact_button.setEnabled(editable and clinical)
         self.import_action.setEnabled(editable and (Role.NURSE in roles or Role.ADMIN in roles))
         self.complete_button.setEnabled(editable and Role.NURSE in roles and not emergency)
@@ -389,6 +400,8 @@ class SessionWindow(QMainWindow):
         self.columns.add(reading)
         self.header.last_bp_at = self.columns.last_bp_at()
         self.header.tick(self.record, self.ctx.clock.now())
+        if reading.alerts:
+            self.alarm_banner.refresh()
 
     # -- actions (callable directly by tests and shortcuts) -------------------
     def _run(self, action: str, fn: object) -> bool:
