@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable
 from concurrent.futures import Future
+from datetime import timedelta
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -183,6 +184,9 @@ class SessionWindow(QMainWindow):
         self.clock_timer = QTimer(self)
         self.clock_timer.timeout.connect(lambda: self.header.tick(self.record, ctx.clock.now()))
         self.clock_timer.start(1000)
+        self.chart_timer = QTimer(self)  # the rate strip and the followed window reach now
+        self.chart_timer.timeout.connect(self.chart.tick)
+        self.chart_timer.start(5000)
         self._poll_after = 0  # newest vitals id the device poll has seen
         self._shown_ids: set[int] = set()  # recorded here, not yet passed by the poll
         self.device_timer = QTimer(self)  # monitor-feed readings arrive in the database
@@ -310,14 +314,27 @@ class SessionWindow(QMainWindow):
         self._poll_after, self._shown_ids = max(self.columns.ids, default=0), set()
         self.vitals_model.set_source(self.columns.ids, self.columns.at_s,
                                      lambda ids: load_vitals(store, ids))
+        self._set_chart_window()
         self.chart.set_columns(self.columns, self.record.doses, chart_markers(self.record),
                                alert_thresholds(store))
         self._show_rest()
         self.alarm_banner.refresh(may_sound=False)  # opening a window is no new alarm
 
+    def _set_chart_window(self) -> None:
+        """Arrival to the planned end of the infusion (start + protocol duration), growing
+        with now while the session takes entries."""
+        s = self.record.session
+        start = s.arrival_at or s.infusion_start_at
+        duration = self.record.protocol.duration_min if self.record.protocol else 0
+        base = s.infusion_start_at or start
+        planned = base + timedelta(minutes=duration) if base and duration else None
+        live = s.status in (SessionStatus.DRAFT, SessionStatus.IN_PROGRESS)
+        self.chart.set_window(start, planned, self.ctx.clock.now, live)
+
     def reload_without_vitals(self) -> None:
         """After a dose or entry: vitals are unchanged, so skip re-reading a long series."""
         self.record = load_record(self.ctx.store, self.session_id, with_vitals=False)
+        self._set_chart_window()
         self.chart.set_doses(self.record.doses)
         self.chart.set_markers(chart_markers(self.record))
         self._show_rest()
@@ -536,6 +553,7 @@ class SessionWindow(QMainWindow):
             event.ignore()
             return
         self.clock_timer.stop()
+        self.chart_timer.stop()
         self.device_timer.stop()
         self.closed.emit(self.session_id)
         super().closeEvent(event)
