@@ -339,7 +339,7 @@ def provider_review(shots: Shots, clock: FixedClock, provider: Context, password
     window.add_addendum(addendum.reason.text(), addendum.text.toPlainText())
     addendum.close()
     tabs = window.findChild(QWidget, "lowerTabs")
-    tabs.setCurrentIndex(1)  # type: ignore[attr-defined]
+    tabs.setCurrentWidget(window.signoff)  # type: ignore[attr-defined]
     tick(window)
     shots.save(window, "provider-signed.png")
     window.close()

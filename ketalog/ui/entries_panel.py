@@ -45,6 +45,7 @@ from ketalog.services.errors import ServiceError, WarningsNotAcknowledged
 from ketalog.services.record import SessionRecord
 from ketalog.store.errors import StoreError
 from ketalog.ui.acknowledge_dialog import ask_reason
+from ketalog.ui.entry_time import EntryTime
 from ketalog.ui.feedback import ERROR_COLOUR, ERROR_STYLE, error_label
 from ketalog.ui.vitals_entry import parse_number
 
@@ -295,9 +296,13 @@ class EntriesPanel(QTabWidget):
 
     changed = Signal()
 
-    def __init__(self, ctx: Context, session_id: int, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: Context, session_id: int, parent: QWidget | None = None,
+                 score_table_elsewhere: bool = False) -> None:
+        """score_table_elsewhere: the owner shows `score_table` itself (the session window
+        puts it beside the vitals table), so the Scores tab is all inputs."""
         super().__init__(parent)
         self.ctx, self.session_id = ctx, session_id
+        self.score_table_elsewhere = score_table_elsewhere
         self.setObjectName("entriesPanel")
         self.record: SessionRecord | None = None
         self.read_only = False
@@ -306,7 +311,9 @@ class EntriesPanel(QTabWidget):
         for tab, title in ((self._medications_tab(), "Medications"),
                            (self._side_effects_tab(), "Side effects"),
                            (self._scores_tab(), "Scores"), (self._notes_tab(), "Notes")):
-            self.addTab(_scrolling(tab), title)
+            # the Scores tab scrolls its own inputs: a second scroll area around it left
+            # them about 100 px at 1366x768
+            self.addTab(tab if title == "Scores" else _scrolling(tab), title)
 
     # -- shared ----------------------------------------------------------------------
     def _attempt(self, error: QLabel, fields: Mapping[str, QWidget],
@@ -515,7 +522,11 @@ class EntriesPanel(QTabWidget):
         self.nrs_phase = _combo("nrsPhase", SCORE_PHASES)
         self.nrs_value = QSpinBox()
         self.nrs_value.setObjectName("nrsValue")
-        self.nrs_value.setRange(0, 10)
+        # starts (and returns to) empty after each score: a left-over 7 must not be
+        # recorded again as the post score; -1 shows as "—" and is refused
+        self.nrs_value.setRange(-1, 10)
+        self.nrs_value.setSpecialValueText("—")
+        self.nrs_value.setValue(-1)
         self.add_nrs_button = QPushButton("Add NRS")
         self.add_nrs_button.setObjectName("add_nrs")
         self.add_nrs_button.clicked.connect(self.add_nrs)
@@ -528,7 +539,10 @@ class EntriesPanel(QTabWidget):
         row.addWidget(self.add_nrs_button)
         moaas = QGroupBox("MOAA/S sedation (0-5)")
         moaas.setObjectName("scale_moaas")
-        self.moaas_value = _narrow(QComboBox(), 20)
+        self.moaas_value = QComboBox()
+        self.moaas_value.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.moaas_value.setMinimumContentsLength(20)
         self.moaas_value.setObjectName("moaasValue")
         self.moaas_value.setPlaceholderText("choose the level")
         for level in sorted(MOAAS_LEVELS, reverse=True):
@@ -539,11 +553,14 @@ class EntriesPanel(QTabWidget):
         self.add_moaas_button = QPushButton("Add MOAA/S")
         self.add_moaas_button.setObjectName("add_moaas")
         self.add_moaas_button.clicked.connect(self.add_moaas)
-        row = QHBoxLayout(moaas)
-        row.addWidget(self.moaas_value, 1)
+        rows = QVBoxLayout(moaas)  # the level texts get the whole width (they were cut)
+        rows.addWidget(self.moaas_value)
+        row = QHBoxLayout()
+        row.addStretch(1)
         row.addWidget(QLabel("phase"))
         row.addWidget(self.moaas_phase)
         row.addWidget(self.add_moaas_button)
+        rows.addLayout(row)
         self.scale_boxes = {
             "cadss6": ItemScaleBox("cadss6", "CADSS-6 dissociation (each 0-4, total 0-24)",
                                    (Phase.INTRA.value, Phase.POST.value), Phase.INTRA.value,
@@ -567,39 +584,65 @@ class EntriesPanel(QTabWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(inner)
         self.score_error = error_label("scoreError")
+        self.score_time = EntryTime(self.ctx.clock, "score")
+        time_row = QHBoxLayout()
+        time_row.addWidget(QLabel("Time of the scores below:"))
+        time_row.addWidget(self.score_time)
+        time_row.addStretch(1)
         self.score_table = _table("scoreTable",
                                   ("Time", "Scale", "Phase", "Total", "Interpretation"))
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(scroll)
-        split.addWidget(self.score_table)
-        split.setSizes([300, 150])
         tab = QWidget()
         layout = QVBoxLayout(tab)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(time_row)
         layout.addWidget(self.score_error)
-        layout.addWidget(split, 1)
-        self._track(self.nrs_phase, self.nrs_value, self.add_nrs_button, self.moaas_value,
+        if self.score_table_elsewhere:
+            layout.addWidget(scroll, 1)
+        else:
+            split = QSplitter(Qt.Orientation.Vertical)
+            split.addWidget(scroll)
+            split.addWidget(self.score_table)
+            split.setSizes([300, 150])
+            layout.addWidget(split, 1)
+        self._track(self.score_time, self.nrs_phase, self.nrs_value, self.add_nrs_button,
+                    self.moaas_value,
                     self.moaas_phase, self.add_moaas_button, *self.scale_boxes.values())
         return tab
 
     def _add_score(self, code: str, phase: str, fields: Mapping[str, QWidget], *,
                    value: int | None = None, items: Mapping[str, int] | None = None) -> bool:
-        return self._attempt(self.score_error, fields, lambda: svc.add_score(
-            self.ctx, self.session_id, code, phase, value=value, items=items))
+        if not self._attempt(self.score_error, fields, lambda: svc.add_score(
+                self.ctx, self.session_id, code, phase, value=value, items=items,
+                at=self.score_time.value())):
+            return False
+        self.score_time.reset()
+        return True
 
     def add_nrs(self) -> bool:
-        return self._add_score("nrs", self.nrs_phase.currentText(),
-                               {"nrs": self.nrs_value}, value=self.nrs_value.value())
+        if self.nrs_value.value() < 0:
+            self.score_error.setText("Not recorded: NRS: choose the pain score (0-10)")
+            self.score_error.show()
+            self.nrs_value.setStyleSheet(ERROR_STYLE)
+            self.nrs_value.setFocus()
+            return False
+        if not self._add_score("nrs", self.nrs_phase.currentText(),
+                               {"nrs": self.nrs_value}, value=self.nrs_value.value()):
+            return False
+        self.nrs_value.setValue(-1)
+        return True
 
     def add_moaas(self) -> bool:
         def record() -> None:
             if self.moaas_value.currentIndex() < 0:
                 raise ScaleError("moaas", None, "0-5", "MOAA/S: choose the level (0-5)")
             svc.add_score(self.ctx, self.session_id, "moaas", self.moaas_phase.currentText(),
-                          value=int(self.moaas_value.currentData()))
+                          value=int(self.moaas_value.currentData()),
+                          at=self.score_time.value())
 
         if not self._attempt(self.score_error, {"moaas": self.moaas_value}, record):
             return False
         self.moaas_value.setCurrentIndex(-1)
+        self.score_time.reset()
         return True
 
     def add_item_scale(self, box: ItemScaleBox) -> bool:

@@ -46,6 +46,7 @@ from ketalog.ui.table_models import (
     patient_model,
     rows_view,
 )
+from ketalog.ui.window_geometry import remember
 
 STATUS_TEXT = {"draft": "arrived", "in_progress": "infusing", "completed": "completed",
                "signed": "signed"}
@@ -159,8 +160,10 @@ class MainWindow(QMainWindow):
         self.board_timer.start()
 
     def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 (Qt API)
-        """A hidden (logged-out or closed) window must not keep reading the store."""
+        """A hidden (logged-out or closed) window must not keep reading the store; its
+        size and place are kept for this workstation's next login."""
         self.board_timer.stop()
+        remember(self, "main")
         super().hideEvent(event)
 
     def _build_layout(self) -> None:

@@ -59,6 +59,7 @@ from ketalog.ui.session_header import SessionHeader
 from ketalog.ui.vitals_entry import VitalsEntry
 from ketalog.ui.vitals_model import COLUMNS as VITALS_COLUMNS
 from ketalog.ui.vitals_model import VitalsTableModel
+from ketalog.ui.window_geometry import remember
 
 DEVICE_POLL_MS = 2000
 
@@ -157,7 +158,10 @@ class SessionWindow(QMainWindow):
         self.artifact_button = QPushButton("Mark &artifact...")
         self.artifact_button.setObjectName("markArtifact")
         self.dosing = DosingPanel(ctx, session_id)
-        self.entries = EntriesPanel(ctx, session_id)
+        # the event list may shrink to a few lines: at 1366x768 its 70 px minimum left the
+        # entry tabs (Scores) too short to use
+        self.dosing.events.setMinimumHeight(36)
+        self.entries = EntriesPanel(ctx, session_id, score_table_elsewhere=True)
         self.signoff = QListWidget()
         self.signoff.setObjectName("signoffList")
         self.complete_button = QPushButton("Complete session...")
@@ -209,6 +213,7 @@ class SessionWindow(QMainWindow):
         lower = QTabWidget()
         lower.setObjectName("lowerTabs")
         lower.addTab(table_tab, "&Vitals table")
+        lower.addTab(self.entries.score_table, "Sc&ores recorded")
         lower.addTab(self.signoff, "Signatures && addenda")
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.chart)
@@ -552,6 +557,7 @@ class SessionWindow(QMainWindow):
         if self.record.infusion_state in ("running", "paused") and not self.confirm_close():
             event.ignore()
             return
+        remember(self, "session")
         self.clock_timer.stop()
         self.chart_timer.stop()
         self.device_timer.stop()
