@@ -26,6 +26,7 @@ from ketalog.domain.entities import DoseKind, SessionStatus, VitalsReading
 from ketalog.domain.record import SessionRecord
 from ketalog.domain.scales import SCALES, ScaleError, nrs_percent_change
 from ketalog.domain.vitals import format_vital
+from ketalog.domain.wording import hours_text
 from ketalog.reports.blocks import STYLES, fit, grid_table, local_time, para
 from ketalog.reports.chart import EventMark, session_chart
 from ketalog.reports.fonts import SANS
@@ -131,7 +132,7 @@ def _dosing(r: SessionRecord, now: datetime) -> list[Flowable]:
     bolus = sum(e.bolus_mg or 0.0 for e in r.doses if e.kind == DoseKind.BOLUS)
     out: list[Flowable] = [Paragraph("Dosing", STYLES["h2"]), para(
         f"Total ketamine {total:.1f} mg = {total / weight:.2f} mg/kg "
-        f"(weight {weight:.1f} kg) · boluses {bolus:.1f} mg · infusing {infusing_h:.2f} h · "
+        f"(weight {weight:.1f} kg) · boluses {bolus:.1f} mg · infusing {hours_text(infusing_h)} · "
         f"maximum rate {dosing.max_rate_mg_per_h(r.doses):.1f} mg/h "
         f"({dosing.max_rate_mg_per_h(r.doses) / weight:.2f} mg/kg/h)", "body")]
     rows: list[list[object]] = [["Time", "Event", "mg/h", "mg/kg/h", "Bolus mg",

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ketalog.domain.entities import patient_name
 from ketalog.services.device_feed import chair_key
 from ketalog.store.store import Store
 
@@ -30,7 +31,7 @@ class Occupant:
 
 def occupants(store: Store) -> list[Occupant]:
     return [Occupant(int(r["id"]), str(r["chair"]),  # type: ignore[call-overload]
-                     f"{str(r['family_name']).upper()}, {r['given_name']}", str(r["mrn"]),
+                     patient_name(r["family_name"], r["given_name"]), str(r["mrn"]),
                      str(r["status"]))
             for r in store.session_listing(statuses=OPEN) if str(r["chair"]).strip()]
 

@@ -364,7 +364,9 @@ class SessionChart(QWidget):
                                label=marker.label,
                                labelOpts={"position": 0.97 - 0.09 * (len(self._markers) % 4),
                                           "color": colour, "fill": (255, 255, 255, 200),
-                                          "anchors": [(0, 0), (0, 0)]})
+                                          # right of the line in the left half,
+                                          # left of it near the right edge
+                                          "anchors": [(0, 0), (1, 0)]})
         self.vitals_plot.addItem(line, ignoreBounds=True)
         self._marker_items.append(line)
         self._markers.append(marker)
