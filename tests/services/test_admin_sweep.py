@@ -18,6 +18,7 @@ from ketalog.services import (
     device_feed_settings,
     emergency,
     encryption,
+    formulary,
     protocols,
     settings,
     users,
@@ -60,6 +61,8 @@ def calls(tmp: Path) -> dict[str, Callable[[Context], object]]:
             c, audit_log.AuditFilter(), tmp / "audit.csv"),
         "emergency.pending_reviews": lambda c: emergency.pending_reviews(c),
         "emergency.review_emergency": lambda c: emergency.review_emergency(c, 1, "ok"),
+        "formulary.save_entry": lambda c: formulary.save_entry(c, formulary.FormularyEntry(
+            "dexamethasone", "corticosteroids", "IV", "mg", 4, 8, "clinic policy"), "x"),
     }
 
 
