@@ -87,8 +87,12 @@ class AlarmBanner(QFrame):
         self.hide()
 
     def refresh(self, may_sound: bool = True) -> None:
+        """Pending alarms of a session that still takes entries (a completed or signed
+        record is no live patient to act on; its alarms are in the record as flagged)."""
         try:
-            self.pending = pending_alarms(self.ctx.store, [self.session_id])
+            status = self.ctx.store.get("sessions", self.session_id)
+            open_now = status is not None and status["status"] in ("draft", "in_progress")
+            self.pending = pending_alarms(self.ctx.store, [self.session_id]) if open_now else []
         except StoreError:
             return  # busy; the next refresh tries again
         new = {a.vitals_id for a in self.pending} - self._seen

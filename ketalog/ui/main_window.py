@@ -303,8 +303,8 @@ class MainWindow(QMainWindow):
         """Today's board and the signature queue (both change while the window is open)."""
         now = self.ctx.clock.now()
         board = today_board(self.ctx.store, now)
-        self.alarm_sessions = sessions_with_pending_alarms(
-            self.ctx.store, [b.session_id for b in board])
+        self.alarm_sessions = sessions_with_pending_alarms(  # patients still in the chair
+            self.ctx.store, [b.session_id for b in board if b.status in ("draft", "in_progress")])
         self.board.set_rows(board)
         self.awaiting.set_rows(session_lines(self.ctx.store, now=now, statuses=("completed",)))
         self.tabs.setTabText(1, f"Awaiting si&gnature ({self.awaiting.rowCount()})")

@@ -371,6 +371,8 @@ class SessionWindow(QMainWindow):
         self.dosing.set_read_only(not (editable and clinical))
         self.entries.set_read_only(not (editable and clinical))
         self.alarm_banner.set_read_only(not (editable and clinical))
+        if not editable:
+            self.alarm_banner.refresh(may_sound=False)  # completed: the banner goes
         self.artifact_button.setEnabled(editable and clinical)
         self.import_action.setEnabled(editable and (Role.NURSE in roles or Role.ADMIN in roles))
         self.complete_button.setEnabled(editable and Role.NURSE in roles and not emergency)

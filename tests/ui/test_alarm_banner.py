@@ -96,3 +96,15 @@ def test_monitor_reading_raises_the_banner_and_sound_can_be_off(qtbot, window, c
     reopened.confirm_close = lambda: True
     assert not reopened.alarm_banner.isHidden()  # still pending in a new window
     assert reopened.sound_action.isChecked()
+
+
+def test_banner_leaves_with_the_patient(qtbot, window, clock):
+    """A completed record is no live patient: its alarms stay flagged in the record, the
+    banner goes."""
+    store, ctx, w, beeps = window
+    _type_spo2(qtbot, w, "88")
+    assert not w.alarm_banner.isHidden()
+    clock.advance(minutes=5)
+    svc.record_dose(ctx["nurse"], w.session_id, DoseKind.STOP)
+    assert w.complete(escort="son")
+    assert w.alarm_banner.isHidden()
