@@ -172,7 +172,7 @@ def cmd_patients(args: argparse.Namespace) -> int:
                            "allergies": p.allergies, "indication": p.indication}
                           for p in patients], ensure_ascii=False, indent=1))
     else:
-        print(_table([[p.mrn, f"{p.family_name}, {p.given_name}", p.birth_date.isoformat(),
+        print(_table([[p.mrn, p.display_name, p.birth_date.isoformat(),
                        p.indication, p.allergies or "-"] for p in patients],
                      ["MRN", "Name", "DOB", "Indication", "Allergies"]))
     return 0

@@ -498,6 +498,89 @@ def _coded_indications(db: Database) -> None:
     db.execute("INSERT INTO clinic_settings (key, value) VALUES ('unmapped_indications', ?) "
                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                [json.dumps(unmapped, sort_keys=True)])
+_BEDSIDE = (
+    # Allergies as entries. The free text on patients stays (nothing typed is lost); this
+    # step copies each of its pieces into an entry with source_text naming where it came
+    # from. Entries are never deleted: removing one sets removed_at with a reason.
+    """CREATE TABLE allergies (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        patient_id INTEGER NOT NULL REFERENCES patients(id),
+        substance TEXT NOT NULL CHECK (length(trim(substance)) > 0),
+        reaction TEXT NOT NULL DEFAULT '',
+        severity TEXT NOT NULL DEFAULT 'unknown'
+            CHECK (severity IN ('unknown', 'mild', 'moderate', 'severe')),
+        source_text TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        entered_by INTEGER REFERENCES users(id),
+        removed_at TEXT,
+        removed_reason TEXT NOT NULL DEFAULT ''
+    ) STRICT""",
+    "CREATE INDEX idx_allergies_patient ON allergies(patient_id)",
+    # The clinic's adjunct formulary (admin-edited, audited; seeded from
+    # resources/clinical/formulary.csv by services.formulary on first use).
+    """CREATE TABLE formulary (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        drug TEXT NOT NULL COLLATE NOCASE CHECK (length(trim(drug)) > 0),
+        drug_class TEXT NOT NULL DEFAULT '',
+        route TEXT NOT NULL COLLATE NOCASE,
+        unit TEXT NOT NULL CHECK (unit IN ('mg', 'mcg', 'g', 'mL', 'units')),
+        dose_min REAL CHECK (dose_min IS NULL OR dose_min > 0),
+        dose_max REAL CHECK (dose_max IS NULL OR dose_max > 0),
+        source TEXT NOT NULL CHECK (length(trim(source)) > 0),
+        retired INTEGER NOT NULL DEFAULT 0 CHECK (retired IN (0, 1)),
+        CHECK (dose_min IS NULL OR dose_max IS NULL OR dose_min <= dose_max),
+        UNIQUE (drug, route)
+    ) STRICT""",
+    # What a nurse acknowledged in a session: an allergy or formulary warning on an
+    # adjunct or a ketamine dose (response = the reason to give it anyway), or an alarm
+    # on a vitals reading (response = the action taken). Part of the signed content when
+    # a session has any (store/content.py), locked with the session.
+    """CREATE TABLE acknowledgements (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        session_id INTEGER NOT NULL REFERENCES sessions(id),
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('allergy', 'formulary', 'alarm')),
+        subject_table TEXT NOT NULL
+            CHECK (subject_table IN ('adjunct_medications', 'dose_events', 'vitals')),
+        subject_uuid TEXT NOT NULL,
+        warning TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT '',
+        response TEXT NOT NULL CHECK (length(trim(response)) > 0),
+        entered_at TEXT NOT NULL,
+        entered_by INTEGER REFERENCES users(id)
+    ) STRICT""",
+    "CREATE INDEX idx_acknowledgements_session ON acknowledgements(session_id, at)",
+    "CREATE INDEX idx_acknowledgements_subject ON acknowledgements(subject_uuid)",
+    *(f"CREATE TRIGGER acknowledgements_locked_{op} BEFORE {op.upper()} ON acknowledgements "
+      f"WHEN (SELECT status FROM sessions WHERE id = {ref}.session_id) = 'signed' "
+      f"BEGIN SELECT RAISE(ABORT, '{LOCKED_MESSAGE}'); END"
+      for op, ref in (("insert", "NEW"), ("update", "OLD"), ("delete", "OLD"))),
+)
+
+
+@migrations()
+def m009_bedside(db: Database) -> None:
+    """Structured allergies (copied from the free text), the adjunct formulary and the
+    acknowledgements of allergy, formulary and alarm warnings."""
+    import uuid
+
+    from ketalog.domain.allergies import parse_free_text
+
+    for statement in _BEDSIDE:
+        db.execute(statement)
+    rows = db.execute("SELECT id, allergies, created_at FROM patients "
+                      "WHERE trim(allergies) != ''").fetchall()
+    for patient_id, text, created_at in rows:
+        for allergy in parse_free_text(str(text)):
+            db.execute("INSERT INTO allergies (uuid, patient_id, substance, reaction, "
+                       "source_text, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                       (str(uuid.uuid4()), patient_id, allergy.substance, allergy.reaction,
+                        str(text), created_at))
+
+
 _MONITORS = (
     # What each monitor message carried beyond the stored readings: the source it was
     # attributed to (MSH-3, MSH-4 or the device id), the device id (OBR-3 / OBX-18), the

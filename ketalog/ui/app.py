@@ -38,6 +38,7 @@ from ketalog.store.store import Store
 from ketalog.ui.idle import IdleWatcher
 from ketalog.ui.login import FirstRunDialog, LoginDialog
 from ketalog.ui.main_window import MainWindow
+from ketalog.ui.window_geometry import show_fitted
 
 log = logging.getLogger("ketalog")
 BACKUP_CHECK_MS = 10 * 60 * 1000  # is a scheduled backup due? (cheap: one folder listing)
@@ -114,7 +115,7 @@ class GuiController:
         self.main.restore_requested.connect(self.ask_restore)
         self.main.open_session_requested.connect(self.open_session)
         self.main.start_session_requested.connect(self.start_session)
-        self.main.show()
+        show_fitted(self.main, "main")
         self.idle.set_minutes(auto_logoff_minutes(self.store))
         access_timer = QTimer(self.main)  # dies with the window it guards
         access_timer.setObjectName("accessTimer")
@@ -157,7 +158,7 @@ class GuiController:
         window = SessionWindow(self.ctx, session_id)
         window.closed.connect(self._session_closed)
         self.sessions[session_id] = window
-        window.show()
+        show_fitted(window, "session")
         window.entry.focus_first()
 
     def _session_closed(self, session_id: int) -> None:

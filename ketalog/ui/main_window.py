@@ -12,6 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QHideEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
+    QDialog,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from ketalog import __version__
 from ketalog.domain.entities import Role
+from ketalog.services.alarms import sessions_with_pending_alarms
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
 from ketalog.services.patients import MAX_SEARCH_CHARS, search_patients
@@ -45,12 +47,14 @@ from ketalog.ui.table_models import (
     patient_model,
     rows_view,
 )
+from ketalog.ui.window_geometry import remember
 
 STATUS_TEXT = {"draft": "arrived", "in_progress": "infusing", "completed": "completed",
                "signed": "signed"}
 
 
-def board_model() -> RowsModel[BoardRow]:
+def board_model(alarm: Callable[[BoardRow], bool] = lambda b: False) -> RowsModel[BoardRow]:
+    """`alarm` says which rows have an alarm nobody acknowledged yet (marked red)."""
     return RowsModel[BoardRow]([
         ("Chair", lambda b: b.chair or "-"),
         ("Patient", lambda b: b.patient),
@@ -59,7 +63,8 @@ def board_model() -> RowsModel[BoardRow]:
         ("Started", lambda b: local_time(b.started_at)),
         ("Elapsed", lambda b: "" if b.elapsed_min is None
          else f"{b.elapsed_min // 60} h {b.elapsed_min % 60:02d} min"),
-    ])
+        ("Alarm", lambda b: "⚠ ALARM not acknowledged" if alarm(b) else ""),
+    ], highlight=alarm)
 
 
 def session_lines_model(with_patient: bool) -> RowsModel[SessionLine]:
@@ -116,7 +121,8 @@ class MainWindow(QMainWindow):
         self.search.setMaxLength(MAX_SEARCH_CHARS)  # a pasted page is not a search
         self.patients = patient_model()
         self.patient_view = rows_view(self.patients, "patientTable", stretch_last=True, alternate=True)
-        self.board = board_model()
+        self.alarm_sessions: set[int] = set()
+        self.board = board_model(lambda b: b.session_id in self.alarm_sessions)
         self.board_view = rows_view(self.board, "todayBoard", stretch_last=True, alternate=True)
         self.awaiting = session_lines_model(with_patient=True)
         self.awaiting_view = rows_view(self.awaiting, "awaitingSignature", stretch_last=True, alternate=True)
@@ -156,8 +162,10 @@ class MainWindow(QMainWindow):
         self.board_timer.start()
 
     def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 (Qt API)
-        """A hidden (logged-out or closed) window must not keep reading the store."""
+        """A hidden (logged-out or closed) window must not keep reading the store; its
+        size and place are kept for this workstation's next login."""
         self.board_timer.stop()
+        remember(self, "main")
         super().hideEvent(event)
 
     def _build_layout(self) -> None:
@@ -283,6 +291,8 @@ class MainWindow(QMainWindow):
                          "actionClinicSettings")
             self._action("admin", "&Alert thresholds...", "", self.alert_thresholds,
                          "actionAlertThresholds")
+            self._action("admin", "Adjunct &formulary...", "", self.edit_formulary,
+                         "actionFormulary")
             self._action("admin", "&Monitor feed (HL7)...", "", self.monitor_feed,
                          "actionMonitorFeed")
             self.menus["admin"].addSeparator()
@@ -306,7 +316,10 @@ class MainWindow(QMainWindow):
     def refresh_board(self) -> None:
         """Today's board and the signature queue (both change while the window is open)."""
         now = self.ctx.clock.now()
-        self.board.set_rows(today_board(self.ctx.store, now))
+        board = today_board(self.ctx.store, now)
+        self.alarm_sessions = sessions_with_pending_alarms(  # patients still in the chair
+            self.ctx.store, [b.session_id for b in board if b.status in ("draft", "in_progress")])
+        self.board.set_rows(board)
         self.awaiting.set_rows(session_lines(self.ctx.store, now=now, statuses=("completed",)))
         self.tabs.setTabText(1, f"Awaiting si&gnature ({self.awaiting.rowCount()})")
         self.planned.set_rows(planned_sessions(self.ctx.store, PLANNED_DAYS))
@@ -502,6 +515,13 @@ class MainWindow(QMainWindow):
         from ketalog.ui.alert_thresholds_dialog import AlertThresholdsDialog
 
         AlertThresholdsDialog(self.ctx, self).exec()
+
+    def edit_formulary(self) -> QDialog:
+        from ketalog.ui.formulary_dialog import FormularyDialog
+
+        dialog = FormularyDialog(self.ctx, self)
+        dialog.open()
+        return dialog
 
     def clinic_settings(self) -> None:
         from ketalog.ui.clinic_settings_dialog import ClinicSettingsDialog

@@ -73,8 +73,9 @@ class SessionHeader(QFrame):
         self.labels["mrn"].setText(f"MRN <b>{p.mrn}</b>")
         self.labels["dob"].setText(f"DOB {p.birth_date.isoformat()} ({p.age_on(now.date())} y)")
         allergies = self.labels["allergies"]
-        if p.allergies.strip():
-            allergies.setText(f"ALLERGIES: {p.allergies}")
+        listed = "; ".join(a.text for a in record.allergies) or p.allergies.strip()
+        if listed:
+            allergies.setText(f"ALLERGIES: {listed}")
             allergies.setStyleSheet("background: #b00020; color: white; font-weight: bold; "
                                     "padding: 2px 6px; border-radius: 3px;")
         else:

@@ -22,6 +22,7 @@ from ketalog.services import (
     emergency,
     encryption,
     fhir_export,
+    formulary,
     protocols,
     settings,
     stock,
@@ -78,6 +79,8 @@ def calls(tmp: Path) -> dict[str, Callable[[Context], object]]:
         "fhir_export.save_mrn_system": lambda c: fhir_export.save_mrn_system(
             c, "urn:oid:1.2.3", "x"),
         "stock.set_stock_settings": lambda c: stock.set_stock_settings(c, 2, 1.0, "x"),
+        "formulary.save_entry": lambda c: formulary.save_entry(c, formulary.FormularyEntry(
+            "dexamethasone", "corticosteroids", "IV", "mg", 4, 8, "clinic policy"), "x"),
     }
 
 

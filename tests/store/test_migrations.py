@@ -17,7 +17,7 @@ from ketalog.store.verify import verify_store
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "schema_m001.sqlite"
 ALL_MIGRATIONS = ["m001_core", "m002_protection", "m003_indexes", "m004_series",
                   "m005_device_feed", "m006_access", "m007_scale_indexes",
-                  "m008_record", "m010_monitors", "m011_trust", "m012_stock"]
+                  "m008_record", "m009_bedside", "m010_monitors", "m011_trust", "m012_stock"]
 EXPECTED_TABLES = {*CLINICAL_TABLES, "clinic_settings", "users", "user_roles", "audit_log",
                    "device_messages", "emergency_access", "user_keys", "_sqlite_migrations"}
 OLD_ROW_TABLES = ("users", "user_roles", "patients", "sessions", "vitals", "audit_log")

@@ -185,7 +185,7 @@ def test_admin_manages_protocols_nurse_has_no_admin_menu(qtbot, staffed, tmp_pat
     qtbot.addWidget(admin_window)
     assert [a.text() for a in admin_window.menus["admin"].actions() if a.text()] == [
         "&Users...", "Audit &log...", "&Protocols...", "&Clinic settings...", "&Alert thresholds...",
-        "&Monitor feed (HL7)...", "&Backup now",
+        "Adjunct &formulary...", "&Monitor feed (HL7)...", "&Backup now",
         "Backup &settings...",
         "&Restore from backup..."]
     dialog = ProtocolsDialog(ctx["admin"])
