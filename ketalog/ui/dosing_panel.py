@@ -326,9 +326,10 @@ class DosingPanel(QGroupBox):
         elif kind is DoseKind.BOLUS:
             kwargs["bolus_mg"] = round(self.bolus.value() * weight, 3)
         elif kind is DoseKind.RESUME:
+            rate = self.entered_mg_per_h()
             runs = dosing.segments(self.record_.doses)
             if runs and abs(runs[-1].rate_mg_per_h - rate) > 0.0005:
-                kwargs["rate_mg_per_h"] = round(rate, 3)  # resumes at the rate now set
+                kwargs["rate_mg_per_h"] = rate  # resumes at the rate now set
         try:
             record_dose(self.ctx, self.session_id, kind, at=self.when.value(),
                         reason=self.reason.text(), acknowledge=acknowledge,
