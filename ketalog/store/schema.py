@@ -10,6 +10,7 @@ import uuid
 from sqlite_utils import Database, Migrations
 
 from ketalog.domain.indications import SEED_INDICATIONS, Indication, match_indication
+from ketalog.store.history import record_upgrade_writes
 
 MIGRATION_SET = "ketalog"
 migrations = Migrations(MIGRATION_SET)
@@ -249,6 +250,10 @@ def m001_core(db: Database) -> None:
             db.execute(statement)
 
 
+def _now_iso(db: Database) -> str:
+    return str(db.execute("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')").fetchone()[0])
+
+
 LOCKED_MESSAGE = "record is locked: the session is signed; add an addendum instead"
 
 
@@ -462,6 +467,7 @@ def m008_record(db: Database) -> None:
                    "safety_ack_note TEXT"):
         db.execute(f"ALTER TABLE follow_ups ADD COLUMN {column}")
     _coded_indications(db)
+    record_upgrade_writes(db.conn, "m008_record", _now_iso(db))
 
 
 def _coded_indications(db: Database) -> None:
@@ -554,11 +560,16 @@ _BEDSIDE = (
     ) STRICT""",
     "CREATE INDEX idx_acknowledgements_session ON acknowledgements(session_id, at)",
     "CREATE INDEX idx_acknowledgements_subject ON acknowledgements(subject_uuid)",
-    *(f"CREATE TRIGGER acknowledgements_locked_{op} BEFORE {op.upper()} ON acknowledgements "
-      f"WHEN (SELECT status FROM sessions WHERE id = {ref}.session_id) = 'signed' "
-      f"BEGIN SELECT RAISE(ABORT, '{LOCKED_MESSAGE}'); END"
-      for op, ref in (("insert", "NEW"), ("update", "OLD"), ("delete", "OLD"))),
 )
+
+
+def bedside_triggers() -> dict[str, str]:
+    """Acknowledgements are locked with their signed session."""
+    return {f"acknowledgements_locked_{op}": (
+        f"CREATE TRIGGER acknowledgements_locked_{op} BEFORE {op.upper()} ON acknowledgements "
+        f"WHEN (SELECT status FROM sessions WHERE id = {ref}.session_id) = 'signed' "
+        f"BEGIN SELECT RAISE(ABORT, '{LOCKED_MESSAGE}'); END")
+        for op, ref in (("insert", "NEW"), ("update", "OLD"), ("delete", "OLD"))}
 
 
 @migrations()
@@ -571,6 +582,8 @@ def m009_bedside(db: Database) -> None:
 
     for statement in _BEDSIDE:
         db.execute(statement)
+    for sql in bedside_triggers().values():
+        db.execute(sql)
     rows = db.execute("SELECT id, allergies, created_at FROM patients "
                       "WHERE trim(allergies) != ''").fetchall()
     for patient_id, text, created_at in rows:
@@ -579,6 +592,7 @@ def m009_bedside(db: Database) -> None:
                        "source_text, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                        (str(uuid.uuid4()), patient_id, allergy.substance, allergy.reaction,
                         str(text), created_at))
+    record_upgrade_writes(db.conn, "m009_bedside", _now_iso(db))
 
 
 _MONITORS = (
@@ -631,7 +645,8 @@ def trust_triggers() -> dict[str, str]:
 
 def expected_triggers() -> dict[str, str]:
     """Every trigger a ketalog database has, with its exact SQL text (verify compares)."""
-    return {**protection_triggers(), **trust_triggers()}
+    return {**protection_triggers(), **bedside_triggers(), **trust_triggers(),
+            **stock_triggers()}
 
 
 @migrations()
@@ -648,22 +663,17 @@ def m011_trust(db: Database) -> None:
         db.execute(statement)
     for sql in trust_triggers().values():
         db.execute(sql)
-    from ketalog.store.history import rows_without_history
-
     head = db.execute("SELECT max(id) FROM audit_log").fetchone()[0]
+    now = to_iso(datetime.now(UTC))
     if head:
-        now = to_iso(datetime.now(UTC))
-        chain = AuditChain(db.conn)
-        chain.append(at=now, user_id=None, username="system", action=LEGACY_SIGNATURES_ACTION,
-                     new_values=values_json({"legacy_signatures_through_entry": int(head)}))
-        # From here on verify compares every row with its history: rows an older ketalog
-        # wrote without an entry get one now, saying so.
-        for table, key, values in rows_without_history(db.conn):
-            chain.append(at=now, user_id=None, username="system",
-                         action="update" if table in ("user_roles", "clinic_settings")
-                         else "insert", table_name=table, row_uuid=key,
-                         new_values=values_json(values),
-                         reason="found without an audit entry when signing keys came in")
+        AuditChain(db.conn).append(
+            at=now, user_id=None, username="system", action=LEGACY_SIGNATURES_ACTION,
+            new_values=values_json({"legacy_signatures_through_entry": int(head)}))
+    # From here on verify compares every row with its history: rows an older ketalog
+    # wrote without an entry get one now, saying so.
+    record_upgrade_writes(db.conn, "m011_trust", now)
+
+
 _STOCK = (
     # Where controlled substances are kept (a safe, a locked cabinet).
     """CREATE TABLE stock_locations (
