@@ -42,7 +42,7 @@ def _given_mg(item: BuiltSession, until: datetime) -> float:
     events = [DoseEvent(None, "", item.id, from_iso(str(r["at"])), DoseKind(str(r["kind"])),
                         r.get("bolus_mg"), r.get("rate_mg_per_h"),  # type: ignore[arg-type]
                         None, "") for r in item.children.get("dose_events", [])]
-    return dosing.cumulative_mg(events, until)
+    return dosing.session_total_mg(events, until)
 
 
 def add_demo_stock(store: Store, ids: Mapping[str, int], built: Sequence[BuiltSession],
