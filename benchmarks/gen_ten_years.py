@@ -41,6 +41,7 @@ from ketalog.services.sessions import NURSE_SIGNATURE, PROVIDER_SIGNATURE
 from ketalog.services.signing_keys import open_key, signature_fields
 from ketalog.store.audit import values_json
 from ketalog.store.connection import open_store
+from ketalog.store.schema import LATER_NULLABLE_COLUMNS
 from ketalog.store.store import Actor, Store, Writer
 
 GENERATOR_VERSION = 3  # bump when the output changes: cached databases are keyed on it
@@ -76,7 +77,9 @@ NOTES = ("Tolerated well; escort present at discharge.",
 
 
 def _table_columns(store: Store, table: str) -> tuple[str, ...]:
-    return tuple(store.columns(table))
+    """Columns the generator writes: later nullable ones (entered-in-error marks, the
+    discharge-readiness record) stay NULL, as on rows never struck."""
+    return tuple(c for c in store.columns(table) if c not in LATER_NULLABLE_COLUMNS)
 
 
 @dataclass

@@ -172,7 +172,7 @@ def cmd_patients(args: argparse.Namespace) -> int:
                            "allergies": p.allergies, "indication": p.indication}
                           for p in patients], ensure_ascii=False, indent=1))
     else:
-        print(_table([[p.mrn, f"{p.family_name}, {p.given_name}", p.birth_date.isoformat(),
+        print(_table([[p.mrn, p.display_name, p.birth_date.isoformat(),
                        p.indication, p.allergies or "-"] for p in patients],
                      ["MRN", "Name", "DOB", "Indication", "Allergies"]))
     return 0
@@ -407,6 +407,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_export_commands(export_sub)
     add_import_commands(sub)
+    from ketalog.cli_stock import add_stock_commands
+
+    add_stock_commands(sub, export_sub)
 
     p = sub.add_parser("verify", help="check integrity, audit chain and signatures")
     p.set_defaults(func=cmd_verify)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ketalog.domain.clock import from_iso, to_iso
 from ketalog.domain.entities import Role
+from ketalog.interop.csv_cells import neutralise
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
 from ketalog.services.exports import write_audited
@@ -118,13 +119,15 @@ def audit_csv(ctx: Context, f: AuditFilter) -> tuple[bytes, int]:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
     count = 0
+    # reasons, usernames and values are free text: neutralised against formula injection
     batch: list[dict[str, object]] = []
 
     def flush() -> None:
         for line in _lines(ctx, batch):
-            writer.writerow([line.id, to_iso(line.at), line.at.astimezone().isoformat(),
-                             line.username, line.action, line.table, line.row_uuid, line.mrn,
-                             line.reason, line.old_values, line.new_values])
+            writer.writerow([neutralise(str(v)) for v in (
+                line.id, to_iso(line.at), line.at.astimezone().isoformat(), line.username,
+                line.action, line.table, line.row_uuid, line.mrn, line.reason,
+                line.old_values, line.new_values)])
         batch.clear()
 
     for row in q.iter_audit(ctx.store, query):

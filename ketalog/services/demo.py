@@ -661,7 +661,7 @@ class _Generator:
                 "entered_at": to_iso(dose.at), "entered_by": nurse})
         state = dosing.validate_timeline(events)
         assert state == ("running" if live else "stopped"), state
-        total = dosing.cumulative_mg(events, self.now if live else stop)
+        total = dosing.running_total_mg(events, self.now if live else stop)
 
         # Side effects and adjuncts.
         effects: list[str] = []
@@ -846,7 +846,7 @@ class _Generator:
     def dose_warnings(self, given: list[DoseEvent], event: DoseEvent, protocol: Protocol,
                       weight: float, start: datetime) -> list[dosing.DoseWarning]:
         """The same soft warnings record_dose would have asked the nurse to acknowledge."""
-        so_far = dosing.cumulative_mg(given, event.at) if given else 0.0
+        so_far = dosing.running_total_mg(given, event.at) if given else 0.0
         if event.kind is DoseKind.BOLUS and event.bolus_mg:
             return (dosing.bolus_warnings(event.bolus_mg, weight, protocol.indication)
                     + dosing.total_warnings(so_far + event.bolus_mg, protocol.max_total_mg,
@@ -1118,6 +1118,9 @@ def create_demo(store: Store, clock: Clock, seed: int = 1) -> DemoReport:
                           _key(store, ids[username], passwords[username]), mine,
                           patients if first else [], series if first else [])
         first = False
+    from ketalog.services.demo_stock import add_demo_stock
+
+    add_demo_stock(store, ids, built, now)  # before signing: signed sessions take no stock rows
     _write_provider_signatures(store, Actor(ids["provider"], "provider"),
                                _key(store, ids["provider"], passwords["provider"]), built)
 

@@ -232,7 +232,7 @@ class Hl7Listener:
             except Exception:  # noqa: BLE001
                 log.exception("on_result callback failed")
         return build_ack(result.ack_code, result.header, result.text, self.clock.now(),
-                         _ack_id())
+                         _ack_id(), warnings=result.warnings)
 
     def _commit_queued(self) -> None:
         """Commit up to MAX_BATCH queued messages in one transaction (caller holds _lock)."""

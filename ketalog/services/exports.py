@@ -22,7 +22,13 @@ from ketalog.services.context import Context
 from ketalog.services.course import load_course
 from ketalog.services.errors import ServiceError
 from ketalog.services.record import load_record
-from ketalog.services.settings import clinic_address, clinic_logo, clinic_name, paper_size
+from ketalog.services.settings import (
+    clinic_address,
+    clinic_logo,
+    clinic_name,
+    monitoring_interval_min,
+    paper_size,
+)
 from ketalog.store.content import session_content
 from ketalog.store.errors import StoreError
 from ketalog.store.store import Writer
@@ -95,7 +101,8 @@ def session_report(ctx: Context, session_id: int) -> SessionReport:
                          content_hash=content_hash(session_content(ctx.store, session_id)),
                          printed_at=ctx.clock.now(), printed_by=ctx.user.signed_name,
                          paper=paper_size(ctx.store), clinic_address=clinic_address(ctx.store),
-                         clinic_logo=clinic_logo(ctx.store))
+                         clinic_logo=clinic_logo(ctx.store),
+                         default_monitoring_min=monitoring_interval_min(ctx.store))
 
 
 def record_export(ctx: Context, data: bytes, out: Path, *, table: str, row_uuid: str,

@@ -10,7 +10,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 
-from ketalog.store.audit import REDACTED_PREFIX, redacted
+from ketalog.store.audit import REDACTED_PREFIX, AuditChain, redacted, values_json
 
 OLD_REDACTION = "<redacted>"  # entries written before secrets were audited as SHA-256
 MAX_PER_TABLE = 20
@@ -141,26 +141,38 @@ def _streams(conn: sqlite3.Connection
     return streams
 
 
-def rows_without_history(conn: sqlite3.Connection
-                         ) -> list[tuple[str, str, str, dict[str, object]]]:
-    """(table, key, action, values) for rows no audit entry mentions, or whose columns
-    differ from what their entries say (older ketalogs wrote roles without an entry, and
-    earlier upgrade steps filled new columns directly): the upgrade records them once,
-    openly, so verify compares every row from then on."""
-    found = []
+def _unrecorded(row: dict[str, object], history: object, defaults: dict[str, object]
+                ) -> tuple[str, dict[str, object]] | None:
+    """What an audit entry must say for `row` to match its history (None: it matches)."""
+    if history is None or history is _DELETED:
+        return "insert", row
+    assert isinstance(history, dict)
+    changed = {c: v for c, v in row.items()
+               if (c in history and not _same(c, v, history[c]))
+               or (c not in history and c != "id" and v != defaults.get(c))}
+    return ("update", changed) if changed else None
+
+
+def record_upgrade_writes(conn: sqlite3.Connection, step: str, at: str) -> int:
+    """An upgrade step that writes rows itself (seeding a table, mapping a column)
+    records what it wrote in the audit chain, openly as the system, so every row keeps
+    matching its history. Returns the number of entries appended."""
+    pending: list[tuple[str, str, str, dict[str, object]]] = []
     for table, rows, defaults in _streams(conn):
         for key, row, history in _merge(rows, _histories(conn, table)):
             if row is None:
                 continue
-            if history is None or history is _DELETED:
-                found.append((table, key, "insert", row))
-                continue
-            assert isinstance(history, dict)
-            changed = {c: v for c, v in row.items() if c != "id" and (
-                not _same(c, v, history[c]) if c in history else v != defaults.get(c))}
-            if changed:
-                found.append((table, key, "update", changed))
-    return found
+            found = _unrecorded(row, history, defaults)
+            if found is not None:
+                action = "update" if table in ("user_roles", "clinic_settings") else found[0]
+                pending.append((table, key, action, found[1]))
+    chain = AuditChain(conn)
+    for table, key, action, values in pending:
+        chain.append(at=at, user_id=None, username="system", action=action, table_name=table,
+                     row_uuid=key, new_values=values_json(values),
+                     reason=f"upgrade step {step}: recorded as found (written without an "
+                            "audit entry)")
+    return len(pending)
 
 
 def history_problems(conn: sqlite3.Connection) -> list[str]:

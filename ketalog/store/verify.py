@@ -34,6 +34,30 @@ def verify_store(store: Store, progress: PhaseProgress | None = None) -> list[st
         report("integrity", 1, 1)
     except sqlite3.DatabaseError as exc:  # a damaged page can stop the check itself
         return [*problems, f"integrity: the file is damaged ({exc})"]
+    phase = ["foreign keys"]
+
+    def report_phase(name: str, done: int, total: int) -> None:
+        phase[0] = name
+        report(name, done, total)
+
+    try:
+        problems += _checks(store, report_phase)
+    except Exception as exc:  # a damaged page found by a later phase ends the walk there
+        if not _is_damage(exc):
+            raise
+        problems.append(f"{phase[0]}: the file is damaged ({exc})")
+    return problems
+
+
+def _is_damage(exc: Exception) -> bool:
+    """sqlite3's, or SQLCipher's own class of the same name (it is not a subclass)."""
+    return isinstance(exc, sqlite3.DatabaseError) or (
+        type(exc).__module__.startswith("sqlcipher3") and type(exc).__name__ == "DatabaseError")
+
+
+def _checks(store: Store, report: PhaseProgress) -> list[str]:
+    """Every check after the page-level integrity check, in the order they report."""
+    problems: list[str] = []
     report("foreign keys", 0, 1)
     problems += store.foreign_key_problems()
     report("foreign keys", 1, 1)

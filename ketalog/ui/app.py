@@ -39,6 +39,7 @@ from ketalog.store.store import Store
 from ketalog.ui.idle import IdleWatcher
 from ketalog.ui.login import FirstRunDialog, LoginDialog
 from ketalog.ui.main_window import MainWindow
+from ketalog.ui.window_geometry import show_fitted
 
 log = logging.getLogger("ketalog")
 BACKUP_CHECK_MS = 10 * 60 * 1000  # is a scheduled backup due? (cheap: one folder listing)
@@ -115,7 +116,7 @@ class GuiController:
         self.main.restore_requested.connect(self.ask_restore)
         self.main.open_session_requested.connect(self.open_session)
         self.main.start_session_requested.connect(self.start_session)
-        self.main.show()
+        show_fitted(self.main, "main")
         self.idle.set_minutes(auto_logoff_minutes(self.store))
         access_timer = QTimer(self.main)  # dies with the window it guards
         access_timer.setObjectName("accessTimer")
@@ -158,7 +159,7 @@ class GuiController:
         window = SessionWindow(self.ctx, session_id)
         window.closed.connect(self._session_closed)
         self.sessions[session_id] = window
-        window.show()
+        show_fitted(window, "session")
         window.entry.focus_first()
 
     def _session_closed(self, session_id: int) -> None:
@@ -172,9 +173,19 @@ class GuiController:
         assert self.ctx is not None
         dialog = StartSessionDialog(self.ctx, patient_id, parent=self.main)
         if dialog.exec() and dialog.session_id is not None:
+            self.draw_from_stock(dialog.session_id)
             if self.main:
                 self.main.refresh_board()
             self.open_session(dialog.session_id)
+
+    def draw_from_stock(self, session_id: int) -> bool:
+        """The bag step: draw the lots for the new session's bag (when stock is kept)."""
+        from ketalog.services.sessions import get_session
+        from ketalog.ui.stock_session_dialogs import after_session_start
+
+        assert self.ctx is not None
+        volume = get_session(self.ctx.store, session_id).bag.volume_ml
+        return after_session_start(self.main, self.ctx, session_id, volume)
 
     # -- backups --------------------------------------------------------------
     def backup_folder(self) -> Path:

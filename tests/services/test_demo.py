@@ -119,7 +119,7 @@ def test_dose_timelines_valid_and_totals_plausible(shared):
         state = dosing.validate_timeline(events)
         assert state == ("running" if session["status"] == "in_progress" else "stopped")
         end = clock.now() if state == "running" else from_iso(session["infusion_end_at"])
-        total = dosing.cumulative_mg(events, end)
+        total = dosing.running_total_mg(events, end)
         assert 0.2 <= total / session["weight_kg"] <= 4.0, session["id"]
         assert total <= session["bag_concentration_mg_per_ml"] * session["bag_volume_ml"]
         assert 50 <= session["weight_kg"] <= 120

@@ -17,7 +17,7 @@ from ketalog.store.verify import verify_store
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "schema_m001.sqlite"
 ALL_MIGRATIONS = ["m001_core", "m002_protection", "m003_indexes", "m004_series",
                   "m005_device_feed", "m006_access", "m007_scale_indexes",
-                  "m011_trust"]
+                  "m008_record", "m009_bedside", "m010_monitors", "m011_trust", "m012_stock"]
 EXPECTED_TABLES = {*CLINICAL_TABLES, "clinic_settings", "users", "user_roles", "audit_log",
                    "device_messages", "emergency_access", "user_keys", "_sqlite_migrations"}
 OLD_ROW_TABLES = ("users", "user_roles", "patients", "sessions", "vitals", "audit_log")
@@ -78,11 +78,16 @@ def test_old_schema_is_copied_aside_then_migrated(tmp_path, clock):
     try:
         assert [m.name for m in migrations.applied(store.db)] == ALL_MIGRATIONS
         now = {t: rows(store.conn, t, old_columns[t]) for t in OLD_ROW_TABLES}
-        # the signing-keys step marks where unkeyed signatures end, and records the roles
-        # this hand-made old file holds without an audit entry
-        added = now["audit_log"][len(old["audit_log"]):]
-        assert [(r[4], r[5]) for r in added] == [("signing_keys_introduced", ""),
-                                                 ("update", "user_roles")]
+        # the coded-indications step records the indications it seeds, the patient it
+        # mapped and the unmapped list, and the roles this hand-made old file holds without
+        # an audit entry; the allergies step its entries from the free text; the signing-keys
+        # step marks where unkeyed signatures end
+        added = [(r[4], r[5]) for r in now["audit_log"][len(old["audit_log"]):]]
+        seeded = [a for a in added if a == ("insert", "indications")]
+        assert len(seeded) >= 10
+        assert added == [*seeded, ("update", "patients"), ("update", "clinic_settings"),
+                         ("update", "user_roles"), ("insert", "allergies"),
+                         ("signing_keys_introduced", "")]
         now["audit_log"] = now["audit_log"][:len(old["audit_log"])]
         assert now == old
         assert [r[0] for r in store.conn.execute("SELECT DISTINCT series_id FROM sessions")] \

@@ -113,7 +113,7 @@ def test_rows_an_earlier_upgrade_step_filled_directly_are_recorded_once(tmp_path
     try:
         assert verify_store(store) == []
         [entry] = [e for e in store.audit_rows(table_name="patients", action="update")]
-        assert entry["username"] == "system" and "recorded at the upgrade" in entry["reason"]
+        assert entry["username"] == "system" and "recorded as found" in entry["reason"]
         assert "filled by an upgrade step" in entry["new_values"]
     finally:
         store.close()
