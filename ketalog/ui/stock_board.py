@@ -30,6 +30,7 @@ from ketalog.ui.stock_dialogs import (
     LotLogDialog,
     ReceiveDialog,
     ResolveDialog,
+    ReturnDialog,
     StockSettingsDialog,
     StockWasteDialog,
     local,
@@ -93,6 +94,7 @@ class StockBoard(QDialog):
                 ("resolve", "Re&solve...", self.resolve_selected),
                 ("lotLog", "Lot &log...", self.lot_log),
                 ("waste", "&Waste from stock...", self.waste_from_stock),
+                ("return", "Re&turn...", self.return_selected),
                 ("recall", "Re&call lot...", self.recall),
                 ("export", "&Export report...", self.export),
                 ("settings", "Se&ttings...", self.settings)):
@@ -226,6 +228,21 @@ class StockBoard(QDialog):
                 QMessageBox.warning(self, "Recall lot", str(exc))
                 return
             self.refresh()
+
+    def return_selected(self) -> None:
+        """Return for the session behind the selected discrepancy, or the newest draw."""
+        d = self.selected_discrepancy()
+        session_id = d.session_id if d is not None else None
+        if session_id is None:
+            draws = [m for m in self.data.movements if m.kind.value == "draw"]
+            rows = self.recent_view.selectionModel().selectedRows()
+            picked = self.recent.row_at(rows[0].row()) if rows else None
+            session_id = (picked.session_id if picked is not None
+                          else (draws[-1].session_id if draws else None))
+        if session_id is None:
+            QMessageBox.information(self, "Return", "Select a draw or a session's discrepancy.")
+            return
+        self._run(ReturnDialog(self.ctx, self.data, session_id, self))
 
     def settings(self) -> None:
         self._run(StockSettingsDialog(self.ctx, self))

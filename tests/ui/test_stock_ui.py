@@ -19,7 +19,13 @@ from ketalog.store import stock as stock_db
 from ketalog.ui.main_window import MainWindow
 from ketalog.ui.session_window import SessionWindow
 from ketalog.ui.stock_board import StockBoard
-from ketalog.ui.stock_dialogs import CountDialog, LotLogDialog, ReceiveDialog, ResolveDialog
+from ketalog.ui.stock_dialogs import (
+    CountDialog,
+    LotLogDialog,
+    ReceiveDialog,
+    ResolveDialog,
+    ReturnDialog,
+)
 from ketalog.ui.stock_session_dialogs import DrawDialog, WasteDialog
 
 WITNESS_PW = "witness-pass-1"
@@ -244,3 +250,19 @@ def test_main_window_menu_for_providers_not_nurses(qtbot, clinic, tmp_path):
     assert "stock" not in nurse.menus
     wendy = login(store, ctx["admin"].clock, "wendy", WITNESS_PW)
     assert "nurse" in stock.witness_candidates(wendy)
+
+
+def test_return_to_stock_from_the_board(qtbot, clinic):
+    store, ctx, safe, lot, session = clinic
+    stock.draw_for_session(ctx["nurse"], session.id, [stock.DrawLine(lot, 500.0)], 500)
+    board = _show(qtbot, StockBoard(ctx["provider"]))
+    board.recent_view.selectRow(0)  # the draw, newest first
+    dialog = _show(qtbot, ReturnDialog(ctx["provider"], board.data, session.id, board))
+    assert dialog.lot.count() == 1 and "500 mg drawn" in dialog.lot.currentText()
+    dialog.amount.setValue(500.0)
+    _ok(dialog)
+    assert "reason" in dialog.error.text()
+    qtbot.keyClicks(dialog.reason, "wrong chair; vial sealed")
+    _ok(dialog)
+    assert dialog.result() == dialog.DialogCode.Accepted
+    assert stock.balance_of(store, lot) == 2000.0
