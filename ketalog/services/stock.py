@@ -573,6 +573,12 @@ def board_data(ctx: Context) -> BoardData:
     return gather(ctx.store, ctx.clock.now())
 
 
+def count_sheet(ctx: Context) -> BoardData:
+    """What a count screen needs (any role may count: nurses count at the close)."""
+    ctx.require(*EVERYONE, action="count controlled substances")
+    return gather(ctx.store, ctx.clock.now())
+
+
 def gather(store: Store, now: datetime) -> BoardData:
     return BoardData(picture(store, now), db.lots(store), db.movements(store),
                      db.counts(store), now)

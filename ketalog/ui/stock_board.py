@@ -95,9 +95,9 @@ class StockBoard(QDialog):
                 ("lotLog", "Lot &log...", self.lot_log),
                 ("waste", "&Waste from stock...", self.waste_from_stock),
                 ("return", "Re&turn...", self.return_selected),
-                ("recall", "Re&call lot...", self.recall),
+                ("recall", "Rec&all lot...", self.recall),
                 ("export", "&Export report...", self.export),
-                ("settings", "Se&ttings...", self.settings)):
+                ("settings", "Setti&ngs...", self.settings)):
             button = QPushButton(text)
             button.setObjectName(f"stock_{name}")
             button.clicked.connect(lambda _c=False, s=slot: s())
