@@ -5,6 +5,8 @@ the start and complete dialogs stay as they are."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
@@ -24,6 +26,7 @@ from ketalog.domain.errors import PlausibilityError
 from ketalog.services import stock
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
+from ketalog.services.sessions import get_session
 from ketalog.store.errors import StoreError
 from ketalog.ui.feedback import error_label, finish_form, password_field
 
@@ -179,6 +182,23 @@ def after_session_start(parent: QWidget | None, ctx: Context, session_id: int,
     except USER_ERRORS:
         return False
     return bool(dialog.exec())
+
+
+def draw_later(parent: QWidget, ctx: Context, session_id: int,
+               run: Callable[[QDialog], object]) -> bool:
+    """The draw from the session screen (skipped at the start, or a draft re-prepared)."""
+    try:
+        lots = stock.drawable_lots(ctx)
+        bag_ml = get_session(ctx.store, session_id).bag.volume_ml
+    except USER_ERRORS as exc:
+        QMessageBox.warning(parent, "Draw from stock", str(exc))
+        return False
+    if not lots:
+        QMessageBox.information(parent, "Draw from stock",
+                                "No lot can be drawn from: nothing in stock that is in date "
+                                "and not recalled.")
+        return False
+    return bool(run(DrawDialog(ctx, session_id, bag_ml, parent)))
 
 
 def before_complete(parent: QWidget, ctx: Context, session_id: int) -> bool:

@@ -270,3 +270,23 @@ def test_return_to_stock_from_the_board(qtbot, clinic):
     _ok(dialog)
     assert dialog.result() == dialog.DialogCode.Accepted
     assert stock.balance_of(store, lot) == 2000.0
+
+
+def test_draw_later_from_the_session_screen(qtbot, clinic):
+    store, ctx, safe, lot, session = clinic
+    window = _show(qtbot, SessionWindow(ctx["nurse"], session.id))
+    window.confirm_close = lambda: True
+    opened = []
+
+    def run(dialog):
+        opened.append(dialog)
+        dialog.amounts[0].setValue(100.0)
+        dialog.volume.setValue(100.0)
+        dialog.save()
+        return dialog.result()
+
+    window.open_dialog = run
+    assert window.draw_from_stock()
+    assert isinstance(opened[0], DrawDialog)
+    assert window.record.session.bag.concentration_mg_per_ml == 1.0
+    assert window.record.session.bag.volume_ml == 100.0
