@@ -290,3 +290,38 @@ def test_draw_later_from_the_session_screen(qtbot, clinic):
     assert isinstance(opened[0], DrawDialog)
     assert window.record.session.bag.concentration_mg_per_ml == 1.0
     assert window.record.session.bag.volume_ml == 100.0
+
+
+def test_expired_stock_wasted_with_a_witness_and_settings(qtbot, clinic, clock):
+    from ketalog.ui.stock_dialogs import StockSettingsDialog, StockWasteDialog
+
+    store, ctx, safe, lot, session = clinic
+    short = stock.receive(ctx["provider"], stock.Receipt(
+        safe, "Ketamine HCl injection", 10.0, 20.0, "OLD1", clock.now().date(), "Acme",
+        "INV-3", 2))
+    clock.advance(days=1)
+    board = _show(qtbot, StockBoard(ctx["provider"]))
+    (d,) = board.data.picture.open_discrepancies
+    assert d.kind is DiscrepancyKind.EXPIRED_ON_HAND and d.lot_id == short
+    row = next(i for i in range(board.balances.rowCount())
+               if board.balances.row_at(i).lot.id == short)
+    assert "EXPIRED" in board.balances.data(board.balances.index(row, 1))
+    waste = _show(qtbot, StockWasteDialog(ctx["provider"], board.balances.row_at(row).lot,
+                                          400.0, board))
+    assert waste.reason.text() == "expired" and waste.amount.value() == 400.0
+    qtbot.keyClicks(waste.witness, "provider")
+    qtbot.keyClicks(waste.witness_password, "provider-pass-1")
+    _ok(waste)
+    assert "another user" in waste.error.text() and waste.witness_password.text() == ""
+    waste.witness.clear()
+    qtbot.keyClicks(waste.witness, "wendy")
+    qtbot.keyClicks(waste.witness_password, WITNESS_PW)
+    _ok(waste)
+    assert waste.result() == waste.DialogCode.Accepted
+    board.refresh()
+    assert board.discrepancies.rowCount() == 0 and stock.balance_of(store, short) == 0.0
+    settings = _show(qtbot, StockSettingsDialog(ctx["admin"], board))
+    settings.counters.setCurrentIndex(1)
+    settings.tolerance.setValue(1.0)
+    _ok(settings)
+    assert stock.count_users_required(store) == 2 and stock.waste_tolerance_mg(store) == 1.0
