@@ -64,7 +64,8 @@ def test_each_day_closes_where_the_next_opens(moves, skip, span):
 
 @pytest.mark.parametrize("text, expected", [
     ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"), ("+1", "'+1"), ("-2", "'-2"), ("@SUM", "'@SUM"),
-    ("\tx", "'\tx"), ("Dr. Ann", "Dr. Ann"), ("", ""), (None, "")])
+    ("\tx", "'\tx"), ("'quoted", "''quoted"), ("Dr. Ann", "Dr. Ann"), ("", ""),
+    (None, "")])
 def test_csv_cells_are_safe_against_formulas(text, expected):
     assert safe_cell(text) == expected
 
