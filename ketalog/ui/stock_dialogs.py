@@ -322,10 +322,15 @@ def movements_model(data: stock.BoardData) -> RowsModel[Movement]:
             return f"{m.amount_mg:+g}"
         return f"{sign}{m.amount_mg:g}"
 
+    def patient(m: Movement) -> str:
+        account = data.picture.accounts.get(m.session_id) if m.session_id else None
+        return f"{account.use.patient} ({account.use.mrn})" if account else ""
+
     return RowsModel[Movement]([
         ("When", lambda m: local(m.at)), ("Kind", lambda m: m.kind.value),
         ("Lot", lot_text), ("mg", amount),
         ("Session", lambda m: "" if m.session_id is None else str(m.session_id)),
+        ("Patient (MRN)", patient),
         ("By", lambda m: m.user),
         ("Witness", lambda m: m.witness + (f" at {local(m.witness_at)[11:]}"
                                            if m.witness_at else "")),
