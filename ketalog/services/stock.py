@@ -10,6 +10,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from weakref import WeakKeyDictionary
 
 from ketalog.domain import dosing
 from ketalog.domain.clock import Clock, from_iso
@@ -462,13 +463,25 @@ def count_location(ctx: Context, location_id: int, business: str,
 
 
 # -- the picture and resolutions --------------------------------------------
+# A signed session's doses can never change (triggers), so its total is read once per
+# open store: refreshing the board then costs one query per unsigned session only.
+_SIGNED_GIVEN: WeakKeyDictionary[Store, dict[int, float]] = WeakKeyDictionary()
+
+
 def _uses(store: Store, now: datetime, since: datetime | None) -> list[SessionUse]:
     uses = []
     names = db.user_names(store)
+    signed = _SIGNED_GIVEN.setdefault(store, {})
     for r in db.stock_sessions(store, since):
         sid = int(r["id"])  # type: ignore[arg-type]
+        if r["status"] == SessionStatus.SIGNED.value:
+            if sid not in signed:
+                signed[sid] = given_mg(store, sid, now)
+            given = signed[sid]
+        else:
+            given = given_mg(store, sid, now)
         uses.append(SessionUse(
-            sid, str(r["status"]), given_mg(store, sid, now),
+            sid, str(r["status"]), given,
             f"{str(r['family_name']).upper()}, {r['given_name']}", str(r["mrn"]),
             from_iso(str(r["began"])), names.get(int(r["nurse_id"] or 0), "")))  # type: ignore[arg-type]
     return uses
