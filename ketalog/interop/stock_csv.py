@@ -11,7 +11,8 @@ import csv
 import io
 from collections.abc import Sequence
 
-from ketalog.domain.stock import Lot, StockReport, containers_text
+from ketalog.domain.stock import Lot, containers_text
+from ketalog.domain.stock_reconciliation import StockReport
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -11,7 +11,8 @@ from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Flowable, PageBreak, Paragraph, SimpleDocTemplate
 
-from ketalog.domain.stock import StockReport, containers_text
+from ketalog.domain.stock import containers_text
+from ketalog.domain.stock_reconciliation import StockReport
 from ketalog.reports.blocks import STYLES, fit, grid_table, local_time, para
 from ketalog.reports.fonts import SANS, SANS_BOLD
 from ketalog.reports.page import FOOTER_H, HEADER_H, MARGIN, page_size

@@ -27,6 +27,7 @@ from ketalog.services import stock
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
 from ketalog.services.sessions import get_session
+from ketalog.services.witness import witness_candidates
 from ketalog.store.errors import StoreError
 from ketalog.ui.feedback import error_label, finish_form, password_field
 
@@ -141,7 +142,7 @@ class WasteDialog(QDialog):
         self.witness = QComboBox()
         self.witness.setObjectName("witnessUser")
         self.witness.setEditable(True)
-        self.witness.addItems(stock.witness_candidates(ctx))
+        self.witness.addItems(witness_candidates(ctx))
         self.witness.setCurrentText("")
         self.witness_password = password_field("witnessPassword")
         self.error = error_label("wasteError")

@@ -15,14 +15,8 @@ from pypdf import PdfReader
 
 from ketalog.cli import main
 from ketalog.domain.entities import Bag, DoseKind, Role
-from ketalog.domain.stock import (
-    Lot,
-    Movement,
-    MovementKind,
-    daily_reconciliation,
-    lot_balances,
-    session_accounts,
-)
+from ketalog.domain.stock import Lot, Movement, MovementKind, lot_balances, session_accounts
+from ketalog.domain.stock_reconciliation import daily_reconciliation
 from ketalog.interop.stock_csv import safe_cell
 from ketalog.services import sessions as svc
 from ketalog.services import stock
