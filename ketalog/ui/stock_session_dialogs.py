@@ -212,6 +212,9 @@ def before_complete(parent: QWidget, ctx: Context, session_id: int) -> bool:
         return True
     if plan is None or plan.already:
         return True
+    if abs(plan.drawn_mg - plan.returned_mg - plan.given_mg) <= stock.waste_tolerance_mg(
+            ctx.store):
+        return True  # everything drawn was given: nothing to waste, nothing to witness
     if WasteDialog(ctx, plan, parent).exec():
         return True
     answer = QMessageBox.question(

@@ -331,3 +331,16 @@ def test_expired_stock_wasted_with_a_witness_and_settings(qtbot, clinic, clock):
     settings.tolerance.setValue(1.0)
     _ok(settings)
     assert stock.count_users_required(store) == 2 and stock.waste_tolerance_mg(store) == 1.0
+
+
+def test_no_waste_step_when_everything_drawn_was_given(qtbot, clinic):
+    store, ctx, safe, lot, session = clinic
+    stock.draw_for_session(ctx["nurse"], session.id, [stock.DrawLine(lot, 100.0)], 100)
+    svc.record_dose(ctx["nurse"], session.id, DoseKind.BOLUS, bolus_mg=100, acknowledge=True)
+    window = _show(qtbot, SessionWindow(ctx["nurse"], session.id))
+    window.confirm_close = lambda: True
+    titles = []
+    driver = ModalDriver(lambda d: titles.append(d.windowTitle()) or d.reject())
+    window._ask_complete()
+    driver.check()
+    assert titles == ["Complete session"]  # straight to Complete
