@@ -8,7 +8,6 @@ from PySide6.QtCore import QModelIndex, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
-    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -251,8 +250,3 @@ class StockBoard(QDialog):
         from ketalog.ui.stock_export import StockExportDialog
 
         StockExportDialog(self.ctx, self).exec()
-
-    def choose_file(self, suggested: str) -> str:
-        path, _ = QFileDialog.getSaveFileName(self, "Export stock report", suggested,
-                                              "PDF (*.pdf);;CSV (*.csv)")
-        return path

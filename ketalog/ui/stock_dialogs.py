@@ -4,7 +4,7 @@ recall, settings, and a lot's log. Each refuses inline and keeps what was typed.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
@@ -37,10 +37,9 @@ from ketalog.ui.table_models import RowsModel, rows_view
 USER_ERRORS = (PlausibilityError, ServiceError, StoreError)
 
 
-def local(value: object) -> str:
-    from datetime import datetime
-
-    return value.astimezone().strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else ""
+def local(value: datetime | None) -> str:
+    """A stored time in the clinic's local time, to the minute."""
+    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value is not None else ""
 
 
 class _Form(QDialog):
