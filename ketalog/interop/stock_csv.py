@@ -1,8 +1,9 @@
 """The controlled-substance report as CSV tables: the movement log (every movement with
 who and the witness), the daily reconciliation, the inventory (counts and closing
 balances) and the per-patient administrations. UTF-8, CRLF (RFC 4180), times with
-their UTC offset. Text a spreadsheet would run as a formula (= + - @, tab, CR) gets a
-leading apostrophe: these files are opened by office staff, not re-imported."""
+their UTC offset. Text a spreadsheet would run as a formula (= + - @, tab, CR), or that
+starts with an apostrophe, gets a leading apostrophe: these files are opened by office
+staff in spreadsheets."""
 
 from __future__ import annotations
 
@@ -10,16 +11,18 @@ import csv
 import io
 from collections.abc import Sequence
 
-from ketalog.domain.stock import Lot, StockReport, containers_text
+from ketalog.domain.stock import Lot, containers_text
+from ketalog.domain.stock_reconciliation import StockReport
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: object) -> str:
-    """The cell as text, defused against spreadsheet formula injection. Numbers are
-    written by the caller as numbers, so only text reaches this."""
+    """The cell as text, defused against spreadsheet formula injection (a leading quote
+    also on text that already starts with one, so one quote removed gives it back).
+    Numbers are written by the caller as numbers, so only text reaches this."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return "'" + text if text.startswith((*FORMULA_STARTS, "'")) else text
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> bytes:

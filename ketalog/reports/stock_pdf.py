@@ -11,7 +11,8 @@ from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Flowable, PageBreak, Paragraph, SimpleDocTemplate
 
-from ketalog.domain.stock import StockReport, containers_text
+from ketalog.domain.stock import containers_text
+from ketalog.domain.stock_reconciliation import StockReport
 from ketalog.reports.blocks import STYLES, fit, grid_table, local_time, para
 from ketalog.reports.fonts import SANS, SANS_BOLD
 from ketalog.reports.page import FOOTER_H, HEADER_H, MARGIN, page_size
@@ -124,7 +125,7 @@ def _inventory(report: StockReport, width: float) -> list[Flowable]:
         for line in c.lines:
             lot = report.lot(line.lot_id)
             lines.append([lot.lot_number if lot else str(line.lot_id), _mg(line.expected_mg),
-                          _mg(line.counted_mg), f"{line.difference_mg:+.1f}",
+                          _mg(line.counted_mg), _signed(line.difference_mg),
                           fit(line.explanation or "—", 220)])
         out.append(grid_table(lines))
     return out
@@ -140,12 +141,12 @@ def _administrations(report: StockReport, width: float) -> list[Flowable]:
         rows.append([local_time(a.use.began_at, True)[:10] if a.use.began_at else "—",
                      fit(a.use.patient, 95), a.use.mrn, str(a.use.session_id),
                      fit(", ".join(lots) or "—", 60), _mg(a.net_drawn_mg), _mg(a.use.given_mg),
-                     _mg(a.wasted_mg), fit(a.use.nurse or "—", 90), fit(witness or "none", 110)])
+                     _mg(a.wasted_mg), fit(a.use.nurse or "—", 140), fit(witness or "none", 150)])
     return [Paragraph("Administrations per patient", H2),
             para("Drug: ketamine. Strength and lots as drawn; given is the session's dose "
                  "timeline total (21 CFR 1304.22(c): drug, strength, quantity, date, patient, "
                  "who administered).", "note"),
-            grid_table(rows)]
+            grid_table(rows, widths=[55, 95, 55, 40, 70, 50, 50, 50, 140, 150])]
 
 
 def _lot_logs(report: StockReport, width: float) -> list[Flowable]:
@@ -157,9 +158,12 @@ def _lot_logs(report: StockReport, width: float) -> list[Flowable]:
     for lot in report.lots:
         moves = [m for m in report.movements if m.lot_id == lot.id or (
             m.lot_id is None and m.session_id in sessions_of.get(lot.id, set()))]
-        out.append(para(f"{lot.label} · {lot.location} · expiry {lot.expiry.isoformat()}"
-                        f"{' · RECALLED ' + lot.recall_reason if lot.recalled else ''}",
-                        "body"))
+        title = (f"{lot.label} · {lot.location} · expiry {lot.expiry.isoformat()}"
+                 f"{' · RECALLED ' + lot.recall_reason if lot.recalled else ''}")
+        if not moves:
+            out.append(para(f"{title} · no movement in this period", "body"))
+            continue
+        out.append(para(title, "body"))
         rows: list[list[object]] = [["When", "Kind", "mg", "Session", "By", "Witness",
                                      "Detail"]]
         for m in moves:
@@ -172,8 +176,6 @@ def _lot_logs(report: StockReport, width: float) -> list[Flowable]:
             rows.append([local_time(m.at, True), m.kind.value, amount,
                          "" if m.session_id is None else str(m.session_id), fit(m.user, 110),
                          fit(m.witness or "—", 110), fit(detail or "—", 150)])
-        if len(rows) == 1:
-            rows.append(["—", "no movement in this period", "", "", "", "", ""])
         out.append(grid_table(rows))
     return out
 

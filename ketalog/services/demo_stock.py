@@ -11,9 +11,9 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from ketalog.domain import dosing
 from ketalog.domain.clock import from_iso
 from ketalog.domain.stock import MovementKind, lot_balances
+from ketalog.services.stock import given_mg
 from ketalog.store import stock as db
 from ketalog.store.store import Actor, Store, Writer
 
@@ -33,16 +33,6 @@ class BuiltSession(Protocol):
     children: dict[str, list[dict[str, object]]]
     completed_at: datetime | None
     provider_sign_at: datetime | None
-
-
-def _given_mg(item: BuiltSession, until: datetime) -> float:
-    """The dose timeline total of the generated events (the one domain calculation)."""
-    from ketalog.domain.entities import DoseEvent, DoseKind
-
-    events = [DoseEvent(None, "", item.id, from_iso(str(r["at"])), DoseKind(str(r["kind"])),
-                        r.get("bolus_mg"), r.get("rate_mg_per_h"),  # type: ignore[arg-type]
-                        None, "") for r in item.children.get("dose_events", [])]
-    return dosing.session_total_mg(events, until)
 
 
 def add_demo_stock(store: Store, ids: Mapping[str, int], built: Sequence[BuiltSession],
@@ -101,7 +91,7 @@ def _draw_and_waste(w: Writer, item: BuiltSession, lot_ids: Mapping[str, int], w
                        session_id=item.id, volume_ml=drawn / STRENGTH_MG_PER_ML)
     if item.completed_at is None or item.id == no_waste:
         return 1
-    waste = round(drawn - _given_mg(item, from_iso(str(item.row["infusion_end_at"]))), 2)
+    waste = round(drawn - given_mg(w.store, item.id, w.store.clock.now()), 2)
     note = ""
     if item.id == mismatch:
         waste, note = round(max(0.0, waste - 25.0), 2), "bag line leaked at the spike"

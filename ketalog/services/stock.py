@@ -10,6 +10,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from weakref import WeakKeyDictionary
 
 from ketalog.domain import dosing
 from ketalog.domain.clock import Clock, from_iso
@@ -31,24 +32,20 @@ from ketalog.domain.stock import (
     find_discrepancies,
     lot_balances,
 )
-from ketalog.services.auth import load_user, password_ok, record_failure
 from ketalog.services.context import Context
 from ketalog.services.errors import (
-    AccountLocked,
     InvalidState,
-    LoginFailed,
-    PermissionDenied,
     ServiceError,
 )
 from ketalog.services.sessions import dose_events, get_session
 from ketalog.services.summary import dose_summary
+from ketalog.services.witness import verify_witness
 from ketalog.store import stock as db
 from ketalog.store.store import Store
 
 RECEIVERS = (Role.ADMIN, Role.PROVIDER)
 RESOLVERS = (Role.ADMIN, Role.PROVIDER)
 DRAWERS = (Role.NURSE, Role.PROVIDER)
-WITNESSES = (Role.NURSE, Role.PROVIDER)
 EVERYONE = (Role.NURSE, Role.PROVIDER, Role.ADMIN)
 COUNT_USERS_SETTING = "stock_count_users"
 TOLERANCE_SETTING = "stock_waste_tolerance_mg"
@@ -278,39 +275,6 @@ def return_to_stock(ctx: Context, session_id: int, lot_id: int, amount_mg: float
 
 
 # -- witness and waste -------------------------------------------------------
-def verify_witness(ctx: Context, username: str, password: str) -> User:
-    """Another user's username and password, checked like a login: a wrong password
-    counts toward that user's lockout; the acting user can never witness themselves."""
-    name = username.strip()
-    if not name:
-        raise PlausibilityError.single("witness", username, "required",
-                                       "A witness must enter their username and password")
-    if name.lower() == ctx.user.username.lower():
-        raise PlausibilityError.single("witness", name, f"not {ctx.user.username}",
-                                       "The witness must be another user, not the one "
-                                       "wasting")
-    witness = load_user(ctx.store, name)
-    if witness is None or not witness.active:
-        with ctx.store.write(ctx.actor) as w:
-            w.event("witness_failed", "users", "", {"witness": name[:64],
-                                                    "reason": "unknown or inactive user"})
-        raise LoginFailed("witness: wrong username or password")
-    if witness.locked:
-        raise AccountLocked(f"witness account {witness.username} is locked")
-    row = ctx.store.get("users", witness.id)  # type: ignore[arg-type]
-    if row is None or not password_ok(str(row["password_hash"]), password):
-        if record_failure(ctx.store, witness, "witness"):
-            raise AccountLocked(f"wrong password; account {witness.username} is now locked")
-        raise LoginFailed("witness: wrong username or password")
-    if not any(r in witness.roles for r in WITNESSES):
-        raise PermissionDenied(f"{witness.username} may not witness controlled substances "
-                               "(needs role nurse or provider)")
-    if row["failed_logins"]:
-        with ctx.store.write(ctx.actor) as w:
-            w.update("users", witness.id, {"failed_logins": 0})  # type: ignore[arg-type]
-    return witness
-
-
 @dataclass(frozen=True)
 class WastePlan:
     """What the waste step shows before anything is recorded."""
@@ -462,13 +426,25 @@ def count_location(ctx: Context, location_id: int, business: str,
 
 
 # -- the picture and resolutions --------------------------------------------
+# A signed session's doses can never change (triggers), so its total is read once per
+# open store: refreshing the board then costs one query per unsigned session only.
+_SIGNED_GIVEN: WeakKeyDictionary[Store, dict[int, float]] = WeakKeyDictionary()
+
+
 def _uses(store: Store, now: datetime, since: datetime | None) -> list[SessionUse]:
     uses = []
     names = db.user_names(store)
+    signed = _SIGNED_GIVEN.setdefault(store, {})
     for r in db.stock_sessions(store, since):
         sid = int(r["id"])  # type: ignore[arg-type]
+        if r["status"] == SessionStatus.SIGNED.value:
+            if sid not in signed:
+                signed[sid] = given_mg(store, sid, now)
+            given = signed[sid]
+        else:
+            given = given_mg(store, sid, now)
         uses.append(SessionUse(
-            sid, str(r["status"]), given_mg(store, sid, now),
+            sid, str(r["status"]), given,
             f"{str(r['family_name']).upper()}, {r['given_name']}", str(r["mrn"]),
             from_iso(str(r["began"])), names.get(int(r["nurse_id"] or 0), "")))  # type: ignore[arg-type]
     return uses
@@ -526,23 +502,6 @@ def resolve(ctx: Context, key: str, note: str, adjust: bool = False) -> int:
         return db.insert_resolution(w, key, ctx.user.id, note.strip(), adjustment)
 
 
-def witness_candidates(ctx: Context) -> list[str]:
-    """Usernames who could witness for the acting user (never the user)."""
-    ctx.require(*EVERYONE, action="see stock witnesses")
-    return [u for u in _active_clinical(ctx.store) if u.lower() != ctx.user.username.lower()]
-
-
-def _active_clinical(store: Store) -> list[str]:
-    from ketalog.store.records import user_from_row
-
-    out = []
-    for row in store.rows("users", order_by="username"):
-        user = user_from_row(row, store.roles_of(int(row["id"])))  # type: ignore[arg-type]
-        if user.active and not user.locked and any(r in user.roles for r in WITNESSES):
-            out.append(user.username)
-    return out
-
-
 METHODS = WASTE_METHODS
 
 
@@ -570,6 +529,12 @@ class BoardData:
 
 def board_data(ctx: Context) -> BoardData:
     ctx.require(*RESOLVERS, action="open the Controlled substances board")
+    return gather(ctx.store, ctx.clock.now())
+
+
+def count_sheet(ctx: Context) -> BoardData:
+    """What a count screen needs (any role may count: nurses count at the close)."""
+    ctx.require(*EVERYONE, action="count controlled substances")
     return gather(ctx.store, ctx.clock.now())
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from ketalog.domain.clock import to_iso
 from ketalog.domain.hashing import content_hash
-from ketalog.domain.stock import StockReport, daily_reconciliation, local_day, lot_balances
+from ketalog.domain.stock import lot_balances
+from ketalog.domain.stock_reconciliation import StockReport, daily_reconciliation, local_day
 from ketalog.services import stock
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError

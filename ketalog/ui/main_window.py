@@ -251,8 +251,7 @@ class MainWindow(QMainWindow):
         titles = [("file", "&File"), ("patient", "&Patient")]
         if Role.ADMIN in self.ctx.roles:  # the services check again: this only tidies
             titles.append(("admin", "&Admin"))
-        if Role.ADMIN in self.ctx.roles or Role.PROVIDER in self.ctx.roles:
-            titles.append(("stock", "&Stock"))
+        titles.append(("stock", "&Stock"))  # counts for everyone; the board for some
         self.menus = {name: bar.addMenu(title) for name, title in [*titles, ("help", "&Help")]}
         self._action("file", "&Log out", "Ctrl+L", self.logout_requested.emit, "actionLogout")
         self._action("file", "Change my &password...", "", self.change_password,
@@ -302,9 +301,11 @@ class MainWindow(QMainWindow):
                          "actionBackupSettings")
             self._action("admin", "&Restore from backup...", "", self.restore_requested.emit,
                          "actionRestore")
-        if "stock" in self.menus:
+        if Role.ADMIN in self.ctx.roles or Role.PROVIDER in self.ctx.roles:
             self._action("stock", "&Controlled substances...", "Ctrl+Shift+K",
                          self.stock_board, "actionStockBoard")
+        self._action("stock", "C&ount controlled substances...", "", self.stock_count,
+                     "actionStockCount")
         self._action("help", "&About ketalog", "F1", self._about, "actionAbout")
 
     # -- behaviour ----------------------------------------------------------
@@ -571,6 +572,15 @@ class MainWindow(QMainWindow):
         board.open_session_requested.connect(self.open_session_requested.emit)
         board.show()
         return board
+
+    def stock_count(self) -> bool:
+        from ketalog.services import stock
+        from ketalog.ui.stock_dialogs import CountDialog
+
+        if not stock.locations(self.ctx):
+            QMessageBox.information(self, "Count", "No controlled substance has been received.")
+            return False
+        return bool(CountDialog(self.ctx, stock.count_sheet(self.ctx), self).exec())
 
     def _about(self) -> None:
         QMessageBox.about(self, "About ketalog",

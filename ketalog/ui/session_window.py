@@ -279,7 +279,19 @@ class SessionWindow(QMainWindow):
         fhir.setObjectName("actionExportSessionFhir")
         fhir.triggered.connect(lambda: self.export_fhir())
         menu.addAction(fhir)
+        draw = QAction("&Draw ketamine from stock...", self)  # the bag step, if skipped
+        draw.setObjectName("actionDrawFromStock")
+        draw.triggered.connect(lambda: self.draw_from_stock())
+        menu.addAction(draw)
         self.open_dialog: Callable[[QDialog], object] = lambda d: d.exec()
+
+    def draw_from_stock(self) -> bool:
+        from ketalog.ui.stock_session_dialogs import draw_later
+
+        if draw_later(self, self.ctx, self.session_id, self.open_dialog):
+            self.reload()
+            return True
+        return False
 
     def import_vitals(self, path: Path | None = None) -> QDialog:
         from ketalog.ui.interop_actions import import_vitals

@@ -8,7 +8,6 @@ from PySide6.QtCore import QModelIndex, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
-    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -30,6 +29,7 @@ from ketalog.ui.stock_dialogs import (
     LotLogDialog,
     ReceiveDialog,
     ResolveDialog,
+    ReturnDialog,
     StockSettingsDialog,
     StockWasteDialog,
     local,
@@ -93,9 +93,10 @@ class StockBoard(QDialog):
                 ("resolve", "Re&solve...", self.resolve_selected),
                 ("lotLog", "Lot &log...", self.lot_log),
                 ("waste", "&Waste from stock...", self.waste_from_stock),
-                ("recall", "Re&call lot...", self.recall),
+                ("return", "Re&turn...", self.return_selected),
+                ("recall", "Rec&all lot...", self.recall),
                 ("export", "&Export report...", self.export),
-                ("settings", "Se&ttings...", self.settings)):
+                ("settings", "Setti&ngs...", self.settings)):
             button = QPushButton(text)
             button.setObjectName(f"stock_{name}")
             button.clicked.connect(lambda _c=False, s=slot: s())
@@ -227,6 +228,21 @@ class StockBoard(QDialog):
                 return
             self.refresh()
 
+    def return_selected(self) -> None:
+        """Return for the session behind the selected discrepancy, or the newest draw."""
+        d = self.selected_discrepancy()
+        session_id = d.session_id if d is not None else None
+        if session_id is None:
+            draws = [m for m in self.data.movements if m.kind.value == "draw"]
+            rows = self.recent_view.selectionModel().selectedRows()
+            picked = self.recent.row_at(rows[0].row()) if rows else None
+            session_id = (picked.session_id if picked is not None
+                          else (draws[-1].session_id if draws else None))
+        if session_id is None:
+            QMessageBox.information(self, "Return", "Select a draw or a session's discrepancy.")
+            return
+        self._run(ReturnDialog(self.ctx, self.data, session_id, self))
+
     def settings(self) -> None:
         self._run(StockSettingsDialog(self.ctx, self))
 
@@ -234,8 +250,3 @@ class StockBoard(QDialog):
         from ketalog.ui.stock_export import StockExportDialog
 
         StockExportDialog(self.ctx, self).exec()
-
-    def choose_file(self, suggested: str) -> str:
-        path, _ = QFileDialog.getSaveFileName(self, "Export stock report", suggested,
-                                              "PDF (*.pdf);;CSV (*.csv)")
-        return path

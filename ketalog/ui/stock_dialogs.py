@@ -4,7 +4,7 @@ recall, settings, and a lot's log. Each refuses inline and keeps what was typed.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
@@ -37,10 +37,9 @@ from ketalog.ui.table_models import RowsModel, rows_view
 USER_ERRORS = (PlausibilityError, ServiceError, StoreError)
 
 
-def local(value: object) -> str:
-    from datetime import datetime
-
-    return value.astimezone().strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else ""
+def local(value: datetime | None) -> str:
+    """A stored time in the clinic's local time, to the minute."""
+    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value is not None else ""
 
 
 class _Form(QDialog):
@@ -322,10 +321,15 @@ def movements_model(data: stock.BoardData) -> RowsModel[Movement]:
             return f"{m.amount_mg:+g}"
         return f"{sign}{m.amount_mg:g}"
 
+    def patient(m: Movement) -> str:
+        account = data.picture.accounts.get(m.session_id) if m.session_id else None
+        return f"{account.use.patient} ({account.use.mrn})" if account else ""
+
     return RowsModel[Movement]([
         ("When", lambda m: local(m.at)), ("Kind", lambda m: m.kind.value),
         ("Lot", lot_text), ("mg", amount),
         ("Session", lambda m: "" if m.session_id is None else str(m.session_id)),
+        ("Patient (MRN)", patient),
         ("By", lambda m: m.user),
         ("Witness", lambda m: m.witness + (f" at {local(m.witness_at)[11:]}"
                                            if m.witness_at else "")),
@@ -356,3 +360,37 @@ class LotLogDialog(QDialog):
         layout.addWidget(head)
         layout.addWidget(view)
         self.resize(1000, 420)
+
+
+class ReturnDialog(_Form):
+    """A sealed container drawn in error goes back into its lot, with the reason."""
+
+    def __init__(self, ctx: Context, data: stock.BoardData, session_id: int,
+                 parent: QWidget | None = None) -> None:
+        super().__init__("Return to stock", "returnDialog", parent)
+        self.ctx, self.session_id = ctx, session_id
+        self.lot = QComboBox()
+        self.lot.setObjectName("returnLot")
+        drawn: dict[int, float] = {}
+        for m in data.movements:
+            if m.session_id == session_id and m.lot_id is not None:
+                sign = {"draw": 1, "return": -1}.get(m.kind.value, 0)
+                drawn[m.lot_id] = drawn.get(m.lot_id, 0.0) + sign * m.amount_mg
+        for lot_id, left in drawn.items():
+            lot = data.lot(lot_id)
+            if lot is not None and left > 1e-6:
+                self.lot.addItem(f"{lot.label} ({left:g} mg drawn, not returned)", lot_id)
+        self.amount = _spin("returnMg", 0, 100000, 0, " mg")
+        self.reason = QLineEdit()
+        self.reason.setObjectName("returnReason")
+        self.reason.setPlaceholderText("e.g. drawn for the wrong chair; vial still sealed")
+        self.form.addRow(QLabel(stock.session_patient(ctx, session_id)))
+        self.form.addRow("&Lot", self.lot)
+        self.form.addRow("&Amount", self.amount)
+        self.form.addRow("&Reason", self.reason)
+        self.finish("Return")
+
+    def save(self) -> None:
+        self.attempt(lambda: stock.return_to_stock(
+            self.ctx, self.session_id, self.lot.currentData() or 0, self.amount.value(),
+            self.reason.text()))

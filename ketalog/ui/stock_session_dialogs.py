@@ -5,6 +5,8 @@ the start and complete dialogs stay as they are."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
@@ -24,6 +26,8 @@ from ketalog.domain.errors import PlausibilityError
 from ketalog.services import stock
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
+from ketalog.services.sessions import get_session
+from ketalog.services.witness import witness_candidates
 from ketalog.store.errors import StoreError
 from ketalog.ui.feedback import error_label, finish_form, password_field
 
@@ -138,7 +142,7 @@ class WasteDialog(QDialog):
         self.witness = QComboBox()
         self.witness.setObjectName("witnessUser")
         self.witness.setEditable(True)
-        self.witness.addItems(stock.witness_candidates(ctx))
+        self.witness.addItems(witness_candidates(ctx))
         self.witness.setCurrentText("")
         self.witness_password = password_field("witnessPassword")
         self.error = error_label("wasteError")
@@ -181,6 +185,23 @@ def after_session_start(parent: QWidget | None, ctx: Context, session_id: int,
     return bool(dialog.exec())
 
 
+def draw_later(parent: QWidget, ctx: Context, session_id: int,
+               run: Callable[[QDialog], object]) -> bool:
+    """The draw from the session screen (skipped at the start, or a draft re-prepared)."""
+    try:
+        lots = stock.drawable_lots(ctx)
+        bag_ml = get_session(ctx.store, session_id).bag.volume_ml
+    except USER_ERRORS as exc:
+        QMessageBox.warning(parent, "Draw from stock", str(exc))
+        return False
+    if not lots:
+        QMessageBox.information(parent, "Draw from stock",
+                                "No lot can be drawn from: nothing in stock that is in date "
+                                "and not recalled.")
+        return False
+    return bool(run(DrawDialog(ctx, session_id, bag_ml, parent)))
+
+
 def before_complete(parent: QWidget, ctx: Context, session_id: int) -> bool:
     """The waste step at Complete: True to go on completing. A session with ketamine
     drawn and nothing wasted yet asks for the witnessed waste; skipping it is allowed
@@ -191,6 +212,9 @@ def before_complete(parent: QWidget, ctx: Context, session_id: int) -> bool:
         return True
     if plan is None or plan.already:
         return True
+    if abs(plan.drawn_mg - plan.returned_mg - plan.given_mg) <= stock.waste_tolerance_mg(
+            ctx.store):
+        return True  # everything drawn was given: nothing to waste, nothing to witness
     if WasteDialog(ctx, plan, parent).exec():
         return True
     answer = QMessageBox.question(

@@ -15,20 +15,15 @@ from pypdf import PdfReader
 
 from ketalog.cli import main
 from ketalog.domain.entities import Bag, DoseKind, Role
-from ketalog.domain.stock import (
-    Lot,
-    Movement,
-    MovementKind,
-    daily_reconciliation,
-    lot_balances,
-    session_accounts,
-)
+from ketalog.domain.stock import Lot, Movement, MovementKind, lot_balances, session_accounts
+from ketalog.domain.stock_reconciliation import daily_reconciliation
 from ketalog.interop.stock_csv import safe_cell
 from ketalog.services import sessions as svc
 from ketalog.services import stock
 from ketalog.services.auth import add_user
 from ketalog.services.patients import PatientInput, create_patient
 from ketalog.services.stock_export import export_stock, stock_report
+from tests.readiness import ACK_READINESS
 
 T0 = datetime(2026, 3, 1, 0, 0, tzinfo=UTC)
 WITNESS_PW = "witness-pass-1"
@@ -64,7 +59,8 @@ def test_each_day_closes_where_the_next_opens(moves, skip, span):
 
 @pytest.mark.parametrize("text, expected", [
     ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"), ("+1", "'+1"), ("-2", "'-2"), ("@SUM", "'@SUM"),
-    ("\tx", "'\tx"), ("Dr. Ann", "Dr. Ann"), ("", ""), (None, "")])
+    ("\tx", "'\tx"), ("'quoted", "''quoted"), ("Dr. Ann", "Dr. Ann"), ("", ""),
+    (None, "")])
 def test_csv_cells_are_safe_against_formulas(text, expected):
     assert safe_cell(text) == expected
 
@@ -88,7 +84,7 @@ def clinic(staffed, clock):
     svc.record_dose(ctx["nurse"], session.id, DoseKind.STOP)
     stock.record_waste(ctx["nurse"], session.id, 380.0, "drug disposal container", "wendy",
                        WITNESS_PW)
-    svc.complete_session(ctx["nurse"], session.id)
+    svc.complete_session(ctx["nurse"], session.id, acknowledged=ACK_READINESS)
     stock.count_location(ctx["nurse"], safe, "close", [stock.CountEntry(lot, 1475.0, "leak")])
     return store, ctx, session
 

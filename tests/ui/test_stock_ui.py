@@ -19,8 +19,15 @@ from ketalog.store import stock as stock_db
 from ketalog.ui.main_window import MainWindow
 from ketalog.ui.session_window import SessionWindow
 from ketalog.ui.stock_board import StockBoard
-from ketalog.ui.stock_dialogs import CountDialog, LotLogDialog, ReceiveDialog, ResolveDialog
+from ketalog.ui.stock_dialogs import (
+    CountDialog,
+    LotLogDialog,
+    ReceiveDialog,
+    ResolveDialog,
+    ReturnDialog,
+)
 from ketalog.ui.stock_session_dialogs import DrawDialog, WasteDialog
+from tests.readiness import ACK_READINESS
 
 WITNESS_PW = "witness-pass-1"
 
@@ -161,13 +168,15 @@ def test_waste_with_witness_at_complete(qtbot, clinic, clock):
         qtbot.keyClicks(dialog.witness_password, WITNESS_PW)
         _ok(dialog)
 
-    def complete_step(dialog) -> None:
-        assert dialog.windowTitle() == "Complete session"
-        dialog.accept()
+    def complete_step(dialog) -> None:  # the Complete dialog comes after the waste
+        seen["then"] = dialog.windowTitle()
+        dialog.reject()
 
     driver = ModalDriver(waste_step, complete_step)
     window._ask_complete()
     driver.check()
+    assert seen["then"].startswith("Complete session")
+    svc.complete_session(ctx["nurse"], session.id, acknowledged=ACK_READINESS)
     assert "given 120.0 mg" in seen["summary"] and "380.0 mg to waste" in seen["summary"]
     assert "another user" in seen["same"]
     assert svc.get_session(store, session.id).status.value == "completed"
@@ -187,10 +196,12 @@ def test_complete_without_waste_asks_and_leaves_a_discrepancy(qtbot, clinic, clo
     asked = []
     monkeypatch.setattr(QMessageBox, "question",
                         lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Yes)
-    driver = ModalDriver(lambda d: d.reject(), lambda d: d.accept())
+    driver = ModalDriver(lambda d: d.reject(), lambda d: d.reject())
     window._ask_complete()
     driver.check()
     assert asked and "No waste is recorded" in asked[0]
+    assert stock.waste_plan(ctx["nurse"], session.id).already == ()
+    svc.complete_session(ctx["nurse"], session.id, acknowledged=ACK_READINESS)
     (d,) = stock.board(ctx["provider"]).open_discrepancies
     assert d.kind is DiscrepancyKind.NO_WASTE
 
@@ -199,7 +210,7 @@ def test_board_count_resolve_and_open_the_record(qtbot, clinic, clock):
     store, ctx, safe, lot, session = clinic
     stock.draw_for_session(ctx["nurse"], session.id, [stock.DrawLine(lot, 500.0)], 500)
     svc.record_dose(ctx["nurse"], session.id, DoseKind.BOLUS, bolus_mg=20, acknowledge=True)
-    svc.complete_session(ctx["nurse"], session.id)
+    svc.complete_session(ctx["nurse"], session.id, acknowledged=ACK_READINESS)
     board = _show(qtbot, StockBoard(ctx["provider"]))
     count = _show(qtbot, CountDialog(ctx["provider"], board.data, board))
     full, partial, why = count.rows[0][1], count.rows[0][2], count.rows[0][3]
@@ -241,6 +252,96 @@ def test_main_window_menu_for_providers_not_nurses(qtbot, clinic, tmp_path):
     assert board.objectName() == "stockBoard"
     nurse = MainWindow(ctx["nurse"], tmp_path / "x.sqlite")
     qtbot.addWidget(nurse)
-    assert "stock" not in nurse.menus
+    names = [a.objectName() for a in nurse.menus["stock"].actions()]
+    assert names == ["actionStockCount"]  # nurses count; the board is not theirs
+    driver = ModalDriver(lambda d: d.reject())
+    nurse.stock_count()
+    driver.check()
     wendy = login(store, ctx["admin"].clock, "wendy", WITNESS_PW)
-    assert "nurse" in stock.witness_candidates(wendy)
+    from ketalog.services.witness import witness_candidates
+
+    assert "nurse" in witness_candidates(wendy) and "wendy" not in witness_candidates(wendy)
+
+
+def test_return_to_stock_from_the_board(qtbot, clinic):
+    store, ctx, safe, lot, session = clinic
+    stock.draw_for_session(ctx["nurse"], session.id, [stock.DrawLine(lot, 500.0)], 500)
+    board = _show(qtbot, StockBoard(ctx["provider"]))
+    board.recent_view.selectRow(0)  # the draw, newest first
+    dialog = _show(qtbot, ReturnDialog(ctx["provider"], board.data, session.id, board))
+    assert dialog.lot.count() == 1 and "500 mg drawn" in dialog.lot.currentText()
+    dialog.amount.setValue(500.0)
+    _ok(dialog)
+    assert "reason" in dialog.error.text()
+    qtbot.keyClicks(dialog.reason, "wrong chair; vial sealed")
+    _ok(dialog)
+    assert dialog.result() == dialog.DialogCode.Accepted
+    assert stock.balance_of(store, lot) == 2000.0
+
+
+def test_draw_later_from_the_session_screen(qtbot, clinic):
+    store, ctx, safe, lot, session = clinic
+    window = _show(qtbot, SessionWindow(ctx["nurse"], session.id))
+    window.confirm_close = lambda: True
+    opened = []
+
+    def run(dialog):
+        opened.append(dialog)
+        dialog.amounts[0].setValue(100.0)
+        dialog.volume.setValue(100.0)
+        dialog.save()
+        return dialog.result()
+
+    window.open_dialog = run
+    assert window.draw_from_stock()
+    assert isinstance(opened[0], DrawDialog)
+    assert window.record.session.bag.concentration_mg_per_ml == 1.0
+    assert window.record.session.bag.volume_ml == 100.0
+
+
+def test_expired_stock_wasted_with_a_witness_and_settings(qtbot, clinic, clock):
+    from ketalog.ui.stock_dialogs import StockSettingsDialog, StockWasteDialog
+
+    store, ctx, safe, lot, session = clinic
+    short = stock.receive(ctx["provider"], stock.Receipt(
+        safe, "Ketamine HCl injection", 10.0, 20.0, "OLD1", clock.now().date(), "Acme",
+        "INV-3", 2))
+    clock.advance(days=1)
+    board = _show(qtbot, StockBoard(ctx["provider"]))
+    (d,) = board.data.picture.open_discrepancies
+    assert d.kind is DiscrepancyKind.EXPIRED_ON_HAND and d.lot_id == short
+    row = next(i for i in range(board.balances.rowCount())
+               if board.balances.row_at(i).lot.id == short)
+    assert "EXPIRED" in board.balances.data(board.balances.index(row, 1))
+    waste = _show(qtbot, StockWasteDialog(ctx["provider"], board.balances.row_at(row).lot,
+                                          400.0, board))
+    assert waste.reason.text() == "expired" and waste.amount.value() == 400.0
+    qtbot.keyClicks(waste.witness, "provider")
+    qtbot.keyClicks(waste.witness_password, "provider-pass-1")
+    _ok(waste)
+    assert "another user" in waste.error.text() and waste.witness_password.text() == ""
+    waste.witness.clear()
+    qtbot.keyClicks(waste.witness, "wendy")
+    qtbot.keyClicks(waste.witness_password, WITNESS_PW)
+    _ok(waste)
+    assert waste.result() == waste.DialogCode.Accepted
+    board.refresh()
+    assert board.discrepancies.rowCount() == 0 and stock.balance_of(store, short) == 0.0
+    settings = _show(qtbot, StockSettingsDialog(ctx["admin"], board))
+    settings.counters.setCurrentIndex(1)
+    settings.tolerance.setValue(1.0)
+    _ok(settings)
+    assert stock.count_users_required(store) == 2 and stock.waste_tolerance_mg(store) == 1.0
+
+
+def test_no_waste_step_when_everything_drawn_was_given(qtbot, clinic):
+    store, ctx, safe, lot, session = clinic
+    stock.draw_for_session(ctx["nurse"], session.id, [stock.DrawLine(lot, 100.0)], 100)
+    svc.record_dose(ctx["nurse"], session.id, DoseKind.BOLUS, bolus_mg=100, acknowledge=True)
+    window = _show(qtbot, SessionWindow(ctx["nurse"], session.id))
+    window.confirm_close = lambda: True
+    titles = []
+    driver = ModalDriver(lambda d: titles.append(d.windowTitle()) or d.reject())
+    window._ask_complete()
+    driver.check()
+    assert len(titles) == 1 and titles[0].startswith("Complete session")  # straight there
