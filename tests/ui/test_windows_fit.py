@@ -109,3 +109,18 @@ def test_scores_tab_usable_at_1366x768_and_boxes_clear(qtbot, session, clock):
     assert panel.nrs_value.text() == "—"  # cleared: the post score is typed afresh
     assert panel.score_time.now_box.isChecked()
     assert w.findChild(type(panel.score_table), "scoreTable").rowCount() == 1
+
+
+def test_long_allergy_list_never_widens_the_session_window(qtbot, staffed):
+    store, ctx = staffed
+    nurse = ctx["nurse"]
+    patient = create_patient(nurse, PatientInput(
+        "W2", "Achterberg-Vandersteen", "Maria Josefina", date(1958, 3, 3),
+        allergies="morphine (itching); penicillin (anaphylaxis); latex (rash); sulfa drugs "
+                  "(hives); iodinated contrast (bronchospasm); codeine (vomiting)"))
+    s = svc.start_session(nurse, svc.SessionStart(patient.id, 70, Bag("ketamine", 1, 500)))
+    w = SessionWindow(nurse, s.id)
+    qtbot.addWidget(w)
+    w.confirm_close = lambda: True
+    assert w.minimumSizeHint().width() <= 1366
+    assert "bronchospasm" in w.header.labels["allergies"].text()
