@@ -223,6 +223,8 @@ class SessionWindow(QMainWindow):
         right.addWidget(self.dosing)
         right.addWidget(self.entries)
         right.setSizes([330, 260])
+        right.setStretchFactor(0, 0)  # a taller screen gives its height to the entry tabs
+        right.setStretchFactor(1, 1)
         # the vitals row sits above the chart, not across the window: the right column
         # (dosing, then the entry tabs) gets its height, which Scores needs at 768 px
         left_column = QWidget()
