@@ -63,7 +63,7 @@ class AlarmBanner(QFrame):
         self.action.setPlaceholderText("action taken, e.g. probe repositioned, SpO2 97 %; "
                                        "rate halved")
         self.action.returnPressed.connect(self.acknowledge)
-        self.button = QPushButton("Ac&knowledge")
+        self.button = QPushButton("Acknowledge")
         self.button.setObjectName("alarmAcknowledge")
         self.button.clicked.connect(self.acknowledge)
         self.error = QLabel()
@@ -75,7 +75,9 @@ class AlarmBanner(QFrame):
         top.addWidget(self.title)
         top.addWidget(self.details, 1)
         row = QHBoxLayout()
-        row.addWidget(QLabel("Action taken:"))
+        label = QLabel("Action ta&ken:")  # Alt+K: to the box; Enter acknowledges
+        label.setBuddy(self.action)
+        row.addWidget(label)
         row.addWidget(self.action, 1)
         row.addWidget(self.button)
         layout = QVBoxLayout(self)

@@ -164,7 +164,7 @@ class SessionWindow(QMainWindow):
         self.entries = EntriesPanel(ctx, session_id, score_table_elsewhere=True)
         self.signoff = QListWidget()
         self.signoff.setObjectName("signoffList")
-        self.complete_button = QPushButton("Complete session...")
+        self.complete_button = QPushButton("Co&mplete session...")
         self.complete_button.setObjectName("completeSession")
         self.sign_button = QPushButton("Sign as provider...")
         self.sign_button.setObjectName("signSession")
@@ -274,12 +274,21 @@ class SessionWindow(QMainWindow):
         def close_window() -> None:
             self.close()
 
+        def entry_tab(index: int, widget: QWidget) -> Callable[[], None]:
+            def go() -> None:
+                self.entries.setCurrentIndex(index)
+                widget.setFocus()
+            return go
+
         for keys, slot, name in (
             ("Ctrl+R", self.chart.reset_view, "actionResetChart"),
             ("F5", self.reload, "actionReload"),
             ("Ctrl+W", close_window, "actionCloseSession"),
             ("Alt+1", self.entry.focus_first, "actionFocusVitals"),
             ("Alt+2", focus_rate, "actionFocusDosing"),
+            ("Alt+3", entry_tab(0, self.entries.drug), "actionFocusMedications"),
+            ("Alt+4", entry_tab(2, self.entries.nrs_value), "actionFocusScores"),
+            ("Alt+5", entry_tab(3, self.entries.note_text), "actionFocusNotes"),
             ("Ctrl+Shift+E", lambda: self.export_pdf(), "actionExportPdf"),
             ("Ctrl+P", lambda: self.print_pdf(), "actionPrintPdf"),
         ):

@@ -124,3 +124,22 @@ def test_long_allergy_list_never_widens_the_session_window(qtbot, staffed):
     w.confirm_close = lambda: True
     assert w.minimumSizeHint().width() <= 1366
     assert "bronchospasm" in w.header.labels["allergies"].text()
+
+
+def test_keyboard_reaches_the_entry_tabs(qtbot, session):
+    """Alt+4 goes to the NRS box; Enter there records it; Alt+3 to the medication drug."""
+    store, ctx, s = session
+    w = SessionWindow(ctx["nurse"], s.id)
+    qtbot.addWidget(w)
+    w.confirm_close = lambda: True
+    w.show()
+    qtbot.waitExposed(w)
+    action = next(a for a in w.actions() if a.objectName() == "actionFocusScores")
+    action.trigger()
+    assert w.entries.currentIndex() == 2
+    w.entries.nrs_value.selectAll()
+    qtbot.keyClicks(w.entries.nrs_value, "6")
+    qtbot.keyClick(w.entries.nrs_value, Qt.Key.Key_Return)
+    assert [sc.value for sc in load_record(store, s.id).scores] == [6]
+    next(a for a in w.actions() if a.objectName() == "actionFocusMedications").trigger()
+    assert w.entries.currentIndex() == 0
