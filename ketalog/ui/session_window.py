@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QAbstractSpinBox,
     QCheckBox,
     QDialog,
     QDialogButtonBox,
@@ -277,7 +278,9 @@ class SessionWindow(QMainWindow):
         def entry_tab(index: int, widget: QWidget) -> Callable[[], None]:
             def go() -> None:
                 self.entries.setCurrentIndex(index)
-                widget.setFocus()
+                widget.setFocus(Qt.FocusReason.TabFocusReason)
+                if isinstance(widget, QAbstractSpinBox):
+                    widget.selectAll()  # typing replaces the "—" of an empty score
             return go
 
         for keys, slot, name in (

@@ -137,8 +137,7 @@ def test_keyboard_reaches_the_entry_tabs(qtbot, session):
     action = next(a for a in w.actions() if a.objectName() == "actionFocusScores")
     action.trigger()
     assert w.entries.currentIndex() == 2
-    w.entries.nrs_value.selectAll()
-    qtbot.keyClicks(w.entries.nrs_value, "6")
+    qtbot.keyClicks(w.entries.nrs_value, "6")  # replaces the empty "—"
     qtbot.keyClick(w.entries.nrs_value, Qt.Key.Key_Return)
     assert [sc.value for sc in load_record(store, s.id).scores] == [6]
     next(a for a in w.actions() if a.objectName() == "actionFocusMedications").trigger()
