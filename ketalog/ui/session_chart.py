@@ -282,10 +282,11 @@ class SessionChart(QWidget):
                 pen = pg.mkPen(curve.opts["pen"])
                 pen.setWidthF(PEN_WIDTHS[name] if show_symbols else 1.0)
                 curve.setPen(pen)
-            if n and np.isnan(y).all():
-                curve.setData([], [])  # nothing measured yet: no all-NaN bounds
-            else:
-                curve.setData(x, y, connect="finite")
+            # Only the readings that have this value: a reading with SpO2 alone is no gap
+            # in the BP line, and NaNs made pyqtgraph's clipped symbols vanish (an SpO2-only
+            # reading after one BP hid that BP from the chart under xcb).
+            measured = ~np.isnan(y)
+            curve.setData(x[measured], y[measured])
         self._sparse = show_symbols
         bx, upper, lower = bp_envelope(x, self.data.y["sbp"][:n], self.data.y["dbp"][:n])
         with QSignalBlocker(self._band_upper):  # the band rebuilds once, on the second
