@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from ketalog.domain import dosing
 from ketalog.domain.record import SessionRecord
+from ketalog.domain.wording import hours_text
 from ketalog.ui.feedback import password_field
 
 
@@ -29,7 +30,7 @@ def stop_text(record: SessionRecord, at: datetime) -> str:
     p = record.patient
     return (f"Stop the infusion for {p.display_name} (MRN {p.mrn}) at "
             f"{at.astimezone():%H:%M}?\n\nTotal given: {total:.1f} mg = {total / weight:.2f} "
-            f"mg/kg over {minutes // 60} h {minutes % 60:02d} min.\n\nThe stop is recorded "
+            f"mg/kg over {hours_text(minutes / 60)}.\n\nThe stop is recorded "
             "with this time.")
 
 
