@@ -64,9 +64,11 @@ class SignDialog(QDialog):
             f"Sign the session of {p.display_name} (MRN {p.mrn}, DOB {p.birth_date})")
         summary.setWordWrap(True)
         summary.setObjectName("signSummary")
-        detail = QLabel(f"Ketamine total {total:.1f} mg; {len(record.vitals) or 'the'} "
-                        "recorded entries as shown. Signing locks the record: corrections "
-                        "after this are addenda.")
+        acknowledged = len(record.acknowledgements)
+        detail = QLabel(f"Ketamine total {total:.1f} mg"
+                        + (f"; {acknowledged} warning(s) and alarm(s) acknowledged"
+                           if acknowledged else "")
+                        + ". Signing locks the record: corrections after this are addenda.")
         detail.setWordWrap(True)
         self.password = password_field("signPassword")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
