@@ -433,7 +433,7 @@ class SessionChart(QWidget):
         low, high = EMPTY_BP_RANGE
         if values.size:
             low = min(low, float(values.min()) - 5)
-            high = max(high, float(values.max()) + 10)
+            high = max(high, float(values.max()) + 20)  # room for the threshold labels
         return low, high
 
     def _apply_y(self) -> None:
