@@ -33,3 +33,22 @@ def test_acknowledgements_are_notes(staffed, clock, tmp_path):
                for n in morphine["note"])
     notes = [n["text"] for o in of_type(bundle, "Observation") for n in o.get("note", [])]
     assert any("alarm acknowledged" in t and "oxygen 2 L/min" in t for t in notes)
+
+
+def test_acknowledgements_csv(staffed, clock, tmp_path):
+    import csv
+
+    from ketalog.services.csv_export import export_patient_csv
+
+    store, ctx = staffed
+    nurse = ctx["nurse"]
+    patient = create_patient(nurse, PatientInput("F10", "Sato", "Ren", date(1979, 7, 7)))
+    s = svc.start_session(nurse, svc.SessionStart(patient.id, 60, Bag("ketamine", 1, 500)))
+    svc.record_vitals(nurse, s.id, {"hr_bpm": 131})
+    alarms.acknowledge_alarms(nurse, s.id, "rate halved, HR 98")
+    export_patient_csv(nurse, patient.id, tmp_path / "out")
+    with open(tmp_path / "out" / "acknowledgements.csv", encoding="utf-8", newline="") as f:
+        (row,) = list(csv.DictReader(f))
+    assert (row["kind"], row["subject"], row["response"]) == ("alarm", "vitals",
+                                                               "rate halved, HR 98")
+    assert "HR 131 /min > 120" in row["warning"] and row["by"]
