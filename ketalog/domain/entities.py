@@ -140,6 +140,18 @@ class Bag:
 
 
 @dataclass(frozen=True)
+class RecordedCheck:
+    """A discharge-readiness check as made at Complete, with the nurse's reason for
+    discharging anyway when it failed."""
+
+    code: str
+    passed: bool
+    message: str
+    source: str
+    acknowledged: str | None = None
+
+
+@dataclass(frozen=True)
 class InfusionSession:
     id: int | None
     uuid: str
@@ -160,6 +172,7 @@ class InfusionSession:
     discharge_escort: str = ""
     discharge_instructions: str = ""
     series_id: int | None = None  # the treatment series it belongs to (None: before series)
+    discharge_readiness: tuple[RecordedCheck, ...] = ()  # empty: completed before checks
 
 
 @dataclass(frozen=True)
@@ -196,6 +209,9 @@ class DoseEvent:
     weight_kg: float | None = None
     reason: str = ""
     acknowledged_warnings: tuple[str, ...] = ()
+    struck_reason: str = ""  # entered in error: struck through, never deleted
+    struck_at: datetime | None = None
+    struck_by: int | None = None
 
 
 @dataclass(frozen=True)
@@ -209,6 +225,9 @@ class AdjunctMedication:
     unit: str
     route: str
     reason: str = ""
+    struck_reason: str = ""  # entered in error: struck through, never deleted
+    struck_at: datetime | None = None
+    struck_by: int | None = None
 
 
 @dataclass(frozen=True)
@@ -221,6 +240,9 @@ class Score:
     value: int
     phase: Phase
     items: dict[str, int] = field(default_factory=dict)
+    struck_reason: str = ""  # entered in error: struck through, never deleted
+    struck_at: datetime | None = None
+    struck_by: int | None = None
 
 
 @dataclass(frozen=True)
@@ -234,6 +256,9 @@ class SideEffect:
     action: str = ""
     resolved_at: datetime | None = None
     note: str = ""
+    struck_reason: str = ""  # entered in error: struck through, never deleted
+    struck_at: datetime | None = None
+    struck_by: int | None = None
 
 
 @dataclass(frozen=True)
@@ -244,6 +269,9 @@ class Note:
     at: datetime
     author_id: int
     text: str
+    struck_reason: str = ""  # entered in error: struck through, never deleted
+    struck_at: datetime | None = None
+    struck_by: int | None = None
 
 
 @dataclass(frozen=True)
@@ -257,6 +285,24 @@ class FollowUp:
     phq9: int | None = None
     source: str = "phone"
     note: str = ""
+    struck_reason: str = ""  # entered in error: struck through, never deleted
+    struck_at: datetime | None = None
+    struck_by: int | None = None
+    phq9_items: dict[str, int] = field(default_factory=dict)  # empty: none or total only
+    phq9_total_only: bool = False
+    safety_ack_at: datetime | None = None
+    safety_ack_by: int | None = None
+    safety_ack_note: str = ""
+
+    @property
+    def safety_flag(self) -> bool:
+        """PHQ-9 item 9 (thoughts of death or self-harm) above 0, not struck."""
+        return not self.struck_reason and self.phq9_items.get("item_9", 0) > 0
+
+    @property
+    def safety_open(self) -> bool:
+        """Flagged and no clinician has acknowledged it yet."""
+        return self.safety_flag and self.safety_ack_at is None
 
 
 @dataclass(frozen=True)

@@ -56,8 +56,12 @@ class SessionRecord:
         kind = self.series.kind.value.capitalize() if self.series else "Series"
         return f"{kind} {s.series_number} of {s.series_total}"
 
-    def total_mg(self, at: datetime) -> float:
-        return dosing.cumulative_mg(self.doses, at)
+    def total_mg(self, now: datetime) -> float:
+        """The session's ketamine total (dosing.session_total_mg): every bolus, every run."""
+        return dosing.session_total_mg(self.doses, now)
+
+    def running_total_mg(self, at: datetime) -> float:
+        return dosing.running_total_mg(self.doses, at)
 
     @property
     def infusion_state(self) -> str:

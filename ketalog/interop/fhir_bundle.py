@@ -85,12 +85,13 @@ class BundleBuilder:
 
 
 # -- people -------------------------------------------------------------------
-def patient_resource(p: Patient) -> Resource:
+def patient_resource(p: Patient, mrn_system: str = c.MRN_SYSTEM) -> Resource:
+    """`mrn_system`: the clinic's identifier system for its MRNs (its own URI or OID)."""
     return {
         "resourceType": "Patient", "id": resource_id("patient", p.uuid),
         "identifier": [{"use": "usual", "type": concept(c.Code(c.IDENTIFIER_TYPE, "MR",
                                                                "Medical record number")),
-                        "system": c.MRN_SYSTEM, "value": p.mrn}],
+                        "system": mrn_system, "value": p.mrn}],
         "name": [{"use": "official", "family": p.family_name, "given": [p.given_name]}],
         "gender": c.GENDERS.get(p.sex, "unknown"),
         "birthDate": p.birth_date.isoformat(),
@@ -118,13 +119,23 @@ def _observation(rid: str, status: str, category: dict[str, object], code: dict[
             else to_iso(at)}
 
 
+def _profiled(obs: Resource, key: str) -> Resource:
+    obs["meta"] = {"profile": [c.VITAL_PROFILES[key]]}
+    return obs
+
+
 def vitals_observations(r: VitalsReading, status: str, subject: dict[str, str],
-                        encounter: dict[str, str]) -> list[Resource]:
-    """One Observation per measured vital; SBP and DBP together as the BP panel. An
-    artifact keeps its values but is entered-in-error, with the reason as a note."""
+                        encounter: dict[str, str],
+                        performer: dict[str, str] | None = None) -> list[Resource]:
+    """One Observation per measured vital; SBP and DBP together as the BP panel, each
+    declaring its FHIR vital-signs profile. An artifact keeps its values but is
+    entered-in-error, with the reason as a note. `performer`: who is responsible (the
+    session's nurse); a monitor's reading also names the device."""
     if r.artifact:
         status = "entered-in-error"
     extras: dict[str, object] = {}
+    if performer is not None:
+        extras["performer"] = [performer]
     if r.artifact:
         extras["note"] = [{"text": f"Marked as artifact in ketalog: {r.artifact_reason}"}]
     if r.source != "manual":
@@ -140,7 +151,7 @@ def vitals_observations(r: VitalsReading, status: str, subject: dict[str, str],
         bp["component"] = [
             _component(c.SBP, quantity(r.sbp_mmhg, "mm[Hg]", "mmHg"), "sbp_mmhg" in r.alerts),
             _component(c.DBP, quantity(r.dbp_mmhg, "mm[Hg]", "mmHg"), "dbp_mmhg" in r.alerts)]
-        out.append({**bp, **extras})
+        out.append(_profiled({**bp, **extras}, "bp"))
     for field, vital in c.VITALS.items():
         value = getattr(r, field)
         if value is None:
@@ -156,7 +167,7 @@ def vitals_observations(r: VitalsReading, status: str, subject: dict[str, str],
                            {"text": "Calculated from SBP and DBP: DBP + (SBP - DBP) / 3"}]
             if bp_id:
                 obs["derivedFrom"] = [ref(bp_id)]
-        out.append(obs)
+        out.append(_profiled(obs, field))
     return out
 
 
@@ -171,11 +182,15 @@ def score_observation(s: Score, status: str, subject: dict[str, str],
                       encounter: dict[str, str]) -> Resource:
     code = c.SCALE_CODES.get(s.scale, c.Code(c.SCALE_SYSTEM, s.scale, s.scale))
     spec = SCALES.get(s.scale)
+    if s.struck_reason:
+        status = "entered-in-error"
     obs = _observation(resource_id("score", s.uuid), status, SURVEY,
                        concept(code, text=spec.name if spec else s.scale), s.at, subject,
                        encounter)
     obs["valueInteger"] = int(s.value)
     obs["extension"] = [{"url": c.EXT_PHASE, "valueCode": s.phase.value}]
+    if s.struck_reason:
+        obs["note"] = [{"text": f"Entered in error: {s.struck_reason}"}]
     if spec is not None:
         try:
             result = spec.score(items=s.items) if s.items else spec.score(value=s.value)
@@ -183,10 +198,17 @@ def score_observation(s: Score, status: str, subject: dict[str, str],
         except ScaleError:
             pass  # a stored score the current rules would not accept: value only
     if s.items:
-        obs["component"] = [{"code": concept(c.Code(c.SCALE_SYSTEM, f"{s.scale}.{name}", name)),
+        obs["component"] = [{"code": concept(_item_code(s.scale, name)),
                              "valueInteger": int(value)}
                             for name, value in sorted(s.items.items())]
     return obs
+
+
+def _item_code(scale: str, name: str) -> c.Code:
+    """A scale item's LOINC code where the scale's LOINC panel has one (PHQ-9)."""
+    if scale == "phq9" and name in c.PHQ9_ITEMS:
+        return c.PHQ9_ITEMS[name]
+    return c.Code(c.SCALE_SYSTEM, f"{scale}.{name}", name)
 
 
 def follow_up_observations(f: FollowUp, subject: dict[str, str],
@@ -194,19 +216,22 @@ def follow_up_observations(f: FollowUp, subject: dict[str, str],
     """Follow-ups sit outside the signature, so they are always 'final' as recorded."""
     out: list[Resource] = []
     note = [{"text": f"Follow-up ({f.source}){': ' + f.note if f.note else ''}"}]
+    status = "entered-in-error" if f.struck_reason else "final"
+    if f.struck_reason:
+        note.append({"text": f"Entered in error: {f.struck_reason}"})
     phase = [{"url": c.EXT_PHASE, "valueCode": "follow-up"}]
     if f.nrs is not None:
-        obs = _observation(resource_id("follow-up", f.uuid, "nrs"), "final", SURVEY,
+        obs = _observation(resource_id("follow-up", f.uuid, "nrs"), status, SURVEY,
                            concept(c.PAIN_NRS, text="NRS pain (0-10)"), f.at, subject,
                            encounter)
         out.append({**obs, "valueInteger": f.nrs, "extension": phase, "note": note})
     if f.phq9 is not None:
-        obs = _observation(resource_id("follow-up", f.uuid, "phq9"), "final", SURVEY,
+        obs = _observation(resource_id("follow-up", f.uuid, "phq9"), status, SURVEY,
                            concept(c.PHQ9_TOTAL, text="PHQ-9 (0-27)"), f.at, subject,
                            encounter)
         out.append({**obs, "valueInteger": f.phq9, "extension": phase, "note": note})
     if f.relief_hours is not None:
-        obs = _observation(resource_id("follow-up", f.uuid, "relief"), "final", SURVEY,
+        obs = _observation(resource_id("follow-up", f.uuid, "relief"), status, SURVEY,
                            concept(c.RELIEF_DURATION), f.at, subject, encounter)
         out.append({**obs, "valueQuantity": quantity(f.relief_hours, "h", "h"),
                     "extension": phase, "note": note})
@@ -230,15 +255,17 @@ def ketamine_administrations(record: SessionRecord, as_of: datetime, subject: di
                              encounter: dict[str, str]) -> list[Resource]:
     """A whole-session administration carrying the total, with each bolus and each
     constant-rate stretch (mg/h over its effective period) as partOf it."""
-    doses = record.doses
-    if not doses:
+    doses = dosing.live_events(record.doses)
+    struck = [d for d in record.doses if d.struck_reason]
+    if not doses and not struck:
         return []
     session = record.session
     state = dosing.infusion_state(doses)
-    first = min(d.at for d in doses)
-    last = max(d.at for d in doses)
+    times = [d.at for d in doses] or [d.at for d in struck]
+    first = min(times)
+    last = max(times)
     end = last if state in ("stopped", "not_started") else None
-    total = record.total_mg(end or as_of)
+    total = record.total_mg(as_of)
     weight = session.weight_kg
     parent_id = resource_id("ketamine", session.uuid)
     boluses = [d for d in doses if d.kind is DoseKind.BOLUS]
@@ -272,6 +299,16 @@ def ketamine_administrations(record: SessionRecord, as_of: datetime, subject: di
         if d.reason:
             item["note"] = [{"text": d.reason}]
         out.append(item)
+    for d in struck:  # kept, counted nowhere: the receiver sees what was corrected
+        amount = (f"bolus {d.bolus_mg:g} mg" if d.bolus_mg is not None else
+                  f"{d.kind.value.replace('_', ' ')}"
+                  + (f" {d.rate_mg_per_h:g} mg/h" if d.rate_mg_per_h is not None else ""))
+        out.append({
+            "resourceType": "MedicationAdministration", "id": resource_id("dose", d.uuid),
+            "status": "entered-in-error", "medicationCodeableConcept": KETAMINE,
+            "subject": subject, "context": encounter, "partOf": part_of,
+            "effectiveDateTime": to_iso(d.at), "dosage": {"text": amount},
+            "note": [{"text": f"Entered in error: {d.struck_reason}"}]})
     starts = {d.at: d for d in doses if d.kind in (DoseKind.START, DoseKind.RATE_CHANGE,
                                                    DoseKind.RESUME)}
     for seg in dosing.segments(doses):
@@ -314,16 +351,24 @@ def _acknowledged(resource: Resource, acks: Sequence[Acknowledgement]) -> Resour
     return resource
 
 
+def _adjunct_concept(drug: str) -> dict[str, object]:
+    code = c.ADJUNCT_RXNORM.get(drug.strip().lower())
+    return concept(code, text=drug) if code else {"text": drug}
+
+
 def adjunct_administration(a: AdjunctMedication, subject: dict[str, str],
                            encounter: dict[str, str]) -> Resource:
     out: Resource = {
         "resourceType": "MedicationAdministration", "id": resource_id("adjunct", a.uuid),
-        "status": "completed", "medicationCodeableConcept": {"text": a.drug},
+        "status": "entered-in-error" if a.struck_reason else "completed",
+        "medicationCodeableConcept": _adjunct_concept(a.drug),
         "subject": subject, "context": encounter, "effectiveDateTime": to_iso(a.at),
         "dosage": {"text": f"{a.drug} {a.dose:g} {a.unit} {a.route}", "route": _route(a.route),
                    "dose": _dose_quantity(a.dose, a.unit)}}
     if a.reason:
         out["reasonCode"] = [{"text": a.reason}]
+    if a.struck_reason:
+        out["note"] = [{"text": f"Entered in error: {a.struck_reason}"}]
     return out
 
 
@@ -335,6 +380,8 @@ def adverse_event(se: SideEffect, subject: dict[str, str], encounter: dict[str, 
         extensions.append({"url": c.EXT_ACTION, "valueString": se.action})
     if se.resolved_at is not None:
         extensions.append({"url": c.EXT_RESOLVED, "valueDateTime": to_iso(se.resolved_at)})
+    if se.struck_reason:
+        extensions.append({"url": c.EXT_ENTERED_IN_ERROR, "valueString": se.struck_reason})
     out: Resource = {
         "resourceType": "AdverseEvent", "id": resource_id("side-effect", se.uuid),
         "actuality": "actual", "event": {"text": se.kind + (f" ({se.note})" if se.note else "")},
@@ -353,9 +400,11 @@ def adverse_event(se: SideEffect, subject: dict[str, str], encounter: dict[str, 
 
 # -- documents and provenance ----------------------------------------------------
 def text_document(rid: str, kind: str, text: str, at: datetime, author: dict[str, str] | None,
-                  subject: dict[str, str], encounter: dict[str, str]) -> Resource:
+                  subject: dict[str, str], encounter: dict[str, str],
+                  struck_reason: str = "") -> Resource:
     out: Resource = {
-        "resourceType": "DocumentReference", "id": rid, "status": "current",
+        "resourceType": "DocumentReference", "id": rid,
+        "status": "entered-in-error" if struck_reason else "current",
         "type": {"text": kind}, "subject": subject, "date": to_iso(at),
         "content": [{"attachment": {"contentType": "text/plain; charset=utf-8",
                                     "data": base64.b64encode(text.encode()).decode("ascii"),
@@ -363,6 +412,8 @@ def text_document(rid: str, kind: str, text: str, at: datetime, author: dict[str
         "context": {"encounter": [encounter]}}
     if author is not None:
         out["author"] = [author]
+    if struck_reason:
+        out["description"] = f"Entered in error: {struck_reason}"
     return out
 
 
@@ -408,8 +459,8 @@ def encounter_resource(record: SessionRecord, subject: dict[str, str],
         "identifier": [{"system": c.SESSION_SYSTEM, "value": s.uuid}],
         "status": ENCOUNTER_STATUS[s.status],
         "class": c.Code(c.ACT_CODE, "AMB", "ambulatory").coding(),
-        "type": [{"text": f"Ketamine infusion: {protocol} (series {s.series_number} of "
-                          f"{s.series_total})"}],
+        "type": [concept(c.ENCOUNTER_TYPE, text=f"Ketamine infusion: {protocol} (series "
+                                                f"{s.series_number} of {s.series_total})")],
         "subject": subject,
     }
     if period:
@@ -433,6 +484,7 @@ def add_session(b: BundleBuilder, record: SessionRecord, subject: dict[str, str]
                 as_of: datetime) -> None:
     people = {uid: b.add(practitioner_resource(user)) for uid, user in record.users.items()}
     enc = b.add(encounter_resource(record, subject, people))
+    nurse = people.get(record.session.nurse_id) if record.session.nurse_id else None
     status = observation_status(record)
     signed: list[dict[str, str]] = [enc]  # what a signature covers (store/content.py)
     s = record.session
@@ -440,10 +492,12 @@ def add_session(b: BundleBuilder, record: SessionRecord, subject: dict[str, str]
                           concept(c.BODY_WEIGHT), s.arrival_at or s.infusion_start_at or as_of,
                           subject, enc)
     weight["valueQuantity"] = quantity(s.weight_kg, "kg")
-    signed.append(b.add(weight))
+    if nurse is not None:
+        weight["performer"] = [nurse]
+    signed.append(b.add(_profiled(weight, "weight")))
     for reading in record.vitals:
         signed += [b.add(_acknowledged(o, record.acknowledgements_of(reading.uuid)))
-                   for o in vitals_observations(reading, status, subject, enc)]
+                   for o in vitals_observations(reading, status, subject, enc, nurse)]
     ketamine = ketamine_administrations(record, as_of, subject, enc)
     signed += [b.add(m) for m in ketamine]
     signed += [b.add(_acknowledged(adjunct_administration(a, subject, enc),
@@ -453,7 +507,7 @@ def add_session(b: BundleBuilder, record: SessionRecord, subject: dict[str, str]
     signed += [b.add(adverse_event(se, subject, enc, suspect)) for se in record.side_effects]
     signed += [b.add(score_observation(sc, status, subject, enc)) for sc in record.scores]
     signed += [b.add(text_document(resource_id("note", n.uuid), "Nursing note", n.text, n.at,
-                                   people.get(n.author_id), subject, enc))
+                                   people.get(n.author_id), subject, enc, n.struck_reason))
                for n in record.notes]
     for f in record.follow_ups:
         for obs in follow_up_observations(f, subject, enc):
@@ -475,7 +529,7 @@ def add_session(b: BundleBuilder, record: SessionRecord, subject: dict[str, str]
 
 
 def build_bundle(records: Sequence[SessionRecord], *, exported_at: datetime,
-                 bundle_id: str) -> Resource:
+                 bundle_id: str, mrn_system: str = c.MRN_SYSTEM) -> Resource:
     """All records must belong to one patient (the Patient resource is shared)."""
     if not records:
         raise ValueError("a FHIR export needs at least one session")
@@ -483,7 +537,7 @@ def build_bundle(records: Sequence[SessionRecord], *, exported_at: datetime,
     if len(patients) != 1:
         raise ValueError("a FHIR bundle holds one patient's sessions")
     b = BundleBuilder()
-    subject = b.add(patient_resource(records[0].patient))
+    subject = b.add(patient_resource(records[0].patient, mrn_system))
     for record in records:
         add_session(b, record, subject, exported_at)
     return {"resourceType": "Bundle", "id": bundle_id, "type": "collection",

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ketalog.domain import dosing
 from ketalog.domain.record import SessionRecord
 from ketalog.domain.wording import hours_text
 from ketalog.ui.feedback import password_field
@@ -24,7 +23,7 @@ from ketalog.ui.feedback import password_field
 def stop_text(record: SessionRecord, at: datetime) -> str:
     """'Stop the infusion at 15:42? Total given 164.0 mg = 2.00 mg/kg over 4 h 00 min.'"""
     weight = record.session.weight_kg
-    total = dosing.cumulative_mg(record.doses, at)
+    total = record.running_total_mg(at)  # every bolus and run up to the stop
     start = record.session.infusion_start_at
     minutes = int((at - start).total_seconds() // 60) if start else 0
     p = record.patient
@@ -55,9 +54,9 @@ class SignDialog(QDialog):
         self.setObjectName("signDialog")
         self.setWindowTitle("Sign session")
         p, s = record.patient, record.session
-        end = s.infusion_end_at or s.infusion_start_at
-        total = dosing.cumulative_mg(record.doses, end) if end else 0.0
         when = s.infusion_start_at or s.arrival_at
+        anchor = s.infusion_end_at or when  # the infusion is over: any later time gives the same
+        total = record.total_mg(anchor) if anchor else 0.0
         summary = QLabel(
             f"Sign the session of {p.display_name} (MRN {p.mrn}, DOB {p.birth_date}) on "
             f"{when.astimezone():%Y-%m-%d %H:%M}" if when else

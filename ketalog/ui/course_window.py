@@ -5,7 +5,9 @@ numbers beside it come from ketalog.domain.course, the same as the course PDF.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from html import escape
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -14,6 +16,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QGroupBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QPushButton,
@@ -23,14 +26,20 @@ from PySide6.QtWidgets import (
 )
 
 from ketalog.domain.dosing import is_mood_indication
+from ketalog.domain.entities import Role
+from ketalog.domain.errors import PlausibilityError
 from ketalog.domain.follow_up_schedule import ScheduledFollowUp, SlotStatus
-from ketalog.domain.mood_course import MoodSource
+from ketalog.domain.mood_course import MoodSource, outcome_text
 from ketalog.domain.scales import PHQ9_FLAG_AT
 from ketalog.domain.series import SeriesProgress, SeriesState
 from ketalog.domain.wording import counted
 from ketalog.reports.course_pdf import duration_text, relief_text
 from ketalog.services.context import Context
 from ketalog.services.course import CourseSummary, load_course
+from ketalog.services.errors import ServiceError
+from ketalog.services.sessions import acknowledge_safety_flag
+from ketalog.services.views import view_patient
+from ketalog.store.errors import StoreError
 from ketalog.ui.follow_up_dialog import FollowUpDialog
 from ketalog.ui.series_dialogs import CloseSeriesDialog, NewSeriesDialog, PlanNextSessionDialog
 from ketalog.ui.table_models import RowsModel, local_date, rows_view
@@ -54,6 +63,7 @@ class CourseWindow(QMainWindow):
         super().__init__(parent)
         self.ctx, self.patient_id = ctx, patient_id
         self.setObjectName("courseWindow")
+        view_patient(ctx, patient_id, "course view")
         self.header = QLabel()
         self.header.setObjectName("courseHeader")
         self.header.setStyleSheet("font-size: 15px; padding: 4px; background: #f3f6fa;")
@@ -105,6 +115,15 @@ class CourseWindow(QMainWindow):
             button.setObjectName(name)
             button.clicked.connect(lambda _c=False, s=slot: s())
             self.series_buttons[name] = button
+        self.safety = QLabel()
+        self.safety.setObjectName("safetyFlags")
+        self.safety.setWordWrap(True)
+        self.safety.setStyleSheet("background: #b00020; color: white; font-weight: bold; "
+                                  "padding: 4px;")
+        self.safety_button = QPushButton("Ac&knowledge safety flag...")
+        self.safety_button.setObjectName("ackSafety")
+        self.safety_button.clicked.connect(lambda: self.acknowledge_safety())
+        self.ask_safety_note: Callable[[str], str | None] = self._ask_safety_note
         self._number: dict[int, int] = {}
         self.summary: CourseSummary | None = None
         self._layout()
@@ -151,6 +170,8 @@ class CourseWindow(QMainWindow):
     def _layout(self) -> None:
         side = QGroupBox("Course")
         side_layout = QVBoxLayout(side)
+        side_layout.addWidget(self.safety)
+        side_layout.addWidget(self.safety_button)
         side_layout.addWidget(self.numbers)
         side_layout.addWidget(QLabel("<b>Treatment series</b> (newest first)"))
         side_layout.addWidget(self.series_view, 1)
@@ -196,7 +217,8 @@ class CourseWindow(QMainWindow):
         o = course.outcome
         self._number = {s.session.session_id: i for i, s in enumerate(o.sessions, start=1)}
         self._draw()
-        self.numbers.setText(self._numbers_text())
+        self.numbers.setText(self._numbers_text() + self._mood_text())
+        self._show_safety_flags()
         now = self.ctx.clock.now()
         slots = [s for outcome in o.sessions for s in outcome.schedule
                  if s.status in (SlotStatus.DUE, SlotStatus.UPCOMING)
@@ -205,6 +227,50 @@ class CourseWindow(QMainWindow):
         self.slots.set_rows(sorted(slots, key=lambda s: (order[s.status], s.due_at)))
         self.series_model.set_rows(course.series)
         self.series_view.resizeRowsToContents()
+
+    def _show_safety_flags(self) -> None:
+        """PHQ-9 item 9 above 0 at a follow-up: shown until a clinician acknowledges it."""
+        assert self.summary is not None
+        flags = self.summary.safety_flags
+        self.safety.setVisible(bool(flags))
+        self.safety_button.setVisible(bool(flags))
+        self.safety_button.setEnabled(bool(flags) and bool(
+            self.ctx.user.roles & {Role.NURSE, Role.PROVIDER}))
+        self.safety.setText("<br>".join(
+            f"⚑ PHQ-9 item 9 (thoughts of death or self-harm) = {f.phq9_items.get('item_9')} "
+            f"at the follow-up of {f.at.astimezone():%Y-%m-%d %H:%M} — not yet acknowledged"
+            for f in flags))
+
+    def _ask_safety_note(self, text: str) -> str | None:
+        note, ok = QInputDialog.getText(self, "Acknowledge safety flag",
+                                        f"{text}\n\nWhat was done (e.g. safety plan reviewed "
+                                        "by phone, provider informed)?")
+        return note.strip() if ok and note.strip() else None
+
+    def acknowledge_safety(self) -> bool:
+        """Acknowledge the oldest open flag (audited), with what was done."""
+        if self.summary is None or not self.summary.safety_flags:
+            return False
+        flag = self.summary.safety_flags[0]
+        note = self.ask_safety_note(f"PHQ-9 item 9 = {flag.phq9_items.get('item_9')} at the "
+                                    f"follow-up of {flag.at.astimezone():%Y-%m-%d %H:%M}")
+        if not note:
+            return False
+        try:
+            acknowledge_safety_flag(self.ctx, int(flag.id or 0), note)
+        except (PlausibilityError, ServiceError, StoreError) as exc:
+            self.safety.setText(f"{self.safety.text()}<br>Not acknowledged: {escape(str(exc))}")
+            return False
+        self.reload()
+        return True
+
+    def _mood_text(self) -> str:
+        """PHQ-9 response and remission on two lines of their own (never one verdict)."""
+        assert self.summary is not None
+        if not self.summary.shows_mood or self.summary.mood.latest is None:
+            return ""
+        response, remission = outcome_text(self.summary.mood)
+        return f"<br><b>{escape(response)}</b><br><b>{escape(remission)}</b>"
 
     def _numbers_text(self) -> str:
         assert self.summary is not None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QSignalBlocker, QTimer, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QListWidgetItem,
     QMessageBox,
     QPushButton,
     QVBoxLayout,
@@ -36,11 +37,12 @@ from ketalog.store.errors import StoreError
 from ketalog.ui.acknowledge_dialog import ask_reason
 from ketalog.ui.confirmations import confirm_stop, stop_text
 from ketalog.ui.entry_time import EntryTime
+from ketalog.ui.strike import EntryKind, ask_strike_reason, show_struck, strike, struck_text
 
 KIND_TEXT = {"bolus": "Bolus", "start": "Start", "rate_change": "Rate change",
              "pause": "Pause", "resume": "Resume", "stop": "Stop"}
 ENABLED_IN = {
-    DoseKind.START: {"not_started"},
+    DoseKind.START: {"not_started", "stopped"},  # after a stop: a restart
     DoseKind.RATE_CHANGE: {"running"},
     DoseKind.PAUSE: {"running"},
     DoseKind.RESUME: {"paused"},
@@ -126,6 +128,14 @@ class DosingPanel(QGroupBox):
         self.events = QListWidget()
         self.events.setObjectName("doseEvents")
         self.events.setWordWrap(True)
+        self.ask_reason: Callable[[str], str | None] = (
+            lambda label: ask_strike_reason(self, label))
+        self.strike_button = QPushButton("Mark entered in &error…")
+        self.strike_button.setObjectName("strikeDose")
+        self.strike_button.setToolTip("Strike the selected dose event through (with a reason); "
+                                      "it stays on the record and counts in no total")
+        self.strike_button.clicked.connect(self.strike_selected)
+        self.events.itemSelectionChanged.connect(self._update_strike_button)
         form = QFormLayout()
         rate_row = QHBoxLayout()
         rate_row.addWidget(self.rate)
@@ -146,6 +156,7 @@ class DosingPanel(QGroupBox):
         layout.addWidget(self.error)
         layout.addWidget(QLabel("Dose events"))
         layout.addWidget(self.events, 1)
+        layout.addWidget(self.strike_button)
         self.rate.valueChanged.connect(self._update_conversions)
         self.rate_unit.currentTextChanged.connect(self._change_unit)
         self.bolus.valueChanged.connect(self._update_conversions)
@@ -171,7 +182,12 @@ class DosingPanel(QGroupBox):
             self.bolus.setValue(record.protocol.bolus_mg_per_kg if record.protocol else 0.0)
         self.events.clear()
         for e in record.doses:
-            self.events.addItem(self._event_text(e))
+            item = QListWidgetItem(self._event_text(e))
+            item.setData(Qt.ItemDataRole.UserRole, None if e.struck_reason else e.id)
+            if e.struck_reason:
+                item.setText(struck_text(item.text(), e.struck_reason))
+                show_struck(item)
+            self.events.addItem(item)
         self.events.scrollToBottom()
         self._update_conversions()
         self._update_totals()
@@ -257,6 +273,33 @@ class DosingPanel(QGroupBox):
         state = self.record_.infusion_state if self.record_ else "not_started"
         for kind, button in self.buttons.items():
             button.setEnabled(not self.read_only and state in ENABLED_IN[kind])
+        self.buttons[DoseKind.START].setText("Re&start infusion" if state == "stopped"
+                                             else "&Start infusion")
+        self._update_strike_button()
+
+    def _update_strike_button(self) -> None:
+        item = self.events.currentItem()
+        self.strike_button.setEnabled(
+            not self.read_only and item is not None and item.isSelected()
+            and item.data(Qt.ItemDataRole.UserRole) is not None)
+
+    def strike_selected(self) -> bool:
+        """Mark the selected dose event entered in error (a reason is required)."""
+        item = self.events.currentItem()
+        event_id = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        if event_id is None:
+            return False
+        reason = self.ask_reason("dose event")
+        if not reason:
+            return False
+        problem = strike(self.ctx, EntryKind.DOSE, int(event_id), reason)
+        if problem:
+            self.error.setText(problem)
+            self.error.show()
+            return False
+        self.error.hide()
+        self.recorded.emit()
+        return True
 
     def set_read_only(self, read_only: bool) -> None:
         self.read_only = read_only
@@ -282,6 +325,11 @@ class DosingPanel(QGroupBox):
             kwargs["rate_mg_per_h"] = self.entered_mg_per_h()
         elif kind is DoseKind.BOLUS:
             kwargs["bolus_mg"] = round(self.bolus.value() * weight, 3)
+        elif kind is DoseKind.RESUME:
+            rate = self.entered_mg_per_h()
+            runs = dosing.segments(self.record_.doses)
+            if runs and abs(runs[-1].rate_mg_per_h - rate) > 0.0005:
+                kwargs["rate_mg_per_h"] = rate  # resumes at the rate now set
         try:
             record_dose(self.ctx, self.session_id, kind, at=self.when.value(),
                         reason=self.reason.text(), acknowledge=acknowledge,

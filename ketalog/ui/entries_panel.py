@@ -47,6 +47,7 @@ from ketalog.store.errors import StoreError
 from ketalog.ui.acknowledge_dialog import ask_reason
 from ketalog.ui.entry_time import EntryTime
 from ketalog.ui.feedback import ERROR_COLOUR, ERROR_STYLE, error_label
+from ketalog.ui.strike import EntryKind, ask_strike_reason, show_struck, strike, struck_text
 from ketalog.ui.vitals_entry import parse_number
 
 UNITS: tuple[str, ...] = ("mg", "mcg", "mL")
@@ -101,16 +102,23 @@ def _table(name: str, headers: Sequence[str]) -> QTableWidget:
 
 
 def _fill(table: QTableWidget, rows: Sequence[Sequence[str]],
-          keys: Sequence[object] | None = None, flagged: Sequence[bool] | None = None) -> None:
+          keys: Sequence[object] | None = None, flagged: Sequence[bool] | None = None,
+          struck: Sequence[str] | None = None) -> None:
     """Replace the table's rows; ``keys`` go to column 0's UserRole so a selection maps
-    back to its record id whatever the display order."""
+    back to its record id whatever the display order. A row with a ``struck`` reason
+    (entered in error) is drawn struck through, the reason in its last column, and
+    carries no key (it cannot be resolved or struck again)."""
     table.setRowCount(len(rows))
     for r, row in enumerate(rows):
+        reason = struck[r] if struck is not None else ""
         for c, text in enumerate(row):
-            item = QTableWidgetItem(text)
+            item = QTableWidgetItem(struck_text(text, reason) if reason and c == len(row) - 1
+                                    else text)
             if c == 0 and keys is not None:
-                item.setData(Qt.ItemDataRole.UserRole, keys[r])
-            if flagged is not None and flagged[r]:
+                item.setData(Qt.ItemDataRole.UserRole, None if reason else keys[r])
+            if reason:
+                show_struck(item)
+            elif flagged is not None and flagged[r]:
                 item.setForeground(QBrush(QColor(ERROR_COLOUR)))
             table.setItem(r, c, item)
     table.resizeColumnsToContents()
@@ -314,6 +322,64 @@ class EntriesPanel(QTabWidget):
             # the Scores tab scrolls its own inputs: a second scroll area around it left
             # them about 100 px at 1366x768
             self.addTab(tab if title == "Scores" else _scrolling(tab), title)
+        self.ask_reason: Callable[[str], str | None] = (
+            lambda label: ask_strike_reason(self, label))
+        self.strike_buttons: dict[EntryKind, QPushButton] = {}
+        self._strike_targets: dict[EntryKind, tuple[QTableWidget, QLabel]] = {}
+        for kind, table, error, name in (
+                (EntryKind.ADJUNCT, self.med_table, self.med_error, "strikeMedication"),
+                (EntryKind.SIDE_EFFECT, self.se_table, self.se_error, "strikeSideEffect"),
+                (EntryKind.SCORE, self.score_table, self.score_error, "strikeScore"),
+                (EntryKind.NOTE, self.note_table, self.note_error, "strikeNote")):
+            self._add_strike_button(kind, table, error, name)
+
+    # -- entered in error --------------------------------------------------------------
+    def _add_strike_button(self, kind: EntryKind, table: QTableWidget, error: QLabel,
+                           name: str) -> None:
+        button = QPushButton("Mark entered in error…")
+        button.setObjectName(name)
+        button.setToolTip("Strike the selected entry through (with a reason); it stays on "
+                          "the record and counts in no summary")
+        button.clicked.connect(lambda: self.strike_selected(kind))
+        table.itemSelectionChanged.connect(self._update_strike_buttons)
+        layout = error.parentWidget().layout()  # the tab's column (tables may sit in splitters)
+        assert layout is not None
+        layout.addWidget(button)
+        self.strike_buttons[kind] = button
+        self._strike_targets[kind] = (table, error)
+        button.setEnabled(False)
+
+    def _selected_key(self, table: QTableWidget) -> int | None:
+        selected = table.selectionModel().selectedRows()
+        if not selected:
+            return None
+        key = table.item(selected[0].row(), 0).data(Qt.ItemDataRole.UserRole)
+        return None if key is None else int(key)
+
+    def _update_strike_buttons(self) -> None:
+        for kind, button in self.strike_buttons.items():
+            table, _ = self._strike_targets[kind]
+            button.setEnabled(not self.read_only and self._selected_key(table) is not None)
+
+    def strike_selected(self, kind: EntryKind) -> bool:
+        """Mark the selected entry of a list entered in error (a reason is required)."""
+        table, error = self._strike_targets[kind]
+        key = self._selected_key(table)
+        if key is None:
+            return False
+        reason = self.ask_reason({EntryKind.ADJUNCT: "medication",
+                                  EntryKind.SIDE_EFFECT: "side effect",
+                                  EntryKind.SCORE: "score", EntryKind.NOTE: "note"}[kind])
+        if not reason:
+            return False
+        problem = strike(self.ctx, kind, key, reason)
+        if problem:
+            error.setText(problem)
+            error.show()
+            return False
+        error.hide()
+        self.changed.emit()
+        return True
 
     # -- shared ----------------------------------------------------------------------
     def _attempt(self, error: QLabel, fields: Mapping[str, QWidget],
@@ -699,12 +765,14 @@ class EntriesPanel(QTabWidget):
                                                        record.acknowledgements_of(a.uuid))]
                                           ).strip())
                                for a in record.adjuncts], keys=[a.id for a in record.adjuncts],
+              struck=[a.struck_reason for a in record.adjuncts],
               flagged=[bool(record.acknowledgements_of(a.uuid)) for a in record.adjuncts])
         _fill(self.se_table, [(_hhmm(s.onset_at), s.kind, s.severity.value, s.action,
                                _hhmm(s.resolved_at) if s.resolved_at else "ongoing")
                               for s in record.side_effects],
               keys=[s.id for s in record.side_effects],
-              flagged=[s.resolved_at is None for s in record.side_effects])
+              flagged=[s.resolved_at is None for s in record.side_effects],
+              struck=[s.struck_reason for s in record.side_effects])
         rows: list[tuple[str, ...]] = []
         flags: list[bool] = []
         for score in record.scores:
@@ -714,12 +782,15 @@ class EntriesPanel(QTabWidget):
                          score.phase.value, str(score.value),
                          result.interpretation if result else ""))
             flags.append(bool(result and result.flag))
-        _fill(self.score_table, rows, keys=[s.id for s in record.scores], flagged=flags)
+        _fill(self.score_table, rows, keys=[s.id for s in record.scores], flagged=flags,
+              struck=[s.struck_reason for s in record.scores])
         _fill(self.note_table, [(_hhmm(n.at), record.user_name(n.author_id), n.text)
-                                for n in record.notes], keys=[n.id for n in record.notes])
+                                for n in record.notes], keys=[n.id for n in record.notes],
+              struck=[n.struck_reason for n in record.notes])
         self.note_table.resizeRowsToContents()
         self._default_nrs_phase(record.infusion_state)
         self._update_resolve_button()
+        self._update_strike_buttons()
 
     def _default_nrs_phase(self, state: str) -> None:
         """Follow the infusion (pre before start, intra while running, post after stop),
@@ -738,3 +809,5 @@ class EntriesPanel(QTabWidget):
         for widget in self.inputs:
             widget.setEnabled(not read_only)
         self._update_resolve_button()
+        if hasattr(self, "strike_buttons"):
+            self._update_strike_buttons()

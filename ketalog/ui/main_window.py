@@ -31,10 +31,11 @@ from ketalog.services.alarms import sessions_with_pending_alarms
 from ketalog.services.allergies import allergy_texts
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
-from ketalog.services.patients import search_patients
+from ketalog.services.patients import MAX_SEARCH_CHARS, search_patients
 from ketalog.services.series import PlannedLine, planned_sessions
 from ketalog.services.settings import clinic_name
 from ketalog.services.summary import BoardRow, SessionLine, session_lines, today_board
+from ketalog.services.views import view_patient
 from ketalog.store.errors import StoreError
 from ketalog.ui.course_export_dialog import CourseRangeDialog, suggested_name
 from ketalog.ui.patient_dialog import PatientDialog
@@ -59,7 +60,7 @@ def board_model(alarm: Callable[[BoardRow], bool] = lambda b: False) -> RowsMode
         ("Chair", lambda b: b.chair or "-"),
         ("Patient", lambda b: b.patient),
         ("MRN", lambda b: b.mrn),
-        ("Status", lambda b: STATUS_TEXT.get(b.status, b.status)),
+        ("Status", lambda b: b.state or STATUS_TEXT.get(b.status, b.status)),
         ("Started", lambda b: local_time(b.started_at)),
         ("Elapsed", lambda b: "" if b.elapsed_min is None
          else f"{b.elapsed_min // 60} h {b.elapsed_min % 60:02d} min"),
@@ -118,6 +119,7 @@ class MainWindow(QMainWindow):
         self.search.setObjectName("patientSearch")
         self.search.setPlaceholderText("Search by name, MRN or date of birth (YYYY-MM-DD)  —  Ctrl+F")
         self.search.setClearButtonEnabled(True)
+        self.search.setMaxLength(MAX_SEARCH_CHARS)  # a pasted page is not a search
         self.allergy_texts: dict[int, str] = {}
         self.patients = patient_model(lambda p: self.allergy_texts.get(p.id or 0, p.allergies))
         self.patient_view = rows_view(self.patients, "patientTable", stretch_last=True, alternate=True)
@@ -198,6 +200,13 @@ class MainWindow(QMainWindow):
         outer = QVBoxLayout(central)
         self.banner = self._banner()
         outer.addWidget(self.banner)
+        self.integrity_banner = QLabel()  # set by the integrity check (ui/integrity_watch)
+        self.integrity_banner.setObjectName("integrityBanner")
+        self.integrity_banner.setWordWrap(True)
+        self.integrity_banner.setStyleSheet("background: #b00020; color: white; "
+                                            "font-weight: bold; padding: 6px;")
+        self.integrity_banner.hide()
+        outer.addWidget(self.integrity_banner)
         layout = QHBoxLayout()
         layout.addWidget(splitter)
         outer.addLayout(layout, 1)
@@ -244,6 +253,8 @@ class MainWindow(QMainWindow):
         titles = [("file", "&File"), ("patient", "&Patient")]
         if Role.ADMIN in self.ctx.roles:  # the services check again: this only tidies
             titles.append(("admin", "&Admin"))
+        if Role.ADMIN in self.ctx.roles or Role.PROVIDER in self.ctx.roles:
+            titles.append(("stock", "&Stock"))
         self.menus = {name: bar.addMenu(title) for name, title in [*titles, ("help", "&Help")]}
         self._action("file", "&Log out", "Ctrl+L", self.logout_requested.emit, "actionLogout")
         self._action("file", "Change my &password...", "", self.change_password,
@@ -293,6 +304,9 @@ class MainWindow(QMainWindow):
                          "actionBackupSettings")
             self._action("admin", "&Restore from backup...", "", self.restore_requested.emit,
                          "actionRestore")
+        if "stock" in self.menus:
+            self._action("stock", "&Controlled substances...", "Ctrl+Shift+K",
+                         self.stock_board, "actionStockBoard")
         self._action("help", "&About ketalog", "F1", self._about, "actionAbout")
 
     # -- behaviour ----------------------------------------------------------
@@ -365,7 +379,10 @@ class MainWindow(QMainWindow):
         row = self.selected_patient_row()
         if row is None:
             return
-        dialog = PatientDialog(self.ctx, self.patients.row_at(row), parent=self)
+        patient = self.patients.row_at(row)
+        if patient.id is not None:
+            view_patient(self.ctx, patient.id)
+        dialog = PatientDialog(self.ctx, patient, parent=self)
         if dialog.exec():
             self.refresh_patients()
 
@@ -548,6 +565,16 @@ class MainWindow(QMainWindow):
 
     def manage_protocols(self) -> None:
         ProtocolsDialog(self.ctx, self).exec()
+
+    def stock_board(self) -> QWidget:
+        """The Controlled substances board; a session behind a discrepancy opens as any."""
+        from ketalog.ui.stock_board import StockBoard
+
+        board = StockBoard(self.ctx, self)
+        board.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        board.open_session_requested.connect(self.open_session_requested.emit)
+        board.show()
+        return board
 
     def _about(self) -> None:
         QMessageBox.about(self, "About ketalog",

@@ -30,6 +30,7 @@ from ketalog.domain.errors import PlausibilityError
 from ketalog.services import allergies as allergy_service
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
+from ketalog.services.indications import list_indications
 from ketalog.services.patients import SEXES, PatientInput, create_patient, update_patient
 from ketalog.store.errors import StoreError
 from ketalog.ui.feedback import error_label, finish_form
@@ -181,7 +182,8 @@ class PatientDialog(QDialog):
             if patient else [])
         self.indication = QComboBox()
         self.indication.setEditable(True)
-        self.indication.addItems(INDICATIONS)
+        # the clinic's coded list; other text is kept as typed and listed for the admin
+        self.indication.addItems([i.name for i in list_indications(ctx.store)] or INDICATIONS)
         self.indication.setCurrentText(patient.indication if patient else "")
         self.referring = QLineEdit(patient.referring_provider if patient else "")
         self.screen = QLineEdit(patient.contraindication_screen if patient else "")

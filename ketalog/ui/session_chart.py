@@ -328,7 +328,7 @@ class SessionChart(QWidget):
                 self._threshold_items[f"{field}_{side}"] = (line, box)  # type: ignore[assignment]
 
     def set_doses(self, doses: Sequence[DoseEvent]) -> None:
-        self._doses = list(doses)
+        self._doses = list(dosing.live_events(doses))  # struck events are not plotted
         x, y = self._rate_steps()
         self.rate_curve.setData(x, y)
         self.bolus_scatter.setData([{"pos": (e.at.timestamp(), 0)} for e in self._doses

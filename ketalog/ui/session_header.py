@@ -7,13 +7,12 @@ from datetime import datetime, timedelta
 
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QWidget
 
+from ketalog.domain.chair_state import session_state
 from ketalog.domain.dosing import kg_to_lb
 from ketalog.domain.entities import SessionStatus
+from ketalog.domain.monitor_silence import silent_since
 from ketalog.services.record import SessionRecord
 from ketalog.services.settings import DEFAULT_MONITORING_MIN
-
-STATUS_TEXT = {"draft": "arrived, not infusing", "in_progress": "infusing",
-               "completed": "completed (awaiting signature)", "signed": "signed, read-only"}
 
 
 def elapsed_text(start: datetime | None, now: datetime) -> str:
@@ -51,12 +50,13 @@ class SessionHeader(QFrame):
         self.labels: dict[str, QLabel] = {}
         self.last_bp_at: datetime | None = None  # kept current by the session window
         self.default_interval_min = DEFAULT_MONITORING_MIN  # clinic setting, set by the window
+        self.device_times: list[datetime] = []  # monitor-feed readings, kept by the window
         grid = QGridLayout(self)
         grid.setContentsMargins(8, 4, 8, 4)
         grid.setHorizontalSpacing(18)
         positions = {"patient": (0, 0), "mrn": (0, 1), "dob": (0, 2), "allergies": (0, 3),
                      "clock": (0, 4), "weight": (1, 0), "protocol": (1, 1), "series": (1, 2),
-                     "status": (1, 3), "due": (1, 4), "total": (0, 5)}
+                     "status": (1, 3), "due": (1, 4), "total": (0, 5), "silent": (1, 5)}
         for key, (row, col) in positions.items():
             label = QLabel()
             label.setObjectName(f"header_{key}")
@@ -91,13 +91,14 @@ class SessionHeader(QFrame):
             f"Protocol: {record.protocol.name if record.protocol else 'none'}")
         self.labels["series"].setText(f"{record.series_text}"
                                       f"{' · ' + s.chair if s.chair else ''}")
-        self.labels["status"].setText(f"Status: {STATUS_TEXT[s.status.value]}")
         self.tick(record, now)
 
     def tick(self, record: SessionRecord, now: datetime) -> None:
         end = record.session.infusion_end_at
         self.labels["clock"].setText(
             f"Infusion {elapsed_text(record.session.infusion_start_at, end or now)}")
+        self.labels["status"].setText(
+            f"Status: {session_state(record.session.status, record.doses, now).text}")
         total = record.total_mg(now)
         weight = record.session.weight_kg
         self.labels["total"].setText(f"{total:.1f} mg · {total / weight:.2f} mg/kg")
@@ -106,3 +107,8 @@ class SessionHeader(QFrame):
         due.setText(text)
         due.setStyleSheet("color: white; background: #c05000; font-weight: bold; padding: 2px 6px;"
                           if overdue else "color: #333;")
+        open_ = record.session.status in (SessionStatus.DRAFT, SessionStatus.IN_PROGRESS)
+        since = silent_since(self.device_times, now) if open_ else None
+        self.labels["silent"].setText(
+            f"monitor silent since {since.astimezone():%H:%M}" if since else "")
+        self.labels["silent"].setStyleSheet("color: #b00020; font-size: 11px;")

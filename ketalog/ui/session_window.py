@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable
 from concurrent.futures import Future
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -39,7 +39,7 @@ from ketalog.domain.errors import PlausibilityError
 from ketalog.reports.session_pdf import session_pdf
 from ketalog.services import sessions as svc
 from ketalog.services.context import Context
-from ketalog.services.device_vitals import vitals_since
+from ketalog.services.device_vitals import device_times, vitals_since
 from ketalog.services.errors import AccountLocked, LoginFailed, ServiceError
 from ketalog.services.exports import (
     record_export,
@@ -49,9 +49,11 @@ from ketalog.services.exports import (
 )
 from ketalog.services.record import SessionRecord, load_record
 from ketalog.services.settings import alert_thresholds, monitoring_interval_min
+from ketalog.services.views import view_session
 from ketalog.services.vitals_series import VitalsColumns, load_vitals, load_vitals_columns
 from ketalog.store.errors import StoreError
 from ketalog.ui.alarm_banner import AlarmBanner, set_sound_enabled, sound_enabled
+from ketalog.ui.complete_dialog import CompleteDialog
 from ketalog.ui.dosing_panel import DosingPanel
 from ketalog.ui.entries_panel import EntriesPanel
 from ketalog.ui.pdf_output import ask_pdf_path, ask_printer, render_in_background, send_to_printer
@@ -68,35 +70,14 @@ USER_ERRORS = (PlausibilityError, ServiceError, StoreError)
 
 
 def chart_markers(record: SessionRecord) -> list[ChartMarker]:
+    """Entries entered in error are not plotted (the lists show them struck)."""
     markers = [ChartMarker(e.at, f"bolus {e.bolus_mg:.0f} mg", "bolus")
-               for e in record.doses if e.kind == "bolus" and e.bolus_mg]
+               for e in record.doses if e.kind == "bolus" and e.bolus_mg and not e.struck_reason]
     markers += [ChartMarker(a.at, f"{a.drug} {a.dose:g} {a.unit} {a.route}", "adjunct")
-                for a in record.adjuncts]
+                for a in record.adjuncts if not a.struck_reason]
     markers += [ChartMarker(s.onset_at, f"{s.kind} ({s.severity.value})", "side_effect")
-                for s in record.side_effects]
+                for s in record.side_effects if not s.struck_reason]
     return markers
-
-
-class CompleteDialog(QDialog):
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Complete session")
-        self.escort = QLineEdit()
-        self.escort.setPlaceholderText("responsible adult taking the patient home")
-        self.instructions = QPlainTextEdit("No driving for 8 hours. Call the clinic with any "
-                                           "concern.")
-        self.instructions.setFixedHeight(70)
-        form = QFormLayout(self)
-        form.addRow(QLabel("Completing closes the record for the provider's review. "
-                           "Check Aldrete/PADSS are recorded."))
-        form.addRow("&Escort", self.escort)
-        form.addRow("&Instructions", self.instructions)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Complete")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
 
 
 class AddendumDialog(QDialog):
@@ -126,6 +107,7 @@ class SessionWindow(QMainWindow):
         self.ctx, self.session_id = ctx, session_id
         self.setObjectName("sessionWindow")
         self.record: SessionRecord = load_record(ctx.store, session_id, with_vitals=False)
+        view_session(ctx, session_id)
         self.columns = VitalsColumns()
         self.header = SessionHeader()
         self.header.default_interval_min = monitoring_interval_min(ctx.store)
@@ -336,6 +318,7 @@ class SessionWindow(QMainWindow):
         store = self.ctx.store
         self.record = load_record(store, self.session_id, with_vitals=False)
         self.columns = load_vitals_columns(store, self.session_id)
+        self.header.device_times = device_times(store, self.session_id)
         self._poll_after, self._shown_ids = max(self.columns.ids, default=0), set()
         self.vitals_model.set_source(self.columns.ids, self.columns.at_s,
                                      lambda ids: load_vitals(store, ids))
@@ -442,6 +425,8 @@ class SessionWindow(QMainWindow):
         self.vitals_model.append(reading)
         self.chart.append_vitals(reading)
         self.columns.add(reading)
+        if reading.source.startswith("device:"):
+            self.header.device_times.append(reading.at)
         self.header.last_bp_at = self.columns.last_bp_at()
         self.header.tick(self.record, self.ctx.clock.now())
         if reading.alerts:
@@ -520,9 +505,12 @@ class SessionWindow(QMainWindow):
         return self._run("Mark artifact",
                          lambda: svc.mark_artifact(self.ctx, vitals_id, reason))
 
-    def complete(self, escort: str = "", instructions: str = "") -> bool:
+    def complete(self, escort: str = "", instructions: str = "",
+                 discharge_at: datetime | None = None,
+                 acknowledged: dict[str, str] | None = None) -> bool:
         return self._run("Complete", lambda: svc.complete_session(
-            self.ctx, self.session_id, escort=escort, instructions=instructions))
+            self.ctx, self.session_id, discharge_at, escort=escort, instructions=instructions,
+            acknowledged=acknowledged))
 
     def sign(self, password: str) -> bool:
         return self._run("Sign", lambda: svc.sign_session(self.ctx, self.session_id, password))
@@ -547,9 +535,15 @@ class SessionWindow(QMainWindow):
             self.mark_artifact(reading.id, reason)  # type: ignore[arg-type]
 
     def _ask_complete(self) -> None:
-        dialog = CompleteDialog(self)
+        from ketalog.ui.stock_session_dialogs import before_complete
+
+        if not before_complete(self, self.ctx, self.session_id):  # the witnessed waste
+            return
+        dialog = CompleteDialog(self.ctx, self.session_id, self.record.session.discharge_escort,
+                                self)
         if dialog.exec():
-            self.complete(dialog.escort.text(), dialog.instructions.toPlainText())
+            self.complete(dialog.escort.text(), dialog.instructions.toPlainText(),
+                          dialog.discharge_at(), dialog.acknowledged())
 
     def _ask_sign(self) -> None:
         from ketalog.ui.confirmations import SignDialog

@@ -36,6 +36,7 @@ from ketalog.domain.series import SeriesProgress
 from ketalog.services import chairs
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
+from ketalog.services.indications import default_protocol_id
 from ketalog.services.patients import get_patient
 from ketalog.services.planning import list_providers, next_series_number, plan_for
 from ketalog.services.protocols import list_protocols
@@ -120,10 +121,12 @@ class StartSessionDialog(QDialog):
             self.protocol.addItem(proto.name, proto.id)
         if not self.protocols:
             self.protocol.addItem("— no protocol —", None)
-        wanted = patient.indication.strip().lower()
-        self.protocol.setCurrentIndex(next(
-            (i for i, proto in enumerate(self.protocols)
-             if wanted and proto.indication.strip().lower() == wanted), 0))
+        # Preselect the coded indication's protocol; none rather than another's.
+        wanted = default_protocol_id(ctx.store, patient_id)
+        if self.protocols and wanted is None:
+            self.protocol.insertItem(0, "— choose a protocol —", None)
+        self.protocol.setCurrentIndex(max(0, self.protocol.findData(wanted))
+                                      if wanted is not None else 0)
         self.protocol_info = QLabel()
         self.protocol_info.setObjectName("protocolInfo")
         self.weight = QLineEdit()
