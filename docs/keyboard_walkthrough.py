@@ -64,7 +64,12 @@ def window(title_part: str, timeout_s: float = 40) -> str:
             time.sleep(STEP_PAUSE_S)
             return wid
         time.sleep(0.3)
-    raise SystemExit(f"no window titled like {title_part!r} after {timeout_s:.0f} s")
+    visible = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "."],
+                             capture_output=True, text=True).stdout.split()
+    names = [subprocess.run(["xdotool", "getwindowname", w], capture_output=True,
+                            text=True).stdout.strip() for w in visible]
+    raise SystemExit(f"no window titled like {title_part!r} after {timeout_s:.0f} s "
+                     f"(visible: {names})")
 
 
 def shot(n: int, name: str) -> None:
@@ -207,11 +212,16 @@ def main() -> int:
             type_text("3")
             keys("Return")
             shot(10, "stopped-post-nrs")
-            keys("alt+m")  # complete
+            keys("alt+m")  # complete: the discharge-readiness checks
             window("Complete session")
+            keys("alt+e")
             type_text("Tom Lindqvist (son)")
+            keys("alt+i", "ctrl+Tab")  # past the instructions to the first failed check
+            for _ in range(4):  # a reason for each check that failed (walk-through: short)
+                type_text("walk-through: checked by the nurse in person")
+                keys("Tab")
             shot(11, "complete-dialog")
-            keys("Return")
+            keys("alt+c")
             window("session ")
             shot(12, "completed")
             keys("ctrl+w")
