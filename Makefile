@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DIST_STAMP := $(VENV)/.dist-stamp
 
-.PHONY: setup run test lint bench demo screenshots guide-screenshots dist clean
+.PHONY: setup run test lint bench demo screenshots guide-screenshots bedside-screenshots dist clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ketalog needs Python 3.11 or newer")'
@@ -47,6 +47,18 @@ screenshots: setup
 	else for script in make_screenshots make_feed_screenshots make_access_screenshots make_record_screenshots make_stock_screenshots; do \
 		$(BIN)/python docs/$$script.py || exit 1; done; fi
 	$(MAKE) guide-screenshots
+	$(MAKE) bedside-screenshots
+
+## The bedside screens at 1366x768 and 1920x1080 (docs/screenshots/bedside/) and the
+## keyboard walk-through of a whole session at 1366x768 (docs/screenshots/walkthrough/,
+## needs xvfb-run, xdotool and imagemagick; the database is checked afterwards).
+bedside-screenshots: setup
+	if command -v xvfb-run >/dev/null; then \
+		for size in 1366x768 1920x1080; do \
+			QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 $${size}x24" $(BIN)/python docs/make_bedside_screenshots.py || exit 1; \
+		done; \
+		xvfb-run -a -s "-screen 0 1366x768x24" $(BIN)/python docs/keyboard_walkthrough.py || exit 1; \
+	else $(BIN)/python docs/make_bedside_screenshots.py; fi
 
 ## Only the user guides' pictures (docs/guide-*.md) in docs/screenshots/guide/.
 guide-screenshots: setup

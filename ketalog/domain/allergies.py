@@ -142,6 +142,8 @@ def allergy_warnings(drug: str, allergies: Iterable[Allergy],
     name = normalise(drug)
     if not name:
         return []
+    shown = drug.strip()
+    shown = shown[:1].upper() + shown[1:]  # it starts a sentence
     drug_keys = {name, _base_name(drug)}
     drug_classes = {m.drug_class: m for k in drug_keys for m in table.classes_of(k)}
     warnings: list[DoseWarning] = []
@@ -151,14 +153,14 @@ def allergy_warnings(drug: str, allergies: Iterable[Allergy],
             continue
         head = f"Allergy recorded: {allergy.text}."
         if allergen in drug_keys or _base_name(allergy.substance) in drug_keys:
-            warnings.append(DoseWarning(ALLERGY_CODE, f"{head} {drug.strip()} is that substance.",
+            warnings.append(DoseWarning(ALLERGY_CODE, f"{head} {shown} is that substance.",
                                         "patient's allergy list"))
             continue
         named_class = table.class_named(allergen)
         if named_class is not None and named_class in drug_classes:
             m = drug_classes[named_class]
             warnings.append(DoseWarning(
-                ALLERGY_CODE, f"{head} {drug.strip()} is one of the {named_class} "
+                ALLERGY_CODE, f"{head} {shown} is one of the {named_class} "
                 f"(ATC {m.atc}).", f"patient's allergy list; {m.source}"))
             continue
         shared = [(c, drug_classes[c.drug_class]) for c in table.classes_of(allergen)
@@ -169,7 +171,7 @@ def allergy_warnings(drug: str, allergies: Iterable[Allergy],
         if shared:
             allergen_m, drug_m = shared[0]
             warnings.append(DoseWarning(
-                ALLERGY_CODE, f"{head} {drug.strip()} and {allergy.substance} are both "
+                ALLERGY_CODE, f"{head} {shown} and {allergy.substance} are both "
                 f"{allergen_m.drug_class} (ATC {drug_m.atc} and {allergen_m.atc}).",
                 f"patient's allergy list; {drug_m.source}"))
     return warnings

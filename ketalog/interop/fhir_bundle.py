@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from ketalog.domain import dosing
+from ketalog.domain.acknowledgements import Acknowledgement
 from ketalog.domain.clock import to_iso
 from ketalog.domain.entities import (
     AdjunctMedication,
@@ -339,6 +340,17 @@ def ketamine_administrations(record: SessionRecord, as_of: datetime, subject: di
     return out
 
 
+def _acknowledged(resource: Resource, acks: Sequence[Acknowledgement]) -> Resource:
+    """An allergy or formulary warning given anyway (with the reason) or an alarm (with
+    the action taken) travels as a note on the medication or the reading."""
+    if acks:
+        resource["note"] = [*resource.get("note", []),  # type: ignore[misc]
+                            *({"text": f"{a.kind} acknowledged at {to_iso(a.at)}, "
+                                       f"{a.response_label}: {a.response} (warning: "
+                                       f"{a.warning}; source: {a.source})"} for a in acks)]
+    return resource
+
+
 def _adjunct_concept(drug: str) -> dict[str, object]:
     code = c.ADJUNCT_RXNORM.get(drug.strip().lower())
     return concept(code, text=drug) if code else {"text": drug}
@@ -484,11 +496,13 @@ def add_session(b: BundleBuilder, record: SessionRecord, subject: dict[str, str]
         weight["performer"] = [nurse]
     signed.append(b.add(_profiled(weight, "weight")))
     for reading in record.vitals:
-        signed += [b.add(o) for o in vitals_observations(reading, status, subject, enc,
-                                                         nurse)]
+        signed += [b.add(_acknowledged(o, record.acknowledgements_of(reading.uuid)))
+                   for o in vitals_observations(reading, status, subject, enc, nurse)]
     ketamine = ketamine_administrations(record, as_of, subject, enc)
     signed += [b.add(m) for m in ketamine]
-    signed += [b.add(adjunct_administration(a, subject, enc)) for a in record.adjuncts]
+    signed += [b.add(_acknowledged(adjunct_administration(a, subject, enc),
+                                   record.acknowledgements_of(a.uuid)))
+               for a in record.adjuncts]
     suspect = ref(str(ketamine[0]["id"])) if ketamine else None
     signed += [b.add(adverse_event(se, subject, enc, suspect)) for se in record.side_effects]
     signed += [b.add(score_observation(sc, status, subject, enc)) for sc in record.scores]

@@ -5,15 +5,18 @@ not yet among them, so an allergy typed only as text still warns."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ketalog.domain.allergies import SEVERITIES, Allergy, allergy_warnings, merged
 from ketalog.domain.clock import to_iso
 from ketalog.domain.dosing import DoseWarning
-from ketalog.domain.entities import Role
+from ketalog.domain.entities import Patient, Role
 from ketalog.domain.errors import PlausibilityError
 from ketalog.services.context import Context
 from ketalog.services.drug_tables import drug_class_table
 from ketalog.services.errors import InvalidState, ServiceError
 from ketalog.store import records
+from ketalog.store.allergies import active_allergy_rows
 from ketalog.store.store import Store
 
 EDITORS = (Role.NURSE, Role.PROVIDER)
@@ -35,6 +38,17 @@ def effective_allergies(store: Store, patient_id: int) -> list[Allergy]:
 
 def medication_allergy_warnings(store: Store, patient_id: int, drug: str) -> list[DoseWarning]:
     return allergy_warnings(drug, effective_allergies(store, patient_id), drug_class_table())
+
+
+def allergy_texts(store: Store, patients: Sequence[Patient]) -> dict[int, str]:
+    """Patient id -> 'morphine (itching), moderate; penicillin' (entries and the free
+    text's other pieces), for lists that show many patients."""
+    entries: dict[int, list[Allergy]] = {}
+    for row in active_allergy_rows(store, [p.id for p in patients if p.id is not None]):
+        entries.setdefault(int(row["patient_id"]), []).append(  # type: ignore[call-overload]
+            records.allergy_from_row(row))
+    return {p.id: "; ".join(a.text for a in merged(entries.get(p.id, []), p.allergies))
+            for p in patients if p.id is not None}
 
 
 def add_allergy(ctx: Context, patient_id: int, substance: str, reaction: str = "",

@@ -63,21 +63,27 @@ class AlarmBanner(QFrame):
         self.action.setPlaceholderText("action taken, e.g. probe repositioned, SpO2 97 %; "
                                        "rate halved")
         self.action.returnPressed.connect(self.acknowledge)
-        self.button = QPushButton("Ac&knowledge")
+        self.button = QPushButton("Acknowledge")
         self.button.setObjectName("alarmAcknowledge")
         self.button.clicked.connect(self.acknowledge)
         self.error = QLabel()
         self.error.setObjectName("alarmError")
         self.error.setStyleSheet("background: white; color: #b00020; padding: 2px;")
         self.error.hide()
+        self.details.setWordWrap(True)
+        top = QHBoxLayout()  # two rows, not three: the screen is short at 768 px
+        top.addWidget(self.title)
+        top.addWidget(self.details, 1)
         row = QHBoxLayout()
-        row.addWidget(QLabel("Action taken:"))
+        label = QLabel("Action ta&ken:")  # Alt+K: to the box; Enter acknowledges
+        label.setBuddy(self.action)
+        row.addWidget(label)
         row.addWidget(self.action, 1)
         row.addWidget(self.button)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 4, 8, 4)
-        layout.addWidget(self.title)
-        layout.addWidget(self.details)
+        layout.setContentsMargins(8, 3, 8, 3)
+        layout.setSpacing(2)
+        layout.addLayout(top)
         layout.addLayout(row)
         layout.addWidget(self.error)
         self.pending: list[PendingAlarm] = []
@@ -102,7 +108,7 @@ class AlarmBanner(QFrame):
             return
         count = len(self.pending)
         self.title.setText(f"⚠ ALARM: {count} reading{'s' if count > 1 else ''} outside the "
-                           "alert thresholds, not yet acknowledged")
+                           "alert thresholds:")
         self.details.setText(describe(self.pending))
         self.show()
         if new and may_sound and sound_enabled():

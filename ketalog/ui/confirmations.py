@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from ketalog.domain.record import SessionRecord
+from ketalog.domain.wording import hours_text
 from ketalog.ui.feedback import password_field
 
 
@@ -28,7 +29,7 @@ def stop_text(record: SessionRecord, at: datetime) -> str:
     p = record.patient
     return (f"Stop the infusion for {p.display_name} (MRN {p.mrn}) at "
             f"{at.astimezone():%H:%M}?\n\nTotal given: {total:.1f} mg = {total / weight:.2f} "
-            f"mg/kg over {minutes // 60} h {minutes % 60:02d} min.\n\nThe stop is recorded "
+            f"mg/kg over {hours_text(minutes / 60)}.\n\nThe stop is recorded "
             "with this time.")
 
 
@@ -62,9 +63,11 @@ class SignDialog(QDialog):
             f"Sign the session of {p.display_name} (MRN {p.mrn}, DOB {p.birth_date})")
         summary.setWordWrap(True)
         summary.setObjectName("signSummary")
-        detail = QLabel(f"Ketamine total {total:.1f} mg; {len(record.vitals) or 'the'} "
-                        "recorded entries as shown. Signing locks the record: corrections "
-                        "after this are addenda.")
+        acknowledged = len(record.acknowledgements)
+        detail = QLabel(f"Ketamine total {total:.1f} mg"
+                        + (f"; {acknowledged} warning(s) and alarm(s) acknowledged"
+                           if acknowledged else "")
+                        + ". Signing locks the record: corrections after this are addenda.")
         detail.setWordWrap(True)
         self.password = password_field("signPassword")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok

@@ -169,7 +169,7 @@ class EnterFilter(QObject):
     is not enough: an Enter the line edit sees first reaches the combo box, which hands it
     back to the line edit, so returnPressed fires twice and the second add is refused."""
 
-    def __init__(self, combo: QComboBox, action: Callable[[], object]) -> None:
+    def __init__(self, combo: QWidget, action: Callable[[], object]) -> None:
         super().__init__(combo)
         self.action = action
         combo.installEventFilter(self)
@@ -596,6 +596,7 @@ class EntriesPanel(QTabWidget):
         self.add_nrs_button = QPushButton("Add NRS")
         self.add_nrs_button.setObjectName("add_nrs")
         self.add_nrs_button.clicked.connect(self.add_nrs)
+        self._nrs_enter = EnterFilter(self.nrs_value, self.add_nrs)  # Enter records the NRS
         row = QHBoxLayout(nrs)
         row.addWidget(QLabel("phase"))
         row.addWidget(self.nrs_phase)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from ketalog import __version__
 from ketalog.domain.entities import Role
 from ketalog.services.alarms import sessions_with_pending_alarms
+from ketalog.services.allergies import allergy_texts
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
 from ketalog.services.patients import MAX_SEARCH_CHARS, search_patients
@@ -119,7 +120,8 @@ class MainWindow(QMainWindow):
         self.search.setPlaceholderText("Search by name, MRN or date of birth (YYYY-MM-DD)  —  Ctrl+F")
         self.search.setClearButtonEnabled(True)
         self.search.setMaxLength(MAX_SEARCH_CHARS)  # a pasted page is not a search
-        self.patients = patient_model()
+        self.allergy_texts: dict[int, str] = {}
+        self.patients = patient_model(lambda p: self.allergy_texts.get(p.id or 0, p.allergies))
         self.patient_view = rows_view(self.patients, "patientTable", stretch_last=True, alternate=True)
         self.alarm_sessions: set[int] = set()
         self.board = board_model(lambda b: b.session_id in self.alarm_sessions)
@@ -310,7 +312,9 @@ class MainWindow(QMainWindow):
 
     # -- behaviour ----------------------------------------------------------
     def refresh_patients(self) -> None:
-        self.patients.set_rows(search_patients(self.ctx, self.search.text(), limit=500))
+        found = search_patients(self.ctx, self.search.text(), limit=500)
+        self.allergy_texts = allergy_texts(self.ctx.store, found)
+        self.patients.set_rows(found)
         if self.patients.rowCount():
             self.patient_view.selectRow(0)
 

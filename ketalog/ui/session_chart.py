@@ -30,7 +30,7 @@ REDRAW_DELAY_MS = 50
 BAND_POINTS = 400  # the BP band is a faint envelope: filling a 1 Hz zigzag costs seconds
 FOLLOW_AHEAD_S = 10 * 60  # while following, "now" sits this far from the right edge
 EDGE_PAD_S = 2 * 60
-EMPTY_BP_RANGE = (40.0, 200.0)  # mmHg and /min, before anything is measured
+EMPTY_BP_RANGE = (40.0, 160.0)  # mmHg and /min: at least this, wider when the data is
 EMPTY_RATE_MAX = 60.0  # mg/h, before any rate
 MARKER_COLOURS = {"bolus": "#6a1b9a", "adjunct": "#1565c0", "side_effect": "#c62828",
                   "note": "#555555"}
@@ -282,10 +282,11 @@ class SessionChart(QWidget):
                 pen = pg.mkPen(curve.opts["pen"])
                 pen.setWidthF(PEN_WIDTHS[name] if show_symbols else 1.0)
                 curve.setPen(pen)
-            if n and np.isnan(y).all():
-                curve.setData([], [])  # nothing measured yet: no all-NaN bounds
-            else:
-                curve.setData(x, y, connect="finite")
+            # Only the readings that have this value: a reading with SpO2 alone is no gap
+            # in the BP line, and NaNs made pyqtgraph's clipped symbols vanish (an SpO2-only
+            # reading after one BP hid that BP from the chart under xcb).
+            measured = ~np.isnan(y)
+            curve.setData(x[measured], y[measured])
         self._sparse = show_symbols
         bx, upper, lower = bp_envelope(x, self.data.y["sbp"][:n], self.data.y["dbp"][:n])
         with QSignalBlocker(self._band_upper):  # the band rebuilds once, on the second
@@ -422,12 +423,21 @@ class SessionChart(QWidget):
             self.vitals_plot.setXRange(low, high, padding=0)
         self._apply_y()
 
+    def bp_y_range(self) -> tuple[float, float]:
+        """The usual 40-160 mmHg and /min, widened to every BP and HR value. Computed from
+        the data: pyqtgraph's autorange counted the band's empty path at 0 (one reading
+        gave -10..139) and, with nothing measured, spanned -400..400."""
+        n = self.data.n
+        values = np.concatenate([self.data.y[k][:n] for k in ("sbp", "dbp", "map", "hr")])
+        values = values[np.isfinite(values)]
+        low, high = EMPTY_BP_RANGE
+        if values.size:
+            low = min(low, float(values.min()) - 5)
+            high = max(high, float(values.max()) + 20)  # room for the threshold labels
+        return low, high
+
     def _apply_y(self) -> None:
-        if self.data.n and not all(np.isnan(self.data.y[n][: self.data.n]).all()
-                                   for n in ("sbp", "dbp", "map", "hr")):
-            self.vitals_plot.enableAutoRange(axis=pg.ViewBox.YAxis)
-        else:  # nothing measured yet: the usual range, not -400..400
-            self.vitals_plot.setYRange(*EMPTY_BP_RANGE, padding=0)
+        self.vitals_plot.setYRange(*self.bp_y_range(), padding=0)
         if any(e.rate_mg_per_h for e in self._doses):
             self.dose_plot.enableAutoRange(axis=pg.ViewBox.YAxis)
         else:

@@ -62,6 +62,11 @@ class SessionHeader(QFrame):
             label.setObjectName(f"header_{key}")
             grid.addWidget(label, row, col)
             self.labels[key] = label
+        # long allergy lists and protocol names wrap: they must never widen the window
+        # past a 1366 px screen (a long list once pushed the dosing buttons off it)
+        for key in ("allergies", "protocol", "series", "due"):
+            self.labels[key].setWordWrap(True)
+        self.labels["allergies"].setMinimumWidth(160)
         self.labels["patient"].setStyleSheet("font-size: 16px; font-weight: bold;")
         self.labels["clock"].setStyleSheet("font-size: 16px; font-family: monospace;")
         self.labels["total"].setStyleSheet("font-size: 14px; font-weight: bold;")

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QAbstractSpinBox,
     QCheckBox,
     QDialog,
     QDialogButtonBox,
@@ -146,7 +147,7 @@ class SessionWindow(QMainWindow):
         self.entries = EntriesPanel(ctx, session_id, score_table_elsewhere=True)
         self.signoff = QListWidget()
         self.signoff.setObjectName("signoffList")
-        self.complete_button = QPushButton("Complete session...")
+        self.complete_button = QPushButton("Co&mplete session...")
         self.complete_button.setObjectName("completeSession")
         self.sign_button = QPushButton("Sign as provider...")
         self.sign_button.setObjectName("signSession")
@@ -205,8 +206,17 @@ class SessionWindow(QMainWindow):
         right.addWidget(self.dosing)
         right.addWidget(self.entries)
         right.setSizes([330, 260])
+        right.setStretchFactor(0, 0)  # a taller screen gives its height to the entry tabs
+        right.setStretchFactor(1, 1)
+        # the vitals row sits above the chart, not across the window: the right column
+        # (dosing, then the entry tabs) gets its height, which Scores needs at 768 px
+        left_column = QWidget()
+        left_layout = QVBoxLayout(left_column)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.entry)
+        left_layout.addWidget(left, 1)
         body = QSplitter(Qt.Orientation.Horizontal)
-        body.addWidget(left)
+        body.addWidget(left_column)
         body.addWidget(right)
         body.setSizes([860, 500])
         actions = QHBoxLayout()
@@ -220,7 +230,6 @@ class SessionWindow(QMainWindow):
         layout.addWidget(self.header)
         layout.addWidget(self.banner)
         layout.addWidget(self.alarm_banner)
-        layout.addWidget(self.entry)
         layout.addWidget(body, 1)
         layout.addLayout(actions)
         self.setCentralWidget(central)
@@ -248,12 +257,23 @@ class SessionWindow(QMainWindow):
         def close_window() -> None:
             self.close()
 
+        def entry_tab(index: int, widget: QWidget) -> Callable[[], None]:
+            def go() -> None:
+                self.entries.setCurrentIndex(index)
+                widget.setFocus(Qt.FocusReason.TabFocusReason)
+                if isinstance(widget, QAbstractSpinBox):
+                    widget.selectAll()  # typing replaces the "—" of an empty score
+            return go
+
         for keys, slot, name in (
             ("Ctrl+R", self.chart.reset_view, "actionResetChart"),
             ("F5", self.reload, "actionReload"),
             ("Ctrl+W", close_window, "actionCloseSession"),
             ("Alt+1", self.entry.focus_first, "actionFocusVitals"),
             ("Alt+2", focus_rate, "actionFocusDosing"),
+            ("Alt+3", entry_tab(0, self.entries.drug), "actionFocusMedications"),
+            ("Alt+4", entry_tab(2, self.entries.nrs_value), "actionFocusScores"),
+            ("Alt+5", entry_tab(3, self.entries.note_text), "actionFocusNotes"),
             ("Ctrl+Shift+E", lambda: self.export_pdf(), "actionExportPdf"),
             ("Ctrl+P", lambda: self.print_pdf(), "actionPrintPdf"),
         ):

@@ -77,13 +77,17 @@ class RowsModel(QAbstractTableModel, Generic[T]):
         return None
 
 
-def patient_model() -> RowsModel[Patient]:
+def patient_model(allergies: Callable[[Patient], str] | None = None) -> RowsModel[Patient]:
+    """`allergies` gives the entries as text (else the free-text field is shown)."""
+    def allergy_text(p: Patient) -> str:
+        return (allergies(p) if allergies is not None else p.allergies) or "none recorded"
+
     return RowsModel[Patient]([
         ("MRN", lambda p: p.mrn),
         ("Name", lambda p: p.display_name),
         ("Date of birth", lambda p: p.birth_date.isoformat()),
         ("Indication", lambda p: p.indication),
-        ("Allergies", lambda p: p.allergies or "none recorded"),
+        ("Allergies", allergy_text),
     ])
 
 

@@ -94,7 +94,7 @@ def test_ketamine_allergy_needs_a_reason_at_start(live):
     with pytest.raises(WarningsNotAcknowledged) as info:
         svc.record_dose(ctx["nurse"], session.id, DoseKind.START, rate_mg_per_h=41,
                         acknowledge=True)
-    assert any("ketamine" in w.message for w in info.value.warnings)
+    assert any("Ketamine is one of the NMDA antagonists" in w.message for w in info.value.warnings)
     event = svc.record_dose(ctx["nurse"], session.id, DoseKind.START, rate_mg_per_h=41,
                             acknowledge=True, allergy_reason="reaction was to memantine dose")
     (ack,) = load_record(store, session.id).acknowledgements
@@ -173,7 +173,9 @@ def test_acknowledgements_are_signed_and_locked(live, clock):
     alarms.acknowledge_alarms(nurse, session.id, "rate halved")
     clock.advance(minutes=30)
     svc.record_dose(nurse, session.id, DoseKind.STOP, acknowledge=True)
-    svc.complete_session(nurse, session.id)
+    failed = [c for c in svc.discharge_checks(nurse, session.id, escort="son") if not c.passed]
+    svc.complete_session(nurse, session.id, escort="son", acknowledged={
+        c.code: "test: discharged after review" for c in failed})
     svc.sign_session(ctx["provider"], session.id, "provider-pass-1")
     assert verify_store(store) == []
     import sqlite3

@@ -38,3 +38,24 @@ def test_old_file_free_text_becomes_entries(tmp_path, clock):
         assert verify_store(store) == []
     finally:
         store.close()
+
+
+def test_signed_content_unchanged_for_sessions_without_acknowledgements(staffed, clock):
+    """A session signed before m009 hashes the same after it: the new table joins the
+    signed content only when the session has rows in it."""
+    from datetime import date
+
+    from ketalog.domain.entities import Bag
+    from ketalog.services import alarms
+    from ketalog.services import sessions as svc
+    from ketalog.services.patients import PatientInput, create_patient
+    from ketalog.store.content import session_content
+
+    store, ctx = staffed
+    nurse = ctx["nurse"]
+    patient = create_patient(nurse, PatientInput("M9", "Ito", "Ken", date(1980, 1, 1)))
+    session = svc.start_session(nurse, svc.SessionStart(patient.id, 70, Bag("ketamine", 1, 500)))
+    svc.record_vitals(nurse, session.id, {"spo2_pct": 85})
+    assert "acknowledgements" not in session_content(store, session.id)
+    alarms.acknowledge_alarms(nurse, session.id, "oxygen 2 L/min")
+    assert len(session_content(store, session.id)["acknowledgements"]) == 1

@@ -120,6 +120,6 @@ def test_ketamine_allergy_asks_a_reason_at_start(qtbot, live):
     driver = DialogDriver(qtbot, "tolerated 3 prior infusions")
     panel.ask_allergy_reason = driver
     qtbot.mouseClick(panel.buttons[DoseKind.START], Qt.MouseButton.LeftButton)
-    assert "ketamine is that substance" in driver.seen[0]
+    assert "Ketamine is that substance" in driver.seen[0]
     (ack,) = load_record(store, session.id).acknowledgements
     assert (ack.subject_table, ack.response) == ("dose_events", "tolerated 3 prior infusions")

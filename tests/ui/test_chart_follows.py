@@ -67,10 +67,15 @@ def test_empty_then_first_reading_then_an_hour(qtbot, window):
     low, high = _x(w)  # the first reading: no jump to 1970-2030
     assert low == pytest.approx(arrival - EDGE_PAD_S)
     assert high == pytest.approx(planned_end + EDGE_PAD_S)
-    assert w.chart.vitals_plot.vb.viewRange()[1][0] > 0  # BP now autoranges on data
+    # one reading: the usual 40-160, not an axis around 0 (the band's empty path)
+    assert w.chart.vitals_plot.vb.viewRange()[1] == pytest.approx(list(EMPTY_BP_RANGE))
+    clock.advance(minutes=1)
+    _type(qtbot, w, "192", "84", "35")  # beyond the usual range: the axis widens
+    low_y, high_y = w.chart.vitals_plot.vb.viewRange()[1]
+    assert low_y <= 30 and high_y >= 202
 
     for _ in range(12):  # an hour of readings, every 5 minutes
-        clock.advance(minutes=5)
+        clock.advance(minutes=5 if _ else 4)
         _type(qtbot, w, "131", "84", "78")
     low, high = _x(w)
     last = clock.now().timestamp()

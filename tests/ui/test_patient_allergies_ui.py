@@ -62,3 +62,20 @@ def test_allergy_entries_added_with_enter_and_removed_with_reason(qtbot, staffed
     assert allergy_service.patient_allergies(store, patient.id) == []
     (row,) = store.rows("allergies", patient_id=patient.id)
     assert row["removed_reason"] == "wrong patient"
+
+
+def test_patient_list_shows_the_entries(qtbot, staffed, tmp_path):
+    from ketalog.ui.main_window import MainWindow
+
+    store, ctx = staffed
+    nurse = ctx["nurse"]
+    patient = create_patient(nurse, PatientInput("K11", "Ode", "Ama", date(1980, 1, 1),
+                                                 allergies="latex"))
+    allergy_service.add_allergy(nurse, patient.id, "morphine", "itching", "moderate")
+    window = MainWindow(nurse, tmp_path / "db.sqlite")
+    qtbot.addWidget(window)
+    window.refresh_patients()
+    column = [window.patients.headerData(c, Qt.Orientation.Horizontal)
+              for c in range(window.patients.columnCount())].index("Allergies")
+    text = window.patients.data(window.patients.index(0, column))
+    assert text == "morphine (itching), moderate; latex"

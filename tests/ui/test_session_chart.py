@@ -134,3 +134,17 @@ def test_appends_are_coalesced_into_one_redraw(chart, qtbot):
     assert len(chart.curves["hr"].getOriginalDataset()[0]) == drawn  # drawn later, once
     qtbot.waitUntil(lambda: len(chart.curves["hr"].getOriginalDataset()[0]) == 710, timeout=2000)
     assert chart.curves["hr"].opts["pen"].widthF() == 1.0  # dense data: thin pens
+
+
+def test_a_reading_without_bp_keeps_the_bp_drawn(chart):
+    """SpO2 alone a minute after one BP: the BP point stays drawn (NaNs in the series once
+    made pyqtgraph's clipped symbols vanish) and the BP line is not broken by it."""
+    chart.set_window(T0, T0 + timedelta(hours=4), lambda: T0 + timedelta(minutes=2), True)
+    chart.set_data([], [], [], AlertThresholds())
+    chart.append_vitals(VitalsReading(1, "a", 1, at(0), sbp_mmhg=128.0, dbp_mmhg=82.0,
+                                      hr_bpm=76.0))
+    chart.append_vitals(VitalsReading(2, "b", 1, at(1), spo2_pct=86.0))
+    chart.flush()
+    xs, ys = chart.curves["sbp"].scatter.getData()
+    assert list(ys) == [128.0] and list(xs) == [at(0).timestamp()]
+    assert np.isfinite(chart.curves["sbp"].dataBounds(1)).all()

@@ -109,3 +109,36 @@ def test_scores_tab_usable_at_1366x768_and_boxes_clear(qtbot, session, clock):
     assert panel.nrs_value.text() == "—"  # cleared: the post score is typed afresh
     assert panel.score_time.now_box.isChecked()
     assert w.findChild(type(panel.score_table), "scoreTable").rowCount() == 1
+
+
+def test_long_allergy_list_never_widens_the_session_window(qtbot, staffed):
+    store, ctx = staffed
+    nurse = ctx["nurse"]
+    patient = create_patient(nurse, PatientInput(
+        "W2", "Achterberg-Vandersteen", "Maria Josefina", date(1958, 3, 3),
+        allergies="morphine (itching); penicillin (anaphylaxis); latex (rash); sulfa drugs "
+                  "(hives); iodinated contrast (bronchospasm); codeine (vomiting)"))
+    s = svc.start_session(nurse, svc.SessionStart(patient.id, 70, Bag("ketamine", 1, 500)))
+    w = SessionWindow(nurse, s.id)
+    qtbot.addWidget(w)
+    w.confirm_close = lambda: True
+    assert w.minimumSizeHint().width() <= 1366
+    assert "bronchospasm" in w.header.labels["allergies"].text()
+
+
+def test_keyboard_reaches_the_entry_tabs(qtbot, session):
+    """Alt+4 goes to the NRS box; Enter there records it; Alt+3 to the medication drug."""
+    store, ctx, s = session
+    w = SessionWindow(ctx["nurse"], s.id)
+    qtbot.addWidget(w)
+    w.confirm_close = lambda: True
+    w.show()
+    qtbot.waitExposed(w)
+    action = next(a for a in w.actions() if a.objectName() == "actionFocusScores")
+    action.trigger()
+    assert w.entries.currentIndex() == 2
+    qtbot.keyClicks(w.entries.nrs_value, "6")  # replaces the empty "—"
+    qtbot.keyClick(w.entries.nrs_value, Qt.Key.Key_Return)
+    assert [sc.value for sc in load_record(store, s.id).scores] == [6]
+    next(a for a in w.actions() if a.objectName() == "actionFocusMedications").trigger()
+    assert w.entries.currentIndex() == 0
