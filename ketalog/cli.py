@@ -418,6 +418,9 @@ def build_parser() -> argparse.ArgumentParser:
     from ketalog.cli_access import add_parser as add_audit
 
     add_audit(sub)
+    from ketalog.cli_indications import add_parser as add_indications
+
+    add_indications(sub)
 
     from ketalog.cli_hl7 import add_parser as add_listen_hl7
     from ketalog.cli_hl7 import add_sender as add_send_hl7
