@@ -18,6 +18,7 @@ from ketalog.services import (
     device_feed_settings,
     emergency,
     encryption,
+    indications,
     protocols,
     settings,
     users,
@@ -60,6 +61,9 @@ def calls(tmp: Path) -> dict[str, Callable[[Context], object]]:
             c, audit_log.AuditFilter(), tmp / "audit.csv"),
         "emergency.pending_reviews": lambda c: emergency.pending_reviews(c),
         "emergency.review_emergency": lambda c: emergency.review_emergency(c, 1, "ok"),
+        "indications.add_indication": lambda c: indications.add_indication(c, "sweep", "other"),
+        "indications.set_default_protocol": lambda c: indications.set_default_protocol(
+            c, 1, None),
     }
 
 
