@@ -233,3 +233,18 @@ def test_struck_entries_export_as_entered_in_error(open_session, clock, tmp_path
         assert len(flagged) == 1, kind
         assert flagged[0]["entered_in_error_reason"]
     assert float(read_csv(out.path("sessions"))[0]["total_ketamine_mg"]) == pytest.approx(41.0)
+
+
+def test_today_board_shows_the_chair_state(open_session, clock):
+    from ketalog.services.summary import today_board
+
+    store, ctx, sid = open_session
+    nurse = ctx["nurse"]
+    svc.record_dose(nurse, sid, DoseKind.START, rate_mg_per_h=41.0)
+    [row] = today_board(store, clock.now())
+    assert row.state == "infusing"
+    clock.advance(minutes=30)
+    svc.record_dose(nurse, sid, DoseKind.STOP)
+    clock.advance(minutes=12)
+    [row] = today_board(store, clock.now())
+    assert row.state == "stopped — observing, 12 min since last dose"
