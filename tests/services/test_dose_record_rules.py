@@ -20,6 +20,7 @@ from ketalog.services.errors import InvalidState, WarningsNotAcknowledged
 from ketalog.services.patients import PatientInput, create_patient
 from ketalog.services.record import load_record
 from ketalog.store.errors import StoreError
+from ketalog.store.verify import verify_store
 from tests.readiness import ACK_READINESS
 
 
@@ -153,7 +154,11 @@ def test_strike_only_before_signing(open_session, clock):
     svc.complete_session(nurse, sid, escort="partner", acknowledged=ACK_READINESS)
     with pytest.raises(InvalidState, match="reopen"):
         strike_entry(nurse, EntryKind.DOSE, bolus.id, "wrong")
+    svc.reopen_session(nurse, sid, "bolus was for chair 2")
+    strike_entry(nurse, EntryKind.DOSE, bolus.id, "bolus was for chair 2")
+    svc.complete_session(nurse, sid, escort="partner", acknowledged=ACK_READINESS)
     svc.sign_session(provider, sid, "provider-pass-1")
+    assert verify_store(store) == []  # struck rows and readiness are in the signed content
     with pytest.raises(InvalidState, match="addendum"):
         strike_entry(nurse, EntryKind.DOSE, bolus.id, "wrong")
     with pytest.raises(StoreError):  # and not even raw SQL through the store can
