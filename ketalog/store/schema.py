@@ -495,6 +495,7 @@ def _coded_indications(db: Database) -> None:
             unmapped[str(text).strip()] = unmapped.get(str(text).strip(), 0) + 1
         else:
             db.execute("UPDATE patients SET indication_id = ? WHERE id = ?", [found.id, pid])
-    db.execute("INSERT INTO clinic_settings (key, value) VALUES ('unmapped_indications', ?) "
-               "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-               [json.dumps(unmapped, sort_keys=True)])
+    if unmapped:  # a new clinic (no patients) keeps an empty settings table
+        db.execute("INSERT INTO clinic_settings (key, value) VALUES ('unmapped_indications', "
+                   "?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                   [json.dumps(unmapped, sort_keys=True)])
