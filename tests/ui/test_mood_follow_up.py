@@ -73,6 +73,14 @@ def test_follow_up_items_total_flag_and_acknowledgement(mood_course, clock):
         svc.acknowledge_safety_flag(nurse, fid, " ")
     svc.acknowledge_safety_flag(ctx["provider"], fid, "safety plan reviewed by phone")
     assert load_course(store, patient.id, now=clock.now()).safety_flags == ()
+    from ketalog.interop.csv_export import build_tables
+    from ketalog.services.record import load_record
+
+    header, rows = build_tables([load_record(store, sids[1])])["follow_ups"]
+    by_column = [dict(zip(header, r, strict=True)) for r in rows]
+    assert [(r["phq9"], r["phq9_total_only"], r["safety_flag"],
+             r["safety_acknowledgement"]) for r in by_column] == [
+        ("9", "false", "true", "safety plan reviewed by phone"), ("7", "true", "false", "")]
     audit = [r for r in store.audit_rows() if r["table_name"] == "follow_ups"
              and r["action"] == "update"]
     assert audit[-1]["reason"] == "safety plan reviewed by phone"
