@@ -346,8 +346,12 @@ class DosePlan:
 def plan_dose(*, weight_kg: float, bolus_mg_per_kg: float, rate_mg_per_kg_per_h: float,
               duration_min: int, concentration_mg_per_ml: float, indication: str,
               max_total_mg: float | None, protocol_name: str) -> DosePlan:
+    from ketalog.domain.rates import in_unit, mg_per_h_from_entry
+
     bolus_mg = bolus_mg_per_kg * weight_kg
-    rate = mg_per_h_from_mg_per_kg_per_h(rate_mg_per_kg_per_h, weight_kg)
+    # the mg/h Start will store for this rate (one rounding rule: domain.rates)
+    rate = mg_per_h_from_entry(rate_mg_per_kg_per_h, "mg/kg/h", weight_kg,
+                               concentration_mg_per_ml)
     total = bolus_mg + rate * duration_min / 60.0
     warnings: list[DoseWarning] = []
     if bolus_mg > 0:
@@ -355,5 +359,5 @@ def plan_dose(*, weight_kg: float, bolus_mg_per_kg: float, rate_mg_per_kg_per_h:
     warnings += rate_warnings(rate, weight_kg, indication)
     warnings += total_warnings(total, max_total_mg, protocol_name)
     return DosePlan(weight_kg, bolus_mg, rate, rate_mg_per_kg_per_h,
-                    ml_per_h_from_mg_per_h(rate, concentration_mg_per_ml), duration_min,
+                    in_unit(rate, "mL/h", weight_kg, concentration_mg_per_ml), duration_min,
                     total, total / weight_kg, tuple(warnings))

@@ -78,6 +78,12 @@ class User:
             else self.display_name
 
 
+def patient_name(family_name: object, given_name: object) -> str:
+    """'NÚÑEZ, Zoë': the one casing every screen, list and page uses (the family name in
+    capitals, so it cannot be read as the given name)."""
+    return f"{str(family_name).upper()}, {given_name}"
+
+
 @dataclass(frozen=True)
 class Patient:
     id: int | None
@@ -96,7 +102,7 @@ class Patient:
 
     @property
     def display_name(self) -> str:
-        return f"{self.family_name.upper()}, {self.given_name}"
+        return patient_name(self.family_name, self.given_name)
 
     def age_on(self, day: date) -> int:
         years = day.year - self.birth_date.year

@@ -17,12 +17,13 @@ from ketalog.domain import dosing
 from ketalog.domain.entities import VITAL_FIELDS, DoseKind
 from ketalog.domain.record import SessionRecord
 from ketalog.domain.scales import SCALES, ScaleError
+from ketalog.interop.csv_cells import neutralise
 
 Cell = str
 Table = tuple[list[str], list[list[Cell]]]
 
 KINDS: tuple[str, ...] = ("sessions", "vitals", "doses", "medications", "side_effects",
-                          "scores", "follow_ups", "notes")
+                          "scores", "follow_ups", "notes", "acknowledgements")
 
 
 def cell(value: object, tz: tzinfo | None = None) -> Cell:
@@ -41,11 +42,12 @@ def cell(value: object, tz: tzinfo | None = None) -> Cell:
 
 
 def to_csv_text(table: Table) -> str:
+    """The table as CSV; every cell neutralised against formula injection (csv_cells)."""
     header, rows = table
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow([neutralise(h) for h in header])
+    writer.writerows([neutralise(c) for c in row] for row in rows)
     return buffer.getvalue()
 
 
@@ -173,6 +175,7 @@ def build_tables(records: Sequence[SessionRecord], tz: tzinfo | None = None,
     scores = [s for r in records for s in r.scores]
     follow_ups = [f for r in records for f in r.follow_ups]
     notes = [(r, n) for r in records for n in r.notes]
+    acks = [(r, a) for r in records for a in r.acknowledgements]
     return {
         "sessions": sessions_table(records, tz, as_of),
         "vitals": vitals_table(records, tz),
@@ -213,4 +216,14 @@ def build_tables(records: Sequence[SessionRecord], tz: tzinfo | None = None,
             ("entered_in_error", lambda rn: bool(rn[1].struck_reason)),
             ("entered_in_error_reason", lambda rn: rn[1].struck_reason or None),
             ("uuid", lambda rn: rn[1].uuid)], notes, tz),
+        # allergy / formulary warnings given anyway (with the reason) and alarms (with
+        # the action taken); subject_uuid is the medication, dose event or reading
+        "acknowledgements": _table([
+            ("session_id", lambda ra: ra[1].session_id), ("at", lambda ra: ra[1].at),
+            ("kind", lambda ra: ra[1].kind), ("subject", lambda ra: ra[1].subject_table),
+            ("subject_uuid", lambda ra: ra[1].subject_uuid),
+            ("warning", lambda ra: ra[1].warning), ("source", lambda ra: ra[1].source),
+            ("response", lambda ra: ra[1].response),
+            ("by", lambda ra: ra[0].user_name(ra[1].entered_by)),
+            ("uuid", lambda ra: ra[1].uuid)], acks, tz),
     }

@@ -19,6 +19,7 @@ from datetime import datetime, tzinfo
 from ketalog.domain.entities import VITAL_FIELDS
 from ketalog.domain.errors import PlausibilityError
 from ketalog.domain.plausibility import validate_vitals
+from ketalog.interop.csv_cells import flag_word, restore
 
 # Our column -> names recognised without a mapping (compared after normalising: lower
 # case, every run of other characters as one "_").
@@ -40,8 +41,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "artifact_reason": ("artifact_reason",),
 }
 MISSING = {"", "-", "--", "---", "na", "n/a", "nan", "null", "none", "?"}
-TRUE = {"1", "true", "yes", "y", "x"}
-FALSE = {"", "0", "false", "no", "n"}
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 MAX_ERRORS = 200
 
@@ -88,7 +87,19 @@ def normalise(name: str) -> str:
 
 
 def decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else Windows-1252 as older monitor software writes."""
+    """UTF-16 when it has a byte-order mark or looks like it (Excel's "Unicode text"),
+    UTF-8 (with or without BOM), else Windows-1252 as older monitor software writes."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise VitalsCsvError(f"the file says it is UTF-16 but is not: {exc}") from exc
+    sample = data[:4000]
+    if len(sample) >= 4 and sample[1::2].count(0) > len(sample) // 4:
+        try:
+            return data.decode("utf-16-le")
+        except UnicodeDecodeError:
+            pass
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return data.decode(encoding)
@@ -165,12 +176,11 @@ def _number(text: str, decimal_comma: bool) -> float | None:
 
 
 def _flag(text: str) -> bool:
-    value = text.strip().lower()
-    if value in TRUE:
-        return True
-    if value in FALSE:
-        return False
-    raise ValueError(f"{text.strip()!r} is not a yes/no value (1/0, true/false, yes/no)")
+    value = flag_word(text)
+    if value is None:
+        raise ValueError(f"{text.strip()!r} is not a yes/no value (1/0, true/false, yes/no, "
+                         "or a spreadsheet's TRUE/FALSE in its language)")
+    return value
 
 
 def parse_time(text: str, time_format: str | None, tz: tzinfo | None) -> datetime:
@@ -212,7 +222,7 @@ def parse_vitals_csv(text: str, mapping: Mapping[str, str] | None = None, *,
     delimiter = _delimiter(first)
     reader = csv.reader(text.lstrip("\ufeff").splitlines(keepends=True), delimiter=delimiter)
     try:
-        header = next(reader)
+        header = [restore(h) for h in next(reader)]
     except (csv.Error, StopIteration) as exc:
         raise VitalsCsvError(f"line 1: the header cannot be read ({exc})") from None
     columns = _resolve(header, mapping or {})
@@ -238,6 +248,7 @@ def parse_vitals_csv(text: str, mapping: Mapping[str, str] | None = None, *,
         except csv.Error as exc:
             raise VitalsCsvError(f"line {start}: {exc}") from None
         line = reader.line_num
+        row = [restore(f) for f in row]  # ketalog's own formula-safe cells
         if progress is not None and start % 2000 == 0:
             progress(start, lines_total)
         if not row or all(not f.strip() for f in row):

@@ -84,12 +84,13 @@ class BundleBuilder:
 
 
 # -- people -------------------------------------------------------------------
-def patient_resource(p: Patient) -> Resource:
+def patient_resource(p: Patient, mrn_system: str = c.MRN_SYSTEM) -> Resource:
+    """`mrn_system`: the clinic's identifier system for its MRNs (its own URI or OID)."""
     return {
         "resourceType": "Patient", "id": resource_id("patient", p.uuid),
         "identifier": [{"use": "usual", "type": concept(c.Code(c.IDENTIFIER_TYPE, "MR",
                                                                "Medical record number")),
-                        "system": c.MRN_SYSTEM, "value": p.mrn}],
+                        "system": mrn_system, "value": p.mrn}],
         "name": [{"use": "official", "family": p.family_name, "given": [p.given_name]}],
         "gender": c.GENDERS.get(p.sex, "unknown"),
         "birthDate": p.birth_date.isoformat(),
@@ -117,13 +118,23 @@ def _observation(rid: str, status: str, category: dict[str, object], code: dict[
             else to_iso(at)}
 
 
+def _profiled(obs: Resource, key: str) -> Resource:
+    obs["meta"] = {"profile": [c.VITAL_PROFILES[key]]}
+    return obs
+
+
 def vitals_observations(r: VitalsReading, status: str, subject: dict[str, str],
-                        encounter: dict[str, str]) -> list[Resource]:
-    """One Observation per measured vital; SBP and DBP together as the BP panel. An
-    artifact keeps its values but is entered-in-error, with the reason as a note."""
+                        encounter: dict[str, str],
+                        performer: dict[str, str] | None = None) -> list[Resource]:
+    """One Observation per measured vital; SBP and DBP together as the BP panel, each
+    declaring its FHIR vital-signs profile. An artifact keeps its values but is
+    entered-in-error, with the reason as a note. `performer`: who is responsible (the
+    session's nurse); a monitor's reading also names the device."""
     if r.artifact:
         status = "entered-in-error"
     extras: dict[str, object] = {}
+    if performer is not None:
+        extras["performer"] = [performer]
     if r.artifact:
         extras["note"] = [{"text": f"Marked as artifact in ketalog: {r.artifact_reason}"}]
     if r.source != "manual":
@@ -139,7 +150,7 @@ def vitals_observations(r: VitalsReading, status: str, subject: dict[str, str],
         bp["component"] = [
             _component(c.SBP, quantity(r.sbp_mmhg, "mm[Hg]", "mmHg"), "sbp_mmhg" in r.alerts),
             _component(c.DBP, quantity(r.dbp_mmhg, "mm[Hg]", "mmHg"), "dbp_mmhg" in r.alerts)]
-        out.append({**bp, **extras})
+        out.append(_profiled({**bp, **extras}, "bp"))
     for field, vital in c.VITALS.items():
         value = getattr(r, field)
         if value is None:
@@ -155,7 +166,7 @@ def vitals_observations(r: VitalsReading, status: str, subject: dict[str, str],
                            {"text": "Calculated from SBP and DBP: DBP + (SBP - DBP) / 3"}]
             if bp_id:
                 obs["derivedFrom"] = [ref(bp_id)]
-        out.append(obs)
+        out.append(_profiled(obs, field))
     return out
 
 
@@ -186,10 +197,17 @@ def score_observation(s: Score, status: str, subject: dict[str, str],
         except ScaleError:
             pass  # a stored score the current rules would not accept: value only
     if s.items:
-        obs["component"] = [{"code": concept(c.Code(c.SCALE_SYSTEM, f"{s.scale}.{name}", name)),
+        obs["component"] = [{"code": concept(_item_code(s.scale, name)),
                              "valueInteger": int(value)}
                             for name, value in sorted(s.items.items())]
     return obs
+
+
+def _item_code(scale: str, name: str) -> c.Code:
+    """A scale item's LOINC code where the scale's LOINC panel has one (PHQ-9)."""
+    if scale == "phq9" and name in c.PHQ9_ITEMS:
+        return c.PHQ9_ITEMS[name]
+    return c.Code(c.SCALE_SYSTEM, f"{scale}.{name}", name)
 
 
 def follow_up_observations(f: FollowUp, subject: dict[str, str],
@@ -321,12 +339,17 @@ def ketamine_administrations(record: SessionRecord, as_of: datetime, subject: di
     return out
 
 
+def _adjunct_concept(drug: str) -> dict[str, object]:
+    code = c.ADJUNCT_RXNORM.get(drug.strip().lower())
+    return concept(code, text=drug) if code else {"text": drug}
+
+
 def adjunct_administration(a: AdjunctMedication, subject: dict[str, str],
                            encounter: dict[str, str]) -> Resource:
     out: Resource = {
         "resourceType": "MedicationAdministration", "id": resource_id("adjunct", a.uuid),
         "status": "entered-in-error" if a.struck_reason else "completed",
-        "medicationCodeableConcept": {"text": a.drug},
+        "medicationCodeableConcept": _adjunct_concept(a.drug),
         "subject": subject, "context": encounter, "effectiveDateTime": to_iso(a.at),
         "dosage": {"text": f"{a.drug} {a.dose:g} {a.unit} {a.route}", "route": _route(a.route),
                    "dose": _dose_quantity(a.dose, a.unit)}}
@@ -424,8 +447,8 @@ def encounter_resource(record: SessionRecord, subject: dict[str, str],
         "identifier": [{"system": c.SESSION_SYSTEM, "value": s.uuid}],
         "status": ENCOUNTER_STATUS[s.status],
         "class": c.Code(c.ACT_CODE, "AMB", "ambulatory").coding(),
-        "type": [{"text": f"Ketamine infusion: {protocol} (series {s.series_number} of "
-                          f"{s.series_total})"}],
+        "type": [concept(c.ENCOUNTER_TYPE, text=f"Ketamine infusion: {protocol} (series "
+                                                f"{s.series_number} of {s.series_total})")],
         "subject": subject,
     }
     if period:
@@ -449,6 +472,7 @@ def add_session(b: BundleBuilder, record: SessionRecord, subject: dict[str, str]
                 as_of: datetime) -> None:
     people = {uid: b.add(practitioner_resource(user)) for uid, user in record.users.items()}
     enc = b.add(encounter_resource(record, subject, people))
+    nurse = people.get(record.session.nurse_id) if record.session.nurse_id else None
     status = observation_status(record)
     signed: list[dict[str, str]] = [enc]  # what a signature covers (store/content.py)
     s = record.session
@@ -456,9 +480,12 @@ def add_session(b: BundleBuilder, record: SessionRecord, subject: dict[str, str]
                           concept(c.BODY_WEIGHT), s.arrival_at or s.infusion_start_at or as_of,
                           subject, enc)
     weight["valueQuantity"] = quantity(s.weight_kg, "kg")
-    signed.append(b.add(weight))
+    if nurse is not None:
+        weight["performer"] = [nurse]
+    signed.append(b.add(_profiled(weight, "weight")))
     for reading in record.vitals:
-        signed += [b.add(o) for o in vitals_observations(reading, status, subject, enc)]
+        signed += [b.add(o) for o in vitals_observations(reading, status, subject, enc,
+                                                         nurse)]
     ketamine = ketamine_administrations(record, as_of, subject, enc)
     signed += [b.add(m) for m in ketamine]
     signed += [b.add(adjunct_administration(a, subject, enc)) for a in record.adjuncts]
@@ -488,7 +515,7 @@ def add_session(b: BundleBuilder, record: SessionRecord, subject: dict[str, str]
 
 
 def build_bundle(records: Sequence[SessionRecord], *, exported_at: datetime,
-                 bundle_id: str) -> Resource:
+                 bundle_id: str, mrn_system: str = c.MRN_SYSTEM) -> Resource:
     """All records must belong to one patient (the Patient resource is shared)."""
     if not records:
         raise ValueError("a FHIR export needs at least one session")
@@ -496,7 +523,7 @@ def build_bundle(records: Sequence[SessionRecord], *, exported_at: datetime,
     if len(patients) != 1:
         raise ValueError("a FHIR bundle holds one patient's sessions")
     b = BundleBuilder()
-    subject = b.add(patient_resource(records[0].patient))
+    subject = b.add(patient_resource(records[0].patient, mrn_system))
     for record in records:
         add_session(b, record, subject, exported_at)
     return {"resourceType": "Bundle", "id": bundle_id, "type": "collection",

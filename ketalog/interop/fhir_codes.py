@@ -81,11 +81,54 @@ VITALS: dict[str, VitalCode] = {
         _loinc("2708-6", "Oxygen saturation in Arterial blood")), "%", "%"),
     "rr_per_min": VitalCode("rr_per_min", (_loinc("9279-1", "Respiratory rate"),), "/min",
                             "/min"),
+    # 19891-1 is the partial pressure (mmHg), what ketalog records; 19889-5 would be the
+    # volume fraction (%).
     "etco2_mmhg": VitalCode("etco2_mmhg", (
-        _loinc("19889-5", "Carbon dioxide [Partial pressure] in Exhaled gas --at end expiration"),),
+        _loinc("19891-1", "Carbon dioxide [Partial pressure] in Exhaled gas --at end expiration"),),
         "mm[Hg]", "mmHg"),
     "temp_c": VitalCode("temp_c", (_loinc("8310-5", "Body temperature"),), "Cel", "°C"),
 }
+
+# The FHIR R4 vital-signs profiles (http://hl7.org/fhir/R4/observation-vitalsigns.html):
+# the specific one where the vital has it, the base profile for MAP and EtCO2.
+PROFILE_BASE = "http://hl7.org/fhir/StructureDefinition/"
+VITAL_PROFILES: dict[str, str] = {
+    "bp": PROFILE_BASE + "bp", "hr_bpm": PROFILE_BASE + "heartrate",
+    "spo2_pct": PROFILE_BASE + "oxygensat", "rr_per_min": PROFILE_BASE + "resprate",
+    "temp_c": PROFILE_BASE + "bodytemp", "weight": PROFILE_BASE + "bodyweight",
+    "map_mmhg": PROFILE_BASE + "vitalsigns", "etco2_mmhg": PROFILE_BASE + "vitalsigns",
+}
+
+# PHQ-9 items, as the LOINC panel 44249-1 "PHQ-9 quick depression assessment panel"
+# lists them (in HL7's published PHQ-9 Questionnaire built on that panel).
+PHQ9_ITEMS: dict[str, Code] = {
+    "item_1": _loinc("44250-9", "Little interest or pleasure in doing things in last 2 weeks"),
+    "item_2": _loinc("44255-8", "Feeling down, depressed, or hopeless in last 2 weeks"),
+    "item_3": _loinc("44259-0", "Trouble falling or staying asleep, or sleeping too much in "
+                                "last 2 weeks"),
+    "item_4": _loinc("44254-1", "Feeling tired or having little energy in last 2 weeks"),
+    "item_5": _loinc("44251-7", "Poor appetite or overeating in last 2 weeks"),
+    "item_6": _loinc("44258-2", "Feeling bad about yourself - or that you are a failure or "
+                                "have let yourself or your family down in last 2 weeks"),
+    "item_7": _loinc("44252-5", "Trouble concentrating on things, such as reading the "
+                                "newspaper or watching television in last 2 weeks"),
+    "item_8": _loinc("44253-3", "Moving or speaking so slowly that other people could have "
+                                "noticed. Or the opposite - being so fidgety or restless "
+                                "that you have been moving around a lot more than usual in "
+                                "last 2 weeks"),
+    "item_9": _loinc("44260-8", "Thoughts that you would be better off dead, or of hurting "
+                                "yourself in some way in last 2 weeks"),
+}
+
+# RxNorm ingredients of the adjuncts the session screen offers, where verified (the CPIC
+# drug table lists RxNorm 26225 ondansetron and 6960 midazolam); others travel as text.
+ADJUNCT_RXNORM: dict[str, Code] = {
+    "ondansetron": Code(RXNORM, "26225", "ondansetron"),
+    "midazolam": Code(RXNORM, "6960", "midazolam"),
+}
+
+# Encounter.type: SNOMED CT 18629005 "Administration of drug or medicament" (procedure).
+ENCOUNTER_TYPE = Code(SNOMED, "18629005", "Administration of drug or medicament")
 
 # Scales: LOINC where CLINICAL.md gives one, ketalog's local code otherwise.
 SCALE_CODES: dict[str, Code] = {

@@ -18,13 +18,14 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 import hl7
 from hl7.util import unescape as hl7_unescape
 
+from ketalog.interop.hl7_codes import CodeMap, code_map
 from ketalog.interop.hl7_errors import (
     Hl7Error,
     Hl7MappingError,
     Hl7ParseError,
     Hl7UnsupportedMessage,
 )
-from ketalog.interop.hl7_vitals import identify, to_canonical
+from ketalog.interop.hl7_vitals import SENTINELS, to_canonical
 
 # OBX-11 result status: X cannot be obtained, D deleted, W wrong (replaced), N not asked.
 SKIPPED_STATUSES = frozenset({"X", "D", "W", "N"})
@@ -42,6 +43,55 @@ class MessageHeader:
     control_id: str
     version: str
     sent_at_text: str
+    processing_id: str = ""  # MSH-11.1: P production, T training, D debugging
+    sending_app_id: str = ""  # MSH-3.2, the universal id (e.g. the device's EUI-64)
+    sending_facility_id: str = ""  # MSH-4.2
+
+    @property
+    def trigger(self) -> str:
+        """The trigger event of MSH-9 (R01 of ORU^R01), '' when absent."""
+        parts = self.message_type.split("^")
+        return parts[1] if len(parts) > 1 else ""
+
+    @property
+    def source(self) -> str:
+        """Who sent it, from the header alone: MSH-3 namespace, else its universal id,
+        else MSH-4 (namespace, else universal id); '' when none is given."""
+        for name in (self.sending_app, self.sending_app_id, self.sending_facility,
+                     self.sending_facility_id):
+            if name.strip():
+                return name.strip()
+        return ""
+
+
+@dataclass(frozen=True)
+class PatientId:
+    """One PID-3 repetition (CX): id, assigning authority (CX.4 namespace or universal
+    id) and identifier type (CX.5, e.g. MR, PI)."""
+
+    value: str
+    authority: str = ""
+    authority_id: str = ""
+    type_code: str = ""
+
+
+@dataclass(frozen=True)
+class ChannelValue:
+    """A value of a vital from a channel other than the one stored (kept apart)."""
+
+    field: str
+    channel: str
+    value: float
+    code: str
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One observation refused on its own; the message's other values are unaffected."""
+
+    field: str  # the vital, '' when not known
+    code: str  # OBX-3 as sent
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -50,6 +100,8 @@ class Reading:
 
     at: datetime
     values: dict[str, float]
+    channels: dict[str, str] = field(default_factory=dict)  # vital -> OBX-4 channel stored
+    others: tuple[ChannelValue, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,6 +111,18 @@ class OruMessage:
     location: tuple[str, ...]  # PV1-3: point of care, room, bed, facility...
     readings: tuple[Reading, ...]
     ignored: tuple[str, ...] = field(default=())  # OBX-3 of rows that are not vitals
+    patient_id_list: tuple[PatientId, ...] = ()
+    location_parts: tuple[tuple[str, ...], ...] = ()  # PV1-3 components, each's subcomponents
+    refused: tuple[Refusal, ...] = ()
+    unknown: tuple[str, ...] = ()  # OBX-3 codes in no row of the code map
+    demo: tuple[str, ...] = ()  # OBX-3 of rows whose OBX-8 flags demo/simulated values
+    device_id: str = ""  # OBR-3 EUI-64 or OBX-18 equipment instance id
+    no_value: tuple[str, ...] = ()  # OBX-3 of vitals sent empty or as a "no value" sentinel
+
+    @property
+    def source(self) -> str:
+        """MSH-3 (namespace, else universal id), else MSH-4, else the device id."""
+        return self.header.source or self.device_id
 
 
 def decode(payload: bytes) -> str:
@@ -120,8 +184,48 @@ def _repetitions(segment: Segment, field_num: int, comp: int = 1,
             yield value
 
 
+def _subcomponents(segment: Segment, field_num: int, comp: int,
+                   escapes: hl7.Container | None = None) -> tuple[str, ...]:
+    """Every subcomponent of a component (first repetition), unescaped and stripped."""
+    if field_num >= len(segment):
+        return ()
+    node = _leaf(_leaf(segment[field_num], 1), comp)
+    parts = node if isinstance(node, list) else [node]
+    out = []
+    for part in parts:
+        while isinstance(part, list):
+            part = part[0] if part else ""
+        text = part if isinstance(part, str) else ""
+        if "\\" in text:
+            try:
+                text = hl7_unescape(escapes if escapes is not None else segment, text)
+            except Exception:  # noqa: BLE001 - a broken escape stays as sent
+                pass
+        out.append(text.strip())
+    return tuple(out)
+
+
+def _patient_ids(pid: Segment) -> tuple[PatientId, ...]:
+    """PID-3, every repetition (at most MAX_REPETITIONS) with its authority and type."""
+    if 3 >= len(pid):
+        return ()
+    field3 = pid[3]
+    count = len(field3) if isinstance(field3, list) and field3 and \
+        not isinstance(field3[0], str) else 1
+    out = []
+    for rep in range(1, min(count, MAX_REPETITIONS) + 1):
+        value = _get(pid, 3, rep, 1)
+        if value:
+            authority = _leaf(_leaf(pid[3], rep), 4)
+            subs = authority if isinstance(authority, list) else [authority]
+            names = [str(x[0] if isinstance(x, list) and x else x).strip() for x in subs]
+            names += ["", ""]
+            out.append(PatientId(value, names[0], names[1], _get(pid, 3, rep, 5).upper()))
+    return tuple(out)
+
+
 # The fields ketalog reads, per segment (MSH counts its separator as field 1).
-READ_FIELDS = {"MSH": 12, "PID": 3, "PV1": 3, "OBR": 7, "OBX": 14}
+READ_FIELDS = {"MSH": 12, "PID": 3, "PV1": 3, "OBR": 7, "OBX": 18}
 
 
 def _slim(text: str, separator: str) -> list[str]:
@@ -195,7 +299,9 @@ def _header(parts: _Parts) -> MessageHeader:
     return MessageHeader(sending_app=_get(msh, 3), sending_facility=_get(msh, 4),
                          receiving_app=_get(msh, 5), receiving_facility=_get(msh, 6),
                          message_type=kind, control_id=_get(msh, 10),
-                         version=_get(msh, 12), sent_at_text=_get(msh, 7))
+                         version=_get(msh, 12), sent_at_text=_get(msh, 7),
+                         processing_id=_get(msh, 11).upper(),
+                         sending_app_id=_get(msh, 3, 1, 2), sending_facility_id=_get(msh, 4, 1, 2))
 
 
 def parse_header(text: str) -> MessageHeader:
@@ -246,6 +352,8 @@ def _number(value_type: str, text: str, code: str) -> float | None:
         raise Hl7MappingError(f"{code}: value {raw[:40]!r} is not a number") from exc
     if not math.isfinite(number):
         raise Hl7MappingError(f"{code}: value {raw[:40]!r} is not a finite number")
+    if number in SENTINELS:
+        return None  # the vendor's "no value"
     return number
 
 
@@ -255,13 +363,17 @@ def _obx_value_text(segment: Segment, escapes: hl7.Container) -> str:
     return "^".join(parts) if parts[1] else parts[0]
 
 
-def parse_oru(text: str, local_tz: tzinfo | None = None) -> OruMessage:
-    """Read an ORU^R01 into readings grouped by observation time. Raises Hl7Error (with
-    the message's header when it was readable) and nothing else."""
+def parse_oru(text: str, local_tz: tzinfo | None = None, codes: CodeMap | None = None,
+              primary_channels: dict[str, str] | None = None) -> OruMessage:
+    """Read an ORU^R01 into readings grouped by observation time. An observation that
+    cannot be used is refused alone (`refused`); the others are kept. Raises Hl7Error
+    (with the message's header when it was readable) only when the message as a whole
+    cannot be read. `primary_channels`: vital -> OBX-4 channel the clinic stores for
+    this device (default: the first channel in the message)."""
     parts = _split(text)
     header = _header(parts)
     try:
-        return _body(parts, header, local_tz)
+        return _body(parts, header, local_tz, codes or code_map(), primary_channels or {})
     except Hl7Error as exc:
         exc.header = header
         raise
@@ -271,7 +383,33 @@ def parse_oru(text: str, local_tz: tzinfo | None = None) -> OruMessage:
         raise error from exc
 
 
-def _body(parts: _Parts, header: MessageHeader, local_tz: tzinfo | None) -> OruMessage:
+def channel_of(sub_id: str) -> str:
+    """The channel of an OBX-4 sub-ID: IEEE 11073 containment MDS.VMD.channel.metric
+    gives 'MDS.VMD.channel'; a shorter sub-ID is its own channel; '' when none."""
+    parts = [p for p in sub_id.strip().split(".")]
+    return ".".join(parts[:3]) if len(parts) >= 4 else sub_id.strip()
+
+
+def _device_id(segments: tuple[tuple[str, Segment], ...], escapes: hl7.Container) -> str:
+    """OBR-3 (filler id) when it names an EUI-64 device, else the first OBX-18."""
+    for name, segment in segments:
+        if name == "OBR":
+            kind = _get(segment, 3, 1, 4, escapes).upper()
+            if kind == "EUI-64":
+                return _get(segment, 3, 1, 3, escapes) or _get(segment, 3, 1, 1, escapes)
+    for name, segment in segments:
+        if name == "OBX":
+            found = _get(segment, 18, 1, 1, escapes)
+            if found:
+                return found
+    return ""
+
+
+_Candidate = tuple[int, int, str, float, str]  # priority, order, channel, value, code
+
+
+def _body(parts: _Parts, header: MessageHeader, local_tz: tzinfo | None, codes: CodeMap,
+          primary_channels: dict[str, str]) -> OruMessage:
     if not header.control_id:
         raise Hl7ParseError("MSH-10 (message control id) is empty")
     if header.message_type not in ("ORU^R01", "ORU"):
@@ -279,46 +417,97 @@ def _body(parts: _Parts, header: MessageHeader, local_tz: tzinfo | None) -> OruM
                                     "accepted; the monitor feed takes ORU^R01")
     pids = [s for name, s in parts.segments if name == "PID"]
     patient_ids = tuple(_repetitions(pids[0], 3)) if pids else ()
+    id_list = _patient_ids(pids[0]) if pids else ()
     pv1s = [s for name, s in parts.segments if name == "PV1"]
     location = tuple(_get(pv1s[0], 3, 1, c) for c in range(1, 5)) if pv1s else ()
+    location_parts = tuple(_subcomponents(pv1s[0], 3, c) for c in range(1, 5)) if pv1s else ()
     obr_time = ""
-    values: dict[datetime, dict[str, tuple[int, float, str]]] = {}
+    found: dict[tuple[datetime, str], list[_Candidate]] = {}
     ignored: list[str] = []
+    unknown: list[str] = []
+    refused: list[Refusal] = []
+    demo: list[str] = []
+    no_value: list[str] = []
     escapes = parts.head
-    for name, segment in parts.segments:
+    for order, (name, segment) in enumerate(parts.segments):
         if name == "OBR":
             obr_time = _get(segment, 7)
         if name != "OBX":
             continue
         ident, label, system = (_get(segment, 3, 1, c, escapes) for c in (1, 2, 3))
         code = "^".join(p for p in (ident, label) if p) or "(no code)"
-        vital = identify(ident, label, system)
+        if _get(segment, 11, escapes=escapes).upper() in SKIPPED_STATUSES:
+            continue
+        value_text = _obx_value_text(segment, escapes)
+        if not value_text.strip("^ "):
+            continue  # no value: device hierarchy rows, or nothing measured
+        if any(f.upper() in DEMO_FLAGS for f in _repetitions(segment, 8, escapes=escapes)):
+            demo.append(code)
+        known, vital = codes.identify(ident, label, system)
+        if not known:
+            unknown.append(code)
         if vital is None:
             ignored.append(code)
             continue
-        if _get(segment, 11, escapes=escapes).upper() in SKIPPED_STATUSES:
+        try:
+            value_type = _get(segment, 2, escapes=escapes).upper()
+            if value_type not in NUMERIC_TYPES:
+                raise Hl7MappingError(f"OBX {code}: value type {value_type} is not numeric")
+            number = _number(value_type, value_text, code)
+            if number is None:
+                no_value.append(code)
+                continue  # the monitor had no value for this parameter
+            units = (_get(segment, 6, 1, 1, escapes), _get(segment, 6, 1, 2, escapes))
+            canonical = to_canonical(vital.field, number, units)
+            when_text = _get(segment, 14, escapes=escapes) or obr_time or header.sent_at_text
+            if not when_text:
+                raise Hl7MappingError(f"OBX {code}: no observation time (OBX-14, OBR-7 or "
+                                      "MSH-7)")
+            at = parse_time(when_text, local_tz)
+        except Hl7MappingError as exc:
+            refused.append(Refusal(vital.field, code, str(exc)))
             continue
-        value_type = _get(segment, 2, escapes=escapes).upper()
-        if value_type not in NUMERIC_TYPES:
-            raise Hl7MappingError(f"OBX {code}: value type {value_type} is not numeric")
-        number = _number(value_type, _obx_value_text(segment, escapes), code)
-        if number is None:
-            continue  # the monitor had no value for this parameter
-        units = (_get(segment, 6, 1, 1, escapes), _get(segment, 6, 1, 2, escapes))
-        canonical = to_canonical(vital.field, number, units)
-        when_text = _get(segment, 14, escapes=escapes) or obr_time or header.sent_at_text
-        if not when_text:
-            raise Hl7MappingError(f"OBX {code}: no observation time (OBX-14, OBR-7 or MSH-7)")
-        at = parse_time(when_text, local_tz)
-        slot = values.setdefault(at, {})
-        previous = slot.get(vital.field)
-        if previous is None or vital.priority < previous[0]:
-            slot[vital.field] = (vital.priority, canonical, code)
-        elif vital.priority == previous[0] and previous[1] != canonical:
-            raise Hl7MappingError(
-                f"{vital.field} has two different values at {when_text} "
-                f"({previous[2]} {previous[1]:g}, {code} {canonical:g}); ketalog does not "
-                "choose between them")
-    readings = tuple(Reading(at, {k: v[1] for k, v in slot.items()})
-                     for at, slot in sorted(values.items()))
-    return OruMessage(header, patient_ids, location, readings, tuple(ignored))
+        channel = channel_of(_get(segment, 4, escapes=escapes))
+        found.setdefault((at, vital.field), []).append(
+            (vital.priority, order, channel, canonical, code))
+    values: dict[datetime, dict[str, float]] = {}
+    channels: dict[datetime, dict[str, str]] = {}
+    others: dict[datetime, list[ChannelValue]] = {}
+    for (at, vital_field), candidates in found.items():
+        chosen, rest, conflict = _primary(candidates, primary_channels.get(vital_field, ""))
+        if conflict:
+            refused.append(Refusal(vital_field, chosen[4], conflict))
+            continue
+        values.setdefault(at, {})[vital_field] = chosen[3]
+        channels.setdefault(at, {})[vital_field] = chosen[2]
+        others.setdefault(at, []).extend(ChannelValue(vital_field, c[2], c[3], c[4])
+                                         for c in rest)
+    readings = tuple(Reading(at, values[at], channels[at], tuple(others.get(at, ())))
+                     for at in sorted(values))
+    return OruMessage(header, patient_ids, location, readings, tuple(ignored), id_list,
+                      location_parts, tuple(refused), tuple(unknown), tuple(demo),
+                      _device_id(parts.segments, escapes), tuple(no_value))
+
+
+DEMO_FLAGS = frozenset({"DEMO"})  # OBX-8 as Mindray monitors flag demo-mode values
+
+
+def _primary(candidates: list[_Candidate], preferred: str
+             ) -> tuple[_Candidate, list[_Candidate], str]:
+    """(stored, kept apart, conflict): the best-priority code's value from the clinic's
+    preferred channel, else from the first channel in the message. Two different values
+    on the stored channel (or where one row has no OBX-4) are a conflict: ketalog does
+    not choose between them."""
+    best = min(c[0] for c in candidates)
+    group = sorted((c for c in candidates if c[0] == best), key=lambda c: c[1])
+    chosen = next((c for c in group if preferred and c[2] == preferred), group[0])
+    # a row without a sub-ID does not say it is another channel
+    same = [c for c in group if c is not chosen
+            and (c[2] == chosen[2] or not c[2] or not chosen[2])]
+    clash = next((c for c in same if c[3] != chosen[3]), None)
+    if clash is not None:
+        return chosen, [], (f"two different values on one channel ({chosen[4]} "
+                            f"{chosen[3]:g}, {clash[4]} {clash[3]:g}); ketalog does not "
+                            "choose between them")
+    rest = [c for c in candidates if c is not chosen and c not in same]
+    return chosen, rest, ""

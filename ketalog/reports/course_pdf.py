@@ -15,6 +15,7 @@ from ketalog.domain.course import CourseOutcome, ReliefStatus, SessionOutcome
 from ketalog.domain.entities import Patient
 from ketalog.domain.mood_course import MoodTrend, outcome_text
 from ketalog.domain.series import SeriesProgress, SeriesState
+from ketalog.domain.wording import counted, hours_text
 from ketalog.reports.blocks import STYLES, fit, grid_table, local_time, para
 from ketalog.reports.course_chart import course_chart, mood_chart
 from ketalog.reports.page import FOOTER_H, HEADER_H, MARGIN, PageFrame, numbered_canvas, page_size
@@ -40,9 +41,7 @@ class CourseReport:
 
 
 def duration_text(h: float | None) -> str:
-    if h is None:
-        return "—"
-    return f"{h:.0f} h" if h < 48 else f"{h / 24:.1f} d"
+    return hours_text(h)
 
 
 def relief_text(s: SessionOutcome) -> str:
@@ -69,14 +68,14 @@ def _summary(o: CourseOutcome) -> Paragraph:
     rate = "—" if o.responder_rate_pct is None else f"{o.responder_rate_pct:.0f} %"
     infusions = "infusion" if o.session_count == 1 else "infusions"
     text = (f"<b>{o.session_count}</b> {infusions}, total ketamine <b>{o.total_mg:.1f} mg</b>. "
-            f"Mean NRS before → after: <b>{mean}</b> (over {o.paired_count} infusions with "
+            f"Mean NRS before → after: <b>{mean}</b> (over {counted(o.paired_count, 'infusion')} with "
             f"both scores); median change {change}. Responder rule: NRS down by ≥ "
             f"{o.threshold_pct:g} % from before to after an infusion; "
-            f"{o.responder_count} of {o.evaluable_count} evaluable infusions responded "
+            f"{o.responder_count} of {counted(o.evaluable_count, 'evaluable infusion')} responded "
             f"({rate}): course <b>{responder}</b> (a course responds when more than half of "
             f"its evaluable infusions do). Median relief at least "
-            f"<b>{duration_text(o.median_relief_at_least_h)}</b> over {o.relief_known_count} "
-            "infusions with follow-ups.")
+            f"<b>{duration_text(o.median_relief_at_least_h)}</b> over "
+            f"{counted(o.relief_known_count, 'infusion')} with follow-ups.")
     return Paragraph(text, STYLES["body"])
 
 

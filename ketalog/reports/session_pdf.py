@@ -28,6 +28,7 @@ from ketalog.domain.monitoring_gaps import GAP_TOLERANCE_MIN, monitoring_gaps
 from ketalog.domain.record import SessionRecord
 from ketalog.domain.scales import SCALES, ScaleError, nrs_percent_change
 from ketalog.domain.vitals import format_vital
+from ketalog.domain.wording import hours_text
 from ketalog.reports.blocks import STYLES, fit, grid_table, local_time, para
 from ketalog.reports.chart import EventMark, session_chart
 from ketalog.reports.fonts import SANS
@@ -66,6 +67,27 @@ def record_series(r: SessionRecord) -> str:
     return r.series_text + goal
 
 
+def allergy_text(r: SessionRecord) -> str:
+    """The entries (with reaction and severity), else the free text, else 'none'."""
+    if r.allergies:
+        return "; ".join(a.text for a in r.allergies)
+    return r.patient.allergies or "none recorded"
+
+
+def _acknowledgements(r: SessionRecord) -> list[Flowable]:
+    """Every allergy, formulary and alarm acknowledgement, with who gave which reason."""
+    if not r.acknowledgements:
+        return []
+    out: list[Flowable] = [Paragraph("Warnings and alarms acknowledged", STYLES["h2"])]
+    kinds = {"allergy": "allergy", "formulary": "formulary", "alarm": "alarm"}
+    out.append(grid_table([["Time", "Kind", "Warning (source)", "Reason / action taken", "By"]] + [
+        [local_time(a.at), kinds.get(a.kind, a.kind),
+         fit(f"{a.warning} ({a.source})" if a.source else a.warning, 78 * mm),
+         fit(a.response, 47 * mm), fit(r.user_name(a.entered_by), 25 * mm)]
+        for a in r.acknowledgements], [13 * mm, 17 * mm, 78 * mm, 47 * mm, 25 * mm]))
+    return out
+
+
 def _facts(r: SessionRecord) -> Table:
     s, bag = r.session, r.session.bag
     expiry = bag.expiry.isoformat() if bag.expiry else "—"
@@ -79,7 +101,7 @@ def _facts(r: SessionRecord) -> Table:
         ("Lot / expiry", f"{bag.lot or '—'} / {expiry}"),
         ("Arrival", local_time(s.arrival_at, True)), ("Infusion start", local_time(s.infusion_start_at, True)),
         ("Infusion end", local_time(s.infusion_end_at, True)), ("Discharge", local_time(s.discharge_at, True)),
-        ("Allergies", r.patient.allergies or "none recorded"),
+        ("Allergies", allergy_text(r)),
         ("Indication", r.patient.indication or (r.protocol.indication if r.protocol else "—")),
     ]
     if s.discharge_escort or s.discharge_instructions:
@@ -131,7 +153,7 @@ def _dosing(r: SessionRecord, now: datetime) -> list[Flowable]:
     runs = len(dosing.infusion_runs(r.doses))
     out: list[Flowable] = [Paragraph("Dosing", STYLES["h2"]), para(
         f"Total ketamine {total:.1f} mg = {total / weight:.2f} mg/kg "
-        f"(weight {weight:.1f} kg) · boluses {bolus:.1f} mg · infusing {infusing_h:.2f} h"
+        f"(weight {weight:.1f} kg) · boluses {bolus:.1f} mg · infusing {hours_text(infusing_h)}"
         + (f" in {runs} runs" if runs > 1 else "") + " · "
         f"maximum rate {dosing.max_rate_mg_per_h(r.doses):.1f} mg/h "
         f"({dosing.max_rate_mg_per_h(r.doses) / weight:.2f} mg/kg/h)", "body")]
@@ -262,7 +284,10 @@ def _entries(r: SessionRecord) -> list[Flowable]:
     if r.adjuncts:
         widths = [15 * mm, 35 * mm, 22 * mm, 15 * mm, 93 * mm]
         out.append(grid_table([["Time", "Drug", "Dose", "Route", "Reason"]] + [
-            _entry_row([local_time(a.at), a.drug, f"{a.dose:g} {a.unit}", a.route, a.reason],
+            _entry_row([local_time(a.at), a.drug, f"{a.dose:g} {a.unit}", a.route,
+                        "; ".join([a.reason] * bool(a.reason) + [
+                            f"{k.kind.upper()} WARNING ACKNOWLEDGED: {k.response}"
+                            for k in r.acknowledgements_of(a.uuid)])],
                        widths, a.struck_reason)
             for a in r.adjuncts], widths))
     else:
@@ -420,6 +445,7 @@ def session_pdf(report: SessionReport) -> bytes:
     story += _vitals(r, report.printed_at, report.default_monitoring_min)
     story += _entries(r)
     story += _discharge(r)
+    story += _acknowledgements(r)
     story += _signatures(r)
     doc.build(story, canvasmaker=numbered_canvas(frame))
     return buffer.getvalue()

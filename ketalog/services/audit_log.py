@@ -12,9 +12,10 @@ from pathlib import Path
 
 from ketalog.domain.clock import from_iso, to_iso
 from ketalog.domain.entities import Role
+from ketalog.interop.csv_cells import neutralise
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
-from ketalog.services.exports import write_atomically
+from ketalog.services.exports import write_audited
 from ketalog.store import audit_query as q
 
 PAGE_SIZE = 200
@@ -118,13 +119,15 @@ def audit_csv(ctx: Context, f: AuditFilter) -> tuple[bytes, int]:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
     count = 0
+    # reasons, usernames and values are free text: neutralised against formula injection
     batch: list[dict[str, object]] = []
 
     def flush() -> None:
         for line in _lines(ctx, batch):
-            writer.writerow([line.id, to_iso(line.at), line.at.astimezone().isoformat(),
-                             line.username, line.action, line.table, line.row_uuid, line.mrn,
-                             line.reason, line.old_values, line.new_values])
+            writer.writerow([neutralise(str(v)) for v in (
+                line.id, to_iso(line.at), line.at.astimezone().isoformat(), line.username,
+                line.action, line.table, line.row_uuid, line.mrn, line.reason,
+                line.old_values, line.new_values)])
         batch.clear()
 
     for row in q.iter_audit(ctx.store, query):
@@ -141,9 +144,9 @@ def export_audit_csv(ctx: Context, f: AuditFilter, path: Path) -> int:
     Returns the number of entries written."""
     ctx.require(Role.ADMIN, action="export the audit log")
     data, count = audit_csv(ctx, f)
-    write_atomically(Path(path), data)
-    with ctx.store.write(ctx.actor) as w:
-        w.event("export_audit", "audit_log", "",
-                {"filter": f.describe(), "rows": count,
-                 "file": str(Path(path).resolve()), "bytes": len(data)})
+    path = Path(path)
+    write_audited(ctx, {path: data}, lambda w: w.event(
+        "export_audit", "audit_log", "", {"filter": f.describe(), "rows": count,
+                                          "file": str(path.parent.resolve() / path.name),
+                                          "bytes": len(data)}))
     return count

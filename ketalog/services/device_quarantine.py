@@ -55,6 +55,10 @@ def assign_quarantined(ctx: Context, message_id: int, session_id: int,
     """Store the message's readings in `session_id`; returns the new vitals ids."""
     ctx.require(*HANDLERS, action="assign monitor messages to sessions")
     row = _pending(ctx, message_id)
+    if row.get("part_of") is not None:
+        raise InvalidState("the message's other values are already stored (message "
+                           f"{row['part_of']}); what was refused here cannot be assigned. "
+                           "Enter a correct value by hand if there is one, then discard this")
     try:
         message = parse_oru(str(row["raw"] or ""))
     except Hl7Error as exc:

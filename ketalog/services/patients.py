@@ -95,5 +95,11 @@ def patient_by_mrn(ctx: Context, mrn: str) -> Patient:
     return patient_from_row(row)
 
 
+MAX_SEARCH_CHARS = 100  # longer than any MRN, name or date a clinic searches for
+
+
 def search_patients(ctx: Context, text: str = "", limit: int = 200) -> list[Patient]:
+    if len(text.strip()) > MAX_SEARCH_CHARS:
+        raise ServiceError(f"the search text is too long ({len(text.strip()):,} characters; "
+                           f"at most {MAX_SEARCH_CHARS})")
     return [patient_from_row(r) for r in ctx.store.search_patients(text, limit)]

@@ -7,12 +7,13 @@ triggers enforce that too): corrections are addenda."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ketalog.domain import dosing
+from ketalog.domain import dosing, signing
 from ketalog.domain.alerts import AlertThresholds
+from ketalog.domain.allergies import ALLERGY_CODE
 from ketalog.domain.clock import from_iso, to_iso
 from ketalog.domain.discharge import ReadinessCheck, impossible_discharge, readiness_checks
 from ketalog.domain.entities import (
@@ -35,8 +36,12 @@ from ketalog.domain.plausibility import (
     validate_weight_kg,
 )
 from ketalog.domain.scales import SCALES, ScaleResult
+from ketalog.domain.signing import SigningKey
 from ketalog.domain.vitals import derive_map_mmhg
+from ketalog.services import allergies as allergy_service
+from ketalog.services import formulary as formulary_service
 from ketalog.services import series as series_service
+from ketalog.services.anchors import write_anchor
 from ketalog.services.auth import reauthenticate
 from ketalog.services.context import Context
 from ketalog.services.errors import (
@@ -48,6 +53,7 @@ from ketalog.services.errors import (
 from ketalog.services.indications import rule_key
 from ketalog.services.protocols import require_usable_protocol
 from ketalog.services.settings import LATE_ENTRY_AFTER_MIN, alert_thresholds, readiness_rules
+from ketalog.services.signing_keys import open_key, replace_missing_key, signature_fields
 from ketalog.store.content import session_content
 from ketalog.store.records import (
     dose_from_row,
@@ -57,11 +63,11 @@ from ketalog.store.records import (
     side_effect_from_row,
     vitals_from_row,
 )
-from ketalog.store.store import Store
+from ketalog.store.store import Store, Writer, new_uuid
 
 CLINICAL = (Role.NURSE, Role.PROVIDER)
-NURSE_SIGNATURE = "completed by nurse"
-PROVIDER_SIGNATURE = "reviewed and signed by provider"
+NURSE_SIGNATURE = signing.NURSE_SIGNATURE
+PROVIDER_SIGNATURE = signing.PROVIDER_SIGNATURE
 FUTURE_TOLERANCE = timedelta(minutes=1)
 
 
@@ -273,9 +279,11 @@ def dose_warnings(ctx: Context, session: InfusionSession, kind: DoseKind, at: da
 def record_dose(ctx: Context, session_id: int, kind: DoseKind | str, *,
                 at: datetime | None = None, bolus_mg: float | None = None,
                 rate_mg_per_h: float | None = None, reason: str = "",
-                acknowledge: bool = False) -> DoseEvent:
+                acknowledge: bool = False, allergy_reason: str = "") -> DoseEvent:
     """Bolus, start, rate change, pause, resume or stop. Soft warnings must be
-    acknowledged (acknowledge=True after the nurse has seen them); they are recorded."""
+    acknowledged (acknowledge=True after the nurse has seen them); they are recorded.
+    A start or bolus of a drug the patient's allergy list matches also needs
+    `allergy_reason` (stored as an acknowledgement of the event)."""
     ctx.require(*CLINICAL, action="record doses")
     kind = DoseKind(kind)
     session = _open_for_entries(ctx, session_id)
@@ -299,9 +307,12 @@ def record_dose(ctx: Context, session_id: int, kind: DoseKind | str, *,
     dosing.validate_timeline([*existing, candidate])
     warnings = dose_warnings(ctx, session, kind, when, candidate.bolus_mg,
                              candidate.rate_mg_per_h)
-    if warnings and not acknowledge:
-        raise WarningsNotAcknowledged(warnings)
-    row = {"session_id": session_id, "at": when_text, "kind": kind.value,
+    allergy = (allergy_service.medication_allergy_warnings(ctx.store, session.patient_id,
+                                                           session.bag.drug)
+               if kind in (DoseKind.START, DoseKind.BOLUS) else [])
+    if (warnings and not acknowledge) or (allergy and not allergy_reason.strip()):
+        raise WarningsNotAcknowledged([*allergy, *warnings])
+    row = {"uuid": new_uuid(), "session_id": session_id, "at": when_text, "kind": kind.value,
            "bolus_mg": candidate.bolus_mg, "rate_mg_per_h": candidate.rate_mg_per_h,
            "weight_kg": session.weight_kg, "reason": reason.strip(),
            "acknowledged_warnings": json.dumps([w.as_text() for w in warnings]),
@@ -319,11 +330,57 @@ def record_dose(ctx: Context, session_id: int, kind: DoseKind | str, *,
         did = w.insert("dose_events", row)
         if session_changes:
             w.update("sessions", session_id, session_changes)
+        for ack in _acknowledgement_rows(ctx, session_id, "dose_events", str(row["uuid"]),
+                                         when_text, allergy_reason, allergy):
+            w.insert("acknowledgements", ack, reason=allergy_reason.strip())
     return dose_from_row(ctx.store.get("dose_events", did))  # type: ignore[arg-type]
 
 
+@dataclass(frozen=True)
+class AdjunctCheck:
+    """What an adjunct entry would raise: warnings that need an acknowledgement with a
+    reason (allergy, formulary), and a note when the formulary cannot check the dose."""
+
+    allergy: tuple[dosing.DoseWarning, ...]
+    formulary: tuple[dosing.DoseWarning, ...]
+    note: str
+
+    @property
+    def warnings(self) -> list[dosing.DoseWarning]:
+        return [*self.allergy, *self.formulary]
+
+
+def check_adjunct(store: Store, session_id: int, drug: str, dose: float, unit: str,
+                  route: str) -> AdjunctCheck:
+    session = get_session(store, session_id)
+    found = formulary_service.check(store, drug, dose, unit, route)
+    return AdjunctCheck(
+        tuple(allergy_service.medication_allergy_warnings(store, session.patient_id, drug)),
+        found.warnings, found.note)
+
+
+def _acknowledgement_rows(ctx: Context, session_id: int, subject_table: str,
+                          subject_uuid: str, at: str, reason: str,
+                          warnings: Sequence[dosing.DoseWarning]) -> list[dict[str, object]]:
+    return [{"session_id": session_id, "at": at,
+             "kind": "allergy" if w.code == ALLERGY_CODE else "formulary",
+             "subject_table": subject_table, "subject_uuid": subject_uuid,
+             "warning": w.message, "source": w.source, "response": reason.strip(),
+             "entered_at": to_iso(ctx.clock.now()), "entered_by": ctx.user.id}
+            for w in warnings]
+
+
+def _require_reason(warnings: Sequence[dosing.DoseWarning], reason: str) -> None:
+    if warnings and not reason.strip():
+        raise WarningsNotAcknowledged(list(warnings))
+
+
 def add_adjunct(ctx: Context, session_id: int, drug: str, dose: float, unit: str, route: str,
-                reason: str = "", at: datetime | None = None) -> int:
+                reason: str = "", at: datetime | None = None,
+                acknowledgement: str = "") -> int:
+    """Record an adjunct. An allergy match, a dose outside the formulary's usual range or
+    an unusual unit is refused until `acknowledgement` gives the reason to give it anyway
+    (stored, audited, printed). A drug the formulary does not list needs no reason."""
     ctx.require(*CLINICAL, action="record medications")
     if not drug.strip():
         raise PlausibilityError.single("drug", drug, "required", "Drug name is required")
@@ -333,11 +390,19 @@ def add_adjunct(ctx: Context, session_id: int, drug: str, dose: float, unit: str
                                        "Dose unit and route are required")
     _open_for_entries(ctx, session_id)
     when, _ = _entry_time(ctx, at)
+    checked = check_adjunct(ctx.store, session_id, drug, amount, unit.strip(), route)
+    _require_reason(checked.warnings, acknowledgement)
+    row = ctx.store.prepare_row("adjunct_medications", {
+        "session_id": session_id, "at": when, "drug": drug.strip(), "dose": amount,
+        "unit": unit.strip(), "route": route.strip(), "reason": reason.strip(),
+        "entered_at": to_iso(ctx.clock.now()), "entered_by": ctx.user.id})
     with ctx.store.write(ctx.actor) as w:
-        return w.insert("adjunct_medications", {
-            "session_id": session_id, "at": when, "drug": drug.strip(), "dose": amount,
-            "unit": unit.strip(), "route": route.strip(), "reason": reason.strip(),
-            "entered_at": to_iso(ctx.clock.now()), "entered_by": ctx.user.id})
+        adjunct_id = w.insert("adjunct_medications", row)
+        for ack in _acknowledgement_rows(ctx, session_id, "adjunct_medications",
+                                         str(row["uuid"]), when, acknowledgement,
+                                         checked.warnings):
+            w.insert("acknowledgements", ack, reason=acknowledgement.strip())
+    return adjunct_id
 
 
 def add_side_effect(ctx: Context, session_id: int, kind: str, severity: Severity | str,
@@ -463,9 +528,8 @@ def complete_session(ctx: Context, session_id: int, discharge_at: datetime | Non
             "discharge_instructions": instructions.strip() or session.discharge_instructions,
             "discharge_readiness": json.dumps(readiness, sort_keys=True)},
             reason="; ".join(f"{c.code}: {reasons[c.code]}" for c in failed))
-        w.insert("signatures", {"session_id": session_id, "user_id": ctx.user.id,
-                                "at": to_iso(ctx.clock.now()), "meaning": NURSE_SIGNATURE,
-                                "content_hash": content_hash(session_content(ctx.store, session_id))})
+        _insert_signature(ctx, w, session_id, ctx.signing_key, NURSE_SIGNATURE)
+    write_anchor(ctx.store, "completion")
     return checks
 
 
@@ -491,14 +555,29 @@ def sign_session(ctx: Context, session_id: int, password: str) -> str:
     if session.status is not SessionStatus.COMPLETED:
         raise InvalidState("the nurse must complete the session before it can be signed")
     reauthenticate(ctx, password, "signature")
+    key = open_key(ctx.store, ctx.user.id, password)  # type: ignore[arg-type]
     with ctx.store.write(ctx.actor) as w:
+        if key is None:
+            key = replace_missing_key(ctx.store, w, ctx.user.id, password)  # type: ignore[arg-type]
         if session.provider_id is None:
             w.update("sessions", session_id, {"provider_id": ctx.user.id})
-        digest = content_hash(session_content(ctx.store, session_id))
-        w.insert("signatures", {"session_id": session_id, "user_id": ctx.user.id,
-                                "at": to_iso(ctx.clock.now()), "meaning": PROVIDER_SIGNATURE,
-                                "content_hash": digest})
+        digest = _insert_signature(ctx, w, session_id, key, PROVIDER_SIGNATURE)
         w.update("sessions", session_id, {"status": SessionStatus.SIGNED.value})
+    write_anchor(ctx.store, "signature")
+    return digest
+
+
+def _insert_signature(ctx: Context, w: Writer, session_id: int, key: SigningKey | None,
+                      meaning: str) -> str:
+    """Hash the content as it stands and sign the hash with the signer's own key."""
+    if key is None:
+        raise ServiceError("this login holds no signing key (log out and in again to sign)")
+    digest = content_hash(session_content(ctx.store, session_id))
+    row = ctx.store.get("sessions", session_id)
+    assert row is not None
+    fields = signature_fields(key, session_uuid=str(row["uuid"]), user_id=ctx.user.id,  # type: ignore[arg-type]
+                              at=to_iso(ctx.clock.now()), meaning=meaning, content_hash=digest)
+    w.insert("signatures", {**fields, "session_id": session_id})
     return digest
 
 

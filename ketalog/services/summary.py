@@ -10,6 +10,7 @@ from datetime import datetime
 from ketalog.domain import dosing
 from ketalog.domain.chair_state import session_state
 from ketalog.domain.clock import from_iso, to_iso
+from ketalog.domain.entities import patient_name
 from ketalog.domain.scales import nrs_percent_change
 from ketalog.services.sessions import dose_events
 from ketalog.store.store import Store
@@ -62,7 +63,7 @@ def session_rows(store: Store, patient_id: int | None = None,
         change = nrs_percent_change(pre, post) if pre is not None and post is not None else None
         result.append({
             "id": sid, "uuid": row["uuid"], "mrn": row["mrn"],
-            "patient": f"{row['family_name']}, {row['given_name']}",
+            "patient": patient_name(row["family_name"], row["given_name"]),
             "series": f"{row['series_number']}/{row['series_total']}",
             "start": row["infusion_start_at"], "end": row["infusion_end_at"],
             "status": row["status"], "total_mg": round(dose.total_mg, 2),
@@ -131,6 +132,6 @@ def today_board(store: Store, now: datetime) -> list[BoardRow]:
         elapsed = int((end - start).total_seconds() // 60) if start else None
         state = session_state(str(r["status"]), dose_events(store, int(r["id"])), now)  # type: ignore[call-overload]
         board.append(BoardRow(int(r["id"]), str(r["chair"]),  # type: ignore[arg-type]
-                              f"{str(r['family_name']).upper()}, {r['given_name']}",
+                              patient_name(r["family_name"], r["given_name"]),
                               str(r["mrn"]), str(r["status"]), start, elapsed, state.text))
     return sorted(board, key=lambda b: (b.chair, b.session_id))

@@ -41,3 +41,19 @@ def vitals_after(store: Store, session_id: int, after_id: int) -> list[dict[str,
     """Vitals rows of a session with id > after_id (cheap: primary key range)."""
     return _select(store, "SELECT * FROM vitals WHERE session_id = ? AND id > ? ORDER BY id",
                    [session_id, after_id])
+
+
+def messages_by_source(store: Store, since: str) -> list[dict[str, object]]:
+    """Ledger rows received since `since` (ISO), oldest first, the columns the feed
+    dialog summarises per monitor (refusal rows of a stored message excluded)."""
+    return _select(store, "SELECT source, sending_app, received_at, status, clock_ahead_s, "
+                          "unknown_codes FROM device_messages WHERE received_at >= ? "
+                          "AND part_of IS NULL ORDER BY received_at, id", [since])
+
+
+def device_reading_times(store: Store, session_id: int) -> list[str]:
+    """When the session's monitor readings were taken (ISO), artifacts included: a
+    reading struck through was still sent."""
+    cursor = store.conn.execute("SELECT at FROM vitals WHERE session_id = ? AND source LIKE "
+                                "'device:%' ORDER BY at", [session_id])
+    return [str(r[0]) for r in cursor]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
+from ketalog.domain.acknowledgements import Acknowledgement
+from ketalog.domain.allergies import Allergy
 from ketalog.domain.clock import from_iso, to_iso
 from ketalog.domain.entities import (
     Addendum,
@@ -29,6 +31,7 @@ from ketalog.domain.entities import (
     User,
     VitalsReading,
 )
+from ketalog.domain.formulary import FormularyEntry
 from ketalog.domain.series import SeriesKind, TreatmentSeries
 
 Row = dict[str, object]
@@ -212,3 +215,26 @@ def addendum_from_row(row: Row) -> Addendum:
     return Addendum(_int(row, "id"), str(row["uuid"]), _int(row, "session_id"),
                     _int(row, "author_id"), from_iso(str(row["at"])), str(row["reason"]),
                     str(row["text"]))
+
+
+def acknowledgement_from_row(row: Row) -> Acknowledgement:
+    return Acknowledgement(_int(row, "id"), str(row["uuid"]), _int(row, "session_id"),
+                           from_iso(str(row["at"])), str(row["kind"]),
+                           str(row["subject_table"]), str(row["subject_uuid"]),
+                           str(row["warning"]), str(row["source"]), str(row["response"]),
+                           None if row["entered_by"] is None else _int(row, "entered_by"))
+
+
+def allergy_from_row(row: Row) -> Allergy:
+    return Allergy(str(row["substance"]), str(row["reaction"]), str(row["severity"]),
+                   _int(row, "id"), str(row["uuid"]))
+
+
+def formulary_from_row(row: Row) -> FormularyEntry:
+    def number(name: str) -> float | None:
+        value = row[name]
+        return None if value is None else float(value)  # type: ignore[arg-type]
+    return FormularyEntry(str(row["drug"]), str(row["drug_class"]), str(row["route"]),
+                          str(row["unit"]), number("dose_min"), number("dose_max"),
+                          str(row["source"]), _int(row, "id"), str(row["uuid"]),
+                          bool(row["retired"]))

@@ -32,11 +32,13 @@ from ketalog.domain.follow_up_schedule import ScheduledFollowUp, SlotStatus
 from ketalog.domain.mood_course import MoodSource, outcome_text
 from ketalog.domain.scales import PHQ9_FLAG_AT
 from ketalog.domain.series import SeriesProgress, SeriesState
+from ketalog.domain.wording import counted
 from ketalog.reports.course_pdf import duration_text, relief_text
 from ketalog.services.context import Context
 from ketalog.services.course import CourseSummary, load_course
 from ketalog.services.errors import ServiceError
 from ketalog.services.sessions import acknowledge_safety_flag
+from ketalog.services.views import view_patient
 from ketalog.store.errors import StoreError
 from ketalog.ui.follow_up_dialog import FollowUpDialog
 from ketalog.ui.series_dialogs import CloseSeriesDialog, NewSeriesDialog, PlanNextSessionDialog
@@ -62,6 +64,7 @@ class CourseWindow(QMainWindow):
         super().__init__(parent)
         self.ctx, self.patient_id = ctx, patient_id
         self.setObjectName("courseWindow")
+        view_patient(ctx, patient_id, "course view")
         self.header = QLabel()
         self.header.setObjectName("courseHeader")
         self.header.setStyleSheet("font-size: 15px; padding: 4px; background: #f3f6fa;")
@@ -98,6 +101,13 @@ class CourseWindow(QMainWindow):
                 f" — closed: {p.series.closed_reason}" if p.series.closed_reason else "")),
         ])
         self.series_view = rows_view(self.series_model, "seriesTable", stretch_last=True)
+        self.series_view.setWordWrap(True)  # a goal is a sentence: wrapped, never cut
+        self.legend = QLabel(
+            "○ NRS before · ● NRS after · <span style='color:#c62828'>▲</span> side effects "
+            "recorded · <span style='color:#6a1b9a'>▮</span> total mg (right axis) · relief: "
+            "one line per infusion, coloured as in the key (#n = infusion number)")
+        self.legend.setObjectName("courseLegend")
+        self.legend.setWordWrap(True)
         self.series_buttons = {}
         for name, text, slot in (("newSeries", "&New series...", self.new_series),
                                  ("planNext", "&Plan next session...", self.plan_next),
@@ -169,6 +179,7 @@ class CourseWindow(QMainWindow):
                 plot.getAxis(side).enableAutoSIPrefix(False)
         r.setYRange(0, 10.5, padding=0)
         r.showGrid(x=True, y=True, alpha=0.2)
+        self.relief_legend = r.addLegend(offset=(-10, 10), labelTextSize="8pt")
         m = self.mood_plot
         m.setLabel("left", "PHQ-9 0-27")
         m.setAxisItems({"bottom": pg.DateAxisItem()})
@@ -202,8 +213,13 @@ class CourseWindow(QMainWindow):
         strike_row.addStretch(1)
         strike_row.addWidget(self.strike_follow_up_button)
         side_layout.addLayout(strike_row)
+        chart = QWidget()
+        chart_layout = QVBoxLayout(chart)
+        chart_layout.setContentsMargins(0, 0, 0, 0)
+        chart_layout.addWidget(self.legend)
+        chart_layout.addWidget(self.view, 1)
         body = QSplitter(Qt.Orientation.Horizontal)
-        body.addWidget(self.view)
+        body.addWidget(chart)
         body.addWidget(side)
         body.setSizes([900, 460])
         central = QWidget()
@@ -238,6 +254,7 @@ class CourseWindow(QMainWindow):
         order = {SlotStatus.OVERDUE: 0, SlotStatus.DUE: 1, SlotStatus.UPCOMING: 2}
         self.slots.set_rows(sorted(slots, key=lambda s: (order[s.status], s.due_at)))
         self.series_model.set_rows(course.series)
+        self.series_view.resizeRowsToContents()
 
     def _selected_follow_up(self) -> FollowUp | None:
         rows = self.recorded_view.selectionModel().selectedRows()
@@ -324,7 +341,7 @@ class CourseWindow(QMainWindow):
                   f"≥ {duration_text(o.median_relief_at_least_h)}")
         last = o.sessions[-1]
         effects = ", ".join(f"{k} {v}" for k, v in o.side_effects_by_kind.items()) or "none"
-        return (f"{o.session_count} infusions, {o.total_mg:.0f} mg in all<br>"
+        return (f"{counted(o.session_count, 'infusion')}, {o.total_mg:.0f} mg in all<br>"
                 f"mean NRS before → after: <b>{mean}</b><br>"
                 f"responders (≥ {o.threshold_pct:g} % less pain): {o.responder_count} of "
                 f"{o.evaluable_count} ({rate}) → course {verdict}<br>"

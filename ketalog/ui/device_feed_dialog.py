@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -23,6 +24,7 @@ from ketalog.services.context import Context
 from ketalog.services.device_feed_settings import FeedSettings, feed_settings, save_feed_settings
 from ketalog.services.errors import ServiceError
 from ketalog.store.errors import StoreError
+from ketalog.ui.device_feed_rules import MonitorsTab, RulesTab
 from ketalog.ui.feed_runner import RUNNER, FeedRunner
 
 
@@ -61,13 +63,23 @@ class FeedSettingsDialog(QDialog):
         form.addRow("Listen on address", self.host)
         form.addRow("TCP port", self.port)
         form.addRow("Status", self.status)
+        listener = QWidget()
+        inner = QVBoxLayout(listener)
+        inner.addLayout(form)
+        inner.addWidget(QLabel("Readings are matched to the open session by MRN (PID-3) or "
+                               "chair (PV1-3); anything else waits in Patient > Monitor "
+                               "quarantine."))
+        inner.addWidget(self.message)
+        inner.addWidget(restart)
+        inner.addStretch()
+        self.monitors = MonitorsTab(ctx)
+        self.rules = RulesTab(ctx)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(listener, "&Listener")
+        self.tabs.addTab(self.monitors, "M&onitors")
+        self.tabs.addTab(self.rules, "&Codes and beds")
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(QLabel("Readings are matched to the open session by MRN (PID-3) or "
-                                "chair (PV1-3); anything else waits in Patient > Monitor "
-                                "quarantine."))
-        layout.addWidget(self.message)
-        layout.addWidget(restart)
+        layout.addWidget(self.tabs)
         layout.addWidget(buttons)
 
     def settings(self) -> FeedSettings:

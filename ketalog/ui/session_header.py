@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QWidget
 from ketalog.domain.chair_state import session_state
 from ketalog.domain.dosing import kg_to_lb
 from ketalog.domain.entities import SessionStatus
+from ketalog.domain.monitor_silence import silent_since
 from ketalog.services.record import SessionRecord
 from ketalog.services.settings import DEFAULT_MONITORING_MIN
 
@@ -49,12 +50,13 @@ class SessionHeader(QFrame):
         self.labels: dict[str, QLabel] = {}
         self.last_bp_at: datetime | None = None  # kept current by the session window
         self.default_interval_min = DEFAULT_MONITORING_MIN  # clinic setting, set by the window
+        self.device_times: list[datetime] = []  # monitor-feed readings, kept by the window
         grid = QGridLayout(self)
         grid.setContentsMargins(8, 4, 8, 4)
         grid.setHorizontalSpacing(18)
         positions = {"patient": (0, 0), "mrn": (0, 1), "dob": (0, 2), "allergies": (0, 3),
                      "clock": (0, 4), "weight": (1, 0), "protocol": (1, 1), "series": (1, 2),
-                     "status": (1, 3), "due": (1, 4), "total": (0, 5)}
+                     "status": (1, 3), "due": (1, 4), "total": (0, 5), "silent": (1, 5)}
         for key, (row, col) in positions.items():
             label = QLabel()
             label.setObjectName(f"header_{key}")
@@ -71,8 +73,9 @@ class SessionHeader(QFrame):
         self.labels["mrn"].setText(f"MRN <b>{p.mrn}</b>")
         self.labels["dob"].setText(f"DOB {p.birth_date.isoformat()} ({p.age_on(now.date())} y)")
         allergies = self.labels["allergies"]
-        if p.allergies.strip():
-            allergies.setText(f"ALLERGIES: {p.allergies}")
+        listed = "; ".join(a.text for a in record.allergies) or p.allergies.strip()
+        if listed:
+            allergies.setText(f"ALLERGIES: {listed}")
             allergies.setStyleSheet("background: #b00020; color: white; font-weight: bold; "
                                     "padding: 2px 6px; border-radius: 3px;")
         else:
@@ -99,3 +102,8 @@ class SessionHeader(QFrame):
         due.setText(text)
         due.setStyleSheet("color: white; background: #c05000; font-weight: bold; padding: 2px 6px;"
                           if overdue else "color: #333;")
+        open_ = record.session.status in (SessionStatus.DRAFT, SessionStatus.IN_PROGRESS)
+        since = silent_since(self.device_times, now) if open_ else None
+        self.labels["silent"].setText(
+            f"monitor silent since {since.astimezone():%H:%M}" if since else "")
+        self.labels["silent"].setStyleSheet("color: #b00020; font-size: 11px;")

@@ -46,7 +46,7 @@ def test_csv_export_files_units_zeros_quoting_and_audit(patient_with_session, tm
     names = sorted(p.name for p in out.iterdir())
     assert names == sorted(f"{k}.csv" for k in ("sessions", "vitals", "doses", "medications",
                                                  "side_effects", "scores", "follow_ups",
-                                                 "notes"))
+                                                 "notes", "acknowledgements"))
     vitals = read(out / "vitals.csv")
     assert list(vitals[0])[:10] == ["session_id", "at", *VITAL_FIELDS]
     assert len(vitals) == result.rows["vitals"] == 4

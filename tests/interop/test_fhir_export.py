@@ -120,7 +120,7 @@ def test_vitals_codes_units_values_and_artifacts(exported):
     assert 0 in [o["valueQuantity"]["value"] for o in rr]  # a zero stays a zero
     assert rr[0]["valueQuantity"]["code"] == "/min"
     assert coded(obs, "8867-4")[0]["valueQuantity"]["code"] == "/min"
-    assert coded(obs, "19889-5")[0]["valueQuantity"] == {
+    assert coded(obs, "19891-1")[0]["valueQuantity"] == {
         "value": 38, "unit": "mmHg", "system": "http://unitsofmeasure.org", "code": "mm[Hg]"}
     temp = coded(obs, "8310-5")[0]["valueQuantity"]
     assert (temp["value"], temp["code"]) == (36.6, "Cel")
@@ -137,6 +137,9 @@ def test_scores(exported):
     assert nrs[0]["category"][0]["coding"][0]["code"] == "survey"
     phq9 = coded(obs, "44261-6")[0]
     assert phq9["valueInteger"] == 9 and len(phq9["component"]) == 9
+    assert phq9["component"][0]["code"]["coding"][0] == {
+        "system": "http://loinc.org", "code": "44250-9",
+        "display": "Little interest or pleasure in doing things in last 2 weeks"}
     assert "item 9" in phq9["interpretation"][0]["text"]
     local = {o["code"]["coding"][0]["code"]: o["valueInteger"] for o in obs
              if o["code"]["coding"][0]["system"] == "urn:ketalog:scale"}
@@ -148,8 +151,8 @@ def test_scores(exported):
 def test_ketamine_doses_rates_and_total(exported, staffed):
     store, _, sid, bundle, _, _ = exported
     meds = of_type(bundle, "MedicationAdministration")
-    ketamine = [m for m in meds if m["medicationCodeableConcept"].get("coding")]
-    assert all(m["medicationCodeableConcept"]["coding"][0]["code"] == "6130" for m in ketamine)
+    ketamine = [m for m in meds if m["medicationCodeableConcept"].get("text") == "ketamine"]
+    assert ketamine and all(m["medicationCodeableConcept"]["coding"][0]["code"] == "6130" for m in ketamine)
     total = next(m for m in ketamine if "partOf" not in m)
     # 20 mg bolus + 41 mg/h x 0.5 h + 20.5 mg/h x 0.5 h + (pause 10 min) + 20.5 mg/h x 1 h
     assert total["dosage"]["dose"]["value"] == pytest.approx(20 + 20.5 + 10.25 + 20.5)

@@ -112,12 +112,18 @@ def test_time_falls_back_from_obx14_to_obr7():
     ("OBX|{n}|NM|9279-1^RR^LN||12|/min|||||F|||2026", "not an HL7 time"),
     ("OBX|{n}|NM|9279-1^RR^LN||12|/min|||||F|||202613320000", "not a valid date"),
 ])
-def test_refuses_to_guess(obx, problem):
-    text = oru_message("C3", {"hr_bpm": 70}, AT, extra_obx=[obx])
-    with pytest.raises(Hl7MappingError, match=problem) as info:
-        parse_oru(text)
-    assert info.value.header.control_id == "C3"
-    assert info.value.ack_code == "AE"
+def test_refuses_to_guess_one_value_alone(obx, problem):
+    """The observation ketalog would have to guess about is refused with its reason; the
+    message's other vitals are kept (a conflict refuses that vital, HR here)."""
+    text = oru_message("C3", {"hr_bpm": 70, "spo2_pct": 97}, AT, extra_obx=[obx])
+    message = parse_oru(text)
+    assert len(message.refused) == 1 and problem in message.refused[0].reason
+    kept = {k: v for r in message.readings for k, v in r.values.items()}
+    assert kept["spo2_pct"] == 97
+    if "two different" in problem:
+        assert "hr_bpm" not in kept and message.refused[0].field == "hr_bpm"
+    else:
+        assert kept["hr_bpm"] == 70
 
 
 def test_missing_unit_is_fine_where_the_vital_has_one_unit():
@@ -161,7 +167,7 @@ def test_ack_carries_code_control_id_and_escaped_reason():
     text = ack.decode()
     assert text.startswith("MSH|^~\\&|ketalog||IVUE_GW||20261124135500+0000||ACK^R01^ACK|ACK1|P|2.6\r")
     assert parse_ack(ack) == ("AE", "MSG00042", escape("SBP 900|bad ^ value"))
-    assert "\\F\\" in text and "ERR|||207^^HL70357|E" in text
+    assert "\\F\\" in text and "ERR|||207^Application internal error^HL70357|E" in text
     assert parse_ack(build_ack("AA", header, "ok", AT, "ACK2"))[0] == "AA"
     assert parse_ack(build_ack("AR", None, "garbage", AT, "ACK3"))[:2] == ("AR", "")
     with pytest.raises(ValueError):

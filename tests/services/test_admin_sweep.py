@@ -11,16 +11,22 @@ from pathlib import Path
 import pytest
 
 from ketalog.domain.entities import Role
+from ketalog.interop.hl7_codes import CodeRow
 from ketalog.services import (
     audit_log,
     auth,
     backups,
+    device_feed_config,
+    device_feed_overview,
     device_feed_settings,
     emergency,
     encryption,
+    fhir_export,
+    formulary,
     indications,
     protocols,
     settings,
+    stock,
     users,
 )
 from ketalog.services.context import Context
@@ -64,6 +70,21 @@ def calls(tmp: Path) -> dict[str, Callable[[Context], object]]:
         "indications.add_indication": lambda c: indications.add_indication(c, "sweep", "other"),
         "indications.set_default_protocol": lambda c: indications.set_default_protocol(
             c, 1, None),
+        "device_feed_config.add_clinic_code": lambda c: device_feed_config.add_clinic_code(
+            c, CodeRow("TEXT", "SWEEP", "hr_bpm", 0, "sweep"), "x"),
+        "device_feed_config.map_bed": lambda c: device_feed_config.map_bed(
+            c, "BED-9", "Chair 9", "x"),
+        "device_feed_config.set_primary_channel": lambda c: device_feed_config
+        .set_primary_channel(c, "MON", "temp_c", "1.26.2", "x"),
+        "device_feed_config.save_feed_rules": lambda c: device_feed_config.save_feed_rules(
+            c, device_feed_config.FeedRules(3.0, "X"), "x"),
+        "device_feed_overview.monitor_overview": lambda c: device_feed_overview
+        .monitor_overview(c),
+        "fhir_export.save_mrn_system": lambda c: fhir_export.save_mrn_system(
+            c, "urn:oid:1.2.3", "x"),
+        "stock.set_stock_settings": lambda c: stock.set_stock_settings(c, 2, 1.0, "x"),
+        "formulary.save_entry": lambda c: formulary.save_entry(c, formulary.FormularyEntry(
+            "dexamethasone", "corticosteroids", "IV", "mg", 4, 8, "clinic policy"), "x"),
     }
 
 

@@ -259,9 +259,12 @@ def _content(tmp_path, name: str, clock: FixedClock, seed: int) -> dict[str, lis
     store = open_store(tmp_path / name, FixedClock(clock.now()))
     try:
         create_demo(store, store.clock, seed=seed)
-        return {table: store.rows(table, order_by="id")
-                for table in ("patients", "sessions", "vitals", "dose_events", "scores",
-                              "follow_ups", "signatures")}
+        content = {table: store.rows(table, order_by="id")
+                   for table in ("patients", "sessions", "vitals", "dose_events", "scores",
+                                 "follow_ups", "signatures")}
+        for row in content["signatures"]:  # made with each user's fresh random key pair
+            assert row.pop("signature")
+        return content
     finally:
         store.close()
 

@@ -7,8 +7,10 @@ from datetime import date, timedelta
 
 import pytest
 
+from ketalog.domain.clock import to_iso
 from ketalog.domain.entities import Bag, DoseKind
 from ketalog.domain.errors import PlausibilityError
+from ketalog.interop.hl7_ack import build_ack
 from ketalog.interop.hl7_build import oru_message
 from ketalog.services import sessions as svc
 from ketalog.services.device_feed import DeviceFeed, chair_key, location_key, match_session
@@ -83,8 +85,7 @@ def test_alerts_flag_like_manual_entry(feed, clock):
     ({}, BP, "names no patient (PID-3) and no bed"),
     ({"bed": "CHAIR9"}, BP, "no open session for bed"),
     ({"mrn": "K100", "bed": "CHAIR2"}, BP, "belongs to session"),
-    ({"mrn": "K100"}, {**BP, "hr_bpm": 400.0}, "HR 400 /min is outside the plausible range"),
-    ({"mrn": "K100"}, {"sbp_mmhg": 80.0, "dbp_mmhg": 95.0}, "must be below SBP"),
+    ({"mrn": "K100"}, {"hr_bpm": 400.0}, "HR 400 /min is outside the plausible range"),
 ])
 def test_unusable_messages_are_quarantined_with_nothing_stored(feed, clock, kwargs, values,
                                                                 reason):
@@ -102,10 +103,52 @@ def test_unreadable_and_future_messages_are_quarantined(feed, clock):
     store, _ctx, device, _a, _b = feed
     garbage = device.receive(b"\x00\xffnot hl7")
     assert garbage.ack_code == "AR" and garbage.header is None
-    future = device.receive(oru_message("F1", BP, clock.now() + timedelta(minutes=5),
+    future = device.receive(oru_message("F1", BP, clock.now() + timedelta(minutes=6),
                                         mrn="K100").encode())
-    assert future.ack_code == "AE" and "future" in future.text
+    assert future.ack_code == "AE" and "6 min ahead (tolerance 5 min)" in future.text
     assert store.count("device_messages", status="quarantined") == 2
+    assert store.count("vitals") == 0
+
+
+def test_implausible_value_is_refused_alone_and_kept_in_quarantine(feed, clock):
+    store, _ctx, device, a, _b = feed
+    raw = oru_message("P1", {**BP, "hr_bpm": 400.0}, clock.now(), mrn="K100")
+    result = device.receive(raw.encode())
+    assert result.ack_code == "AA" and result.session_id == a
+    row = store.get("vitals", result.vitals_ids[0])
+    assert (row["sbp_mmhg"], row["dbp_mmhg"], row["spo2_pct"], row["hr_bpm"]) == (
+        124.0, 78.0, 98.0, None)
+    assert len(result.warnings) == 1 and "HR 400 /min is outside" in result.warnings[0]
+    refusal = [r for r in store.rows("device_messages") if r["status"] == "quarantined"]
+    assert len(refusal) == 1 and refusal[0]["part_of"] == result.message_id
+    assert "hr_bpm" in refusal[0]["reason"] and refusal[0]["raw"] == raw
+    ack = build_ack("AA", result.header, result.text, clock.now(), "A1",
+                    warnings=result.warnings).decode()
+    assert "MSA|AA|P1" in ack and "|W||||hr_bpm" in ack
+    with pytest.raises(InvalidState, match="already stored"):
+        assign_quarantined(_ctx["nurse"], refusal[0]["id"], a)
+    discard_quarantined(_ctx["nurse"], refusal[0]["id"], "probe artefact")
+    assert store.count("vitals") == 1
+
+
+def test_dbp_above_sbp_refuses_both_and_keeps_the_rest(feed, clock):
+    store, _ctx, device, _a, _b = feed
+    result = device.receive(oru_message("P2", {"sbp_mmhg": 80.0, "dbp_mmhg": 95.0,
+                                               "hr_bpm": 70.0}, clock.now(),
+                                        mrn="K100").encode())
+    row = store.get("vitals", result.vitals_ids[0])
+    assert row["hr_bpm"] == 70.0 and row["sbp_mmhg"] is None and row["dbp_mmhg"] is None
+    assert any("must be below SBP" in w for w in result.warnings)
+
+
+def test_monitor_clock_ahead_within_tolerance_is_stored_at_receive_time(feed, clock):
+    store, _ctx, device, _a, _b = feed
+    result = device.receive(oru_message("S1", BP, clock.now() + timedelta(minutes=3),
+                                        mrn="K100").encode())
+    assert result.ack_code == "AA"
+    assert store.get("vitals", result.vitals_ids[0])["at"] == to_iso(clock.now())
+    assert store.get("device_messages", result.message_id)["clock_ahead_s"] == 180
+    assert "monitor clock 180 s ahead" in audit_of(store, "vitals")[-1]["reason"]
 
 
 def test_resent_message_is_answered_from_the_ledger(feed, clock):

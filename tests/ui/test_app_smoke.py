@@ -58,7 +58,7 @@ def test_gui_smoke_logs_in_from_the_environment_and_shows_the_main_window(
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert "mainWindow shown" in out.stderr
-    assert not list(tmp_path.glob("backups/*")), "a smoke run takes no closing backup"
+    assert not list(tmp_path.glob("backups/*.sqlite")), "a smoke run takes no closing backup"
     env["KETALOG_PASSWORD"] = "wrong-password"
     out = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
                          timeout=120)
@@ -185,7 +185,7 @@ def test_admin_manages_protocols_nurse_has_no_admin_menu(qtbot, staffed, tmp_pat
     qtbot.addWidget(admin_window)
     assert [a.text() for a in admin_window.menus["admin"].actions() if a.text()] == [
         "&Users...", "Audit &log...", "&Protocols...", "&Clinic settings...", "&Alert thresholds...",
-        "&Monitor feed (HL7)...", "&Backup now",
+        "Adjunct &formulary...", "&Monitor feed (HL7)...", "&Backup now",
         "Backup &settings...",
         "&Restore from backup..."]
     dialog = ProtocolsDialog(ctx["admin"])

@@ -4,7 +4,7 @@ window, the quarantine dialog assigns and discards, the admin switches the liste
 from __future__ import annotations
 
 import socket
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from ketalog.interop.hl7_ack import parse_ack
 from ketalog.interop.hl7_build import oru_message
@@ -141,3 +141,66 @@ def test_saving_the_feed_on_an_encrypted_database_starts_the_listener(qtbot, tmp
     finally:
         runner.stop()
         store.close()
+
+
+def test_feed_dialog_shows_monitors_skew_and_unknown_codes_and_saves_rules(qtbot, staffed,
+                                                                           clock):
+    from pathlib import Path
+
+    from ketalog.services.device_feed_config import feed_config, feed_rules
+
+    store, ctx = staffed
+    open_session(ctx["nurse"], "HED12", "Bed 79874")
+    vendors = Path(__file__).resolve().parents[1] / "fixtures" / "hl7" / "vendors"
+    feed = DeviceFeed(store, clock, UTC)
+    feed.receive((vendors / "ge_vsp_spo2.hl7").read_bytes())
+    feed.receive(oru_message("AHEAD", BP, clock.now() + timedelta(minutes=2), mrn="HED12",
+                             sending_app="VSP").encode())
+    dialog = FeedSettingsDialog(ctx["admin"], store.path, FeedRunner())
+    qtbot.addWidget(dialog)
+    table = dialog.monitors.table
+    rows = {table.item(r, 0).text(): [table.item(r, c).text() for c in range(6)]
+            for r in range(table.rowCount())}
+    assert rows["VSP"][1] == "2" and rows["VSP"][4] == "120 s ahead"
+    assert "150458^MDC_PULS_OXIM_PERF_INDEX (1)" in rows["VSP"][5]
+    assert "1 code(s) the code map does not know" in dialog.monitors.unknown.text()
+    rules = dialog.rules
+    rules.code.setText("150458")
+    rules.match.setCurrentText("MDC")
+    rules.vital.setCurrentText("-")
+    rules.source.setText("GE gateway: perfusion index")
+    assert not rules.add_code() and "reason" in rules.message.text().lower()
+    rules.reason.setText("known, not a vital")
+    assert rules.add_code() and "150458 -> -" in rules.current.text()
+    rules.bed.setText("ICU 79874")
+    rules.chair.setText("Bed 79874")
+    assert rules.map_bed()
+    rules.tolerance.setValue(2)
+    assert rules.save_rules()
+    assert feed_rules(store).clock_ahead_min == 2 and "icu79874" in feed_config(store).beds
+    entries = [r for r in store.audit_rows() if r["table_name"] == "clinic_settings"]
+    assert [e["reason"] for e in entries[-3:]] == ["known, not a vital"] * 3
+
+
+def test_session_header_says_when_the_monitor_went_silent(qtbot, staffed, clock):
+    store, ctx = staffed
+    sid = open_session(ctx["nurse"], "K600", "Chair 6")
+    feed = DeviceFeed(store, clock, UTC)
+    for n in range(3):  # a monitor sending every minute
+        assert feed.receive(oru_message(f"Q{n}", BP, clock.now(), mrn="K600").encode()
+                            ).ack_code == "AA"
+        clock.advance(minutes=1)
+    window = SessionWindow(ctx["nurse"], sid)
+    qtbot.addWidget(window)
+    window.confirm_close = lambda: True
+    silent = window.header.labels["silent"]
+    window.header.tick(window.record, clock.now())
+    assert silent.text() == ""  # one minute since the last reading: still in step
+    last = clock.now() - timedelta(minutes=1)
+    clock.advance(minutes=1, seconds=30)  # 2.5 intervals without a reading
+    window.header.tick(window.record, clock.now())
+    assert silent.text() == f"monitor silent since {last.astimezone():%H:%M}"
+    assert feed.receive(oru_message("Q9", BP, clock.now(), mrn="K600").encode()).ack_code == "AA"
+    window.poll_device_vitals()
+    window.header.tick(window.record, clock.now())
+    assert silent.text() == ""

@@ -59,6 +59,7 @@ def nurse_session(qtbot, staffed, clock):
     window = SessionWindow(nurse, session.id)
     qtbot.addWidget(window)
     window.dosing.confirm_warnings = lambda warnings: True
+    window.dosing.confirm_stop = lambda text: True
     window.confirm_close = lambda: True
     return store, ctx, window
 
