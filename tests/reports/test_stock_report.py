@@ -29,6 +29,7 @@ from ketalog.services import stock
 from ketalog.services.auth import add_user
 from ketalog.services.patients import PatientInput, create_patient
 from ketalog.services.stock_export import export_stock, stock_report
+from tests.readiness import ACK_READINESS
 
 T0 = datetime(2026, 3, 1, 0, 0, tzinfo=UTC)
 WITNESS_PW = "witness-pass-1"
@@ -88,7 +89,7 @@ def clinic(staffed, clock):
     svc.record_dose(ctx["nurse"], session.id, DoseKind.STOP)
     stock.record_waste(ctx["nurse"], session.id, 380.0, "drug disposal container", "wendy",
                        WITNESS_PW)
-    svc.complete_session(ctx["nurse"], session.id)
+    svc.complete_session(ctx["nurse"], session.id, acknowledged=ACK_READINESS)
     stock.count_location(ctx["nurse"], safe, "close", [stock.CountEntry(lot, 1475.0, "leak")])
     return store, ctx, session
 

@@ -24,6 +24,7 @@ from ketalog.services.patients import PatientInput, create_patient
 from ketalog.store import stock as stock_db
 from ketalog.store.errors import RecordLocked
 from ketalog.store.verify import verify_store
+from tests.readiness import ACK_READINESS
 
 WITNESS_PW = "witness-pass-1"
 
@@ -114,7 +115,7 @@ def test_waste_with_witness_balances_the_session(clinic, clock):
             if m.kind is MovementKind.WASTE]
     assert m.id == waste_id and "wendy" in m.witness and "nurse" in m.user
     assert m.witness_at == clock.now()
-    svc.complete_session(ctx["nurse"], session.id)
+    svc.complete_session(ctx["nurse"], session.id, acknowledged=ACK_READINESS)
     assert stock.board(ctx["provider"]).open_discrepancies == []
     with pytest.raises(InvalidState, match="already recorded"):
         stock.record_waste(ctx["nurse"], session.id, 1.0, "sink", "wendy", WITNESS_PW)
@@ -161,7 +162,7 @@ def test_signed_sessions_waste_cannot_change(clinic, clock):
     run_infusion(ctx, clock, session.id)
     waste_id = stock.record_waste(ctx["nurse"], session.id, 380.0, "sink", "wendy",
                                   WITNESS_PW)
-    svc.complete_session(ctx["nurse"], session.id)
+    svc.complete_session(ctx["nurse"], session.id, acknowledged=ACK_READINESS)
     svc.sign_session(ctx["provider"], session.id, "provider-pass-1")
     with pytest.raises(InvalidState, match="signed"):
         stock.record_waste(ctx["nurse"], session.id, 1.0, "sink", "wendy", WITNESS_PW)
@@ -186,7 +187,7 @@ def test_completed_without_waste_and_mismatch_are_discrepancies(clinic, clock):
     store, ctx, safe, lot, session = clinic
     stock.draw_for_session(ctx["nurse"], session.id, [stock.DrawLine(lot, 500.0)], 500)
     run_infusion(ctx, clock, session.id)
-    svc.complete_session(ctx["nurse"], session.id)
+    svc.complete_session(ctx["nurse"], session.id, acknowledged=ACK_READINESS)
     (d,) = stock.board(ctx["provider"]).open_discrepancies
     assert d.kind is DiscrepancyKind.NO_WASTE and "STOCK, Sam (MRN S0001)" in d.text
     # the waste can still be recorded while the session awaits its signature

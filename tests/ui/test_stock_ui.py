@@ -21,6 +21,7 @@ from ketalog.ui.session_window import SessionWindow
 from ketalog.ui.stock_board import StockBoard
 from ketalog.ui.stock_dialogs import CountDialog, LotLogDialog, ReceiveDialog, ResolveDialog
 from ketalog.ui.stock_session_dialogs import DrawDialog, WasteDialog
+from tests.readiness import ACK_READINESS
 
 WITNESS_PW = "witness-pass-1"
 
@@ -135,6 +136,14 @@ def test_draw_dialog_prepares_the_bag(qtbot, clinic):
     assert stock.balance_of(store, lot) == 1750.0
 
 
+def complete_anyway(dialog) -> None:  # noqa: ANN001
+    """The Complete dialog: every failed readiness check acknowledged (not the subject)."""
+    for reason in dialog.reasons.values():
+        reason.setText("test: readiness not the subject")
+    assert dialog.ok.isEnabled()
+    dialog.accept()
+
+
 def test_waste_with_witness_at_complete(qtbot, clinic, clock):
     store, ctx, safe, lot, session = clinic
     stock.draw_for_session(ctx["nurse"], session.id, [stock.DrawLine(lot, 500.0)], 500)
@@ -162,8 +171,8 @@ def test_waste_with_witness_at_complete(qtbot, clinic, clock):
         _ok(dialog)
 
     def complete_step(dialog) -> None:
-        assert dialog.windowTitle() == "Complete session"
-        dialog.accept()
+        assert dialog.windowTitle() == "Complete session — discharge"
+        complete_anyway(dialog)
 
     driver = ModalDriver(waste_step, complete_step)
     window._ask_complete()
@@ -187,7 +196,7 @@ def test_complete_without_waste_asks_and_leaves_a_discrepancy(qtbot, clinic, clo
     asked = []
     monkeypatch.setattr(QMessageBox, "question",
                         lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Yes)
-    driver = ModalDriver(lambda d: d.reject(), lambda d: d.accept())
+    driver = ModalDriver(lambda d: d.reject(), complete_anyway)
     window._ask_complete()
     driver.check()
     assert asked and "No waste is recorded" in asked[0]
@@ -199,7 +208,7 @@ def test_board_count_resolve_and_open_the_record(qtbot, clinic, clock):
     store, ctx, safe, lot, session = clinic
     stock.draw_for_session(ctx["nurse"], session.id, [stock.DrawLine(lot, 500.0)], 500)
     svc.record_dose(ctx["nurse"], session.id, DoseKind.BOLUS, bolus_mg=20, acknowledge=True)
-    svc.complete_session(ctx["nurse"], session.id)
+    svc.complete_session(ctx["nurse"], session.id, acknowledged=ACK_READINESS)
     board = _show(qtbot, StockBoard(ctx["provider"]))
     count = _show(qtbot, CountDialog(ctx["provider"], board.data, board))
     full, partial, why = count.rows[0][1], count.rows[0][2], count.rows[0][3]
