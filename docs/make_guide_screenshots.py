@@ -41,6 +41,7 @@ from ketalog.store.store import Store  # noqa: E402
 from ketalog.ui.alert_thresholds_dialog import AlertThresholdsDialog  # noqa: E402
 from ketalog.ui.backup_dialogs import BackupSettingsDialog, RestoreDialog  # noqa: E402
 from ketalog.ui.clinic_settings_dialog import ClinicSettingsDialog  # noqa: E402
+from ketalog.ui.complete_dialog import CompleteDialog  # noqa: E402
 from ketalog.ui.confirmations import SignDialog  # noqa: E402
 from ketalog.ui.course_export_dialog import CourseRangeDialog  # noqa: E402
 from ketalog.ui.course_window import CourseWindow  # noqa: E402
@@ -50,7 +51,7 @@ from ketalog.ui.login import FirstRunDialog  # noqa: E402
 from ketalog.ui.main_window import MainWindow  # noqa: E402
 from ketalog.ui.patient_dialog import PatientDialog  # noqa: E402
 from ketalog.ui.protocols_dialog import ProtocolsDialog  # noqa: E402
-from ketalog.ui.session_window import AddendumDialog, CompleteDialog, SessionWindow  # noqa: E402
+from ketalog.ui.session_window import AddendumDialog, SessionWindow  # noqa: E402
 from ketalog.ui.start_session_dialog import StartSessionDialog  # noqa: E402
 
 NOW = datetime(2026, 11, 24, 14, 10, tzinfo=UTC)  # as make_screenshots.py
@@ -301,10 +302,13 @@ def nurse_walkthrough(shots: Shots, clock: FixedClock, store: Store, nurse: Cont
     window.entries.se_table.selectRow(0)
     window.entries.resolve_selected()
 
-    done = CompleteDialog(window)
+    done = CompleteDialog(window.ctx, window.session_id, parent=window)
     done.escort.setText("Peter Achterberg (husband)")
+    for reason in done.reasons.values():  # the guide's patient leaves early, cleared
+        reason.setText("provider cleared discharge")
     shots.save(done, "nurse-complete.png")
-    window.complete(done.escort.text(), done.instructions.toPlainText())
+    window.complete(done.escort.text(), done.instructions.toPlainText(), done.discharge_at(),
+                    done.acknowledged())
     done.close()
     window.close()
     main.close()

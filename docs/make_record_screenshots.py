@@ -1,6 +1,7 @@
-"""Screenshots of correcting the record: a dose event struck as entered in error on the
-session screen and on the PDF page (pdftoppm), and the Complete dialog with a failed
-discharge-readiness check. Run by `make screenshots`; the clock is fixed."""
+"""Screenshots of the record: a dose event struck as entered in error on the session screen
+and on the PDF page (pdftoppm), the Complete dialog with a failed discharge-readiness
+check, and a mood patient's course view and course PDF page with PHQ-9 response and
+remission apart. Run by `make screenshots`; the clock is fixed."""
 
 from __future__ import annotations
 
@@ -20,13 +21,16 @@ from ketalog.domain.clock import FixedClock  # noqa: E402
 from ketalog.domain.entities import Bag, DoseKind, Role  # noqa: E402
 from ketalog.services import sessions as svc  # noqa: E402
 from ketalog.services.auth import add_user, bootstrap_admin, login  # noqa: E402
+from ketalog.services.context import Context  # noqa: E402
 from ketalog.services.entered_in_error import EntryKind, strike_entry  # noqa: E402
-from ketalog.services.exports import export_session_pdf  # noqa: E402
+from ketalog.services.exports import export_course_pdf, export_session_pdf  # noqa: E402
 from ketalog.services.patients import PatientInput, create_patient  # noqa: E402
 from ketalog.services.protocols import list_protocols, seed_protocols  # noqa: E402
+from ketalog.services.series import NewSeries, start_series  # noqa: E402
 from ketalog.store.connection import open_store  # noqa: E402
-from ketalog.store.store import SYSTEM  # noqa: E402
+from ketalog.store.store import SYSTEM, Store  # noqa: E402
 from ketalog.ui.complete_dialog import CompleteDialog  # noqa: E402
+from ketalog.ui.course_window import CourseWindow  # noqa: E402
 from ketalog.ui.session_window import SessionWindow  # noqa: E402
 
 NOW = datetime(2026, 11, 24, 13, 0, tzinfo=UTC)
@@ -39,6 +43,42 @@ def _save(widget: QWidget, name: str, app: QApplication) -> None:
         app.processEvents()
     widget.grab().save(str(OUT / name))
     print(f"wrote {OUT / name}")
+
+
+def _mood_course(app: QApplication, store: Store, clock: FixedClock, nurse: Context,
+                 tmp: Path) -> None:
+    """A depression patient: PHQ-9 20 at the first infusion, 9 at a follow-up with item 9
+    positive: response yes, remission no, the safety flag open."""
+    patient = create_patient(nurse, PatientInput(
+        "K5107", "Moreau", "Inès", date(1988, 8, 8), "female", indication="TRD"))
+    series = start_series(nurse, NewSeries(patient.id, "induction", 6,
+                                           clock.now().astimezone().date(), "PHQ-9 response"))
+    sids = []
+    for n in range(3):
+        s = svc.start_session(nurse, svc.SessionStart(
+            patient.id, 70, Bag("ketamine", 1.0, 500, "KX-2207", date(2027, 6, 30)),
+            series_id=series.id, chair="Chair 4"))
+        svc.add_score(nurse, s.id, "phq9", "pre", value=(20, 14, 11)[n])
+        svc.record_dose(nurse, s.id, DoseKind.START, rate_mg_per_h=35, acknowledge=True)
+        clock.advance(minutes=40)
+        svc.record_dose(nurse, s.id, DoseKind.STOP)
+        clock.advance(minutes=60)
+        svc.complete_session(nurse, s.id, escort="partner", acknowledged={
+            "discharge_score": "Aldrete on paper"})
+        clock.advance(days=2)
+        sids.append(s.id)
+    svc.add_follow_up(nurse, sids[-1], nrs=None, phq9_items={
+        "item_1": 1, "item_2": 1, "item_3": 2, "item_4": 1, "item_5": 1, "item_6": 1,
+        "item_7": 1, "item_8": 0, "item_9": 1}, note="low mood at the weekend")
+    window = CourseWindow(nurse, patient.id)
+    window.resize(1366, 768)
+    _save(window, "course-mood-outcome.png", app)
+    window.close()
+    if shutil.which("pdftoppm") is not None:
+        pdf = export_course_pdf(nurse, patient.id, tmp / "course.pdf")
+        subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile",
+                        str(pdf), str(OUT / "course-mood-outcome-pdf")], check=True)
+        print(f"wrote {OUT / 'course-mood-outcome-pdf.png'}")
 
 
 def main() -> int:
@@ -94,6 +134,8 @@ def main() -> int:
         dialog = CompleteDialog(nurse, sid)
         dialog.reasons["observation"].setText("provider (Dr. Provider) reviewed, cleared")
         _save(dialog, "complete-readiness.png", app)
+        dialog.close()
+        _mood_course(app, store, clock, nurse, Path(tmp))
         store.close()
     return 0
 

@@ -428,6 +428,9 @@ def build_parser() -> argparse.ArgumentParser:
     from ketalog.cli_access import add_parser as add_audit
 
     add_audit(sub)
+    from ketalog.cli_indications import add_parser as add_indications
+
+    add_indications(sub)
 
     from ketalog.cli_trust import add_recovery_parser
 

@@ -200,7 +200,14 @@ def build_tables(records: Sequence[SessionRecord], tz: tzinfo | None = None,
         "follow_ups": _table([
             ("session_id", lambda f: f.session_id), ("at", lambda f: f.at),
             ("nrs", lambda f: f.nrs), ("relief_hours", lambda f: f.relief_hours),
-            ("phq9", lambda f: f.phq9), ("source", lambda f: f.source),
+            ("phq9", lambda f: f.phq9),
+            ("phq9_total_only", lambda f: None if f.phq9 is None else f.phq9_total_only),
+            ("phq9_items", lambda f: json.dumps(f.phq9_items, sort_keys=True)
+             if f.phq9_items else None),
+            ("safety_flag", lambda f: f.safety_flag),
+            ("safety_acknowledged_at", lambda f: f.safety_ack_at),
+            ("safety_acknowledgement", lambda f: f.safety_ack_note or None),
+            ("source", lambda f: f.source),
             ("note", lambda f: f.note), *_STRUCK, ("uuid", lambda f: f.uuid)], follow_ups, tz),
         "notes": _table([
             ("session_id", lambda rn: rn[1].session_id), ("at", lambda rn: rn[1].at),

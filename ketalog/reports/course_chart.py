@@ -128,6 +128,6 @@ def mood_chart(width: float, trend: MoodTrend) -> Drawing:
     if len(line) >= 4:
         d.add(PolyLine(line, strokeColor=colors.black, strokeWidth=0.7))
     d.add(String(left, 4, "PHQ-9 0-27 by date:  ● at the infusion   □ follow-up call   "
-                 "dashed: 10 (response if below, or halved from the first)",
+                 "dashed: 10 (moderate or worse at or above)",
                  fontName=SANS, fontSize=6.5))
     return d

@@ -41,6 +41,7 @@ class CourseSummary:
     mood: MoodTrend = MoodTrend(())  # PHQ-9 totals in the range (mood indication)
     series: tuple[SeriesProgress, ...] = ()  # every treatment series, newest first
     safety_flags: tuple[FollowUp, ...] = ()  # PHQ-9 item 9 > 0 not yet acknowledged (all dates)
+    recorded_follow_ups: tuple[FollowUp, ...] = ()  # in range, struck ones included, newest first
 
     @property
     def shows_mood(self) -> bool:
@@ -85,11 +86,12 @@ def load_course(store: Store, patient_id: int, since: date | None = None,
     not_started = 0
     every_mood: list[tuple[MoodPoint, object]] = []  # (point, series id): the baseline's
     flags: list[FollowUp] = []
+    listed: list[FollowUp] = []
     for s in store.session_listing(patient_id=patient_id):
         start = dt_or_none(s["infusion_start_at"])
-        mine = [follow_up_from_row(f) for f in
-                store.rows("follow_ups", order_by="at, id", session_id=s["id"],
-                           struck_reason=None)]  # entered in error: not counted
+        recorded = [follow_up_from_row(f) for f in
+                    store.rows("follow_ups", order_by="at, id", session_id=s["id"])]
+        mine = [f for f in recorded if not f.struck_reason]  # entered in error: not counted
         points = _mood_points(store, int(s["id"]), mine)  # type: ignore[call-overload]
         every_mood += [(p, s.get("series_id")) for p in points]
         flags += [f for f in mine if f.safety_open]
@@ -100,11 +102,13 @@ def load_course(store: Store, patient_id: int, since: date | None = None,
         else:
             sessions.append(_session_input(store, s, start, now))
             follow_ups += mine
+            listed += recorded
             mood += points
     outcome = summarize_course(sessions, follow_ups, now, threshold, schedule, other_starts)
     return CourseSummary(patient_from_row(row), since, until, now, outcome, not_started,
                          mood_trend(mood, series_baseline(every_mood, mood)),
-                         tuple(list_series(store, patient_id)), tuple(flags))
+                         tuple(list_series(store, patient_id)), tuple(flags),
+                         tuple(sorted(listed, key=lambda f: f.at, reverse=True)))
 
 
 def series_baseline(every: list[tuple[MoodPoint, object]],

@@ -953,7 +953,7 @@ CHILD_ORDER = ("vitals", "dose_events", "adjunct_medications", "scores", "side_e
 SERIES_KIND = {"course": "induction", "booster": "booster", "maintenance": "maintenance"}
 MAINTENANCE_PLANNED = 6
 SERIES_GOALS = {
-    ("induction", "depression"): "PHQ-9 below 10 (response), remission below 5",
+    ("induction", "depression"): "PHQ-9 response (50 % lower than the first), remission below 5",
     ("induction", ""): "NRS down by at least 30 %, relief lasting a week or more",
     ("booster", ""): "Regain the relief of the induction course",
     ("maintenance", ""): "Keep PHQ-9 below 10 with an infusion every 2-4 weeks",

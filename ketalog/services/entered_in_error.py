@@ -43,14 +43,14 @@ def strike_entry(ctx: Context, kind: EntryKind | str, entry_id: int, reason: str
     row = ctx.store.get(kind.value, entry_id)
     if row is None:
         raise ServiceError(f"no {label} with id {entry_id}")
-    if row.get("struck_reason"):
-        raise InvalidState(f"this {label} is already marked entered in error "
-                           f"({row['struck_reason']})")
     session_id = int(row["session_id"])  # type: ignore[call-overload]
     if kind is EntryKind.FOLLOW_UP:
         get_session(ctx.store, session_id)
     else:
-        open_for_entries(ctx.store, session_id)
+        open_for_entries(ctx.store, session_id)  # signed: an addendum; completed: reopen
+    if row.get("struck_reason"):
+        raise InvalidState(f"this {label} is already marked entered in error "
+                           f"({row['struck_reason']})")
     session_changes: dict[str, object] = {}
     if kind is EntryKind.DOSE:
         session_changes = _infusion_times_without(ctx, session_id, entry_id)

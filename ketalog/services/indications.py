@@ -87,9 +87,10 @@ def unmapped_indications(store: Store) -> list[tuple[str, int]]:
     the admin to add to the list or correct (the migration's list is in the setting
     'unmapped_indications')."""
     counts: dict[str, int] = {}
+    coded = list_indications(store)
     for row in store.rows("patients", indication_id=None):
         text = str(row["indication"]).strip()
-        if text:
+        if text and match_indication(text, coded) is None:  # bulk-loaded rows still match
             counts[text] = counts.get(text, 0) + 1
     return sorted(counts.items(), key=lambda item: (-item[1], item[0].lower()))
 

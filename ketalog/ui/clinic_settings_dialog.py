@@ -97,6 +97,19 @@ class ClinicSettingsDialog(QDialog):
         self.monitoring.setSuffix(" min")
         self.monitoring.setValue(current.monitoring_interval_min)
         self.monitoring.setToolTip("For sessions without a protocol; each protocol sets its own")
+        self.observation = QSpinBox()
+        self.observation.setObjectName("observationMin")
+        self.observation.setRange(0, 1000)
+        self.observation.setSuffix(" min")
+        self.observation.setValue(current.observation_min)
+        self.observation.setToolTip("Discharge readiness: time since the last ketamine dose "
+                                    "(Ketalar label: at least 60 min)")
+        self.padss = QSpinBox()
+        self.padss.setObjectName("padssFitAt")
+        self.padss.setRange(0, 8)
+        self.padss.setSuffix(" of 8")
+        self.padss.setValue(current.padss_fit_at)
+        self.padss.setToolTip("Adapted PADSS (4 items, 0-8) pass mark for discharge")
         self.hours = QLineEdit(", ".join(f"{h:g}" for h in current.follow_up_hours))
         self.hours.setToolTip("Hours after the infusion ends, e.g. 24, 72, 168 (or 1d, 3d, 7d)")
         self.reason = QLineEdit()
@@ -111,6 +124,8 @@ class ClinicSettingsDialog(QDialog):
                 ("monitoring_interval_min", "Vitals every (default)", self.monitoring),
                 ("responder_threshold_pct", "Responder at least", self.threshold),
                 ("follow_up_hours", "Follow-up calls (h)", self.hours),
+                ("observation_min", "Observe after last dose", self.observation),
+                ("padss_fit_at", "PADSS discharge at least", self.padss),
                 ("reason", "Reason", self.reason)):
             form.addRow(label, widget)
             error = QLabel()
@@ -141,7 +156,8 @@ class ClinicSettingsDialog(QDialog):
             return
         new = ClinicSettings(self.name.text(), self.paper.currentText(), self.logoff.value(),
                              self.threshold.value(), hours, self.monitoring.value(),
-                             self.address.toPlainText(), self.logo)
+                             self.address.toPlainText(), self.logo, self.observation.value(),
+                             self.padss.value())
         try:
             save_clinic_settings(self.ctx, new, self.reason.text())
         except PlausibilityError as exc:

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from ketalog.domain.dosing import is_mood_indication
-from ketalog.domain.entities import Role
+from ketalog.domain.entities import FollowUp, Role
 from ketalog.domain.errors import PlausibilityError
 from ketalog.domain.follow_up_schedule import ScheduledFollowUp, SlotStatus
 from ketalog.domain.mood_course import MoodSource, outcome_text
@@ -42,6 +42,7 @@ from ketalog.services.views import view_patient
 from ketalog.store.errors import StoreError
 from ketalog.ui.follow_up_dialog import FollowUpDialog
 from ketalog.ui.series_dialogs import CloseSeriesDialog, NewSeriesDialog, PlanNextSessionDialog
+from ketalog.ui.strike import EntryKind, ask_strike_reason, strike
 from ketalog.ui.table_models import RowsModel, local_date, rows_view
 
 MISSED_AFTER = timedelta(days=14)  # an older unanswered call is missed, not a to-do
@@ -124,6 +125,25 @@ class CourseWindow(QMainWindow):
         self.safety_button.setObjectName("ackSafety")
         self.safety_button.clicked.connect(lambda: self.acknowledge_safety())
         self.ask_safety_note: Callable[[str], str | None] = self._ask_safety_note
+        self.recorded: RowsModel[FollowUp] = RowsModel([
+            ("Date", lambda f: f"{f.at.astimezone():%Y-%m-%d %H:%M}"),
+            ("NRS", lambda f: "" if f.nrs is None else str(f.nrs)),
+            ("PHQ-9", lambda f: "" if f.phq9 is None else f"{f.phq9}"
+             + (" total only" if f.phq9_total_only else "")
+             + (" ⚑ item 9" + ("" if f.safety_ack_at else " NOT ACKNOWLEDGED")
+                if f.safety_flag else "")),
+            ("Source", lambda f: f.source),
+            ("Note", lambda f: f"ENTERED IN ERROR: {f.struck_reason} — {f.note}"
+             if f.struck_reason else f.note),
+        ])
+        self.recorded_view = rows_view(self.recorded, "recordedFollowUps", stretch_last=True)
+        self.recorded_view.selectionModel().selectionChanged.connect(
+            lambda *_: self._update_strike_follow_up())
+        self.strike_follow_up_button = QPushButton("Mark entered in error...")
+        self.strike_follow_up_button.setObjectName("strikeFollowUp")
+        self.strike_follow_up_button.clicked.connect(lambda: self.strike_selected_follow_up())
+        self.ask_strike_reason: Callable[[str], str | None] = (
+            lambda label: ask_strike_reason(self, label))
         self._number: dict[int, int] = {}
         self.summary: CourseSummary | None = None
         self._layout()
@@ -187,6 +207,12 @@ class CourseWindow(QMainWindow):
         row.addStretch(1)
         row.addWidget(self.record_button)
         side_layout.addLayout(row)
+        side_layout.addWidget(QLabel("<b>Follow-ups recorded</b> (newest first)"))
+        side_layout.addWidget(self.recorded_view, 1)
+        strike_row = QHBoxLayout()
+        strike_row.addStretch(1)
+        strike_row.addWidget(self.strike_follow_up_button)
+        side_layout.addLayout(strike_row)
         chart = QWidget()
         chart_layout = QVBoxLayout(chart)
         chart_layout.setContentsMargins(0, 0, 0, 0)
@@ -219,6 +245,8 @@ class CourseWindow(QMainWindow):
         self._draw()
         self.numbers.setText(self._numbers_text() + self._mood_text())
         self._show_safety_flags()
+        self.recorded.set_rows(course.recorded_follow_ups)
+        self._update_strike_follow_up()
         now = self.ctx.clock.now()
         slots = [s for outcome in o.sessions for s in outcome.schedule
                  if s.status in (SlotStatus.DUE, SlotStatus.UPCOMING)
@@ -227,6 +255,33 @@ class CourseWindow(QMainWindow):
         self.slots.set_rows(sorted(slots, key=lambda s: (order[s.status], s.due_at)))
         self.series_model.set_rows(course.series)
         self.series_view.resizeRowsToContents()
+
+    def _selected_follow_up(self) -> FollowUp | None:
+        rows = self.recorded_view.selectionModel().selectedRows()
+        return self.recorded.row_at(rows[0].row()) if rows else None
+
+    def _update_strike_follow_up(self) -> None:
+        chosen = self._selected_follow_up()
+        self.strike_follow_up_button.setEnabled(
+            chosen is not None and not chosen.struck_reason
+            and bool(self.ctx.user.roles & {Role.NURSE, Role.PROVIDER}))
+
+    def strike_selected_follow_up(self) -> bool:
+        """A follow-up recorded by mistake: struck with a reason (it sits outside the
+        signature, so this works on signed sessions too), never deleted."""
+        chosen = self._selected_follow_up()
+        if chosen is None or chosen.struck_reason:
+            return False
+        reason = self.ask_strike_reason("follow-up")
+        if not reason:
+            return False
+        problem = strike(self.ctx, EntryKind.FOLLOW_UP, int(chosen.id or 0), reason)
+        if problem:
+            self.safety.setVisible(True)
+            self.safety.setText(escape(problem))
+            return False
+        self.reload()
+        return True
 
     def _show_safety_flags(self) -> None:
         """PHQ-9 item 9 above 0 at a follow-up: shown until a clinician acknowledges it."""

@@ -36,7 +36,7 @@ from ketalog.ui.feedback import ERROR_STYLE, error_label, finish_form
 
 DEFAULT_GOALS = {
     "pain": "NRS down by at least 30 %, relief lasting a week or more",
-    "mood": "PHQ-9 below 10 (response), remission below 5",
+    "mood": "PHQ-9 response (50 % lower than the first), remission below 5",
 }
 
 

@@ -23,6 +23,7 @@ from ketalog.services import (
     encryption,
     fhir_export,
     formulary,
+    indications,
     protocols,
     settings,
     stock,
@@ -66,6 +67,9 @@ def calls(tmp: Path) -> dict[str, Callable[[Context], object]]:
             c, audit_log.AuditFilter(), tmp / "audit.csv"),
         "emergency.pending_reviews": lambda c: emergency.pending_reviews(c),
         "emergency.review_emergency": lambda c: emergency.review_emergency(c, 1, "ok"),
+        "indications.add_indication": lambda c: indications.add_indication(c, "sweep", "other"),
+        "indications.set_default_protocol": lambda c: indications.set_default_protocol(
+            c, 1, None),
         "device_feed_config.add_clinic_code": lambda c: device_feed_config.add_clinic_code(
             c, CodeRow("TEXT", "SWEEP", "hr_bpm", 0, "sweep"), "x"),
         "device_feed_config.map_bed": lambda c: device_feed_config.map_bed(

@@ -20,6 +20,7 @@ from ketalog.services.errors import PermissionDenied, WarningsNotAcknowledged
 from ketalog.services.patients import PatientInput, create_patient
 from ketalog.services.record import load_record
 from ketalog.store.verify import verify_store
+from tests.readiness import ACK_READINESS
 
 
 @pytest.fixture
@@ -173,9 +174,7 @@ def test_acknowledgements_are_signed_and_locked(live, clock):
     alarms.acknowledge_alarms(nurse, session.id, "rate halved")
     clock.advance(minutes=30)
     svc.record_dose(nurse, session.id, DoseKind.STOP, acknowledge=True)
-    failed = [c for c in svc.discharge_checks(nurse, session.id, escort="son") if not c.passed]
-    svc.complete_session(nurse, session.id, escort="son", acknowledged={
-        c.code: "test: discharged after review" for c in failed})
+    svc.complete_session(nurse, session.id, acknowledged=ACK_READINESS)
     svc.sign_session(ctx["provider"], session.id, "provider-pass-1")
     assert verify_store(store) == []
     import sqlite3

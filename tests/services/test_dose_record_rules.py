@@ -20,6 +20,7 @@ from ketalog.services.errors import InvalidState, WarningsNotAcknowledged
 from ketalog.services.patients import PatientInput, create_patient
 from ketalog.services.record import load_record
 from ketalog.store.errors import StoreError
+from ketalog.store.verify import verify_store
 from tests.readiness import ACK_READINESS
 
 
@@ -153,7 +154,11 @@ def test_strike_only_before_signing(open_session, clock):
     svc.complete_session(nurse, sid, escort="partner", acknowledged=ACK_READINESS)
     with pytest.raises(InvalidState, match="reopen"):
         strike_entry(nurse, EntryKind.DOSE, bolus.id, "wrong")
+    svc.reopen_session(nurse, sid, "bolus was for chair 2")
+    strike_entry(nurse, EntryKind.DOSE, bolus.id, "bolus was for chair 2")
+    svc.complete_session(nurse, sid, escort="partner", acknowledged=ACK_READINESS)
     svc.sign_session(provider, sid, "provider-pass-1")
+    assert verify_store(store) == []  # struck rows and readiness are in the signed content
     with pytest.raises(InvalidState, match="addendum"):
         strike_entry(nurse, EntryKind.DOSE, bolus.id, "wrong")
     with pytest.raises(StoreError):  # and not even raw SQL through the store can
@@ -233,3 +238,18 @@ def test_struck_entries_export_as_entered_in_error(open_session, clock, tmp_path
         assert len(flagged) == 1, kind
         assert flagged[0]["entered_in_error_reason"]
     assert float(read_csv(out.path("sessions"))[0]["total_ketamine_mg"]) == pytest.approx(41.0)
+
+
+def test_today_board_shows_the_chair_state(open_session, clock):
+    from ketalog.services.summary import today_board
+
+    store, ctx, sid = open_session
+    nurse = ctx["nurse"]
+    svc.record_dose(nurse, sid, DoseKind.START, rate_mg_per_h=41.0)
+    [row] = today_board(store, clock.now())
+    assert row.state == "infusing"
+    clock.advance(minutes=30)
+    svc.record_dose(nurse, sid, DoseKind.STOP)
+    clock.advance(minutes=12)
+    [row] = today_board(store, clock.now())
+    assert row.state == "stopped — observing, 12 min since last dose"

@@ -21,12 +21,8 @@ from ketalog.domain.signing import (
 from ketalog.services import auth, sessions
 from ketalog.store.connection import open_store
 from ketalog.store.verify import verify_store
-from tests.store.helpers import (
-    ACK_READINESS,
-    PROVIDER_PW,
-    build_signed_session,
-    start_patient_session,
-)
+from tests.readiness import ACK_READINESS
+from tests.store.helpers import PROVIDER_PW, build_signed_session, start_patient_session
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "schema_m001.sqlite"
 
@@ -76,8 +72,7 @@ def test_a_password_reset_makes_a_new_pair_and_old_signatures_keep_verifying(sto
     provider = auth.login(store, clock, "paul", "a-new-password-2")
     assert provider.signing_key is not None and provider.signing_key.key_id == keys[1]["id"]
     _, second = start_patient_session(signed.staff, mrn="MRN-002")
-    sessions.complete_session(signed.staff.nurse, second, escort="sister",
-                              acknowledged=ACK_READINESS)
+    sessions.complete_session(signed.staff.nurse, second, acknowledged=ACK_READINESS)
     sessions.sign_session(provider, second, "a-new-password-2")
     used = {r["session_id"]: r["key_id"] for r in store.rows("signatures", meaning=
                                                                sessions.PROVIDER_SIGNATURE)}

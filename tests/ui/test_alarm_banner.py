@@ -19,6 +19,7 @@ from ketalog.services.patients import PatientInput, create_patient
 from ketalog.ui.main_window import MainWindow
 from ketalog.ui.session_window import SessionWindow
 from ketalog.ui.vitals_entry import ENTRY_FIELDS
+from tests.readiness import ACK_READINESS
 
 
 @pytest.fixture
@@ -106,5 +107,5 @@ def test_banner_leaves_with_the_patient(qtbot, window, clock):
     assert not w.alarm_banner.isHidden()
     clock.advance(minutes=5)
     svc.record_dose(ctx["nurse"], w.session_id, DoseKind.STOP)
-    assert w.complete(escort="son")
+    assert w.complete(escort="son", acknowledged=ACK_READINESS)
     assert w.alarm_banner.isHidden()

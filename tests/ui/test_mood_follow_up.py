@@ -73,6 +73,14 @@ def test_follow_up_items_total_flag_and_acknowledgement(mood_course, clock):
         svc.acknowledge_safety_flag(nurse, fid, " ")
     svc.acknowledge_safety_flag(ctx["provider"], fid, "safety plan reviewed by phone")
     assert load_course(store, patient.id, now=clock.now()).safety_flags == ()
+    from ketalog.interop.csv_export import build_tables
+    from ketalog.services.record import load_record
+
+    header, rows = build_tables([load_record(store, sids[1])])["follow_ups"]
+    by_column = [dict(zip(header, r, strict=True)) for r in rows]
+    assert [(r["phq9"], r["phq9_total_only"], r["safety_flag"],
+             r["safety_acknowledgement"]) for r in by_column] == [
+        ("9", "false", "true", "safety plan reviewed by phone"), ("7", "true", "false", "")]
     audit = [r for r in store.audit_rows() if r["table_name"] == "follow_ups"
              and r["action"] == "update"]
     assert audit[-1]["reason"] == "safety plan reviewed by phone"
@@ -136,3 +144,24 @@ def test_follow_up_dialog_takes_nine_items_or_a_total(qtbot, mood_course):
     other.phq9.setValue(11)
     other.save()
     assert store.rows("follow_ups")[-1]["phq9_total_only"] == 1
+
+
+def test_follow_up_struck_from_the_course_view_even_after_signing(qtbot, mood_course, clock):
+    store, ctx, patient, sids = mood_course
+    nurse = ctx["nurse"]
+    svc.sign_session(ctx["provider"], sids[1], "provider-pass-1")
+    fid = svc.add_follow_up(nurse, sids[1], nrs=None, phq9_items=items(8, 1))
+    window = CourseWindow(nurse, patient.id)
+    qtbot.addWidget(window)
+    assert window.recorded.rowCount() == 1 and window.safety.isVisibleTo(window)
+    assert "⚑ item 9 NOT ACKNOWLEDGED" in window.recorded.data(window.recorded.index(0, 2))
+    assert not window.strike_follow_up_button.isEnabled()
+    window.recorded_view.selectRow(0)
+    assert window.strike_follow_up_button.isEnabled()
+    window.ask_strike_reason = lambda _label: "called the wrong patient"
+    assert window.strike_selected_follow_up()
+    assert store.get("follow_ups", fid)["struck_reason"] == "called the wrong patient"
+    assert "ENTERED IN ERROR: called the wrong patient" in window.recorded.data(
+        window.recorded.index(0, 4))
+    assert not window.safety.isVisibleTo(window)  # a struck entry raises no flag
+    assert window.summary.mood.latest.phq9 == 20  # nor counts in the trend

@@ -263,3 +263,23 @@ def test_complete_dialog_lists_failed_checks_and_needs_a_reason_each(qtbot, nurs
     stored = {c["code"]: c for c in json.loads(str(row["discharge_readiness"]))}
     assert stored["observation"]["acknowledged"] == "provider cleared early discharge"
     assert stored["escort"]["passed"] and row["discharge_escort"] == "daughter Maja"
+
+
+def test_resume_at_a_new_rate_is_warned_and_carries_the_rate(qtbot, nurse_session, clock):
+    store, _, window = nurse_session
+    window.dosing.rate.setValue(0.5)
+    qtbot.mouseClick(window.dosing.buttons[DoseKind.START], Qt.MouseButton.LeftButton)
+    clock.advance(minutes=20)
+    qtbot.mouseClick(window.dosing.buttons[DoseKind.PAUSE], Qt.MouseButton.LeftButton)
+    clock.advance(minutes=5)
+    seen = []
+    window.dosing.confirm_warnings = lambda warnings: seen.extend(warnings) or False
+    window.dosing.rate.setValue(2.5)  # above the 0.5-2 mg/kg/h range
+    qtbot.mouseClick(window.dosing.buttons[DoseKind.RESUME], Qt.MouseButton.LeftButton)
+    assert [w.code for w in seen] == ["rate_above_guideline"]
+    assert window.record.infusion_state == "paused"  # not acknowledged: not recorded
+    window.dosing.confirm_warnings = lambda warnings: True
+    qtbot.mouseClick(window.dosing.buttons[DoseKind.RESUME], Qt.MouseButton.LeftButton)
+    last = svc.dose_events(store, window.session_id)[-1]
+    assert (last.kind, last.rate_mg_per_h) == (DoseKind.RESUME, 200.0)
+    assert last.acknowledged_warnings
