@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from ketalog.domain.entities import Role
+from ketalog.interop.hl7_codes import CodeRow
 from ketalog.services import (
     audit_log,
     auth,
@@ -19,13 +20,12 @@ from ketalog.services import (
     device_feed_overview,
     device_feed_settings,
     emergency,
-    fhir_export,
     encryption,
+    fhir_export,
     protocols,
     settings,
     users,
 )
-from ketalog.interop.hl7_codes import CodeRow
 from ketalog.services.context import Context
 from ketalog.services.errors import PermissionDenied
 
