@@ -41,10 +41,10 @@ demo: setup
 ## from a fresh demo clinic (Xvfb if installed).
 screenshots: setup
 	if command -v xvfb-run >/dev/null; then \
-		for script in make_screenshots make_feed_screenshots make_access_screenshots; do \
+		for script in make_screenshots make_feed_screenshots make_access_screenshots make_record_screenshots make_stock_screenshots; do \
 			QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python docs/$$script.py || exit 1; \
 		done; \
-	else for script in make_screenshots make_feed_screenshots make_access_screenshots; do \
+	else for script in make_screenshots make_feed_screenshots make_access_screenshots make_record_screenshots make_stock_screenshots; do \
 		$(BIN)/python docs/$$script.py || exit 1; done; fi
 	$(MAKE) guide-screenshots
 

@@ -37,8 +37,11 @@ from ketalog.services.auth import add_user, bootstrap_admin
 from ketalog.services.context import Context
 from ketalog.services.protocols import seed_protocols
 from ketalog.services.sessions import NURSE_SIGNATURE, PROVIDER_SIGNATURE
+from ketalog.services.signing_keys import open_key, signature_fields
+from ketalog.store.audit import values_json
 from ketalog.store.connection import open_store
-from ketalog.store.store import Actor, Store
+from ketalog.store.schema import LATER_NULLABLE_COLUMNS
+from ketalog.store.store import Actor, Store, Writer
 
 GENERATOR_VERSION = 2  # bump when the output changes: cached databases are keyed on it
 END = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)  # "now" in the generated clinic
@@ -73,7 +76,9 @@ NOTES = ("Tolerated well; escort present at discharge.",
 
 
 def _table_columns(store: Store, table: str) -> tuple[str, ...]:
-    return tuple(store.columns(table))
+    """Columns the generator writes: later nullable ones (entered-in-error marks, the
+    discharge-readiness record) stay NULL, as on rows never struck."""
+    return tuple(c for c in store.columns(table) if c not in LATER_NULLABLE_COLUMNS)
 
 
 @dataclass
@@ -228,17 +233,25 @@ class Generator:
                                        credentials="MD").id or 0) for i in range(1, 4)]
         self.admin = Actor(int(admin.id or 0), "admin")
         seed_protocols(self.store, self.admin)
+        # each signature is made with its signer's own key, as the app makes it
+        self.keys = {uid: open_key(self.store, uid, PASSWORD)
+                     for uid in (*self.nurses, *self.providers)}
 
     # -- bulk writing --------------------------------------------------------
     def _write(self, batch: dict[str, list[dict[str, object]]], summary: dict[str, object],
-               after: Callable[[], None] | None = None) -> None:
-        """One transaction: rows by executemany plus one chained summary audit entry."""
+               after: Callable[[Writer], None] | None = None) -> None:
+        """One transaction: rows by executemany, one audit entry per row (as the app's
+        Writer.insert_many writes them) plus one chained summary entry."""
         with self.store.write(self.admin) as w:
             for table, rows in batch.items():
                 if rows:
                     self.conn.executemany(self.inserts[table], rows)
+                    w.chain.append_many([w.chain.entry(
+                        at=w.now, user_id=w.actor.user_id, username=w.actor.username,
+                        action="insert", table_name=table, row_uuid=str(r["uuid"]),
+                        new_values=values_json(r)) for r in rows])
             if after:
-                after()
+                after(w)
             w.event("bulk_generate", details={
                 "generator": f"benchmarks.gen_ten_years v{GENERATOR_VERSION}",
                 "rows": {t: len(r) for t, r in batch.items() if r}, **summary})
@@ -346,7 +359,7 @@ class Generator:
         if status in ("signed", "completed"):
             self._signatures(sid, session, children, nurse, provider, t_dis, status, out)
             if status == "signed":
-                out["_signed"].append({"id": sid})
+                out["_signed"].append({"id": sid, "uuid": session["uuid"]})
             self._follow_ups(sid, nurse, t_stop, plan, out)
         out["sessions"].append(session)
         return status == "signed"
@@ -464,10 +477,14 @@ class Generator:
         if status == "signed":
             sigs.append((provider, t_dis + 86_400 * self.rng.uniform(0.2, 2.5),
                          PROVIDER_SIGNATURE, digest(base)))
-        out["signatures"] += [{"id": self.ids.take("signatures"), "uuid": self.rows.uuid(),
-                               "session_id": sid, "user_id": who,
-                               "at": self.rows.iso(min(t, END.timestamp())), "meaning": meaning,
-                               "content_hash": h} for who, t, meaning, h in sigs]
+        for who, t, meaning, h in sigs:
+            key = self.keys[who]
+            assert key is not None
+            out["signatures"].append({
+                **signature_fields(key, session_uuid=str(session["uuid"]), user_id=who,
+                                   at=self.rows.iso(min(t, END.timestamp())), meaning=meaning,
+                                   content_hash=h),
+                "id": self.ids.take("signatures"), "uuid": self.rows.uuid(), "session_id": sid})
 
     def _follow_ups(self, sid: int, nurse: int, t_stop: float, plan: _Plan,
                     out: dict[str, list[dict[str, object]]]) -> None:
@@ -481,6 +498,15 @@ class Generator:
                 "relief_hours": float(hours), "phq9": None, "source": "phone",
                 "note": "", "entered_at": self.rows.iso(t + 60), "entered_by": nurse})
 
+    def _lock(self, w: Writer, rows: list[tuple[object, object]]) -> None:
+        """Mark the provider-signed sessions signed, audited as sign_session does."""
+        self.conn.executemany("UPDATE sessions SET status = 'signed' WHERE id = ?",
+                              [(i,) for i, _ in rows])
+        w.chain.append_many([w.chain.entry(
+            at=w.now, user_id=w.actor.user_id, username=w.actor.username, action="update",
+            table_name="sessions", row_uuid=str(u), old_values=values_json({"status": "completed"}),
+            new_values=values_json({"status": "signed"})) for _, u in rows])
+
     def sessions(self, plans: list[_Plan], patients: list[dict[str, object]],
                  series: list[dict[str, object]]) -> tuple[int, int]:
         signed = vitals = 0
@@ -491,13 +517,12 @@ class Generator:
             out: dict[str, list[dict[str, object]]] = {t: [] for t in (*tables, "_signed")}
             for plan in plans[start:start + BATCH_SESSIONS]:
                 signed += self.session(plan, patients, series, out)
-            to_sign = [(row["id"],) for row in out.pop("_signed")]
+            to_sign = [(row["id"], row["uuid"]) for row in out.pop("_signed")]
             vitals += len(out["vitals"])
             # children go in while the session reads 'completed' (signed ones refuse
             # rows); the signed ones are then locked in the same transaction
             self._write(out, {"sessions": [out["sessions"][0]["id"], out["sessions"][-1]["id"]]},
-                        after=lambda rows=to_sign: self.conn.executemany(  # type: ignore[misc]
-                            "UPDATE sessions SET status = 'signed' WHERE id = ?", rows))
+                        after=lambda w, rows=to_sign: self._lock(w, rows))  # type: ignore[misc]
             done = min(start + BATCH_SESSIONS, len(plans))
             rate = vitals / max(time.perf_counter() - t0, 1e-9)
             self.say(f"\rsessions {done:>6}/{len(plans)}  vitals {vitals:>10,}  "

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (  # noqa: E402
     QAbstractButton,
     QApplication,
     QDialog,
-    QInputDialog,
     QMenu,
     QWidget,
 )
@@ -42,6 +41,7 @@ from ketalog.store.store import Store  # noqa: E402
 from ketalog.ui.alert_thresholds_dialog import AlertThresholdsDialog  # noqa: E402
 from ketalog.ui.backup_dialogs import BackupSettingsDialog, RestoreDialog  # noqa: E402
 from ketalog.ui.clinic_settings_dialog import ClinicSettingsDialog  # noqa: E402
+from ketalog.ui.confirmations import SignDialog  # noqa: E402
 from ketalog.ui.course_export_dialog import CourseRangeDialog  # noqa: E402
 from ketalog.ui.course_window import CourseWindow  # noqa: E402
 from ketalog.ui.device_feed_dialog import FeedSettingsDialog  # noqa: E402
@@ -195,6 +195,7 @@ def nurse_walkthrough(shots: Shots, clock: FixedClock, store: Store, nurse: Cont
                 lambda: window.dosing.buttons[DoseKind.BOLUS].click())
     window.dosing.bolus.setValue(0.0)
     window.dosing.confirm_warnings = lambda warnings: True  # pictured once is enough
+    window.dosing.confirm_stop = lambda text: True
 
     clock.advance(minutes=14)  # 14:40
     type_vitals(window, {"sbp_mmhg": "186", "dbp_mmhg": "98", "hr_bpm": "92",
@@ -324,8 +325,8 @@ def provider_review(shots: Shots, clock: FixedClock, provider: Context, password
     shots.save(window, "provider-review.png")
 
     def sign(dialog: QDialog) -> None:
-        assert isinstance(dialog, QInputDialog)
-        dialog.setTextValue(password)
+        assert isinstance(dialog, SignDialog)
+        dialog.password.setText(password)
         dialog.accept()
 
     shots.modal("provider-sign.png", sign, window.sign_button.click)
@@ -338,7 +339,7 @@ def provider_review(shots: Shots, clock: FixedClock, provider: Context, password
     window.add_addendum(addendum.reason.text(), addendum.text.toPlainText())
     addendum.close()
     tabs = window.findChild(QWidget, "lowerTabs")
-    tabs.setCurrentIndex(1)  # type: ignore[attr-defined]
+    tabs.setCurrentWidget(window.signoff)  # type: ignore[attr-defined]
     tick(window)
     shots.save(window, "provider-signed.png")
     window.close()

@@ -172,7 +172,7 @@ def cmd_patients(args: argparse.Namespace) -> int:
                            "allergies": p.allergies, "indication": p.indication}
                           for p in patients], ensure_ascii=False, indent=1))
     else:
-        print(_table([[p.mrn, f"{p.family_name}, {p.given_name}", p.birth_date.isoformat(),
+        print(_table([[p.mrn, p.display_name, p.birth_date.isoformat(),
                        p.indication, p.allergies or "-"] for p in patients],
                      ["MRN", "Name", "DOB", "Indication", "Allergies"]))
     return 0
@@ -244,14 +244,19 @@ def cmd_export_course(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from ketalog.cli_progress import ProgressLine
+    from ketalog.cli_trust import passphrase_if_encrypted
+    from ketalog.services.anchors import anchor_count, anchor_problems
+    from ketalog.store.connection import open_for_verify
     from ketalog.store.verify import verify_store
 
-    store = _open(args)
+    store = open_for_verify(args.db, args.clock, passphrase=passphrase_if_encrypted(args.db))
     line = ProgressLine("verify")
     try:
         problems = verify_store(store, line)
+        problems += anchor_problems(store)
         counts = store.table_counts()
         encrypted = store.encrypted
+        anchors = anchor_count(store)
     finally:
         line.close()
         store.close()
@@ -261,8 +266,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
             print(f"  - {problem}")
         return 1
     print(f"{args.db}: sound ({'encryption page checks, ' if encrypted else ''}integrity, "
-          f"foreign keys, protection triggers, audit chain of "
-          f"{counts.get('audit_log', 0)} entries, signatures of signed sessions)")
+          f"foreign keys, protection triggers and their code, audit chain of "
+          f"{counts.get('audit_log', 0)} entries against {anchors} anchors and the "
+          f"backups, every signature against its signer's key, rows against their "
+          f"history)")
     return 0
 
 
@@ -400,6 +407,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_export_commands(export_sub)
     add_import_commands(sub)
+    from ketalog.cli_stock import add_stock_commands
+
+    add_stock_commands(sub, export_sub)
 
     p = sub.add_parser("verify", help="check integrity, audit chain and signatures")
     p.set_defaults(func=cmd_verify)
@@ -419,6 +429,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_audit(sub)
 
+    from ketalog.cli_trust import add_recovery_parser
+
+    add_recovery_parser(sub)
+
     from ketalog.cli_hl7 import add_parser as add_listen_hl7
     from ketalog.cli_hl7 import add_sender as add_send_hl7
 
@@ -436,18 +450,28 @@ def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
     try:
         return int(func(args))
     except PlausibilityError as exc:
-        print(f"ketalog: invalid input: {exc}", file=sys.stderr)
+        _say(f"ketalog: invalid input: {exc}")
     except CannotOpen as exc:
         from ketalog.cli_trust import backup_hint
 
-        print(f"ketalog: error: {exc}.{backup_hint(args.db)}", file=sys.stderr)
+        _say(f"ketalog: error: {exc}.{backup_hint(args.db)}")
     except PassphraseUnavailable as exc:
-        print(f"ketalog: error: {exc}", file=sys.stderr)
+        _say(f"ketalog: error: {exc}")
     except (CliError, ServiceError, StoreError, ScaleError) as exc:
-        print(f"ketalog: error: {exc}", file=sys.stderr)
+        _say(f"ketalog: error: {exc}")
     except KeyboardInterrupt:
-        print("ketalog: interrupted", file=sys.stderr)
+        _say("ketalog: interrupted")
         return 130
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback
+        from ketalog.cli_trust import unexpected_error
+
+        _say(f"ketalog: error: {unexpected_error(exc, args.db)}")
     return 1
+
+
+def _say(message: str, limit: int = 600) -> None:
+    """One line on stderr, however long the input it quotes (a 50,000-character MRN)."""
+    line = " ".join(message.split())
+    print(line if len(line) <= limit else line[:limit] + "...", file=sys.stderr)
 
 

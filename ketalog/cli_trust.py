@@ -96,3 +96,68 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--keep-plain", action="store_true",
                    help="keep the unencrypted original beside it (default: wipe it)")
     p.set_defaults(func=cmd_encrypt)
+
+
+def cmd_recover_admin(args: argparse.Namespace) -> int:
+    from ketalog.cli import _open, _password
+    from ketalog.services.admin_recovery import current_os_account, recover_admin
+
+    store = _open(args)
+    try:
+        password = _password(f"New password for {args.username}: ", env="KETALOG_NEW_PASSWORD",
+                             confirm=True)
+        recover_admin(store, current_os_account(), args.username, password, args.reason)
+    finally:
+        store.close()
+    print(f"{args.username} is unlocked with the new password; the recovery is in the "
+          "audit log")
+    return 0
+
+
+def add_recovery_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "recover-admin",
+        help="unlock the last admin and set a new password (needs the OS account that owns "
+             "the database file)")
+    p.add_argument("username")
+    p.add_argument("--reason", required=True, help="why (kept in the audit log)")
+    p.set_defaults(func=cmd_recover_admin)
+
+
+def unexpected_error(exc: BaseException, db_path: Path) -> str:
+    """One line for what the commands do not expect: a database that reads wrong (pages
+    or text damaged after it opened), a file the system refused, or a bug of ours, whose
+    traceback goes to the log file instead of the screen."""
+    import sqlite3
+    import traceback
+
+    from ketalog.paths import log_dir
+    from ketalog.store.diagnosis import environment_problem, from_os_error
+
+    if isinstance(exc, sqlite3.Error):
+        text = str(exc).replace("\n", " ")[:200]
+        found = environment_problem(db_path)
+        if found is not None:
+            return str(found)
+        if "decode" in text.lower() and "utf-8" in text.lower():
+            what = "holds damaged text (not valid UTF-8)"
+        else:
+            what = f"could not be read ({text})"
+        return (f"{db_path} {what}: it may be damaged; run `ketalog verify`."
+                f"{backup_hint(db_path)}")
+    if isinstance(exc, OSError):
+        return str(from_os_error(Path(exc.filename or db_path), exc))
+    if isinstance(exc, UnicodeError):
+        return f"text that is not valid in its encoding ({exc.reason})"
+    where = log_dir() / "cli-errors.log"
+    try:
+        from ketalog.store.private_files import private_folder
+
+        private_folder(where.parent)
+        fd = os.open(where, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as handle:
+            handle.write("".join(traceback.format_exception(exc)))
+        logged = f" (details in {where})"
+    except OSError:
+        logged = ""
+    return f"unexpected {type(exc).__name__}: {str(exc)[:200]}{logged}"

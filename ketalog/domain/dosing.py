@@ -2,7 +2,12 @@
 
 Storage keeps mg/h with the weight it came from; mg/kg/h and pump mL/h are derived at
 the edges. Cumulative dose = sum of boluses + integral of the running rate, pauses and
-time after stop contributing nothing (CLINICAL.md "Dosing")."""
+time after stop contributing nothing (CLINICAL.md "Dosing").
+
+Every place that shows a ketamine amount (session screen, JSON, PDFs, course view, CSV,
+FHIR) takes it from `session_total_mg` or `running_total_mg`: one calculation, so a bolus
+given after Stop or an event entered in error can never count in one place and not in
+another. Events struck as entered in error take no part in any calculation here."""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from typing import Protocol
 
 from ketalog.domain.entities import DoseKind
 from ketalog.domain.errors import PlausibilityError
+from ketalog.domain.indications import SEED_INDICATIONS, Indication, match_indication
 
 LB_PER_KG = 2.2046226218
 
@@ -54,6 +60,13 @@ class DoseLike(Protocol):
     def bolus_mg(self) -> float | None: ...
     @property
     def rate_mg_per_h(self) -> float | None: ...
+    @property
+    def struck_reason(self) -> str: ...
+
+
+def live_events(events: Iterable[DoseLike]) -> list[DoseLike]:
+    """The events that count: those not struck as entered in error."""
+    return [e for e in events if not e.struck_reason]
 
 
 @dataclass(frozen=True)
@@ -91,7 +104,7 @@ def check_next_event(state: str, event: DoseLike) -> None:
                                        f"{kind.value.replace('_', ' ')} needs a positive rate "
                                        "(use pause or stop for zero)")
     allowed = {
-        DoseKind.START: {"not_started"},
+        DoseKind.START: {"not_started", "stopped"},  # a restart after stop is a new run
         DoseKind.RATE_CHANGE: {"running"},
         DoseKind.PAUSE: {"running"},
         DoseKind.RESUME: {"paused"},
@@ -106,7 +119,7 @@ def _walk(events: Sequence[DoseLike]) -> tuple[list[Segment], list[tuple[datetim
     segments: list[Segment] = []
     boluses: list[tuple[datetime, float]] = []
     state, rate, since = "not_started", 0.0, None
-    for event in _ordered(events):
+    for event in _ordered(live_events(events)):
         check_next_event(state, event)
         kind = DoseKind(event.kind)
         if kind is DoseKind.BOLUS:
@@ -150,8 +163,9 @@ def rate_at(events: Sequence[DoseLike], at: datetime) -> float:
     return 0.0
 
 
-def cumulative_mg(events: Sequence[DoseLike], at: datetime) -> float:
-    """Total ketamine given up to and including instant `at`, in mg."""
+def running_total_mg(events: Sequence[DoseLike], at: datetime) -> float:
+    """Ketamine given up to and including instant `at`, in mg (the running-total
+    column): boluses at or before `at` plus the infusion integrated up to `at`."""
     segs, boluses, _ = _walk(events)
     total = sum(mg for when, mg in boluses if when <= at)
     for seg in segs:
@@ -160,6 +174,44 @@ def cumulative_mg(events: Sequence[DoseLike], at: datetime) -> float:
         end = at if seg.end is None or seg.end > at else seg.end
         total += seg.rate_mg_per_h * (end - seg.start).total_seconds() / 3600.0
     return total
+
+
+def session_total_mg(events: Sequence[DoseLike], now: datetime) -> float:
+    """The session's ketamine total in mg: every bolus whenever given (before, during or
+    after the infusion), every run of the infusion; a run still going counts up to
+    `now`. Never cut at the infusion's end: a bolus after Stop is ketamine given."""
+    counted = live_events(events)
+    return running_total_mg(counted, max([now, *(e.at for e in counted)]))
+
+
+def infusion_runs(events: Sequence[DoseLike]) -> list[tuple[datetime, datetime | None]]:
+    """(start, stop) of each run: a start after a stop opens a new run; None = going."""
+    runs: list[tuple[datetime, datetime | None]] = []
+    for event in _ordered(live_events(events)):
+        kind = DoseKind(event.kind)
+        if kind is DoseKind.START:
+            runs.append((event.at, None))
+        elif kind is DoseKind.STOP and runs:
+            runs[-1] = (runs[-1][0], event.at)
+    return runs
+
+
+def infusion_end(events: Sequence[DoseLike]) -> datetime | None:
+    """The last stop, when the infusion is stopped (None while a run is going)."""
+    runs = infusion_runs(events)
+    return runs[-1][1] if runs else None
+
+
+def last_dose_at(events: Sequence[DoseLike]) -> datetime | None:
+    """When ketamine was last given: the latest bolus or the end of the last run (the
+    moment a running infusion is now, it has no last dose yet: None)."""
+    counted = live_events(events)
+    times = [e.at for e in counted if DoseKind(e.kind) is DoseKind.BOLUS]
+    runs = infusion_runs(counted)
+    if runs and runs[-1][1] is None and infusion_state(counted) == "running":
+        return None
+    times += [e.at for e in counted if DoseKind(e.kind) in (DoseKind.PAUSE, DoseKind.STOP)]
+    return max(times, default=None)
 
 
 def max_rate_mg_per_h(events: Sequence[DoseLike]) -> float:
@@ -185,11 +237,28 @@ PAIN_RATE_RANGE_MG_PER_KG_PER_H = (0.5, 2.0)
 CRPS_STUDIED_RATE_MG_PER_KG_PER_H = 0.35
 LOW_DOSE_RATE_MAX_MG_PER_KG_PER_H = 1.0
 LOW_DOSE_BOLUS_MAX_MG_PER_KG = 0.5
-MOOD_INDICATIONS = frozenset({"depression", "mood", "ptsd", "anxiety"})
+RULE_KEYS = frozenset({"crps", "pain", "mood", "other"})
+_SEEDED = tuple(Indication(None, name, category) for name, category in SEED_INDICATIONS)
+
+
+def rule_key(indication: str) -> str:
+    """The guideline rules an indication is judged by: a coded indication's rule key
+    (services pass it), else free text matched against the seeded list, else "pain"."""
+    text = indication.strip().lower()
+    if text in RULE_KEYS:
+        return text
+    found = match_indication(indication, _SEEDED)
+    return found.rule_key if found else "pain"
 
 
 def is_mood_indication(indication: str) -> bool:
-    return indication.strip().lower() in MOOD_INDICATIONS
+    return rule_key(indication) == "mood"
+
+
+def _low_dose_rules(indication: str) -> bool:
+    """Mood and other indications: the low-dose limits (PA guidance); Cohen 2018's ranges
+    are for chronic pain only."""
+    return rule_key(indication) in ("mood", "other")
 
 
 def _per_kg(mg: float, weight_kg: float) -> float:
@@ -200,7 +269,7 @@ def _per_kg(mg: float, weight_kg: float) -> float:
 
 def bolus_warnings(bolus_mg: float, weight_kg: float, indication: str) -> list[DoseWarning]:
     per_kg = _per_kg(bolus_mg, weight_kg)
-    if is_mood_indication(indication):
+    if _low_dose_rules(indication):
         if per_kg > LOW_DOSE_BOLUS_MAX_MG_PER_KG:
             return [DoseWarning("bolus_above_low_dose",
                                 f"Bolus {per_kg:.2f} mg/kg is above the low-dose limit "
@@ -213,21 +282,38 @@ def bolus_warnings(bolus_mg: float, weight_kg: float, indication: str) -> list[D
     return []
 
 
-def rate_warnings(rate_mg_per_h: float, weight_kg: float, indication: str) -> list[DoseWarning]:
+def rate_warnings(rate_mg_per_h: float, weight_kg: float, indication: str,
+                  slowing_from_mg_per_h: float | None = None) -> list[DoseWarning]:
+    """Warnings for a rate the pump will carry (start, restart, rate change, resume with a
+    rate). `slowing_from_mg_per_h`: the rate running before; slowing (for a side effect,
+    say) raises no "below" warning, so the nurse is not asked to acknowledge it each time."""
     per_kg = _per_kg(rate_mg_per_h, weight_kg)
-    if is_mood_indication(indication):
+    if _low_dose_rules(indication):
         if per_kg > LOW_DOSE_RATE_MAX_MG_PER_KG_PER_H:
             return [DoseWarning("rate_above_low_dose",
                                 f"Rate {per_kg:.2f} mg/kg/h is above the low-dose limit "
                                 f"{LOW_DOSE_RATE_MAX_MG_PER_KG_PER_H} mg/kg/h", PA_LOW_DOSE)]
         return []
     low, high = PAIN_RATE_RANGE_MG_PER_KG_PER_H
-    if indication.strip().lower() == "crps":
-        low = CRPS_STUDIED_RATE_MG_PER_KG_PER_H  # Cohen 2018 lists 0.35 mg/kg/h x 4 h for CRPS
-    if per_kg < low or per_kg > high:
-        side = "below" if per_kg < low else "above"
-        return [DoseWarning(f"rate_{side}_guideline",
-                            f"Rate {per_kg:.2f} mg/kg/h is {side} the guideline range "
+    if per_kg > high:
+        return [DoseWarning("rate_above_guideline",
+                            f"Rate {per_kg:.2f} mg/kg/h is above the guideline range "
+                            f"{low}-{high} mg/kg/h", COHEN_2018)]
+    slowing = slowing_from_mg_per_h is not None and rate_mg_per_h < slowing_from_mg_per_h
+    if slowing:
+        return []
+    if rule_key(indication) == "crps":
+        # Cohen 2018 gives no CRPS range: 0.35 mg/kg/h over 4 h is one regimen it cites.
+        if per_kg < CRPS_STUDIED_RATE_MG_PER_KG_PER_H:
+            return [DoseWarning("rate_below_guideline",
+                                f"Rate {per_kg:.2f} mg/kg/h is below "
+                                f"{CRPS_STUDIED_RATE_MG_PER_KG_PER_H} mg/kg/h, the lowest "
+                                "rate of the CRPS regimens studied (0.35 mg/kg/h over 4 h)",
+                                COHEN_2018)]
+        return []
+    if per_kg < low:
+        return [DoseWarning("rate_below_guideline",
+                            f"Rate {per_kg:.2f} mg/kg/h is below the guideline range "
                             f"{low}-{high} mg/kg/h", COHEN_2018)]
     return []
 
@@ -260,8 +346,12 @@ class DosePlan:
 def plan_dose(*, weight_kg: float, bolus_mg_per_kg: float, rate_mg_per_kg_per_h: float,
               duration_min: int, concentration_mg_per_ml: float, indication: str,
               max_total_mg: float | None, protocol_name: str) -> DosePlan:
+    from ketalog.domain.rates import in_unit, mg_per_h_from_entry
+
     bolus_mg = bolus_mg_per_kg * weight_kg
-    rate = mg_per_h_from_mg_per_kg_per_h(rate_mg_per_kg_per_h, weight_kg)
+    # the mg/h Start will store for this rate (one rounding rule: domain.rates)
+    rate = mg_per_h_from_entry(rate_mg_per_kg_per_h, "mg/kg/h", weight_kg,
+                               concentration_mg_per_ml)
     total = bolus_mg + rate * duration_min / 60.0
     warnings: list[DoseWarning] = []
     if bolus_mg > 0:
@@ -269,5 +359,5 @@ def plan_dose(*, weight_kg: float, bolus_mg_per_kg: float, rate_mg_per_kg_per_h:
     warnings += rate_warnings(rate, weight_kg, indication)
     warnings += total_warnings(total, max_total_mg, protocol_name)
     return DosePlan(weight_kg, bolus_mg, rate, rate_mg_per_kg_per_h,
-                    ml_per_h_from_mg_per_h(rate, concentration_mg_per_ml), duration_min,
+                    in_unit(rate, "mL/h", weight_kg, concentration_mg_per_ml), duration_min,
                     total, total / weight_kg, tuple(warnings))

@@ -78,6 +78,12 @@ class User:
             else self.display_name
 
 
+def patient_name(family_name: object, given_name: object) -> str:
+    """'NÚÑEZ, Zoë': the one casing every screen, list and page uses (the family name in
+    capitals, so it cannot be read as the given name)."""
+    return f"{str(family_name).upper()}, {given_name}"
+
+
 @dataclass(frozen=True)
 class Patient:
     id: int | None
@@ -96,7 +102,7 @@ class Patient:
 
     @property
     def display_name(self) -> str:
-        return f"{self.family_name.upper()}, {self.given_name}"
+        return patient_name(self.family_name, self.given_name)
 
     def age_on(self, day: date) -> int:
         years = day.year - self.birth_date.year
@@ -134,6 +140,18 @@ class Bag:
 
 
 @dataclass(frozen=True)
+class RecordedCheck:
+    """A discharge-readiness check as made at Complete, with the nurse's reason for
+    discharging anyway when it failed."""
+
+    code: str
+    passed: bool
+    message: str
+    source: str
+    acknowledged: str | None = None
+
+
+@dataclass(frozen=True)
 class InfusionSession:
     id: int | None
     uuid: str
@@ -154,6 +172,7 @@ class InfusionSession:
     discharge_escort: str = ""
     discharge_instructions: str = ""
     series_id: int | None = None  # the treatment series it belongs to (None: before series)
+    discharge_readiness: tuple[RecordedCheck, ...] = ()  # empty: completed before checks
 
 
 @dataclass(frozen=True)
@@ -190,6 +209,9 @@ class DoseEvent:
     weight_kg: float | None = None
     reason: str = ""
     acknowledged_warnings: tuple[str, ...] = ()
+    struck_reason: str = ""  # entered in error: struck through, never deleted
+    struck_at: datetime | None = None
+    struck_by: int | None = None
 
 
 @dataclass(frozen=True)
@@ -203,6 +225,9 @@ class AdjunctMedication:
     unit: str
     route: str
     reason: str = ""
+    struck_reason: str = ""  # entered in error: struck through, never deleted
+    struck_at: datetime | None = None
+    struck_by: int | None = None
 
 
 @dataclass(frozen=True)
@@ -215,6 +240,9 @@ class Score:
     value: int
     phase: Phase
     items: dict[str, int] = field(default_factory=dict)
+    struck_reason: str = ""  # entered in error: struck through, never deleted
+    struck_at: datetime | None = None
+    struck_by: int | None = None
 
 
 @dataclass(frozen=True)
@@ -228,6 +256,9 @@ class SideEffect:
     action: str = ""
     resolved_at: datetime | None = None
     note: str = ""
+    struck_reason: str = ""  # entered in error: struck through, never deleted
+    struck_at: datetime | None = None
+    struck_by: int | None = None
 
 
 @dataclass(frozen=True)
@@ -238,6 +269,9 @@ class Note:
     at: datetime
     author_id: int
     text: str
+    struck_reason: str = ""  # entered in error: struck through, never deleted
+    struck_at: datetime | None = None
+    struck_by: int | None = None
 
 
 @dataclass(frozen=True)
@@ -251,6 +285,24 @@ class FollowUp:
     phq9: int | None = None
     source: str = "phone"
     note: str = ""
+    struck_reason: str = ""  # entered in error: struck through, never deleted
+    struck_at: datetime | None = None
+    struck_by: int | None = None
+    phq9_items: dict[str, int] = field(default_factory=dict)  # empty: none or total only
+    phq9_total_only: bool = False
+    safety_ack_at: datetime | None = None
+    safety_ack_by: int | None = None
+    safety_ack_note: str = ""
+
+    @property
+    def safety_flag(self) -> bool:
+        """PHQ-9 item 9 (thoughts of death or self-harm) above 0, not struck."""
+        return not self.struck_reason and self.phq9_items.get("item_9", 0) > 0
+
+    @property
+    def safety_open(self) -> bool:
+        """Flagged and no clinician has acknowledged it yet."""
+        return self.safety_flag and self.safety_ack_at is None
 
 
 @dataclass(frozen=True)

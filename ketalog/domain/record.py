@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ketalog.domain import dosing
+from ketalog.domain.acknowledgements import Acknowledgement
+from ketalog.domain.allergies import Allergy
 from ketalog.domain.entities import (
     Addendum,
     AdjunctMedication,
@@ -41,6 +43,11 @@ class SessionRecord:
     follow_ups: tuple[FollowUp, ...]
     users: dict[int, User]
     series: TreatmentSeries | None = None
+    acknowledgements: tuple[Acknowledgement, ...] = ()
+    allergies: tuple[Allergy, ...] = ()  # entries plus free-text pieces not among them
+
+    def acknowledgements_of(self, subject_uuid: str) -> tuple[Acknowledgement, ...]:
+        return tuple(a for a in self.acknowledgements if a.subject_uuid == subject_uuid)
 
     @property
     def series_text(self) -> str:
@@ -49,8 +56,12 @@ class SessionRecord:
         kind = self.series.kind.value.capitalize() if self.series else "Series"
         return f"{kind} {s.series_number} of {s.series_total}"
 
-    def total_mg(self, at: datetime) -> float:
-        return dosing.cumulative_mg(self.doses, at)
+    def total_mg(self, now: datetime) -> float:
+        """The session's ketamine total (dosing.session_total_mg): every bolus, every run."""
+        return dosing.session_total_mg(self.doses, now)
+
+    def running_total_mg(self, at: datetime) -> float:
+        return dosing.running_total_mg(self.doses, at)
 
     @property
     def infusion_state(self) -> str:

@@ -34,6 +34,7 @@ __all__ = [
     "aldrete_spo2_item",
     "is_nrs_responder",
     "nrs_percent_change",
+    "phq9_remission",
     "phq9_response",
 ]
 
@@ -474,11 +475,15 @@ def is_nrs_responder(pre: int, post: int, threshold_pct: float = 30.0) -> bool |
     return (before - after) * 100 >= threshold * before
 
 
-def phq9_response(baseline: int, current: int) -> bool:
-    """PHQ-9 response per CLINICAL.md: drop >= 50 % from baseline, or current < 10.
+PHQ9_REMISSION_BELOW = 5  # remission: a total below 5 (minimal band, Kroenke 2001)
+PHQ9_RULE_SOURCE = ("CLINICAL.md PHQ-9 (corrected 2026-12-06): response = a drop of at least "
+                    "50 % from the first PHQ-9 of the current series; remission = below 5")
 
-    Checked as 2 * (baseline - current) >= baseline to stay in integers; a baseline of 0
-    can only satisfy it through current < 10.
+
+def phq9_response(baseline: int, current: int) -> bool:
+    """PHQ-9 response per CLINICAL.md: a drop of at least 50 % from the baseline (the first
+    PHQ-9 of the current series). A score that stayed or rose is never a response; a
+    baseline of 0 cannot drop. Checked as 2 * (baseline - current) >= baseline (integers).
     """
     spec = SCALES["phq9"]
     base = ScaleSpec._check_value(
@@ -487,6 +492,13 @@ def phq9_response(baseline: int, current: int) -> bool:
     now = ScaleSpec._check_value(
         "current", "PHQ-9 current", current, spec.min_total, spec.max_total
     )
-    if now < PHQ9_FLAG_AT:
-        return True
-    return base > 0 and 2 * (base - now) >= base
+    return now < base and 2 * (base - now) >= base
+
+
+def phq9_remission(current: int) -> bool:
+    """PHQ-9 remission per CLINICAL.md: the latest total below 5, reported apart from
+    response."""
+    spec = SCALES["phq9"]
+    now = ScaleSpec._check_value("current", "PHQ-9 current", current, spec.min_total,
+                                 spec.max_total)
+    return now < PHQ9_REMISSION_BELOW

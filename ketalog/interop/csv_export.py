@@ -23,7 +23,7 @@ Cell = str
 Table = tuple[list[str], list[list[Cell]]]
 
 KINDS: tuple[str, ...] = ("sessions", "vitals", "doses", "medications", "side_effects",
-                          "scores", "follow_ups", "notes")
+                          "scores", "follow_ups", "notes", "acknowledgements")
 
 
 def cell(value: object, tz: tzinfo | None = None) -> Cell:
@@ -66,14 +66,14 @@ def _signed(record: SessionRecord, meaning: str) -> tuple[str | None, datetime |
 
 def sessions_table(records: Sequence[SessionRecord], tz: tzinfo | None,
                    as_of: datetime | None = None) -> Table:
-    """Totals to the infusion's end; a running or paused one's to `as_of` (export time)."""
+    """The session total (every bolus, every run; a running one's to `as_of`, the export
+    time), from the one calculation the screen and the PDF use."""
     rows = []
     for r in records:
         s = r.session
-        end = s.infusion_end_at or (max(d.at for d in r.doses) if r.doses else None)
-        if as_of is not None and r.infusion_state in ("running", "paused"):
-            end = as_of
-        total = round(r.total_mg(end), 3) if end is not None else 0.0
+        last = max((d.at for d in r.doses), default=None)
+        now = as_of or last
+        total = round(r.total_mg(now), 3) if now is not None else 0.0
         completed_by, completed_at = _signed(r, "completed by nurse")
         signed_by, signed_at = _signed(r, "reviewed and signed by provider")
         rows.append({
@@ -127,7 +127,8 @@ def vitals_table(records: Sequence[SessionRecord], tz: tzinfo | None) -> Table:
 
 def doses_table(records: Sequence[SessionRecord], tz: tzinfo | None) -> Table:
     columns = ["session_id", "at", "kind", "bolus_mg", "rate_mg_per_h", "rate_mg_per_kg_per_h",
-               "weight_kg", "cumulative_mg", "reason", "acknowledged_warnings", "uuid"]
+               "weight_kg", "cumulative_mg", "reason", "acknowledged_warnings",
+               *STRIKE_COLUMNS, "uuid"]
     rows = []
     for r in records:
         for d in r.doses:
@@ -137,12 +138,23 @@ def doses_table(records: Sequence[SessionRecord], tz: tzinfo | None) -> Table:
                       "bolus_mg": d.bolus_mg, "rate_mg_per_h": rate,
                       "rate_mg_per_kg_per_h": None if rate is None or d.kind is DoseKind.BOLUS
                       else round(rate / weight, 4),
-                      "weight_kg": weight, "cumulative_mg": round(r.total_mg(d.at), 3),
+                      "weight_kg": weight, "cumulative_mg": round(r.running_total_mg(d.at), 3),
                       "reason": d.reason,
                       "acknowledged_warnings": " | ".join(d.acknowledged_warnings),
-                      "uuid": d.uuid}
+                      **_strike(d), "uuid": d.uuid}
             rows.append([cell(values[c], tz) for c in columns])
     return columns, rows
+
+
+STRIKE_COLUMNS: tuple[str, ...] = ("entered_in_error", "entered_in_error_reason")
+_STRUCK: list[tuple[str, Callable[[object], object]]] = [
+    ("entered_in_error", lambda e: bool(getattr(e, "struck_reason", ""))),
+    ("entered_in_error_reason", lambda e: getattr(e, "struck_reason", "") or None)]
+
+
+def _strike(entry: object) -> dict[str, object]:
+    """The entered-in-error flag and reason: struck rows are exported, flagged."""
+    return {name: get(entry) for name, get in _STRUCK}
 
 
 def _interpretation(scale: str, value: int, items: dict[str, int]) -> str | None:
@@ -163,6 +175,7 @@ def build_tables(records: Sequence[SessionRecord], tz: tzinfo | None = None,
     scores = [s for r in records for s in r.scores]
     follow_ups = [f for r in records for f in r.follow_ups]
     notes = [(r, n) for r in records for n in r.notes]
+    acks = [(r, a) for r in records for a in r.acknowledgements]
     return {
         "sessions": sessions_table(records, tz, as_of),
         "vitals": vitals_table(records, tz),
@@ -170,27 +183,40 @@ def build_tables(records: Sequence[SessionRecord], tz: tzinfo | None = None,
         "medications": _table([
             ("session_id", lambda a: a.session_id), ("at", lambda a: a.at),
             ("drug", lambda a: a.drug), ("dose", lambda a: a.dose), ("unit", lambda a: a.unit),
-            ("route", lambda a: a.route), ("reason", lambda a: a.reason),
+            ("route", lambda a: a.route), ("reason", lambda a: a.reason), *_STRUCK,
             ("uuid", lambda a: a.uuid)], adjuncts, tz),
         "side_effects": _table([
             ("session_id", lambda e: e.session_id), ("onset_at", lambda e: e.onset_at),
             ("kind", lambda e: e.kind), ("severity", lambda e: e.severity.value),
             ("action", lambda e: e.action), ("resolved_at", lambda e: e.resolved_at),
-            ("note", lambda e: e.note), ("uuid", lambda e: e.uuid)], effects, tz),
+            ("note", lambda e: e.note), *_STRUCK, ("uuid", lambda e: e.uuid)], effects, tz),
         "scores": _table([
             ("session_id", lambda s: s.session_id), ("at", lambda s: s.at),
             ("scale", lambda s: s.scale), ("value", lambda s: s.value),
             ("phase", lambda s: s.phase.value),
             ("items", lambda s: json.dumps(s.items, sort_keys=True) if s.items else None),
             ("interpretation", lambda s: _interpretation(s.scale, s.value, s.items)),
-            ("uuid", lambda s: s.uuid)], scores, tz),
+            *_STRUCK, ("uuid", lambda s: s.uuid)], scores, tz),
         "follow_ups": _table([
             ("session_id", lambda f: f.session_id), ("at", lambda f: f.at),
             ("nrs", lambda f: f.nrs), ("relief_hours", lambda f: f.relief_hours),
             ("phq9", lambda f: f.phq9), ("source", lambda f: f.source),
-            ("note", lambda f: f.note), ("uuid", lambda f: f.uuid)], follow_ups, tz),
+            ("note", lambda f: f.note), *_STRUCK, ("uuid", lambda f: f.uuid)], follow_ups, tz),
         "notes": _table([
             ("session_id", lambda rn: rn[1].session_id), ("at", lambda rn: rn[1].at),
             ("author", lambda rn: rn[0].user_name(rn[1].author_id)),
-            ("text", lambda rn: rn[1].text), ("uuid", lambda rn: rn[1].uuid)], notes, tz),
+            ("text", lambda rn: rn[1].text),
+            ("entered_in_error", lambda rn: bool(rn[1].struck_reason)),
+            ("entered_in_error_reason", lambda rn: rn[1].struck_reason or None),
+            ("uuid", lambda rn: rn[1].uuid)], notes, tz),
+        # allergy / formulary warnings given anyway (with the reason) and alarms (with
+        # the action taken); subject_uuid is the medication, dose event or reading
+        "acknowledgements": _table([
+            ("session_id", lambda ra: ra[1].session_id), ("at", lambda ra: ra[1].at),
+            ("kind", lambda ra: ra[1].kind), ("subject", lambda ra: ra[1].subject_table),
+            ("subject_uuid", lambda ra: ra[1].subject_uuid),
+            ("warning", lambda ra: ra[1].warning), ("source", lambda ra: ra[1].source),
+            ("response", lambda ra: ra[1].response),
+            ("by", lambda ra: ra[0].user_name(ra[1].entered_by)),
+            ("uuid", lambda ra: ra[1].uuid)], acks, tz),
     }

@@ -181,11 +181,15 @@ def score_observation(s: Score, status: str, subject: dict[str, str],
                       encounter: dict[str, str]) -> Resource:
     code = c.SCALE_CODES.get(s.scale, c.Code(c.SCALE_SYSTEM, s.scale, s.scale))
     spec = SCALES.get(s.scale)
+    if s.struck_reason:
+        status = "entered-in-error"
     obs = _observation(resource_id("score", s.uuid), status, SURVEY,
                        concept(code, text=spec.name if spec else s.scale), s.at, subject,
                        encounter)
     obs["valueInteger"] = int(s.value)
     obs["extension"] = [{"url": c.EXT_PHASE, "valueCode": s.phase.value}]
+    if s.struck_reason:
+        obs["note"] = [{"text": f"Entered in error: {s.struck_reason}"}]
     if spec is not None:
         try:
             result = spec.score(items=s.items) if s.items else spec.score(value=s.value)
@@ -211,19 +215,22 @@ def follow_up_observations(f: FollowUp, subject: dict[str, str],
     """Follow-ups sit outside the signature, so they are always 'final' as recorded."""
     out: list[Resource] = []
     note = [{"text": f"Follow-up ({f.source}){': ' + f.note if f.note else ''}"}]
+    status = "entered-in-error" if f.struck_reason else "final"
+    if f.struck_reason:
+        note.append({"text": f"Entered in error: {f.struck_reason}"})
     phase = [{"url": c.EXT_PHASE, "valueCode": "follow-up"}]
     if f.nrs is not None:
-        obs = _observation(resource_id("follow-up", f.uuid, "nrs"), "final", SURVEY,
+        obs = _observation(resource_id("follow-up", f.uuid, "nrs"), status, SURVEY,
                            concept(c.PAIN_NRS, text="NRS pain (0-10)"), f.at, subject,
                            encounter)
         out.append({**obs, "valueInteger": f.nrs, "extension": phase, "note": note})
     if f.phq9 is not None:
-        obs = _observation(resource_id("follow-up", f.uuid, "phq9"), "final", SURVEY,
+        obs = _observation(resource_id("follow-up", f.uuid, "phq9"), status, SURVEY,
                            concept(c.PHQ9_TOTAL, text="PHQ-9 (0-27)"), f.at, subject,
                            encounter)
         out.append({**obs, "valueInteger": f.phq9, "extension": phase, "note": note})
     if f.relief_hours is not None:
-        obs = _observation(resource_id("follow-up", f.uuid, "relief"), "final", SURVEY,
+        obs = _observation(resource_id("follow-up", f.uuid, "relief"), status, SURVEY,
                            concept(c.RELIEF_DURATION), f.at, subject, encounter)
         out.append({**obs, "valueQuantity": quantity(f.relief_hours, "h", "h"),
                     "extension": phase, "note": note})
@@ -247,15 +254,17 @@ def ketamine_administrations(record: SessionRecord, as_of: datetime, subject: di
                              encounter: dict[str, str]) -> list[Resource]:
     """A whole-session administration carrying the total, with each bolus and each
     constant-rate stretch (mg/h over its effective period) as partOf it."""
-    doses = record.doses
-    if not doses:
+    doses = dosing.live_events(record.doses)
+    struck = [d for d in record.doses if d.struck_reason]
+    if not doses and not struck:
         return []
     session = record.session
     state = dosing.infusion_state(doses)
-    first = min(d.at for d in doses)
-    last = max(d.at for d in doses)
+    times = [d.at for d in doses] or [d.at for d in struck]
+    first = min(times)
+    last = max(times)
     end = last if state in ("stopped", "not_started") else None
-    total = record.total_mg(end or as_of)
+    total = record.total_mg(as_of)
     weight = session.weight_kg
     parent_id = resource_id("ketamine", session.uuid)
     boluses = [d for d in doses if d.kind is DoseKind.BOLUS]
@@ -289,6 +298,16 @@ def ketamine_administrations(record: SessionRecord, as_of: datetime, subject: di
         if d.reason:
             item["note"] = [{"text": d.reason}]
         out.append(item)
+    for d in struck:  # kept, counted nowhere: the receiver sees what was corrected
+        amount = (f"bolus {d.bolus_mg:g} mg" if d.bolus_mg is not None else
+                  f"{d.kind.value.replace('_', ' ')}"
+                  + (f" {d.rate_mg_per_h:g} mg/h" if d.rate_mg_per_h is not None else ""))
+        out.append({
+            "resourceType": "MedicationAdministration", "id": resource_id("dose", d.uuid),
+            "status": "entered-in-error", "medicationCodeableConcept": KETAMINE,
+            "subject": subject, "context": encounter, "partOf": part_of,
+            "effectiveDateTime": to_iso(d.at), "dosage": {"text": amount},
+            "note": [{"text": f"Entered in error: {d.struck_reason}"}]})
     starts = {d.at: d for d in doses if d.kind in (DoseKind.START, DoseKind.RATE_CHANGE,
                                                    DoseKind.RESUME)}
     for seg in dosing.segments(doses):
@@ -329,12 +348,15 @@ def adjunct_administration(a: AdjunctMedication, subject: dict[str, str],
                            encounter: dict[str, str]) -> Resource:
     out: Resource = {
         "resourceType": "MedicationAdministration", "id": resource_id("adjunct", a.uuid),
-        "status": "completed", "medicationCodeableConcept": _adjunct_concept(a.drug),
+        "status": "entered-in-error" if a.struck_reason else "completed",
+        "medicationCodeableConcept": _adjunct_concept(a.drug),
         "subject": subject, "context": encounter, "effectiveDateTime": to_iso(a.at),
         "dosage": {"text": f"{a.drug} {a.dose:g} {a.unit} {a.route}", "route": _route(a.route),
                    "dose": _dose_quantity(a.dose, a.unit)}}
     if a.reason:
         out["reasonCode"] = [{"text": a.reason}]
+    if a.struck_reason:
+        out["note"] = [{"text": f"Entered in error: {a.struck_reason}"}]
     return out
 
 
@@ -346,6 +368,8 @@ def adverse_event(se: SideEffect, subject: dict[str, str], encounter: dict[str, 
         extensions.append({"url": c.EXT_ACTION, "valueString": se.action})
     if se.resolved_at is not None:
         extensions.append({"url": c.EXT_RESOLVED, "valueDateTime": to_iso(se.resolved_at)})
+    if se.struck_reason:
+        extensions.append({"url": c.EXT_ENTERED_IN_ERROR, "valueString": se.struck_reason})
     out: Resource = {
         "resourceType": "AdverseEvent", "id": resource_id("side-effect", se.uuid),
         "actuality": "actual", "event": {"text": se.kind + (f" ({se.note})" if se.note else "")},
@@ -364,9 +388,11 @@ def adverse_event(se: SideEffect, subject: dict[str, str], encounter: dict[str, 
 
 # -- documents and provenance ----------------------------------------------------
 def text_document(rid: str, kind: str, text: str, at: datetime, author: dict[str, str] | None,
-                  subject: dict[str, str], encounter: dict[str, str]) -> Resource:
+                  subject: dict[str, str], encounter: dict[str, str],
+                  struck_reason: str = "") -> Resource:
     out: Resource = {
-        "resourceType": "DocumentReference", "id": rid, "status": "current",
+        "resourceType": "DocumentReference", "id": rid,
+        "status": "entered-in-error" if struck_reason else "current",
         "type": {"text": kind}, "subject": subject, "date": to_iso(at),
         "content": [{"attachment": {"contentType": "text/plain; charset=utf-8",
                                     "data": base64.b64encode(text.encode()).decode("ascii"),
@@ -374,6 +400,8 @@ def text_document(rid: str, kind: str, text: str, at: datetime, author: dict[str
         "context": {"encounter": [encounter]}}
     if author is not None:
         out["author"] = [author]
+    if struck_reason:
+        out["description"] = f"Entered in error: {struck_reason}"
     return out
 
 
@@ -465,7 +493,7 @@ def add_session(b: BundleBuilder, record: SessionRecord, subject: dict[str, str]
     signed += [b.add(adverse_event(se, subject, enc, suspect)) for se in record.side_effects]
     signed += [b.add(score_observation(sc, status, subject, enc)) for sc in record.scores]
     signed += [b.add(text_document(resource_id("note", n.uuid), "Nursing note", n.text, n.at,
-                                   people.get(n.author_id), subject, enc))
+                                   people.get(n.author_id), subject, enc, n.struck_reason))
                for n in record.notes]
     for f in record.follow_ups:
         for obs in follow_up_observations(f, subject, enc):

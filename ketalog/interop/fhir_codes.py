@@ -35,6 +35,8 @@ EXT_CONTENT_HASH = "urn:ketalog:fhir:content-hash"
 EXT_ACTION = "urn:ketalog:fhir:adverse-event-action"
 EXT_RESOLVED = "urn:ketalog:fhir:adverse-event-resolved"
 EXT_SOURCE = "urn:ketalog:fhir:reading-source"
+# R4 AdverseEvent has no status element: an entry struck as entered in error says so here.
+EXT_ENTERED_IN_ERROR = "urn:ketalog:fhir:entered-in-error"
 
 # RxNorm ingredient for ketamine (CLINICAL.md: unverified; kept in this one constant).
 RXNORM_KETAMINE = "6130"

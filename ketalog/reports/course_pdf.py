@@ -13,11 +13,13 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer
 
 from ketalog.domain.course import CourseOutcome, ReliefStatus, SessionOutcome
 from ketalog.domain.entities import Patient
-from ketalog.domain.mood_course import MoodTrend
+from ketalog.domain.mood_course import MoodTrend, outcome_text
 from ketalog.domain.series import SeriesProgress, SeriesState
+from ketalog.domain.wording import counted, hours_text
 from ketalog.reports.blocks import STYLES, fit, grid_table, local_time, para
 from ketalog.reports.course_chart import course_chart, mood_chart
 from ketalog.reports.page import FOOTER_H, HEADER_H, MARGIN, PageFrame, numbered_canvas, page_size
+from ketalog.reports.session_pdf import safety_text
 
 
 @dataclass(frozen=True)
@@ -39,9 +41,7 @@ class CourseReport:
 
 
 def duration_text(h: float | None) -> str:
-    if h is None:
-        return "—"
-    return f"{h:.0f} h" if h < 48 else f"{h / 24:.1f} d"
+    return hours_text(h)
 
 
 def relief_text(s: SessionOutcome) -> str:
@@ -68,14 +68,14 @@ def _summary(o: CourseOutcome) -> Paragraph:
     rate = "—" if o.responder_rate_pct is None else f"{o.responder_rate_pct:.0f} %"
     infusions = "infusion" if o.session_count == 1 else "infusions"
     text = (f"<b>{o.session_count}</b> {infusions}, total ketamine <b>{o.total_mg:.1f} mg</b>. "
-            f"Mean NRS before → after: <b>{mean}</b> (over {o.paired_count} infusions with "
+            f"Mean NRS before → after: <b>{mean}</b> (over {counted(o.paired_count, 'infusion')} with "
             f"both scores); median change {change}. Responder rule: NRS down by ≥ "
             f"{o.threshold_pct:g} % from before to after an infusion; "
-            f"{o.responder_count} of {o.evaluable_count} evaluable infusions responded "
+            f"{o.responder_count} of {counted(o.evaluable_count, 'evaluable infusion')} responded "
             f"({rate}): course <b>{responder}</b> (a course responds when more than half of "
             f"its evaluable infusions do). Median relief at least "
-            f"<b>{duration_text(o.median_relief_at_least_h)}</b> over {o.relief_known_count} "
-            "infusions with follow-ups.")
+            f"<b>{duration_text(o.median_relief_at_least_h)}</b> over "
+            f"{counted(o.relief_known_count, 'infusion')} with follow-ups.")
     return Paragraph(text, STYLES["body"])
 
 
@@ -122,7 +122,8 @@ def _follow_ups(o: CourseOutcome) -> list[Flowable]:
                 relief = f"not counted: {v.excluded_reason}"
             rows.append([str(number), local_time(f.at, True), duration_text(v.hours_after),
                          "—" if f.nrs is None else str(f.nrs), fit(relief, 30 * mm),
-                         duration_text(v.reported_relief_h), f.source, fit(f.note, 42 * mm)])
+                         duration_text(v.reported_relief_h), f.source,
+                         fit(f.note + safety_text(f), 42 * mm)])
     if len(rows) == 1:
         return out + [para("No follow-ups recorded in this range.", "body")]
     open_ = o.open_follow_ups
@@ -152,15 +153,12 @@ def _series(report: CourseReport) -> list[Flowable]:
 
 
 def _mood(trend: MoodTrend, width: float) -> list[Flowable]:
+    """Response and remission apart (CLINICAL.md PHQ-9, corrected 2026-12-06)."""
     out: list[Flowable] = [Paragraph("Mood (PHQ-9)", STYLES["h2"])]
-    first, last = trend.baseline, trend.latest
-    if first is not None and last is not None and len(trend.points) > 1:
-        verdict = {True: "<b>response</b>", False: "<b>no response</b>", None: "—"}[
-            trend.response]
-        out.append(Paragraph(  # numbers and dates only: nothing to escape
-            f"First PHQ-9 {first.phq9} ({local_time(first.at, True)[:10]}), latest "
-            f"{last.phq9} ({local_time(last.at, True)[:10]}): {verdict} (latest below 10, "
-            "or at most half the first).", STYLES["body"]))
+    if trend.latest is not None:
+        response, remission = outcome_text(trend)
+        out.append(para(response, "body"))
+        out.append(para(remission, "body"))
     return out + [mood_chart(width, trend)]
 
 

@@ -15,7 +15,7 @@ from ketalog.domain.entities import Role
 from ketalog.interop.csv_cells import neutralise
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
-from ketalog.services.exports import write_atomically
+from ketalog.services.exports import write_audited
 from ketalog.store import audit_query as q
 
 PAGE_SIZE = 200
@@ -144,9 +144,9 @@ def export_audit_csv(ctx: Context, f: AuditFilter, path: Path) -> int:
     Returns the number of entries written."""
     ctx.require(Role.ADMIN, action="export the audit log")
     data, count = audit_csv(ctx, f)
-    write_atomically(Path(path), data)
-    with ctx.store.write(ctx.actor) as w:
-        w.event("export_audit", "audit_log", "",
-                {"filter": f.describe(), "rows": count,
-                 "file": str(Path(path).resolve()), "bytes": len(data)})
+    path = Path(path)
+    write_audited(ctx, {path: data}, lambda w: w.event(
+        "export_audit", "audit_log", "", {"filter": f.describe(), "rows": count,
+                                          "file": str(path.parent.resolve() / path.name),
+                                          "bytes": len(data)}))
     return count

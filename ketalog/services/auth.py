@@ -9,8 +9,10 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from ketalog.domain.clock import Clock, to_iso
 from ketalog.domain.entities import Role, User
+from ketalog.services.anchors import write_anchor
 from ketalog.services.context import Context
 from ketalog.services.errors import AccountLocked, LoginFailed, ServiceError
+from ketalog.services.signing_keys import add_key, open_key, replace_missing_key
 from ketalog.store.records import user_from_row
 from ketalog.store.store import SYSTEM, Actor, Store
 
@@ -62,6 +64,7 @@ def _insert_user(store: Store, actor: Actor, clock: Clock, username: str, displa
                                  "created_at": to_iso(clock.now())})
         row = store.get("users", uid)
         w.set_roles(uid, str(row["uuid"]), role_list)  # type: ignore[index]
+        add_key(w, uid, str(row["uuid"]), password, "account created")  # type: ignore[index]
     user = load_user(store, username)
     assert user is not None
     return user
@@ -72,6 +75,9 @@ def bootstrap_admin(store: Store, clock: Clock, username: str, password: str,
     """First run only: create the first admin (and name the clinic). Refused afterwards."""
     if store.count("users"):
         raise ServiceError("this database already has users; ask an admin to add you")
+    if store.count("audit_log", table_name="users") or store.count("patients"):
+        raise ServiceError("this database holds records but no accounts (they were removed "
+                           "outside ketalog): it is not a new clinic; restore a backup")
     if clinic_name:
         with store.write(SYSTEM) as w:
             w.set_setting("clinic_name", clinic_name.strip())
@@ -104,13 +110,17 @@ def login(store: Store, clock: Clock, username: str, password: str) -> Context:
             raise AccountLocked(f"wrong password; account {user.username} is now locked after "
                                 f"{MAX_FAILED_LOGINS} failed attempts; an admin must unlock it")
         raise LoginFailed("wrong username or password")
+    key = open_key(store, user.id, password)  # type: ignore[arg-type]
     with store.write(Actor(user.id, user.username)) as w:
         if user.failed_logins:
             w.update("users", user.id, {"failed_logins": 0})  # type: ignore[arg-type]
+        if key is None:
+            key = replace_missing_key(store, w, user.id, password)  # type: ignore[arg-type]
         w.event("login", "users", str(row["uuid"]))  # type: ignore[index]
+    write_anchor(store, "login")
     fresh = user_by_id(store, user.id)  # type: ignore[arg-type]
     assert fresh is not None
-    return Context(store, clock, fresh)
+    return Context(store, clock, fresh, signing_key=key)
 
 
 def _uuid(store: Store, user: User) -> str:
@@ -165,9 +175,14 @@ def set_password(ctx: Context, username: str, new_password: str) -> None:
     user = load_user(ctx.store, username)
     if user is None:
         raise ServiceError(f"no user named {username}")
+    own = user.id == ctx.user.id
     with ctx.store.write(ctx.actor) as w:
         w.update("users", user.id, {"password_hash": hash_password(new_password)},  # type: ignore[arg-type]
                  reason="password set")
+        # The old key is sealed under the old password: a new pair, the old one kept so
+        # every earlier signature still verifies.
+        add_key(w, user.id, _uuid(ctx.store, user), new_password,  # type: ignore[arg-type]
+                "password changed" if own else f"password reset by {ctx.user.username}")
 
 
 def change_own_password(ctx: Context, current: str, new_password: str) -> None:

@@ -116,7 +116,14 @@ def finish_backup(ctx: Context, db_path: Path, folder: Path, why: str, report: B
         w.event("backup", details={"to": str(report.path), "why": why,
                                    "bytes": report.size_bytes,
                                    "rotated_out": [p.name for p in removed]})
+    _anchor(ctx.store, "backup")
     return removed
+
+
+def _anchor(store: Store, why: str) -> None:
+    from ketalog.services.anchors import write_anchor  # anchors reads backups: no cycle
+
+    write_anchor(store, why)
 
 
 def last_backup_at(folder: Path, db_path: Path) -> datetime | None:
@@ -145,6 +152,7 @@ def restore_database(source: Path, db_path: Path, clock: Clock, admin_username: 
     with store.write(Actor(admin_id, admin_username)) as w:
         w.event("restore", details={"from": str(source), "replaced_copy": str(
             report.replaced_copy) if report.replaced_copy else None, **(details or {})})
+    _anchor(store, "restore")
     return report, store
 
 

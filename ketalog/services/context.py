@@ -10,6 +10,7 @@ from datetime import datetime
 
 from ketalog.domain.clock import Clock
 from ketalog.domain.entities import Role, User
+from ketalog.domain.signing import SigningKey
 from ketalog.services.errors import EmergencyAccessEnded, PermissionDenied
 from ketalog.store.store import Actor, Store
 
@@ -37,6 +38,8 @@ class Context:
     clock: Clock
     user: User
     emergency: Emergency | None = None
+    # Unsealed with the password at login; signing a record needs it (never stored).
+    signing_key: SigningKey | None = None
 
     @property
     def actor(self) -> Actor:

@@ -40,6 +40,7 @@ class CourseSummary:
     not_started: int  # sessions created in the range whose infusion never started
     mood: MoodTrend = MoodTrend(())  # PHQ-9 totals in the range (mood indication)
     series: tuple[SeriesProgress, ...] = ()  # every treatment series, newest first
+    safety_flags: tuple[FollowUp, ...] = ()  # PHQ-9 item 9 > 0 not yet acknowledged (all dates)
 
     @property
     def shows_mood(self) -> bool:
@@ -82,27 +83,48 @@ def load_course(store: Store, patient_id: int, since: date | None = None,
     mood: list[MoodPoint] = []
     other_starts: list[datetime] = []
     not_started = 0
+    every_mood: list[tuple[MoodPoint, object]] = []  # (point, series id): the baseline's
+    flags: list[FollowUp] = []
     for s in store.session_listing(patient_id=patient_id):
         start = dt_or_none(s["infusion_start_at"])
+        mine = [follow_up_from_row(f) for f in
+                store.rows("follow_ups", order_by="at, id", session_id=s["id"],
+                           struck_reason=None)]  # entered in error: not counted
+        points = _mood_points(store, int(s["id"]), mine)  # type: ignore[call-overload]
+        every_mood += [(p, s.get("series_id")) for p in points]
+        flags += [f for f in mine if f.safety_open]
         if start is None:
             not_started += in_range(from_iso(str(s["created_at"])))
         elif not in_range(start):
             other_starts.append(start)
         else:
             sessions.append(_session_input(store, s, start, now))
-            mine = [follow_up_from_row(f) for f in
-                    store.rows("follow_ups", order_by="at, id", session_id=s["id"])]
             follow_ups += mine
-            mood += _mood_points(store, int(s["id"]), mine)  # type: ignore[call-overload]
+            mood += points
     outcome = summarize_course(sessions, follow_ups, now, threshold, schedule, other_starts)
     return CourseSummary(patient_from_row(row), since, until, now, outcome, not_started,
-                         mood_trend(mood), tuple(list_series(store, patient_id)))
+                         mood_trend(mood, series_baseline(every_mood, mood)),
+                         tuple(list_series(store, patient_id)), tuple(flags))
+
+
+def series_baseline(every: list[tuple[MoodPoint, object]],
+                    shown: list[MoodPoint]) -> MoodPoint | None:
+    """The first PHQ-9 of the series the latest shown PHQ-9 belongs to, whatever range is
+    shown (sessions outside a series count as one series of their own)."""
+    if not shown:
+        return None
+    latest = max(shown, key=lambda p: p.at)
+    series = next((sid for p, sid in every if p == latest), None)
+    same = [p for p, sid in every if sid == series]
+    return min(same, key=lambda p: p.at) if same else None
 
 
 def _mood_points(store: Store, session_id: int, follow_ups: list[FollowUp]) -> list[MoodPoint]:
+    """PHQ-9 totals of one session and its follow-ups (struck ones left out)."""
     points = [MoodPoint(from_iso(str(r["at"])), int(r["value"]), MoodSource.SESSION,  # type: ignore[call-overload]
                         session_id)
-              for r in store.rows("scores", session_id=session_id, scale="phq9")]
+              for r in store.rows("scores", session_id=session_id, scale="phq9",
+                                   struck_reason=None)]
     points += [MoodPoint(f.at, f.phq9, MoodSource.FOLLOW_UP, session_id)
                for f in follow_ups if f.phq9 is not None]
     return points
@@ -115,7 +137,7 @@ def _session_input(store: Store, row: Row, start: datetime, now: datetime) -> Se
     dose = dose_summary(store, sid, weight, now=running_now)
     pre, post = nrs_pre_post(store, sid)
     effects = Counter((str(e["kind"]), str(e["severity"]))
-                      for e in store.rows("side_effects", session_id=sid))
+                      for e in store.rows("side_effects", session_id=sid, struck_reason=None))
     return SessionInput(
         session_id=sid, infusion_start=start, infusion_end=dt_or_none(row["infusion_end_at"]),
         nrs_pre=pre, nrs_post=post, total_mg=dose.total_mg, mg_per_kg=dose.mg_per_kg,

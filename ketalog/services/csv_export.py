@@ -12,7 +12,7 @@ from pathlib import Path
 from ketalog.interop.csv_export import build_tables, to_csv_text
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
-from ketalog.services.exports import CLINICAL_READERS, write_atomically
+from ketalog.services.exports import CLINICAL_READERS, write_audited
 from ketalog.services.patients import get_patient
 from ketalog.services.record import load_record
 
@@ -40,14 +40,14 @@ def export_patient_csv(ctx: Context, patient_id: int, folder: Path,
     records = [load_record(ctx.store, i) for i in ids]
     files: dict[str, dict[str, object]] = {}
     rows: dict[str, int] = {}
+    contents: dict[Path, bytes] = {}
     for kind, table in build_tables(records, tz, ctx.clock.now()).items():
         data = to_csv_text(table).encode("utf-8")
-        write_atomically(folder / f"{kind}.csv", data)
+        contents[folder / f"{kind}.csv"] = data
         rows[kind] = len(table[1])
         files[f"{kind}.csv"] = {"rows": len(table[1]), "bytes": len(data),
                                 "sha256": hashlib.sha256(data).hexdigest()}
-    with ctx.store.write(ctx.actor) as w:
-        w.event("export", "patients", patient.uuid, {
-            "format": "csv", "kind": "patient", "patient_mrn": patient.mrn, "sessions": ids,
-            "folder": str(folder.resolve()), "files": files})
+    write_audited(ctx, contents, lambda w: w.event("export", "patients", patient.uuid, {
+        "format": "csv", "kind": "patient", "patient_mrn": patient.mrn, "sessions": ids,
+        "folder": str(folder.resolve()), "files": files}))
     return CsvExport(folder, rows)

@@ -25,6 +25,7 @@ from ketalog.domain.entities import DoseEvent, DoseKind, Phase, Protocol, Role, 
 from ketalog.domain.hashing import content_hash
 from ketalog.domain.plausibility import validate_vitals
 from ketalog.domain.scales import SCALES, aldrete_circulation_item, aldrete_spo2_item
+from ketalog.domain.signing import SigningKey
 from ketalog.domain.vitals import derive_map_mmhg
 from ketalog.services.auth import add_user, bootstrap_admin
 from ketalog.services.context import Context
@@ -33,6 +34,7 @@ from ketalog.services.patients import PatientInput, validate_patient
 from ketalog.services.protocols import seed_protocols
 from ketalog.services.sessions import NURSE_SIGNATURE, PROVIDER_SIGNATURE
 from ketalog.services.settings import alert_thresholds
+from ketalog.services.signing_keys import open_key, signature_fields
 from ketalog.store.content import session_content
 from ketalog.store.records import protocol_from_row
 from ketalog.store.store import Actor, Store
@@ -659,7 +661,7 @@ class _Generator:
                 "entered_at": to_iso(dose.at), "entered_by": nurse})
         state = dosing.validate_timeline(events)
         assert state == ("running" if live else "stopped"), state
-        total = dosing.cumulative_mg(events, self.now if live else stop)
+        total = dosing.running_total_mg(events, self.now if live else stop)
 
         # Side effects and adjuncts.
         effects: list[str] = []
@@ -844,7 +846,7 @@ class _Generator:
     def dose_warnings(self, given: list[DoseEvent], event: DoseEvent, protocol: Protocol,
                       weight: float, start: datetime) -> list[dosing.DoseWarning]:
         """The same soft warnings record_dose would have asked the nurse to acknowledge."""
-        so_far = dosing.cumulative_mg(given, event.at) if given else 0.0
+        so_far = dosing.running_total_mg(given, event.at) if given else 0.0
         if event.kind is DoseKind.BOLUS and event.bolus_mg:
             return (dosing.bolus_warnings(event.bolus_mg, weight, protocol.indication)
                     + dosing.total_warnings(so_far + event.bolus_mg, protocol.max_total_mg,
@@ -1016,7 +1018,7 @@ def _series_row(series: _Series) -> dict[str, object]:
             "created_at": first.row["created_at"], "created_by": first.nurse}
 
 
-def _write_nurse_work(store: Store, actor: Actor, built: list[_Built],
+def _write_nurse_work(store: Store, actor: Actor, key: SigningKey, built: list[_Built],
                       patients: list[_Patient], series: Sequence[_Series] = ()) -> None:
     """One transaction per nurse: her sessions, their children, follow-ups, and her
     completion signature (hash taken after every child row is in). The first one also
@@ -1037,11 +1039,18 @@ def _write_nurse_work(store: Store, actor: Actor, built: list[_Built],
         w.insert_many("follow_ups", [{**r, "session_id": item.id} for item in built
                                      for r in item.follow_ups])
         w.insert_many("signatures", [
-            {"uuid": _signature_uuid(item, "nurse"),
-             "session_id": item.id, "user_id": item.nurse,
-             "at": to_iso(item.completed_at), "meaning": NURSE_SIGNATURE,
-             "content_hash": content_hash(session_content(store, item.id))}
+            {**signature_fields(key, session_uuid=str(item.row["uuid"]), user_id=item.nurse,
+                                at=to_iso(item.completed_at), meaning=NURSE_SIGNATURE,
+                                content_hash=content_hash(session_content(store, item.id))),
+             "uuid": _signature_uuid(item, "nurse"), "session_id": item.id}
             for item in built if item.completed_at is not None])
+
+
+def _key(store: Store, user_id: int, password: str) -> SigningKey:
+    """The demo signs with each user's own key, unsealed with the password it set."""
+    key = open_key(store, user_id, password)
+    assert key is not None, "every demo account got a key when it was created"
+    return key
 
 
 def _signature_uuid(item: _Built, who: str) -> str:
@@ -1049,7 +1058,8 @@ def _signature_uuid(item: _Built, who: str) -> str:
     return str(uuidlib.uuid5(uuidlib.UUID(str(item.row["uuid"])), f"signature:{who}"))
 
 
-def _write_provider_signatures(store: Store, actor: Actor, built: list[_Built]) -> None:
+def _write_provider_signatures(store: Store, actor: Actor, key: SigningKey,
+                               built: list[_Built]) -> None:
     """As sign_session does: set the provider, hash the content, sign, lock."""
     with store.write(actor) as w:
         for item in built:
@@ -1057,10 +1067,12 @@ def _write_provider_signatures(store: Store, actor: Actor, built: list[_Built]) 
                 continue
             w.update("sessions", item.id, {"provider_id": actor.user_id})
             digest = content_hash(session_content(store, item.id))
-            w.insert("signatures", {"uuid": _signature_uuid(item, "provider"),
-                                    "session_id": item.id, "user_id": actor.user_id,
-                                    "at": to_iso(item.provider_sign_at),
-                                    "meaning": PROVIDER_SIGNATURE, "content_hash": digest})
+            w.insert("signatures", {
+                **signature_fields(key, session_uuid=str(item.row["uuid"]),
+                                   user_id=int(actor.user_id or 0),
+                                   at=to_iso(item.provider_sign_at),
+                                   meaning=PROVIDER_SIGNATURE, content_hash=digest),
+                "uuid": _signature_uuid(item, "provider"), "session_id": item.id})
             w.update("sessions", item.id, {"status": SessionStatus.SIGNED.value})
 
 
@@ -1102,10 +1114,15 @@ def create_demo(store: Store, clock: Clock, seed: int = 1) -> DemoReport:
     first = True
     for username in ("nurse", "nurse2"):
         mine = [b for b in built if b.nurse == ids[username]]
-        _write_nurse_work(store, Actor(ids[username], username), mine,
+        _write_nurse_work(store, Actor(ids[username], username),
+                          _key(store, ids[username], passwords[username]), mine,
                           patients if first else [], series if first else [])
         first = False
-    _write_provider_signatures(store, Actor(ids["provider"], "provider"), built)
+    from ketalog.services.demo_stock import add_demo_stock
+
+    add_demo_stock(store, ids, built, now)  # before signing: signed sessions take no stock rows
+    _write_provider_signatures(store, Actor(ids["provider"], "provider"),
+                               _key(store, ids["provider"], passwords["provider"]), built)
 
     live = [b.id for b in built if b.plan.in_progress]
     return DemoReport(

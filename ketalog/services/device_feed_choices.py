@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ketalog.domain.clock import from_iso
+from ketalog.domain.entities import patient_name
 from ketalog.store.device_messages import OPEN_STATUSES
 from ketalog.store.store import Store
 
@@ -24,6 +25,6 @@ def open_session_choices(store: Store) -> list[SessionChoice]:
         when = from_iso(str(started)).astimezone().strftime("%Y-%m-%d %H:%M")
         chair = f" · {r['chair']}" if r["chair"] else ""
         choices.append(SessionChoice(int(r["id"]),  # type: ignore[call-overload]
-                                     f"{r['family_name']}, {r['given_name']} · MRN {r['mrn']} · "
+                                     f"{patient_name(r['family_name'], r['given_name'])} · MRN {r['mrn']} · "
                                      f"DOB {r['birth_date']}{chair} · {when} · session {r['id']}"))
     return choices

@@ -17,6 +17,7 @@ import logging
 import socket
 import socketserver
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable
@@ -37,6 +38,12 @@ LISTENER_ACTOR = Actor(None, "hl7-listener")
 POLL_S = 0.25  # how often an idle connection thread checks for shutdown
 MAX_BATCH = 64  # messages committed together at most
 MAX_CONNECTIONS = 64  # a clinic has a handful of monitors; more is a misbehaving peer
+# Connection-level limits, so no peer can hold every slot: a connection that sends no
+# complete frame for this long is closed (half-sent frames, silent sockets), and one
+# address may hold a few connections only (a gateway multiplexing monitors needs more:
+# the setting is per listener).
+IDLE_TIMEOUT_S = 60.0
+MAX_CONNECTIONS_PER_PEER = 8
 
 
 @dataclass
@@ -46,6 +53,8 @@ class ListenerStats:
     accepted: int = 0  # AA
     refused: int = 0  # AE / AR (quarantined, unreadable, or not stored)
     frame_problems: int = 0
+    refused_connections: int = 0  # over the global or the per-address cap
+    idle_closed: int = 0  # no complete frame within the idle timeout
 
 
 class _Server(socketserver.ThreadingTCPServer):
@@ -63,13 +72,20 @@ class _Connection(socketserver.BaseRequestHandler):
         sock: socket.socket = self.request
         sock.settimeout(POLL_S)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # an ACK goes out at once
+        peer = str(self.client_address[0])
         with listener.stats_lock:
             listener.stats.connections += 1
             listener.stats.open_connections += 1
-            crowded = listener.stats.open_connections > MAX_CONNECTIONS
+            listener.peers[peer] = listener.peers.get(peer, 0) + 1
+            crowded = listener.stats.open_connections > listener.max_connections
+            greedy = listener.peers[peer] > listener.max_per_peer
         try:
-            if crowded:
-                log.warning("HL7: more than %d connections; closing a new one", MAX_CONNECTIONS)
+            if crowded or greedy:
+                with listener.stats_lock:
+                    listener.stats.refused_connections += 1
+                log.warning("HL7: closing a new connection from %s (%s)", peer,
+                            f"more than {listener.max_per_peer} from that address" if greedy
+                            else f"more than {listener.max_connections} connections")
                 return
             self._serve(listener, sock)
         except OSError:
@@ -77,10 +93,20 @@ class _Connection(socketserver.BaseRequestHandler):
         finally:
             with listener.stats_lock:
                 listener.stats.open_connections -= 1
+                listener.peers[peer] -= 1
+                if not listener.peers[peer]:
+                    del listener.peers[peer]
 
     def _serve(self, listener: Hl7Listener, sock: socket.socket) -> None:
         decoder = MllpDecoder(listener.max_frame_bytes)
+        last_frame = time.monotonic()
         while not listener.stopping.is_set():
+            if time.monotonic() - last_frame > listener.idle_timeout_s:
+                with listener.stats_lock:
+                    listener.stats.idle_closed += 1
+                log.info("HL7: closing a connection from %s: no complete message for %.0f s",
+                         self.client_address[0], listener.idle_timeout_s)
+                return
             try:
                 data = sock.recv(65536)
             except TimeoutError:
@@ -90,6 +116,7 @@ class _Connection(socketserver.BaseRequestHandler):
             if not data:
                 return
             for item in decoder.feed(data):
+                last_frame = time.monotonic()
                 if isinstance(item, Frame):
                     answer = listener.process(item.payload)
                 else:
@@ -109,7 +136,9 @@ class Hl7Listener:
                  clock: Clock | None = None, started_by: Actor = LISTENER_ACTOR,
                  max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES, local_tz: tzinfo | None = None,
                  on_result: Callable[[FeedResult], None] | None = None,
-                 passphrase: str | None = None) -> None:
+                 passphrase: str | None = None, idle_timeout_s: float = IDLE_TIMEOUT_S,
+                 max_connections: int = MAX_CONNECTIONS,
+                 max_per_peer: int = MAX_CONNECTIONS_PER_PEER) -> None:
         self.db_path, self.host, self.port = Path(db_path), host, port
         self.passphrase = passphrase  # an encrypted file needs it for our own connection
         self.clock = clock or SystemClock()
@@ -118,6 +147,9 @@ class Hl7Listener:
         self.stopping = threading.Event()
         self.stats = ListenerStats()
         self.stats_lock = threading.Lock()
+        self.idle_timeout_s, self.max_connections = idle_timeout_s, max_connections
+        self.max_per_peer = max_per_peer
+        self.peers: dict[str, int] = {}  # open connections per address, under stats_lock
         self._lock = threading.Lock()
         self._store: Store | None = None
         self._feed: DeviceFeed | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ketalog.domain.discharge import ReadinessCheck
 from ketalog.domain.dosing import DoseWarning
 
 
@@ -32,6 +33,15 @@ class WarningsNotAcknowledged(ServiceError):
         self.warnings = warnings
         super().__init__("acknowledge these warnings first: " +
                          "; ".join(w.as_text() for w in warnings))
+
+
+class ReadinessNotAcknowledged(ServiceError):
+    """Discharge-readiness checks failed: each needs the nurse's reason before Complete."""
+
+    def __init__(self, checks: list[ReadinessCheck]) -> None:
+        self.checks = checks
+        super().__init__("discharge readiness not met; acknowledge with a reason: " +
+                         "; ".join(c.as_text() for c in checks))
 
 
 class EmergencyAccessEnded(PermissionDenied):

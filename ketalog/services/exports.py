@@ -1,10 +1,15 @@
 """Exports leave the clinic, so each one is attributed and audited (who exported what),
-and a file is written whole or not at all (temporary file, then rename)."""
+and a file is written whole or not at all. The order is: written under a hidden
+temporary name (owner-only), the audit entry committed, then renamed into place, so no
+export is ever visible without its audit entry: when the audit fails (the database is
+busy, the disk full) the temporary file is removed and nothing is left behind."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -12,31 +17,81 @@ from ketalog.domain.entities import Role
 from ketalog.domain.hashing import content_hash
 from ketalog.reports.course_pdf import CourseReport, course_pdf
 from ketalog.reports.session_pdf import SessionReport, session_pdf
+from ketalog.services.anchors import write_anchor
 from ketalog.services.context import Context
 from ketalog.services.course import load_course
 from ketalog.services.errors import ServiceError
 from ketalog.services.record import load_record
-from ketalog.services.settings import clinic_address, clinic_logo, clinic_name, paper_size
+from ketalog.services.settings import (
+    clinic_address,
+    clinic_logo,
+    clinic_name,
+    monitoring_interval_min,
+    paper_size,
+)
 from ketalog.store.content import session_content
+from ketalog.store.errors import StoreError
+from ketalog.store.store import Writer
 
 CLINICAL_READERS = (Role.NURSE, Role.PROVIDER, Role.ADMIN)
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """A crash or full disk leaves the old file or none, never half a PDF."""
+def _stage(path: Path, data: bytes) -> Path:
+    """`data` in a hidden owner-only file beside `path` (mkstemp makes it 0600)."""
     path = Path(path)
     if not path.parent.is_dir():
         raise ServiceError(f"folder {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    except OSError as exc:
+        raise ServiceError(f"could not write {path}: {exc.strerror or exc}") from exc
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         raise ServiceError(f"could not write {path}: {exc.strerror or exc}") from exc
+    return Path(tmp)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """A crash or full disk leaves the old file or none, never half a PDF."""
+    tmp = _stage(path, data)
+    try:
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ServiceError(f"could not write {path}: {exc.strerror or exc}") from exc
+
+
+def write_audited(ctx: Context, files: dict[Path, bytes],
+                  audit: Callable[[Writer], None]) -> None:
+    """Stage every file, commit `audit` (one transaction), then rename them into place.
+    A failed audit removes the staged files and raises; nothing is visible."""
+    staged: dict[Path, Path] = {}
+    try:
+        for path, data in files.items():
+            staged[Path(path)] = _stage(path, data)
+        with ctx.store.write(ctx.actor) as w:
+            audit(w)
+    except BaseException:
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)
+        raise
+    try:
+        for path, tmp in staged.items():
+            os.replace(tmp, path)
+    except OSError as exc:
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)
+        with contextlib.suppress(StoreError):
+            with ctx.store.write(ctx.actor) as w:
+                w.event("export_failed", details={"files": [str(p) for p in staged],
+                                                  "error": str(exc)})
+        raise ServiceError(f"could not write {exc.filename or ''}: {exc.strerror or exc}") from exc
+    write_anchor(ctx.store, "export")
 
 
 def session_report(ctx: Context, session_id: int) -> SessionReport:
@@ -46,24 +101,26 @@ def session_report(ctx: Context, session_id: int) -> SessionReport:
                          content_hash=content_hash(session_content(ctx.store, session_id)),
                          printed_at=ctx.clock.now(), printed_by=ctx.user.signed_name,
                          paper=paper_size(ctx.store), clinic_address=clinic_address(ctx.store),
-                         clinic_logo=clinic_logo(ctx.store))
+                         clinic_logo=clinic_logo(ctx.store),
+                         default_monitoring_min=monitoring_interval_min(ctx.store))
 
 
 def record_export(ctx: Context, data: bytes, out: Path, *, table: str, row_uuid: str,
                   details: dict[str, object]) -> Path:
     """Write the file whole, then audit who exported what (the GUI renders the bytes off
     its thread and calls this back on it: the store connection stays on one thread)."""
-    write_atomically(out, data)
-    with ctx.store.write(ctx.actor) as w:
-        w.event("export", table, row_uuid, {**details, "file": str(Path(out).resolve()),
-                                            "bytes": len(data)})
-    return Path(out)
+    out = Path(out)
+    file = str(out.parent.resolve() / out.name)
+    write_audited(ctx, {out: data}, lambda w: w.event(
+        "export", table, row_uuid, {**details, "file": file, "bytes": len(data)}))
+    return out
 
 
 def record_print(ctx: Context, *, table: str, row_uuid: str, details: dict[str, object],
                  printer: str, copies: int) -> None:
     with ctx.store.write(ctx.actor) as w:
         w.event("print", table, row_uuid, {**details, "printer": printer, "copies": copies})
+    write_anchor(ctx.store, "print")
 
 
 def session_export_details(report: SessionReport) -> dict[str, object]:

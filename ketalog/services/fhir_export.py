@@ -18,7 +18,7 @@ from ketalog.interop import fhir_codes as c
 from ketalog.interop.fhir_bundle import build_bundle, resource_counts
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
-from ketalog.services.exports import CLINICAL_READERS, write_atomically
+from ketalog.services.exports import CLINICAL_READERS, write_audited
 from ketalog.services.patients import get_patient
 from ketalog.services.record import load_record
 from ketalog.store.store import Store
@@ -75,15 +75,14 @@ def _write(ctx: Context, records: list[SessionRecord], out: Path, table: str, ro
     bundle = bundle_for(ctx, records)
     # Compact: indenting a 1 Hz session's bundle costs 6x the time and 40 % more bytes.
     data = json.dumps(bundle, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    write_atomically(Path(out), data)
     counts = resource_counts(bundle)
     digest = hashlib.sha256(data).hexdigest()
-    with ctx.store.write(ctx.actor) as w:
-        w.event("export", table, row_uuid, {
-            **details, "format": "fhir-r4", "bundle_id": bundle["id"],
-            "sessions": [r.session.id for r in records], "resources": counts,
-            "resource_total": sum(counts.values()), "file": str(Path(out).resolve()),
-            "bytes": len(data), "sha256": digest})
+    out = Path(out)
+    write_audited(ctx, {out: data}, lambda w: w.event("export", table, row_uuid, {
+        **details, "format": "fhir-r4", "bundle_id": bundle["id"],
+        "sessions": [r.session.id for r in records], "resources": counts,
+        "resource_total": sum(counts.values()), "file": str(out.parent.resolve() / out.name),
+        "bytes": len(data), "sha256": digest}))
     return FhirExport(Path(out), len(records), counts, digest, len(data))
 
 

@@ -10,6 +10,7 @@ from ketalog.domain.entities import Patient, Role
 from ketalog.domain.errors import FieldProblem, PlausibilityError
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
+from ketalog.services.indications import code_for_text
 from ketalog.store.records import patient_from_row
 
 CLINICAL_ROLES = (Role.NURSE, Role.PROVIDER)
@@ -64,6 +65,7 @@ def validate_patient(data: PatientInput, today: date) -> dict[str, object]:
 def create_patient(ctx: Context, data: PatientInput) -> Patient:
     ctx.require(*CLINICAL_ROLES, Role.ADMIN, action="register patients")
     row = validate_patient(data, ctx.clock.now().date())
+    row["indication_id"] = code_for_text(ctx.store, data.indication)
     row["created_at"] = to_iso(ctx.clock.now())
     with ctx.store.write(ctx.actor) as w:
         pid = w.insert("patients", row)
@@ -73,6 +75,7 @@ def create_patient(ctx: Context, data: PatientInput) -> Patient:
 def update_patient(ctx: Context, patient_id: int, data: PatientInput, reason: str = "") -> Patient:
     ctx.require(*CLINICAL_ROLES, Role.ADMIN, action="edit patients")
     row = validate_patient(data, ctx.clock.now().date())
+    row["indication_id"] = code_for_text(ctx.store, data.indication)
     with ctx.store.write(ctx.actor) as w:
         w.update("patients", patient_id, row, reason=reason)
     return get_patient(ctx, patient_id)
@@ -92,5 +95,11 @@ def patient_by_mrn(ctx: Context, mrn: str) -> Patient:
     return patient_from_row(row)
 
 
+MAX_SEARCH_CHARS = 100  # longer than any MRN, name or date a clinic searches for
+
+
 def search_patients(ctx: Context, text: str = "", limit: int = 200) -> list[Patient]:
+    if len(text.strip()) > MAX_SEARCH_CHARS:
+        raise ServiceError(f"the search text is too long ({len(text.strip()):,} characters; "
+                           f"at most {MAX_SEARCH_CHARS})")
     return [patient_from_row(r) for r in ctx.store.search_patients(text, limit)]

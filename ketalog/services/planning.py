@@ -12,6 +12,7 @@ from ketalog.domain.errors import PlausibilityError
 from ketalog.domain.plausibility import require_positive, validate_weight_kg
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
+from ketalog.services.indications import rule_key
 from ketalog.store.records import protocol_from_row, user_from_row
 from ketalog.store.store import Store
 
@@ -69,7 +70,7 @@ def plan_for(ctx: Context, patient_id: int, protocol_id: int, weight_kg: float,
                          rate_mg_per_kg_per_h=protocol.rate_mg_per_kg_per_h,
                          duration_min=protocol.duration_min,
                          concentration_mg_per_ml=concentration,
-                         indication=protocol.indication.strip() or str(patient["indication"]),
+                         indication=rule_key(ctx.store, protocol.indication, patient_id),
                          max_total_mg=protocol.max_total_mg, protocol_name=protocol.name)
     except (ValueError, ZeroDivisionError) as exc:  # guarded above; never a traceback
         raise PlausibilityError.single("plan", weight, "plannable dose", str(exc)) from exc

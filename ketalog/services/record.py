@@ -3,6 +3,7 @@ screen and the PDF read the same object, so both always agree."""
 
 from __future__ import annotations
 
+from ketalog.domain.allergies import merged
 from ketalog.domain.record import SessionRecord
 from ketalog.services.auth import user_by_id
 from ketalog.services.errors import ServiceError
@@ -25,8 +26,14 @@ def load_record(store: Store, session_id: int, with_vitals: bool = True) -> Sess
     addenda = tuple(records.addendum_from_row(r) for r in
                     store.rows("addenda", order_by="at, id", session_id=session_id))
     notes = tuple(records.note_from_row(r) for r in children["notes"])
+    acknowledgements = tuple(records.acknowledgement_from_row(r) for r in store.rows(
+        "acknowledgements", order_by="at, id", session_id=session_id))
+    allergies = [records.allergy_from_row(r) for r in
+                 store.rows("allergies", order_by="id", patient_id=session.patient_id)
+                 if r["removed_at"] is None]
     user_ids = {session.nurse_id, session.provider_id, *(s.user_id for s in signatures),
-                *(a.author_id for a in addenda), *(n.author_id for n in notes)}
+                *(a.author_id for a in addenda), *(n.author_id for n in notes),
+                *(a.entered_by for a in acknowledgements)}
     users = {uid: u for uid in user_ids if uid is not None
              for u in [user_by_id(store, uid)] if u is not None}
     return SessionRecord(
@@ -40,7 +47,8 @@ def load_record(store: Store, session_id: int, with_vitals: bool = True) -> Sess
         notes=notes, signatures=signatures, addenda=addenda,
         follow_ups=tuple(records.follow_up_from_row(r) for r in
                          store.rows("follow_ups", order_by="at, id", session_id=session_id)),
-        users=users,
+        users=users, acknowledgements=acknowledgements,
+        allergies=tuple(merged(allergies, str(patient_row["allergies"]))),
         series=(records.series_from_row(series_row) if session.series_id is not None
                 and (series_row := store.get("treatment_series", session.series_id))
                 else None))

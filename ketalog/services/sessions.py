@@ -7,13 +7,15 @@ triggers enforce that too): corrections are addenda."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ketalog.domain import dosing
+from ketalog.domain import dosing, signing
 from ketalog.domain.alerts import AlertThresholds
+from ketalog.domain.allergies import ALLERGY_CODE
 from ketalog.domain.clock import from_iso, to_iso
+from ketalog.domain.discharge import ReadinessCheck, impossible_discharge, readiness_checks
 from ketalog.domain.entities import (
     Bag,
     DoseEvent,
@@ -34,20 +36,38 @@ from ketalog.domain.plausibility import (
     validate_weight_kg,
 )
 from ketalog.domain.scales import SCALES, ScaleResult
+from ketalog.domain.signing import SigningKey
 from ketalog.domain.vitals import derive_map_mmhg
+from ketalog.services import allergies as allergy_service
+from ketalog.services import formulary as formulary_service
 from ketalog.services import series as series_service
+from ketalog.services.anchors import write_anchor
 from ketalog.services.auth import reauthenticate
 from ketalog.services.context import Context
-from ketalog.services.errors import InvalidState, ServiceError, WarningsNotAcknowledged
+from ketalog.services.errors import (
+    InvalidState,
+    ReadinessNotAcknowledged,
+    ServiceError,
+    WarningsNotAcknowledged,
+)
+from ketalog.services.indications import rule_key
 from ketalog.services.protocols import require_usable_protocol
-from ketalog.services.settings import LATE_ENTRY_AFTER_MIN, alert_thresholds
+from ketalog.services.settings import LATE_ENTRY_AFTER_MIN, alert_thresholds, readiness_rules
+from ketalog.services.signing_keys import open_key, replace_missing_key, signature_fields
 from ketalog.store.content import session_content
-from ketalog.store.records import dose_from_row, session_from_row, vitals_from_row
-from ketalog.store.store import Store
+from ketalog.store.records import (
+    dose_from_row,
+    follow_up_from_row,
+    score_from_row,
+    session_from_row,
+    side_effect_from_row,
+    vitals_from_row,
+)
+from ketalog.store.store import Store, Writer, new_uuid
 
 CLINICAL = (Role.NURSE, Role.PROVIDER)
-NURSE_SIGNATURE = "completed by nurse"
-PROVIDER_SIGNATURE = "reviewed and signed by provider"
+NURSE_SIGNATURE = signing.NURSE_SIGNATURE
+PROVIDER_SIGNATURE = signing.PROVIDER_SIGNATURE
 FUTURE_TOLERANCE = timedelta(minutes=1)
 
 
@@ -103,12 +123,13 @@ def open_for_entries(store: Store, session_id: int) -> InfusionSession:
 
 
 def _indication(ctx: Context, session: InfusionSession) -> tuple[str, str, float | None, int]:
-    """(indication, protocol name, max total mg, planned duration min)."""
+    """(guideline rule key, protocol name, max total mg, planned duration min): the rules
+    come from the clinic's coded indications (services.indications.rule_key)."""
     if session.protocol_id is not None:
         p = ctx.store.get("protocols", session.protocol_id)
         if p is not None:
             # A protocol without an indication is judged by the patient's (never by none).
-            indication = str(p["indication"]).strip() or _patient_indication(ctx, session)
+            indication = rule_key(ctx.store, str(p["indication"]), session.patient_id)
             return (indication, str(p["name"]),
                     None if p["max_total_mg"] is None else float(p["max_total_mg"]),  # type: ignore[arg-type]
                     int(p["duration_min"]))  # type: ignore[arg-type]
@@ -116,8 +137,7 @@ def _indication(ctx: Context, session: InfusionSession) -> tuple[str, str, float
 
 
 def _patient_indication(ctx: Context, session: InfusionSession) -> str:
-    patient = ctx.store.get("patients", session.patient_id)
-    return str(patient["indication"] if patient else "")
+    return rule_key(ctx.store, "", session.patient_id)
 
 
 def start_session(ctx: Context, data: SessionStart) -> InfusionSession:
@@ -228,18 +248,27 @@ def vitals(store: Store, session_id: int) -> list[VitalsReading]:
                                                    session_id=session_id)]
 
 
+RATE_KINDS = (DoseKind.START, DoseKind.RATE_CHANGE, DoseKind.RESUME)
+
+
 def dose_warnings(ctx: Context, session: InfusionSession, kind: DoseKind, at: datetime,
                   bolus_mg: float | None, rate_mg_per_h: float | None) -> list[dosing.DoseWarning]:
-    """The soft warnings an entry would raise; the UI shows them before recording."""
+    """The soft warnings an entry would raise: every rate the pump will carry (a start,
+    a restart after stop, a rate change, a resume with a new rate) and every bolus.
+    record_dose refuses the entry until they are acknowledged; the UI shows them first."""
     indication, protocol_name, max_total, duration = _indication(ctx, session)
     events = dose_events(ctx.store, session.id)  # type: ignore[arg-type]
-    given = dosing.cumulative_mg(events, at)
+    given = dosing.running_total_mg(events, at)
     warnings: list[dosing.DoseWarning] = []
     if kind is DoseKind.BOLUS and bolus_mg:
         warnings += dosing.bolus_warnings(bolus_mg, session.weight_kg, indication)
         warnings += dosing.total_warnings(given + bolus_mg, max_total, protocol_name)
-    elif kind in (DoseKind.START, DoseKind.RATE_CHANGE) and rate_mg_per_h:
-        warnings += dosing.rate_warnings(rate_mg_per_h, session.weight_kg, indication)
+    elif kind in RATE_KINDS and rate_mg_per_h:
+        runs = dosing.segments([e for e in events if e.at <= at])
+        # the rate the pump carried until now (a restart after stop is judged afresh)
+        previous = (runs[-1].rate_mg_per_h if runs and kind is not DoseKind.START else None)
+        warnings += dosing.rate_warnings(rate_mg_per_h, session.weight_kg, indication,
+                                         slowing_from_mg_per_h=previous)
         start = session.infusion_start_at or at
         remaining_h = max(0.0, (start + timedelta(minutes=duration) - at).total_seconds() / 3600)
         warnings += dosing.total_warnings(given + rate_mg_per_h * remaining_h, max_total,
@@ -250,9 +279,11 @@ def dose_warnings(ctx: Context, session: InfusionSession, kind: DoseKind, at: da
 def record_dose(ctx: Context, session_id: int, kind: DoseKind | str, *,
                 at: datetime | None = None, bolus_mg: float | None = None,
                 rate_mg_per_h: float | None = None, reason: str = "",
-                acknowledge: bool = False) -> DoseEvent:
+                acknowledge: bool = False, allergy_reason: str = "") -> DoseEvent:
     """Bolus, start, rate change, pause, resume or stop. Soft warnings must be
-    acknowledged (acknowledge=True after the nurse has seen them); they are recorded."""
+    acknowledged (acknowledge=True after the nurse has seen them); they are recorded.
+    A start or bolus of a drug the patient's allergy list matches also needs
+    `allergy_reason` (stored as an acknowledgement of the event)."""
     ctx.require(*CLINICAL, action="record doses")
     kind = DoseKind(kind)
     session = _open_for_entries(ctx, session_id)
@@ -276,29 +307,80 @@ def record_dose(ctx: Context, session_id: int, kind: DoseKind | str, *,
     dosing.validate_timeline([*existing, candidate])
     warnings = dose_warnings(ctx, session, kind, when, candidate.bolus_mg,
                              candidate.rate_mg_per_h)
-    if warnings and not acknowledge:
-        raise WarningsNotAcknowledged(warnings)
-    row = {"session_id": session_id, "at": when_text, "kind": kind.value,
+    allergy = (allergy_service.medication_allergy_warnings(ctx.store, session.patient_id,
+                                                           session.bag.drug)
+               if kind in (DoseKind.START, DoseKind.BOLUS) else [])
+    if (warnings and not acknowledge) or (allergy and not allergy_reason.strip()):
+        raise WarningsNotAcknowledged([*allergy, *warnings])
+    row = {"uuid": new_uuid(), "session_id": session_id, "at": when_text, "kind": kind.value,
            "bolus_mg": candidate.bolus_mg, "rate_mg_per_h": candidate.rate_mg_per_h,
            "weight_kg": session.weight_kg, "reason": reason.strip(),
            "acknowledged_warnings": json.dumps([w.as_text() for w in warnings]),
            "entered_at": to_iso(ctx.clock.now()), "entered_by": ctx.user.id}
     session_changes: dict[str, object] = {}
     if kind is DoseKind.START:
-        session_changes["infusion_start_at"] = when_text
+        if session.infusion_start_at is None:  # a restart keeps the first start
+            session_changes["infusion_start_at"] = when_text
+        session_changes["infusion_end_at"] = None  # running again: no end yet
         if session.status is SessionStatus.DRAFT:
             session_changes["status"] = SessionStatus.IN_PROGRESS.value
     if kind is DoseKind.STOP:
-        session_changes["infusion_end_at"] = when_text
+        session_changes["infusion_end_at"] = when_text  # the infusion ends at its last stop
     with ctx.store.write(ctx.actor) as w:
         did = w.insert("dose_events", row)
         if session_changes:
             w.update("sessions", session_id, session_changes)
+        for ack in _acknowledgement_rows(ctx, session_id, "dose_events", str(row["uuid"]),
+                                         when_text, allergy_reason, allergy):
+            w.insert("acknowledgements", ack, reason=allergy_reason.strip())
     return dose_from_row(ctx.store.get("dose_events", did))  # type: ignore[arg-type]
 
 
+@dataclass(frozen=True)
+class AdjunctCheck:
+    """What an adjunct entry would raise: warnings that need an acknowledgement with a
+    reason (allergy, formulary), and a note when the formulary cannot check the dose."""
+
+    allergy: tuple[dosing.DoseWarning, ...]
+    formulary: tuple[dosing.DoseWarning, ...]
+    note: str
+
+    @property
+    def warnings(self) -> list[dosing.DoseWarning]:
+        return [*self.allergy, *self.formulary]
+
+
+def check_adjunct(store: Store, session_id: int, drug: str, dose: float, unit: str,
+                  route: str) -> AdjunctCheck:
+    session = get_session(store, session_id)
+    found = formulary_service.check(store, drug, dose, unit, route)
+    return AdjunctCheck(
+        tuple(allergy_service.medication_allergy_warnings(store, session.patient_id, drug)),
+        found.warnings, found.note)
+
+
+def _acknowledgement_rows(ctx: Context, session_id: int, subject_table: str,
+                          subject_uuid: str, at: str, reason: str,
+                          warnings: Sequence[dosing.DoseWarning]) -> list[dict[str, object]]:
+    return [{"session_id": session_id, "at": at,
+             "kind": "allergy" if w.code == ALLERGY_CODE else "formulary",
+             "subject_table": subject_table, "subject_uuid": subject_uuid,
+             "warning": w.message, "source": w.source, "response": reason.strip(),
+             "entered_at": to_iso(ctx.clock.now()), "entered_by": ctx.user.id}
+            for w in warnings]
+
+
+def _require_reason(warnings: Sequence[dosing.DoseWarning], reason: str) -> None:
+    if warnings and not reason.strip():
+        raise WarningsNotAcknowledged(list(warnings))
+
+
 def add_adjunct(ctx: Context, session_id: int, drug: str, dose: float, unit: str, route: str,
-                reason: str = "", at: datetime | None = None) -> int:
+                reason: str = "", at: datetime | None = None,
+                acknowledgement: str = "") -> int:
+    """Record an adjunct. An allergy match, a dose outside the formulary's usual range or
+    an unusual unit is refused until `acknowledgement` gives the reason to give it anyway
+    (stored, audited, printed). A drug the formulary does not list needs no reason."""
     ctx.require(*CLINICAL, action="record medications")
     if not drug.strip():
         raise PlausibilityError.single("drug", drug, "required", "Drug name is required")
@@ -308,11 +390,19 @@ def add_adjunct(ctx: Context, session_id: int, drug: str, dose: float, unit: str
                                        "Dose unit and route are required")
     _open_for_entries(ctx, session_id)
     when, _ = _entry_time(ctx, at)
+    checked = check_adjunct(ctx.store, session_id, drug, amount, unit.strip(), route)
+    _require_reason(checked.warnings, acknowledgement)
+    row = ctx.store.prepare_row("adjunct_medications", {
+        "session_id": session_id, "at": when, "drug": drug.strip(), "dose": amount,
+        "unit": unit.strip(), "route": route.strip(), "reason": reason.strip(),
+        "entered_at": to_iso(ctx.clock.now()), "entered_by": ctx.user.id})
     with ctx.store.write(ctx.actor) as w:
-        return w.insert("adjunct_medications", {
-            "session_id": session_id, "at": when, "drug": drug.strip(), "dose": amount,
-            "unit": unit.strip(), "route": route.strip(), "reason": reason.strip(),
-            "entered_at": to_iso(ctx.clock.now()), "entered_by": ctx.user.id})
+        adjunct_id = w.insert("adjunct_medications", row)
+        for ack in _acknowledgement_rows(ctx, session_id, "adjunct_medications",
+                                         str(row["uuid"]), when, acknowledgement,
+                                         checked.warnings):
+            w.insert("acknowledgements", ack, reason=acknowledgement.strip())
+    return adjunct_id
 
 
 def add_side_effect(ctx: Context, session_id: int, kind: str, severity: Severity | str,
@@ -389,9 +479,32 @@ def add_note(ctx: Context, session_id: int, text: str, at: datetime | None = Non
                                   "entered_at": to_iso(ctx.clock.now())})
 
 
+def discharge_checks(ctx: Context, session_id: int, discharge_at: datetime | None = None,
+                     escort: str = "") -> list[ReadinessCheck]:
+    """The readiness checks Complete would make now (the dialog shows them first).
+    Raises PlausibilityError for an impossible discharge time."""
+    session = get_session(ctx.store, session_id)
+    when = from_iso(_entry_time(ctx, discharge_at)[0])
+    events = dose_events(ctx.store, session_id)
+    impossible_discharge(when, dosing.infusion_end(events), dosing.last_dose_at(events),
+                         session.arrival_at)
+    scores = [score_from_row(r) for r in ctx.store.rows("scores", session_id=session_id)]
+    effects = [side_effect_from_row(r)
+               for r in ctx.store.rows("side_effects", session_id=session_id)]
+    return readiness_checks(doses=events, scores=scores, side_effects=effects,
+                            escort=escort.strip() or session.discharge_escort,
+                            discharge_at=when, rules=readiness_rules(ctx.store))
+
+
 def complete_session(ctx: Context, session_id: int, discharge_at: datetime | None = None,
-                     escort: str = "", instructions: str = "") -> None:
-    """The nurse closes the record; her signature covers the content as completed."""
+                     escort: str = "", instructions: str = "",
+                     acknowledged: Mapping[str, str] | None = None) -> list[ReadinessCheck]:
+    """The nurse closes the record; her signature covers the content as completed.
+
+    Discharge readiness is checked first: each failed check needs an acknowledgement
+    reason in `acknowledged` (check code -> reason), else ReadinessNotAcknowledged; the
+    checks and reasons are stored with the session and printed. An impossible discharge
+    time (future, before arrival, the infusion's end or the last dose) is refused."""
     ctx.require(Role.NURSE, action="complete sessions")
     ctx.refuse_in_emergency("complete sessions")
     session = _open_for_entries(ctx, session_id)
@@ -399,14 +512,25 @@ def complete_session(ctx: Context, session_id: int, discharge_at: datetime | Non
     if state in ("running", "paused"):
         raise InvalidState("the infusion is still running; stop it before completing")
     discharge, _ = _entry_time(ctx, discharge_at)
+    checks = discharge_checks(ctx, session_id, from_iso(discharge), escort)
+    reasons = {k: v.strip() for k, v in (acknowledged or {}).items() if v and v.strip()}
+    failed = [c for c in checks if not c.passed]
+    missing = [c for c in failed if c.code not in reasons]
+    if missing:
+        raise ReadinessNotAcknowledged(missing)
+    readiness = [{"code": c.code, "passed": c.passed, "message": c.message,
+                  "source": c.source, "acknowledged": reasons.get(c.code) if not c.passed
+                  else None} for c in checks]
     with ctx.store.write(ctx.actor) as w:
         w.update("sessions", session_id, {
             "status": SessionStatus.COMPLETED.value, "discharge_at": discharge,
             "discharge_escort": escort.strip() or session.discharge_escort,
-            "discharge_instructions": instructions.strip() or session.discharge_instructions})
-        w.insert("signatures", {"session_id": session_id, "user_id": ctx.user.id,
-                                "at": to_iso(ctx.clock.now()), "meaning": NURSE_SIGNATURE,
-                                "content_hash": content_hash(session_content(ctx.store, session_id))})
+            "discharge_instructions": instructions.strip() or session.discharge_instructions,
+            "discharge_readiness": json.dumps(readiness, sort_keys=True)},
+            reason="; ".join(f"{c.code}: {reasons[c.code]}" for c in failed))
+        _insert_signature(ctx, w, session_id, ctx.signing_key, NURSE_SIGNATURE)
+    write_anchor(ctx.store, "completion")
+    return checks
 
 
 def reopen_session(ctx: Context, session_id: int, reason: str) -> None:
@@ -431,14 +555,29 @@ def sign_session(ctx: Context, session_id: int, password: str) -> str:
     if session.status is not SessionStatus.COMPLETED:
         raise InvalidState("the nurse must complete the session before it can be signed")
     reauthenticate(ctx, password, "signature")
+    key = open_key(ctx.store, ctx.user.id, password)  # type: ignore[arg-type]
     with ctx.store.write(ctx.actor) as w:
+        if key is None:
+            key = replace_missing_key(ctx.store, w, ctx.user.id, password)  # type: ignore[arg-type]
         if session.provider_id is None:
             w.update("sessions", session_id, {"provider_id": ctx.user.id})
-        digest = content_hash(session_content(ctx.store, session_id))
-        w.insert("signatures", {"session_id": session_id, "user_id": ctx.user.id,
-                                "at": to_iso(ctx.clock.now()), "meaning": PROVIDER_SIGNATURE,
-                                "content_hash": digest})
+        digest = _insert_signature(ctx, w, session_id, key, PROVIDER_SIGNATURE)
         w.update("sessions", session_id, {"status": SessionStatus.SIGNED.value})
+    write_anchor(ctx.store, "signature")
+    return digest
+
+
+def _insert_signature(ctx: Context, w: Writer, session_id: int, key: SigningKey | None,
+                      meaning: str) -> str:
+    """Hash the content as it stands and sign the hash with the signer's own key."""
+    if key is None:
+        raise ServiceError("this login holds no signing key (log out and in again to sign)")
+    digest = content_hash(session_content(ctx.store, session_id))
+    row = ctx.store.get("sessions", session_id)
+    assert row is not None
+    fields = signature_fields(key, session_uuid=str(row["uuid"]), user_id=ctx.user.id,  # type: ignore[arg-type]
+                              at=to_iso(ctx.clock.now()), meaning=meaning, content_hash=digest)
+    w.insert("signatures", {**fields, "session_id": session_id})
     return digest
 
 
@@ -458,16 +597,28 @@ def add_addendum(ctx: Context, session_id: int, reason: str, text: str) -> int:
 
 def add_follow_up(ctx: Context, session_id: int, *, nrs: int | None, at: datetime | None = None,
                   relief_hours: float | None = None, phq9: int | None = None,
-                  source: str = "phone", note: str = "") -> int:
-    """Pain (and mood) after discharge: allowed on signed sessions, outside the signature."""
+                  source: str = "phone", note: str = "",
+                  phq9_items: Mapping[str, int] | None = None) -> int:
+    """Pain (and mood) after discharge: allowed on signed sessions, outside the signature.
+
+    A PHQ-9 comes with its nine items (the total is computed; item 9 above 0 raises the
+    safety flag, open until a clinician acknowledges it) or as a total only, marked so."""
     ctx.require(*CLINICAL, action="record follow-ups")
     session = get_session(ctx.store, session_id)
-    if nrs is None and phq9 is None:
+    if nrs is None and phq9 is None and not phq9_items:
         raise PlausibilityError.single("nrs", None, "NRS or PHQ-9",
                                        "A follow-up needs an NRS pain score or a PHQ-9")
     if nrs is not None:
         validate_nrs(nrs)
-    if phq9 is not None:
+    items = dict(phq9_items or {})
+    if items:
+        total = SCALES["phq9"].score(items=items).total
+        if phq9 is not None and phq9 != total:
+            raise PlausibilityError.single("phq9", phq9, f"= {total} (sum of the items)",
+                                           f"PHQ-9 total {phq9} does not match its items "
+                                           f"({total})")
+        phq9 = total
+    elif phq9 is not None:
         SCALES["phq9"].score(value=phq9)
     if relief_hours is not None and not 0 <= relief_hours <= 24 * 365:
         raise PlausibilityError.single("relief_hours", relief_hours, "0-8760 h",
@@ -481,4 +632,28 @@ def add_follow_up(ctx: Context, session_id: int, *, nrs: int | None, at: datetim
         return w.insert("follow_ups", {
             "session_id": session_id, "at": when, "nrs": nrs, "relief_hours": relief_hours,
             "phq9": phq9, "source": source.strip() or "phone", "note": note,
+            "phq9_items": json.dumps(items, sort_keys=True) if items else None,
+            "phq9_total_only": None if phq9 is None else int(not items),
             "entered_at": to_iso(ctx.clock.now()), "entered_by": ctx.user.id})
+
+
+def acknowledge_safety_flag(ctx: Context, follow_up_id: int, note: str) -> None:
+    """A clinician has seen a follow-up's PHQ-9 item-9 flag and says what was done
+    (audited); until then the flag shows in the follow-up list and the course view."""
+    ctx.require(*CLINICAL, action="acknowledge safety flags")
+    if not note.strip():
+        raise PlausibilityError.single("safety_ack_note", note, "required",
+                                       "Say what was done about the safety flag")
+    row = ctx.store.get("follow_ups", follow_up_id)
+    if row is None:
+        raise ServiceError(f"no follow-up with id {follow_up_id}")
+    follow = follow_up_from_row(row)
+    if not follow.safety_flag:
+        raise InvalidState("this follow-up has no PHQ-9 item-9 safety flag")
+    if follow.safety_ack_at is not None:
+        raise InvalidState(f"this safety flag was acknowledged at {to_iso(follow.safety_ack_at)}")
+    with ctx.store.write(ctx.actor) as w:
+        w.update("follow_ups", follow_up_id, {"safety_ack_at": to_iso(ctx.clock.now()),
+                                              "safety_ack_by": ctx.user.id,
+                                              "safety_ack_note": note.strip()},
+                 reason=note.strip())

@@ -10,10 +10,12 @@ from typing import Any
 
 from ketalog.domain.alerts import AlertThresholds
 from ketalog.domain.course import DEFAULT_RESPONDER_THRESHOLD_PCT
+from ketalog.domain.discharge import DEFAULT_OBSERVATION_MIN, ReadinessRules
 from ketalog.domain.entities import Role
 from ketalog.domain.errors import FieldProblem, PlausibilityError
 from ketalog.domain.follow_up_schedule import DEFAULT_FOLLOW_UP_HOURS, FollowUpSchedule
 from ketalog.domain.plausibility import VITAL_LIMITS
+from ketalog.domain.scales import PADSS_FIT_AT
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
 from ketalog.store.store import Store
@@ -97,6 +99,33 @@ MAX_LOGO_BYTES = 256 * 1024
 LOGO_MAGIC = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG"}
 
 
+OBSERVATION_RANGE = (15, 480)  # minutes after the last dose before discharge
+PADSS_RANGE = (1, 8)  # adapted PADSS (4 items, 0-8)
+
+
+def readiness_rules(store: Store) -> ReadinessRules:
+    """Discharge readiness thresholds: observation (default 60 min, CLINICAL.md) and the
+    adapted PADSS pass mark (default 7 of 8)."""
+    observed = _number(store.setting("observation_min"))
+    padss = _number(store.setting("padss_fit_at"))
+    return ReadinessRules(
+        int(observed) if observed is not None and
+        OBSERVATION_RANGE[0] <= observed <= OBSERVATION_RANGE[1] else DEFAULT_OBSERVATION_MIN,
+        int(padss) if padss is not None and PADSS_RANGE[0] <= padss <= PADSS_RANGE[1]
+        else PADSS_FIT_AT)
+
+
+def _valid_whole(field: str, label: str, bounds: tuple[int, int], unit: str
+                 ) -> Callable[[object], int]:
+    def check(value: object) -> int:
+        number = _number(value)
+        if number is None or number != int(number) or not bounds[0] <= number <= bounds[1]:
+            raise PlausibilityError.single(field, value, f"{bounds[0]}-{bounds[1]}{unit}",
+                                           f"{label} must be {bounds[0]}-{bounds[1]}{unit}")
+        return int(number)
+    return check
+
+
 def monitoring_interval_min(store: Store) -> int:
     """Vitals interval for a session without a protocol (protocols carry their own)."""
     value = _number(store.setting("monitoring_interval_min"))
@@ -173,13 +202,16 @@ class ClinicSettings:
     monitoring_interval_min: int = DEFAULT_MONITORING_MIN
     clinic_address: str = ""
     clinic_logo: bytes | None = None
+    observation_min: int = DEFAULT_OBSERVATION_MIN
+    padss_fit_at: int = PADSS_FIT_AT
 
 
 def clinic_settings(store: Store) -> ClinicSettings:
     return ClinicSettings(clinic_name(store), paper_size(store), auto_logoff_minutes(store),
                           responder_threshold_pct(store), follow_up_schedule_hours(store),
                           monitoring_interval_min(store), clinic_address(store),
-                          clinic_logo(store))
+                          clinic_logo(store), readiness_rules(store).observation_min,
+                          readiness_rules(store).padss_fit_at)
 
 
 # Setting key -> (ClinicSettings field, check returning the stored value).
@@ -280,6 +312,10 @@ _CHECKS.update({
     "monitoring_interval_min": ("monitoring_interval_min", _valid_monitoring),
     "clinic_address": ("clinic_address", _valid_address),
     "clinic_logo_b64": ("clinic_logo", _valid_logo),
+    "observation_min": ("observation_min", _valid_whole(
+        "observation_min", "Observation after the last dose", OBSERVATION_RANGE, " min")),
+    "padss_fit_at": ("padss_fit_at", _valid_whole(
+        "padss_fit_at", "PADSS pass mark", PADSS_RANGE, " of 8")),
 })
 
 

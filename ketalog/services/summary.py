@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ketalog.domain import dosing
+from ketalog.domain.chair_state import session_state
 from ketalog.domain.clock import from_iso, to_iso
+from ketalog.domain.entities import patient_name
 from ketalog.domain.scales import nrs_percent_change
 from ketalog.services.sessions import dose_events
 from ketalog.store.store import Store
@@ -24,22 +26,24 @@ class DoseSummary:
 
 
 def dose_summary(store: Store, session_id: int, weight_kg: float,
-                 at: datetime | None = None, now: datetime | None = None) -> DoseSummary:
-    """Totals up to `at` (default: end of infusion, or `now` while it runs)."""
-    events = dose_events(store, session_id)
-    if at is None:
-        last = max((e.at for e in events), default=None)
-        at = max(filter(None, [last, now])) if (last or now) else None
-    total = dosing.cumulative_mg(events, at) if at else 0.0
-    bolus = sum(e.bolus_mg or 0.0 for e in events if e.kind == "bolus" and (at is None or e.at <= at))
+                 now: datetime | None = None) -> DoseSummary:
+    """The session's total (dosing.session_total_mg: every bolus, every run; a running
+    infusion up to `now`), with the figures shown beside it."""
+    events = dosing.live_events(dose_events(store, session_id))
+    last = max((e.at for e in events), default=None)
+    when = now or last
+    total = dosing.session_total_mg(events, when) if when else 0.0
+    bolus = sum(e.bolus_mg or 0.0 for e in events if e.kind == "bolus")
     return DoseSummary(total, total / weight_kg if weight_kg else 0.0,
                        dosing.max_rate_mg_per_h(events), bolus, dosing.infusion_state(events))
 
 
 def nrs_pre_post(store: Store, session_id: int) -> tuple[int | None, int | None]:
     """First pre-infusion NRS and last post-infusion NRS of a session."""
-    pre = store.rows("scores", order_by="at, id", session_id=session_id, scale="nrs", phase="pre")
+    pre = store.rows("scores", order_by="at, id", session_id=session_id, scale="nrs", phase="pre",
+                     struck_reason=None)
     post = store.rows("scores", order_by="at, id", session_id=session_id, scale="nrs",
+                      struck_reason=None,
                       phase="post")
     return (int(pre[0]["value"]) if pre else None,  # type: ignore[arg-type]
             int(post[-1]["value"]) if post else None)  # type: ignore[arg-type]
@@ -59,7 +63,7 @@ def session_rows(store: Store, patient_id: int | None = None,
         change = nrs_percent_change(pre, post) if pre is not None and post is not None else None
         result.append({
             "id": sid, "uuid": row["uuid"], "mrn": row["mrn"],
-            "patient": f"{row['family_name']}, {row['given_name']}",
+            "patient": patient_name(row["family_name"], row["given_name"]),
             "series": f"{row['series_number']}/{row['series_total']}",
             "start": row["infusion_start_at"], "end": row["infusion_end_at"],
             "status": row["status"], "total_mg": round(dose.total_mg, 2),
@@ -111,6 +115,7 @@ class BoardRow:
     status: str
     started_at: datetime | None
     elapsed_min: int | None
+    state: str = ""  # chair state: infusing, paused, stopped — observing N min, ...
 
 
 def today_board(store: Store, now: datetime) -> list[BoardRow]:
@@ -125,7 +130,8 @@ def today_board(store: Store, now: datetime) -> list[BoardRow]:
         start = from_iso(str(r["infusion_start_at"])) if r["infusion_start_at"] else None
         end = from_iso(str(r["infusion_end_at"])) if r["infusion_end_at"] else now
         elapsed = int((end - start).total_seconds() // 60) if start else None
+        state = session_state(str(r["status"]), dose_events(store, int(r["id"])), now)  # type: ignore[call-overload]
         board.append(BoardRow(int(r["id"]), str(r["chair"]),  # type: ignore[arg-type]
-                              f"{str(r['family_name']).upper()}, {r['given_name']}",
-                              str(r["mrn"]), str(r["status"]), start, elapsed))
+                              patient_name(r["family_name"], r["given_name"]),
+                              str(r["mrn"]), str(r["status"]), start, elapsed, state.text))
     return sorted(board, key=lambda b: (b.chair, b.session_id))

@@ -9,9 +9,17 @@ import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
-from ketalog.domain.hashing import GENESIS_HASH, audit_entry_hash
+from ketalog.domain.hashing import GENESIS_HASH, audit_entry_hash, sha256_hex
 
+# Secrets are audited as the SHA-256 of their value: the log does not hand them out, and
+# verify can still check the row against its history. (Entries written before this read
+# "<redacted>" and cannot be compared.)
 REDACTED_COLUMNS = frozenset({"password_hash"})
+REDACTED_PREFIX = "sha256:"
+
+
+def redacted(value: object) -> str:
+    return REDACTED_PREFIX + sha256_hex(str(value))
 HASHED_FIELDS = ("at", "user_id", "username", "action", "table_name", "row_uuid",
                  "old_values", "new_values", "reason")
 
@@ -19,7 +27,7 @@ HASHED_FIELDS = ("at", "user_id", "username", "action", "table_name", "row_uuid"
 def values_json(values: Mapping[str, object] | None) -> str | None:
     if values is None:
         return None
-    clean = {k: ("<redacted>" if k in REDACTED_COLUMNS else v) for k, v in values.items()}
+    clean = {k: (redacted(v) if k in REDACTED_COLUMNS else v) for k, v in values.items()}
     return json.dumps(clean, sort_keys=True, ensure_ascii=False, default=str)
 
 

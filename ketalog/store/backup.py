@@ -16,6 +16,7 @@ from ketalog.store.audit import walk_chain
 from ketalog.store.connection import check_header, is_ketalog_schema
 from ketalog.store.engine import FileKind, classify, open_connection
 from ketalog.store.errors import NotKetalogDatabase, StoreError, WrongPassphrase
+from ketalog.store.private_files import make_private, private_file, private_folder
 from ketalog.store.progress import PhaseProgress, Progress
 from ketalog.store.store import Store
 
@@ -120,9 +121,10 @@ def backup_to(store: Store, target: Path, progress: Progress | None = None,
     target = Path(target)
     if target.exists():
         raise StoreError(f"{target} already exists; choose another name")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(target.parent)
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
+    private_file(partial)
     dest = open_connection(partial, store.passphrase)  # encrypted stays encrypted
     try:
         def step(status: int, remaining: int, total: int) -> None:
@@ -179,7 +181,7 @@ def _keep_aside(db_path: Path, stamp: str, passphrase: str | None) -> Path | Non
             try:
                 if current.execute("PRAGMA quick_check").fetchall() != [("ok",)]:
                     raise StoreError("damaged: keep it byte for byte")
-                dest = open_connection(aside, key)
+                dest = open_connection(private_file(aside), key)
                 try:
                     current.backup(dest)  # type: ignore[arg-type]
                 finally:
@@ -194,6 +196,7 @@ def _keep_aside(db_path: Path, stamp: str, passphrase: str | None) -> Path | Non
     wal = Path(f"{db_path}-wal")
     if wal.exists():
         shutil.copy2(wal, Path(f"{aside}-wal"))
+    make_private(aside, Path(f"{aside}-wal"))
     return aside
 
 
@@ -234,7 +237,7 @@ def restore_from(source: Path, db_path: Path, stamp: str,
     try:
         src = open_connection(source, key, readonly=True)
         try:
-            dest = open_connection(staging, key)
+            dest = open_connection(private_file(staging), key)
             try:
                 src.backup(dest)  # type: ignore[arg-type]
                 dest.execute("PRAGMA journal_mode = DELETE")
@@ -254,6 +257,7 @@ def restore_from(source: Path, db_path: Path, stamp: str,
     for suffix in ("-wal", "-shm"):  # they belong to the replaced file (kept aside)
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     os.replace(staging, db_path)
+    make_private(db_path)
     _fsync_dir(db_path.parent)
     check_copy(db_path, counts, key)
     return RestoreReport(source, aside, counts)

@@ -13,9 +13,12 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from ketalog.domain.clock import Clock, SystemClock
+from ketalog.store.diagnosis import environment_problem, from_os_error
 from ketalog.store.engine import SQLITE_HEADER, FileKind, classify, open_connection
 from ketalog.store.errors import (
     DamagedDatabase,
+    DiskFull,
+    EmptyDatabase,
     NetworkFilesystemError,
     NewerSchema,
     NotKetalogDatabase,
@@ -24,10 +27,12 @@ from ketalog.store.errors import (
     StoreError,
 )
 from ketalog.store.location import network_location_reason
+from ketalog.store.private_files import private_file, private_folder
 from ketalog.store.schema import MIGRATION_SET, migrations
 from ketalog.store.store import Store
 
-__all__ = ["SQLITE_HEADER", "BUSY_TIMEOUT_MS", "connect", "open_store", "check_header",
+__all__ = ["SQLITE_HEADER", "BUSY_TIMEOUT_MS", "connect", "open_store", "open_for_verify",
+           "check_header",
            "is_ketalog_schema", "copy_with_backup_api", "second_connection"]
 
 BUSY_TIMEOUT_MS = 5000
@@ -54,9 +59,16 @@ def _set_pragmas(conn: sqlite3.Connection, path: Path, readonly: bool = False) -
     conn.execute("PRAGMA synchronous = FULL")
 
 
-def check_header(path: Path, passphrase: str | None = None) -> FileKind:
-    """Refuse, before any SQLite library touches it, a file that cannot be ours."""
+def check_header(path: Path, passphrase: str | None = None, *,
+                 just_created: bool = False) -> FileKind:
+    """Refuse, before any SQLite library touches it, a file that cannot be ours. A 0-byte
+    file is only ever one this process created a moment ago: anything else empty is an
+    emptied or truncated clinic file, and starting a new clinic over it would hide that."""
     kind = classify(path)
+    if kind is FileKind.EMPTY and not just_created:
+        raise EmptyDatabase(f"{path} is empty (0 bytes): it is not a ketalog database and "
+                            "will not be taken for a new clinic; if it held the clinic's "
+                            "records, restore a backup")
     if kind is FileKind.FOREIGN:
         raise NotKetalogDatabase(f"{path} is not a ketalog database (not an SQLite file)")
     if kind is FileKind.DAMAGED:
@@ -95,11 +107,13 @@ def quick_check_problems(conn: sqlite3.Connection) -> list[str]:
     return [] if result == ["ok"] else result
 
 
-def _probe(path: Path, conn: sqlite3.Connection) -> None:
+def _probe(path: Path, conn: sqlite3.Connection, quick_check: bool = True) -> None:
     """Check an existing file before any pragma (journal_mode=WAL is persistent) is set
     on its connection: a refused file is left untouched. The same connection is used
-    afterwards, so an encrypted file derives its key once."""
-    problems = quick_check_problems(conn)
+    afterwards, so an encrypted file derives its key once. quick_check reads every page
+    (seconds on a ten-year file): the GUI skips it here and runs it on a worker
+    connection once the window shows (ui/integrity_watch.py)."""
+    problems = quick_check_problems(conn) if quick_check else []
     if problems:
         raise DamagedDatabase(f"{path} is damaged (quick_check: {'; '.join(problems[:3])})")
     if not is_ketalog_schema(conn):
@@ -114,7 +128,7 @@ def _check_writable(path: Path) -> None:
     """WAL needs to write the file and create -wal/-shm beside it."""
     folder = path.parent
     if not os.access(path, os.W_OK) or not os.access(folder, os.W_OK):
-        raise ReadOnlyDatabase(
+        raise environment_problem(path) or ReadOnlyDatabase(
             f"{path} is read-only (file permissions or a read-only disk), so nothing could "
             "be saved. Ask your administrator to make the file and its folder writable "
             "for this account.")
@@ -122,14 +136,19 @@ def _check_writable(path: Path) -> None:
 
 def translate_open_error(path: Path, exc: sqlite3.Error) -> StoreError:
     text = str(exc).lower()
-    if "readonly" in text or "read-only" in text:
-        return ReadOnlyDatabase(f"{path} is read-only (file permissions or a read-only "
-                                "disk), so nothing could be saved")
     if "locked" in text or "busy" in text:
         return StoreError(f"{path} is in use by another program that holds it locked; "
                           "close it and try again")
     if "disk is full" in text:
-        return StoreError(f"the disk holding {path} is full; free some space and try again")
+        return DiskFull(f"the disk holding {path} is full; free some space and try again "
+                        "(the file is not damaged)")
+    # "disk I/O error", "unable to open", "readonly": the disk or the account first
+    environment = environment_problem(path)
+    if environment is not None:
+        return environment
+    if "readonly" in text or "read-only" in text:
+        return ReadOnlyDatabase(f"{path} is read-only (file permissions or a read-only "
+                                "disk), so nothing could be saved")
     if "not a database" in text:
         return NotKetalogDatabase(f"{path} cannot be read as a ketalog database (it is "
                                   f"damaged, or it is some other file): {exc}")
@@ -139,8 +158,7 @@ def translate_open_error(path: Path, exc: sqlite3.Error) -> StoreError:
 
 def copy_with_backup_api(source: sqlite3.Connection, target: Path,
                          passphrase: str | None = None) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    dest = open_connection(target, passphrase)
+    dest = open_connection(private_file(target), passphrase)
     try:
         source.backup(dest)  # type: ignore[arg-type]
     finally:
@@ -148,7 +166,8 @@ def copy_with_backup_api(source: sqlite3.Connection, target: Path,
 
 
 def _create_empty(path: Path, passphrase: str | None) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
+    private_file(path)
     old_umask = os.umask(0o077)
     try:
         if passphrase is None:
@@ -164,7 +183,8 @@ def _create_empty(path: Path, passphrase: str | None) -> None:
 
 
 def open_store(path: Path | str, clock: Clock | None = None, *, create: bool = True,
-               migrate: bool = True, passphrase: str | None = None) -> Store:
+               migrate: bool = True, passphrase: str | None = None,
+               quick_check: bool = True) -> Store:
     """Open (and if needed create and migrate) the database at `path`. A new file is
     encrypted when a passphrase is given; an existing file is opened with the library
     its header calls for (a plain file ignores the passphrase)."""
@@ -175,11 +195,16 @@ def open_store(path: Path | str, clock: Clock | None = None, *, create: bool = T
             f"refusing to open the database: {reason}. SQLite's file locking does not work "
             "on network shares, so records could be lost. Keep the database on a local "
             "disk; several workstations need a clinic server, not a shared file.")
-    if not path.exists():
-        if not create:
-            raise StoreError(f"no database at {path} (create one with `ketalog init`)")
-        _create_empty(path, passphrase)
-    kind = check_header(path, passphrase)
+    created = False
+    try:
+        if not path.exists():
+            if not create:
+                raise StoreError(f"no database at {path} (create one with `ketalog init`)")
+            _create_empty(path, passphrase)
+            created = True
+        kind = check_header(path, passphrase, just_created=created)
+    except OSError as exc:
+        raise from_os_error(path, exc) from exc
     if kind is FileKind.PLAIN:
         passphrase = None
     _check_writable(path)
@@ -187,7 +212,7 @@ def open_store(path: Path | str, clock: Clock | None = None, *, create: bool = T
     try:
         conn = open_connection(path, passphrase, timeout_s=BUSY_TIMEOUT_MS / 1000)
         if path.stat().st_size > 0:
-            _probe(path, conn)
+            _probe(path, conn, quick_check)
         _set_pragmas(conn, path)
         db = Database(conn, execute_plugins=False)
         if migrate:
@@ -203,12 +228,59 @@ def open_store(path: Path | str, clock: Clock | None = None, *, create: bool = T
             with contextlib.suppress(Exception):
                 conn.close()
         raise translate_open_error(path, exc) from exc
+    except OSError as exc:
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+        raise from_os_error(path, exc) from exc
     except BaseException:
         if conn is not None:
             with contextlib.suppress(Exception):
                 conn.close()
         raise
     return Store(db, path, clock or SystemClock(), passphrase=passphrase)
+
+
+def open_for_verify(path: Path | str, clock: Clock | None = None, *,
+                    passphrase: str | None = None) -> Store:
+    """Open a file to check it without writing a byte: no pragma, no migration, no new
+    file. A database whose -wal file is present is read through it (SQLite may then add
+    its -shm index); one that was closed cleanly (no -wal) is read as immutable, so
+    verify also works on read-only media and leaves its folder as it was."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise StoreError(f"no database at {path}")
+    kind = check_header(path, passphrase)
+    if kind is FileKind.PLAIN:
+        passphrase = None
+    wal = path.with_name(path.name + "-wal")
+    conn: sqlite3.Connection | None = None
+    try:
+        try:
+            conn = open_connection(path, passphrase, readonly=True, immutable=not wal.exists(),
+                                   timeout_s=BUSY_TIMEOUT_MS / 1000)
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError:
+            if conn is not None:
+                conn.close()
+            # a -wal on read-only media cannot be opened with its index: read the file alone
+            conn = open_connection(path, passphrase, immutable=True,
+                                   timeout_s=BUSY_TIMEOUT_MS / 1000)
+        _probe(path, conn)
+        if not conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            raise NotKetalogDatabase(f"{path} is an empty SQLite file, not a ketalog database")
+    except sqlite3.Error as exc:
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+        raise translate_open_error(path, exc) from exc
+    except BaseException:
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+        raise
+    return Store(Database(conn, execute_plugins=False), path, clock or SystemClock(),
+                 passphrase=passphrase)
 
 
 def second_connection(store: Store) -> Store:

@@ -28,7 +28,8 @@ MIN_PASSPHRASE_LENGTH = 12
 
 
 class FileKind(enum.Enum):
-    NEW = "new"                  # missing or empty: ours to create
+    NEW = "new"                  # missing: ours to create
+    EMPTY = "empty"              # 0 bytes: emptied, truncated or a placeholder, never ours
     PLAIN = "plain"              # an SQLite file
     DAMAGED = "damaged"          # an SQLite header with its magic string overwritten
     ENCRYPTED = "encrypted"      # page-sized and not SQLite: SQLCipher (or random pages)
@@ -39,9 +40,11 @@ def classify(path: Path) -> FileKind:
     """Decide from the first page alone, without any SQLite library touching the file.
     An encrypted file cannot be told from random bytes of page-sized length without the
     key, so ENCRYPTED means "encrypted, or not a ketalog database"."""
-    if not path.exists() or path.stat().st_size == 0:
+    if not path.exists():
         return FileKind.NEW
     size = path.stat().st_size
+    if size == 0:
+        return FileKind.EMPTY
     with path.open("rb") as fh:
         head = fh.read(100)
     if head[:16] == SQLITE_HEADER:
@@ -245,11 +248,15 @@ def _quote(text: str) -> str:
 
 
 def open_connection(path: Path, passphrase: str | None = None, *, readonly: bool = False,
-                    timeout_s: float = 5.0, isolation_level: str | None = None
-                    ) -> sqlite3.Connection:
+                    timeout_s: float = 5.0, isolation_level: str | None = None,
+                    immutable: bool = False) -> sqlite3.Connection:
     """A connection with the library the file needs: sqlite3 without a passphrase,
-    sqlcipher3 (keyed, key checked) with one. A wrong key raises WrongPassphrase."""
-    target = f"file:{path}?mode=ro" if readonly else str(path)
+    sqlcipher3 (keyed, key checked) with one. A wrong key raises WrongPassphrase.
+    `immutable` reads the file without creating -wal/-shm (read-only media)."""
+    if immutable:
+        readonly = True
+    target = (f"file:{path}?immutable=1" if immutable
+              else f"file:{path}?mode=ro" if readonly else str(path))
     if passphrase is None:
         return sqlite3.connect(target, uri=readonly, isolation_level=isolation_level,
                                timeout=timeout_s, check_same_thread=False)

@@ -19,6 +19,10 @@ class NotKetalogDatabase(CannotOpen):
     pass
 
 
+class EmptyDatabase(CannotOpen):
+    """A 0-byte file where a database should be: never taken for a new clinic."""
+
+
 class DamagedDatabase(CannotOpen):
     """Header or pages damaged (quick_check, cipher_integrity_check or a read failed)."""
 
@@ -41,6 +45,14 @@ class EncryptionUnavailable(StoreError):
 
 class ReadOnlyDatabase(StoreError):
     """File permissions or a read-only disk: nothing can be saved there."""
+
+
+class NoPermission(ReadOnlyDatabase):
+    """The OS account may not read or write the file or its folder (not damage)."""
+
+
+class DiskFull(StoreError):
+    """No space left: the file is fine, nothing could be saved (never restore for it)."""
 
 
 class RecordLocked(StoreError):

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
+from ketalog.domain.acknowledgements import Acknowledgement
+from ketalog.domain.allergies import Allergy
 from ketalog.domain.clock import from_iso, to_iso
 from ketalog.domain.entities import (
     Addendum,
@@ -19,6 +21,7 @@ from ketalog.domain.entities import (
     Patient,
     Phase,
     Protocol,
+    RecordedCheck,
     Role,
     Score,
     SessionStatus,
@@ -28,6 +31,7 @@ from ketalog.domain.entities import (
     User,
     VitalsReading,
 )
+from ketalog.domain.formulary import FormularyEntry
 from ketalog.domain.series import SeriesKind, TreatmentSeries
 
 Row = dict[str, object]
@@ -43,6 +47,14 @@ def dt_or_none(value: object) -> datetime | None:
 
 def date_or_none(value: object) -> date | None:
     return None if value in (None, "") else date.fromisoformat(str(value))
+
+
+def strike_fields(row: Row) -> dict[str, object]:
+    """The entered-in-error columns (NULL on rows never struck, and on rows written
+    before the columns existed)."""
+    return {"struck_reason": str(row.get("struck_reason") or ""),
+            "struck_at": dt_or_none(row.get("struck_at")),
+            "struck_by": None if row.get("struck_by") is None else int(row["struck_by"])}  # type: ignore[arg-type]
 
 
 def user_from_row(row: Row, roles: list[str]) -> User:
@@ -93,7 +105,11 @@ def session_from_row(row: Row) -> InfusionSession:
         discharge_at=dt_or_none(row["discharge_at"]),
         discharge_escort=str(row["discharge_escort"]),
         discharge_instructions=str(row["discharge_instructions"]),
-        series_id=None if row.get("series_id") is None else int(row["series_id"]))  # type: ignore[arg-type]
+        series_id=None if row.get("series_id") is None else int(row["series_id"]),  # type: ignore[arg-type]
+        discharge_readiness=tuple(
+            RecordedCheck(str(c["code"]), bool(c["passed"]), str(c["message"]),
+                          str(c["source"]), c.get("acknowledged"))
+            for c in json.loads(str(row.get("discharge_readiness") or "[]"))))
 
 
 def _local_day(value: datetime | None) -> date | None:
@@ -118,7 +134,8 @@ def dose_from_row(row: Row) -> DoseEvent:
         rate_mg_per_h=None if row["rate_mg_per_h"] is None else float(row["rate_mg_per_h"]),  # type: ignore[arg-type]
         weight_kg=None if row["weight_kg"] is None else float(row["weight_kg"]),  # type: ignore[arg-type]
         reason=str(row["reason"]),
-        acknowledged_warnings=tuple(json.loads(str(row["acknowledged_warnings"]))))
+        acknowledged_warnings=tuple(json.loads(str(row["acknowledged_warnings"]))),
+        **strike_fields(row))  # type: ignore[arg-type]
 
 
 def vitals_from_row(row: Row) -> VitalsReading:
@@ -149,25 +166,28 @@ def adjunct_from_row(row: Row) -> AdjunctMedication:
     return AdjunctMedication(_int(row, "id"), str(row["uuid"]), _int(row, "session_id"),
                              from_iso(str(row["at"])), str(row["drug"]),
                              float(row["dose"]), str(row["unit"]), str(row["route"]),  # type: ignore[arg-type]
-                             str(row["reason"]))
+                             str(row["reason"]), **strike_fields(row))  # type: ignore[arg-type]
 
 
 def score_from_row(row: Row) -> Score:
     return Score(_int(row, "id"), str(row["uuid"]), _int(row, "session_id"),
                  from_iso(str(row["at"])), str(row["scale"]), _int(row, "value"),
-                 Phase(str(row["phase"])), dict(json.loads(str(row["items"]))))
+                 Phase(str(row["phase"])), dict(json.loads(str(row["items"]))),
+                 **strike_fields(row))  # type: ignore[arg-type]
 
 
 def side_effect_from_row(row: Row) -> SideEffect:
     return SideEffect(_int(row, "id"), str(row["uuid"]), _int(row, "session_id"),
                       from_iso(str(row["onset_at"])), str(row["kind"]),
                       Severity(str(row["severity"])), str(row["action"]),
-                      dt_or_none(row["resolved_at"]), str(row["note"]))
+                      dt_or_none(row["resolved_at"]), str(row["note"]),
+                      **strike_fields(row))  # type: ignore[arg-type]
 
 
 def note_from_row(row: Row) -> Note:
     return Note(_int(row, "id"), str(row["uuid"]), _int(row, "session_id"),
-                from_iso(str(row["at"])), _int(row, "author_id"), str(row["text"]))
+                from_iso(str(row["at"])), _int(row, "author_id"), str(row["text"]),
+                **strike_fields(row))  # type: ignore[arg-type]
 
 
 def follow_up_from_row(row: Row) -> FollowUp:
@@ -176,7 +196,13 @@ def follow_up_from_row(row: Row) -> FollowUp:
                     None if row["nrs"] is None else _int(row, "nrs"),
                     _opt_float(row, "relief_hours"),
                     None if row["phq9"] is None else _int(row, "phq9"),
-                    str(row["source"]), str(row["note"]))
+                    str(row["source"]), str(row["note"]), **strike_fields(row),  # type: ignore[arg-type]
+                    phq9_items=dict(json.loads(str(row.get("phq9_items") or "{}"))),
+                    phq9_total_only=bool(row.get("phq9_total_only")),
+                    safety_ack_at=dt_or_none(row.get("safety_ack_at")),
+                    safety_ack_by=None if row.get("safety_ack_by") is None
+                    else int(row["safety_ack_by"]),  # type: ignore[call-overload]
+                    safety_ack_note=str(row.get("safety_ack_note") or ""))
 
 
 def signature_from_row(row: Row) -> Signature:
@@ -189,3 +215,26 @@ def addendum_from_row(row: Row) -> Addendum:
     return Addendum(_int(row, "id"), str(row["uuid"]), _int(row, "session_id"),
                     _int(row, "author_id"), from_iso(str(row["at"])), str(row["reason"]),
                     str(row["text"]))
+
+
+def acknowledgement_from_row(row: Row) -> Acknowledgement:
+    return Acknowledgement(_int(row, "id"), str(row["uuid"]), _int(row, "session_id"),
+                           from_iso(str(row["at"])), str(row["kind"]),
+                           str(row["subject_table"]), str(row["subject_uuid"]),
+                           str(row["warning"]), str(row["source"]), str(row["response"]),
+                           None if row["entered_by"] is None else _int(row, "entered_by"))
+
+
+def allergy_from_row(row: Row) -> Allergy:
+    return Allergy(str(row["substance"]), str(row["reaction"]), str(row["severity"]),
+                   _int(row, "id"), str(row["uuid"]))
+
+
+def formulary_from_row(row: Row) -> FormularyEntry:
+    def number(name: str) -> float | None:
+        value = row[name]
+        return None if value is None else float(value)  # type: ignore[arg-type]
+    return FormularyEntry(str(row["drug"]), str(row["drug_class"]), str(row["route"]),
+                          str(row["unit"]), number("dose_min"), number("dose_max"),
+                          str(row["source"]), _int(row, "id"), str(row["uuid"]),
+                          bool(row["retired"]))

@@ -209,10 +209,19 @@ class Store:
             self.conn.execute("COMMIT")
         except sqlite3.Error as exc:
             self._rollback()
-            raise translate_error(exc) from exc
+            raise self._explain(exc) from exc
         except BaseException:
             self._rollback()
             raise
+
+    def _explain(self, exc: sqlite3.Error) -> StoreError:
+        """SQLite's vaguer errors ("disk I/O error") are told apart by looking at the disk."""
+        error = translate_error(exc)
+        if type(error) is StoreError and str(error).startswith("database error"):
+            from ketalog.store.diagnosis import environment_problem
+
+            return environment_problem(self.path) or error
+        return error
 
     def _rollback(self) -> None:
         self.chain.forget()

@@ -1,7 +1,8 @@
 """`ketalog verify`: everything that can prove the file was not damaged or tampered with.
 Its cost grows linearly with the file (integrity reads every page, the chain hashes every
 audit entry, each signed session is re-hashed with its vitals), so it reports progress
-by phase: "integrity", "foreign keys", "audit chain", "signatures"."""
+by phase: "integrity", "foreign keys", "audit chain", "signatures", "rows against
+history". The checks outside the file (anchors, backups) are services.tamper's."""
 
 from __future__ import annotations
 
@@ -10,8 +11,13 @@ import sqlite3
 from ketalog.domain.hashing import content_hash
 from ketalog.store.audit import walk_chain
 from ketalog.store.content import session_content
+from ketalog.store.history import history_problems
 from ketalog.store.progress import PhaseProgress, every
-from ketalog.store.schema import protection_triggers
+from ketalog.store.signature_checks import (
+    key_signature_problems,
+    signed_state_problems,
+    trigger_problems,
+)
 from ketalog.store.store import Store
 
 
@@ -28,13 +34,34 @@ def verify_store(store: Store, progress: PhaseProgress | None = None) -> list[st
         report("integrity", 1, 1)
     except sqlite3.DatabaseError as exc:  # a damaged page can stop the check itself
         return [*problems, f"integrity: the file is damaged ({exc})"]
+    phase = ["foreign keys"]
+
+    def report_phase(name: str, done: int, total: int) -> None:
+        phase[0] = name
+        report(name, done, total)
+
+    try:
+        problems += _checks(store, report_phase)
+    except Exception as exc:  # a damaged page found by a later phase ends the walk there
+        if not _is_damage(exc):
+            raise
+        problems.append(f"{phase[0]}: the file is damaged ({exc})")
+    return problems
+
+
+def _is_damage(exc: Exception) -> bool:
+    """sqlite3's, or SQLCipher's own class of the same name (it is not a subclass)."""
+    return isinstance(exc, sqlite3.DatabaseError) or (
+        type(exc).__module__.startswith("sqlcipher3") and type(exc).__name__ == "DatabaseError")
+
+
+def _checks(store: Store, report: PhaseProgress) -> list[str]:
+    """Every check after the page-level integrity check, in the order they report."""
+    problems: list[str] = []
     report("foreign keys", 0, 1)
     problems += store.foreign_key_problems()
     report("foreign keys", 1, 1)
-    missing = sorted(set(protection_triggers()) - store.trigger_names())
-    if missing:
-        problems.append(f"protection triggers missing (records could be changed): "
-                        f"{', '.join(missing)}")
+    problems += trigger_problems(store.conn)
     entries = store.audit_entry_count()
     chain_step = every(entries)
 
@@ -58,4 +85,10 @@ def verify_store(store: Store, progress: PhaseProgress | None = None) -> list[st
         if signatures[-1]["content_hash"] != actual:
             problems.append(f"session {session_id}: content no longer matches its signature "
                             f"(changed after signing)")
+    report("signatures", len(signed), len(signed))
+    problems += key_signature_problems(store.conn)
+    problems += signed_state_problems(store.conn)
+    report("rows against history", 0, 1)
+    problems += history_problems(store.conn)
+    report("rows against history", 1, 1)
     return problems

@@ -38,6 +38,7 @@ from ketalog.store.store import Store
 from ketalog.ui.idle import IdleWatcher
 from ketalog.ui.login import FirstRunDialog, LoginDialog
 from ketalog.ui.main_window import MainWindow
+from ketalog.ui.window_geometry import show_fitted
 
 log = logging.getLogger("ketalog")
 BACKUP_CHECK_MS = 10 * 60 * 1000  # is a scheduled backup due? (cheap: one folder listing)
@@ -80,6 +81,11 @@ class GuiController:
         self.backup_timer = QTimer()
         self.backup_timer.timeout.connect(lambda: self.backup("scheduled"))
         self.backup_timer.start(BACKUP_CHECK_MS)
+        from ketalog.ui.integrity_watch import IntegrityWatch
+
+        self.integrity_problems: list[str] = []
+        self.integrity = IntegrityWatch(lambda: self.store, self._integrity_checked)
+        self._integrity_started = False
 
     # -- start-up -----------------------------------------------------------
     def authenticate(self, username: str = "") -> Context | None:
@@ -109,7 +115,7 @@ class GuiController:
         self.main.restore_requested.connect(self.ask_restore)
         self.main.open_session_requested.connect(self.open_session)
         self.main.start_session_requested.connect(self.start_session)
-        self.main.show()
+        show_fitted(self.main, "main")
         self.idle.set_minutes(auto_logoff_minutes(self.store))
         access_timer = QTimer(self.main)  # dies with the window it guards
         access_timer.setObjectName("accessTimer")
@@ -118,6 +124,25 @@ class GuiController:
         from ketalog.ui.feed_runner import RUNNER
 
         RUNNER.start_if_enabled(self.db_path, ctx)  # the monitor feed, if the clinic uses one
+        self._show_integrity()
+        if not self._integrity_started:  # once the window shows; then daily (its timer)
+            self._integrity_started = True
+            QTimer.singleShot(0, self.integrity.start)
+
+    def _integrity_checked(self, problems: list[str]) -> None:
+        self.integrity_problems = problems
+        self._show_integrity()
+
+    def _show_integrity(self) -> None:
+        from ketalog.ui.integrity_watch import banner_text
+
+        if self.main is None:
+            return
+        if self.integrity_problems:
+            self.main.integrity_banner.setText(banner_text(self.integrity_problems))
+            self.main.integrity_banner.show()
+        else:
+            self.main.integrity_banner.hide()
 
     # -- sessions -----------------------------------------------------------
     def open_session(self, session_id: int) -> None:
@@ -133,7 +158,7 @@ class GuiController:
         window = SessionWindow(self.ctx, session_id)
         window.closed.connect(self._session_closed)
         self.sessions[session_id] = window
-        window.show()
+        show_fitted(window, "session")
         window.entry.focus_first()
 
     def _session_closed(self, session_id: int) -> None:
@@ -147,9 +172,19 @@ class GuiController:
         assert self.ctx is not None
         dialog = StartSessionDialog(self.ctx, patient_id, parent=self.main)
         if dialog.exec() and dialog.session_id is not None:
+            self.draw_from_stock(dialog.session_id)
             if self.main:
                 self.main.refresh_board()
             self.open_session(dialog.session_id)
+
+    def draw_from_stock(self, session_id: int) -> bool:
+        """The bag step: draw the lots for the new session's bag (when stock is kept)."""
+        from ketalog.services.sessions import get_session
+        from ketalog.ui.stock_session_dialogs import after_session_start
+
+        assert self.ctx is not None
+        volume = get_session(self.ctx.store, session_id).bag.volume_ml
+        return after_session_start(self.main, self.ctx, session_id, volume)
 
     # -- backups --------------------------------------------------------------
     def backup_folder(self) -> Path:

@@ -5,7 +5,9 @@ numbers beside it come from ketalog.domain.course, the same as the course PDF.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from html import escape
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -14,6 +16,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QGroupBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QPushButton,
@@ -23,13 +26,20 @@ from PySide6.QtWidgets import (
 )
 
 from ketalog.domain.dosing import is_mood_indication
+from ketalog.domain.entities import Role
+from ketalog.domain.errors import PlausibilityError
 from ketalog.domain.follow_up_schedule import ScheduledFollowUp, SlotStatus
-from ketalog.domain.mood_course import MoodSource
+from ketalog.domain.mood_course import MoodSource, outcome_text
 from ketalog.domain.scales import PHQ9_FLAG_AT
 from ketalog.domain.series import SeriesProgress, SeriesState
+from ketalog.domain.wording import counted
 from ketalog.reports.course_pdf import duration_text, relief_text
 from ketalog.services.context import Context
 from ketalog.services.course import CourseSummary, load_course
+from ketalog.services.errors import ServiceError
+from ketalog.services.sessions import acknowledge_safety_flag
+from ketalog.services.views import view_patient
+from ketalog.store.errors import StoreError
 from ketalog.ui.follow_up_dialog import FollowUpDialog
 from ketalog.ui.series_dialogs import CloseSeriesDialog, NewSeriesDialog, PlanNextSessionDialog
 from ketalog.ui.table_models import RowsModel, local_date, rows_view
@@ -53,6 +63,7 @@ class CourseWindow(QMainWindow):
         super().__init__(parent)
         self.ctx, self.patient_id = ctx, patient_id
         self.setObjectName("courseWindow")
+        view_patient(ctx, patient_id, "course view")
         self.header = QLabel()
         self.header.setObjectName("courseHeader")
         self.header.setStyleSheet("font-size: 15px; padding: 4px; background: #f3f6fa;")
@@ -89,6 +100,13 @@ class CourseWindow(QMainWindow):
                 f" — closed: {p.series.closed_reason}" if p.series.closed_reason else "")),
         ])
         self.series_view = rows_view(self.series_model, "seriesTable", stretch_last=True)
+        self.series_view.setWordWrap(True)  # a goal is a sentence: wrapped, never cut
+        self.legend = QLabel(
+            "○ NRS before · ● NRS after · <span style='color:#c62828'>▲</span> side effects "
+            "recorded · <span style='color:#6a1b9a'>▮</span> total mg (right axis) · relief: "
+            "one line per infusion, coloured as in the key (#n = infusion number)")
+        self.legend.setObjectName("courseLegend")
+        self.legend.setWordWrap(True)
         self.series_buttons = {}
         for name, text, slot in (("newSeries", "&New series...", self.new_series),
                                  ("planNext", "&Plan next session...", self.plan_next),
@@ -97,6 +115,15 @@ class CourseWindow(QMainWindow):
             button.setObjectName(name)
             button.clicked.connect(lambda _c=False, s=slot: s())
             self.series_buttons[name] = button
+        self.safety = QLabel()
+        self.safety.setObjectName("safetyFlags")
+        self.safety.setWordWrap(True)
+        self.safety.setStyleSheet("background: #b00020; color: white; font-weight: bold; "
+                                  "padding: 4px;")
+        self.safety_button = QPushButton("Ac&knowledge safety flag...")
+        self.safety_button.setObjectName("ackSafety")
+        self.safety_button.clicked.connect(lambda: self.acknowledge_safety())
+        self.ask_safety_note: Callable[[str], str | None] = self._ask_safety_note
         self._number: dict[int, int] = {}
         self.summary: CourseSummary | None = None
         self._layout()
@@ -132,6 +159,7 @@ class CourseWindow(QMainWindow):
                 plot.getAxis(side).enableAutoSIPrefix(False)
         r.setYRange(0, 10.5, padding=0)
         r.showGrid(x=True, y=True, alpha=0.2)
+        self.relief_legend = r.addLegend(offset=(-10, 10), labelTextSize="8pt")
         m = self.mood_plot
         m.setLabel("left", "PHQ-9 0-27")
         m.setAxisItems({"bottom": pg.DateAxisItem()})
@@ -142,6 +170,8 @@ class CourseWindow(QMainWindow):
     def _layout(self) -> None:
         side = QGroupBox("Course")
         side_layout = QVBoxLayout(side)
+        side_layout.addWidget(self.safety)
+        side_layout.addWidget(self.safety_button)
         side_layout.addWidget(self.numbers)
         side_layout.addWidget(QLabel("<b>Treatment series</b> (newest first)"))
         side_layout.addWidget(self.series_view, 1)
@@ -157,8 +187,13 @@ class CourseWindow(QMainWindow):
         row.addStretch(1)
         row.addWidget(self.record_button)
         side_layout.addLayout(row)
+        chart = QWidget()
+        chart_layout = QVBoxLayout(chart)
+        chart_layout.setContentsMargins(0, 0, 0, 0)
+        chart_layout.addWidget(self.legend)
+        chart_layout.addWidget(self.view, 1)
         body = QSplitter(Qt.Orientation.Horizontal)
-        body.addWidget(self.view)
+        body.addWidget(chart)
         body.addWidget(side)
         body.setSizes([900, 460])
         central = QWidget()
@@ -182,7 +217,8 @@ class CourseWindow(QMainWindow):
         o = course.outcome
         self._number = {s.session.session_id: i for i, s in enumerate(o.sessions, start=1)}
         self._draw()
-        self.numbers.setText(self._numbers_text())
+        self.numbers.setText(self._numbers_text() + self._mood_text())
+        self._show_safety_flags()
         now = self.ctx.clock.now()
         slots = [s for outcome in o.sessions for s in outcome.schedule
                  if s.status in (SlotStatus.DUE, SlotStatus.UPCOMING)
@@ -190,6 +226,51 @@ class CourseWindow(QMainWindow):
         order = {SlotStatus.OVERDUE: 0, SlotStatus.DUE: 1, SlotStatus.UPCOMING: 2}
         self.slots.set_rows(sorted(slots, key=lambda s: (order[s.status], s.due_at)))
         self.series_model.set_rows(course.series)
+        self.series_view.resizeRowsToContents()
+
+    def _show_safety_flags(self) -> None:
+        """PHQ-9 item 9 above 0 at a follow-up: shown until a clinician acknowledges it."""
+        assert self.summary is not None
+        flags = self.summary.safety_flags
+        self.safety.setVisible(bool(flags))
+        self.safety_button.setVisible(bool(flags))
+        self.safety_button.setEnabled(bool(flags) and bool(
+            self.ctx.user.roles & {Role.NURSE, Role.PROVIDER}))
+        self.safety.setText("<br>".join(
+            f"⚑ PHQ-9 item 9 (thoughts of death or self-harm) = {f.phq9_items.get('item_9')} "
+            f"at the follow-up of {f.at.astimezone():%Y-%m-%d %H:%M} — not yet acknowledged"
+            for f in flags))
+
+    def _ask_safety_note(self, text: str) -> str | None:
+        note, ok = QInputDialog.getText(self, "Acknowledge safety flag",
+                                        f"{text}\n\nWhat was done (e.g. safety plan reviewed "
+                                        "by phone, provider informed)?")
+        return note.strip() if ok and note.strip() else None
+
+    def acknowledge_safety(self) -> bool:
+        """Acknowledge the oldest open flag (audited), with what was done."""
+        if self.summary is None or not self.summary.safety_flags:
+            return False
+        flag = self.summary.safety_flags[0]
+        note = self.ask_safety_note(f"PHQ-9 item 9 = {flag.phq9_items.get('item_9')} at the "
+                                    f"follow-up of {flag.at.astimezone():%Y-%m-%d %H:%M}")
+        if not note:
+            return False
+        try:
+            acknowledge_safety_flag(self.ctx, int(flag.id or 0), note)
+        except (PlausibilityError, ServiceError, StoreError) as exc:
+            self.safety.setText(f"{self.safety.text()}<br>Not acknowledged: {escape(str(exc))}")
+            return False
+        self.reload()
+        return True
+
+    def _mood_text(self) -> str:
+        """PHQ-9 response and remission on two lines of their own (never one verdict)."""
+        assert self.summary is not None
+        if not self.summary.shows_mood or self.summary.mood.latest is None:
+            return ""
+        response, remission = outcome_text(self.summary.mood)
+        return f"<br><b>{escape(response)}</b><br><b>{escape(remission)}</b>"
 
     def _numbers_text(self) -> str:
         assert self.summary is not None
@@ -205,7 +286,7 @@ class CourseWindow(QMainWindow):
                   f"≥ {duration_text(o.median_relief_at_least_h)}")
         last = o.sessions[-1]
         effects = ", ".join(f"{k} {v}" for k, v in o.side_effects_by_kind.items()) or "none"
-        return (f"{o.session_count} infusions, {o.total_mg:.0f} mg in all<br>"
+        return (f"{counted(o.session_count, 'infusion')}, {o.total_mg:.0f} mg in all<br>"
                 f"mean NRS before → after: <b>{mean}</b><br>"
                 f"responders (≥ {o.threshold_pct:g} % less pain): {o.responder_count} of "
                 f"{o.evaluable_count} ({rate}) → course {verdict}<br>"

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
@@ -16,13 +17,15 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QListWidgetItem,
     QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
-from ketalog.domain import dosing
+from ketalog.domain import dosing, rates
+from ketalog.domain.allergies import ALLERGY_CODE
 from ketalog.domain.dosing import DoseWarning
 from ketalog.domain.entities import DoseKind
 from ketalog.domain.errors import PlausibilityError
@@ -31,12 +34,15 @@ from ketalog.services.errors import InvalidState, ServiceError, WarningsNotAckno
 from ketalog.services.record import SessionRecord
 from ketalog.services.sessions import record_dose
 from ketalog.store.errors import StoreError
+from ketalog.ui.acknowledge_dialog import ask_reason
+from ketalog.ui.confirmations import confirm_stop, stop_text
 from ketalog.ui.entry_time import EntryTime
+from ketalog.ui.strike import EntryKind, ask_strike_reason, show_struck, strike, struck_text
 
 KIND_TEXT = {"bolus": "Bolus", "start": "Start", "rate_change": "Rate change",
              "pause": "Pause", "resume": "Resume", "stop": "Stop"}
 ENABLED_IN = {
-    DoseKind.START: {"not_started"},
+    DoseKind.START: {"not_started", "stopped"},  # after a stop: a restart
     DoseKind.RATE_CHANGE: {"running"},
     DoseKind.PAUSE: {"running"},
     DoseKind.RESUME: {"paused"},
@@ -65,6 +71,11 @@ class DosingPanel(QGroupBox):
         self.record_: SessionRecord | None = None
         self.confirm_warnings: Callable[[list[DoseWarning]], bool] = (
             lambda warnings: ask_acknowledgement(self, warnings))
+        # Stop asks first (total given and time); Enter alone keeps it running
+        self.confirm_stop: Callable[[str], bool] = lambda text: confirm_stop(self, text)
+        # allergy warnings need a typed reason: (warnings, what) -> reason or None
+        self.ask_allergy_reason: Callable[[list[DoseWarning], str], str | None] = (
+            lambda warnings, what: ask_reason(self, warnings, what))
         self.state_label = QLabel()
         self.state_label.setObjectName("doseState")
         self.total_label = QLabel()
@@ -74,10 +85,17 @@ class DosingPanel(QGroupBox):
         self.rate.setObjectName("rateMgPerKgPerH")
         self.rate.setDecimals(2)
         self.rate.setRange(0.0, 5.0)
-        self.rate.setSingleStep(0.05)
         self.rate.setSuffix(" mg/kg/h")
+        self.rate.setSingleStep(0.05)
+        self.rate_unit = QComboBox()
+        self.rate_unit.setObjectName("rateUnit")
+        self.rate_unit.addItems(list(rates.UNITS))
+        self.rate_unit.setToolTip("Enter the rate in mg/kg/h, mg/h or pump mL/h; the other "
+                                  "two are computed (mg/h rounded half-up to 0.1)")
+        self._unit = rates.UNITS[0]
         self.rate_conversion = QLabel()
         self.rate_conversion.setObjectName("rateConversion")
+        self.rate_conversion.setWordWrap(True)
         self.bolus = QDoubleSpinBox()
         self.bolus.setObjectName("bolusMgPerKg")
         self.bolus.setDecimals(2)
@@ -110,9 +128,18 @@ class DosingPanel(QGroupBox):
         self.events = QListWidget()
         self.events.setObjectName("doseEvents")
         self.events.setWordWrap(True)
+        self.ask_reason: Callable[[str], str | None] = (
+            lambda label: ask_strike_reason(self, label))
+        self.strike_button = QPushButton("Mark entered in &error…")
+        self.strike_button.setObjectName("strikeDose")
+        self.strike_button.setToolTip("Strike the selected dose event through (with a reason); "
+                                      "it stays on the record and counts in no total")
+        self.strike_button.clicked.connect(self.strike_selected)
+        self.events.itemSelectionChanged.connect(self._update_strike_button)
         form = QFormLayout()
         rate_row = QHBoxLayout()
         rate_row.addWidget(self.rate)
+        rate_row.addWidget(self.rate_unit)
         rate_row.addWidget(self.rate_conversion, 1)
         bolus_row = QHBoxLayout()
         bolus_row.addWidget(self.bolus)
@@ -129,7 +156,9 @@ class DosingPanel(QGroupBox):
         layout.addWidget(self.error)
         layout.addWidget(QLabel("Dose events"))
         layout.addWidget(self.events, 1)
+        layout.addWidget(self.strike_button)
         self.rate.valueChanged.connect(self._update_conversions)
+        self.rate_unit.currentTextChanged.connect(self._change_unit)
         self.bolus.valueChanged.connect(self._update_conversions)
         self.ticker = QTimer(self)
         self.ticker.timeout.connect(self._update_totals)
@@ -142,13 +171,23 @@ class DosingPanel(QGroupBox):
         self.record_ = record
         if first:
             planned = record.protocol.rate_mg_per_kg_per_h if record.protocol else 0.5
-            running = dosing.rate_at(record.doses, self.ctx.clock.now())
             weight = record.session.weight_kg
-            self.rate.setValue(running / weight if running else planned)
+            ran = [seg.rate_mg_per_h for seg in dosing.segments(record.doses)]
+            if ran:  # running or stopped: the box shows the rate it runs (ran) at, in
+                self.rate_unit.setCurrentText("mg/h")  # mg/h: exactly as stored
+                self.set_rate_mg_per_h(ran[-1])
+            else:
+                self.set_rate_mg_per_h(rates.mg_per_h_from_entry(
+                    planned, "mg/kg/h", weight, record.session.bag.concentration_mg_per_ml))
             self.bolus.setValue(record.protocol.bolus_mg_per_kg if record.protocol else 0.0)
         self.events.clear()
         for e in record.doses:
-            self.events.addItem(self._event_text(e))
+            item = QListWidgetItem(self._event_text(e))
+            item.setData(Qt.ItemDataRole.UserRole, None if e.struck_reason else e.id)
+            if e.struck_reason:
+                item.setText(struck_text(item.text(), e.struck_reason))
+                show_struck(item)
+            self.events.addItem(item)
         self.events.scrollToBottom()
         self._update_conversions()
         self._update_totals()
@@ -159,7 +198,8 @@ class DosingPanel(QGroupBox):
         when = e.at.astimezone().strftime("%H:%M")
         parts = [when, KIND_TEXT[str(e.kind.value if hasattr(e.kind, "value") else e.kind)]]
         if e.rate_mg_per_h:
-            parts.append(f"{e.rate_mg_per_h:.1f} mg/h ({e.rate_mg_per_h / weight:.2f} mg/kg/h)")
+            conc = self.record_.session.bag.concentration_mg_per_ml if self.record_ else 1.0
+            parts.append(rates.rate_text(e.rate_mg_per_h, weight, conc))
         if e.bolus_mg:
             parts.append(f"{e.bolus_mg:.1f} mg ({e.bolus_mg / weight:.2f} mg/kg)")
         reason = getattr(e, "reason", "")
@@ -169,14 +209,41 @@ class DosingPanel(QGroupBox):
             parts.append("⚠ warning acknowledged")
         return "  ".join(parts)
 
+    # -- rate entry (one rounding rule: domain.rates) ----------------------------
+    def entered_mg_per_h(self) -> float:
+        """The mg/h that Start or Change rate would store for what is in the rate box."""
+        if self.record_ is None:
+            return 0.0
+        s = self.record_.session
+        return rates.mg_per_h_from_entry(self.rate.value(), self._unit, s.weight_kg,
+                                         s.bag.concentration_mg_per_ml)
+
+    def set_rate_mg_per_h(self, mg_per_h: float) -> None:
+        if self.record_ is None:
+            return
+        s = self.record_.session
+        self.rate.setValue(rates.in_unit(mg_per_h, self._unit, s.weight_kg,
+                                         s.bag.concentration_mg_per_ml))
+
+    def _change_unit(self, unit: str) -> None:
+        mg_h = self.entered_mg_per_h()
+        self._unit = unit
+        decimals, top, step = {"mg/kg/h": (2, 5.0, 0.05), "mg/h": (1, 1000.0, 1.0),
+                               "mL/h": (1, 2000.0, 1.0)}[unit]
+        with QSignalBlocker(self.rate):
+            self.rate.setDecimals(decimals)
+            self.rate.setRange(0.0, top)
+            self.rate.setSingleStep(step)
+            self.rate.setSuffix(f" {unit}")
+        self.set_rate_mg_per_h(mg_h)
+        self._update_conversions()
+
     def _update_conversions(self) -> None:
         if self.record_ is None:
             return
         weight = self.record_.session.weight_kg
         conc = self.record_.session.bag.concentration_mg_per_ml
-        mg_h = dosing.mg_per_h_from_mg_per_kg_per_h(self.rate.value(), weight)
-        self.rate_conversion.setText(
-            f"= {mg_h:.1f} mg/h · pump {dosing.ml_per_h_from_mg_per_h(mg_h, conc):.1f} mL/h")
+        self.rate_conversion.setText(f"= {rates.rate_text(self.entered_mg_per_h(), weight, conc)}")
         self.bolus_conversion.setText(f"= {self.bolus.value() * weight:.1f} mg")
 
     def _update_totals(self) -> None:
@@ -189,12 +256,16 @@ class DosingPanel(QGroupBox):
         state = self.record_.infusion_state
         rate = dosing.rate_at(self.record_.doses, now)
         conc = self.record_.session.bag.concentration_mg_per_ml
+        ran = "; ".join(
+            f"{rates.rate_text(seg.rate_mg_per_h, weight, conc)} "
+            f"{seg.start.astimezone():%H:%M}-"
+            f"{seg.end.astimezone():%H:%M}" if seg.end else "" for seg in
+            dosing.segments(self.record_.doses))
         text = {
             "not_started": "Infusion not started",
-            "running": f"Running at {rate:.1f} mg/h = {rate / weight:.2f} mg/kg/h "
-                       f"(pump {rate / conc:.1f} mL/h)",
+            "running": f"Running at {rates.rate_text(rate, weight, conc)}",
             "paused": "Infusion PAUSED",
-            "stopped": "Infusion stopped",
+            "stopped": f"Infusion stopped. Ran at: {ran}" if ran else "Infusion stopped",
         }[state]
         self.state_label.setText(text)
 
@@ -202,31 +273,76 @@ class DosingPanel(QGroupBox):
         state = self.record_.infusion_state if self.record_ else "not_started"
         for kind, button in self.buttons.items():
             button.setEnabled(not self.read_only and state in ENABLED_IN[kind])
+        self.buttons[DoseKind.START].setText("Re&start infusion" if state == "stopped"
+                                             else "&Start infusion")
+        self._update_strike_button()
+
+    def _update_strike_button(self) -> None:
+        item = self.events.currentItem()
+        self.strike_button.setEnabled(
+            not self.read_only and item is not None and item.isSelected()
+            and item.data(Qt.ItemDataRole.UserRole) is not None)
+
+    def strike_selected(self) -> bool:
+        """Mark the selected dose event entered in error (a reason is required)."""
+        item = self.events.currentItem()
+        event_id = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        if event_id is None:
+            return False
+        reason = self.ask_reason("dose event")
+        if not reason:
+            return False
+        problem = strike(self.ctx, EntryKind.DOSE, int(event_id), reason)
+        if problem:
+            self.error.setText(problem)
+            self.error.show()
+            return False
+        self.error.hide()
+        self.recorded.emit()
+        return True
 
     def set_read_only(self, read_only: bool) -> None:
         self.read_only = read_only
-        for w in (self.rate, self.bolus, self.reason, self.when):
+        for w in (self.rate, self.rate_unit, self.bolus, self.reason, self.when):
             w.setEnabled(not read_only)
         self._update_buttons()
 
     # -- entry --------------------------------------------------------------
-    def submit(self, kind: DoseKind, acknowledge: bool = False) -> bool:
+    def submit(self, kind: DoseKind, acknowledge: bool = False,
+               allergy_reason: str = "") -> bool:
         if self.record_ is None:
             return False
         self.error.hide()
+        if kind is DoseKind.STOP and not acknowledge and not allergy_reason:
+            at = self.when.value() or self.ctx.clock.now()
+            if not self.confirm_stop(stop_text(self.record_, at)):
+                self.error.setText("Not stopped: the infusion keeps running.")
+                self.error.show()
+                return False
         weight = self.record_.session.weight_kg
-        rate = dosing.mg_per_h_from_mg_per_kg_per_h(self.rate.value(), weight)
         kwargs: dict[str, float] = {}
         if kind in (DoseKind.START, DoseKind.RATE_CHANGE):
-            kwargs["rate_mg_per_h"] = round(rate, 3)
+            kwargs["rate_mg_per_h"] = self.entered_mg_per_h()
         elif kind is DoseKind.BOLUS:
             kwargs["bolus_mg"] = round(self.bolus.value() * weight, 3)
+        elif kind is DoseKind.RESUME:
+            rate = self.entered_mg_per_h()
+            runs = dosing.segments(self.record_.doses)
+            if runs and abs(runs[-1].rate_mg_per_h - rate) > 0.0005:
+                kwargs["rate_mg_per_h"] = rate  # resumes at the rate now set
         try:
             record_dose(self.ctx, self.session_id, kind, at=self.when.value(),
-                        reason=self.reason.text(), acknowledge=acknowledge, **kwargs)
+                        reason=self.reason.text(), acknowledge=acknowledge,
+                        allergy_reason=allergy_reason, **kwargs)
         except WarningsNotAcknowledged as exc:
-            if self.confirm_warnings(exc.warnings):
-                return self.submit(kind, acknowledge=True)
+            allergy = [w for w in exc.warnings if w.code == ALLERGY_CODE]
+            if allergy and not allergy_reason:
+                drug = self.record_.session.bag.drug
+                reason = self.ask_allergy_reason(exc.warnings, f"{drug} {KIND_TEXT[kind.value].lower()}")
+                if reason:
+                    return self.submit(kind, acknowledge=True, allergy_reason=reason)
+            elif self.confirm_warnings(exc.warnings):
+                return self.submit(kind, acknowledge=True, allergy_reason=allergy_reason)
             self.error.setText("Not recorded (warning not acknowledged).")
             self.error.show()
             return False

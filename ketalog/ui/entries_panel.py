@@ -41,10 +41,13 @@ from ketalog.domain.errors import PlausibilityError
 from ketalog.domain.scales import MOAAS_LEVELS, SCALES, ScaleError, ScaleResult
 from ketalog.services import sessions as svc
 from ketalog.services.context import Context
-from ketalog.services.errors import ServiceError
+from ketalog.services.errors import ServiceError, WarningsNotAcknowledged
 from ketalog.services.record import SessionRecord
 from ketalog.store.errors import StoreError
+from ketalog.ui.acknowledge_dialog import ask_reason
+from ketalog.ui.entry_time import EntryTime
 from ketalog.ui.feedback import ERROR_COLOUR, ERROR_STYLE, error_label
+from ketalog.ui.strike import EntryKind, ask_strike_reason, show_struck, strike, struck_text
 from ketalog.ui.vitals_entry import parse_number
 
 UNITS: tuple[str, ...] = ("mg", "mcg", "mL")
@@ -99,16 +102,23 @@ def _table(name: str, headers: Sequence[str]) -> QTableWidget:
 
 
 def _fill(table: QTableWidget, rows: Sequence[Sequence[str]],
-          keys: Sequence[object] | None = None, flagged: Sequence[bool] | None = None) -> None:
+          keys: Sequence[object] | None = None, flagged: Sequence[bool] | None = None,
+          struck: Sequence[str] | None = None) -> None:
     """Replace the table's rows; ``keys`` go to column 0's UserRole so a selection maps
-    back to its record id whatever the display order."""
+    back to its record id whatever the display order. A row with a ``struck`` reason
+    (entered in error) is drawn struck through, the reason in its last column, and
+    carries no key (it cannot be resolved or struck again)."""
     table.setRowCount(len(rows))
     for r, row in enumerate(rows):
+        reason = struck[r] if struck is not None else ""
         for c, text in enumerate(row):
-            item = QTableWidgetItem(text)
+            item = QTableWidgetItem(struck_text(text, reason) if reason and c == len(row) - 1
+                                    else text)
             if c == 0 and keys is not None:
-                item.setData(Qt.ItemDataRole.UserRole, keys[r])
-            if flagged is not None and flagged[r]:
+                item.setData(Qt.ItemDataRole.UserRole, None if reason else keys[r])
+            if reason:
+                show_struck(item)
+            elif flagged is not None and flagged[r]:
                 item.setForeground(QBrush(QColor(ERROR_COLOUR)))
             table.setItem(r, c, item)
     table.resizeColumnsToContents()
@@ -294,9 +304,13 @@ class EntriesPanel(QTabWidget):
 
     changed = Signal()
 
-    def __init__(self, ctx: Context, session_id: int, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: Context, session_id: int, parent: QWidget | None = None,
+                 score_table_elsewhere: bool = False) -> None:
+        """score_table_elsewhere: the owner shows `score_table` itself (the session window
+        puts it beside the vitals table), so the Scores tab is all inputs."""
         super().__init__(parent)
         self.ctx, self.session_id = ctx, session_id
+        self.score_table_elsewhere = score_table_elsewhere
         self.setObjectName("entriesPanel")
         self.record: SessionRecord | None = None
         self.read_only = False
@@ -305,7 +319,67 @@ class EntriesPanel(QTabWidget):
         for tab, title in ((self._medications_tab(), "Medications"),
                            (self._side_effects_tab(), "Side effects"),
                            (self._scores_tab(), "Scores"), (self._notes_tab(), "Notes")):
-            self.addTab(_scrolling(tab), title)
+            # the Scores tab scrolls its own inputs: a second scroll area around it left
+            # them about 100 px at 1366x768
+            self.addTab(tab if title == "Scores" else _scrolling(tab), title)
+        self.ask_reason: Callable[[str], str | None] = (
+            lambda label: ask_strike_reason(self, label))
+        self.strike_buttons: dict[EntryKind, QPushButton] = {}
+        self._strike_targets: dict[EntryKind, tuple[QTableWidget, QLabel]] = {}
+        for kind, table, error, name in (
+                (EntryKind.ADJUNCT, self.med_table, self.med_error, "strikeMedication"),
+                (EntryKind.SIDE_EFFECT, self.se_table, self.se_error, "strikeSideEffect"),
+                (EntryKind.SCORE, self.score_table, self.score_error, "strikeScore"),
+                (EntryKind.NOTE, self.note_table, self.note_error, "strikeNote")):
+            self._add_strike_button(kind, table, error, name)
+
+    # -- entered in error --------------------------------------------------------------
+    def _add_strike_button(self, kind: EntryKind, table: QTableWidget, error: QLabel,
+                           name: str) -> None:
+        button = QPushButton("Mark entered in error…")
+        button.setObjectName(name)
+        button.setToolTip("Strike the selected entry through (with a reason); it stays on "
+                          "the record and counts in no summary")
+        button.clicked.connect(lambda: self.strike_selected(kind))
+        table.itemSelectionChanged.connect(self._update_strike_buttons)
+        layout = error.parentWidget().layout()  # the tab's column (tables may sit in splitters)
+        assert layout is not None
+        layout.addWidget(button)
+        self.strike_buttons[kind] = button
+        self._strike_targets[kind] = (table, error)
+        button.setEnabled(False)
+
+    def _selected_key(self, table: QTableWidget) -> int | None:
+        selected = table.selectionModel().selectedRows()
+        if not selected:
+            return None
+        key = table.item(selected[0].row(), 0).data(Qt.ItemDataRole.UserRole)
+        return None if key is None else int(key)
+
+    def _update_strike_buttons(self) -> None:
+        for kind, button in self.strike_buttons.items():
+            table, _ = self._strike_targets[kind]
+            button.setEnabled(not self.read_only and self._selected_key(table) is not None)
+
+    def strike_selected(self, kind: EntryKind) -> bool:
+        """Mark the selected entry of a list entered in error (a reason is required)."""
+        table, error = self._strike_targets[kind]
+        key = self._selected_key(table)
+        if key is None:
+            return False
+        reason = self.ask_reason({EntryKind.ADJUNCT: "medication",
+                                  EntryKind.SIDE_EFFECT: "side effect",
+                                  EntryKind.SCORE: "score", EntryKind.NOTE: "note"}[kind])
+        if not reason:
+            return False
+        problem = strike(self.ctx, kind, key, reason)
+        if problem:
+            error.setText(problem)
+            error.show()
+            return False
+        error.hide()
+        self.changed.emit()
+        return True
 
     # -- shared ----------------------------------------------------------------------
     def _attempt(self, error: QLabel, fields: Mapping[str, QWidget],
@@ -353,6 +427,14 @@ class EntriesPanel(QTabWidget):
         self.add_med_button.setObjectName("addAdjunct")
         self.add_med_button.clicked.connect(self.add_medication)
         self.med_error = error_label("adjunctError")
+        self.med_note = QLabel()
+        self.med_note.setObjectName("adjunctNote")
+        self.med_note.setWordWrap(True)
+        self.med_note.setStyleSheet("color: #555;")
+        self.med_note.hide()
+        # (warnings, what) -> reason or None; tests replace it to drive the dialog
+        self.ask_reason: Callable[[list, str], str | None] = (
+            lambda warnings, what: ask_reason(self, warnings, what))
         self.med_table = _table("adjunctTable", ("Time", "Drug", "Dose", "Route", "Reason"))
         dose_row = QHBoxLayout()
         dose_row.addWidget(self.dose, 1)
@@ -370,6 +452,7 @@ class EntriesPanel(QTabWidget):
         layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addWidget(self.med_error)
+        layout.addWidget(self.med_note)
         layout.addWidget(self.med_table, 1)
         self._track(self.drug, self.dose, self.unit, self.route, self.med_reason,
                     self.add_med_button)
@@ -388,9 +471,22 @@ class EntriesPanel(QTabWidget):
                     "has its own box)") from None
             if amount is None:
                 raise PlausibilityError.single("dose", "", "required", "Enter the dose")
-            svc.add_adjunct(self.ctx, self.session_id, self.drug.currentText(), amount,
-                            self.unit.currentText(), self.route.currentText(),
-                            self.med_reason.currentText())
+            args = (self.ctx, self.session_id, self.drug.currentText(), amount,
+                    self.unit.currentText(), self.route.currentText(),
+                    self.med_reason.currentText())
+            try:
+                svc.add_adjunct(*args)
+            except WarningsNotAcknowledged as exc:
+                what = f"{self.drug.currentText().strip()} {amount:g} {self.unit.currentText()}"
+                reason = self.ask_reason(exc.warnings, what)
+                if reason is None:
+                    raise ServiceError("not recorded: warning not acknowledged") from None
+                svc.add_adjunct(*args, acknowledgement=reason)
+            checked = svc.check_adjunct(self.ctx.store, self.session_id,
+                                        self.drug.currentText(), amount,
+                                        self.unit.currentText(), self.route.currentText())
+            self.med_note.setText(checked.note)
+            self.med_note.setVisible(bool(checked.note))
 
         fields = {"drug": self.drug, "dose": self.dose, "unit": self.unit,
                   "route": self.route}
@@ -492,7 +588,11 @@ class EntriesPanel(QTabWidget):
         self.nrs_phase = _combo("nrsPhase", SCORE_PHASES)
         self.nrs_value = QSpinBox()
         self.nrs_value.setObjectName("nrsValue")
-        self.nrs_value.setRange(0, 10)
+        # starts (and returns to) empty after each score: a left-over 7 must not be
+        # recorded again as the post score; -1 shows as "—" and is refused
+        self.nrs_value.setRange(-1, 10)
+        self.nrs_value.setSpecialValueText("—")
+        self.nrs_value.setValue(-1)
         self.add_nrs_button = QPushButton("Add NRS")
         self.add_nrs_button.setObjectName("add_nrs")
         self.add_nrs_button.clicked.connect(self.add_nrs)
@@ -505,7 +605,10 @@ class EntriesPanel(QTabWidget):
         row.addWidget(self.add_nrs_button)
         moaas = QGroupBox("MOAA/S sedation (0-5)")
         moaas.setObjectName("scale_moaas")
-        self.moaas_value = _narrow(QComboBox(), 20)
+        self.moaas_value = QComboBox()
+        self.moaas_value.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.moaas_value.setMinimumContentsLength(20)
         self.moaas_value.setObjectName("moaasValue")
         self.moaas_value.setPlaceholderText("choose the level")
         for level in sorted(MOAAS_LEVELS, reverse=True):
@@ -516,11 +619,14 @@ class EntriesPanel(QTabWidget):
         self.add_moaas_button = QPushButton("Add MOAA/S")
         self.add_moaas_button.setObjectName("add_moaas")
         self.add_moaas_button.clicked.connect(self.add_moaas)
-        row = QHBoxLayout(moaas)
-        row.addWidget(self.moaas_value, 1)
+        rows = QVBoxLayout(moaas)  # the level texts get the whole width (they were cut)
+        rows.addWidget(self.moaas_value)
+        row = QHBoxLayout()
+        row.addStretch(1)
         row.addWidget(QLabel("phase"))
         row.addWidget(self.moaas_phase)
         row.addWidget(self.add_moaas_button)
+        rows.addLayout(row)
         self.scale_boxes = {
             "cadss6": ItemScaleBox("cadss6", "CADSS-6 dissociation (each 0-4, total 0-24)",
                                    (Phase.INTRA.value, Phase.POST.value), Phase.INTRA.value,
@@ -544,39 +650,65 @@ class EntriesPanel(QTabWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(inner)
         self.score_error = error_label("scoreError")
+        self.score_time = EntryTime(self.ctx.clock, "score")
+        time_row = QHBoxLayout()
+        time_row.addWidget(QLabel("Time of the scores below:"))
+        time_row.addWidget(self.score_time)
+        time_row.addStretch(1)
         self.score_table = _table("scoreTable",
                                   ("Time", "Scale", "Phase", "Total", "Interpretation"))
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(scroll)
-        split.addWidget(self.score_table)
-        split.setSizes([300, 150])
         tab = QWidget()
         layout = QVBoxLayout(tab)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(time_row)
         layout.addWidget(self.score_error)
-        layout.addWidget(split, 1)
-        self._track(self.nrs_phase, self.nrs_value, self.add_nrs_button, self.moaas_value,
+        if self.score_table_elsewhere:
+            layout.addWidget(scroll, 1)
+        else:
+            split = QSplitter(Qt.Orientation.Vertical)
+            split.addWidget(scroll)
+            split.addWidget(self.score_table)
+            split.setSizes([300, 150])
+            layout.addWidget(split, 1)
+        self._track(self.score_time, self.nrs_phase, self.nrs_value, self.add_nrs_button,
+                    self.moaas_value,
                     self.moaas_phase, self.add_moaas_button, *self.scale_boxes.values())
         return tab
 
     def _add_score(self, code: str, phase: str, fields: Mapping[str, QWidget], *,
                    value: int | None = None, items: Mapping[str, int] | None = None) -> bool:
-        return self._attempt(self.score_error, fields, lambda: svc.add_score(
-            self.ctx, self.session_id, code, phase, value=value, items=items))
+        if not self._attempt(self.score_error, fields, lambda: svc.add_score(
+                self.ctx, self.session_id, code, phase, value=value, items=items,
+                at=self.score_time.value())):
+            return False
+        self.score_time.reset()
+        return True
 
     def add_nrs(self) -> bool:
-        return self._add_score("nrs", self.nrs_phase.currentText(),
-                               {"nrs": self.nrs_value}, value=self.nrs_value.value())
+        if self.nrs_value.value() < 0:
+            self.score_error.setText("Not recorded: NRS: choose the pain score (0-10)")
+            self.score_error.show()
+            self.nrs_value.setStyleSheet(ERROR_STYLE)
+            self.nrs_value.setFocus()
+            return False
+        if not self._add_score("nrs", self.nrs_phase.currentText(),
+                               {"nrs": self.nrs_value}, value=self.nrs_value.value()):
+            return False
+        self.nrs_value.setValue(-1)
+        return True
 
     def add_moaas(self) -> bool:
         def record() -> None:
             if self.moaas_value.currentIndex() < 0:
                 raise ScaleError("moaas", None, "0-5", "MOAA/S: choose the level (0-5)")
             svc.add_score(self.ctx, self.session_id, "moaas", self.moaas_phase.currentText(),
-                          value=int(self.moaas_value.currentData()))
+                          value=int(self.moaas_value.currentData()),
+                          at=self.score_time.value())
 
         if not self._attempt(self.score_error, {"moaas": self.moaas_value}, record):
             return False
         self.moaas_value.setCurrentIndex(-1)
+        self.score_time.reset()
         return True
 
     def add_item_scale(self, box: ItemScaleBox) -> bool:
@@ -626,13 +758,20 @@ class EntriesPanel(QTabWidget):
     def show_record(self, record: SessionRecord) -> None:
         """Refill the four lists from a freshly loaded record."""
         self.record = record
-        _fill(self.med_table, [(_hhmm(a.at), a.drug, f"{a.dose:g} {a.unit}", a.route, a.reason)
-                               for a in record.adjuncts], keys=[a.id for a in record.adjuncts])
+        _fill(self.med_table, [(_hhmm(a.at), a.drug, f"{a.dose:g} {a.unit}", a.route,
+                                "  ".join([a.reason, *(f"⚠ {k.kind} warning acknowledged: "
+                                                       f"{k.response}" for k in
+                                                       record.acknowledgements_of(a.uuid))]
+                                          ).strip())
+                               for a in record.adjuncts], keys=[a.id for a in record.adjuncts],
+              struck=[a.struck_reason for a in record.adjuncts],
+              flagged=[bool(record.acknowledgements_of(a.uuid)) for a in record.adjuncts])
         _fill(self.se_table, [(_hhmm(s.onset_at), s.kind, s.severity.value, s.action,
                                _hhmm(s.resolved_at) if s.resolved_at else "ongoing")
                               for s in record.side_effects],
               keys=[s.id for s in record.side_effects],
-              flagged=[s.resolved_at is None for s in record.side_effects])
+              flagged=[s.resolved_at is None for s in record.side_effects],
+              struck=[s.struck_reason for s in record.side_effects])
         rows: list[tuple[str, ...]] = []
         flags: list[bool] = []
         for score in record.scores:
@@ -642,12 +781,15 @@ class EntriesPanel(QTabWidget):
                          score.phase.value, str(score.value),
                          result.interpretation if result else ""))
             flags.append(bool(result and result.flag))
-        _fill(self.score_table, rows, keys=[s.id for s in record.scores], flagged=flags)
+        _fill(self.score_table, rows, keys=[s.id for s in record.scores], flagged=flags,
+              struck=[s.struck_reason for s in record.scores])
         _fill(self.note_table, [(_hhmm(n.at), record.user_name(n.author_id), n.text)
-                                for n in record.notes], keys=[n.id for n in record.notes])
+                                for n in record.notes], keys=[n.id for n in record.notes],
+              struck=[n.struck_reason for n in record.notes])
         self.note_table.resizeRowsToContents()
         self._default_nrs_phase(record.infusion_state)
         self._update_resolve_button()
+        self._update_strike_buttons()
 
     def _default_nrs_phase(self, state: str) -> None:
         """Follow the infusion (pre before start, intra while running, post after stop),
@@ -666,3 +808,5 @@ class EntriesPanel(QTabWidget):
         for widget in self.inputs:
             widget.setEnabled(not read_only)
         self._update_resolve_button()
+        if hasattr(self, "strike_buttons"):
+            self._update_strike_buttons()

@@ -12,6 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QHideEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
+    QDialog,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -26,12 +27,14 @@ from PySide6.QtWidgets import (
 
 from ketalog import __version__
 from ketalog.domain.entities import Role
+from ketalog.services.alarms import sessions_with_pending_alarms
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
-from ketalog.services.patients import search_patients
+from ketalog.services.patients import MAX_SEARCH_CHARS, search_patients
 from ketalog.services.series import PlannedLine, planned_sessions
 from ketalog.services.settings import clinic_name
 from ketalog.services.summary import BoardRow, SessionLine, session_lines, today_board
+from ketalog.services.views import view_patient
 from ketalog.store.errors import StoreError
 from ketalog.ui.course_export_dialog import CourseRangeDialog, suggested_name
 from ketalog.ui.patient_dialog import PatientDialog
@@ -44,21 +47,24 @@ from ketalog.ui.table_models import (
     patient_model,
     rows_view,
 )
+from ketalog.ui.window_geometry import remember
 
 STATUS_TEXT = {"draft": "arrived", "in_progress": "infusing", "completed": "completed",
                "signed": "signed"}
 
 
-def board_model() -> RowsModel[BoardRow]:
+def board_model(alarm: Callable[[BoardRow], bool] = lambda b: False) -> RowsModel[BoardRow]:
+    """`alarm` says which rows have an alarm nobody acknowledged yet (marked red)."""
     return RowsModel[BoardRow]([
         ("Chair", lambda b: b.chair or "-"),
         ("Patient", lambda b: b.patient),
         ("MRN", lambda b: b.mrn),
-        ("Status", lambda b: STATUS_TEXT.get(b.status, b.status)),
+        ("Status", lambda b: b.state or STATUS_TEXT.get(b.status, b.status)),
         ("Started", lambda b: local_time(b.started_at)),
         ("Elapsed", lambda b: "" if b.elapsed_min is None
          else f"{b.elapsed_min // 60} h {b.elapsed_min % 60:02d} min"),
-    ])
+        ("Alarm", lambda b: "⚠ ALARM not acknowledged" if alarm(b) else ""),
+    ], highlight=alarm)
 
 
 def session_lines_model(with_patient: bool) -> RowsModel[SessionLine]:
@@ -112,9 +118,11 @@ class MainWindow(QMainWindow):
         self.search.setObjectName("patientSearch")
         self.search.setPlaceholderText("Search by name, MRN or date of birth (YYYY-MM-DD)  —  Ctrl+F")
         self.search.setClearButtonEnabled(True)
+        self.search.setMaxLength(MAX_SEARCH_CHARS)  # a pasted page is not a search
         self.patients = patient_model()
         self.patient_view = rows_view(self.patients, "patientTable", stretch_last=True, alternate=True)
-        self.board = board_model()
+        self.alarm_sessions: set[int] = set()
+        self.board = board_model(lambda b: b.session_id in self.alarm_sessions)
         self.board_view = rows_view(self.board, "todayBoard", stretch_last=True, alternate=True)
         self.awaiting = session_lines_model(with_patient=True)
         self.awaiting_view = rows_view(self.awaiting, "awaitingSignature", stretch_last=True, alternate=True)
@@ -154,8 +162,10 @@ class MainWindow(QMainWindow):
         self.board_timer.start()
 
     def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 (Qt API)
-        """A hidden (logged-out or closed) window must not keep reading the store."""
+        """A hidden (logged-out or closed) window must not keep reading the store; its
+        size and place are kept for this workstation's next login."""
         self.board_timer.stop()
+        remember(self, "main")
         super().hideEvent(event)
 
     def _build_layout(self) -> None:
@@ -188,6 +198,13 @@ class MainWindow(QMainWindow):
         outer = QVBoxLayout(central)
         self.banner = self._banner()
         outer.addWidget(self.banner)
+        self.integrity_banner = QLabel()  # set by the integrity check (ui/integrity_watch)
+        self.integrity_banner.setObjectName("integrityBanner")
+        self.integrity_banner.setWordWrap(True)
+        self.integrity_banner.setStyleSheet("background: #b00020; color: white; "
+                                            "font-weight: bold; padding: 6px;")
+        self.integrity_banner.hide()
+        outer.addWidget(self.integrity_banner)
         layout = QHBoxLayout()
         layout.addWidget(splitter)
         outer.addLayout(layout, 1)
@@ -234,6 +251,8 @@ class MainWindow(QMainWindow):
         titles = [("file", "&File"), ("patient", "&Patient")]
         if Role.ADMIN in self.ctx.roles:  # the services check again: this only tidies
             titles.append(("admin", "&Admin"))
+        if Role.ADMIN in self.ctx.roles or Role.PROVIDER in self.ctx.roles:
+            titles.append(("stock", "&Stock"))
         self.menus = {name: bar.addMenu(title) for name, title in [*titles, ("help", "&Help")]}
         self._action("file", "&Log out", "Ctrl+L", self.logout_requested.emit, "actionLogout")
         self._action("file", "Change my &password...", "", self.change_password,
@@ -272,6 +291,8 @@ class MainWindow(QMainWindow):
                          "actionClinicSettings")
             self._action("admin", "&Alert thresholds...", "", self.alert_thresholds,
                          "actionAlertThresholds")
+            self._action("admin", "Adjunct &formulary...", "", self.edit_formulary,
+                         "actionFormulary")
             self._action("admin", "&Monitor feed (HL7)...", "", self.monitor_feed,
                          "actionMonitorFeed")
             self.menus["admin"].addSeparator()
@@ -281,6 +302,9 @@ class MainWindow(QMainWindow):
                          "actionBackupSettings")
             self._action("admin", "&Restore from backup...", "", self.restore_requested.emit,
                          "actionRestore")
+        if "stock" in self.menus:
+            self._action("stock", "&Controlled substances...", "Ctrl+Shift+K",
+                         self.stock_board, "actionStockBoard")
         self._action("help", "&About ketalog", "F1", self._about, "actionAbout")
 
     # -- behaviour ----------------------------------------------------------
@@ -292,7 +316,10 @@ class MainWindow(QMainWindow):
     def refresh_board(self) -> None:
         """Today's board and the signature queue (both change while the window is open)."""
         now = self.ctx.clock.now()
-        self.board.set_rows(today_board(self.ctx.store, now))
+        board = today_board(self.ctx.store, now)
+        self.alarm_sessions = sessions_with_pending_alarms(  # patients still in the chair
+            self.ctx.store, [b.session_id for b in board if b.status in ("draft", "in_progress")])
+        self.board.set_rows(board)
         self.awaiting.set_rows(session_lines(self.ctx.store, now=now, statuses=("completed",)))
         self.tabs.setTabText(1, f"Awaiting si&gnature ({self.awaiting.rowCount()})")
         self.planned.set_rows(planned_sessions(self.ctx.store, PLANNED_DAYS))
@@ -348,7 +375,10 @@ class MainWindow(QMainWindow):
         row = self.selected_patient_row()
         if row is None:
             return
-        dialog = PatientDialog(self.ctx, self.patients.row_at(row), parent=self)
+        patient = self.patients.row_at(row)
+        if patient.id is not None:
+            view_patient(self.ctx, patient.id)
+        dialog = PatientDialog(self.ctx, patient, parent=self)
         if dialog.exec():
             self.refresh_patients()
 
@@ -486,6 +516,13 @@ class MainWindow(QMainWindow):
 
         AlertThresholdsDialog(self.ctx, self).exec()
 
+    def edit_formulary(self) -> QDialog:
+        from ketalog.ui.formulary_dialog import FormularyDialog
+
+        dialog = FormularyDialog(self.ctx, self)
+        dialog.open()
+        return dialog
+
     def clinic_settings(self) -> None:
         from ketalog.ui.clinic_settings_dialog import ClinicSettingsDialog
 
@@ -524,6 +561,16 @@ class MainWindow(QMainWindow):
 
     def manage_protocols(self) -> None:
         ProtocolsDialog(self.ctx, self).exec()
+
+    def stock_board(self) -> QWidget:
+        """The Controlled substances board; a session behind a discrepancy opens as any."""
+        from ketalog.ui.stock_board import StockBoard
+
+        board = StockBoard(self.ctx, self)
+        board.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        board.open_session_requested.connect(self.open_session_requested.emit)
+        board.show()
+        return board
 
     def _about(self) -> None:
         QMessageBox.about(self, "About ketalog",

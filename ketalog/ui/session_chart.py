@@ -7,9 +7,9 @@ rebuild; long device series are downsampled (peak) and clipped to the view."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 import pyqtgraph as pg
@@ -28,6 +28,10 @@ SYMBOLS_UP_TO = 600  # beyond this (device data) symbols cost more than they tel
 PEN_WIDTHS = {"sbp": 1.6, "dbp": 1.6, "map": 1.3, "hr": 1.6, "spo2": 1.6}
 REDRAW_DELAY_MS = 50
 BAND_POINTS = 400  # the BP band is a faint envelope: filling a 1 Hz zigzag costs seconds
+FOLLOW_AHEAD_S = 10 * 60  # while following, "now" sits this far from the right edge
+EDGE_PAD_S = 2 * 60
+EMPTY_BP_RANGE = (40.0, 200.0)  # mmHg and /min, before anything is measured
+EMPTY_RATE_MAX = 60.0  # mg/h, before any rate
 MARKER_COLOURS = {"bolus": "#6a1b9a", "adjunct": "#1565c0", "side_effect": "#c62828",
                   "note": "#555555"}
 
@@ -119,6 +123,13 @@ class SessionChart(QWidget):
         self._threshold_items: dict[str, pg.InfiniteLine] = {}
         self._doses: list[DoseEvent] = []
         self._sparse = True  # few (manual) readings: wide pens and symbols
+        # The session's window (arrival to planned end) and the clock: while following,
+        # the x range is that window, growing with now and with the readings.
+        self.window_start: datetime | None = None
+        self.planned_end: datetime | None = None
+        self.now: Callable[[], datetime] | None = None
+        self.live = False  # the session still takes entries: the window grows with now
+        self.following = True  # False once the user pans or zooms; Reset view restores it
         # Appending is O(1); the redraw (all points, for pyqtgraph) follows within 50 ms.
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setSingleShot(True)
@@ -135,10 +146,14 @@ class SessionChart(QWidget):
         self.dose_plot.setXLink(self.vitals_plot)
         self._setup_vitals_plot()
         self._setup_dose_plot()
+        for box in (self.vitals_plot.vb, self.dose_plot.vb):
+            box.sigRangeChangedManually.connect(self._user_moved)
         reset = QToolButton()
         reset.setObjectName("resetChartView")
         reset.setText("Reset view")
-        reset.setToolTip("Show the whole session (Ctrl+R). Drag to pan, wheel to zoom.")
+        reset.setToolTip("Show the whole session and follow new readings again (Ctrl+R). "
+                         "Drag to pan, wheel to zoom.")
+        self.reset_button = reset
         reset.clicked.connect(self.reset_view)
         top = QHBoxLayout()
         legend_text = QLabel(
@@ -276,6 +291,8 @@ class SessionChart(QWidget):
         with QSignalBlocker(self._band_upper):  # the band rebuilds once, on the second
             self._band_upper.setData(bx, upper)
         self._band_lower.setData(bx, lower)
+        if self.following and self.window_start is not None:
+            self._apply_follow()
 
     @staticmethod
     def _symbol(name: str) -> str | None:
@@ -310,19 +327,25 @@ class SessionChart(QWidget):
                 self._threshold_items[f"{field}_{side}"] = (line, box)  # type: ignore[assignment]
 
     def set_doses(self, doses: Sequence[DoseEvent]) -> None:
-        self._doses = list(doses)
+        self._doses = list(dosing.live_events(doses))  # struck events are not plotted
         x, y = self._rate_steps()
         self.rate_curve.setData(x, y)
         self.bolus_scatter.setData([{"pos": (e.at.timestamp(), 0)} for e in self._doses
                                     if e.kind == "bolus"])
+        if self.following and self.window_start is not None:
+            self._apply_follow()
 
     def _rate_steps(self) -> tuple[np.ndarray, np.ndarray]:
         xs: list[float] = []
         ys: list[float] = []
         for seg in dosing.segments(self._doses):
             start = seg.start.timestamp()
-            end = (seg.end.timestamp() if seg.end is not None
-                   else max(start, self.data.x[self.data.n - 1] if self.data.n else start))
+            if seg.end is not None:
+                end = seg.end.timestamp()
+            else:  # still running: to now (the stretch is being given), else the last reading
+                last = self.data.x[self.data.n - 1] if self.data.n else start
+                now = self.now().timestamp() if self.now is not None and self.live else last
+                end = max(start, last, now)
             xs += [start, start, end, end]
             ys += [0.0, seg.rate_mg_per_h, seg.rate_mg_per_h, 0.0]
         return np.array(xs, dtype=float), np.array(ys, dtype=float)
@@ -341,7 +364,9 @@ class SessionChart(QWidget):
                                label=marker.label,
                                labelOpts={"position": 0.97 - 0.09 * (len(self._markers) % 4),
                                           "color": colour, "fill": (255, 255, 255, 200),
-                                          "anchors": [(0, 0), (0, 0)]})
+                                          # right of the line in the left half,
+                                          # left of it near the right edge
+                                          "anchors": [(0, 0), (1, 0)]})
         self.vitals_plot.addItem(line, ignoreBounds=True)
         self._marker_items.append(line)
         self._markers.append(marker)
@@ -353,17 +378,80 @@ class SessionChart(QWidget):
         times += [t for t, _ in self.artifacts]
         return (min(times), max(times)) if times else None
 
+    # -- following --------------------------------------------------------------
+    def set_window(self, start: datetime | None, planned_end: datetime | None,
+                   now: Callable[[], datetime] | None, live: bool) -> None:
+        """The session's window: arrival to planned end; `live` while it takes entries."""
+        self.window_start, self.planned_end, self.now, self.live = start, planned_end, now, live
+        if self.following:
+            self._apply_follow()
+
+    def _user_moved(self, *_args: object) -> None:
+        self.following = False
+        self.reset_button.setText("Reset view (following off)")
+
+    def follow_range(self) -> tuple[float, float] | None:
+        """The x range while following: the window, grown to every reading and dose and,
+        while live, to now plus a margin, so the newest reading is never past the edge."""
+        if self.window_start is None:
+            return self.x_extent()
+        low = self.window_start.timestamp()
+        high = (self.planned_end or self.window_start + timedelta(hours=1)).timestamp()
+        extent = self.x_extent()
+        if extent is not None:
+            low, high = min(low, extent[0]), max(high, extent[1] + FOLLOW_AHEAD_S / 2)
+        if self.live and self.now is not None:
+            high = max(high, self.now().timestamp() + FOLLOW_AHEAD_S)
+        return low - EDGE_PAD_S, high + EDGE_PAD_S
+
+    def tick(self) -> None:
+        """Called every few seconds by the window: the running rate reaches now and, while
+        following, the window keeps now in view."""
+        if self.live and any(seg.end is None for seg in dosing.segments(self._doses)):
+            self.rate_curve.setData(*self._rate_steps())
+        if self.following and self.window_start is not None:
+            self._apply_follow()
+
+    def _apply_follow(self) -> None:
+        span = self.follow_range()
+        if span is None:
+            return
+        low, high = span
+        current = self.vitals_plot.vb.viewRange()[0]
+        if abs(current[0] - low) > 1 or abs(current[1] - high) > 1:
+            self.vitals_plot.setXRange(low, high, padding=0)
+        self._apply_y()
+
+    def _apply_y(self) -> None:
+        if self.data.n and not all(np.isnan(self.data.y[n][: self.data.n]).all()
+                                   for n in ("sbp", "dbp", "map", "hr")):
+            self.vitals_plot.enableAutoRange(axis=pg.ViewBox.YAxis)
+        else:  # nothing measured yet: the usual range, not -400..400
+            self.vitals_plot.setYRange(*EMPTY_BP_RANGE, padding=0)
+        if any(e.rate_mg_per_h for e in self._doses):
+            self.dose_plot.enableAutoRange(axis=pg.ViewBox.YAxis)
+        else:
+            self.dose_plot.setYRange(0, EMPTY_RATE_MAX, padding=0)
+        self.spo2_box.setYRange(80, 101, padding=0)
+
+    def view_range(self) -> tuple[float, float]:
+        low, high = self.vitals_plot.vb.viewRange()[0]
+        return float(low), float(high)
+
     def reset_view(self) -> None:
-        """The whole session. The x range comes from the data itself: with clip-to-view,
-        pyqtgraph's autoRange after a zoom only sees the clipped part."""
+        """The whole session, following again. The x range comes from the data itself:
+        with clip-to-view, pyqtgraph's autoRange after a zoom only sees the clipped part."""
+        self.following = True
+        self.reset_button.setText("Reset view")
+        if self.window_start is not None:
+            self._apply_follow()
+            return
         extent = self.x_extent()
         if extent is not None:
             low, high = extent
             pad = max(60.0, (high - low) * 0.02)
             self.vitals_plot.setXRange(low - pad, high + pad, padding=0)
-        self.vitals_plot.enableAutoRange(axis=pg.ViewBox.YAxis)
-        self.dose_plot.enableAutoRange(axis=pg.ViewBox.YAxis)
-        self.spo2_box.setYRange(80, 101, padding=0)
+        self._apply_y()
 
     # -- for tests ------------------------------------------------------------
     def series_lengths(self) -> dict[str, int]:

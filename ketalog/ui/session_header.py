@@ -7,14 +7,12 @@ from datetime import datetime, timedelta
 
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QWidget
 
+from ketalog.domain.chair_state import session_state
 from ketalog.domain.dosing import kg_to_lb
 from ketalog.domain.entities import SessionStatus
 from ketalog.domain.monitor_silence import silent_since
 from ketalog.services.record import SessionRecord
 from ketalog.services.settings import DEFAULT_MONITORING_MIN
-
-STATUS_TEXT = {"draft": "arrived, not infusing", "in_progress": "infusing",
-               "completed": "completed (awaiting signature)", "signed": "signed, read-only"}
 
 
 def elapsed_text(start: datetime | None, now: datetime) -> str:
@@ -75,8 +73,9 @@ class SessionHeader(QFrame):
         self.labels["mrn"].setText(f"MRN <b>{p.mrn}</b>")
         self.labels["dob"].setText(f"DOB {p.birth_date.isoformat()} ({p.age_on(now.date())} y)")
         allergies = self.labels["allergies"]
-        if p.allergies.strip():
-            allergies.setText(f"ALLERGIES: {p.allergies}")
+        listed = "; ".join(a.text for a in record.allergies) or p.allergies.strip()
+        if listed:
+            allergies.setText(f"ALLERGIES: {listed}")
             allergies.setStyleSheet("background: #b00020; color: white; font-weight: bold; "
                                     "padding: 2px 6px; border-radius: 3px;")
         else:
@@ -87,13 +86,14 @@ class SessionHeader(QFrame):
             f"Protocol: {record.protocol.name if record.protocol else 'none'}")
         self.labels["series"].setText(f"{record.series_text}"
                                       f"{' · ' + s.chair if s.chair else ''}")
-        self.labels["status"].setText(f"Status: {STATUS_TEXT[s.status.value]}")
         self.tick(record, now)
 
     def tick(self, record: SessionRecord, now: datetime) -> None:
         end = record.session.infusion_end_at
         self.labels["clock"].setText(
             f"Infusion {elapsed_text(record.session.infusion_start_at, end or now)}")
+        self.labels["status"].setText(
+            f"Status: {session_state(record.session.status, record.doses, now).text}")
         total = record.total_mg(now)
         weight = record.session.weight_kg
         self.labels["total"].setText(f"{total:.1f} mg · {total / weight:.2f} mg/kg")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable
 from concurrent.futures import Future
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -47,8 +48,11 @@ from ketalog.services.exports import (
 )
 from ketalog.services.record import SessionRecord, load_record
 from ketalog.services.settings import alert_thresholds, monitoring_interval_min
+from ketalog.services.views import view_session
 from ketalog.services.vitals_series import VitalsColumns, load_vitals, load_vitals_columns
 from ketalog.store.errors import StoreError
+from ketalog.ui.alarm_banner import AlarmBanner, set_sound_enabled, sound_enabled
+from ketalog.ui.complete_dialog import CompleteDialog
 from ketalog.ui.dosing_panel import DosingPanel
 from ketalog.ui.entries_panel import EntriesPanel
 from ketalog.ui.pdf_output import ask_pdf_path, ask_printer, render_in_background, send_to_printer
@@ -57,6 +61,7 @@ from ketalog.ui.session_header import SessionHeader
 from ketalog.ui.vitals_entry import VitalsEntry
 from ketalog.ui.vitals_model import COLUMNS as VITALS_COLUMNS
 from ketalog.ui.vitals_model import VitalsTableModel
+from ketalog.ui.window_geometry import remember
 
 DEVICE_POLL_MS = 2000
 
@@ -64,35 +69,14 @@ USER_ERRORS = (PlausibilityError, ServiceError, StoreError)
 
 
 def chart_markers(record: SessionRecord) -> list[ChartMarker]:
+    """Entries entered in error are not plotted (the lists show them struck)."""
     markers = [ChartMarker(e.at, f"bolus {e.bolus_mg:.0f} mg", "bolus")
-               for e in record.doses if e.kind == "bolus" and e.bolus_mg]
+               for e in record.doses if e.kind == "bolus" and e.bolus_mg and not e.struck_reason]
     markers += [ChartMarker(a.at, f"{a.drug} {a.dose:g} {a.unit} {a.route}", "adjunct")
-                for a in record.adjuncts]
+                for a in record.adjuncts if not a.struck_reason]
     markers += [ChartMarker(s.onset_at, f"{s.kind} ({s.severity.value})", "side_effect")
-                for s in record.side_effects]
+                for s in record.side_effects if not s.struck_reason]
     return markers
-
-
-class CompleteDialog(QDialog):
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Complete session")
-        self.escort = QLineEdit()
-        self.escort.setPlaceholderText("responsible adult taking the patient home")
-        self.instructions = QPlainTextEdit("No driving for 8 hours. Call the clinic with any "
-                                           "concern.")
-        self.instructions.setFixedHeight(70)
-        form = QFormLayout(self)
-        form.addRow(QLabel("Completing closes the record for the provider's review. "
-                           "Check Aldrete/PADSS are recorded."))
-        form.addRow("&Escort", self.escort)
-        form.addRow("&Instructions", self.instructions)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Complete")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
 
 
 class AddendumDialog(QDialog):
@@ -122,6 +106,7 @@ class SessionWindow(QMainWindow):
         self.ctx, self.session_id = ctx, session_id
         self.setObjectName("sessionWindow")
         self.record: SessionRecord = load_record(ctx.store, session_id, with_vitals=False)
+        view_session(ctx, session_id)
         self.columns = VitalsColumns()
         self.header = SessionHeader()
         self.header.default_interval_min = monitoring_interval_min(ctx.store)
@@ -130,6 +115,7 @@ class SessionWindow(QMainWindow):
         self.banner.setWordWrap(True)
         self.banner.hide()
         self.entry = VitalsEntry(ctx, session_id)
+        self.alarm_banner = AlarmBanner(ctx, session_id)
         self.chart = SessionChart()
         self.vitals_model = VitalsTableModel(newest_first=True)
         self.vitals_view = QTableView()
@@ -154,7 +140,10 @@ class SessionWindow(QMainWindow):
         self.artifact_button = QPushButton("Mark &artifact...")
         self.artifact_button.setObjectName("markArtifact")
         self.dosing = DosingPanel(ctx, session_id)
-        self.entries = EntriesPanel(ctx, session_id)
+        # the event list may shrink to a few lines: at 1366x768 its 70 px minimum left the
+        # entry tabs (Scores) too short to use
+        self.dosing.events.setMinimumHeight(36)
+        self.entries = EntriesPanel(ctx, session_id, score_table_elsewhere=True)
         self.signoff = QListWidget()
         self.signoff.setObjectName("signoffList")
         self.complete_button = QPushButton("Complete session...")
@@ -181,6 +170,9 @@ class SessionWindow(QMainWindow):
         self.clock_timer = QTimer(self)
         self.clock_timer.timeout.connect(lambda: self.header.tick(self.record, ctx.clock.now()))
         self.clock_timer.start(1000)
+        self.chart_timer = QTimer(self)  # the rate strip and the followed window reach now
+        self.chart_timer.timeout.connect(self.chart.tick)
+        self.chart_timer.start(5000)
         self._poll_after = 0  # newest vitals id the device poll has seen
         self._shown_ids: set[int] = set()  # recorded here, not yet passed by the poll
         self.device_timer = QTimer(self)  # monitor-feed readings arrive in the database
@@ -203,6 +195,7 @@ class SessionWindow(QMainWindow):
         lower = QTabWidget()
         lower.setObjectName("lowerTabs")
         lower.addTab(table_tab, "&Vitals table")
+        lower.addTab(self.entries.score_table, "Sc&ores recorded")
         lower.addTab(self.signoff, "Signatures && addenda")
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.chart)
@@ -226,6 +219,7 @@ class SessionWindow(QMainWindow):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.header)
         layout.addWidget(self.banner)
+        layout.addWidget(self.alarm_banner)
         layout.addWidget(self.entry)
         layout.addWidget(body, 1)
         layout.addLayout(actions)
@@ -275,6 +269,12 @@ class SessionWindow(QMainWindow):
         self.import_action.setObjectName("actionImportVitals")
         self.import_action.triggered.connect(lambda: self.import_vitals())
         menu.addAction(self.import_action)
+        self.sound_action = QAction("Alarm &sound on this workstation", self)
+        self.sound_action.setObjectName("actionAlarmSound")
+        self.sound_action.setCheckable(True)
+        self.sound_action.setChecked(sound_enabled())
+        self.sound_action.toggled.connect(set_sound_enabled)
+        menu.addAction(self.sound_action)
         fhir = QAction("Export &FHIR...", self)
         fhir.setObjectName("actionExportSessionFhir")
         fhir.triggered.connect(lambda: self.export_fhir())
@@ -302,13 +302,27 @@ class SessionWindow(QMainWindow):
         self._poll_after, self._shown_ids = max(self.columns.ids, default=0), set()
         self.vitals_model.set_source(self.columns.ids, self.columns.at_s,
                                      lambda ids: load_vitals(store, ids))
+        self._set_chart_window()
         self.chart.set_columns(self.columns, self.record.doses, chart_markers(self.record),
                                alert_thresholds(store))
         self._show_rest()
+        self.alarm_banner.refresh(may_sound=False)  # opening a window is no new alarm
+
+    def _set_chart_window(self) -> None:
+        """Arrival to the planned end of the infusion (start + protocol duration), growing
+        with now while the session takes entries."""
+        s = self.record.session
+        start = s.arrival_at or s.infusion_start_at
+        duration = self.record.protocol.duration_min if self.record.protocol else 0
+        base = s.infusion_start_at or start
+        planned = base + timedelta(minutes=duration) if base and duration else None
+        live = s.status in (SessionStatus.DRAFT, SessionStatus.IN_PROGRESS)
+        self.chart.set_window(start, planned, self.ctx.clock.now, live)
 
     def reload_without_vitals(self) -> None:
         """After a dose or entry: vitals are unchanged, so skip re-reading a long series."""
         self.record = load_record(self.ctx.store, self.session_id, with_vitals=False)
+        self._set_chart_window()
         self.chart.set_doses(self.record.doses)
         self.chart.set_markers(chart_markers(self.record))
         self._show_rest()
@@ -339,6 +353,9 @@ class SessionWindow(QMainWindow):
         self.entry.set_read_only(not (editable and clinical))
         self.dosing.set_read_only(not (editable and clinical))
         self.entries.set_read_only(not (editable and clinical))
+        self.alarm_banner.set_read_only(not (editable and clinical))
+        if not editable:
+            self.alarm_banner.refresh(may_sound=False)  # completed: the banner goes
         self.artifact_button.setEnabled(editable and clinical)
         self.import_action.setEnabled(editable and (Role.NURSE in roles or Role.ADMIN in roles))
         self.complete_button.setEnabled(editable and Role.NURSE in roles and not emergency)
@@ -392,6 +409,8 @@ class SessionWindow(QMainWindow):
             self.header.device_times.append(reading.at)
         self.header.last_bp_at = self.columns.last_bp_at()
         self.header.tick(self.record, self.ctx.clock.now())
+        if reading.alerts:
+            self.alarm_banner.refresh()
 
     # -- actions (callable directly by tests and shortcuts) -------------------
     def _run(self, action: str, fn: object) -> bool:
@@ -466,9 +485,12 @@ class SessionWindow(QMainWindow):
         return self._run("Mark artifact",
                          lambda: svc.mark_artifact(self.ctx, vitals_id, reason))
 
-    def complete(self, escort: str = "", instructions: str = "") -> bool:
+    def complete(self, escort: str = "", instructions: str = "",
+                 discharge_at: datetime | None = None,
+                 acknowledged: dict[str, str] | None = None) -> bool:
         return self._run("Complete", lambda: svc.complete_session(
-            self.ctx, self.session_id, escort=escort, instructions=instructions))
+            self.ctx, self.session_id, discharge_at, escort=escort, instructions=instructions,
+            acknowledged=acknowledged))
 
     def sign(self, password: str) -> bool:
         return self._run("Sign", lambda: svc.sign_session(self.ctx, self.session_id, password))
@@ -493,16 +515,22 @@ class SessionWindow(QMainWindow):
             self.mark_artifact(reading.id, reason)  # type: ignore[arg-type]
 
     def _ask_complete(self) -> None:
-        dialog = CompleteDialog(self)
+        from ketalog.ui.stock_session_dialogs import before_complete
+
+        if not before_complete(self, self.ctx, self.session_id):  # the witnessed waste
+            return
+        dialog = CompleteDialog(self.ctx, self.session_id, self.record.session.discharge_escort,
+                                self)
         if dialog.exec():
-            self.complete(dialog.escort.text(), dialog.instructions.toPlainText())
+            self.complete(dialog.escort.text(), dialog.instructions.toPlainText(),
+                          dialog.discharge_at(), dialog.acknowledged())
 
     def _ask_sign(self) -> None:
-        password, ok = QInputDialog.getText(
-            self, "Sign session", "Re-enter your password to sign. Signing locks the record.",
-            QLineEdit.EchoMode.Password)
-        if ok:
-            self.sign(password)
+        from ketalog.ui.confirmations import SignDialog
+
+        dialog = SignDialog(self.record, self)
+        if dialog.exec():
+            self.sign(dialog.password.text())
 
     def _ask_reopen(self) -> None:
         reason, ok = QInputDialog.getText(self, "Reopen session", "Reason for reopening:")
@@ -525,7 +553,9 @@ class SessionWindow(QMainWindow):
         if self.record.infusion_state in ("running", "paused") and not self.confirm_close():
             event.ignore()
             return
+        remember(self, "session")
         self.clock_timer.stop()
+        self.chart_timer.stop()
         self.device_timer.stop()
         self.closed.emit(self.session_id)
         super().closeEvent(event)

@@ -9,6 +9,7 @@ MRN, date of birth and allergies stay at the top, as on every session screen."""
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from datetime import date
 
 from PySide6.QtCore import QDate, Qt
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -31,8 +33,10 @@ from ketalog.domain.dosing import DosePlan, kg_to_lb, lb_to_kg
 from ketalog.domain.entities import Bag, Protocol
 from ketalog.domain.errors import PlausibilityError
 from ketalog.domain.series import SeriesProgress
+from ketalog.services import chairs
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
+from ketalog.services.indications import default_protocol_id
 from ketalog.services.patients import get_patient
 from ketalog.services.planning import list_providers, next_series_number, plan_for
 from ketalog.services.protocols import list_protocols
@@ -117,10 +121,12 @@ class StartSessionDialog(QDialog):
             self.protocol.addItem(proto.name, proto.id)
         if not self.protocols:
             self.protocol.addItem("— no protocol —", None)
-        wanted = patient.indication.strip().lower()
-        self.protocol.setCurrentIndex(next(
-            (i for i, proto in enumerate(self.protocols)
-             if wanted and proto.indication.strip().lower() == wanted), 0))
+        # Preselect the coded indication's protocol; none rather than another's.
+        wanted = default_protocol_id(ctx.store, patient_id)
+        if self.protocols and wanted is None:
+            self.protocol.insertItem(0, "— choose a protocol —", None)
+        self.protocol.setCurrentIndex(max(0, self.protocol.findData(wanted))
+                                      if wanted is not None else 0)
         self.protocol_info = QLabel()
         self.protocol_info.setObjectName("protocolInfo")
         self.weight = QLineEdit()
@@ -148,6 +154,16 @@ class StartSessionDialog(QDialog):
         self.chair.setEditable(True)
         self.chair.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.chair.addItems(list(CHAIRS))
+        free = chairs.first_free(ctx.store, CHAIRS)
+        if free is not None:  # propose a free chair, never one with a patient in it
+            self.chair.setCurrentText(free)
+        self.chair_status = QLabel()
+        self.chair_status.setObjectName("chairStatus")
+        self.chair_status.setWordWrap(True)
+        self.chair.currentTextChanged.connect(self._show_chair)
+        # (occupants' text) -> True to seat the patient anyway; tests replace it
+        self.confirm_shared_chair: Callable[[str], bool] = self._ask_shared_chair
+        self._show_chair(self.chair.currentText())
         self.series_k = QSpinBox()
         self.series_k.setObjectName("seriesNumber")
         self.series_n = QSpinBox()
@@ -233,6 +249,7 @@ class StartSessionDialog(QDialog):
         form.addRow("Bag e&xpiry", self.expiry)
         form.addRow("", self.errors["expiry"])
         form.addRow("&Chair", self.chair)
+        form.addRow("", self.chair_status)
         form.addRow("T&reatment series", self.series_choice)
         form.addRow(buddy("&Series", self.series_k), series_row)
         form.addRow("", self.errors["series"])
@@ -437,9 +454,39 @@ class StartSessionDialog(QDialog):
                                        if self.current_series() else None),
                             provider_id=self.provider.currentData())
 
+    def _show_chair(self, chair: str) -> None:
+        taken = chairs.occupants_of(self.ctx.store, chair)
+        if taken:
+            self.chair_status.setText("In use: " + "; ".join(o.text for o in taken))
+            self.chair_status.setStyleSheet(f"color: {ERROR_COLOUR}; font-weight: bold;")
+        else:
+            self.chair_status.setText("free" if chair.strip() else "no chair")
+            self.chair_status.setStyleSheet("color: #1b5e20;")
+
+    def _ask_shared_chair(self, text: str) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Warning, "Chair in use", text,
+                          QMessageBox.StandardButton.NoButton, self)
+        seat = box.addButton("Seat here &anyway", QMessageBox.ButtonRole.AcceptRole)
+        other = box.addButton("Choose &another chair", QMessageBox.ButtonRole.RejectRole)
+        seat.setAutoDefault(False)
+        box.setDefaultButton(other)
+        box.setEscapeButton(other)
+        box.exec()
+        return box.clickedButton() is seat
+
     def start(self) -> None:
         """Create the draft session; on refusal show why beside the field, keep the form."""
         self._clear_errors()
+        taken = chairs.occupants_of(self.ctx.store, self.chair.currentText())
+        if taken:
+            text = (f"{self.chair.currentText()} is in use by "
+                    + "; ".join(o.text for o in taken)
+                    + ".\n\nThe monitor feed matches readings to a patient by chair: with two "
+                      "patients in one chair their readings cannot be told apart. Seat "
+                      f"{self.patient.display_name} here anyway?")
+            if not self.confirm_shared_chair(text):
+                self.chair.setFocus()
+                return
         try:
             session = start_session(self.ctx, self.session_start())
         except PlausibilityError as exc:

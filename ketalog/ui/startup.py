@@ -184,7 +184,8 @@ def open_database(db_path: Path, clock: Clock, parent: QWidget | None = None,
     passphrase: str | None = None
     while True:
         try:
-            return open_store(db_path, clock, passphrase=passphrase)
+            # quick_check runs after the window shows (ui/integrity_watch.py)
+            return open_store(db_path, clock, passphrase=passphrase, quick_check=False)
         except (PassphraseRequired, WrongPassphrase) as exc:
             log.info("database needs a passphrase: %s", exc)
             message = "" if passphrase is None else \

@@ -13,6 +13,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
+from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from ketalog.domain.entities import Patient
@@ -21,13 +22,19 @@ T = TypeVar("T")
 Index = QModelIndex | QPersistentModelIndex
 
 
+HIGHLIGHT_COLOUR = "#b00020"
+
+
 class RowsModel(QAbstractTableModel, Generic[T]):
     """Rows of T shown through (header, getter) column specs."""
 
-    def __init__(self, columns: Sequence[tuple[str, Callable[[T], object]]]) -> None:
+    def __init__(self, columns: Sequence[tuple[str, Callable[[T], object]]],
+                 highlight: Callable[[T], bool] | None = None) -> None:
+        """`highlight` marks rows that need attention (white on red, bold)."""
         super().__init__()
         self._columns = list(columns)
         self._rows: list[T] = []
+        self._highlight = highlight
 
     def set_rows(self, rows: Sequence[T]) -> None:
         self.beginResetModel()
@@ -58,6 +65,15 @@ class RowsModel(QAbstractTableModel, Generic[T]):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             value = self._columns[index.column()][1](self._rows[index.row()])
             return "" if value is None else str(value)
+        if self._highlight is not None and self._highlight(self._rows[index.row()]):
+            if role == Qt.ItemDataRole.BackgroundRole:
+                return QBrush(QColor(HIGHLIGHT_COLOUR))
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return QBrush(QColor("white"))
+            if role == Qt.ItemDataRole.FontRole:
+                font = QFont()
+                font.setBold(True)
+                return font
         return None
 
 

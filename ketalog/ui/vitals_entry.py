@@ -56,11 +56,13 @@ class VitalsEntry(QWidget):
             grid.addWidget(edit, 1, col)
             self.inputs[field] = edit
         self.when = EntryTime(ctx.clock, "vitals")
+        self.when.submitted.connect(self.record)
         grid.addWidget(QLabel("Time"), 0, len(ENTRY_FIELDS))
         grid.addWidget(self.when, 1, len(ENTRY_FIELDS))
         self.button = QPushButton("&Record vitals")
         self.button.setObjectName("recordVitals")
         self.button.clicked.connect(self.record)
+        self.button.setMinimumWidth(self.button.sizeHint().width())  # never "Record v"
         grid.addWidget(self.button, 1, len(ENTRY_FIELDS) + 1)
         self.error = QLabel()
         self.error.setObjectName("vitalsError")

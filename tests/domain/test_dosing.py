@@ -22,6 +22,7 @@ class Ev:
     kind: DoseKind
     bolus_mg: float | None = None
     rate_mg_per_h: float | None = None
+    struck_reason: str = ""
 
 
 def at(minutes: float) -> datetime:
@@ -33,7 +34,7 @@ def test_worked_example_82kg_half_mg_per_kg_per_h_for_4h():
     assert rate == pytest.approx(41.0)
     assert dosing.ml_per_h_from_mg_per_h(rate, 500 / 500) == pytest.approx(41.0)
     events = [Ev(at(0), DoseKind.START, rate_mg_per_h=rate), Ev(at(240), DoseKind.STOP)]
-    total = dosing.cumulative_mg(events, at(240))
+    total = dosing.running_total_mg(events, at(240))
     assert total == pytest.approx(164.0)
     assert total / 82 == pytest.approx(2.0)
 
@@ -42,8 +43,8 @@ def test_worked_example_rate_change_at_90_min():
     events = [Ev(at(0), DoseKind.START, rate_mg_per_h=41.0),
               Ev(at(90), DoseKind.RATE_CHANGE, rate_mg_per_h=61.5),
               Ev(at(240), DoseKind.STOP)]
-    assert dosing.cumulative_mg(events, at(240)) == pytest.approx(215.25)
-    assert dosing.cumulative_mg(events, at(300)) == pytest.approx(215.25)  # stopped
+    assert dosing.running_total_mg(events, at(240)) == pytest.approx(215.25)
+    assert dosing.running_total_mg(events, at(300)) == pytest.approx(215.25)  # stopped
     assert dosing.rate_at(events, at(89)) == 41.0
     assert dosing.rate_at(events, at(90)) == 61.5
     assert dosing.rate_at(events, at(241)) == 0.0
@@ -57,16 +58,16 @@ def test_bolus_pause_resume():
               Ev(at(45), DoseKind.RESUME),
               Ev(at(75), DoseKind.STOP)]
     # 20 mg bolus + 30 min at 60 mg/h + 30 min at 60 mg/h (resume restores the rate)
-    assert dosing.cumulative_mg(events, at(75)) == pytest.approx(80.0)
-    assert dosing.cumulative_mg(events, at(40)) == pytest.approx(50.0)  # paused
-    assert dosing.cumulative_mg(events, at(-1)) == 0.0
+    assert dosing.running_total_mg(events, at(75)) == pytest.approx(80.0)
+    assert dosing.running_total_mg(events, at(40)) == pytest.approx(50.0)  # paused
+    assert dosing.running_total_mg(events, at(-1)) == 0.0
     assert dosing.infusion_state(events) == "stopped"
 
 
 def test_resume_at_a_new_rate():
     events = [Ev(at(0), DoseKind.START, rate_mg_per_h=60.0), Ev(at(60), DoseKind.PAUSE),
               Ev(at(70), DoseKind.RESUME, rate_mg_per_h=30.0)]
-    assert dosing.cumulative_mg(events, at(130)) == pytest.approx(90.0)
+    assert dosing.running_total_mg(events, at(130)) == pytest.approx(90.0)
     assert dosing.infusion_state(events) == "running"
 
 
@@ -150,7 +151,7 @@ def timelines(draw):  # noqa: ANN201
 @given(timelines(), st.lists(st.floats(min_value=-10, max_value=600), min_size=2, max_size=6))
 def test_total_never_decreases_with_time(timeline, minutes):
     events, _ = timeline
-    totals = [dosing.cumulative_mg(events, at(m)) for m in sorted(minutes)]
+    totals = [dosing.running_total_mg(events, at(m)) for m in sorted(minutes)]
     assert all(b >= a - 1e-9 for a, b in zip(totals, totals[1:], strict=False))
 
 
@@ -162,10 +163,10 @@ def test_pauses_add_nothing(rate, run_min, pause_min):
               Ev(at(run_min / 2 + pause_min), DoseKind.RESUME),
               Ev(at(run_min + pause_min), DoseKind.STOP)]
     end = at(run_min + pause_min + 10)
-    assert dosing.cumulative_mg(paused, end) == pytest.approx(dosing.cumulative_mg(plain, end))
+    assert dosing.running_total_mg(paused, end) == pytest.approx(dosing.running_total_mg(plain, end))
     mid_pause = at(run_min / 2 + pause_min / 2)
-    assert dosing.cumulative_mg(paused, mid_pause) == pytest.approx(
-        dosing.cumulative_mg(paused, at(run_min / 2)))
+    assert dosing.running_total_mg(paused, mid_pause) == pytest.approx(
+        dosing.running_total_mg(paused, at(run_min / 2)))
 
 
 @given(rates, st.lists(st.floats(min_value=1, max_value=239), max_size=10))
@@ -175,8 +176,8 @@ def test_splitting_a_constant_rate_changes_nothing(rate, cut_minutes):
              + [Ev(at(m), DoseKind.RATE_CHANGE, rate_mg_per_h=rate) for m in sorted(cut_minutes)]
              + [Ev(at(240), DoseKind.STOP)])
     for probe in (0, 60, 120.5, 240, 300):
-        assert dosing.cumulative_mg(split, at(probe)) == pytest.approx(
-            dosing.cumulative_mg(plain, at(probe)))
+        assert dosing.running_total_mg(split, at(probe)) == pytest.approx(
+            dosing.running_total_mg(plain, at(probe)))
 
 
 @given(st.floats(min_value=0.01, max_value=1000), st.floats(min_value=0.1, max_value=100))
@@ -199,7 +200,7 @@ def test_constant_rate_total_equals_rate_times_running_time(timeline):
     for seg in dosing.segments(events):
         seg_end = end if seg.end is None else seg.end
         expected += seg.rate_mg_per_h * (seg_end - seg.start).total_seconds() / 3600
-    assert dosing.cumulative_mg(events, end) == pytest.approx(expected)
+    assert dosing.running_total_mg(events, end) == pytest.approx(expected)
 
 
 def test_warnings_compare_at_displayed_precision_and_know_crps_regimen():

@@ -1,4 +1,6 @@
-"""PHQ-9 trend rules, hand-worked from CLINICAL.md (response: >= 50 % drop or < 10)."""
+"""PHQ-9 trend rules, hand-worked from CLINICAL.md (corrected 2026-12-06): response is a
+drop of at least 50 % from the series' first PHQ-9, remission a latest total below 5,
+reported apart."""
 
 from __future__ import annotations
 
@@ -23,9 +25,10 @@ def test_no_or_one_score_has_no_verdict():
 @pytest.mark.parametrize(("baseline", "latest", "response"), [
     (20, 10, True),   # exactly half: a response
     (20, 11, False),  # less than half, still >= 10
-    (12, 9, True),    # below 10 whatever the drop
-    (8, 9, True),     # mild all along: below 10 counts (the rule as written)
+    (12, 9, False),   # below 10 is not a response
+    (8, 9, False),    # worse: never a response
     (15, 16, False),  # worse
+    (18, 4, True),    # and a remission
 ])
 def test_response_compares_latest_with_the_earliest(baseline, latest, response):
     trend = mood_trend([point(7, latest, MoodSource.FOLLOW_UP), point(0, baseline)])
@@ -41,3 +44,17 @@ def test_equal_times_put_the_session_score_first():
 def test_naive_times_are_refused():
     with pytest.raises(ValueError):
         MoodPoint(datetime(2026, 11, 2, 9, 0), 10, MoodSource.SESSION, 1)
+
+
+def test_response_and_remission_are_apart_and_baseline_is_the_series_first():
+    from ketalog.domain.mood_course import outcome_text
+
+    trend = mood_trend([point(7, 4, MoodSource.FOLLOW_UP), point(0, 6)])
+    assert trend.response is False and trend.remission is True  # remission without response
+    series_first = point(-30, 20)
+    shown = mood_trend([point(7, 9, MoodSource.FOLLOW_UP), point(0, 12)], series_first)
+    assert shown.baseline is series_first and shown.response is True  # 20 -> 9
+    assert shown.remission is False
+    response, remission = outcome_text(shown)
+    assert "Response" in response and "yes" in response and "first 20" in response
+    assert remission.startswith("Remission (latest PHQ-9 below 5): no")

@@ -18,6 +18,7 @@ from ketalog.domain.scales import (
     aldrete_spo2_item,
     is_nrs_responder,
     nrs_percent_change,
+    phq9_remission,
     phq9_response,
 )
 
@@ -425,15 +426,25 @@ def test_responder_agrees_with_percent_change(pre, post):
         (21, 10, True),  # 52 % drop
         (27, 13, True),  # 51.9 % drop
         (27, 14, False),  # 48.1 % drop
-        (12, 9, True),  # < 10 even though only 25 % drop
+        (12, 9, False),  # only 25 % down: below 10 is not a response
         (12, 10, False),
-        (5, 9, True),  # worse but < 10
+        (5, 9, False),  # worse: never a response
+        (8, 9, False),  # the case the old rule called a response
         (0, 10, False),
-        (0, 0, True),
+        (0, 0, False),  # nothing to drop from
+        (2, 1, True),  # 50 % of a small score is still a response (and a remission)
     ],
 )
 def test_phq9_response(baseline, current, expected):
     assert phq9_response(baseline, current) is expected
+
+
+@given(st.integers(0, 27), st.integers(0, 27))
+def test_phq9_response_is_a_halving_and_never_a_rise(baseline, current):
+    assert phq9_response(baseline, current) is (current <= baseline / 2 and current < baseline)
+    if current >= baseline:
+        assert not phq9_response(baseline, current)
+    assert phq9_remission(current) is (current < 5)
 
 
 def test_phq9_response_range_checked():

@@ -8,6 +8,7 @@ from ketalog.domain.entities import Bag, DoseKind
 from ketalog.services import sessions as svc
 from ketalog.services.patients import PatientInput, create_patient
 from ketalog.services.protocols import list_protocols
+from tests.readiness import ACK_READINESS
 
 NOTE = 'Patient said: "feels floaty, 3/10", asked for water,\nthen slept; 2nd line; ünïcode'
 
@@ -71,7 +72,7 @@ def full_session(ctx, patient, clock, *, sign: bool = True, series: int = 1):
     svc.add_score(nurse, sid, "aldrete", "post", value=10)
     svc.add_score(nurse, sid, "padss", "post", value=8)
     clock.advance(minutes=30)
-    svc.complete_session(nurse, sid, escort="husband")
+    svc.complete_session(nurse, sid, escort="husband", acknowledged=ACK_READINESS)
     if sign:
         clock.advance(minutes=5)
         from tests.conftest import PASSWORDS

@@ -23,6 +23,7 @@ from ketalog.services.vitals_import import (
     preview_vitals_import,
 )
 from tests.interop.records import NOTE, full_session, new_patient
+from tests.readiness import ACK_READINESS
 
 
 def read(path):
@@ -45,7 +46,7 @@ def test_csv_export_files_units_zeros_quoting_and_audit(patient_with_session, tm
     names = sorted(p.name for p in out.iterdir())
     assert names == sorted(f"{k}.csv" for k in ("sessions", "vitals", "doses", "medications",
                                                  "side_effects", "scores", "follow_ups",
-                                                 "notes"))
+                                                 "notes", "acknowledgements"))
     vitals = read(out / "vitals.csv")
     assert list(vitals[0])[:10] == ["session_id", "at", *VITAL_FIELDS]
     assert len(vitals) == result.rows["vitals"] == 4
@@ -72,7 +73,8 @@ def test_csv_export_files_units_zeros_quoting_and_audit(patient_with_session, tm
                                           "stop"]
     assert doses[1]["rate_mg_per_h"] == "41" and doses[1]["rate_mg_per_kg_per_h"] == "0.5"
     assert doses[0]["cumulative_mg"] == "20" and doses[-1]["cumulative_mg"] == "71.25"
-    assert "guideline" in doses[2]["acknowledged_warnings"]
+    assert doses[2]["acknowledged_warnings"] == ""  # slowed for nausea: nothing to acknowledge
+    assert all(d["entered_in_error"] == "false" for d in doses)
     assert read(out / "medications.csv")[0]["dose"] == "4"
     scores = read(out / "scores.csv")
     assert {s["scale"] for s in scores} == {"nrs", "phq9", "moaas", "cadss6", "aldrete", "padss"}
@@ -187,7 +189,7 @@ def test_roles_and_session_states(patient_with_session, open_session, clock, tmp
     with pytest.raises(InvalidState, match="signed"):
         preview_vitals_import(ctx["nurse"], signed_sid, data, "m.csv")
     preview = preview_vitals_import(ctx["nurse"], sid, data, "m.csv")
-    svc.complete_session(ctx["nurse"], sid)
+    svc.complete_session(ctx["nurse"], sid, acknowledged=ACK_READINESS)
     with pytest.raises(InvalidState, match="completed"):
         commit_vitals_import(ctx["nurse"], preview)  # the state is checked again at commit
     assert store.count("vitals", session_id=sid) == 0

@@ -172,11 +172,9 @@ def test_send_hl7_command_feeds_the_listener(listener, clock, capsys):
     assert main(["send-hl7", "--port", port, "--mrn", "X", "--count", "1"], clock=clock) == 1
 
 
-def test_too_many_connections_are_closed_and_the_rest_served(listener, clock, monkeypatch):
-    import ketalog.services.device_listener as module
-
+def test_too_many_connections_are_closed_and_the_rest_served(listener, clock):
     server, _store, _ = listener
-    monkeypatch.setattr(module, "MAX_CONNECTIONS", 2)
+    server.max_connections = 2
     first, second = client(server), client(server)
     good(first, "M1", clock)
     good(second, "M2", clock)

@@ -16,6 +16,7 @@ from ketalog.services.course import load_course
 from ketalog.services.errors import ServiceError
 from ketalog.services.exports import export_course_pdf
 from ketalog.services.patients import PatientInput, create_patient
+from tests.readiness import ACK_READINESS
 
 
 def text_of(path) -> list[str]:  # noqa: ANN001
@@ -39,7 +40,7 @@ def course(staffed, clock):
         svc.add_score(nurse, s.id, "nrs", Phase.POST, value=post)
         if k == 2:
             svc.add_side_effect(nurse, s.id, "nausea", Severity.MILD)
-        svc.complete_session(nurse, s.id)
+        svc.complete_session(nurse, s.id, acknowledged=ACK_READINESS)
         clock.advance(days=1)
         svc.add_follow_up(nurse, s.id, nrs=pre - 3 if k != 2 else pre, source="phone")
         clock.advance(days=6)

@@ -22,6 +22,7 @@ from ketalog.services import sessions as svc
 from ketalog.services.exports import export_session_pdf, session_report
 from ketalog.services.patients import PatientInput, create_patient
 from ketalog.services.record import load_record
+from tests.readiness import ACK_READINESS
 
 LONG_NOTE = ("Patient reports burning pain ≥ 7 in the left foot; gabapentin 300 µg dose "
              "question clarified with pharmacy. " * 12).strip()
@@ -63,7 +64,7 @@ def session(staffed, clock):
     svc.add_score(nurse, s.id, "nrs", Phase.POST, value=3)
     svc.add_note(nurse, s.id, LONG_NOTE)
     clock.advance(minutes=30)
-    svc.complete_session(nurse, s.id, escort="husband")
+    svc.complete_session(nurse, s.id, escort="husband", acknowledged=ACK_READINESS)
     return store, ctx, s.id
 
 
@@ -79,7 +80,7 @@ def test_draft_then_signed_record_reads_right_on_every_page(session, tmp_path, c
         assert "DRAFT" in text
     whole = " ".join(" ".join(pages).split())  # wrapped lines read as one
     record = load_record(store, sid)
-    total = dosing.cumulative_mg(record.doses, record.session.infusion_end_at)
+    total = dosing.running_total_mg(record.doses, record.session.infusion_end_at)
     assert f"Total ketamine {total:.1f} mg = {total / 82.0:.2f} mg/kg" in whole
     for v in record.vitals:  # every reading listed, at its local clock time
         assert v.at.astimezone().strftime("%H:%M") in whole
@@ -172,3 +173,22 @@ def test_clinic_address_and_logo_head_every_page(session):
     for page in pdf.pages:
         assert "1 Lake Road · Springfield" in page.extract_text()
         assert len(page.images) == 1  # the logo, on every page
+
+
+def test_bp_gaps_longer_than_the_interval_are_listed_on_paper(session, tmp_path, clock):
+    """Protocol-less session: the clinic's default interval (15 min) + 2 min tolerance.
+    BP at 0, 15, 30, 45 min, 60 (an artifact: no measurement), stop at 120 min: one
+    75 min gap."""
+    from ketalog.domain.monitoring_gaps import monitoring_gaps
+
+    store, ctx, sid = session
+    record = load_record(store, sid)
+    text = " ".join(" ".join(pages_text(export_session_pdf(ctx["nurse"], sid,
+                                                           tmp_path / "g.pdf"))).split())
+    gaps = monitoring_gaps(record.vitals, record.session.infusion_start_at,
+                           record.session.infusion_end_at, 15)
+    assert [g.minutes for g in gaps] == [75]  # the 60-min reading was marked artifact
+    assert "Monitoring gaps (no BP for longer than the 15 min monitoring interval (clinic " \
+           "setting) + 2 min" in text
+    start = gaps[0].start.astimezone().strftime("%H:%M")
+    assert f"BP {start}–" in text and "(75 min)" in text

@@ -30,6 +30,7 @@ from ketalog.services.logoff import EMERGENCY_ENDED, IDLE, logoff_due, record_lo
 from ketalog.services.patients import PatientInput, create_patient
 from ketalog.services.users import set_active
 from ketalog.store.verify import verify_store
+from tests.readiness import ACK_READINESS
 
 REASON = "Provider locked out mid-infusion, chair 2, K1"
 
@@ -178,7 +179,7 @@ def test_locked_provider_breaks_the_glass_for_60_minutes_loudly_audited(staffed,
     assert tagged["username"] == f"provider [emergency #{grant.emergency.id}]"
     assert tagged["user_id"] == grant.user.id and tagged["table_name"] == "vitals"
     with pytest.raises(PermissionDenied, match="normal login"):
-        svc.complete_session(grant, session.id)
+        svc.complete_session(grant, session.id, acknowledged=ACK_READINESS)
     with pytest.raises(PermissionDenied, match="admin"):
         add_user(grant, "x", [Role.NURSE], "long-password")
 

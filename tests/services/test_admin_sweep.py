@@ -22,8 +22,10 @@ from ketalog.services import (
     emergency,
     encryption,
     fhir_export,
+    formulary,
     protocols,
     settings,
+    stock,
     users,
 )
 from ketalog.services.context import Context
@@ -76,6 +78,9 @@ def calls(tmp: Path) -> dict[str, Callable[[Context], object]]:
         .monitor_overview(c),
         "fhir_export.save_mrn_system": lambda c: fhir_export.save_mrn_system(
             c, "urn:oid:1.2.3", "x"),
+        "stock.set_stock_settings": lambda c: stock.set_stock_settings(c, 2, 1.0, "x"),
+        "formulary.save_entry": lambda c: formulary.save_entry(c, formulary.FormularyEntry(
+            "dexamethasone", "corticosteroids", "IV", "mg", 4, 8, "clinic policy"), "x"),
     }
 
 

@@ -22,7 +22,7 @@ from ketalog.services.errors import PermissionDenied
 def test_backups_rotate_and_leave_other_files_alone(staffed, clock, tmp_path):
     store, ctx = staffed
     folder = tmp_path / "backups"
-    folder.mkdir()
+    folder.mkdir(exist_ok=True)  # the anchor log may have made it
     (folder / "notes.txt").write_text("clinic's own file")
     (folder / "other-20200101-000000.sqlite").write_text("another database's backup")
     for _ in range(40):  # 40 days of nightly backups

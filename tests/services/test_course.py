@@ -23,6 +23,7 @@ from ketalog.services.settings import (
     set_clinic_setting,
 )
 from ketalog.store.store import SYSTEM
+from tests.readiness import ACK_READINESS
 
 DAY = timedelta(days=1)
 
@@ -52,7 +53,7 @@ def infusion(ctx, clock, patient_id: int, pre: int | None, post: int | None,
         svc.add_side_effect(nurse, s.id, kind, severity)
     if post is not None:
         svc.add_score(nurse, s.id, "nrs", "post", value=post)
-    svc.complete_session(nurse, s.id)
+    svc.complete_session(nurse, s.id, acknowledged=ACK_READINESS)
     return s.id
 
 

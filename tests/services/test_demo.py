@@ -119,7 +119,7 @@ def test_dose_timelines_valid_and_totals_plausible(shared):
         state = dosing.validate_timeline(events)
         assert state == ("running" if session["status"] == "in_progress" else "stopped")
         end = clock.now() if state == "running" else from_iso(session["infusion_end_at"])
-        total = dosing.cumulative_mg(events, end)
+        total = dosing.running_total_mg(events, end)
         assert 0.2 <= total / session["weight_kg"] <= 4.0, session["id"]
         assert total <= session["bag_concentration_mg_per_ml"] * session["bag_volume_ml"]
         assert 50 <= session["weight_kg"] <= 120
@@ -259,9 +259,12 @@ def _content(tmp_path, name: str, clock: FixedClock, seed: int) -> dict[str, lis
     store = open_store(tmp_path / name, FixedClock(clock.now()))
     try:
         create_demo(store, store.clock, seed=seed)
-        return {table: store.rows(table, order_by="id")
-                for table in ("patients", "sessions", "vitals", "dose_events", "scores",
-                              "follow_ups", "signatures")}
+        content = {table: store.rows(table, order_by="id")
+                   for table in ("patients", "sessions", "vitals", "dose_events", "scores",
+                                 "follow_ups", "signatures")}
+        for row in content["signatures"]:  # made with each user's fresh random key pair
+            assert row.pop("signature")
+        return content
     finally:
         store.close()
 

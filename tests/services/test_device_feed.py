@@ -23,6 +23,7 @@ from ketalog.services.device_vitals import vitals_since
 from ketalog.services.errors import InvalidState, PermissionDenied, ServiceError
 from ketalog.services.patients import PatientInput, create_patient
 from ketalog.store.verify import verify_store
+from tests.readiness import ACK_READINESS
 
 BP = {"sbp_mmhg": 124.0, "dbp_mmhg": 78.0, "hr_bpm": 66.0, "spo2_pct": 98.0}
 
@@ -178,7 +179,7 @@ def test_draft_session_takes_readings_but_running_one_wins(staffed, clock):
 def test_completed_session_gets_no_device_readings(feed, clock):
     store, ctx, device, a, _b = feed
     svc.record_dose(ctx["nurse"], a, DoseKind.STOP)
-    svc.complete_session(ctx["nurse"], a)
+    svc.complete_session(ctx["nurse"], a, acknowledged=ACK_READINESS)
     result = device.receive(oru_message("C1", BP, clock.now(), mrn="K100").encode())
     assert result.ack_code == "AE" and "no open session" in result.text
 

@@ -22,6 +22,7 @@ from ketalog.services.patients import PatientInput, create_patient
 from ketalog.services.protocols import list_protocols
 from ketalog.services.summary import dose_summary, session_rows
 from ketalog.store.verify import verify_store
+from tests.readiness import ACK_READINESS
 
 
 @pytest.fixture
@@ -82,7 +83,7 @@ def test_running_total_matches_domain_and_warnings_need_acknowledgement(live, cl
     summary = dose_summary(store, session.id, 82.0)
     assert summary.total_mg == pytest.approx(215.25)  # CLINICAL.md worked example
     assert summary.total_mg == pytest.approx(
-        dosing.cumulative_mg(svc.dose_events(store, session.id), clock.now()))
+        dosing.running_total_mg(svc.dose_events(store, session.id), clock.now()))
     clock.advance(minutes=1)
     warned = svc.record_dose(nurse, session.id, DoseKind.BOLUS, bolus_mg=40.0,
                              reason="breakthrough", acknowledge=True)
@@ -108,8 +109,8 @@ def test_roles_nurse_cannot_sign_provider_can_and_signed_is_locked(live, clock):
     with pytest.raises(InvalidState, match="must complete"):
         svc.sign_session(provider, session.id, "provider-pass-1")
     with pytest.raises(PermissionDenied):
-        svc.complete_session(provider, session.id)
-    svc.complete_session(nurse, session.id, escort="husband")
+        svc.complete_session(provider, session.id, acknowledged=ACK_READINESS)
+    svc.complete_session(nurse, session.id, escort="husband", acknowledged=ACK_READINESS)
     with pytest.raises(PermissionDenied):
         svc.sign_session(nurse, session.id, "nurse-pass-1")
     with pytest.raises(LoginFailed):

@@ -13,6 +13,7 @@ from ketalog.services import auth, sessions
 from ketalog.services.context import Context
 from ketalog.services.patients import PatientInput, create_patient
 from ketalog.store.store import Store
+from tests.readiness import ACK_READINESS
 
 ADMIN_PW = "admin-password-1"
 NURSE_PW = "nurse-password-1"
@@ -76,7 +77,7 @@ def build_signed_session(store: Store, clock: FixedClock) -> SignedSession:
     sessions.record_dose(nurse, sid, DoseKind.STOP)
     sessions.add_score(nurse, sid, "nrs", "post", value=3)
     clock.advance(minutes=30)
-    sessions.complete_session(nurse, sid, escort="husband", instructions="no driving")
+    sessions.complete_session(nurse, sid, escort="husband", instructions="no driving", acknowledged=ACK_READINESS)
     clock.advance(minutes=5)
     digest = sessions.sign_session(staff.provider, sid, PROVIDER_PW)
     return SignedSession(staff, patient_id, sid, digest)

@@ -118,12 +118,12 @@ def test_read_only_disk_is_refused_clearly_and_left_untouched(tmp_path, clock):
         store = open_store(folder / "k.sqlite", clock)
         start_patient_session(make_staff(store, clock))
         store.close()
-        files = {p.name: p.read_bytes() for p in folder.iterdir()}
+        files = {p.name: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
         subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
         with pytest.raises(ReadOnlyDatabase, match="read-only") as info:
             open_store(folder / "k.sqlite", clock)
         assert "Traceback" not in str(info.value)
-        assert {p.name: p.read_bytes() for p in folder.iterdir()} == files
+        assert {p.name: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == files
     finally:
         subprocess.run(["umount", "-l", str(folder)], check=False)
 

@@ -10,15 +10,16 @@ from pathlib import Path
 import pytest
 
 from ketalog.store.connection import open_store
-from ketalog.store.errors import NotKetalogDatabase
+from ketalog.store.errors import EmptyDatabase, NotKetalogDatabase
 from ketalog.store.schema import CLINICAL_TABLES, migrations, protection_triggers
 from ketalog.store.verify import verify_store
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "schema_m001.sqlite"
 ALL_MIGRATIONS = ["m001_core", "m002_protection", "m003_indexes", "m004_series",
-                  "m005_device_feed", "m006_access", "m007_scale_indexes", "m010_monitors"]
+                  "m005_device_feed", "m006_access", "m007_scale_indexes",
+                  "m008_record", "m009_bedside", "m010_monitors", "m011_trust", "m012_stock"]
 EXPECTED_TABLES = {*CLINICAL_TABLES, "clinic_settings", "users", "user_roles", "audit_log",
-                   "device_messages", "emergency_access", "_sqlite_migrations"}
+                   "device_messages", "emergency_access", "user_keys", "_sqlite_migrations"}
 OLD_ROW_TABLES = ("users", "user_roles", "patients", "sessions", "vitals", "audit_log")
 
 
@@ -76,7 +77,19 @@ def test_old_schema_is_copied_aside_then_migrated(tmp_path, clock):
     store = open_store(path, clock)
     try:
         assert [m.name for m in migrations.applied(store.db)] == ALL_MIGRATIONS
-        assert {t: rows(store.conn, t, old_columns[t]) for t in OLD_ROW_TABLES} == old
+        now = {t: rows(store.conn, t, old_columns[t]) for t in OLD_ROW_TABLES}
+        # the coded-indications step records the indications it seeds, the patient it
+        # mapped and the unmapped list, and the roles this hand-made old file holds without
+        # an audit entry; the allergies step its entries from the free text; the signing-keys
+        # step marks where unkeyed signatures end
+        added = [(r[4], r[5]) for r in now["audit_log"][len(old["audit_log"]):]]
+        seeded = [a for a in added if a == ("insert", "indications")]
+        assert len(seeded) >= 10
+        assert added == [*seeded, ("update", "patients"), ("update", "clinic_settings"),
+                         ("update", "user_roles"), ("insert", "allergies"),
+                         ("signing_keys_introduced", "")]
+        now["audit_log"] = now["audit_log"][:len(old["audit_log"])]
+        assert now == old
         assert [r[0] for r in store.conn.execute("SELECT DISTINCT series_id FROM sessions")] \
             == [None]  # old sessions belong to no series; their signatures still verify
         assert set(protection_triggers()) <= store.trigger_names()
@@ -133,16 +146,13 @@ def test_non_database_files_are_refused(tmp_path, clock, content):
     assert path.read_bytes() == content
 
 
-def test_empty_file_is_initialised(tmp_path, clock):
+def test_empty_file_is_refused_never_a_new_clinic(tmp_path, clock):
     path = tmp_path / "empty.db"
     path.touch()
-    store = open_store(path, clock)
-    try:
-        assert [m.name for m in migrations.applied(store.db)] == ALL_MIGRATIONS
-        assert set(protection_triggers()) <= store.trigger_names()
-    finally:
-        store.close()
-    assert not list(tmp_path.glob("*.pre-migrate-*"))
+    with pytest.raises(EmptyDatabase, match="empty .0 bytes.*restore a backup"):
+        open_store(path, clock)
+    assert path.read_bytes() == b""  # no schema written into it
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.db"]
 
 
 def test_device_feed_migration_on_old_file_keeps_triggers_and_adds_ledger(tmp_path, clock):

@@ -35,7 +35,8 @@ def test_verify_reports_each_phase_to_its_end(store: Store, clock) -> None:  # n
     build_signed_session(store, clock)
     calls: list[tuple[str, int, int]] = []
     assert verify_store(store, lambda *c: calls.append(c)) == []
-    assert _phases(calls) == ["integrity", "foreign keys", "audit chain", "signatures"]
+    assert _phases(calls) == ["integrity", "foreign keys", "audit chain", "signatures",
+                             "rows against history"]
     assert _monotone(calls)
     ends = {phase: (done, total) for phase, done, total in calls}
     assert ends["signatures"] == (1, 1)

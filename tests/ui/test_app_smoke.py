@@ -17,6 +17,7 @@ from ketalog.ui import app as app_module
 from ketalog.ui.app import GuiController
 from ketalog.ui.login import FirstRunDialog, LoginDialog
 from ketalog.ui.main_window import MainWindow
+from tests.readiness import ACK_READINESS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,7 +58,7 @@ def test_gui_smoke_logs_in_from_the_environment_and_shows_the_main_window(
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert "mainWindow shown" in out.stderr
-    assert not list(tmp_path.glob("backups/*")), "a smoke run takes no closing backup"
+    assert not list(tmp_path.glob("backups/*.sqlite")), "a smoke run takes no closing backup"
     env["KETALOG_PASSWORD"] = "wrong-password"
     out = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
                          timeout=120)
@@ -151,7 +152,7 @@ def test_main_window_lists_sessions_awaiting_signature_and_a_patients_history(
     ana = create_patient(nurse, PatientInput("K100", "Ruiz", "Ana", date(1975, 3, 2)))
     jan = create_patient(nurse, PatientInput("K200", "Novak", "Jan", date(1990, 7, 9)))
     first = start_session(nurse, SessionStart(ana.id, 70.0, Bag("ketamine", 1.0, 500)))
-    complete_session(nurse, first.id)
+    complete_session(nurse, first.id, acknowledged=ACK_READINESS)
     second = start_session(nurse, SessionStart(ana.id, 70.0, Bag("ketamine", 1.0, 500)))
     start_session(nurse, SessionStart(jan.id, 80.0, Bag("ketamine", 1.0, 500)))
     window = MainWindow(ctx["provider"], tmp_path / "db.sqlite")
@@ -184,7 +185,7 @@ def test_admin_manages_protocols_nurse_has_no_admin_menu(qtbot, staffed, tmp_pat
     qtbot.addWidget(admin_window)
     assert [a.text() for a in admin_window.menus["admin"].actions() if a.text()] == [
         "&Users...", "Audit &log...", "&Protocols...", "&Clinic settings...", "&Alert thresholds...",
-        "&Monitor feed (HL7)...", "&Backup now",
+        "Adjunct &formulary...", "&Monitor feed (HL7)...", "&Backup now",
         "Backup &settings...",
         "&Restore from backup..."]
     dialog = ProtocolsDialog(ctx["admin"])

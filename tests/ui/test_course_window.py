@@ -10,6 +10,7 @@ from ketalog.services import sessions as svc
 from ketalog.services.course import load_course
 from ketalog.services.patients import PatientInput, create_patient
 from ketalog.ui.course_window import CourseWindow
+from tests.readiness import ACK_READINESS
 
 
 def relief_points(window: CourseWindow) -> int:
@@ -35,7 +36,7 @@ def test_record_a_follow_up_from_the_due_list_and_the_chart_updates(qtbot, staff
         clock.advance(minutes=40)
         svc.record_dose(nurse, s.id, DoseKind.STOP)
         svc.add_score(nurse, s.id, "nrs", Phase.POST, value=post // 2)
-        svc.complete_session(nurse, s.id)
+        svc.complete_session(nurse, s.id, acknowledged=ACK_READINESS)
         clock.advance(days=3, hours=12)
     clock.advance(days=-2, hours=-12)  # one day after the second infusion: its 24 h call
     window = CourseWindow(nurse, patient.id)

@@ -15,6 +15,7 @@ from ketalog.services import sessions as svc
 from ketalog.services.patients import PatientInput, create_patient
 from ketalog.services.record import load_record
 from ketalog.ui.entries_panel import EntriesPanel
+from tests.readiness import ACK_READINESS
 
 NOW_LOCAL = datetime(2026, 11, 24, 14, 0, tzinfo=UTC).astimezone().strftime("%H:%M")
 
@@ -307,7 +308,7 @@ def test_set_read_only_disables_inputs_lists_stay_readable(qtbot, live):
 
 def test_service_refusal_shown_in_the_tab(qtbot, live):
     store, ctx, session, widget = live
-    svc.complete_session(ctx["nurse"], session.id)
+    svc.complete_session(ctx["nurse"], session.id, acknowledged=ACK_READINESS)
     widget.setCurrentIndex(3)
     qtbot.keyClicks(widget.note_text, "late thought")
     _click(qtbot, widget.add_note_button)
@@ -317,3 +318,45 @@ def test_service_refusal_shown_in_the_tab(qtbot, live):
     admin_panel.nrs_value.setValue(3)
     _click(qtbot, admin_panel.add_nrs_button)
     assert "may not record scores" in admin_panel.score_error.text()
+
+
+def test_every_entry_kind_can_be_struck_with_a_reason(qtbot, live, tmp_path):
+    from ketalog.services.entered_in_error import EntryKind
+    from ketalog.services.exports import export_session_pdf
+    from ketalog.services.summary import nrs_pre_post
+    from tests.reports.test_session_pdf import pages_text
+
+    store, ctx, session, panel = live
+    nurse = ctx["nurse"]
+    svc.add_adjunct(nurse, session.id, "ondansetron", 4, "mg", "IV", "nausea")
+    svc.add_side_effect(nurse, session.id, "nausea", "mild")
+    svc.add_score(nurse, session.id, "nrs", "pre", value=9)
+    svc.add_score(nurse, session.id, "nrs", "pre", value=6)
+    svc.add_note(nurse, session.id, "patient in chair 4")
+    panel.show_record(load_record(store, session.id))
+    reasons = {EntryKind.ADJUNCT: "given to another patient",
+               EntryKind.SIDE_EFFECT: "recorded on the wrong session",
+               EntryKind.SCORE: "typed 9 for 6", EntryKind.NOTE: "wrong chair"}
+    tables = {EntryKind.ADJUNCT: panel.med_table, EntryKind.SIDE_EFFECT: panel.se_table,
+              EntryKind.SCORE: panel.score_table, EntryKind.NOTE: panel.note_table}
+    assert nrs_pre_post(store, session.id) == (9, None)
+    for kind, reason in reasons.items():
+        button = panel.strike_buttons[kind]
+        assert not button.isEnabled()
+        tables[kind].selectRow(0)
+        assert button.isEnabled()
+        panel.ask_reason = lambda label, r=reason: r
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        table = tables[kind]
+        assert table.item(0, 0).font().strikeOut()
+        last = table.item(0, table.columnCount() - 1).text()
+        assert f"ENTERED IN ERROR: {reason}" in last
+    assert nrs_pre_post(store, session.id) == (6, None)  # the struck 9 no longer counts
+    record = load_record(store, session.id)
+    assert record.adjuncts[0].struck_reason == "given to another patient"
+    assert store.count("notes") == 1 and store.count("adjunct_medications") == 1
+    text = " ".join(" ".join(pages_text(export_session_pdf(nurse, session.id,
+                                                           tmp_path / "s.pdf"))).split())
+    for reason in reasons.values():
+        assert f"ENTERED IN ERROR: {reason}" in text
+    assert "Pain NRS" not in text or "9 →" not in text

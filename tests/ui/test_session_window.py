@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -15,6 +16,7 @@ from ketalog.ui.login import LoginDialog
 from ketalog.ui.patient_dialog import PatientDialog
 from ketalog.ui.session_window import SessionWindow
 from ketalog.ui.vitals_entry import ENTRY_FIELDS
+from tests.readiness import ACK_READINESS
 
 
 def type_vitals(qtbot, window: SessionWindow, values: dict[str, str]) -> None:
@@ -57,6 +59,7 @@ def nurse_session(qtbot, staffed, clock):
     window = SessionWindow(nurse, session.id)
     qtbot.addWidget(window)
     window.dosing.confirm_warnings = lambda warnings: True
+    window.dosing.confirm_stop = lambda text: True
     window.confirm_close = lambda: True
     return store, ctx, window
 
@@ -101,7 +104,7 @@ def test_rate_change_running_total_matches_domain(qtbot, nurse_session, clock):
     clock.advance(minutes=30)
     window.header.tick(window.record, clock.now())
     window.dosing._update_totals()
-    expected = dosing.cumulative_mg(svc.dose_events(store, window.session_id), clock.now())
+    expected = dosing.running_total_mg(svc.dose_events(store, window.session_id), clock.now())
     assert expected == pytest.approx(40 * 1.5 + 60 * 0.5)
     assert f"{expected:.1f} mg" in window.dosing.total_label.text()
     assert f"{expected:.1f} mg" in window.header.labels["total"].text()
@@ -114,7 +117,9 @@ def test_complete_sign_locked_addendum(qtbot, nurse_session, clock):
     clock.advance(minutes=40)
     type_vitals(qtbot, window, {"sbp_mmhg": "130", "dbp_mmhg": "84"})
     qtbot.mouseClick(window.dosing.buttons[DoseKind.STOP], Qt.MouseButton.LeftButton)
-    assert window.complete(escort="daughter")
+    assert not window.complete(escort="daughter")  # 0 min observed, unscored: refused
+    assert "discharge readiness" in window.message.text()
+    assert window.complete(escort="daughter", acknowledged=ACK_READINESS)
     assert window.record.session.status.value == "completed"
     assert not window.entry.button.isEnabled()
     provider_window = SessionWindow(ctx["provider"], window.session_id)
@@ -173,3 +178,88 @@ def test_print_command_uses_the_spooler(monkeypatch, tmp_path):
     monkeypatch.setattr("shutil.which", lambda name: None)
     with pytest.raises(FileNotFoundError, match="install CUPS"):
         print_command(tmp_path / "a.pdf", "", 1)
+
+
+def test_struck_dose_event_shown_struck_and_not_counted(qtbot, nurse_session, clock):
+    store, _, window = nurse_session
+    window.dosing.rate.setValue(0.5)
+    qtbot.mouseClick(window.dosing.buttons[DoseKind.START], Qt.MouseButton.LeftButton)
+    clock.advance(minutes=10)
+    window.dosing.bolus.setValue(0.25)
+    qtbot.mouseClick(window.dosing.buttons[DoseKind.BOLUS], Qt.MouseButton.LeftButton)
+    clock.advance(minutes=50)
+    events = window.dosing.events
+    assert not window.dosing.strike_button.isEnabled()  # nothing selected
+    events.setCurrentRow(1)
+    assert window.dosing.strike_button.isEnabled()
+    window.dosing.ask_reason = lambda label: None  # cancelled: nothing changes
+    assert not window.dosing.strike_selected()
+    window.dosing.ask_reason = lambda label: "bolus meant for chair 2"
+    qtbot.mouseClick(window.dosing.strike_button, Qt.MouseButton.LeftButton)
+    item = window.dosing.events.item(1)
+    assert item.font().strikeOut()
+    assert "ENTERED IN ERROR: bolus meant for chair 2" in item.text()
+    assert not window.dosing.events.item(0).font().strikeOut()
+    window.dosing._update_totals()
+    assert "Total given: 40.0 mg" in window.dosing.total_label.text()  # 40 mg/h x 1 h only
+    assert [d.struck_reason for d in svc.dose_events(store, window.session_id)] == [
+        "", "bolus meant for chair 2"]
+    window.dosing.events.setCurrentRow(1)
+    assert not window.dosing.strike_button.isEnabled()  # already struck
+
+
+def test_stop_by_mistake_then_restart(qtbot, nurse_session, clock):
+    _, _, window = nurse_session
+    window.dosing.rate.setValue(0.5)
+    start = window.dosing.buttons[DoseKind.START]
+    qtbot.mouseClick(start, Qt.MouseButton.LeftButton)
+    clock.advance(minutes=30)
+    qtbot.mouseClick(window.dosing.buttons[DoseKind.STOP], Qt.MouseButton.LeftButton)
+    assert window.record.infusion_state == "stopped"
+    assert start.isEnabled() and start.text() == "Re&start infusion"
+    assert "observing" in window.header.labels["status"].text()
+    clock.advance(minutes=2)
+    qtbot.mouseClick(start, Qt.MouseButton.LeftButton)
+    assert window.record.infusion_state == "running"
+    assert window.header.labels["status"].text() == "Status: infusing"
+    clock.advance(minutes=30)
+    window.dosing._update_totals()
+    assert "Total given: 40.0 mg" in window.dosing.total_label.text()
+
+
+def test_complete_dialog_lists_failed_checks_and_needs_a_reason_each(qtbot, nurse_session,
+                                                                     clock):
+    from ketalog.ui.complete_dialog import CompleteDialog
+
+    store, ctx, window = nurse_session
+    qtbot.mouseClick(window.dosing.buttons[DoseKind.START], Qt.MouseButton.LeftButton)
+    clock.advance(minutes=40)
+    qtbot.mouseClick(window.dosing.buttons[DoseKind.STOP], Qt.MouseButton.LeftButton)
+    clock.advance(minutes=5)
+    svc.add_score(window.ctx, window.session_id, "aldrete", "post",
+                  items={"activity": 2, "respiration": 2, "circulation": 2,
+                         "consciousness": 2, "spo2": 2})
+    dialog = CompleteDialog(window.ctx, window.session_id, parent=window)
+    qtbot.addWidget(dialog)
+    failed = {c.code for c in dialog.checks if not c.passed}
+    assert failed == {"observation", "escort"}  # 5 min observed, no escort; Aldrete 10 passes
+    assert "Observed 5 min" in dialog.check_labels["observation"].text()
+    assert "60 min" in dialog.check_labels["observation"].text()
+    assert not dialog.ok.isEnabled()
+    qtbot.keyClicks(dialog.escort, "daughter Maja")
+    assert "escort" not in dialog.reasons and dialog.check_labels["escort"].text().startswith("✔")
+    assert not dialog.ok.isEnabled()
+    qtbot.keyClicks(dialog.reasons["observation"], "provider cleared early discharge")
+    assert dialog.ok.isEnabled()
+    dialog.when.now_box.setChecked(False)  # a time before the infusion ended is refused
+    dialog.when.edit.setDateTime(dialog.when.edit.dateTime().addSecs(-20 * 60))
+    assert dialog.time_error.isVisible() or not dialog.time_error.isHidden()
+    assert "before the infusion ended" in dialog.time_error.text()
+    assert not dialog.ok.isEnabled()
+    dialog.when.now_box.setChecked(True)
+    assert dialog.ok.isEnabled()
+    assert window.complete(dialog.escort.text(), "", dialog.discharge_at(), dialog.acknowledged())
+    row = store.get("sessions", window.session_id)
+    stored = {c["code"]: c for c in json.loads(str(row["discharge_readiness"]))}
+    assert stored["observation"]["acknowledged"] == "provider cleared early discharge"
+    assert stored["escort"]["passed"] and row["discharge_escort"] == "daughter Maja"

@@ -281,3 +281,17 @@ def test_cancelled_new_series_keeps_the_previous_choice(qtbot, patient):
     dialog.series_choice.activated.emit(dialog.series_choice.findText("New series..."))
     assert dialog.series_choice.currentText() == "No series (single session)"
     assert store.count("treatment_series") == 0
+
+
+def test_chronic_pain_patient_is_not_offered_the_crps_protocol(qtbot, staffed):
+    _, ctx = staffed
+    nurse = ctx["nurse"]
+    chronic = create_patient(nurse, PatientInput("IND1", "Ache", "Al", date(1970, 1, 1),
+                                                 indication="Chronic pain"))
+    dialog = _dialog(qtbot, nurse, chronic.id)
+    assert "CRPS" not in dialog.protocol.currentText()
+    assert dialog.protocol.currentData() is None  # the nurse chooses
+    crps = create_patient(nurse, PatientInput("IND2", "Foot", "Fay", date(1970, 1, 1),
+                                              indication="complex regional pain syndrome"))
+    other = _dialog(qtbot, nurse, crps.id)
+    assert other.protocol.currentText().startswith("CRPS")

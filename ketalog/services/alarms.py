@@ -1,0 +1,84 @@
+"""Alarms that are seen: a reading outside the alert thresholds (typed, imported or from
+a monitor) stays pending until a nurse acknowledges it with the action taken. The
+session screen shows pending alarms as a banner; the Today board marks the row."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from ketalog.domain.clock import from_iso, to_iso
+from ketalog.domain.errors import PlausibilityError
+from ketalog.domain.plausibility import VITAL_LIMITS
+from ketalog.services.context import Context
+from ketalog.services.sessions import CLINICAL, open_for_entries
+from ketalog.services.settings import alert_thresholds
+from ketalog.store.acknowledgements import unacknowledged_alert_vitals
+from ketalog.store.store import Store
+
+
+@dataclass(frozen=True)
+class PendingAlarm:
+    vitals_id: int
+    vitals_uuid: str
+    session_id: int
+    at: datetime
+    source: str  # manual | device:NAME | import
+    messages: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return f"{self.at.astimezone():%H:%M} " + ", ".join(self.messages)
+
+
+def _messages(store: Store, row: dict[str, object]) -> tuple[str, ...]:
+    """Each flagged value with the threshold it crossed now ('SpO2 86 % < 92')."""
+    fields = list(json.loads(str(row["alerts"])))
+    values = {f: row.get(f) for f in fields}
+    evaluated = {a.field: a.message for a in
+                 alert_thresholds(store).evaluate(values)}  # type: ignore[arg-type]
+    out = []
+    for f in fields:
+        if f in evaluated:
+            out.append(evaluated[f])
+        elif f in VITAL_LIMITS and row.get(f) is not None:
+            limit = VITAL_LIMITS[f]
+            out.append(f"{limit.label} {row[f]:g} {limit.unit} (flagged when recorded)")
+    return tuple(out)
+
+
+def pending_alarms(store: Store, session_ids: Sequence[int]) -> list[PendingAlarm]:
+    return [PendingAlarm(int(r["id"]), str(r["uuid"]), int(r["session_id"]),  # type: ignore[arg-type]
+                         from_iso(str(r["at"])), str(r["source"]), _messages(store, r))
+            for r in unacknowledged_alert_vitals(store, session_ids)]
+
+
+def sessions_with_pending_alarms(store: Store, session_ids: Sequence[int]) -> set[int]:
+    return {a.session_id for a in pending_alarms(store, session_ids)}
+
+
+def acknowledge_alarms(ctx: Context, session_id: int, action: str,
+                       vitals_ids: Sequence[int] | None = None) -> int:
+    """Acknowledge the session's pending alarms (or the listed ones) with the action
+    taken; returns how many. Each acknowledgement names the reading and the alert."""
+    ctx.require(*CLINICAL, action="acknowledge alarms")
+    if not action.strip():
+        raise PlausibilityError.single("action", action, "required",
+                                       "Say what was done about the alarm (e.g. repositioned "
+                                       "probe, SpO2 back to 97 %; rate halved)")
+    open_for_entries(ctx.store, session_id)
+    pending = [a for a in pending_alarms(ctx.store, [session_id])
+               if vitals_ids is None or a.vitals_id in vitals_ids]
+    now = to_iso(ctx.clock.now())
+    with ctx.store.write(ctx.actor) as w:
+        for alarm in pending:
+            w.insert("acknowledgements", {
+                "session_id": session_id, "at": now, "kind": "alarm",
+                "subject_table": "vitals", "subject_uuid": alarm.vitals_uuid,
+                "warning": f"{alarm.at.astimezone():%H:%M} " + ", ".join(alarm.messages),
+                "source": "clinic alert thresholds",
+                "response": action.strip(), "entered_at": now, "entered_by": ctx.user.id},
+                reason=action.strip())
+    return len(pending)

@@ -1,0 +1,72 @@
+"""A patient's allergies as entries, and the check of a medication against them.
+
+The cross-check reads the structured entries plus any substance of the free-text field
+not yet among them, so an allergy typed only as text still warns."""
+
+from __future__ import annotations
+
+from ketalog.domain.allergies import SEVERITIES, Allergy, allergy_warnings, merged
+from ketalog.domain.clock import to_iso
+from ketalog.domain.dosing import DoseWarning
+from ketalog.domain.entities import Role
+from ketalog.domain.errors import PlausibilityError
+from ketalog.services.context import Context
+from ketalog.services.drug_tables import drug_class_table
+from ketalog.services.errors import InvalidState, ServiceError
+from ketalog.store import records
+from ketalog.store.store import Store
+
+EDITORS = (Role.NURSE, Role.PROVIDER)
+
+
+def patient_allergies(store: Store, patient_id: int) -> list[Allergy]:
+    """The entries in force (removed ones stay in the table and the audit log)."""
+    return [records.allergy_from_row(r) for r in
+            store.rows("allergies", order_by="id", patient_id=patient_id)
+            if r["removed_at"] is None]
+
+
+def effective_allergies(store: Store, patient_id: int) -> list[Allergy]:
+    row = store.get("patients", patient_id)
+    if row is None:
+        raise ServiceError(f"no patient with id {patient_id}")
+    return merged(patient_allergies(store, patient_id), str(row["allergies"]))
+
+
+def medication_allergy_warnings(store: Store, patient_id: int, drug: str) -> list[DoseWarning]:
+    return allergy_warnings(drug, effective_allergies(store, patient_id), drug_class_table())
+
+
+def add_allergy(ctx: Context, patient_id: int, substance: str, reaction: str = "",
+                severity: str = "unknown") -> int:
+    ctx.require(*EDITORS, action="record allergies")
+    if not substance.strip():
+        raise PlausibilityError.single("substance", substance, "required",
+                                       "Name the substance the patient is allergic to")
+    if severity not in SEVERITIES:
+        raise PlausibilityError.single("severity", severity, "/".join(SEVERITIES),
+                                       f"Severity must be one of {', '.join(SEVERITIES)}")
+    if ctx.store.get("patients", patient_id) is None:
+        raise ServiceError(f"no patient with id {patient_id}")
+    with ctx.store.write(ctx.actor) as w:
+        return w.insert("allergies", {
+            "patient_id": patient_id, "substance": substance.strip(),
+            "reaction": reaction.strip(), "severity": severity,
+            "created_at": to_iso(ctx.clock.now()), "entered_by": ctx.user.id})
+
+
+def remove_allergy(ctx: Context, allergy_id: int, reason: str) -> None:
+    """An entry made in error or disproved: kept, marked removed, with the reason."""
+    ctx.require(*EDITORS, action="remove allergies")
+    if not reason.strip():
+        raise PlausibilityError.single("reason", reason, "required",
+                                       "Give a reason for removing the allergy")
+    row = ctx.store.get("allergies", allergy_id)
+    if row is None:
+        raise ServiceError(f"no allergy entry with id {allergy_id}")
+    if row["removed_at"] is not None:
+        raise InvalidState("this allergy entry was already removed")
+    with ctx.store.write(ctx.actor) as w:
+        w.update("allergies", allergy_id, {"removed_at": to_iso(ctx.clock.now()),
+                                           "removed_reason": reason.strip()},
+                 reason=reason.strip())

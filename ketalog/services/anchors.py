@@ -1,0 +1,123 @@
+"""Anchors outside the file: the audit chain's head (entry number and hash) written to
+an append-only log in the backup folder (configurable, e.g. another disk) at every
+login, signature, backup, export and restore. Someone with the database file can
+rewrite or shorten its chain consistently, but not the anchors already written
+elsewhere (nor the heads inside the backups): `verify` checks that the chain still holds
+every one of them."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from ketalog.domain.clock import to_iso
+from ketalog.services.backups import backup_folder, list_backups
+from ketalog.store.anchor_queries import audit_hash, audit_head, head_of_file, last_restore_at
+from ketalog.store.errors import StoreError
+from ketalog.store.private_files import private_folder
+from ketalog.store.store import Store
+
+ANCHOR_FOLDER_SETTING = "anchor_folder"
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Anchor:
+    entry: int
+    hash: str
+    at: str
+    why: str
+    source: str  # where it was found, for the message
+
+
+def default_backup_folder(store: Store) -> Path:
+    return backup_folder(store, store.path.parent / "backups")
+
+
+def anchor_log_path(store: Store) -> Path:
+    value = store.setting(ANCHOR_FOLDER_SETTING)
+    folder = Path(str(value)).expanduser() if value else default_backup_folder(store)
+    return folder / f"{store.path.stem}-anchors.log"
+
+
+def write_anchor(store: Store, why: str) -> Path | None:
+    """Append the current head. Never fails the action it follows (a disconnected backup
+    drive must not stop a login): a failure is logged and None returned."""
+    head = audit_head(store.conn)
+    if head is None:
+        return None
+    path = anchor_log_path(store)
+    line = json.dumps({"db": str(store.path.resolve()), "entry": head[0], "hash": head[1],
+                       "at": to_iso(store.clock.now()), "why": why}, sort_keys=True) + "\n"
+    try:
+        private_folder(path.parent)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        _log.warning("could not write the audit anchor to %s: %s", path, exc)
+        return None
+    return path
+
+
+def read_anchors(path: Path) -> list[Anchor]:
+    anchors: list[Anchor] = []
+    if not path.is_file():
+        return anchors
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for number, text in enumerate(handle, 1):
+            try:
+                data = json.loads(text)
+                anchors.append(Anchor(int(data["entry"]), str(data["hash"]), str(data["at"]),
+                                      str(data.get("why", "")), f"{path.name} line {number}"))
+            except (ValueError, KeyError, TypeError):
+                continue  # a torn last line (power cut mid-append) is not evidence
+    return anchors
+
+
+def _backup_anchors(store: Store, since: str) -> tuple[list[Anchor], list[str]]:
+    anchors, problems = [], []
+    for backup in list_backups(default_backup_folder(store), store.path):
+        if to_iso(backup.taken_at) <= since:
+            continue  # of the history a restore replaced
+        try:
+            head = head_of_file(backup.path, store.passphrase)
+        except (sqlite3.Error, StoreError) as exc:
+            problems.append(f"backup {backup.path.name} could not be read for its audit "
+                            f"head ({exc})")
+            continue
+        if head is not None:
+            anchors.append(Anchor(head[0], head[1], to_iso(backup.taken_at), "backup",
+                                  f"backup {backup.path.name}"))
+    return anchors, problems
+
+
+def anchor_problems(store: Store) -> list[str]:
+    """Every anchor and backup head since the last restore must still be in the chain."""
+    since = last_restore_at(store.conn) or ""
+    anchors, problems = _backup_anchors(store, since)
+    anchors += read_anchors(anchor_log_path(store))
+    checked: set[tuple[int, str]] = set()
+    for anchor in sorted(anchors, key=lambda a: a.entry):
+        if anchor.at <= since or (anchor.entry, anchor.hash) in checked:
+            continue
+        checked.add((anchor.entry, anchor.hash))
+        actual = audit_hash(store.conn, anchor.entry)
+        if actual is None:
+            problems.append(f"audit log entry {anchor.entry} is gone, but {anchor.source} "
+                            f"({anchor.why}, {anchor.at}) recorded it: entries were deleted")
+        elif actual != anchor.hash:
+            problems.append(f"audit log entry {anchor.entry} differs from {anchor.source} "
+                            f"({anchor.why}, {anchor.at}): the chain was rewritten")
+    return problems
+
+
+def anchor_count(store: Store) -> int:
+    return len(read_anchors(anchor_log_path(store)))

@@ -1,0 +1,46 @@
+"""Who sits in which chair: open sessions (arrived or infusing) by chair. The start dialog
+proposes a free chair and names whoever is in the one chosen; the monitor feed matches
+readings to a session by chair, so two patients in one chair is a real hazard."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ketalog.domain.entities import patient_name
+from ketalog.services.device_feed import chair_key
+from ketalog.store.store import Store
+
+OPEN = ("draft", "in_progress")
+STATUS_WORDS = {"draft": "arrived", "in_progress": "infusing"}
+
+
+@dataclass(frozen=True)
+class Occupant:
+    session_id: int
+    chair: str
+    patient: str  # 'SURNAME, Given'
+    mrn: str
+    status: str
+
+    @property
+    def text(self) -> str:
+        return (f"{self.patient} (MRN {self.mrn}), {STATUS_WORDS.get(self.status, self.status)}"
+                f", session {self.session_id}")
+
+
+def occupants(store: Store) -> list[Occupant]:
+    return [Occupant(int(r["id"]), str(r["chair"]),  # type: ignore[call-overload]
+                     patient_name(r["family_name"], r["given_name"]), str(r["mrn"]),
+                     str(r["status"]))
+            for r in store.session_listing(statuses=OPEN) if str(r["chair"]).strip()]
+
+
+def occupants_of(store: Store, chair: str) -> list[Occupant]:
+    key = chair_key(chair)
+    return [o for o in occupants(store) if key and chair_key(o.chair) == key]
+
+
+def first_free(store: Store, chairs: Sequence[str]) -> str | None:
+    taken = {chair_key(o.chair) for o in occupants(store)}
+    return next((c for c in chairs if chair_key(c) not in taken), None)

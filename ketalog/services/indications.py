@@ -1,0 +1,137 @@
+"""The clinic's coded indications: the admin keeps the list (name, category pain / mood /
+other, default protocol); a patient's indication is coded from what was typed (the free
+text stays as a note). The category picks the guideline rules every dose warning uses,
+and the default protocol the start dialog preselects: never a protocol of another
+indication (a "chronic pain" patient is not offered the CRPS protocol)."""
+
+from __future__ import annotations
+
+from ketalog.domain.clock import to_iso
+from ketalog.domain.entities import Role
+from ketalog.domain.errors import PlausibilityError
+from ketalog.domain.indications import Category, Indication, match_indication
+from ketalog.services.context import Context
+from ketalog.services.errors import ServiceError
+from ketalog.store.store import Store
+
+Row = dict[str, object]
+
+
+def _from_row(row: Row) -> Indication:
+    return Indication(int(row["id"]), str(row["name"]), Category(str(row["category"])),  # type: ignore[call-overload]
+                      None if row["default_protocol_id"] is None
+                      else int(row["default_protocol_id"]),  # type: ignore[call-overload]
+                      bool(row["retired"]))
+
+
+def list_indications(store: Store, include_retired: bool = False) -> list[Indication]:
+    return [_from_row(r) for r in store.rows("indications", order_by="category, name")
+            if include_retired or not r["retired"]]
+
+
+def get_indication(store: Store, indication_id: int) -> Indication:
+    row = store.get("indications", indication_id)
+    if row is None:
+        raise ServiceError(f"no indication with id {indication_id}")
+    return _from_row(row)
+
+
+def code_for_text(store: Store, text: str) -> int | None:
+    """The coded indication free text maps to (case-insensitive), or None."""
+    found = match_indication(text, list_indications(store))
+    return found.id if found else None
+
+
+def patient_indication(store: Store, patient_id: int) -> Indication | None:
+    row = store.get("patients", patient_id)
+    if row is None:
+        raise ServiceError(f"no patient with id {patient_id}")
+    if row.get("indication_id") is not None:
+        return get_indication(store, int(row["indication_id"]))  # type: ignore[call-overload]
+    return match_indication(str(row["indication"]), list_indications(store))
+
+
+def rule_key(store: Store, protocol_indication: str, patient_id: int) -> str:
+    """The guideline rules a dose is judged by: the protocol's indication when it names
+    one the clinic codes, else the patient's coded indication, else domain.dosing's
+    reading of the text (unknown: the chronic-pain rules)."""
+    coded = list_indications(store)
+    found = match_indication(protocol_indication, coded) if protocol_indication.strip() else None
+    if found is None:
+        found = patient_indication(store, patient_id)
+    if found is not None:
+        return found.rule_key
+    row = store.get("patients", patient_id)
+    return protocol_indication.strip() or str(row["indication"] if row else "")
+
+
+def default_protocol_id(store: Store, patient_id: int) -> int | None:
+    """The coded indication's default protocol, else the one protocol (not retired)
+    written for that same indication; None rather than a protocol of another indication."""
+    indication = patient_indication(store, patient_id)
+    if indication is None:
+        return None
+    usable = [r for r in store.rows("protocols", order_by="name") if not r["retired"]]
+    if indication.default_protocol_id is not None and any(
+            r["id"] == indication.default_protocol_id for r in usable):
+        return indication.default_protocol_id
+    coded = list_indications(store)
+    same = [int(r["id"]) for r in usable  # type: ignore[call-overload]
+            if (m := match_indication(str(r["indication"]), coded)) is not None
+            and m.id == indication.id]
+    return same[0] if same else None
+
+
+def unmapped_indications(store: Store) -> list[tuple[str, int]]:
+    """Free-text indications no coded one matches, with how many patients have each: for
+    the admin to add to the list or correct (the migration's list is in the setting
+    'unmapped_indications')."""
+    counts: dict[str, int] = {}
+    for row in store.rows("patients", indication_id=None):
+        text = str(row["indication"]).strip()
+        if text:
+            counts[text] = counts.get(text, 0) + 1
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0].lower()))
+
+
+def migration_unmapped(store: Store) -> dict[str, int]:
+    value = store.setting("unmapped_indications")  # decoded from its JSON by the store
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def add_indication(ctx: Context, name: str, category: Category | str,
+                   default_protocol_id: int | None = None) -> Indication:
+    """A new coded indication; patients whose uncoded text it matches are coded too."""
+    ctx.require(Role.ADMIN, action="edit the indications list")
+    clean = name.strip()
+    if not clean:
+        raise PlausibilityError.single("name", name, "required", "An indication needs a name")
+    try:
+        cat = Category(category)
+    except ValueError as exc:
+        raise PlausibilityError.single("category", category, "pain/mood/other",
+                                       "Category must be pain, mood or other") from exc
+    if ctx.store.get_by("indications", name=clean) is not None:
+        raise PlausibilityError.single("name", clean, "unique",
+                                       f"The indication '{clean}' is already on the list")
+    if default_protocol_id is not None and ctx.store.get("protocols", default_protocol_id) is None:
+        raise ServiceError(f"no protocol with id {default_protocol_id}")
+    with ctx.store.write(ctx.actor) as w:
+        iid = w.insert("indications", {"name": clean, "category": cat.value,
+                                       "default_protocol_id": default_protocol_id,
+                                       "created_at": to_iso(ctx.clock.now())})
+        new = Indication(iid, clean, cat, default_protocol_id)
+        for row in ctx.store.rows("patients", indication_id=None):
+            if match_indication(str(row["indication"]), [new]) is not None:
+                w.update("patients", int(row["id"]), {"indication_id": iid},  # type: ignore[call-overload]
+                         reason=f"coded as '{clean}'")
+    return get_indication(ctx.store, iid)
+
+
+def set_default_protocol(ctx: Context, indication_id: int, protocol_id: int | None) -> None:
+    ctx.require(Role.ADMIN, action="edit the indications list")
+    get_indication(ctx.store, indication_id)
+    if protocol_id is not None and ctx.store.get("protocols", protocol_id) is None:
+        raise ServiceError(f"no protocol with id {protocol_id}")
+    with ctx.store.write(ctx.actor) as w:
+        w.update("indications", indication_id, {"default_protocol_id": protocol_id})

@@ -1,0 +1,69 @@
+"""Each user's signing key pair, made when the account is created, at every password
+change or reset (the old pair stays, so old signatures keep verifying), and at the first
+login of an account that has none yet. The private key is only ever unsealed with the
+user's password, in memory, for one login."""
+
+from __future__ import annotations
+
+from ketalog.domain.signing import (
+    KeyUnsealError,
+    SigningKey,
+    new_sealed_key,
+    signature_message,
+    unseal,
+)
+from ketalog.store.store import Store, Writer
+
+
+def add_key(w: Writer, user_id: int, user_uuid: str, password: str,
+            reason: str) -> SigningKey:
+    """A new key pair sealed under `password`; its public key enters the audit chain
+    with the row (Writer.insert audits every column)."""
+    sealed = new_sealed_key(user_uuid, password)
+    key_id = w.insert("user_keys", {"user_id": user_id, "public_key": sealed.public_key_hex,
+                                    "sealed_key": sealed.sealed_json, "reason": reason,
+                                    "created_at": w.now})
+    return SigningKey(key_id, sealed.private)
+
+
+def current_key_row(store: Store, user_id: int) -> dict[str, object] | None:
+    rows = store.rows("user_keys", order_by="id DESC", limit=1, user_id=user_id)
+    return rows[0] if rows else None
+
+
+def open_key(store: Store, user_id: int, password: str) -> SigningKey | None:
+    """The user's current key, or None when there is none or it does not open with this
+    (already checked) password: the caller then makes a new one."""
+    row = current_key_row(store, user_id)
+    user = store.get("users", user_id)
+    if row is None or user is None:
+        return None
+    try:
+        return unseal(int(row["id"]), str(user["uuid"]), str(row["public_key"]),  # type: ignore[arg-type]
+                      str(row["sealed_key"]), password)
+    except KeyUnsealError:
+        return None
+
+
+def replace_missing_key(store: Store, writer: Writer, user_id: int,
+                        password: str) -> SigningKey:
+    """A key for a user whose current one could not be opened (`open_key` gave None):
+    the first login since keys exist, or a key that no longer opens with the password
+    (a password hash replaced outside ketalog, which verify reports on its own)."""
+    user = store.get("users", user_id)
+    assert user is not None
+    had = current_key_row(store, user_id) is not None
+    reason = ("the previous key does not open with the current password" if had
+              else "first login since signing keys were introduced")
+    return add_key(writer, user_id, str(user["uuid"]), password, reason)
+
+
+def signature_fields(key: SigningKey, *, session_uuid: str, user_id: int, at: str,
+                     meaning: str, content_hash: str) -> dict[str, object]:
+    """The signatures row's columns for one signature made with `key`."""
+    message = signature_message(session_uuid=session_uuid, user_id=user_id, at=at,
+                                meaning=meaning, content_hash=content_hash,
+                                key_id=key.key_id)
+    return {"session_id": None, "user_id": user_id, "at": at, "meaning": meaning,
+            "content_hash": content_hash, "key_id": key.key_id,
+            "signature": key.sign(message)}

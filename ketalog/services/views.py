@@ -1,0 +1,39 @@
+"""Reads are audited too (HIPAA 164.312(b), audit controls): opening a patient's record,
+a session or a course view writes a "view" entry naming who looked at what; exports and
+prints write their own entries. A view entry that cannot be written (the database busy)
+never keeps a nurse from the record: it is logged instead."""
+
+from __future__ import annotations
+
+import logging
+
+from ketalog.services.context import Context
+from ketalog.store.errors import StoreError
+
+VIEW_ACTION = "view"
+log = logging.getLogger(__name__)
+
+
+def _record(ctx: Context, table: str, row_id: int, what: str) -> None:
+    row = ctx.store.get(table, row_id)
+    if row is None:
+        return
+    details: dict[str, object] = {"what": what, "id": row_id}
+    patient_id = row.get("patient_id") if table != "patients" else row_id
+    patient = ctx.store.get("patients", int(patient_id)) if patient_id is not None else None  # type: ignore[call-overload]
+    if patient is not None:
+        details["patient_mrn"] = patient["mrn"]
+    try:
+        with ctx.store.write(ctx.actor) as w:
+            w.event(VIEW_ACTION, table, str(row["uuid"]), details)
+    except StoreError as exc:
+        log.warning("could not audit %s of %s %s by %s: %s", what, table, row_id,
+                    ctx.user.username, exc)
+
+
+def view_session(ctx: Context, session_id: int) -> None:
+    _record(ctx, "sessions", session_id, "session")
+
+
+def view_patient(ctx: Context, patient_id: int, what: str = "patient record") -> None:
+    _record(ctx, "patients", patient_id, what)

@@ -1,0 +1,37 @@
+"""The audit chain's head, and the entries anchors outside the file are checked against."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from pathlib import Path
+
+from ketalog.store.engine import FileKind, classify, open_connection
+
+
+def audit_head(conn: sqlite3.Connection) -> tuple[int, str] | None:
+    row = conn.execute("SELECT id, entry_hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+    return None if row is None else (int(row[0]), str(row[1]))
+
+
+def audit_hash(conn: sqlite3.Connection, entry_id: int) -> str | None:
+    row = conn.execute("SELECT entry_hash FROM audit_log WHERE id = ?", [entry_id]).fetchone()
+    return None if row is None else str(row[0])
+
+
+def last_restore_at(conn: sqlite3.Connection) -> str | None:
+    """When this file was last put in place by a restore: anchors and backups from
+    before it describe the replaced history, not this one."""
+    row = conn.execute("SELECT max(at) FROM audit_log WHERE action = 'restore'").fetchone()
+    return None if row is None or row[0] is None else str(row[0])
+
+
+def head_of_file(path: Path, passphrase: str | None = None) -> tuple[int, str] | None:
+    """The audit head of another file (a backup), read without writing to it."""
+    key = passphrase if classify(path) is FileKind.ENCRYPTED else None
+    conn = open_connection(path, key, immutable=True)
+    try:
+        return audit_head(conn)
+    finally:
+        with contextlib.suppress(Exception):
+            conn.close()

@@ -1,0 +1,78 @@
+"""The start-up integrity check, off the GUI thread: SQLite's quick_check reads every
+page (about 4 s on a ten-year file), so the window opens without it and a worker
+connection runs it once the main window shows, then once a day. A problem turns on a
+red banner that says what was found and what to do; the result is logged either way."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from ketalog.store.connection import quick_check_problems, second_connection
+from ketalog.store.store import Store
+
+log = logging.getLogger(__name__)
+DAILY_MS = 24 * 3600 * 1000
+
+
+def run_check(store: Store) -> list[str]:
+    """quick_check on a connection of its own (opened and used on the calling thread)."""
+    try:
+        worker = second_connection(store)
+    except Exception as exc:  # noqa: BLE001 - reported, never raised into the GUI
+        return [f"the database could not be opened for the check: {exc}"]
+    try:
+        return quick_check_problems(worker.conn)
+    except Exception as exc:  # noqa: BLE001 - a damaged page can stop the check itself
+        return [f"the check stopped: {exc}"]
+    finally:
+        worker.close()
+
+
+def banner_text(problems: list[str]) -> str:
+    shown = "; ".join(problems[:3]) + (f" (and {len(problems) - 3} more)" if len(problems) > 3
+                                       else "")
+    return ("DATABASE DAMAGE FOUND by the integrity check (SQLite quick_check): " + shown +
+            ". What is saved now may not be readable later: finish the entry in hand, ask "
+            "an admin to run `ketalog verify` and restore the newest verified backup "
+            "(Admin > Restore).")
+
+
+class IntegrityWatch(QObject):
+    """Runs the check on a thread; `checked` (problems) arrives on the GUI thread."""
+
+    checked = Signal(list)
+
+    def __init__(self, store_getter: Callable[[], Store | None],
+                 show: Callable[[list[str]], None]) -> None:
+        super().__init__()
+        self.store_getter, self.show = store_getter, show
+        self.running = False
+        self.checked.connect(self._done)
+        self.timer = QTimer(self)
+        self.timer.setObjectName("integrityTimer")
+        self.timer.timeout.connect(self.start)
+        self.timer.start(DAILY_MS)
+
+    def start(self) -> None:
+        store = self.store_getter()
+        if store is None or self.running:
+            return
+        self.running = True
+
+        def work() -> None:
+            problems = run_check(store)
+            self.checked.emit(problems)
+
+        threading.Thread(target=work, name="ketalog-integrity", daemon=True).start()
+
+    def _done(self, problems: list[str]) -> None:
+        self.running = False
+        if problems:
+            log.error("integrity check found problems: %s", problems)
+        else:
+            log.info("integrity check: ok")
+        self.show(problems)

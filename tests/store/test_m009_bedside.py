@@ -1,0 +1,40 @@
+"""m009_bedside from an empty file and from the oldest fixture: the free-text allergies
+become entries (the text itself stays), and the new tables lock with a signed session."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from ketalog.store.connection import open_store
+from ketalog.store.schema import migrations
+from ketalog.store.verify import verify_store
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "schema_m001.sqlite"
+
+
+def test_empty_file_gets_the_tables_and_lock_triggers(tmp_path, clock):
+    store = open_store(tmp_path / "new.db", clock)
+    try:
+        assert "m009_bedside" in [m.name for m in migrations.applied(store.db)]
+        assert {"allergies", "formulary", "acknowledgements"} <= set(store.db.table_names())
+        assert {"acknowledgements_locked_insert", "acknowledgements_locked_update",
+                "acknowledgements_locked_delete"} <= store.trigger_names()
+        assert store.count("allergies") == 0
+    finally:
+        store.close()
+
+
+def test_old_file_free_text_becomes_entries(tmp_path, clock):
+    path = tmp_path / "clinic.db"
+    shutil.copyfile(FIXTURE, path)
+    store = open_store(path, clock)
+    try:
+        patient = store.get_by("patients", mrn="OLD-0001")
+        assert patient["allergies"] == "latex"  # the text is kept
+        (entry,) = store.rows("allergies", patient_id=patient["id"])
+        assert (entry["substance"], entry["reaction"], entry["severity"], entry["source_text"]) \
+            == ("latex", "", "unknown", "latex")
+        assert verify_store(store) == []
+    finally:
+        store.close()
