@@ -1,5 +1,6 @@
 """Screenshots of the monitor feed (docs/screenshots/feed-*.png): a demo session fed by a
-simulated monitor over a real socket, and the quarantine dialog. Same fixed clock as
+simulated monitor over a real socket, the quarantine dialog, and the feed dialog's
+Monitors tab after some published vendor messages. Same fixed clock as
 make_screenshots.py; run under Xvfb for real fonts:
 `QT_QPA_PLATFORM=xcb xvfb-run -a .venv/bin/python docs/make_feed_screenshots.py`."""
 
@@ -22,11 +23,14 @@ from ketalog.services.demo import create_demo  # noqa: E402
 from ketalog.services.device_listener import Hl7Listener  # noqa: E402
 from ketalog.services.mllp_client import MllpClient  # noqa: E402
 from ketalog.store.connection import open_store  # noqa: E402
+from ketalog.ui.device_feed_dialog import FeedSettingsDialog  # noqa: E402
+from ketalog.ui.feed_runner import FeedRunner  # noqa: E402
 from ketalog.ui.quarantine_dialog import QuarantineDialog  # noqa: E402
 from ketalog.ui.session_window import SessionWindow  # noqa: E402
 
 NOW = datetime(2026, 11, 24, 14, 10, tzinfo=UTC)
 OUT = Path(__file__).resolve().parent / "screenshots"
+VENDORS = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "hl7" / "vendors"
 
 
 def main() -> int:
@@ -52,6 +56,9 @@ def main() -> int:
                                      sending_app="IVUE_GW"))
             monitor.send(oru_message("SHOT-Y", {"hr_bpm": 410}, NOW, bed=chair,
                                      sending_app="IVUE_GW"))
+            for name in ("ge_vsp_spo2", "mindray_vs8_demo_mode", "comen_nc5_oru_nibp",
+                         "ihe_pcd01_bp_training"):
+                monitor.send((VENDORS / f"{name}.hl7").read_bytes())
         listener.stop()
         window = SessionWindow(nurse, int(running["id"]))  # type: ignore[call-overload]
         window.confirm_close = lambda: True
@@ -68,9 +75,19 @@ def main() -> int:
         for _ in range(3):
             app.processEvents()
         dialog.grab().save(str(OUT / "feed-quarantine.png"))
-        print(f"wrote {OUT / 'feed-session.png'} and {OUT / 'feed-quarantine.png'}")
+        admin = login(store, clock, "admin", report.passwords["admin"])
+        feed = FeedSettingsDialog(admin, store.path, FeedRunner())
+        feed.resize(900, 420)
+        feed.tabs.setCurrentIndex(1)
+        feed.show()
+        for _ in range(3):
+            app.processEvents()
+        feed.grab().save(str(OUT / "feed-monitors.png"))
+        print(f"wrote {OUT / 'feed-session.png'}, {OUT / 'feed-quarantine.png'} and "
+              f"{OUT / 'feed-monitors.png'}")
         window.close()
         dialog.close()
+        feed.close()
         store.close()
     return 0
 

@@ -193,3 +193,15 @@ def test_clock_tolerance_is_the_clinics(feed):
     assert ahead.ack_code == "AE" and "tolerance 1 min" in ahead.text
     with pytest.raises(PlausibilityError):
         save_feed_rules(ctx["admin"], FeedRules(90.0, ""), "too much")
+
+
+def test_a_running_feed_picks_up_an_admins_change_within_30_s(feed):
+    store, ctx, clock = feed
+    open_session(ctx["nurse"], "K31", "Chair 31")
+    device = DeviceFeed(store, clock)  # as the listener holds it
+    map_bed(ctx["admin"], "EAST-7", "Chair 31", "new bay")
+    early = device.receive(oru_message("R1", BP, clock.now(), bed="EAST-7").encode())
+    assert early.ack_code == "AE"  # the feed read its configuration before the change
+    clock.advance(seconds=31)
+    later = device.receive(oru_message("R2", BP, clock.now(), bed="EAST-7").encode())
+    assert later.ack_code == "AA"

@@ -188,3 +188,31 @@ def test_scale_indexes_on_old_file_serve_the_screens(tmp_path, clock):
         assert verify_store(store) == []
     finally:
         store.close()
+
+
+def test_monitors_migration_keeps_ledger_rows_and_triggers(tmp_path, clock):
+    """m010 on a file migrated up to m007 with a message in the ledger: the row keeps its
+    values and gets the new columns' defaults; the protection triggers stay."""
+    from sqlite_utils import Database
+
+    path = tmp_path / "m007.db"
+    shutil.copyfile(FIXTURE, path)
+    db = Database(path)
+    migrations.apply(db, stop_before="m010_monitors")
+    db.execute("INSERT INTO device_messages (uuid, received_at, sending_app, raw_sha256, "
+               "status, ack_code, reason) VALUES ('u1', '2026-11-24T13:00:00+00:00', 'GW', "
+               "'h1', 'quarantined', 'AE', 'no open session')")
+    db.conn.commit()
+    db.close()
+    store = open_store(path, clock)
+    try:
+        assert [m.name for m in migrations.applied(store.db)] == ALL_MIGRATIONS
+        row = store.conn.execute(
+            "SELECT sending_app, reason, source, device_id, refused, other_channels, "
+            "unknown_codes, clock_ahead_s, part_of FROM device_messages").fetchone()
+        assert row == ("GW", "no open session", "", "", "[]", "[]", "[]", None, None)
+        assert "idx_device_messages_source" in names(store.conn, "index")
+        assert set(protection_triggers()) <= store.trigger_names()
+        assert verify_store(store) == []
+    finally:
+        store.close()
