@@ -665,7 +665,7 @@ def m011_trust(db: Database) -> None:
         db.execute(sql)
     head = db.execute("SELECT max(id) FROM audit_log").fetchone()[0]
     now = to_iso(datetime.now(UTC))
-    if head:
+    if head and db.execute("SELECT count(*) FROM signatures").fetchone()[0]:
         AuditChain(db.conn).append(
             at=now, user_id=None, username="system", action=LEGACY_SIGNATURES_ACTION,
             new_values=values_json({"legacy_signatures_through_entry": int(head)}))

@@ -68,7 +68,8 @@ def test_filter_by_user_patient_day_and_action(history):
     assert first_day and all(e.at.astimezone().date() == day1 for e in first_day)
     assert "K2" not in {e.mrn for e in first_day}
     later = _all(ctx, AuditFilter(since=day1 + timedelta(days=1)))
-    assert {e.mrn for e in later} == {"K1", "K2"}
+    # the upgrade steps' own entries carry the wall clock's time, not the test clock's
+    assert {e.mrn for e in later if e.username != "system"} == {"K1", "K2"}
     assert len(first_day) + len(later) == len(everything) - len(
         _all(ctx, AuditFilter(until=day1 - timedelta(days=1))))
 

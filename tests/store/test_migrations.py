@@ -80,14 +80,13 @@ def test_old_schema_is_copied_aside_then_migrated(tmp_path, clock):
         now = {t: rows(store.conn, t, old_columns[t]) for t in OLD_ROW_TABLES}
         # the coded-indications step records the indications it seeds, the patient it
         # mapped and the unmapped list, and the roles this hand-made old file holds without
-        # an audit entry; the allergies step its entries from the free text; the signing-keys
-        # step marks where unkeyed signatures end
+        # an audit entry; the allergies step its entries from the free text (this file holds
+        # no signature, so the signing-keys step has no unkeyed era to mark)
         added = [(r[4], r[5]) for r in now["audit_log"][len(old["audit_log"]):]]
         seeded = [a for a in added if a == ("insert", "indications")]
         assert len(seeded) >= 10
         assert added == [*seeded, ("update", "patients"), ("update", "clinic_settings"),
-                         ("update", "user_roles"), ("insert", "allergies"),
-                         ("signing_keys_introduced", "")]
+                         ("update", "user_roles"), ("insert", "allergies")]
         now["audit_log"] = now["audit_log"][:len(old["audit_log"])]
         assert now == old
         assert [r[0] for r in store.conn.execute("SELECT DISTINCT series_id FROM sessions")] \
