@@ -48,6 +48,7 @@ class CompleteDialog(QDialog):
                                            "concern.")
         self.instructions.setObjectName("dischargeInstructions")
         self.instructions.setFixedHeight(60)
+        self.instructions.setTabChangesFocus(True)  # Tab goes on to the readiness reasons
         self.time_error = QLabel()
         self.time_error.setObjectName("dischargeTimeError")
         self.time_error.setStyleSheet(FAIL_STYLE)

@@ -322,7 +322,7 @@ class EntriesPanel(QTabWidget):
             # the Scores tab scrolls its own inputs: a second scroll area around it left
             # them about 100 px at 1366x768
             self.addTab(tab if title == "Scores" else _scrolling(tab), title)
-        self.ask_reason: Callable[[str], str | None] = (
+        self.ask_strike_reason: Callable[[str], str | None] = (
             lambda label: ask_strike_reason(self, label))
         self.strike_buttons: dict[EntryKind, QPushButton] = {}
         self._strike_targets: dict[EntryKind, tuple[QTableWidget, QLabel]] = {}
@@ -367,9 +367,9 @@ class EntriesPanel(QTabWidget):
         key = self._selected_key(table)
         if key is None:
             return False
-        reason = self.ask_reason({EntryKind.ADJUNCT: "medication",
-                                  EntryKind.SIDE_EFFECT: "side effect",
-                                  EntryKind.SCORE: "score", EntryKind.NOTE: "note"}[kind])
+        reason = self.ask_strike_reason({EntryKind.ADJUNCT: "medication",
+                                         EntryKind.SIDE_EFFECT: "side effect",
+                                         EntryKind.SCORE: "score", EntryKind.NOTE: "note"}[kind])
         if not reason:
             return False
         problem = strike(self.ctx, kind, key, reason)

@@ -345,7 +345,7 @@ def test_every_entry_kind_can_be_struck_with_a_reason(qtbot, live, tmp_path):
         assert not button.isEnabled()
         tables[kind].selectRow(0)
         assert button.isEnabled()
-        panel.ask_reason = lambda label, r=reason: r
+        panel.ask_strike_reason = lambda label, r=reason: r
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
         table = tables[kind]
         assert table.item(0, 0).font().strikeOut()

@@ -258,6 +258,14 @@ def test_complete_dialog_lists_failed_checks_and_needs_a_reason_each(qtbot, nurs
     assert not dialog.ok.isEnabled()
     dialog.when.now_box.setChecked(True)
     assert dialog.ok.isEnabled()
+    # keyboard: Tab leaves the instructions for the readiness reasons (no Tab is typed)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    text = dialog.instructions.toPlainText()
+    dialog.instructions.setFocus()
+    qtbot.keyClick(dialog.instructions, Qt.Key.Key_Tab)
+    assert dialog.instructions.toPlainText() == text
+    assert not dialog.instructions.hasFocus()
     assert window.complete(dialog.escort.text(), "", dialog.discharge_at(), dialog.acknowledged())
     row = store.get("sessions", window.session_id)
     stored = {c["code"]: c for c in json.loads(str(row["discharge_readiness"]))}
