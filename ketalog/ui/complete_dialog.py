@@ -127,6 +127,11 @@ class CompleteDialog(QDialog):
                 self.reasons[check.code] = reason
         self.checks_grid.setColumnStretch(0, 3)
         self.checks_grid.setColumnStretch(1, 2)
+        # rebuilt fields join the end of the tab chain (after the buttons, where a typed
+        # space would press Cancel): put them straight after the instructions
+        chain = [self.instructions, *self.reasons.values(), *self.buttons.buttons()]
+        for before, after in zip(chain, chain[1:], strict=False):
+            QWidget.setTabOrder(before, after)
         self._update_ok()
 
     def acknowledged(self) -> dict[str, str]:

@@ -265,7 +265,7 @@ def test_complete_dialog_lists_failed_checks_and_needs_a_reason_each(qtbot, nurs
     dialog.instructions.setFocus()
     qtbot.keyClick(dialog.instructions, Qt.Key.Key_Tab)
     assert dialog.instructions.toPlainText() == text
-    assert not dialog.instructions.hasFocus()
+    assert dialog.focusWidget() is dialog.reasons["observation"]
     assert window.complete(dialog.escort.text(), "", dialog.discharge_at(), dialog.acknowledged())
     row = store.get("sessions", window.session_id)
     stored = {c["code"]: c for c in json.loads(str(row["discharge_readiness"]))}
