@@ -13,16 +13,14 @@ from collections.abc import Sequence
 
 from ketalog.domain.stock import Lot, containers_text
 from ketalog.domain.stock_reconciliation import StockReport
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from ketalog.interop.csv_cells import neutralise
 
 
 def safe_cell(value: object) -> str:
-    """The cell as text, defused against spreadsheet formula injection (a leading quote
-    also on text that already starts with one, so one quote removed gives it back).
-    Numbers are written by the caller as numbers, so only text reaches this."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith((*FORMULA_STARTS, "'")) else text
+    """The cell as text, defused against spreadsheet formula injection by the rule every
+    CSV of ketalog's follows (`interop.csv_cells.neutralise`). Numbers are written by the
+    caller as numbers, so only text reaches this."""
+    return neutralise("" if value is None else str(value))
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> bytes:
