@@ -4,6 +4,7 @@ content hash, so a loose page can always be matched to its patient and its recor
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +65,13 @@ def styles() -> dict[str, ParagraphStyle]:
 
 def numbered_canvas(frame: PageFrame) -> type[Canvas]:
     """A canvas that holds its pages until the end so each can say "page x of y"."""
+    return held_pages_canvas(lambda canvas, number, total: draw_frame(canvas, frame, number,
+                                                                      total))
+
+
+def held_pages_canvas(draw: Callable[[Canvas, int, int], None]) -> type[Canvas]:
+    """A canvas that keeps its pages until saved, then calls `draw(canvas, page, pages)`
+    on each, so every page's frame can say "page x of y"."""
 
     class FramedCanvas(Canvas):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -78,7 +86,7 @@ def numbered_canvas(frame: PageFrame) -> type[Canvas]:
             total = len(self._pages)
             for number, state in enumerate(self._pages, start=1):
                 self.__dict__.update(state)
-                draw_frame(self, frame, number, total)
+                draw(self, number, total)
                 super().showPage()
             super().save()
 

@@ -5,65 +5,43 @@ log with who and the witness of every movement. Takes domain objects only."""
 from __future__ import annotations
 
 import io
-from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, PageBreak, Paragraph, SimpleDocTemplate
 
 from ketalog.domain.stock import containers_text
 from ketalog.domain.stock_reconciliation import StockReport
 from ketalog.reports.blocks import STYLES, fit, grid_table, local_time, para
 from ketalog.reports.fonts import SANS, SANS_BOLD
-from ketalog.reports.page import FOOTER_H, HEADER_H, MARGIN, page_size
+from ketalog.reports.page import FOOTER_H, HEADER_H, MARGIN, held_pages_canvas, page_size
 
 
-def _canvas(report: StockReport) -> type:
-    from reportlab.pdfgen.canvas import Canvas
-
-    class StockCanvas(Canvas):
-        """Header and "page x of y" on every page (the pages are kept until saved)."""
-
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict[str, Any]] = []
-
-        def showPage(self) -> None:  # noqa: N802 (ReportLab API)
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self) -> None:
-            total = len(self._pages)
-            for number, state in enumerate(self._pages, start=1):
-                self.__dict__.update(state)
-                self._frame(number, total)
-                super().showPage()
-            super().save()
-
-        def _frame(self, number: int, total: int) -> None:
-            width, height = self._pagesize
-            top = height - MARGIN
-            self.saveState()
-            self.setFont(SANS_BOLD, 9)
-            self.drawString(MARGIN, top - 9, report.clinic)
-            self.setFont(SANS, 9)
-            self.drawRightString(width - MARGIN, top - 9, "Controlled-substance record")
-            self.setFont(SANS_BOLD, 10)
-            self.drawString(MARGIN, top - 22, "Ketamine (controlled substance)")
-            self.setFont(SANS, 9)
-            self.drawRightString(width - MARGIN, top - 22, report.range_text)
-            self.setLineWidth(0.6)
-            self.line(MARGIN, top - 27, width - MARGIN, top - 27)
-            self.line(MARGIN, MARGIN + 12, width - MARGIN, MARGIN + 12)
-            self.setFont(SANS, 7)
-            self.drawString(MARGIN, MARGIN + 3, f"record as of printing · content "
-                                                f"{report.content_hash[:12]}")
-            self.drawRightString(width - MARGIN, MARGIN + 3,
-                                 f"printed {local_time(report.printed_at, True)} by "
-                                 f"{report.printed_by} · page {number} of {total}")
-            self.restoreState()
-
-    return StockCanvas
+def _frame(canvas: Canvas, report: StockReport, number: int, total: int) -> None:
+    """Clinic, what the report is and its range above; content hash, printer and
+    "page x of y" below."""
+    width, height = canvas._pagesize
+    top = height - MARGIN
+    canvas.saveState()
+    canvas.setFont(SANS_BOLD, 9)
+    canvas.drawString(MARGIN, top - 9, report.clinic)
+    canvas.setFont(SANS, 9)
+    canvas.drawRightString(width - MARGIN, top - 9, "Controlled-substance record")
+    canvas.setFont(SANS_BOLD, 10)
+    canvas.drawString(MARGIN, top - 22, "Ketamine (controlled substance)")
+    canvas.setFont(SANS, 9)
+    canvas.drawRightString(width - MARGIN, top - 22, report.range_text)
+    canvas.setLineWidth(0.6)
+    canvas.line(MARGIN, top - 27, width - MARGIN, top - 27)
+    canvas.line(MARGIN, MARGIN + 12, width - MARGIN, MARGIN + 12)
+    canvas.setFont(SANS, 7)
+    canvas.drawString(MARGIN, MARGIN + 3, f"record as of printing · content "
+                                          f"{report.content_hash[:12]}")
+    canvas.drawRightString(width - MARGIN, MARGIN + 3,
+                           f"printed {local_time(report.printed_at, True)} by "
+                           f"{report.printed_by} · page {number} of {total}")
+    canvas.restoreState()
 
 
 def _mg(value: float) -> str:
@@ -209,5 +187,6 @@ def stock_pdf(report: StockReport) -> bytes:
     story.append(PageBreak())
     story += _administrations(report, doc.width)
     story += _lot_logs(report, doc.width)
-    doc.build(story, canvasmaker=_canvas(report))
+    doc.build(story, canvasmaker=held_pages_canvas(
+        lambda canvas, number, total: _frame(canvas, report, number, total)))
     return buffer.getvalue()
