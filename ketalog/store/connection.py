@@ -223,22 +223,30 @@ def open_store(path: Path | str, clock: Clock | None = None, *, create: bool = T
                                      passphrase)
             if pending:
                 migrations.apply(db)
-    except sqlite3.Error as exc:
-        if conn is not None:
-            with contextlib.suppress(Exception):
-                conn.close()
-        raise translate_open_error(path, exc) from exc
-    except OSError as exc:
-        if conn is not None:
-            with contextlib.suppress(Exception):
-                conn.close()
-        raise from_os_error(path, exc) from exc
-    except BaseException:
-        if conn is not None:
-            with contextlib.suppress(Exception):
-                conn.close()
-        raise
+    except BaseException as exc:
+        _close_quietly(conn)
+        translated = _open_error(path, exc, os_errors=True)
+        if translated is exc:
+            raise
+        raise translated from exc
     return Store(db, path, clock or SystemClock(), passphrase=passphrase)
+
+
+def _close_quietly(conn: sqlite3.Connection | None) -> None:
+    """A connection left half-open by a failed open must not hold the file."""
+    if conn is not None:
+        with contextlib.suppress(Exception):
+            conn.close()
+
+
+def _open_error(path: Path, exc: BaseException, *, os_errors: bool) -> BaseException:
+    """What a failed open raises: SQLite's errors (and, where asked, the OS's) in the
+    user's words; anything else as it came."""
+    if isinstance(exc, sqlite3.Error):
+        return translate_open_error(path, exc)
+    if os_errors and isinstance(exc, OSError):
+        return from_os_error(path, exc)
+    return exc
 
 
 def open_for_verify(path: Path | str, clock: Clock | None = None, *,
@@ -269,16 +277,12 @@ def open_for_verify(path: Path | str, clock: Clock | None = None, *,
         _probe(path, conn)
         if not conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
             raise NotKetalogDatabase(f"{path} is an empty SQLite file, not a ketalog database")
-    except sqlite3.Error as exc:
-        if conn is not None:
-            with contextlib.suppress(Exception):
-                conn.close()
-        raise translate_open_error(path, exc) from exc
-    except BaseException:
-        if conn is not None:
-            with contextlib.suppress(Exception):
-                conn.close()
-        raise
+    except BaseException as exc:
+        _close_quietly(conn)
+        translated = _open_error(path, exc, os_errors=False)
+        if translated is exc:
+            raise
+        raise translated from exc
     return Store(Database(conn, execute_plugins=False), path, clock or SystemClock(),
                  passphrase=passphrase)
 
