@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
+from ketalog.domain.audit_head import AuditHead
 from ketalog.domain.stock import (
     Discrepancy,
     Lot,
@@ -109,6 +110,7 @@ class StockReport:
     tolerance_mg: float
     content_hash: str
     paper: str = "A4"
+    audit_head: AuditHead | None = None  # the chain's head when the report was gathered
 
     def lot(self, lot_id: int | None) -> Lot | None:
         return next((lot for lot in self.lots if lot.id == lot_id), None)

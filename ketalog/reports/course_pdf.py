@@ -11,6 +11,7 @@ from datetime import date, datetime
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer
 
+from ketalog.domain.audit_head import AuditHead
 from ketalog.domain.course import CourseOutcome, ReliefStatus, SessionOutcome
 from ketalog.domain.entities import Patient
 from ketalog.domain.mood_course import MoodTrend, outcome_text
@@ -38,6 +39,7 @@ class CourseReport:
     mood: MoodTrend | None = None  # PHQ-9 trend, shown for the mood indication
     clinic_address: str = ""
     clinic_logo: bytes | None = None
+    audit_head: AuditHead | None = None  # the chain's head when the report was gathered
 
 
 def duration_text(h: float | None) -> str:
@@ -171,12 +173,14 @@ def course_pdf(report: CourseReport) -> bytes:
         status="summary of the records as of printing", signed=True,
         content_hash=report.content_hash,
         printed=f"{local_time(report.printed_at, True)} by {report.printed_by}", paper=report.paper,
-        clinic_address=report.clinic_address, clinic_logo=report.clinic_logo)
+        clinic_address=report.clinic_address, clinic_logo=report.clinic_logo,
+        audit_head=report.audit_head.printed if report.audit_head else "")
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=page_size(report.paper), leftMargin=MARGIN,
                             rightMargin=MARGIN, topMargin=MARGIN + HEADER_H,
                             bottomMargin=MARGIN + FOOTER_H,
-                            title=f"Course — {frame.patient}", author=report.clinic)
+                            title=f"Course — {frame.patient}", author=report.clinic,
+                            keywords=report.audit_head.keyword if report.audit_head else "")
     o = report.outcome
     story: list[Flowable] = [
         Paragraph("Course of ketamine infusions", STYLES["h1"]),

@@ -39,6 +39,7 @@ class PageFrame:
     paper: str = "A4"
     clinic_address: str = ""  # up to 3 lines, printed on one line after the name
     clinic_logo: bytes | None = None  # PNG or JPEG, left of the header lines
+    audit_head: str = ""  # "audit #1234 3f9a0b1c2d3e4f56": the chain's head when gathered
 
 
 def page_size(paper: str) -> tuple[float, float]:
@@ -160,7 +161,9 @@ def draw_frame(c: Canvas, frame: PageFrame, number: int, total: int) -> None:
     bottom = MARGIN
     c.line(MARGIN, bottom + 12, width - MARGIN, bottom + 12)
     c.setFont(SANS_BOLD if not frame.signed else SANS, 7)
-    c.drawString(MARGIN, bottom + 3, f"Status: {frame.status} · content {frame.content_hash[:12]}")
+    head = f" · {frame.audit_head}" if frame.audit_head else ""
+    c.drawString(MARGIN, bottom + 3,
+                 f"Status: {frame.status} · content {frame.content_hash[:12]}{head}")
     c.setFont(SANS, 7)
     c.drawRightString(width - MARGIN, bottom + 3,
                       f"printed {frame.printed} · page {number} of {total}")

@@ -22,6 +22,7 @@ from reportlab.platypus import (
 )
 
 from ketalog.domain import dosing
+from ketalog.domain.audit_head import AuditHead
 from ketalog.domain.chair_state import session_state
 from ketalog.domain.entities import DoseKind, FollowUp, SessionStatus, VitalsReading
 from ketalog.domain.monitoring_gaps import GAP_TOLERANCE_MIN, monitoring_gaps
@@ -60,6 +61,7 @@ class SessionReport:
     clinic_address: str = ""
     clinic_logo: bytes | None = None
     default_monitoring_min: int = 15  # the clinic's interval for a session without protocol
+    audit_head: AuditHead | None = None  # the chain's head when the report was gathered
 
 
 def record_series(r: SessionRecord) -> str:
@@ -427,7 +429,8 @@ def page_frame(report: SessionReport, title: str = "Infusion session record") ->
         record_date=f"Session {local_time(when, True) if when else '—'} (#{r.session.id})",
         status=status, signed=signed, content_hash=report.content_hash,
         printed=f"{local_time(report.printed_at, True)} by {report.printed_by}", paper=report.paper,
-        clinic_address=report.clinic_address, clinic_logo=report.clinic_logo)
+        clinic_address=report.clinic_address, clinic_logo=report.clinic_logo,
+        audit_head=report.audit_head.printed if report.audit_head else "")
 
 
 def session_pdf(report: SessionReport) -> bytes:
@@ -437,7 +440,8 @@ def session_pdf(report: SessionReport) -> bytes:
     doc = SimpleDocTemplate(buffer, pagesize=size, leftMargin=MARGIN, rightMargin=MARGIN,
                             topMargin=MARGIN + HEADER_H, bottomMargin=MARGIN + FOOTER_H,
                             title=f"Session {report.record.session.id} — {frame.patient}",
-                            author=report.clinic, subject="Infusion session record")
+                            author=report.clinic, subject="Infusion session record",
+                            keywords=report.audit_head.keyword if report.audit_head else "")
     r = report.record
     story: list[Flowable] = [Paragraph("Ketamine infusion session", STYLES["h1"]), _facts(r)]
     story += _dosing(r, report.printed_at)

@@ -36,8 +36,9 @@ def _frame(canvas: Canvas, report: StockReport, number: int, total: int) -> None
     canvas.line(MARGIN, top - 27, width - MARGIN, top - 27)
     canvas.line(MARGIN, MARGIN + 12, width - MARGIN, MARGIN + 12)
     canvas.setFont(SANS, 7)
+    head = f" · {report.audit_head.printed}" if report.audit_head else ""
     canvas.drawString(MARGIN, MARGIN + 3, f"record as of printing · content "
-                                          f"{report.content_hash[:12]}")
+                                          f"{report.content_hash[:12]}{head}")
     canvas.drawRightString(width - MARGIN, MARGIN + 3,
                            f"printed {local_time(report.printed_at, True)} by "
                            f"{report.printed_by} · page {number} of {total}")
@@ -178,7 +179,8 @@ def stock_pdf(report: StockReport) -> bytes:
                             leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN + HEADER_H,
                             bottomMargin=MARGIN + FOOTER_H,
                             title=f"Controlled-substance record {report.range_text}",
-                            author=report.clinic)
+                            author=report.clinic,
+                            keywords=report.audit_head.keyword if report.audit_head else "")
     story: list[Flowable] = [
         Paragraph(f"Controlled-substance record, {report.range_text}", STYLES["h1"])]
     story += _reconciliation(report, doc.width)

@@ -14,8 +14,10 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from ketalog.domain.audit_head import AuditHead, heads_in_pdf, parse_typed
 from ketalog.domain.clock import to_iso
 from ketalog.services.backups import ANCHOR_FOLDER_SETTING, backup_folder, list_backups
+from ketalog.services.errors import ServiceError
 from ketalog.store.anchor_queries import audit_hash, audit_head, head_of_file, last_restore_at
 from ketalog.store.errors import StoreError
 from ketalog.store.private_files import private_folder
@@ -41,6 +43,12 @@ def anchor_log_path(store: Store) -> Path:
     value = store.setting(ANCHOR_FOLDER_SETTING)
     folder = Path(str(value)).expanduser() if value else default_backup_folder(store)
     return folder / f"{store.path.stem}-anchors.log"
+
+
+def current_head(store: Store) -> AuditHead | None:
+    """The head a document gathered now carries (printed in its footer, in its metadata)."""
+    head = audit_head(store.conn)
+    return None if head is None else AuditHead(*head)
 
 
 def write_anchor(store: Store, why: str) -> Path | None:
@@ -103,20 +111,54 @@ def anchor_problems(store: Store) -> list[str]:
     since = last_restore_at(store.conn) or ""
     anchors, problems = _backup_anchors(store, since)
     anchors += read_anchors(anchor_log_path(store))
-    checked: set[tuple[int, str]] = set()
+    checked: dict[tuple[int, str], Anchor] = {}
     for anchor in sorted(anchors, key=lambda a: a.entry):
-        if anchor.at <= since or (anchor.entry, anchor.hash) in checked:
-            continue
-        checked.add((anchor.entry, anchor.hash))
-        actual = audit_hash(store.conn, anchor.entry)
-        if actual is None:
-            problems.append(f"audit log entry {anchor.entry} is gone, but {anchor.source} "
-                            f"({anchor.why}, {anchor.at}) recorded it: entries were deleted")
-        elif actual != anchor.hash:
-            problems.append(f"audit log entry {anchor.entry} differs from {anchor.source} "
-                            f"({anchor.why}, {anchor.at}): the chain was rewritten")
-    return problems
+        if anchor.at > since:
+            checked.setdefault((anchor.entry, anchor.hash), anchor)
+    return problems + head_problems(store, [
+        (AuditHead(a.entry, a.hash), f"{a.source} ({a.why}, {a.at})") for a in checked.values()])
 
 
 def anchor_count(store: Store) -> int:
     return len(read_anchors(anchor_log_path(store)))
+
+
+def document_heads(path: Path) -> list[AuditHead]:
+    """The heads a ketalog PDF carries; a file that cannot be read raises ServiceError."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ServiceError(f"could not read {path}: {exc.strerror or exc}") from exc
+    heads = heads_in_pdf(data)
+    if not heads:
+        raise ServiceError(f"{path} carries no audit head (not a ketalog PDF, or one printed "
+                           "before documents carried it)")
+    return heads
+
+
+def head_problems(store: Store, heads: list[tuple[AuditHead, str]]) -> list[str]:
+    """Each (head, where it came from) against the chain: an entry gone means entries were
+    deleted, a different hash that the chain was rewritten."""
+    problems = []
+    for head, source in heads:
+        actual = audit_hash(store.conn, head.entry)
+        if actual is None:
+            problems.append(f"audit log entry {head.entry} is gone, but {source} recorded it: "
+                            "entries were deleted")
+        elif not head.matches(actual):
+            problems.append(f"audit log entry {head.entry} differs from {source}: the chain "
+                            "was rewritten")
+    return problems
+
+
+def given_heads(documents: list[Path], typed: list[str]) -> list[tuple[AuditHead, str]]:
+    """Heads handed to `verify`: read from PDFs, or typed back from a page's footer."""
+    heads: list[tuple[AuditHead, str]] = []
+    for path in documents:
+        heads += [(head, f"document {Path(path).name}") for head in document_heads(path)]
+    for text in typed:
+        try:
+            heads.append((parse_typed(text), f"the page footer typed in ({text.strip()})"))
+        except ValueError as exc:
+            raise ServiceError(str(exc)) from exc
+    return heads

@@ -13,11 +13,12 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+from ketalog.domain.audit_head import AuditHead
 from ketalog.domain.entities import Role
 from ketalog.domain.hashing import content_hash
 from ketalog.reports.course_pdf import CourseReport, course_pdf
 from ketalog.reports.session_pdf import SessionReport, session_pdf
-from ketalog.services.anchors import write_anchor
+from ketalog.services.anchors import current_head, write_anchor
 from ketalog.services.context import Context
 from ketalog.services.course import load_course
 from ketalog.services.errors import ServiceError
@@ -102,7 +103,8 @@ def session_report(ctx: Context, session_id: int) -> SessionReport:
                          printed_at=ctx.clock.now(), printed_by=ctx.user.signed_name,
                          paper=paper_size(ctx.store), clinic_address=clinic_address(ctx.store),
                          clinic_logo=clinic_logo(ctx.store),
-                         default_monitoring_min=monitoring_interval_min(ctx.store))
+                         default_monitoring_min=monitoring_interval_min(ctx.store),
+                         audit_head=current_head(ctx.store))
 
 
 def record_export(ctx: Context, data: bytes, out: Path, *, table: str, row_uuid: str,
@@ -125,7 +127,14 @@ def record_print(ctx: Context, *, table: str, row_uuid: str, details: dict[str, 
 
 def session_export_details(report: SessionReport) -> dict[str, object]:
     return {"format": "pdf", "kind": "session", "session_id": report.record.session.id,
-            "content_hash": report.content_hash, "paper": report.paper}
+            "content_hash": report.content_hash, "paper": report.paper,
+            **head_details(report.audit_head)}
+
+
+def head_details(head: AuditHead | None) -> dict[str, object]:
+    """The head the document carries, in its export entry (so the log says which head
+    each printed page shows)."""
+    return {} if head is None else {"audit_head": [head.entry, head.hash]}
 
 
 def export_session_pdf(ctx: Context, session_id: int, out: Path) -> Path:
@@ -156,7 +165,8 @@ def course_report(ctx: Context, patient_id: int, since: date | None = None,
                         content_hash=digest, printed_at=ctx.clock.now(), printed_by=ctx.user.signed_name,
                         paper=paper_size(ctx.store), protocol_names=names,
                         series=course.series, mood=course.mood if course.shows_mood else None,
-                        clinic_address=clinic_address(ctx.store), clinic_logo=clinic_logo(ctx.store))
+                        clinic_address=clinic_address(ctx.store), clinic_logo=clinic_logo(ctx.store),
+                        audit_head=current_head(ctx.store))
 
 
 def course_export_details(report: CourseReport) -> dict[str, object]:
@@ -164,7 +174,8 @@ def course_export_details(report: CourseReport) -> dict[str, object]:
             "since": report.since.isoformat() if report.since else None,
             "until": report.until.isoformat() if report.until else None,
             "sessions": [s.session.session_id for s in report.outcome.sessions],
-            "content_hash": report.content_hash, "paper": report.paper}
+            "content_hash": report.content_hash, "paper": report.paper,
+            **head_details(report.audit_head)}
 
 
 def export_course_pdf(ctx: Context, patient_id: int, out: Path, since: date | None = None,

@@ -13,9 +13,10 @@ from ketalog.domain.hashing import content_hash
 from ketalog.domain.stock import lot_balances
 from ketalog.domain.stock_reconciliation import StockReport, daily_reconciliation, local_day
 from ketalog.services import stock
+from ketalog.services.anchors import current_head
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
-from ketalog.services.exports import record_export
+from ketalog.services.exports import head_details, record_export
 from ketalog.services.settings import clinic_name, paper_size
 
 MAX_DAYS = 3 * 366
@@ -52,12 +53,13 @@ def stock_report(ctx: Context, since: date, until: date) -> StockReport:
             a.use.began_at or now, a.use.session_id)),
         counts=counts, discrepancies=data.picture.discrepancies,
         tolerance_mg=stock.waste_tolerance_mg(ctx.store), content_hash=content_hash(hashed),
-        paper=paper_size(ctx.store))
+        paper=paper_size(ctx.store), audit_head=current_head(ctx.store))
 
 
 def export_details(report: StockReport, fmt: str) -> dict[str, object]:
     return {"format": fmt, "kind": "stock", "since": report.since.isoformat(),
-            "until": report.until.isoformat(), "content_hash": report.content_hash}
+            "until": report.until.isoformat(), "content_hash": report.content_hash,
+            **head_details(report.audit_head)}
 
 
 def save_pdf(ctx: Context, report: StockReport, data: bytes, out: Path) -> Path:
