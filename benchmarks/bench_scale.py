@@ -30,6 +30,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from benchmarks.common import Figure, median, timings_ms  # noqa: E402
 from benchmarks.gen_ten_years import END, cached  # noqa: E402
 from ketalog.domain.clock import FixedClock  # noqa: E402
+from ketalog.services.anchors import anchor_problems  # noqa: E402
 from ketalog.services.auth import load_user  # noqa: E402
 from ketalog.services.context import Context  # noqa: E402
 from ketalog.services.course import load_course  # noqa: E402
@@ -186,18 +187,36 @@ def _copy_s(path: Path, folder: Path) -> float:
     return seconds
 
 
-def _verify_s(store: Store) -> float:
+# What verify checked before signatures needed their signer's key, rows were checked
+# against their history and anchors outside the file were read: the "before" figure.
+OLD_PHASES = ("integrity", "foreign keys", "audit chain", "signatures")
+
+
+def _verify_s(store: Store) -> tuple[float, float]:
+    """(today's whole verify with the anchors, the phases verify had before), seconds,
+    from one run's phase marks."""
+    marks: list[tuple[str, float]] = []
+
+    def phases(phase: str, done: int, total: int) -> None:
+        if not marks or marks[-1][0] != phase:
+            marks.append((phase, time.perf_counter()))
+
     t0 = time.perf_counter()
-    problems = verify_store(store)
-    seconds = time.perf_counter() - t0
+    problems = verify_store(store, phases)
+    inside = time.perf_counter()
+    problems += anchor_problems(store)
+    end = time.perf_counter()
     assert not problems, problems[:3]
-    return seconds
+    spans = {p: (marks[i + 1][1] if i + 1 < len(marks) else inside) - t
+             for i, (p, t) in enumerate(marks)}
+    return end - t0, sum(t for p, t in spans.items() if p in OLD_PHASES)
 
 
-def _open_ms(path: Path) -> tuple[float, float]:
-    """(open_store: quick_check, schema and migration checks, pragmas; bare connect)."""
+def _open_ms(path: Path, quick_check: bool = True) -> tuple[float, float]:
+    """(open_store: schema and migration checks, pragmas, quick_check if asked; bare
+    connect). The GUI opens without quick_check and runs it on a worker after showing."""
     def ours() -> None:
-        open_store(path, FixedClock(END)).close()
+        open_store(path, FixedClock(END), quick_check=quick_check).close()
 
     def bare() -> None:
         conn = sqlite3.connect(path)
@@ -205,6 +224,40 @@ def _open_ms(path: Path) -> tuple[float, float]:
         conn.close()
 
     return _ms(ours, 3), _ms(bare, 5)
+
+
+STARTUP = """
+import time; t0 = time.perf_counter()
+import sys
+from pathlib import Path
+from PySide6.QtWidgets import QApplication
+from ketalog.domain.clock import SystemClock
+from ketalog.services.auth import load_user
+from ketalog.services.context import Context
+from ketalog.store.connection import open_store
+from ketalog.ui.main_window import MainWindow
+app = QApplication([])
+db, quick = Path(sys.argv[1]), sys.argv[2] == "1"
+store = open_store(db, SystemClock(), quick_check=quick)
+ctx = Context(store, SystemClock(), load_user(store, "nurse1"))  # no login: nothing written
+w = MainWindow(ctx, db); w.resize(1200, 700); w.show()
+app.processEvents()
+print(time.perf_counter() - t0)
+"""
+
+
+def _startup_ms(path: Path) -> tuple[float, float, float]:
+    """A fresh process to the shown main window on `path`: (as now, quick_check deferred;
+    as before, quick_check at open; a bare Qt + pyqtgraph window), medians of 3."""
+    from benchmarks.bench_startup import BARE, _time
+
+    _time(STARTUP, str(path), "0")  # warm the page cache
+    after, before, bare = [], [], []
+    for _ in range(3):
+        after.append(_time(STARTUP, str(path), "0"))
+        before.append(_time(STARTUP, str(path), "1"))
+        bare.append(_time(BARE))
+    return median(after), median(before), median(bare)
 
 
 def run() -> list[Figure]:
@@ -220,10 +273,20 @@ def run() -> list[Figure]:
 
     open_big, bare = _open_ms(big)
     open_small, _ = _open_ms(small)
+    open_deferred, _ = _open_ms(big, quick_check=False)
     figures.append(Figure(f"open {years} file (quick_check + checks) vs bare connect",
                           open_big, "ms", bare, "info: quick_check reads every page"))
     figures.append(Figure(f"open: {years} vs 1 y (linear in the file)", open_big, "ms",
                           open_small, "info", None))
+    figures.append(Figure(f"open {years} as the GUI does now (check deferred) vs before "
+                          "(quick_check at open)", open_deferred, "ms", open_big,
+                          "after < 1000 ms", open_deferred < 1000))
+    after, before, qt = _startup_ms(big)
+    figures.append(Figure(f"start-up to main window on {years}: after (check on a worker "
+                          "once shown) vs before (quick_check first)", after, "ms", before,
+                          "after < 1000 ms", after < 1000))
+    figures.append(Figure(f"start-up to main window on {years} vs bare Qt+pyqtgraph window",
+                          after, "ms", qt, "info", None))
 
     store = open_store(big, FixedClock(END))
     small_store = open_store(small, FixedClock(END))
@@ -287,11 +350,14 @@ def run() -> list[Figure]:
         split = ", ".join(f"{p} {t:.1f}" for p, t in spans.items())
         figures.append(Figure(f"backup {years}: seconds ({split})", b_big, "s", b_small,
                               "info", None))
-        v_small, v_big = _verify_s(small_store), _verify_s(store)
+        (v_small, _), (v_big, v_before) = _verify_s(small_store), _verify_s(store)
         rate, rate_small = size_mb / v_big, small_mb / v_small
         figures.append(Figure(f"verify {years}: MB/s vs 1 y (linear = 1x)", rate, "MB/s",
                               rate_small, ">= 0.7x (linear)", rate >= 0.7 * rate_small))
         figures.append(Figure(f"verify {years}: seconds", v_big, "s", v_small, "info", None))
+        figures.append(Figure(f"verify {years}: after (keys, rows against history, anchors) "
+                              "vs before (integrity, chain, content hashes)", v_big, "s",
+                              v_before, "info: the price of the checks added", None))
     finally:
         store.close()
         small_store.close()

@@ -1,8 +1,8 @@
 """`ketalog verify`: everything that can prove the file was not damaged or tampered with.
 Its cost grows linearly with the file (integrity reads every page, the chain hashes every
 audit entry, each signed session is re-hashed with its vitals), so it reports progress
-by phase: "integrity", "foreign keys", "audit chain", "signatures", "rows against
-history". The checks outside the file (anchors, backups) are services.tamper's."""
+by phase: "integrity", "foreign keys", "audit chain", "signatures", "signature keys",
+"rows against history". The checks outside the file (anchors, backups) are services.tamper's."""
 
 from __future__ import annotations
 
@@ -86,8 +86,10 @@ def _checks(store: Store, report: PhaseProgress) -> list[str]:
             problems.append(f"session {session_id}: content no longer matches its signature "
                             f"(changed after signing)")
     report("signatures", len(signed), len(signed))
+    report("signature keys", 0, 1)  # each signature against its signer's public key
     problems += key_signature_problems(store.conn)
     problems += signed_state_problems(store.conn)
+    report("signature keys", 1, 1)
     report("rows against history", 0, 1)
     problems += history_problems(store.conn)
     report("rows against history", 1, 1)

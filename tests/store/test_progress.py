@@ -36,6 +36,7 @@ def test_verify_reports_each_phase_to_its_end(store: Store, clock) -> None:  # n
     calls: list[tuple[str, int, int]] = []
     assert verify_store(store, lambda *c: calls.append(c)) == []
     assert _phases(calls) == ["integrity", "foreign keys", "audit chain", "signatures",
+                             "signature keys",
                              "rows against history"]
     assert _monotone(calls)
     ends = {phase: (done, total) for phase, done, total in calls}
