@@ -17,6 +17,25 @@ import pytest  # noqa: E402
 from ketalog.domain.clock import FixedClock  # noqa: E402
 
 
+def _cheap_argon2() -> None:
+    """argon2id at its lowest cost for the tests run in this process: the product's cost
+    (about 0.3 s a hash, twice per login: the password and the signing key) is a guard
+    against guessing, not behaviour under test, and it made logins most of the suite's
+    time. Hashes and sealed keys carry their own parameters, so files written here still
+    open with the real code; tests/trust/test_kdf_cost.py checks, in a fresh process,
+    that the product itself uses the full cost."""
+    from argon2 import PasswordHasher
+
+    from ketalog.domain import signing
+    from ketalog.services import auth
+
+    auth._hasher = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    signing.KDF = {"name": "argon2id", "time_cost": 1, "memory_cost_kib": 64, "parallelism": 1}
+
+
+_cheap_argon2()
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(datetime(2026, 11, 24, 14, 0, tzinfo=UTC))
