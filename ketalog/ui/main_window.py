@@ -146,8 +146,8 @@ class MainWindow(QMainWindow):
         self.planned_view.activated.connect(lambda i: self.open_planned(i.row()))
         self.patient_view.selectionModel().selectionChanged.connect(
             lambda *_: self.refresh_history())
-        self.refresh_patients()
-        self.refresh_board()
+        self.refresh_patients()  # selecting the first patient fills their history
+        self._refresh_lists()
         self.board_timer = QTimer(self)  # runs only while the window is shown
         self.board_timer.setInterval(30_000)
         self.board_timer.timeout.connect(self.refresh_board)
@@ -319,7 +319,12 @@ class MainWindow(QMainWindow):
             self.patient_view.selectRow(0)
 
     def refresh_board(self) -> None:
-        """Today's board and the signature queue (both change while the window is open)."""
+        """Today's board, the signature queue and the selected patient's history (all
+        change while the window is open)."""
+        self._refresh_lists()
+        self.refresh_history()
+
+    def _refresh_lists(self) -> None:
         now = self.ctx.clock.now()
         board = today_board(self.ctx.store, now)
         self.alarm_sessions = sessions_with_pending_alarms(  # patients still in the chair
@@ -333,7 +338,6 @@ class MainWindow(QMainWindow):
                                 f"{f', {overdue} overdue' if overdue else ''})")
         if hasattr(self, "feed_label"):
             self._show_feed_status()
-        self.refresh_history()
 
     def _show_feed_status(self) -> None:
         from ketalog.ui.feed_runner import feed_status_line
