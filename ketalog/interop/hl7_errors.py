@@ -4,10 +4,7 @@ sender should get: AR (rejected: not a message we can read or accept at all) or 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from ketalog.interop.hl7_oru import MessageHeader
+from ketalog.interop.hl7_header import MessageHeader
 
 
 class Hl7Error(Exception):

@@ -25,43 +25,13 @@ from ketalog.interop.hl7_errors import (
     Hl7ParseError,
     Hl7UnsupportedMessage,
 )
+from ketalog.interop.hl7_header import MessageHeader
 from ketalog.interop.hl7_vitals import SENTINELS, to_canonical
 
 # OBX-11 result status: X cannot be obtained, D deleted, W wrong (replaced), N not asked.
 SKIPPED_STATUSES = frozenset({"X", "D", "W", "N"})
 NUMERIC_TYPES = frozenset({"NM", "SN", "ST", ""})
 MAX_REPETITIONS = 20
-
-
-@dataclass(frozen=True)
-class MessageHeader:
-    sending_app: str
-    sending_facility: str
-    receiving_app: str
-    receiving_facility: str
-    message_type: str  # e.g. "ORU^R01"
-    control_id: str
-    version: str
-    sent_at_text: str
-    processing_id: str = ""  # MSH-11.1: P production, T training, D debugging
-    sending_app_id: str = ""  # MSH-3.2, the universal id (e.g. the device's EUI-64)
-    sending_facility_id: str = ""  # MSH-4.2
-
-    @property
-    def trigger(self) -> str:
-        """The trigger event of MSH-9 (R01 of ORU^R01), '' when absent."""
-        parts = self.message_type.split("^")
-        return parts[1] if len(parts) > 1 else ""
-
-    @property
-    def source(self) -> str:
-        """Who sent it, from the header alone: MSH-3 namespace, else its universal id,
-        else MSH-4 (namespace, else universal id); '' when none is given."""
-        for name in (self.sending_app, self.sending_app_id, self.sending_facility,
-                     self.sending_facility_id):
-            if name.strip():
-                return name.strip()
-        return ""
 
 
 @dataclass(frozen=True)

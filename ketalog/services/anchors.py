@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ketalog.domain.audit_head import AuditHead, heads_in_pdf, parse_typed
 from ketalog.domain.clock import to_iso
-from ketalog.services.backups import ANCHOR_FOLDER_SETTING, backup_folder, list_backups
+from ketalog.services.backup_files import ANCHOR_FOLDER_SETTING, backup_folder, list_backups
 from ketalog.services.errors import ServiceError
 from ketalog.store.anchor_queries import audit_hash, audit_head, head_of_file, last_restore_at
 from ketalog.store.errors import StoreError

@@ -14,6 +14,15 @@ from ketalog.domain.clock import Clock
 from ketalog.domain.entities import Role
 from ketalog.domain.errors import PlausibilityError
 from ketalog.domain.retention import Retention, to_keep
+from ketalog.services.anchors import write_anchor
+from ketalog.services.backup_files import (  # the folder's names, re-exported for callers
+    ANCHOR_FOLDER_SETTING,
+    FOLDER_SETTING,
+    STAMP,
+    BackupFile,  # noqa: F401
+    backup_folder,  # noqa: F401
+    list_backups,
+)
 from ketalog.services.context import Context
 from ketalog.store.backup import (
     BackupReport,
@@ -28,32 +37,15 @@ from ketalog.store.connection import open_store
 from ketalog.store.errors import StoreError
 from ketalog.store.store import Actor, Store
 
-FOLDER_SETTING = "backup_folder"
 EVERY_SETTING = "backup_every_hours"
 DEFAULT_EVERY_HOURS = 24.0
-STAMP = "%Y%m%d-%H%M%S"
 DEFAULT_RETENTION = Retention()
-
-
-@dataclass(frozen=True)
-class BackupFile:
-    path: Path
-    taken_at: datetime
-    size_bytes: int
-
-
-def backup_folder(store: Store, default: Path) -> Path:
-    value = store.setting(FOLDER_SETTING)
-    return Path(str(value)).expanduser() if value else default
 
 
 def backup_every_hours(store: Store) -> float:
     """0 means only on close."""
     value = store.setting(EVERY_SETTING)
     return float(value) if isinstance(value, int | float) else DEFAULT_EVERY_HOURS  # type: ignore[arg-type]
-
-
-ANCHOR_FOLDER_SETTING = "anchor_folder"  # services/anchors.py; "" = the backup folder
 
 
 def anchor_folder_setting(store: Store) -> str:
@@ -77,24 +69,6 @@ def set_backup_settings(ctx: Context, folder: str, every_hours: float,
             w.set_setting(ANCHOR_FOLDER_SETTING, anchor_folder.strip())
 
 
-def _pattern(stem: str) -> re.Pattern[str]:
-    return re.compile(rf"^{re.escape(stem)}-(\d{{8}}-\d{{6}})\.sqlite$")
-
-
-def list_backups(folder: Path, db_path: Path) -> list[BackupFile]:
-    """Our backups of this database in `folder`, newest first."""
-    pattern = _pattern(db_path.stem)
-    found: list[BackupFile] = []
-    if not folder.is_dir():
-        return found
-    for path in folder.iterdir():
-        match = pattern.match(path.name)
-        if match and path.is_file():
-            taken = datetime.strptime(match.group(1), STAMP).replace(tzinfo=UTC)
-            found.append(BackupFile(path, taken, path.stat().st_size))
-    return sorted(found, key=lambda b: b.taken_at, reverse=True)
-
-
 def run_backup(ctx: Context, db_path: Path, folder: Path, why: str,
                progress: Progress | None = None, rule: Retention = DEFAULT_RETENTION,
                phases: PhaseProgress | None = None) -> tuple[BackupReport, list[Path]]:
@@ -105,6 +79,16 @@ def run_backup(ctx: Context, db_path: Path, folder: Path, why: str,
     target = backup_target(ctx, db_path, folder, why)
     report = backup_to(ctx.store, target, progress, phases=phases)
     return report, finish_backup(ctx, db_path, folder, why, report, rule)
+
+
+def backup_copy(ctx: Context, out: Path, phases: PhaseProgress | None = None
+                ) -> BackupReport:
+    """One verified copy under a name the admin chose (outside the rotation). Audited
+    before the copy, so the copy holds its own entry."""
+    ctx.require(Role.ADMIN, action="back up the database")
+    with ctx.store.write(ctx.actor) as w:
+        w.event("backup", details={"to": str(out), "why": "manual"})
+    return backup_to(ctx.store, out, phases=phases)
 
 
 def backup_target(ctx: Context, db_path: Path, folder: Path, why: str) -> Path:
@@ -135,8 +119,6 @@ def finish_backup(ctx: Context, db_path: Path, folder: Path, why: str, report: B
 
 
 def _anchor(store: Store, why: str) -> None:
-    from ketalog.services.anchors import write_anchor  # anchors reads backups: no cycle
-
     write_anchor(store, why)
 
 

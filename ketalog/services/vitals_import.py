@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta, tzinfo
 from pathlib import Path
@@ -26,6 +26,7 @@ from ketalog.interop.csv_vitals import (
     VitalsCsv,
     VitalsCsvError,
     decode,
+    parse_mapping,
     parse_vitals_csv,
 )
 from ketalog.services.context import Context
@@ -224,6 +225,14 @@ def commit_vitals_import(ctx: Context, preview: ImportPreview) -> ImportResult:
             "source": preview.source})
     return ImportResult(preview.session_id, count, preview.parsed.skipped_empty,
                         preview.source)
+
+
+def column_map(pairs: Sequence[str]) -> dict[str, str]:
+    """`--map ours=theirs` arguments as a mapping; a malformed pair is a ServiceError."""
+    try:
+        return parse_mapping(list(pairs))
+    except VitalsCsvError as exc:
+        raise ServiceError(str(exc)) from None
 
 
 def import_vitals_file(ctx: Context, session_id: int, path: Path,

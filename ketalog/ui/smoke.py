@@ -15,13 +15,14 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
 from ketalog.domain.clock import Clock
 from ketalog.services.auth import login
+from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
 from ketalog.store.connection import open_store
 from ketalog.store.errors import StoreError
@@ -29,9 +30,9 @@ from ketalog.store.store import Store
 from ketalog.ui.login import FirstRunDialog, LoginDialog
 
 if TYPE_CHECKING:
-    from ketalog.ui.app import GuiController
+    from ketalog.ui.main_window import MainWindow
 
-PASSPHRASE_ENV = "KETALOG_PASSPHRASE"  # the same variable the command line reads (cli_trust)
+PASSPHRASE_ENV = "KETALOG_PASSPHRASE"  # the same variable the command line reads (cli/context.py)
 NEVER_SHOWN = 3
 LOGIN_FAILED = 4
 TIMEOUT_MS = 60_000
@@ -60,7 +61,19 @@ class _QuitWhenPainted(QObject):
         return False
 
 
-def run_smoke(app: QApplication, controller: GuiController) -> int:
+class SmokeHost(Protocol):
+    """What a smoke run needs of the app's controller (ui/app.py's GuiController, which
+    imports this module: naming the protocol here keeps the import one way)."""
+
+    store: Store
+    clock: Clock
+    db_path: Path
+    ctx: Context | None
+    last_ctx: Context | None
+    main: MainWindow | None
+
+
+def run_smoke(app: QApplication, controller: SmokeHost) -> int:
     store, clock = controller.store, controller.clock
     username = os.environ.get("KETALOG_USER", "")
     password = os.environ.get("KETALOG_PASSWORD", "")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from ketalog.cli_progress import ProgressLine
+from ketalog.cli.progress import ProgressLine
 from ketalog.store.backup import backup_to
 from ketalog.store.store import Store
 from ketalog.store.verify import verify_store

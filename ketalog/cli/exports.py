@@ -1,20 +1,52 @@
-"""`ketalog export fhir|csv` and `ketalog import vitals`: the interop commands, kept out
-of cli.py so the command table there stays short. Services do the work and the audit."""
+"""`ketalog export pdf|course|fhir|csv` and `import vitals`: records out of and into the
+database. The services do the work, check the roles and write the audit."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from ketalog.cli import context
+from ketalog.cli.output import day
+
+
+def cmd_export_pdf(args: argparse.Namespace) -> int:
+    from ketalog.services.exports import export_session_pdf
+
+    store = context.open_db(args)
+    try:
+        ctx = context.login(args, store)
+        out = export_session_pdf(ctx, args.session, Path(args.out).expanduser())
+    finally:
+        store.close()
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_export_course(args: argparse.Namespace) -> int:
+    from ketalog.services.exports import export_course_pdf
+    from ketalog.services.patients import patient_by_mrn
+
+    since, until = day(args.since, "--from"), day(args.until, "--to")
+    store = context.open_db(args)
+    try:
+        ctx = context.login(args, store)
+        patient = patient_by_mrn(ctx, args.patient)
+        out = export_course_pdf(ctx, patient.id or 0, Path(args.out).expanduser(), since,
+                                until)
+    finally:
+        store.close()
+    print(f"wrote {out}")
+    return 0
+
 
 def cmd_export_fhir(args: argparse.Namespace) -> int:
-    from ketalog.cli import _login, _open
     from ketalog.services.fhir_export import export_patient_fhir, export_session_fhir
     from ketalog.services.patients import patient_by_mrn
 
-    store = _open(args)
+    store = context.open_db(args)
     try:
-        ctx = _login(args, store)
+        ctx = context.login(args, store)
         out = Path(args.out).expanduser()
         if args.session is not None:
             result = export_session_fhir(ctx, args.session, out)
@@ -29,13 +61,12 @@ def cmd_export_fhir(args: argparse.Namespace) -> int:
 
 
 def cmd_export_csv(args: argparse.Namespace) -> int:
-    from ketalog.cli import _login, _open
     from ketalog.services.csv_export import export_patient_csv
     from ketalog.services.patients import patient_by_mrn
 
-    store = _open(args)
+    store = context.open_db(args)
     try:
-        ctx = _login(args, store)
+        ctx = context.login(args, store)
         result = export_patient_csv(ctx, patient_by_mrn(ctx, args.patient).id or 0,
                                     Path(args.out).expanduser())
     finally:
@@ -47,18 +78,12 @@ def cmd_export_csv(args: argparse.Namespace) -> int:
 
 
 def cmd_import_vitals(args: argparse.Namespace) -> int:
-    from ketalog.cli import _login, _open
-    from ketalog.interop.csv_vitals import VitalsCsvError, parse_mapping
-    from ketalog.services.errors import ServiceError
-    from ketalog.services.vitals_import import import_vitals_file
+    from ketalog.services.vitals_import import column_map, import_vitals_file
 
+    mapping = column_map(args.map or [])
+    store = context.open_db(args)
     try:
-        mapping = parse_mapping(args.map or [])
-    except VitalsCsvError as exc:
-        raise ServiceError(str(exc)) from None
-    store = _open(args)
-    try:
-        ctx = _login(args, store)
+        ctx = context.login(args, store)
         result = import_vitals_file(ctx, args.session, Path(args.file).expanduser(), mapping,
                                     time_format=args.time_format)
     finally:
@@ -70,7 +95,17 @@ def cmd_import_vitals(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_export_commands(export_sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_export_parsers(export_sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = export_sub.add_parser("pdf", help="the session summary as PDF")
+    p.add_argument("--session", type=int, required=True, help="session id (see `sessions`)")
+    p.add_argument("--out", required=True, help="PDF file to write")
+    p.set_defaults(func=cmd_export_pdf)
+    p = export_sub.add_parser("course", help="a patient's course summary as PDF")
+    p.add_argument("--patient", required=True, help="the patient's MRN")
+    p.add_argument("--from", dest="since", help="first infusion day (YYYY-MM-DD)")
+    p.add_argument("--to", dest="until", help="last infusion day (YYYY-MM-DD)")
+    p.add_argument("--out", required=True, help="PDF file to write")
+    p.set_defaults(func=cmd_export_course)
     p = export_sub.add_parser("fhir", help="a FHIR R4 Bundle (JSON) of a session or a patient")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--session", type=int, help="session id (see `sessions`)")
@@ -83,7 +118,7 @@ def add_export_commands(export_sub: argparse._SubParsersAction) -> None:  # type
     p.set_defaults(func=cmd_export_csv)
 
 
-def add_import_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_import_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     imp = sub.add_parser("import", help="bring records in (audited, all or nothing)")
     imp_sub = imp.add_subparsers(dest="what", required=True)
     p = imp_sub.add_parser("vitals", help="a monitor's CSV export of vitals into a session",
@@ -99,6 +134,3 @@ def add_import_commands(sub: argparse._SubParsersAction) -> None:  # type: ignor
                    help="strptime format of the time column, e.g. '%%d/%%m/%%Y %%H:%%M:%%S' "
                         "(default ISO-8601); times without an offset are local time")
     p.set_defaults(func=cmd_import_vitals)
-
-
-__all__ = ["add_export_commands", "add_import_commands"]

@@ -4,33 +4,22 @@ filters; `--csv FILE` writes every matching entry (audited, like the GUI's expor
 from __future__ import annotations
 
 import argparse
-from datetime import date
 from pathlib import Path
 
+from ketalog.cli import context
+from ketalog.cli.output import day, table
 from ketalog.domain.entities import Role
 
 
-def _day(text: str | None, what: str) -> date | None:
-    from ketalog.cli import CliError
-
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise CliError(f"{what} must be a date YYYY-MM-DD (got {text!r})") from None
-
-
 def cmd_audit(args: argparse.Namespace) -> int:
-    from ketalog.cli import _login, _open, _table
     from ketalog.services.audit_log import AuditFilter, export_audit_csv, search_audit
 
     f = AuditFilter(username=args.user_filter or "", mrn=args.patient or "",
-                    since=_day(args.since, "--from"), until=_day(args.until, "--to"),
+                    since=day(args.since, "--from"), until=day(args.until, "--to"),
                     action=args.action or "")
-    store = _open(args)
+    store = context.open_db(args)
     try:
-        ctx = _login(args, store, Role.ADMIN)
+        ctx = context.login(args, store, Role.ADMIN)
         if args.csv:
             count = export_audit_csv(ctx, f, Path(args.csv))
             print(f"wrote {count} audit entries to {args.csv}")
@@ -38,9 +27,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
         page = search_audit(ctx, f, page_size=args.limit)
     finally:
         store.close()
-    print(_table([[f"{e.at.astimezone():%Y-%m-%d %H:%M:%S}", e.username, e.action, e.table,
-                   e.mrn or "-", e.reason or "-"] for e in page.lines],
-                 ["When", "Who", "Action", "Table", "Patient", "Reason"]))
+    print(table([[f"{e.at.astimezone():%Y-%m-%d %H:%M:%S}", e.username, e.action, e.table,
+                  e.mrn or "-", e.reason or "-"] for e in page.lines],
+                ["When", "Who", "Action", "Table", "Patient", "Reason"]))
     print(f"{len(page.lines)} of {page.total} matching entries, newest first"
           + (f" (--limit {args.limit}; --csv FILE writes them all)" if page.more else ""))
     return 0

@@ -1,5 +1,5 @@
 """`ketalog stock list` (balances per lot) and `ketalog export stock`: the
-controlled-substance commands, kept out of cli.py. Services check the roles and audit."""
+controlled-substance commands. Services check the roles and audit."""
 
 from __future__ import annotations
 
@@ -7,15 +7,18 @@ import argparse
 import json
 from pathlib import Path
 
+from ketalog.cli import context
+from ketalog.cli.context import CliError
+from ketalog.cli.output import day, table
+
 
 def cmd_stock_list(args: argparse.Namespace) -> int:
-    from ketalog.cli import _login, _open, _table
     from ketalog.domain.stock import containers_text
     from ketalog.services import stock
 
-    store = _open(args)
+    store = context.open_db(args)
     try:
-        data = stock.board_data(_login(args, store))
+        data = stock.board_data(context.login(args, store))
     finally:
         store.close()
     today = data.as_of.astimezone().date()
@@ -39,28 +42,28 @@ def cmd_stock_list(args: argparse.Namespace) -> int:
                               for d in data.picture.open_discrepancies]},
                          ensure_ascii=False, indent=1))
         return 0
-    print(_table([[r["location"], r["product"], f"{r['strength_mg_per_ml']:g} mg/mL",
-                   f"{r['container_ml']:g} mL", r["lot"], r["expiry"]
-                   + (" expired" if r["expired"] else "") + (" recalled" if r["recalled"] else ""),
-                   f"{r['balance_mg']:g}", containers_text(data.picture.balances[r["lot_id"]])]
-                  for r in rows],
-                 ["Location", "Product", "Strength", "Container", "Lot", "Expiry",
-                  "Balance mg", "Containers"]))
+    print(table([[r["location"], r["product"], f"{r['strength_mg_per_ml']:g} mg/mL",
+                  f"{r['container_ml']:g} mL", r["lot"], r["expiry"]
+                  + (" expired" if r["expired"] else "") + (" recalled" if r["recalled"] else ""),
+                  f"{r['balance_mg']:g}", containers_text(data.picture.balances[r["lot_id"]])]
+                 for r in rows],
+                ["Location", "Product", "Strength", "Container", "Lot", "Expiry",
+                 "Balance mg", "Containers"]))
     n_open = len(data.picture.open_discrepancies)
     print(f"{n_open} open discrepanc{'y' if n_open == 1 else 'ies'}")
     return 0
 
 
 def cmd_export_stock(args: argparse.Namespace) -> int:
-    from ketalog.cli import CliError, _date, _login, _open
     from ketalog.services.stock_export import export_stock
 
-    since, until = _date(args.since, "--from"), _date(args.until, "--to")
+    since, until = day(args.since, "--from"), day(args.until, "--to")
     if since is None or until is None:
         raise CliError("give --from and --to (YYYY-MM-DD)")
-    store = _open(args)
+    store = context.open_db(args)
     try:
-        result = export_stock(_login(args, store), since, until, Path(args.out).expanduser())
+        result = export_stock(context.login(args, store), since, until,
+                              Path(args.out).expanduser())
     finally:
         store.close()
     for path in result.files:
@@ -68,8 +71,8 @@ def cmd_export_stock(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_stock_commands(sub: argparse._SubParsersAction, export_sub: argparse._SubParsersAction
-                       ) -> None:
+def add_parsers(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+                export_sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     stock = sub.add_parser("stock", help="controlled-substance stock (admin, provider)")
     stock_sub = stock.add_subparsers(dest="stock_command", required=True)
     p = stock_sub.add_parser("list", help="balances per lot and open discrepancies")

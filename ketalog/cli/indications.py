@@ -6,38 +6,40 @@ from __future__ import annotations
 
 import argparse
 
+from ketalog.cli import context
+from ketalog.cli.output import table
 from ketalog.domain.entities import Role
 
 
 def cmd_indications(args: argparse.Namespace) -> int:
-    from ketalog.cli import _login, _open, _table
     from ketalog.services.indications import (
         add_indication,
         list_indications,
         migration_unmapped,
         unmapped_indications,
     )
+    from ketalog.services.protocols import list_protocols
 
-    store = _open(args)
+    store = context.open_db(args)
     try:
-        ctx = _login(args, store, Role.ADMIN)
+        ctx = context.login(args, store, Role.ADMIN)
         if args.add:
             added = add_indication(ctx, args.add, args.category or "other")
             print(f"added {added.name} ({added.category.value})")
         if args.unmapped:
             rows = unmapped_indications(store)
             at_migration = migration_unmapped(store)
-            print(_table([[text, str(n)] for text, n in rows], ["Indication as typed",
-                                                                "Patients"]))
+            print(table([[text, str(n)] for text, n in rows], ["Indication as typed",
+                                                               "Patients"]))
             print(f"{len(rows)} free-text indication(s) not on the coded list"
                   + (f" ({len(at_migration)} when the list was introduced)"
                      if at_migration else ""))
             return 0
-        protocols = {int(r["id"]): str(r["name"]) for r in store.rows("protocols")}  # type: ignore[call-overload]
-        print(_table([[i.name, i.category.value,
-                       protocols.get(i.default_protocol_id or -1, "-")]
-                      for i in list_indications(store)],
-                     ["Indication", "Category", "Default protocol"]))
+        protocols = {p.id: p.name for p in list_protocols(ctx, include_retired=True)}
+        print(table([[i.name, i.category.value,
+                      protocols.get(i.default_protocol_id or -1, "-")]
+                     for i in list_indications(store)],
+                    ["Indication", "Category", "Default protocol"]))
     finally:
         store.close()
     return 0

@@ -1,6 +1,7 @@
 """`ketalog listen-hl7`: the monitor feed without the GUI (a service on the clinic's
 workstation). Runs until SIGINT or SIGTERM, then stops cleanly: it finishes the message
-in hand, closes its connections and the database, and audits the stop."""
+in hand, closes its connections and the database, and audits the stop.
+`ketalog send-hl7` is its counterpart for trying it: a stand-in monitor."""
 
 from __future__ import annotations
 
@@ -9,8 +10,14 @@ import signal
 import sys
 import threading
 from types import FrameType
+from typing import TYPE_CHECKING
 
+from ketalog.cli import context
 from ketalog.domain.clock import to_iso
+
+if TYPE_CHECKING:
+    from ketalog.services.device_feed import FeedResult
+    from ketalog.services.monitor_simulator import Answer
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -24,14 +31,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def cmd_listen_hl7(args: argparse.Namespace) -> int:
-    from ketalog.cli_trust import passphrase_if_encrypted
-    from ketalog.services.device_feed import FeedResult
     from ketalog.services.device_feed_settings import feed_settings
     from ketalog.services.device_listener import Hl7Listener
-    from ketalog.store.connection import open_store
 
-    key = passphrase_if_encrypted(args.db)
-    store = open_store(args.db, args.clock, create=False, passphrase=key)
+    store, key = context.open_db_with_key(args)
     try:
         configured = feed_settings(store)
     finally:
@@ -91,33 +94,16 @@ def add_sender(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def cmd_send_hl7(args: argparse.Namespace) -> int:
-    """Slowly drifting, plausible vitals (a seeded random walk), one message per interval."""
-    import random
-    import time
+    """Slowly drifting, plausible vitals, one message per interval; a line per ACK."""
+    from ketalog.services.monitor_simulator import send_simulated
 
-    from ketalog.interop.hl7_ack import parse_ack
-    from ketalog.interop.hl7_build import oru_message
-    from ketalog.services.mllp_client import MllpClient
+    def show(answer: Answer) -> None:
+        print(f"{answer.control_id}: {answer.ack_code} {answer.text}", flush=True)
 
-    rng = random.Random(args.seed)
-    values = {"sbp_mmhg": 128.0, "dbp_mmhg": 80.0, "hr_bpm": 74.0, "spo2_pct": 98.0,
-              "rr_per_min": 14.0, "etco2_mmhg": 37.0}
-    walk = {"sbp_mmhg": (95, 175, 3), "dbp_mmhg": (55, 100, 2), "hr_bpm": (55, 110, 2),
-            "spo2_pct": (93, 100, 0.6), "rr_per_min": (10, 22, 0.8), "etco2_mmhg": (30, 45, 0.8)}
-    stamp = args.clock.now().strftime("%H%M%S")
     try:
-        with MllpClient(args.host, args.port) as client:
-            for n in range(args.count):
-                for name, (low, high, step) in walk.items():
-                    values[name] = round(min(high, max(low, values[name] + rng.uniform(-step, step))))
-                values["dbp_mmhg"] = min(values["dbp_mmhg"], values["sbp_mmhg"] - 25)
-                control = f"{args.app[:8]}{stamp}-{n}"
-                message = oru_message(control, values, args.clock.now(), mrn=args.mrn or "",
-                                      bed=args.bed or "", sending_app=args.app)
-                code, _, text = parse_ack(client.send(message))
-                print(f"{control}: {code} {text}", flush=True)
-                if n + 1 < args.count:
-                    time.sleep(max(0.0, args.interval))
+        send_simulated(args.host, args.port, args.clock, count=args.count,
+                       interval_s=args.interval, seed=args.seed, mrn=args.mrn or "",
+                       bed=args.bed or "", sending_app=args.app, on_answer=show)
     except OSError as exc:
         print(f"ketalog: error: cannot send to {args.host}:{args.port}: {exc.strerror or exc}",
               file=sys.stderr)

@@ -1,0 +1,32 @@
+"""`verify` as one use case: the store's own checks (integrity, triggers, audit chain,
+signatures, history) plus the anchors written outside the file, with the numbers its
+report names. Read-only and without a login: whoever holds the file may check it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ketalog.services.anchors import anchor_count, anchor_problems
+from ketalog.store.backup import PhaseProgress
+from ketalog.store.store import Store
+from ketalog.store.verify import verify_store
+
+
+@dataclass(frozen=True)
+class IntegrityReport:
+    problems: list[str]
+    audit_entries: int
+    anchors: int
+    encrypted: bool
+
+    @property
+    def sound(self) -> bool:
+        return not self.problems
+
+
+def verify_database(store: Store, phases: PhaseProgress | None = None) -> IntegrityReport:
+    """Every check `ketalog verify` runs, on a store opened for verifying."""
+    problems = verify_store(store, phases)
+    problems += anchor_problems(store)
+    return IntegrityReport(problems, store.table_counts().get("audit_log", 0),
+                           anchor_count(store), store.encrypted)
