@@ -3,7 +3,7 @@ its declared bounds, each field carries its help, and the keyboard reaches each 
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDoubleSpinBox, QGroupBox, QSpinBox
+from PySide6.QtWidgets import QDoubleSpinBox, QGroupBox, QLabel, QSpinBox
 
 from ketalog.services.setting_declarations import GROUPS, SETTINGS
 from ketalog.ui.clinic_settings_dialog import ClinicSettingsDialog
@@ -35,3 +35,13 @@ def test_an_unreadable_spin_box_refuses_save_and_keeps_the_text(qtbot, staffed):
     dialog.save()
     assert "15-480 minutes" in dialog.errors["observation_min"].text()
     assert len(store.audit_rows()) == before and not dialog.result()
+
+
+def test_every_field_has_an_alt_letter_of_its_own(qtbot, staffed):
+    _, ctx = staffed
+    dialog = ClinicSettingsDialog(ctx["admin"])
+    qtbot.addWidget(dialog)
+    labels = [label for label in dialog.findChildren(QLabel) if label.buddy() is not None]
+    letters = [label.text()[label.text().index("&") + 1].lower() for label in labels]
+    assert len(labels) == len(SETTINGS) + 1  # each setting and the reason
+    assert len(set(letters)) == len(letters)
