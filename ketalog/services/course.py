@@ -19,7 +19,8 @@ from ketalog.domain.mood_course import MoodPoint, MoodSource, MoodTrend, mood_tr
 from ketalog.domain.series import SeriesProgress
 from ketalog.services.errors import ServiceError
 from ketalog.services.series import list_series
-from ketalog.services.settings import follow_up_schedule, responder_threshold_pct
+from ketalog.services.setting_declarations import FOLLOW_UP_HOURS, RESPONDER_THRESHOLD_PCT
+from ketalog.services.settings import setting_value_without_login
 from ketalog.services.summary import dose_summary, nrs_pre_post
 from ketalog.store.records import dt_or_none, follow_up_from_row, patient_from_row
 from ketalog.store.store import Store
@@ -72,8 +73,12 @@ def load_course(store: Store, patient_id: int, since: date | None = None,
     if row is None:
         raise ServiceError(f"no patient with id {patient_id}")
     now = now or store.clock.now()
-    threshold = responder_threshold_pct(store) if threshold_pct is None else threshold_pct
-    schedule = schedule or follow_up_schedule(store)
+    if threshold_pct is None:  # a store-level view: read without a login (services/settings.py)
+        threshold_pct = float(setting_value_without_login(
+            store, RESPONDER_THRESHOLD_PCT))  # type: ignore[arg-type]
+    threshold = threshold_pct
+    schedule = schedule or FollowUpSchedule(tuple(setting_value_without_login(
+        store, FOLLOW_UP_HOURS)))  # type: ignore[call-overload]
 
     def in_range(at: datetime) -> bool:
         day = at.astimezone(tz).date()

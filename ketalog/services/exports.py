@@ -98,12 +98,12 @@ def write_audited(ctx: Context, files: dict[Path, bytes],
 def session_report(ctx: Context, session_id: int) -> SessionReport:
     ctx.require(*CLINICAL_READERS, action="export session records")
     record = load_record(ctx.store, session_id)
-    return SessionReport(record=record, clinic=clinic_name(ctx.store),
+    return SessionReport(record=record, clinic=clinic_name(ctx),
                          content_hash=content_hash(session_content(ctx.store, session_id)),
                          printed_at=ctx.clock.now(), printed_by=ctx.user.signed_name,
-                         paper=paper_size(ctx.store), clinic_address=clinic_address(ctx.store),
-                         clinic_logo=clinic_logo(ctx.store),
-                         default_monitoring_min=monitoring_interval_min(ctx.store),
+                         paper=paper_size(ctx), clinic_address=clinic_address(ctx),
+                         clinic_logo=clinic_logo(ctx),
+                         default_monitoring_min=monitoring_interval_min(ctx),
                          audit_head=current_head(ctx.store))
 
 
@@ -161,11 +161,11 @@ def course_report(ctx: Context, patient_id: int, since: date | None = None,
     # shows the same hash, any change shows a new one.
     digest = content_hash({str(i): content_hash(session_content(ctx.store, i)) for i in ids})
     return CourseReport(patient=course.patient, since=since, until=until,
-                        outcome=course.outcome, clinic=clinic_name(ctx.store),
+                        outcome=course.outcome, clinic=clinic_name(ctx),
                         content_hash=digest, printed_at=ctx.clock.now(), printed_by=ctx.user.signed_name,
-                        paper=paper_size(ctx.store), protocol_names=names,
+                        paper=paper_size(ctx), protocol_names=names,
                         series=course.series, mood=course.mood if course.shows_mood else None,
-                        clinic_address=clinic_address(ctx.store), clinic_logo=clinic_logo(ctx.store),
+                        clinic_address=clinic_address(ctx), clinic_logo=clinic_logo(ctx),
                         audit_head=current_head(ctx.store))
 
 

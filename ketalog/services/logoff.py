@@ -19,7 +19,7 @@ def logoff_due(ctx: Context, last_input_at: datetime) -> str | None:
     now = ctx.clock.now()
     if ctx.emergency_over():
         return EMERGENCY_ENDED
-    if now - last_input_at >= timedelta(minutes=auto_logoff_minutes(ctx.store)):
+    if now - last_input_at >= timedelta(minutes=auto_logoff_minutes(ctx)):
         return IDLE
     return None
 
@@ -28,5 +28,5 @@ def record_logoff(ctx: Context, why: str) -> None:
     """Audit an automatic logoff, and close an emergency grant with it."""
     with ctx.store.write(ctx.actor) as w:
         w.event("auto_logoff", "users", details={
-            "why": why, "idle_minutes": auto_logoff_minutes(ctx.store)})
+            "why": why, "idle_minutes": auto_logoff_minutes(ctx)})
     end_emergency(ctx, why)

@@ -493,7 +493,7 @@ def discharge_checks(ctx: Context, session_id: int, discharge_at: datetime | Non
                for r in ctx.store.rows("side_effects", session_id=session_id)]
     return readiness_checks(doses=events, scores=scores, side_effects=effects,
                             escort=escort.strip() or session.discharge_escort,
-                            discharge_at=when, rules=readiness_rules(ctx.store))
+                            discharge_at=when, rules=readiness_rules(ctx))
 
 
 def complete_session(ctx: Context, session_id: int, discharge_at: datetime | None = None,

@@ -1,32 +1,55 @@
-"""Clinic settings. Everyone reads them; only admins change them."""
+"""Clinic settings. Any logged-in role reads them; each declared setting names the role
+that may change it (services/setting_declarations.py). One reader, one validator and one
+writer serve every declared setting, so a bound is stated once.
+
+Reads take the Context, except where no login exists:
+- before login: the login window's title (``clinic_name_before_login``) and the idle
+  watcher set up before the first login (``auto_logoff_minutes_before_login``);
+- the monitor listener's system account, and store-level views that take a Store and no
+  Context (``course.load_course``), read by ``setting_value_without_login``.
+A damaged stored value reads as its default: a setting never breaks a view or a PDF."""
 
 from __future__ import annotations
 
 import base64
+import binascii
 import math
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 from ketalog.domain.alerts import AlertThresholds
-from ketalog.domain.course import DEFAULT_RESPONDER_THRESHOLD_PCT
-from ketalog.domain.discharge import DEFAULT_OBSERVATION_MIN, ReadinessRules
+from ketalog.domain.discharge import ReadinessRules
 from ketalog.domain.entities import Role
 from ketalog.domain.errors import FieldProblem, PlausibilityError
-from ketalog.domain.follow_up_schedule import DEFAULT_FOLLOW_UP_HOURS, FollowUpSchedule
+from ketalog.domain.follow_up_schedule import FollowUpSchedule
 from ketalog.domain.plausibility import VITAL_LIMITS
-from ketalog.domain.scales import PADSS_FIT_AT
 from ketalog.services.context import Context
-from ketalog.services.errors import ServiceError
+from ketalog.services.errors import PermissionDenied, ServiceError
+from ketalog.services.setting_declarations import (
+    AUTO_LOGOFF_MIN,
+    BY_KEY,
+    CLINIC_ADDRESS,
+    CLINIC_LOGO,
+    CLINIC_NAME,
+    FOLLOW_UP_HOURS,
+    MONITORING_INTERVAL_MIN,
+    OBSERVATION_MIN,
+    PADSS_FIT_AT_KEY,
+    PAPER_SIZE,
+    PAPERS,
+    RESPONDER_THRESHOLD_PCT,
+    SETTINGS,
+    SettingDeclaration,
+)
 from ketalog.store.store import Store
 
+__all__ = ["PAPERS", "SETTINGS"]
+
 LATE_ENTRY_AFTER_MIN = 10  # an entry timed this long before it was typed is marked late
+DEFAULT_MONITORING_MIN = int(BY_KEY[MONITORING_INTERVAL_MIN].default)  # type: ignore[call-overload]
+LOGO_MAGIC = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG"}
 
 
-def clinic_name(store: Store) -> str:
-    return str(store.setting("clinic_name") or "ketalog clinic")
-
-
+# -- alert thresholds (structured: a table per vital, its own screen) ------------------------
 def alert_thresholds(store: Store) -> AlertThresholds:
     data = store.setting("alert_thresholds")
     if not isinstance(data, Mapping):
@@ -59,198 +82,7 @@ def set_alert_thresholds(ctx: Context, thresholds: AlertThresholds, reason: str 
         w.set_setting("alert_thresholds", thresholds.to_json(), reason)
 
 
-def _valid_name(name: str) -> str:
-    clean = name.strip()
-    if not 1 <= len(clean) <= 120:
-        raise PlausibilityError.single("clinic_name", name, "1-120 characters",
-                                       "The clinic name is required (it heads every PDF)")
-    return clean
-
-
-DEFAULT_AUTO_LOGOFF_MIN = 15
-
-
-def auto_logoff_minutes(store: Store) -> float:
-    value = store.setting("auto_logoff_min")
-    return float(value) if isinstance(value, int | float) and value > 0 else DEFAULT_AUTO_LOGOFF_MIN
-
-
-def _valid_logoff(minutes: object) -> float:
-    value = _number(minutes)
-    if value is None or not 1 <= value <= 240:
-        raise PlausibilityError.single("auto_logoff_min", minutes, "1-240 min",
-                                       "Auto-logoff must be 1-240 minutes")
-    return value
-
-
-PAPERS = ("A4", "Letter")
-
-
-def paper_size(store: Store) -> str:
-    value = store.setting("paper_size")
-    return str(value) if value in PAPERS else "A4"
-
-
-# -- monitoring, address, logo -------------------------------------------------------------
-DEFAULT_MONITORING_MIN = 15  # CLINICAL.md: vitals at least every 15 min during infusion
-MONITORING_RANGE = (1, 60)
-MAX_ADDRESS_CHARS, MAX_ADDRESS_LINES = 200, 3
-MAX_LOGO_BYTES = 256 * 1024
-LOGO_MAGIC = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG"}
-
-
-OBSERVATION_RANGE = (15, 480)  # minutes after the last dose before discharge
-PADSS_RANGE = (1, 8)  # adapted PADSS (4 items, 0-8)
-
-
-def readiness_rules(store: Store) -> ReadinessRules:
-    """Discharge readiness thresholds: observation (default 60 min, CLINICAL.md) and the
-    adapted PADSS pass mark (default 7 of 8)."""
-    observed = _number(store.setting("observation_min"))
-    padss = _number(store.setting("padss_fit_at"))
-    return ReadinessRules(
-        int(observed) if observed is not None and
-        OBSERVATION_RANGE[0] <= observed <= OBSERVATION_RANGE[1] else DEFAULT_OBSERVATION_MIN,
-        int(padss) if padss is not None and PADSS_RANGE[0] <= padss <= PADSS_RANGE[1]
-        else PADSS_FIT_AT)
-
-
-def _valid_whole(field: str, label: str, bounds: tuple[int, int], unit: str
-                 ) -> Callable[[object], int]:
-    def check(value: object) -> int:
-        number = _number(value)
-        if number is None or number != int(number) or not bounds[0] <= number <= bounds[1]:
-            raise PlausibilityError.single(field, value, f"{bounds[0]}-{bounds[1]}{unit}",
-                                           f"{label} must be {bounds[0]}-{bounds[1]}{unit}")
-        return int(number)
-    return check
-
-
-def monitoring_interval_min(store: Store) -> int:
-    """Vitals interval for a session without a protocol (protocols carry their own)."""
-    value = _number(store.setting("monitoring_interval_min"))
-    low, high = MONITORING_RANGE
-    return int(value) if value is not None and low <= value <= high else DEFAULT_MONITORING_MIN
-
-
-def _valid_monitoring(minutes: object) -> int:
-    low, high = MONITORING_RANGE
-    value = _number(minutes)
-    if value is None or value != int(value) or not low <= value <= high:
-        raise PlausibilityError.single("monitoring_interval_min", minutes, f"{low}-{high} min",
-                                       f"Vitals interval must be {low}-{high} whole minutes")
-    return int(value)
-
-
-def clinic_address(store: Store) -> str:
-    value = store.setting("clinic_address")
-    return str(value) if isinstance(value, str) else ""
-
-
-def _valid_address(address: str) -> str:
-    lines = [line.strip() for line in address.strip().splitlines() if line.strip()]
-    clean = "\n".join(lines)
-    if len(clean) > MAX_ADDRESS_CHARS or len(lines) > MAX_ADDRESS_LINES:
-        raise PlausibilityError.single(
-            "clinic_address", address, f"<= {MAX_ADDRESS_LINES} lines, {MAX_ADDRESS_CHARS} chars",
-            f"The address must fit the PDF header: at most {MAX_ADDRESS_LINES} lines and "
-            f"{MAX_ADDRESS_CHARS} characters")
-    return clean
-
-
-def clinic_logo(store: Store) -> bytes | None:
-    """The logo image (PNG or JPEG) printed on PDFs, kept in the database itself so a
-    restored backup prints the same pages."""
-    value = store.setting("clinic_logo_b64")
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return base64.b64decode(value, validate=True)
-    except ValueError:
-        return None  # a damaged setting prints no logo; it never breaks a PDF
-
-
-def _valid_logo(data: bytes | None) -> str:
-    if data is None or not data:
-        return ""
-    if len(data) > MAX_LOGO_BYTES:
-        raise PlausibilityError.single("clinic_logo", f"{len(data)} bytes",
-                                       f"<= {MAX_LOGO_BYTES // 1024} KB",
-                                       f"The logo must be at most {MAX_LOGO_BYTES // 1024} KB")
-    if not any(data.startswith(magic) for magic in LOGO_MAGIC):
-        raise PlausibilityError.single("clinic_logo", "unknown format", "PNG or JPEG",
-                                       "The logo must be a PNG or JPEG image")
-    from ketalog.reports.logo import logo_size  # ReportLab only when a logo is set
-
-    try:
-        logo_size(data)
-    except ValueError as exc:
-        raise PlausibilityError.single("clinic_logo", "unreadable", "a readable image",
-                                       f"The logo cannot be read: {exc}") from exc
-    return base64.b64encode(data).decode("ascii")
-
-
-@dataclass(frozen=True)
-class ClinicSettings:
-    """The settings an admin edits together; saved all or none."""
-
-    clinic_name: str
-    paper_size: str
-    auto_logoff_min: float
-    responder_threshold_pct: float
-    follow_up_hours: tuple[float, ...]
-    monitoring_interval_min: int = DEFAULT_MONITORING_MIN
-    clinic_address: str = ""
-    clinic_logo: bytes | None = None
-    observation_min: int = DEFAULT_OBSERVATION_MIN
-    padss_fit_at: int = PADSS_FIT_AT
-
-
-def clinic_settings(store: Store) -> ClinicSettings:
-    return ClinicSettings(clinic_name(store), paper_size(store), auto_logoff_minutes(store),
-                          responder_threshold_pct(store), follow_up_schedule_hours(store),
-                          monitoring_interval_min(store), clinic_address(store),
-                          clinic_logo(store), readiness_rules(store).observation_min,
-                          readiness_rules(store).padss_fit_at)
-
-
-# Setting key -> (ClinicSettings field, check returning the stored value).
-_CHECKS: dict[str, tuple[str, Callable[[Any], object]]] = {}
-
-
-def save_clinic_settings(ctx: Context, new: ClinicSettings, reason: str = "") -> None:
-    """Every value is checked first (all problems reported together), then all are
-    written in one audited transaction."""
-    ctx.require(Role.ADMIN, action="change clinic settings")
-    problems = []
-    values: dict[str, object] = {}
-    for key, (attribute, check) in _CHECKS.items():
-        try:
-            values[key] = check(getattr(new, attribute))
-        except PlausibilityError as exc:
-            problems += exc.problems
-    if problems:
-        raise PlausibilityError(problems)
-    old = clinic_settings(ctx.store)
-    with ctx.store.write(ctx.actor) as w:
-        for key, value in values.items():
-            attribute, check = _CHECKS[key]
-            if check(getattr(old, attribute)) != value:
-                w.set_setting(key, value, reason)
-
-
-def _valid_paper(paper: str) -> str:
-    if paper not in PAPERS:
-        raise PlausibilityError.single("paper_size", paper, " or ".join(PAPERS),
-                                       "Paper size must be A4 or Letter")
-    return paper
-
-
-# -- course of treatment ------------------------------------------------------------------
-RESPONDER_THRESHOLD_RANGE = (5.0, 90.0)
-FOLLOW_UP_HOURS_RANGE = (1.0, 2160.0)  # 1 hour to 90 days
-
-
+# -- the validator: one for every declared setting ------------------------------------------
 def _number(value: object) -> float | None:
     """The value as a finite float, or None (bool is an int but never a setting value)."""
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
@@ -258,73 +90,216 @@ def _number(value: object) -> float | None:
     return None
 
 
-def responder_threshold_pct(store: Store) -> float:
-    """NRS reduction (%) that makes a session a responder; default 30 % (CLINICAL.md)."""
-    value = _number(store.setting("responder_threshold_pct"))
-    low, high = RESPONDER_THRESHOLD_RANGE
-    return value if value is not None and low <= value <= high else DEFAULT_RESPONDER_THRESHOLD_PCT
+def _refuse(decl: SettingDeclaration, value: object, message: str) -> PlausibilityError:
+    return PlausibilityError.single(decl.key, value, decl.bounds, message)
 
 
-def _valid_threshold(percent: object) -> float:
-    low, high = RESPONDER_THRESHOLD_RANGE
-    value = _number(percent)
-    if value is None or not low <= value <= high:
-        raise PlausibilityError.single("responder_threshold_pct", percent, f"{low:g}-{high:g} %",
-                                       f"Responder threshold must be {low:g}-{high:g} %")
-    return value
+def validate(decl: SettingDeclaration, value: object) -> object:
+    """The value as the service keeps it (stripped, sorted, typed), or PlausibilityError
+    naming the field, the bound and the unit."""
+    low, high = decl.minimum, decl.maximum
+    if decl.kind == "text":
+        assert low is not None and high is not None
+        if not isinstance(value, str):
+            raise _refuse(decl, value, f"{decl.label} must be text")
+        lines = [line.strip() for line in value.strip().splitlines() if line.strip()]
+        clean = "\n".join(lines) if decl.max_lines else value.strip()
+        if not low <= len(clean) <= high or (decl.max_lines and len(lines) > decl.max_lines):
+            need = "is required and " if low >= 1 and not clean else ""
+            raise _refuse(decl, value, f"{decl.label} {need}must be {decl.bounds}")
+        return clean
+    if decl.kind == "choice":
+        if value not in decl.choices:
+            raise _refuse(decl, value, f"{decl.label} must be {decl.bounds}")
+        return value
+    if decl.kind in ("int", "float"):
+        assert low is not None and high is not None
+        number = _number(value)
+        whole = decl.kind == "int"
+        if number is None or (whole and number != int(number)) or not low <= number <= high:
+            what = "whole number " if whole else ""
+            raise _refuse(decl, value, f"{decl.label} must be a {what}{decl.bounds}")
+        return int(number) if whole else number
+    if decl.kind == "hours":
+        return _valid_hours(decl, value)
+    if decl.kind == "image":
+        return _valid_image(decl, value)
+    raise ServiceError(f"setting {decl.key!r} has an unknown kind {decl.kind!r}")
 
 
-def follow_up_schedule_hours(store: Store) -> tuple[float, ...]:
-    """Follow-up calls after the infusion end, in hours; default 24 h, 72 h, 7 days."""
-    value = store.setting("follow_up_hours")
-    try:
-        return _valid_hours(value)  # a damaged setting falls back, it never breaks a view
-    except PlausibilityError:
-        return DEFAULT_FOLLOW_UP_HOURS
-
-
-def follow_up_schedule(store: Store) -> FollowUpSchedule:
-    return FollowUpSchedule(follow_up_schedule_hours(store))
-
-
-def _valid_hours(hours: object) -> tuple[float, ...]:
-    low, high = FOLLOW_UP_HOURS_RANGE
-    limit = f"at least one, each {low:g}-{high:g} h"
+def _valid_hours(decl: SettingDeclaration, hours: object) -> tuple[float, ...]:
+    assert decl.minimum is not None and decl.maximum is not None
     if isinstance(hours, str | bytes) or not isinstance(hours, Sequence) or not hours:
-        raise PlausibilityError.single("follow_up_hours", hours, limit,
-                                       "Give at least one follow-up interval in hours")
+        raise _refuse(decl, hours, f"{decl.label}: give at least one interval, each "
+                                   f"{decl.bounds}")
     clean: set[float] = set()
     for h in hours:
         value = _number(h)
-        if value is None or not low <= value <= high:
-            raise PlausibilityError.single("follow_up_hours", h, limit,
-                                           f"Follow-up interval {h!r} must be {low:g}-{high:g} h")
+        if value is None or not decl.minimum <= value <= decl.maximum:
+            raise _refuse(decl, h, f"{decl.label}: interval {h!r} must be {decl.bounds}")
         clean.add(value)
     return tuple(sorted(clean))
 
 
-_CHECKS.update({
-    "clinic_name": ("clinic_name", _valid_name),
-    "paper_size": ("paper_size", _valid_paper),
-    "auto_logoff_min": ("auto_logoff_min", _valid_logoff),
-    "responder_threshold_pct": ("responder_threshold_pct", _valid_threshold),
-    "follow_up_hours": ("follow_up_hours", lambda hours: list(_valid_hours(hours))),
-    "monitoring_interval_min": ("monitoring_interval_min", _valid_monitoring),
-    "clinic_address": ("clinic_address", _valid_address),
-    "clinic_logo_b64": ("clinic_logo", _valid_logo),
-    "observation_min": ("observation_min", _valid_whole(
-        "observation_min", "Observation after the last dose", OBSERVATION_RANGE, " min")),
-    "padss_fit_at": ("padss_fit_at", _valid_whole(
-        "padss_fit_at", "PADSS pass mark", PADSS_RANGE, " of 8")),
-})
+def _valid_image(decl: SettingDeclaration, data: object) -> bytes | None:
+    if data is None or data == b"":
+        return None
+    if not isinstance(data, bytes):
+        raise _refuse(decl, type(data).__name__, f"The {decl.label.lower()} must be image bytes")
+    assert decl.maximum is not None
+    if len(data) > decl.maximum:
+        raise _refuse(decl, f"{len(data)} bytes",
+                      f"The {decl.label.lower()} must be at most {decl.maximum / 1024:g} KB")
+    if not any(data.startswith(magic) for magic in LOGO_MAGIC):
+        raise _refuse(decl, "unknown format", f"The {decl.label.lower()} must be a PNG or "
+                                              "JPEG image")
+    from ketalog.reports.logo import logo_size  # ReportLab only when a logo is set
+
+    try:
+        logo_size(data)
+    except ValueError as exc:
+        raise _refuse(decl, "unreadable",
+                      f"The {decl.label.lower()} cannot be read: {exc}") from exc
+    return data
 
 
-def set_clinic_setting(ctx: Context, field: str, value: object, reason: str = "") -> None:
-    """One setting by its ClinicSettings field name, checked as the settings form is."""
-    ctx.require(Role.ADMIN, action="change clinic settings")
-    key = next((k for k, (attribute, _) in _CHECKS.items() if attribute == field), None)
-    if key is None:
-        raise ServiceError(f"unknown clinic setting {field!r}")
-    clean = _CHECKS[key][1](value)
-    with ctx.store.write(ctx.actor) as w:
-        w.set_setting(key, clean, reason)
+def _to_stored(decl: SettingDeclaration, clean: object) -> object:
+    """JSON for the clinic_settings row (a logo as base64, hours as a list)."""
+    if decl.kind == "image":
+        return base64.b64encode(clean).decode("ascii") if isinstance(clean, bytes) else ""
+    if decl.kind == "hours":
+        return list(clean)  # type: ignore[call-overload]
+    return clean
+
+
+def _read(store: Store, decl: SettingDeclaration) -> object:
+    raw = store.setting(decl.key)
+    if raw is None:
+        return decl.default
+    if decl.kind == "image":  # decoded only: a damaged logo prints none, it never fails a PDF
+        if not isinstance(raw, str) or not raw:
+            return None
+        try:
+            return base64.b64decode(raw, validate=True)
+        except (ValueError, binascii.Error):
+            return None
+    try:
+        return validate(decl, raw)
+    except PlausibilityError:
+        return decl.default
+
+
+def _declaration(key: str) -> SettingDeclaration:
+    decl = BY_KEY.get(key)
+    if decl is None:
+        raise ServiceError(f"unknown clinic setting {key!r}")
+    return decl
+
+
+# -- reading ---------------------------------------------------------------------------------
+def setting_value(ctx: Context, key: str) -> object:
+    """A declared setting's value (its default when unset or damaged); any logged-in role."""
+    if not ctx.roles:
+        raise PermissionDenied(f"{ctx.user.username} may not read clinic settings "
+                               "(needs a role)")
+    return _read(ctx.store, _declaration(key))
+
+
+def setting_value_without_login(store: Store, key: str) -> object:
+    """For the exceptions named in the module docstring only: no Context exists there."""
+    return _read(store, _declaration(key))
+
+
+def clinic_settings(ctx: Context) -> dict[str, object]:
+    """Every declared setting by key, as the Clinic settings dialog edits them."""
+    return {decl.key: setting_value(ctx, decl.key) for decl in SETTINGS}
+
+
+def clinic_name(ctx: Context) -> str:
+    return str(setting_value(ctx, CLINIC_NAME))
+
+
+def clinic_name_before_login(store: Store) -> str:
+    """The login window's title: nobody is logged in yet."""
+    return str(setting_value_without_login(store, CLINIC_NAME))
+
+
+def clinic_address(ctx: Context) -> str:
+    return str(setting_value(ctx, CLINIC_ADDRESS))
+
+
+def clinic_logo(ctx: Context) -> bytes | None:
+    """The logo (PNG or JPEG) printed on PDFs, kept in the database itself so a restored
+    backup prints the same pages."""
+    value = setting_value(ctx, CLINIC_LOGO)
+    return value if isinstance(value, bytes) else None
+
+
+def paper_size(ctx: Context) -> str:
+    return str(setting_value(ctx, PAPER_SIZE))
+
+
+def auto_logoff_minutes(ctx: Context) -> float:
+    return float(setting_value(ctx, AUTO_LOGOFF_MIN))  # type: ignore[arg-type]
+
+
+def auto_logoff_minutes_before_login(store: Store) -> float:
+    """The idle watcher exists before the first login."""
+    return float(setting_value_without_login(store, AUTO_LOGOFF_MIN))  # type: ignore[arg-type]
+
+
+def monitoring_interval_min(ctx: Context) -> int:
+    """Vitals interval for a session without a protocol (protocols carry their own)."""
+    return int(setting_value(ctx, MONITORING_INTERVAL_MIN))  # type: ignore[call-overload]
+
+
+def readiness_rules(ctx: Context) -> ReadinessRules:
+    """Discharge readiness thresholds: observation (default 60 min, CLINICAL.md) and the
+    adapted PADSS pass mark (default 7 of 8)."""
+    return ReadinessRules(int(setting_value(ctx, OBSERVATION_MIN)),  # type: ignore[call-overload]
+                          int(setting_value(ctx, PADSS_FIT_AT_KEY)))  # type: ignore[call-overload]
+
+
+def responder_threshold_pct(ctx: Context) -> float:
+    """NRS reduction (%) that makes a session a responder; default 30 % (CLINICAL.md)."""
+    return float(setting_value(ctx, RESPONDER_THRESHOLD_PCT))  # type: ignore[arg-type]
+
+
+def follow_up_schedule_hours(ctx: Context) -> tuple[float, ...]:
+    """Follow-up calls after the infusion end, in hours; default 24 h, 72 h, 7 days."""
+    return tuple(setting_value(ctx, FOLLOW_UP_HOURS))  # type: ignore[call-overload]
+
+
+def follow_up_schedule(ctx: Context) -> FollowUpSchedule:
+    return FollowUpSchedule(follow_up_schedule_hours(ctx))
+
+
+# -- changing --------------------------------------------------------------------------------
+def change_settings(ctx: Context, changes: Mapping[str, object], reason: str = ""
+                    ) -> dict[str, object]:
+    """Each setting's role is checked, then every value against its declaration (all
+    problems reported together); then those that differ are written and audited in one
+    transaction, or none is. Returns what changed, by key."""
+    decls = [_declaration(key) for key in changes]
+    for decl in decls:
+        ctx.require(decl.role, action=f"change the clinic setting {decl.label!r}")
+    problems: list[FieldProblem] = []
+    clean: dict[str, object] = {}
+    for decl in decls:
+        try:
+            clean[decl.key] = validate(decl, changes[decl.key])
+        except PlausibilityError as exc:
+            problems += exc.problems
+    if problems:
+        raise PlausibilityError(problems)
+    changed = {key: value for key, value in clean.items() if _read(ctx.store, BY_KEY[key]) != value}
+    if changed:
+        with ctx.store.write(ctx.actor) as w:
+            for key, value in changed.items():
+                w.set_setting(key, _to_stored(BY_KEY[key], value), reason)
+    return changed
+
+
+def set_clinic_setting(ctx: Context, key: str, value: object, reason: str = "") -> None:
+    """One declared setting, checked and audited as the settings form is."""
+    change_settings(ctx, {key: value}, reason)

@@ -46,14 +46,14 @@ def stock_report(ctx: Context, since: date, until: date) -> StockReport:
               "counts": [[c.id, [[x.id, x.counted_mg] for x in c.lines]] for c in counts],
               "since": since.isoformat(), "until": until.isoformat()}
     return StockReport(
-        clinic=clinic_name(ctx.store), since=since, until=until, printed_at=now,
+        clinic=clinic_name(ctx), since=since, until=until, printed_at=now,
         printed_by=ctx.user.signed_name, lots=data.lots,
         balances=lot_balances(data.lots, upto), movements=in_range, days=days,
         administrations=sorted(administrations, key=lambda a: (
             a.use.began_at or now, a.use.session_id)),
         counts=counts, discrepancies=data.picture.discrepancies,
         tolerance_mg=stock.waste_tolerance_mg(ctx.store), content_hash=content_hash(hashed),
-        paper=paper_size(ctx.store), audit_head=current_head(ctx.store))
+        paper=paper_size(ctx), audit_head=current_head(ctx.store))
 
 
 def export_details(report: StockReport, fmt: str) -> dict[str, object]:

@@ -31,7 +31,7 @@ from ketalog.services.context import Context
 from ketalog.services.emergency import end_emergency
 from ketalog.services.errors import ServiceError
 from ketalog.services.logoff import EMERGENCY_ENDED, IDLE, logoff_due, record_logoff
-from ketalog.services.settings import auto_logoff_minutes
+from ketalog.services.settings import auto_logoff_minutes, auto_logoff_minutes_before_login
 from ketalog.store.backup import BackupReport, backup_to
 from ketalog.store.connection import open_store, second_connection
 from ketalog.store.errors import StoreError
@@ -76,7 +76,7 @@ class GuiController:
         self.main: MainWindow | None = None
         self.sessions: dict[int, QWidget] = {}
         self.locked_windows: list[QWidget] = []
-        self.idle = IdleWatcher(auto_logoff_minutes(store), self.lock, clock=clock)
+        self.idle = IdleWatcher(auto_logoff_minutes_before_login(store), self.lock, clock=clock)
         self.last_ctx: Context | None = None  # who the closing backup is attributed to
         self._backing_up = False
         self.backup_timer = QTimer()
@@ -117,7 +117,7 @@ class GuiController:
         self.main.open_session_requested.connect(self.open_session)
         self.main.start_session_requested.connect(self.start_session)
         show_fitted(self.main, "main")
-        self.idle.set_minutes(auto_logoff_minutes(self.store))
+        self.idle.set_minutes(auto_logoff_minutes(ctx))
         access_timer = QTimer(self.main)  # dies with the window it guards
         access_timer.setObjectName("accessTimer")
         access_timer.timeout.connect(self.check_access)

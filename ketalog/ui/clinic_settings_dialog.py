@@ -1,6 +1,8 @@
-"""Clinic settings for admins: name, address and logo (they head every PDF page), paper
-size, auto-logoff, the default vitals interval, the responder rule and the follow-up
-schedule. Saved together or not at all; each problem is shown by its field."""
+"""Clinic settings for admins, built from the declarations (services/setting_declarations.py):
+one group box per declared group, labels with their units, spin boxes whose ranges are the
+declared bounds (so they refuse what the save would refuse) and the help as tooltips.
+Saved together or not at all; each problem is shown by its field and nothing typed is
+lost."""
 
 from __future__ import annotations
 
@@ -9,12 +11,14 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -28,8 +32,11 @@ from PySide6.QtWidgets import (
 from ketalog.domain.errors import PlausibilityError
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
-from ketalog.services.settings import PAPERS, ClinicSettings, clinic_settings, save_clinic_settings
+from ketalog.services.setting_declarations import CLINIC_LOGO, GROUPS, SETTINGS, SettingDeclaration
+from ketalog.services.settings import change_settings, clinic_settings
 from ketalog.store.errors import StoreError
+
+ERROR_STYLE = "color: #b00020;"
 
 
 def parse_hours(text: str) -> tuple[float, ...] | str:
@@ -47,119 +54,183 @@ def parse_hours(text: str) -> tuple[float, ...] | str:
     return tuple(values)
 
 
+class _Mnemonics:
+    """Alt+letter for each label, the first letter of it not yet taken (keyboard use)."""
+
+    def __init__(self, taken: str = "") -> None:
+        self.taken = set(taken.lower())
+
+    def __call__(self, text: str) -> str:
+        for i, char in enumerate(text):
+            if char.isalpha() and char.lower() not in self.taken:
+                self.taken.add(char.lower())
+                return f"{text[:i]}&{text[i:]}"
+        return text
+
+
+def spin_box(decl: SettingDeclaration) -> QSpinBox | QDoubleSpinBox:
+    """A spin box whose range is the declaration's bounds and whose suffix is its unit."""
+    assert decl.minimum is not None and decl.maximum is not None
+    box: QSpinBox | QDoubleSpinBox
+    if decl.kind == "int":
+        box = QSpinBox()
+        box.setRange(int(decl.minimum), int(decl.maximum))
+    else:
+        box = QDoubleSpinBox()
+        box.setDecimals(decl.decimals)
+        box.setRange(decl.minimum, decl.maximum)
+    box.setSuffix(f" {decl.unit}")
+    box.setCorrectionMode(QAbstractSpinBox.CorrectionMode.CorrectToPreviousValue)
+    return box
+
+
 class ClinicSettingsDialog(QDialog):
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.setObjectName("clinicSettingsDialog")
         self.setWindowTitle("Clinic settings")
-        current = clinic_settings(ctx.store)
+        current = clinic_settings(ctx)
         self.errors: dict[str, QLabel] = {}
-        self.name = QLineEdit(current.clinic_name)
-        self.paper = QComboBox()
-        self.paper.addItems(PAPERS)
-        self.paper.setCurrentText(current.paper_size)
-        self.logoff = QDoubleSpinBox()
-        self.logoff.setRange(0, 1000)
-        self.logoff.setDecimals(0)
-        self.logoff.setSuffix(" min")
-        self.logoff.setValue(current.auto_logoff_min)
-        self.threshold = QDoubleSpinBox()
-        self.threshold.setRange(0, 100)
-        self.threshold.setDecimals(0)
-        self.threshold.setSuffix(" % NRS reduction")
-        self.threshold.setValue(current.responder_threshold_pct)
-        self.address = QPlainTextEdit(current.clinic_address)
-        self.address.setObjectName("clinicAddress")
-        self.address.setPlaceholderText("street, town, phone (up to 3 lines)")
-        self.address.setFixedHeight(58)
-        self.address.setTabChangesFocus(True)
-        self.logo: bytes | None = current.clinic_logo
-        self.logo_preview = QLabel()
-        self.logo_preview.setObjectName("logoPreview")
-        self.logo_preview.setMinimumHeight(36)
-        choose = QPushButton("C&hoose logo...")
-        choose.setObjectName("chooseLogo")
-        choose.clicked.connect(self.choose_logo)
-        remove = QPushButton("No logo")
-        remove.setObjectName("removeLogo")
-        remove.clicked.connect(lambda: self.set_logo(None))
-        self.logo_row = QWidget()
-        logo_layout = QHBoxLayout(self.logo_row)
-        logo_layout.setContentsMargins(0, 0, 0, 0)
-        logo_layout.addWidget(self.logo_preview, 1)
-        logo_layout.addWidget(choose)
-        logo_layout.addWidget(remove)
-        self.set_logo(current.clinic_logo)
-        self.monitoring = QSpinBox()
-        self.monitoring.setObjectName("monitoringDefault")
-        self.monitoring.setRange(0, 1000)
-        self.monitoring.setSuffix(" min")
-        self.monitoring.setValue(current.monitoring_interval_min)
-        self.monitoring.setToolTip("For sessions without a protocol; each protocol sets its own")
-        self.observation = QSpinBox()
-        self.observation.setObjectName("observationMin")
-        self.observation.setRange(0, 1000)
-        self.observation.setSuffix(" min")
-        self.observation.setValue(current.observation_min)
-        self.observation.setToolTip("Discharge readiness: time since the last ketamine dose "
-                                    "(Ketalar label: at least 60 min)")
-        self.padss = QSpinBox()
-        self.padss.setObjectName("padssFitAt")
-        self.padss.setRange(0, 8)
-        self.padss.setSuffix(" of 8")
-        self.padss.setValue(current.padss_fit_at)
-        self.padss.setToolTip("Adapted PADSS (4 items, 0-8) pass mark for discharge")
-        self.hours = QLineEdit(", ".join(f"{h:g}" for h in current.follow_up_hours))
-        self.hours.setToolTip("Hours after the infusion ends, e.g. 24, 72, 168 (or 1d, 3d, 7d)")
+        self.fields: dict[str, QWidget] = {}
+        self.logo: bytes | None = None
+        mnemonic = _Mnemonics("sc")  # Save, Cancel
+        layout = QVBoxLayout(self)
+        for group in GROUPS:
+            box = QGroupBox(group)
+            form = QFormLayout(box)
+            for decl in (d for d in SETTINGS if d.group == group):
+                widget = self._field(decl, current[decl.key])
+                self.fields[decl.key] = widget
+                widget.setObjectName(f"setting_{decl.key}")
+                tip = f"{decl.help}. Allowed: {decl.bounds}."
+                widget.setToolTip(tip)
+                label = QLabel(mnemonic(decl.label_with_unit))
+                label.setToolTip(tip)
+                label.setBuddy(self._focus_target(widget))
+                form.addRow(label, widget)
+                self._error_row(form, decl.key)
+            layout.addWidget(box)
         self.reason = QLineEdit()
+        self.reason.setObjectName("settingsReason")
         self.reason.setPlaceholderText("why (kept in the audit log)")
-        form = QFormLayout()
-        for key, label, widget in (
-                ("clinic_name", "Clinic name", self.name),
-                ("clinic_address", "Address", self.address),
-                ("clinic_logo", "Logo", self.logo_row),
-                ("paper_size", "PDF paper size", self.paper),
-                ("auto_logoff_min", "Log off after idle", self.logoff),
-                ("monitoring_interval_min", "Vitals every (default)", self.monitoring),
-                ("responder_threshold_pct", "Responder at least", self.threshold),
-                ("follow_up_hours", "Follow-up calls (h)", self.hours),
-                ("observation_min", "Observe after last dose", self.observation),
-                ("padss_fit_at", "PADSS discharge at least", self.padss),
-                ("reason", "Reason", self.reason)):
-            form.addRow(label, widget)
-            error = QLabel()
-            error.setObjectName(f"error_{key}")
-            error.setStyleSheet("color: #b00020;")
-            error.hide()
-            form.addRow("", error)
-            self.errors[key] = error
+        reason_form = QFormLayout()
+        reason_label = QLabel(mnemonic("Reason"))
+        reason_label.setBuddy(self.reason)
+        reason_form.addRow(reason_label, self.reason)
+        layout.addLayout(reason_form)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         self.general = QLabel()
-        self.general.setStyleSheet("color: #b00020;")
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(QLabel("Alert thresholds and protocols have their own screens; "
-                                "auto-logoff applies from the next login."))
+        self.general.setObjectName("settingsGeneralError")
+        self.general.setStyleSheet(ERROR_STYLE)
+        self.general.setWordWrap(True)
+        layout.addWidget(QLabel("Alert thresholds, protocols, stock, backups and the monitor "
+                                "feed have their own screens."))
         layout.addWidget(self.general)
         layout.addWidget(buttons)
+        first = self.fields[SETTINGS[0].key]
+        first.setFocus()
+
+    # -- building ------------------------------------------------------------------------
+    def _field(self, decl: SettingDeclaration, value: object) -> QWidget:
+        if decl.kind == "text" and decl.max_lines:
+            edit = QPlainTextEdit(str(value))
+            edit.setPlaceholderText(f"up to {decl.max_lines} lines")
+            edit.setFixedHeight(18 * decl.max_lines + 4)
+            edit.setTabChangesFocus(True)
+            return edit
+        if decl.kind == "text":
+            line = QLineEdit(str(value))
+            if decl.maximum is not None:
+                line.setMaxLength(int(decl.maximum))
+            return line
+        if decl.kind == "choice":
+            combo = QComboBox()
+            combo.addItems(decl.choices)
+            combo.setCurrentText(str(value))
+            return combo
+        if decl.kind in ("int", "float"):
+            spin = spin_box(decl)
+            spin.setValue(value)  # type: ignore[arg-type]
+            return spin
+        if decl.kind == "hours":
+            return QLineEdit(", ".join(f"{h:g}" for h in value))  # type: ignore[attr-defined]
+        if decl.kind == "image":
+            return self._logo_row(value if isinstance(value, bytes) else None)
+        raise ValueError(f"no field for setting kind {decl.kind!r}")
+
+    def _logo_row(self, logo: bytes | None) -> QWidget:
+        self.logo_preview = QLabel()
+        self.logo_preview.setObjectName("logoPreview")
+        self.logo_preview.setMinimumHeight(36)
+        self.choose_button = QPushButton("C&hoose logo...")
+        self.choose_button.setObjectName("chooseLogo")
+        self.choose_button.clicked.connect(self.choose_logo)
+        remove = QPushButton("No logo")
+        remove.setObjectName("removeLogo")
+        remove.clicked.connect(lambda: self.set_logo(None))
+        row = QWidget()
+        row_layout = QHBoxLayout(row)
+        row_layout.setContentsMargins(0, 0, 0, 0)
+        row_layout.addWidget(self.logo_preview, 1)
+        row_layout.addWidget(self.choose_button)
+        row_layout.addWidget(remove)
+        self.set_logo(logo)
+        return row
+
+    def _focus_target(self, widget: QWidget) -> QWidget:
+        return self.choose_button if widget.findChild(QLabel, "logoPreview") else widget
+
+    def _error_row(self, form: QFormLayout, key: str) -> None:
+        error = QLabel()
+        error.setObjectName(f"error_{key}")
+        error.setStyleSheet(ERROR_STYLE)
+        error.setWordWrap(True)
+        error.hide()
+        form.addRow("", error)
+        self.errors[key] = error
+
+    # -- saving --------------------------------------------------------------------------
+    def values(self) -> dict[str, object] | None:
+        """What the form holds, by key; None (each problem shown) when a field cannot be
+        read as its kind."""
+        values: dict[str, object] = {}
+        unreadable = False
+        for decl in SETTINGS:
+            widget = self.fields[decl.key]
+            if isinstance(widget, QSpinBox | QDoubleSpinBox):
+                if not widget.hasAcceptableInput():
+                    self._show(decl.key, f"{decl.label} must be {decl.bounds}")
+                    unreadable = True
+                values[decl.key] = widget.value()
+            elif isinstance(widget, QPlainTextEdit):
+                values[decl.key] = widget.toPlainText()
+            elif isinstance(widget, QComboBox):
+                values[decl.key] = widget.currentText()
+            elif decl.kind == "hours" and isinstance(widget, QLineEdit):
+                hours = parse_hours(widget.text())
+                if isinstance(hours, str):
+                    self._show(decl.key, f"cannot read {hours!r}: give hours like 24, 72, 168")
+                    unreadable = True
+                values[decl.key] = hours
+            elif isinstance(widget, QLineEdit):
+                values[decl.key] = widget.text()
+            elif decl.kind == "image":
+                values[decl.key] = self.logo
+        return None if unreadable else values
 
     def save(self) -> None:
         for label in self.errors.values():
             label.hide()
-        hours = parse_hours(self.hours.text())
-        if isinstance(hours, str):
-            self._show("follow_up_hours", f"cannot read {hours!r}: give hours like 24, 72, 168")
+        self.general.clear()
+        values = self.values()
+        if values is None:
             return
-        new = ClinicSettings(self.name.text(), self.paper.currentText(), self.logoff.value(),
-                             self.threshold.value(), hours, self.monitoring.value(),
-                             self.address.toPlainText(), self.logo, self.observation.value(),
-                             self.padss.value())
         try:
-            save_clinic_settings(self.ctx, new, self.reason.text())
+            change_settings(self.ctx, values, self.reason.text())
         except PlausibilityError as exc:
             for problem in exc.problems:
                 self._show(problem.field, problem.message)
@@ -169,6 +240,7 @@ class ClinicSettingsDialog(QDialog):
             return
         self.accept()
 
+    # -- the logo --------------------------------------------------------------------------
     def choose_logo(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Clinic logo", "",
                                               "Images (*.png *.jpg *.jpeg)")
@@ -180,12 +252,12 @@ class ClinicSettingsDialog(QDialog):
         try:
             self.set_logo(path.read_bytes())
         except OSError as exc:
-            self._show("clinic_logo", f"cannot read {path}: {exc.strerror or exc}")
+            self._show(CLINIC_LOGO, f"cannot read {path}: {exc.strerror or exc}")
 
     def set_logo(self, data: bytes | None) -> None:
         self.logo = data or None
-        if "clinic_logo" in self.errors:
-            self.errors["clinic_logo"].hide()
+        if CLINIC_LOGO in self.errors:
+            self.errors[CLINIC_LOGO].hide()
         if self.logo is None:
             self.logo_preview.setPixmap(QPixmap())
             self.logo_preview.setText("none")

@@ -19,7 +19,7 @@ from ketalog.services.auth import MIN_PASSWORD_LENGTH, bootstrap_admin, login
 from ketalog.services.context import Context
 from ketalog.services.errors import AccountLocked, LoginFailed, ServiceError
 from ketalog.services.protocols import seed_protocols
-from ketalog.services.settings import clinic_name
+from ketalog.services.settings import clinic_name_before_login
 from ketalog.store.errors import StoreError
 from ketalog.store.store import SYSTEM, Store
 from ketalog.ui.feedback import error_label, password_field
@@ -34,7 +34,7 @@ class LoginDialog(QDialog):
         self.store, self.clock = store, clock
         self.context: Context | None = None
         self.setObjectName("loginDialog")
-        self.setWindowTitle(f"ketalog — {clinic_name(store)} — log in")
+        self.setWindowTitle(f"ketalog — {clinic_name_before_login(store)} — log in")
         self.username = QLineEdit(username)
         self.username.setObjectName("username")
         self.password = password_field("password")
@@ -60,7 +60,7 @@ class LoginDialog(QDialog):
             button.setDefault(False)
         self.username.returnPressed.connect(self._username_entered)
         self.password.returnPressed.connect(self.try_login)
-        title = QLabel(f"<h3>{clinic_name(store)}</h3>")
+        title = QLabel(f"<h3>{clinic_name_before_login(store)}</h3>")
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addLayout(form)

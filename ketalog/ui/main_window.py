@@ -114,7 +114,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.ctx, self.db_path = ctx, db_path
         self.setObjectName("mainWindow")
-        self.setWindowTitle(f"ketalog {__version__} — {clinic_name(ctx.store)}")
+        self.setWindowTitle(f"ketalog {__version__} — {clinic_name(ctx)}")
         self.search = QLineEdit()
         self.search.setObjectName("patientSearch")
         self.search.setPlaceholderText("Search by name, MRN or date of birth (YYYY-MM-DD)  —  Ctrl+F")
@@ -536,7 +536,7 @@ class MainWindow(QMainWindow):
         from ketalog.ui.clinic_settings_dialog import ClinicSettingsDialog
 
         if ClinicSettingsDialog(self.ctx, self).exec():
-            self.setWindowTitle(f"ketalog {__version__} — {clinic_name(self.ctx.store)}")
+            self.setWindowTitle(f"ketalog {__version__} — {clinic_name(self.ctx)}")
 
     def monitor_quarantine(self) -> None:
         from ketalog.ui.quarantine_dialog import QuarantineDialog

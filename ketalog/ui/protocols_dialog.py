@@ -87,7 +87,7 @@ class ProtocolForm(QDialog):
             self.rate.setValue(0.5)
             self.duration.setValue(240)
             self.series.setValue(6)
-            self.monitoring.setValue(monitoring_interval_min(ctx.store))  # clinic default
+            self.monitoring.setValue(monitoring_interval_min(ctx))  # clinic default
         if mode == "version" and protocol:
             self.name.setText(f"{protocol.name} v2")
         self.reason = QLineEdit()

@@ -110,7 +110,7 @@ class SessionWindow(QMainWindow):
         view_session(ctx, session_id)
         self.columns = VitalsColumns()
         self.header = SessionHeader()
-        self.header.default_interval_min = monitoring_interval_min(ctx.store)
+        self.header.default_interval_min = monitoring_interval_min(ctx)
         self.banner = QLabel()
         self.banner.setObjectName("signedBanner")
         self.banner.setWordWrap(True)

@@ -31,6 +31,7 @@ from ketalog.services import (
 )
 from ketalog.services.context import Context
 from ketalog.services.errors import PermissionDenied
+from ketalog.services.setting_declarations import SETTINGS
 
 SERVICES = Path(__file__).resolve().parents[2] / "ketalog" / "services"
 PROTOCOL = protocols.ProtocolInput("Sweep", "pain", 0.0, 0.5, 60, 1, None, 10)
@@ -50,8 +51,8 @@ def calls(tmp: Path) -> dict[str, Callable[[Context], object]]:
         "protocols.retire_protocol": lambda c: protocols.retire_protocol(c, 1, "x"),
         "settings.set_alert_thresholds": lambda c: settings.set_alert_thresholds(
             c, settings.alert_thresholds(c.store), "x"),
-        "settings.save_clinic_settings": lambda c: settings.save_clinic_settings(
-            c, settings.clinic_settings(c.store), "x"),
+        "settings.change_settings": lambda c: settings.change_settings(
+            c, {"clinic_name": "Taken over", "paper_size": "Letter"}, "x"),
         "settings.set_clinic_setting": lambda c: settings.set_clinic_setting(
             c, "auto_logoff_min", 240, "x"),
         "backups.set_backup_settings": lambda c: backups.set_backup_settings(c, str(tmp), 1),
@@ -104,8 +105,13 @@ def admin_only_functions() -> set[str]:
     return found
 
 
+# Their role check is each declared setting's own role (services/setting_declarations.py).
+PER_SETTING_ROLE = {"settings.change_settings", "settings.set_clinic_setting"}
+
+
 def test_the_sweep_lists_every_admin_only_service(tmp_path):
-    assert set(calls(tmp_path)) == admin_only_functions()
+    assert set(calls(tmp_path)) == admin_only_functions() | PER_SETTING_ROLE
+    assert all(decl.role is Role.ADMIN for decl in SETTINGS)
 
 
 @pytest.fixture

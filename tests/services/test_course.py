@@ -151,12 +151,12 @@ def test_unknown_patient(staffed):
 def test_settings_default_change_and_feed_the_course(course, clock):
     store, ctx, a, b, _ = course
     admin = ctx["admin"]
-    assert responder_threshold_pct(store) == 30.0
-    assert follow_up_schedule_hours(store) == (24.0, 72.0, 168.0)
+    assert responder_threshold_pct(admin) == 30.0
+    assert follow_up_schedule_hours(ctx["nurse"]) == (24.0, 72.0, 168.0)
     set_clinic_setting(admin, "responder_threshold_pct", 50, reason="clinic policy 2027")
     set_clinic_setting(admin, "follow_up_hours", [168, 48, 48], reason="fewer calls")
-    assert responder_threshold_pct(store) == 50.0
-    assert follow_up_schedule_hours(store) == (48.0, 168.0)
+    assert responder_threshold_pct(admin) == 50.0
+    assert follow_up_schedule_hours(admin) == (48.0, 168.0)
     audit = [r for r in store.audit_rows() if r["table_name"] == "clinic_settings"][-2:]
     assert [(r["row_uuid"], r["username"], r["reason"]) for r in audit] == [
         ("responder_threshold_pct", "admin", "clinic policy 2027"),
@@ -200,11 +200,11 @@ def test_limits_accepted_and_damaged_settings_fall_back(staffed):
     store, ctx = staffed
     set_clinic_setting(ctx["admin"], "responder_threshold_pct", 5)
     set_clinic_setting(ctx["admin"], "follow_up_hours", [1, 2160])
-    assert (responder_threshold_pct(store), follow_up_schedule_hours(store)) == (5.0, (1.0, 2160.0))
+    assert (responder_threshold_pct(ctx["nurse"]), follow_up_schedule_hours(ctx["nurse"])) == (5.0, (1.0, 2160.0))
     with store.write(SYSTEM) as w:
         w.set_setting("responder_threshold_pct", "lots")
         w.set_setting("follow_up_hours", [24, "x"])
-    assert (responder_threshold_pct(store), follow_up_schedule_hours(store)) == (
+    assert (responder_threshold_pct(ctx["nurse"]), follow_up_schedule_hours(ctx["nurse"])) == (
         30.0, (24.0, 72.0, 168.0))
 
 

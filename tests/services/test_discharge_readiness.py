@@ -91,7 +91,7 @@ def test_padss_threshold_is_the_clinic_setting(stopped, clock):
                                                       "nausea_vomiting": 2, "pain": 1})  # 7
     assert all(c.passed for c in svc.discharge_checks(ctx["nurse"], sid, escort="x"))
     set_clinic_setting(ctx["admin"], "padss_fit_at", 8, reason="stricter")
-    assert readiness_rules(store).padss_fit_at == 8
+    assert readiness_rules(nurse).padss_fit_at == 8
     [failed] = [c for c in svc.discharge_checks(nurse, sid, escort="x") if not c.passed]
     assert failed.code == "discharge_score" and "PADSS 7" in failed.message
     with pytest.raises(PlausibilityError):

@@ -279,26 +279,35 @@ def test_clinic_settings_saved_together_or_not_at_all(qtbot, staffed):
     from ketalog.ui.clinic_settings_dialog import ClinicSettingsDialog, parse_hours
 
     store, ctx = staffed
+    admin = ctx["admin"]
     assert parse_hours("24, 72h; 7d") == (24.0, 72.0, 168.0)
     assert parse_hours("24, soon") == "soon"
-    before = clinic_settings(store)
-    dialog = ClinicSettingsDialog(ctx["admin"])
+    before = clinic_settings(admin)
+    dialog = ClinicSettingsDialog(admin)
     qtbot.addWidget(dialog)
-    dialog.name.setText("  ")
-    dialog.paper.setCurrentText("Letter")
-    dialog.threshold.setValue(95)
+    fields = dialog.fields
+    fields["clinic_name"].setText("  ")
+    fields["paper_size"].setCurrentText("Letter")
+    fields["responder_threshold_pct"].setValue(95)  # the spin box refuses what Save would
+    assert fields["responder_threshold_pct"].value() == 90
+    fields["follow_up_hours"].setText("1d, soon")
+    dialog.save()
+    assert "soon" in dialog.errors["follow_up_hours"].text()
+    assert clinic_settings(admin) == before  # nothing saved, nothing typed lost
+    assert fields["clinic_name"].text() == "  "
+    fields["follow_up_hours"].setText("1d, 3d, 14d")
     dialog.save()
     assert dialog.errors["clinic_name"].isVisibleTo(dialog)
-    assert "5-90" in dialog.errors["responder_threshold_pct"].text()
-    assert clinic_settings(store) == before  # nothing saved: the paper change waited
-    dialog.name.setText("Lakeside Ketamine")
-    dialog.threshold.setValue(50)
-    dialog.hours.setText("1d, 3d, 14d")
+    assert "1-120 characters" in dialog.errors["clinic_name"].text()
+    assert clinic_settings(admin) == before  # nothing saved: the paper change waited
+    fields["clinic_name"].setText("Lakeside Ketamine")
+    fields["responder_threshold_pct"].setValue(50)
     qtbot.keyClicks(dialog.reason, "board decision")
     dialog.save()
-    after = clinic_settings(store)
-    assert (after.clinic_name, after.paper_size, after.responder_threshold_pct,
-            after.follow_up_hours) == ("Lakeside Ketamine", "Letter", 50.0, (24.0, 72.0, 336.0))
+    after = clinic_settings(admin)
+    assert (after["clinic_name"], after["paper_size"], after["responder_threshold_pct"],
+            after["follow_up_hours"]) == ("Lakeside Ketamine", "Letter", 50.0,
+                                          (24.0, 72.0, 336.0))
     assert store.audit_rows()[-1]["reason"] == "board decision"
     nurse_dialog = ClinicSettingsDialog(ctx["nurse"])
     qtbot.addWidget(nurse_dialog)
@@ -355,33 +364,37 @@ def test_clinic_address_logo_and_default_vitals_interval(qtbot, staffed, tmp_pat
 
     from PIL import Image
 
+    from ketalog.services.setting_declarations import CLINIC_LOGO
     from ketalog.services.settings import clinic_settings, monitoring_interval_min
     from ketalog.ui.clinic_settings_dialog import ClinicSettingsDialog
 
     store, ctx = staffed
+    admin = ctx["admin"]
     png = io.BytesIO()
     Image.new("RGB", (120, 40), (20, 90, 160)).save(png, "PNG")
     (tmp_path / "logo.png").write_bytes(png.getvalue())
     (tmp_path / "notes.txt").write_text("not an image")
-    dialog = ClinicSettingsDialog(ctx["admin"])
+    dialog = ClinicSettingsDialog(admin)
     qtbot.addWidget(dialog)
+    monitoring = dialog.fields["monitoring_interval_min"]
+    address = dialog.fields["clinic_address"]
     dialog.load_logo(tmp_path / "notes.txt")
-    dialog.monitoring.setValue(90)
-    dialog.address.setPlainText("1 Lake Road\nSpringfield\nTel 555-0100\nextra line")
+    monitoring.setValue(90)  # clamped to the declared 1-60 minutes
+    assert (monitoring.value(), monitoring.maximum()) == (60, 60)
+    address.setPlainText("1 Lake Road\nSpringfield\nTel 555-0100\nextra line")
     dialog.save()
-    assert "PNG or JPEG" in dialog.errors["clinic_logo"].text()
-    assert "1-60" in dialog.errors["monitoring_interval_min"].text()
+    assert "PNG or JPEG" in dialog.errors[CLINIC_LOGO].text()
     assert "3 lines" in dialog.errors["clinic_address"].text()
-    assert clinic_settings(store).clinic_logo is None  # nothing saved
+    assert clinic_settings(admin)[CLINIC_LOGO] is None  # nothing saved
     dialog.load_logo(tmp_path / "logo.png")
     assert not dialog.logo_preview.pixmap().isNull()
-    dialog.monitoring.setValue(10)
-    dialog.address.setPlainText("1 Lake Road\n\nSpringfield  ")
+    monitoring.setValue(10)
+    address.setPlainText("1 Lake Road\n\nSpringfield  ")
     dialog.save()
-    saved = clinic_settings(store)
-    assert (saved.clinic_logo, saved.clinic_address) == (png.getvalue(),
-                                                         "1 Lake Road\nSpringfield")
-    assert monitoring_interval_min(store) == 10
+    saved = clinic_settings(admin)
+    assert (saved[CLINIC_LOGO], saved["clinic_address"]) == (png.getvalue(),
+                                                             "1 Lake Road\nSpringfield")
+    assert monitoring_interval_min(ctx["nurse"]) == 10
 
 
 def test_planned_tab_lists_next_sessions_overdue_first_and_opens_the_course(qtbot, staffed,
