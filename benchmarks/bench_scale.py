@@ -108,7 +108,7 @@ def _first_queries(ctx: Context) -> None:
     planned tab."""
     search_patients(ctx, "", limit=500)
     today_board(ctx.store, ctx.clock.now())
-    session_lines(ctx.store, now=ctx.clock.now(), statuses=("completed",))
+    session_lines(ctx, now=ctx.clock.now(), statuses=("completed",))
     planned_sessions(ctx.store, 14)
 
 
