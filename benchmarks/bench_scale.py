@@ -310,7 +310,7 @@ def run() -> list[Figure]:
             figures.append(Figure(f"patient search by {label} ({years})", value, "ms",
                                   lookup, "< 50 ms", value < 50))
 
-        course = _ms(lambda: load_course(store, int(ids["patient"])), 5)  # type: ignore[call-overload]
+        course = _ms(lambda: load_course(nurse, int(ids["patient"])), 5)  # type: ignore[call-overload]
         raw = sqlite3.connect(f"file:{big}?mode=ro", uri=True)
 
         def bare_course() -> None:  # the rows the course needs, as raw tuples

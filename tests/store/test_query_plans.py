@@ -77,7 +77,7 @@ def read_paths(store: Store) -> dict[str, Callable[[], object]]:
                                                             statuses=("completed",)),
         "planned": lambda: series.planned_sessions(store, 14),
         "patient history": lambda: summary.session_lines(ctx, 1, clock.now()),
-        "course": lambda: load_course(store, 1, now=clock.now()),
+        "course": lambda: load_course(ctx, 1, now=clock.now()),
         "session open": session_open,
         "feed: open sessions": lambda: open_session_choices(store),
         "feed: unknown patient (quarantined)": hl7("NO-SUCH-MRN"),
