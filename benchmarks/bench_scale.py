@@ -98,7 +98,7 @@ def _ms(fn: Callable[[], object], n: int) -> float:
 
 def _session_open(store: Store, session_id: int) -> None:
     """What ui/session_window reads before its first paint."""
-    load_record(store, session_id, with_vitals=False)
+    load_record(_context(store, "nurse1"), session_id, with_vitals=False)
     columns = load_vitals_columns(store, session_id)
     load_vitals(store, columns.ids[:200])  # the first page of the vitals table
 

@@ -97,7 +97,7 @@ def write_audited(ctx: Context, files: dict[Path, bytes],
 
 def session_report(ctx: Context, session_id: int) -> SessionReport:
     ctx.require(*CLINICAL_READERS, action="export session records")
-    record = load_record(ctx.store, session_id)
+    record = load_record(ctx, session_id)
     return SessionReport(record=record, clinic=clinic_name(ctx.store),
                          content_hash=content_hash(session_content(ctx.store, session_id)),
                          printed_at=ctx.clock.now(), printed_by=ctx.user.signed_name,

@@ -84,7 +84,7 @@ def shown_everywhere(ctx, store, patient_id: int, sid: int, tmp: Path, now: date
 
 
 def assert_same_total(ctx, store, patient_id, sid, tmp, now, expected_mg: float) -> None:
-    record = load_record(store, sid)
+    record = load_record(ctx["nurse"], sid)
     domain = dosing.session_total_mg(record.doses, now)
     assert domain == pytest.approx(expected_mg, abs=1e-6)
     shown = shown_everywhere(ctx, store, patient_id, sid, tmp, now)

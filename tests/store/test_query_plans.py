@@ -62,7 +62,7 @@ def read_paths(store: Store) -> dict[str, Callable[[], object]]:
         return lambda: feed.receive(text.encode())
 
     def session_open() -> None:
-        load_record(store, device_sid, with_vitals=False)
+        load_record(ctx, device_sid, with_vitals=False)
         columns = load_vitals_columns(store, device_sid)
         load_vitals(store, columns.ids[:200])
         vitals_after(store, device_sid, columns.ids[-1])

@@ -76,7 +76,7 @@ def test_follow_up_items_total_flag_and_acknowledgement(mood_course, clock):
     from ketalog.interop.csv_export import build_tables
     from ketalog.services.record import load_record
 
-    header, rows = build_tables([load_record(store, sids[1])])["follow_ups"]
+    header, rows = build_tables([load_record(ctx["nurse"], sids[1])])["follow_ups"]
     by_column = [dict(zip(header, r, strict=True)) for r in rows]
     assert [(r["phq9"], r["phq9_total_only"], r["safety_flag"],
              r["safety_acknowledgement"]) for r in by_column] == [
