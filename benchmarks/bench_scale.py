@@ -98,7 +98,7 @@ def _ms(fn: Callable[[], object], n: int) -> float:
 
 def _session_open(store: Store, session_id: int) -> None:
     """What ui/session_window reads before its first paint."""
-    load_record(store, session_id, with_vitals=False)
+    load_record(_context(store, "nurse1"), session_id, with_vitals=False)
     columns = load_vitals_columns(store, session_id)
     load_vitals(store, columns.ids[:200])  # the first page of the vitals table
 
@@ -108,7 +108,7 @@ def _first_queries(ctx: Context) -> None:
     planned tab."""
     search_patients(ctx, "", limit=500)
     today_board(ctx.store, ctx.clock.now())
-    session_lines(ctx.store, now=ctx.clock.now(), statuses=("completed",))
+    session_lines(ctx, now=ctx.clock.now(), statuses=("completed",))
     planned_sessions(ctx.store, 14)
 
 
@@ -310,7 +310,7 @@ def run() -> list[Figure]:
             figures.append(Figure(f"patient search by {label} ({years})", value, "ms",
                                   lookup, "< 50 ms", value < 50))
 
-        course = _ms(lambda: load_course(store, int(ids["patient"])), 5)  # type: ignore[call-overload]
+        course = _ms(lambda: load_course(nurse, int(ids["patient"])), 5)  # type: ignore[call-overload]
         raw = sqlite3.connect(f"file:{big}?mode=ro", uri=True)
 
         def bare_course() -> None:  # the rows the course needs, as raw tuples

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ketalog.domain.clock import from_iso, to_iso
+from ketalog.domain.entities import Role
 from ketalog.domain.errors import PlausibilityError
 from ketalog.domain.plausibility import VITAL_LIMITS
 from ketalog.services.context import Context
+from ketalog.services.errors import service_boundary
 from ketalog.services.sessions import CLINICAL, open_for_entries
 from ketalog.services.settings import alert_thresholds
 from ketalog.store.acknowledgements import unacknowledged_alert_vitals
@@ -59,6 +61,23 @@ def sessions_with_pending_alarms(store: Store, session_ids: Sequence[int]) -> se
     return {a.session_id for a in pending_alarms(store, session_ids)}
 
 
+# Whoever may open a session record sees its alarm banner.
+ALARM_READERS = (Role.NURSE, Role.PROVIDER, Role.ADMIN)
+
+
+@service_boundary
+def live_alarms(ctx: Context, session_id: int) -> list[PendingAlarm]:
+    """The banner's alarms: pending ones of a session that still takes entries (a
+    completed or signed record is no live patient to act on; its alarms are in the
+    record as flagged)."""
+    ctx.require(*ALARM_READERS, action="see a session's alarms")
+    row = ctx.store.get("sessions", session_id)
+    if row is None or row["status"] not in ("draft", "in_progress"):
+        return []
+    return pending_alarms(ctx.store, [session_id])
+
+
+@service_boundary
 def acknowledge_alarms(ctx: Context, session_id: int, action: str,
                        vitals_ids: Sequence[int] | None = None) -> int:
     """Acknowledge the session's pending alarms (or the listed ones) with the action

@@ -16,6 +16,9 @@ from ketalog.store.store import Actor, Store
 
 # Emergency access documents care; it never administers the clinic.
 EMERGENCY_ROLES = frozenset({Role.NURSE, Role.PROVIDER})
+# Who may read patients' session records (lists, a record, a course): the clinical roles
+# and the admin, who answers for the records (docs/architecture.md "Who may read what").
+RECORD_READERS = (Role.NURSE, Role.PROVIDER, Role.ADMIN)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from ketalog.domain.entities import FollowUp, Patient
 from ketalog.domain.follow_up_schedule import FollowUpSchedule
 from ketalog.domain.mood_course import MoodPoint, MoodSource, MoodTrend, mood_trend
 from ketalog.domain.series import SeriesProgress
-from ketalog.services.errors import ServiceError
+from ketalog.services.context import RECORD_READERS, Context
+from ketalog.services.errors import ServiceError, service_boundary
 from ketalog.services.series import list_series
 from ketalog.services.setting_declarations import FOLLOW_UP_HOURS, RESPONDER_THRESHOLD_PCT
 from ketalog.services.settings import setting_value_without_login
@@ -62,13 +63,16 @@ class CourseSummary:
         return self.patient.birth_date
 
 
-def load_course(store: Store, patient_id: int, since: date | None = None,
+@service_boundary
+def load_course(ctx: Context, patient_id: int, since: date | None = None,
                 until: date | None = None, now: datetime | None = None, *,
                 threshold_pct: float | None = None, schedule: FollowUpSchedule | None = None,
                 tz: tzinfo | None = None) -> CourseSummary:
     """Sessions whose infusion started on a clinic-local day in [since, until] (both
     inclusive, either open). Thresholds default to the clinic settings; ``tz`` to the
     computer's zone (the clinic's, as elsewhere in ketalog)."""
+    ctx.require(*RECORD_READERS, action="read a patient's course")
+    store = ctx.store
     row = store.get("patients", patient_id)
     if row is None:
         raise ServiceError(f"no patient with id {patient_id}")

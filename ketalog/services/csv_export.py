@@ -37,7 +37,7 @@ def export_patient_csv(ctx: Context, patient_id: int, folder: Path,
     except OSError as exc:
         raise ServiceError(f"cannot create {folder}: {exc.strerror or exc}") from exc
     ids = [int(row["id"]) for row in ctx.store.session_listing(patient_id)]  # type: ignore[call-overload]
-    records = [load_record(ctx.store, i) for i in ids]
+    records = [load_record(ctx, i) for i in ids]
     files: dict[str, dict[str, object]] = {}
     rows: dict[str, int] = {}
     contents: dict[Path, bytes] = {}

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
 from ketalog.domain.discharge import ReadinessCheck
 from ketalog.domain.dosing import DoseWarning
+from ketalog.store.errors import StoreError
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class ServiceError(Exception):
@@ -46,3 +54,28 @@ class ReadinessNotAcknowledged(ServiceError):
 
 class EmergencyAccessEnded(PermissionDenied):
     """A break-glass grant ran out: the user must log in normally (or an admin helps)."""
+
+
+class StoreFailed(ServiceError):
+    """The database refused the work (busy, full, read-only, damaged): the store's own
+    sentence, unchanged, so the UI shows it as before; `store_error` keeps the original
+    class for callers that tell the cases apart."""
+
+    def __init__(self, error: StoreError) -> None:
+        self.store_error = error
+        super().__init__(str(error))
+
+
+def service_boundary(func: Callable[P, R]) -> Callable[P, R]:
+    """Wrap a service function so a StoreError leaves it as StoreFailed (a ServiceError)
+    with the same wording: the UI then catches ServiceError alone. One decorator at the
+    boundary instead of a try block in every function."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except StoreError as exc:
+            raise StoreFailed(exc) from exc
+
+    return wrapper

@@ -97,7 +97,7 @@ def write_audited(ctx: Context, files: dict[Path, bytes],
 
 def session_report(ctx: Context, session_id: int) -> SessionReport:
     ctx.require(*CLINICAL_READERS, action="export session records")
-    record = load_record(ctx.store, session_id)
+    record = load_record(ctx, session_id)
     return SessionReport(record=record, clinic=clinic_name(ctx),
                          content_hash=content_hash(session_content(ctx.store, session_id)),
                          printed_at=ctx.clock.now(), printed_by=ctx.user.signed_name,
@@ -149,7 +149,7 @@ def course_report(ctx: Context, patient_id: int, since: date | None = None,
     ctx.require(*CLINICAL_READERS, action="export course summaries")
     if since and until and since > until:
         raise ServiceError(f"the range starts ({since}) after it ends ({until})")
-    course = load_course(ctx.store, patient_id, since, until, ctx.clock.now())
+    course = load_course(ctx, patient_id, since, until, ctx.clock.now())
     ids = [s.session.session_id for s in course.outcome.sessions]
     names: dict[int, str] = {}
     for row in ctx.store.session_listing(patient_id):

@@ -88,7 +88,7 @@ def _write(ctx: Context, records: list[SessionRecord], out: Path, table: str, ro
 
 def export_session_fhir(ctx: Context, session_id: int, out: Path) -> FhirExport:
     ctx.require(*CLINICAL_READERS, action="export session records")
-    record = load_record(ctx.store, session_id)
+    record = load_record(ctx, session_id)
     return _write(ctx, [record], out, "sessions", record.session.uuid,
                   {"kind": "session", "patient_mrn": record.patient.mrn})
 
@@ -99,6 +99,6 @@ def export_patient_fhir(ctx: Context, patient_id: int, out: Path) -> FhirExport:
     ids = [int(row["id"]) for row in ctx.store.session_listing(patient_id)]  # type: ignore[call-overload]
     if not ids:
         raise ServiceError(f"patient {patient.mrn} has no sessions to export")
-    records = [load_record(ctx.store, i) for i in ids]
+    records = [load_record(ctx, i) for i in ids]
     return _write(ctx, records, out, "patients", patient.uuid,
                   {"kind": "patient", "patient_mrn": patient.mrn})

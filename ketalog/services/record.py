@@ -6,13 +6,16 @@ from __future__ import annotations
 from ketalog.domain.allergies import merged
 from ketalog.domain.record import SessionRecord
 from ketalog.services.auth import user_by_id
-from ketalog.services.errors import ServiceError
+from ketalog.services.context import RECORD_READERS, Context
+from ketalog.services.errors import ServiceError, service_boundary
 from ketalog.store import records
-from ketalog.store.store import Store
 
 
-def load_record(store: Store, session_id: int, with_vitals: bool = True) -> SessionRecord:
+@service_boundary
+def load_record(ctx: Context, session_id: int, with_vitals: bool = True) -> SessionRecord:
     """with_vitals=False leaves vitals empty for screens that page them (vitals_series)."""
+    ctx.require(*RECORD_READERS, action="read session records")
+    store = ctx.store
     row = store.get("sessions", session_id)
     if row is None:
         raise ServiceError(f"no session with id {session_id}")

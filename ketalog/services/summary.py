@@ -12,6 +12,8 @@ from ketalog.domain.chair_state import session_state
 from ketalog.domain.clock import from_iso, to_iso
 from ketalog.domain.entities import patient_name
 from ketalog.domain.scales import nrs_percent_change
+from ketalog.services.context import RECORD_READERS, Context
+from ketalog.services.errors import service_boundary
 from ketalog.services.sessions import dose_events
 from ketalog.store.store import Store
 
@@ -89,14 +91,16 @@ class SessionLine:
     nrs_post: int | None
 
 
-def session_lines(store: Store, patient_id: int | None = None, now: datetime | None = None,
+@service_boundary
+def session_lines(ctx: Context, patient_id: int | None = None, now: datetime | None = None,
                   statuses: Sequence[str] | None = None) -> list[SessionLine]:
     """Newest first: the session a nurse or provider looks for is usually the latest."""
+    ctx.require(*RECORD_READERS, action="read session records")
     lines = [SessionLine(int(r["id"]), str(r["patient"]), str(r["mrn"]),  # type: ignore[call-overload]
                          from_iso(str(r["start"])) if r["start"] else None, str(r["series"]),
                          str(r["status"]), float(r["total_mg"]),  # type: ignore[arg-type]
                          float(r["mg_per_kg"]), r["nrs_pre"], r["nrs_post"])  # type: ignore[arg-type]
-             for r in session_rows(store, patient_id, now, statuses)]
+             for r in session_rows(ctx.store, patient_id, now, statuses)]
     return lines[::-1]
 
 

@@ -20,10 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from ketalog.domain.errors import PlausibilityError
-from ketalog.services.alarms import PendingAlarm, acknowledge_alarms, pending_alarms
+from ketalog.services.alarms import PendingAlarm, acknowledge_alarms, live_alarms
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
-from ketalog.store.errors import StoreError
 
 SOUND_KEY = "alarms/sound"
 
@@ -96,11 +95,9 @@ class AlarmBanner(QFrame):
         """Pending alarms of a session that still takes entries (a completed or signed
         record is no live patient to act on; its alarms are in the record as flagged)."""
         try:
-            status = self.ctx.store.get("sessions", self.session_id)
-            open_now = status is not None and status["status"] in ("draft", "in_progress")
-            self.pending = pending_alarms(self.ctx.store, [self.session_id]) if open_now else []
-        except StoreError:
-            return  # busy; the next refresh tries again
+            self.pending = live_alarms(self.ctx, self.session_id)
+        except ServiceError:
+            return  # busy (or the login ended); the next refresh tries again
         new = {a.vitals_id for a in self.pending} - self._seen
         self._seen |= new
         if not self.pending:
@@ -129,7 +126,7 @@ class AlarmBanner(QFrame):
             self.error.show()
             self.action.setFocus()
             return False
-        except (ServiceError, StoreError) as exc:
+        except ServiceError as exc:
             self.error.setText(f"Not acknowledged: {exc}")
             self.error.show()
             return False

@@ -32,6 +32,7 @@ from ketalog.services.emergency import end_emergency
 from ketalog.services.errors import ServiceError
 from ketalog.services.logoff import EMERGENCY_ENDED, IDLE, logoff_due, record_logoff
 from ketalog.services.settings import auto_logoff_minutes, auto_logoff_minutes_before_login
+from ketalog.services.system import needs_first_admin
 from ketalog.store.backup import BackupReport, backup_to
 from ketalog.store.connection import open_store, second_connection
 from ketalog.store.errors import StoreError
@@ -90,7 +91,7 @@ class GuiController:
 
     # -- start-up -----------------------------------------------------------
     def authenticate(self, username: str = "") -> Context | None:
-        if not self.store.count("users"):
+        if needs_first_admin(self.store):
             dialog: FirstRunDialog | LoginDialog = FirstRunDialog(self.store, self.clock)
         else:
             dialog = LoginDialog(self.store, self.clock, username=username)

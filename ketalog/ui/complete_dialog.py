@@ -68,7 +68,7 @@ class CompleteDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         form = QFormLayout(self)
-        patient = load_record(ctx.store, session_id, with_vitals=False).patient
+        patient = load_record(ctx, session_id, with_vitals=False).patient
         who = QLabel(f"<b>{patient.display_name}</b> · MRN <b>{patient.mrn}</b> · "
                      f"DOB {patient.birth_date.isoformat()}")
         who.setObjectName("completePatient")

@@ -230,7 +230,7 @@ class CourseWindow(QMainWindow):
 
     # -- data ---------------------------------------------------------------
     def reload(self) -> None:
-        self.summary = course = load_course(self.ctx.store, self.patient_id,
+        self.summary = course = load_course(self.ctx, self.patient_id,
                                             now=self.ctx.clock.now())
         p = course.patient
         self.setWindowTitle(f"Course — {p.display_name} — MRN {p.mrn} — DOB {p.birth_date}")

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from ketalog.store.connection import quick_check_problems, second_connection
+from ketalog.services.system import integrity_problems
 from ketalog.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -19,17 +19,8 @@ DAILY_MS = 24 * 3600 * 1000
 
 
 def run_check(store: Store) -> list[str]:
-    """quick_check on a connection of its own (opened and used on the calling thread)."""
-    try:
-        worker = second_connection(store)
-    except Exception as exc:  # noqa: BLE001 - reported, never raised into the GUI
-        return [f"the database could not be opened for the check: {exc}"]
-    try:
-        return quick_check_problems(worker.conn)
-    except Exception as exc:  # noqa: BLE001 - a damaged page can stop the check itself
-        return [f"the check stopped: {exc}"]
-    finally:
-        worker.close()
+    """quick_check off the GUI thread (services.system.integrity_problems)."""
+    return integrity_problems(store)
 
 
 def banner_text(problems: list[str]) -> str:

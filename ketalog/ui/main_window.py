@@ -330,7 +330,7 @@ class MainWindow(QMainWindow):
         self.alarm_sessions = sessions_with_pending_alarms(  # patients still in the chair
             self.ctx.store, [b.session_id for b in board if b.status in ("draft", "in_progress")])
         self.board.set_rows(board)
-        self.awaiting.set_rows(session_lines(self.ctx.store, now=now, statuses=("completed",)))
+        self.awaiting.set_rows(session_lines(self.ctx, now=now, statuses=("completed",)))
         self.tabs.setTabText(1, f"Awaiting si&gnature ({self.awaiting.rowCount()})")
         self.planned.set_rows(planned_sessions(self.ctx.store, PLANNED_DAYS))
         overdue = sum(1 for line in self.planned.rows() if line.progress.overdue_days)
@@ -351,7 +351,7 @@ class MainWindow(QMainWindow):
             self.tabs.setTabText(2, "Selected &patient")
             return
         patient = self.patients.row_at(row)
-        self.history.set_rows(session_lines(self.ctx.store, patient.id, self.ctx.clock.now()))
+        self.history.set_rows(session_lines(self.ctx, patient.id, self.ctx.clock.now()))
         self.tabs.setTabText(2, f"{patient.family_name.upper()}, {patient.given_name} "
                                 f"({self.history.rowCount()})")
 

@@ -106,7 +106,7 @@ class SessionWindow(QMainWindow):
         super().__init__(parent)
         self.ctx, self.session_id = ctx, session_id
         self.setObjectName("sessionWindow")
-        self.record: SessionRecord = load_record(ctx.store, session_id, with_vitals=False)
+        self.record: SessionRecord = load_record(ctx, session_id, with_vitals=False)
         view_session(ctx, session_id)
         self.columns = VitalsColumns()
         self.header = SessionHeader()
@@ -328,7 +328,7 @@ class SessionWindow(QMainWindow):
         """Vitals come as columns and the table pages full readings in as they scroll into
         view: a 4-hour 1 Hz session would otherwise convert 14,400 rows before showing."""
         store = self.ctx.store
-        self.record = load_record(store, self.session_id, with_vitals=False)
+        self.record = load_record(self.ctx, self.session_id, with_vitals=False)
         self.columns = load_vitals_columns(store, self.session_id)
         self.header.device_times = device_times(store, self.session_id)
         self._poll_after, self._shown_ids = max(self.columns.ids, default=0), set()
@@ -353,7 +353,7 @@ class SessionWindow(QMainWindow):
 
     def reload_without_vitals(self) -> None:
         """After a dose or entry: vitals are unchanged, so skip re-reading a long series."""
-        self.record = load_record(self.ctx.store, self.session_id, with_vitals=False)
+        self.record = load_record(self.ctx, self.session_id, with_vitals=False)
         self._set_chart_window()
         self.chart.set_doses(self.record.doses)
         self.chart.set_markers(chart_markers(self.record))

@@ -54,7 +54,7 @@ def test_course_pdf_prints_the_domain_numbers(course, tmp_path):
     for page in pages:
         assert "ÓLAFSDÓTTIR, Þóra" in page and "MRN C1" in page and "DOB 1966-03-03" in page
     whole = " ".join(pages)
-    outcome = load_course(store, patient.id).outcome
+    outcome = load_course(ctx["nurse"], patient.id).outcome
     assert f"total ketamine {outcome.total_mg:.1f} mg" in whole
     assert outcome.responder_count == 2 and outcome.course_responder is True
     assert "2 of 3 evaluable infusions responded" in whole and "course RESPONDER" in whole
@@ -68,7 +68,7 @@ def test_course_pdf_prints_the_domain_numbers(course, tmp_path):
 
 def test_date_range_narrows_and_bad_range_is_refused(course, tmp_path):
     store, ctx, patient = course
-    first = load_course(store, patient.id).outcome.sessions[0].session.infusion_start
+    first = load_course(ctx["nurse"], patient.id).outcome.sessions[0].session.infusion_start
     day = first.astimezone().date()
     out = export_course_pdf(ctx["nurse"], patient.id, tmp_path / "one.pdf", day, day)
     whole = " ".join(text_of(out))

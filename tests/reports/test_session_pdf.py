@@ -79,7 +79,7 @@ def test_draft_then_signed_record_reads_right_on_every_page(session, tmp_path, c
         assert re.search(r"page \d+ of \d+", text)
         assert "DRAFT" in text
     whole = " ".join(" ".join(pages).split())  # wrapped lines read as one
-    record = load_record(store, sid)
+    record = load_record(ctx["nurse"], sid)
     total = dosing.running_total_mg(record.doses, record.session.infusion_end_at)
     assert f"Total ketamine {total:.1f} mg = {total / 82.0:.2f} mg/kg" in whole
     for v in record.vitals:  # every reading listed, at its local clock time
@@ -144,7 +144,7 @@ def test_a_4_hour_1hz_session_is_summarised_and_says_so(staffed, clock, tmp_path
     clock.advance(hours=4, minutes=1)
     svc.record_vitals(nurse, s.id, {"sbp_mmhg": 124, "dbp_mmhg": 79},
                       at=start + timedelta(minutes=61, seconds=30))  # a manual check
-    record = load_record(store, s.id)
+    record = load_record(ctx["nurse"], s.id)
     chosen = select_rows(record.vitals)
     medians = [r for r in chosen.rows if r.source.startswith("5-min median of ")]
     assert len(medians) == 48  # 4 h in 5-minute buckets
@@ -182,7 +182,7 @@ def test_bp_gaps_longer_than_the_interval_are_listed_on_paper(session, tmp_path,
     from ketalog.domain.monitoring_gaps import monitoring_gaps
 
     store, ctx, sid = session
-    record = load_record(store, sid)
+    record = load_record(ctx["nurse"], sid)
     text = " ".join(" ".join(pages_text(export_session_pdf(ctx["nurse"], sid,
                                                            tmp_path / "g.pdf"))).split())
     gaps = monitoring_gaps(record.vitals, record.session.infusion_start_at,

@@ -64,7 +64,7 @@ def test_reported_case_morphine_itching_warns_and_needs_a_reason(live):
                         acknowledgement="   ")
     svc.add_adjunct(nurse, session.id, "morphine", 2, "mg", "IV", "pain",
                     acknowledgement="itching only; provider agreed")
-    record = load_record(store, session.id)
+    record = load_record(ctx["nurse"], session.id)
     (ack,) = record.acknowledgements
     assert (ack.kind, ack.response, ack.subject_uuid) == (
         "allergy", "itching only; provider agreed", record.adjuncts[0].uuid)
@@ -98,7 +98,7 @@ def test_ketamine_allergy_needs_a_reason_at_start(live):
     assert any("Ketamine is one of the NMDA antagonists" in w.message for w in info.value.warnings)
     event = svc.record_dose(ctx["nurse"], session.id, DoseKind.START, rate_mg_per_h=41,
                             acknowledge=True, allergy_reason="reaction was to memantine dose")
-    (ack,) = load_record(store, session.id).acknowledgements
+    (ack,) = load_record(ctx["nurse"], session.id).acknowledgements
     assert ack.subject_uuid == event.uuid and ack.subject_table == "dose_events"
     # a rate change is no new administration: no second acknowledgement asked
     svc.record_dose(ctx["nurse"], session.id, DoseKind.RATE_CHANGE, rate_mg_per_h=45,
@@ -161,7 +161,7 @@ def test_alarm_pending_until_acknowledged_with_action(live, clock):
         alarms.acknowledge_alarms(nurse, session.id, " ")
     assert alarms.acknowledge_alarms(nurse, session.id, "probe repositioned, 97 %") == 1
     assert alarms.pending_alarms(store, [session.id]) == []
-    (ack,) = load_record(store, session.id).acknowledgements
+    (ack,) = load_record(ctx["nurse"], session.id).acknowledgements
     assert (ack.kind, ack.response) == ("alarm", "probe repositioned, 97 %")
     assert "SpO2 86 % < 92" in ack.warning
 

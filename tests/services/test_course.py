@@ -75,8 +75,8 @@ def course(staffed, clock, patient):
 
 
 def test_course_numbers_through_the_services(course, clock):
-    store, _, a, b, end_a = course
-    summary = load_course(store, 1)
+    store, ctx, a, b, end_a = course
+    summary = load_course(ctx["nurse"], 1)
     assert (summary.name, summary.mrn, summary.birth_date) == (
         "NÚÑEZ, Zoë", "K0001", date(1980, 5, 17))
     assert summary.patient.allergies == "penicillin"
@@ -108,13 +108,13 @@ def test_course_numbers_through_the_services(course, clock):
 
 
 def test_date_range_keeps_the_next_infusion_as_the_end_of_relief(course, clock):
-    store, _, a, b, end_a = course
-    only_a = load_course(store, 1, since=date(2026, 11, 24), until=date(2026, 11, 24), tz=UTC)
+    store, ctx, a, b, end_a = course
+    only_a = load_course(ctx["nurse"], 1, since=date(2026, 11, 24), until=date(2026, 11, 24), tz=UTC)
     assert [o.session.session_id for o in only_a.outcome.sessions] == [a]
     assert only_a.outcome.sessions[0].next_infusion_start == end_a + 7 * DAY
-    only_b = load_course(store, 1, since=date(2026, 11, 25), tz=UTC)
+    only_b = load_course(ctx["nurse"], 1, since=date(2026, 11, 25), tz=UTC)
     assert [o.session.session_id for o in only_b.outcome.sessions] == [b]
-    assert load_course(store, 1, until=date(2026, 11, 23), tz=UTC).outcome.session_count == 0
+    assert load_course(ctx["nurse"], 1, until=date(2026, 11, 23), tz=UTC).outcome.session_count == 0
 
 
 def test_range_is_by_the_clinic_local_day_of_the_infusion_start(staffed, clock, patient):
@@ -124,8 +124,8 @@ def test_range_is_by_the_clinic_local_day_of_the_infusion_start(staffed, clock, 
     pacific = timezone(timedelta(hours=-8))
     day = date(2026, 11, 24)
     assert [o.session.session_id for o in
-            load_course(store, patient.id, day, day, tz=pacific).outcome.sessions] == [sid]
-    assert load_course(store, patient.id, day, day, tz=UTC).outcome.session_count == 0
+            load_course(ctx["nurse"], patient.id, day, day, tz=pacific).outcome.sessions] == [sid]
+    assert load_course(ctx["nurse"], patient.id, day, day, tz=UTC).outcome.session_count == 0
 
 
 def test_running_and_never_started_sessions(staffed, clock, patient):
@@ -134,7 +134,7 @@ def test_running_and_never_started_sessions(staffed, clock, patient):
     svc.start_session(nurse, svc.SessionStart(patient.id, 80.0, Bag("ketamine", 1.0, 500)))
     running = infusion(ctx, clock, patient.id, 7, None, stop=False)
     clock.advance(minutes=30)
-    summary = load_course(store, patient.id)
+    summary = load_course(ctx["nurse"], patient.id)
     assert summary.not_started == 1
     [o] = summary.outcome.sessions
     assert o.session.session_id == running and o.session.infusion_end is None
@@ -143,9 +143,9 @@ def test_running_and_never_started_sessions(staffed, clock, patient):
 
 
 def test_unknown_patient(staffed):
-    store, _ = staffed
+    store, ctx = staffed
     with pytest.raises(ServiceError, match="no patient"):
-        load_course(store, 999)
+        load_course(ctx["nurse"], 999)
 
 
 def test_settings_default_change_and_feed_the_course(course, clock):
@@ -161,14 +161,14 @@ def test_settings_default_change_and_feed_the_course(course, clock):
     assert [(r["row_uuid"], r["username"], r["reason"]) for r in audit] == [
         ("responder_threshold_pct", "admin", "clinic policy 2027"),
         ("follow_up_hours", "admin", "fewer calls")]
-    c = load_course(store, 1).outcome
+    c = load_course(ctx["nurse"], 1).outcome
     # at 50 %: A 8 -> 4 is exactly -50 %, still a responder; its level is 4, so NRS 3 at
     # 24 h is in relief and NRS 7 at 72 h is not.
     assert c.threshold_pct == 50.0 and c.sessions[0].responder is True
     assert c.sessions[0].relief.level == 4.0
     assert [s.label for s in c.sessions[0].schedule] == ["48 h", "7 d"]
     # explicit arguments win over the settings
-    assert load_course(store, 1, threshold_pct=60).outcome.sessions[0].responder is False
+    assert load_course(ctx["nurse"], 1, threshold_pct=60).outcome.sessions[0].responder is False
 
 
 def test_nurse_and_provider_cannot_change_course_settings(staffed):
@@ -210,7 +210,7 @@ def test_limits_accepted_and_damaged_settings_fall_back(staffed):
 
 def test_fifty_sessions_without_reading_vitals(staffed, clock, patient):
     """A long course: loading it reads no vitals and stays well under a second."""
-    store, _ = staffed
+    store, ctx = staffed
     start = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
     entered = "2026-11-24T13:00:00.000Z"
 
@@ -248,7 +248,7 @@ def test_fifty_sessions_without_reading_vitals(staffed, clock, patient):
     store.conn.set_trace_callback(statements.append)
     try:
         started = time.perf_counter()
-        summary = load_course(store, patient.id)
+        summary = load_course(ctx["nurse"], patient.id)
         elapsed = time.perf_counter() - started
     finally:
         store.conn.set_trace_callback(None)

@@ -54,7 +54,7 @@ def test_restart_after_stop_sums_every_run_and_ends_at_last_stop(open_session, c
     svc.record_dose(nurse, sid, DoseKind.STOP)
     session = svc.get_session(store, sid)
     assert session.infusion_end_at == clock.now()  # the last stop
-    record = load_record(store, sid)
+    record = load_record(ctx["nurse"], sid)
     assert record.total_mg(clock.now()) == pytest.approx(41 * 0.5 + 41 * 1.0)
     assert len(dosing.infusion_runs(record.doses)) == 2
 
@@ -73,7 +73,7 @@ def test_resume_with_new_rate_is_warned_and_refused_until_acknowledged(open_sess
     event = svc.record_dose(nurse, sid, DoseKind.RESUME, rate_mg_per_h=200.0, acknowledge=True)
     assert "Cohen" in event.acknowledged_warnings[0]
     clock.advance(minutes=30)
-    assert load_record(store, sid).total_mg(clock.now()) == pytest.approx(41 / 3 + 100)
+    assert load_record(ctx["nurse"], sid).total_mg(clock.now()) == pytest.approx(41 / 3 + 100)
 
 
 def test_slowing_for_a_side_effect_needs_no_below_guideline_acknowledgement(open_session, clock):
@@ -118,7 +118,7 @@ def test_struck_dose_event_is_kept_excluded_and_audited(open_session, clock):
     strike_entry(nurse, EntryKind.DOSE, wrong.id, "bolus was for the next chair")
     with pytest.raises(InvalidState, match="already"):
         strike_entry(nurse, EntryKind.DOSE, wrong.id, "twice")
-    record = load_record(store, sid)
+    record = load_record(ctx["nurse"], sid)
     assert len(record.doses) == 2  # never deleted
     [struck] = [d for d in record.doses if d.struck_reason]
     assert struck.struck_by == nurse.user.id and struck.struck_at == clock.now()

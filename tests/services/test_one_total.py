@@ -84,7 +84,7 @@ def shown_everywhere(ctx, store, patient_id: int, sid: int, tmp: Path, now: date
 
 
 def assert_same_total(ctx, store, patient_id, sid, tmp, now, expected_mg: float) -> None:
-    record = load_record(store, sid)
+    record = load_record(ctx["nurse"], sid)
     domain = dosing.session_total_mg(record.doses, now)
     assert domain == pytest.approx(expected_mg, abs=1e-6)
     shown = shown_everywhere(ctx, store, patient_id, sid, tmp, now)
@@ -121,7 +121,7 @@ def test_bolus_after_stop_counts_everywhere(staffed, clock, tmp_path):
     assert shown.csv_session_mg == 61.0 and shown.fhir_mg == 61.0
     assert shown.csv_running == ["0", "41", "61"]
     # the course view and the course PDF
-    course = load_course(store, patient.id, now=now)
+    course = load_course(ctx["nurse"], patient.id, now=now)
     assert course.outcome.total_mg == pytest.approx(61.0)
     assert [s.session.total_mg for s in course.outcome.sessions] == [pytest.approx(61.0)]
     text = " ".join(" ".join(pages_text(export_course_pdf(nurse, patient.id,

@@ -56,7 +56,7 @@ def test_unused_protocol_edits_in_place_used_one_gets_a_new_version(staffed):
                                                 0.5, 120, 6, None, 15), "lower rate per pharmacy")
     old = get_protocol(admin, p.id)
     assert old.retired and old.rate_mg_per_kg_per_h == 0.6  # unchanged for its session
-    assert load_record(store, session.id).protocol == old
+    assert load_record(ctx["nurse"], session.id).protocol == old
     assert [x.name for x in list_protocols(nurse) if x.name.startswith("House")] == [v2.name]
     with pytest.raises(InvalidState, match="already retired"):
         retire_protocol(admin, p.id, "again")

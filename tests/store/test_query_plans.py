@@ -62,7 +62,7 @@ def read_paths(store: Store) -> dict[str, Callable[[], object]]:
         return lambda: feed.receive(text.encode())
 
     def session_open() -> None:
-        load_record(store, device_sid, with_vitals=False)
+        load_record(ctx, device_sid, with_vitals=False)
         columns = load_vitals_columns(store, device_sid)
         load_vitals(store, columns.ids[:200])
         vitals_after(store, device_sid, columns.ids[-1])
@@ -73,11 +73,11 @@ def read_paths(store: Store) -> dict[str, Callable[[], object]]:
         "search MRN": lambda: patients.search_patients(ctx, str(patient["mrn"])),
         "search DOB": lambda: patients.search_patients(ctx, str(patient["birth_date"])),
         "today board": lambda: summary.today_board(store, clock.now()),
-        "awaiting signature": lambda: summary.session_lines(store, now=clock.now(),
+        "awaiting signature": lambda: summary.session_lines(ctx, now=clock.now(),
                                                             statuses=("completed",)),
         "planned": lambda: series.planned_sessions(store, 14),
-        "patient history": lambda: summary.session_lines(store, 1, clock.now()),
-        "course": lambda: load_course(store, 1, now=clock.now()),
+        "patient history": lambda: summary.session_lines(ctx, 1, clock.now()),
+        "course": lambda: load_course(ctx, 1, now=clock.now()),
         "session open": session_open,
         "feed: open sessions": lambda: open_session_choices(store),
         "feed: unknown patient (quarantined)": hl7("NO-SUCH-MRN"),

@@ -56,8 +56,8 @@ class DialogDriver:
 def _panel(qtbot, store, nurse, session_id):
     panel = EntriesPanel(nurse, session_id)
     qtbot.addWidget(panel)
-    panel.changed.connect(lambda: panel.show_record(load_record(store, session_id)))
-    panel.show_record(load_record(store, session_id))
+    panel.changed.connect(lambda: panel.show_record(load_record(nurse, session_id)))
+    panel.show_record(load_record(nurse, session_id))
     panel.show()
     return panel
 
@@ -81,7 +81,7 @@ def test_morphine_for_morphine_itching_warns_and_records_with_reason(qtbot, live
     assert panel.med_table.rowCount() == 1
     assert "allergy warning acknowledged: itching only; Dr P aware" in \
         panel.med_table.item(0, 4).text()
-    (ack,) = load_record(store, session.id).acknowledgements
+    (ack,) = load_record(nurse, session.id).acknowledgements
     assert ack.response == "itching only; Dr P aware"
 
 
@@ -115,11 +115,11 @@ def test_ketamine_allergy_asks_a_reason_at_start(qtbot, live):
     store, nurse, session = live
     panel = DosingPanel(nurse, session.id)
     qtbot.addWidget(panel)
-    panel.show_record(load_record(store, session.id))
+    panel.show_record(load_record(nurse, session.id))
     panel.confirm_warnings = lambda warnings: True
     driver = DialogDriver(qtbot, "tolerated 3 prior infusions")
     panel.ask_allergy_reason = driver
     qtbot.mouseClick(panel.buttons[DoseKind.START], Qt.MouseButton.LeftButton)
     assert "Ketamine is that substance" in driver.seen[0]
-    (ack,) = load_record(store, session.id).acknowledgements
+    (ack,) = load_record(nurse, session.id).acknowledgements
     assert (ack.subject_table, ack.response) == ("dose_events", "tolerated 3 prior infusions")

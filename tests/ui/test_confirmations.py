@@ -29,7 +29,7 @@ def running(qtbot, staffed, clock):
     clock.advance(minutes=90)
     panel = DosingPanel(nurse, session.id)
     qtbot.addWidget(panel)
-    panel.show_record(load_record(store, session.id))
+    panel.show_record(load_record(nurse, session.id))
     panel.show()
     return store, ctx, session, panel
 
@@ -51,17 +51,17 @@ def _answer_stop(qtbot, action):
 
 
 def test_enter_alone_keeps_the_infusion_running(qtbot, running):
-    store, _, session, panel = running
+    store, ctx, session, panel = running
     seen = _answer_stop(qtbot, lambda box: qtbot.keyClick(box, Qt.Key.Key_Return))
     assert not panel.submit(DoseKind.STOP)
     assert "SILVA, Rui" in seen[0] and "MRN C1" in seen[0]
     assert "Total given: 60.0 mg = 0.75 mg/kg over 1 h 30 min" in seen[0]
-    assert load_record(store, session.id).infusion_state == "running"
+    assert load_record(ctx["nurse"], session.id).infusion_state == "running"
     assert "keeps running" in panel.error.text()
 
 
 def test_stop_button_in_the_question_stops(qtbot, running):
-    store, _, session, panel = running
+    store, ctx, session, panel = running
 
     def press_stop(box: QMessageBox) -> None:
         (stop,) = [b for b in box.buttons() if "top infusion" in b.text()]
@@ -69,12 +69,12 @@ def test_stop_button_in_the_question_stops(qtbot, running):
 
     _answer_stop(qtbot, press_stop)
     assert panel.submit(DoseKind.STOP)
-    assert load_record(store, session.id).infusion_state == "stopped"
+    assert load_record(ctx["nurse"], session.id).infusion_state == "stopped"
 
 
 def test_sign_dialog_names_the_patient_and_needs_the_password(qtbot, running):
-    store, _, session, _ = running
-    dialog = SignDialog(load_record(store, session.id))
+    store, ctx, session, _ = running
+    dialog = SignDialog(load_record(ctx["nurse"], session.id))
     qtbot.addWidget(dialog)
     label = dialog.findChild(QLabel, "signSummary")
     assert "SILVA, Rui" in label.text() and "MRN C1" in label.text()

@@ -42,7 +42,7 @@ def test_record_a_follow_up_from_the_due_list_and_the_chart_updates(qtbot, staff
     window = CourseWindow(nurse, patient.id)
     qtbot.addWidget(window)
     assert "MRN <b>C7</b>" in window.header.text() and "DOB 1975-05-05" in window.header.text()
-    outcome = load_course(store, patient.id, now=clock.now()).outcome
+    outcome = load_course(ctx["nurse"], patient.id, now=clock.now()).outcome
     assert f"{outcome.session_count} infusions" in window.numbers.text()
     statuses = [window.slots.row_at(i).status.value for i in range(window.slots.rowCount())]
     assert "due" in statuses

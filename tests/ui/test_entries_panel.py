@@ -23,8 +23,8 @@ NOW_LOCAL = datetime(2026, 11, 24, 14, 0, tzinfo=UTC).astimezone().strftime("%H:
 def _panel(qtbot, store, ctx, session_id):
     widget = EntriesPanel(ctx, session_id)
     qtbot.addWidget(widget)
-    widget.changed.connect(lambda: widget.show_record(load_record(store, session_id)))
-    widget.show_record(load_record(store, session_id))
+    widget.changed.connect(lambda: widget.show_record(load_record(ctx, session_id)))
+    widget.show_record(load_record(ctx, session_id))
     widget.show()
     qtbot.waitExposed(widget)
     return widget
@@ -333,7 +333,7 @@ def test_every_entry_kind_can_be_struck_with_a_reason(qtbot, live, tmp_path):
     svc.add_score(nurse, session.id, "nrs", "pre", value=9)
     svc.add_score(nurse, session.id, "nrs", "pre", value=6)
     svc.add_note(nurse, session.id, "patient in chair 4")
-    panel.show_record(load_record(store, session.id))
+    panel.show_record(load_record(ctx["nurse"], session.id))
     reasons = {EntryKind.ADJUNCT: "given to another patient",
                EntryKind.SIDE_EFFECT: "recorded on the wrong session",
                EntryKind.SCORE: "typed 9 for 6", EntryKind.NOTE: "wrong chair"}
@@ -352,7 +352,7 @@ def test_every_entry_kind_can_be_struck_with_a_reason(qtbot, live, tmp_path):
         last = table.item(0, table.columnCount() - 1).text()
         assert f"ENTERED IN ERROR: {reason}" in last
     assert nrs_pre_post(store, session.id) == (6, None)  # the struck 9 no longer counts
-    record = load_record(store, session.id)
+    record = load_record(ctx["nurse"], session.id)
     assert record.adjuncts[0].struck_reason == "given to another patient"
     assert store.count("notes") == 1 and store.count("adjunct_medications") == 1
     text = " ".join(" ".join(pages_text(export_session_pdf(nurse, session.id,

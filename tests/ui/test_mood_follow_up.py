@@ -67,16 +67,16 @@ def test_follow_up_items_total_flag_and_acknowledgement(mood_course, clock):
     assert store.get("follow_ups", total_only)["phq9_total_only"] == 1
     with pytest.raises(InvalidState, match="no PHQ-9 item-9"):
         svc.acknowledge_safety_flag(nurse, total_only, "nothing to see")
-    course = load_course(store, patient.id, now=clock.now())
+    course = load_course(ctx["nurse"], patient.id, now=clock.now())
     assert [f.id for f in course.safety_flags] == [fid]
     with pytest.raises(PlausibilityError):
         svc.acknowledge_safety_flag(nurse, fid, " ")
     svc.acknowledge_safety_flag(ctx["provider"], fid, "safety plan reviewed by phone")
-    assert load_course(store, patient.id, now=clock.now()).safety_flags == ()
+    assert load_course(ctx["nurse"], patient.id, now=clock.now()).safety_flags == ()
     from ketalog.interop.csv_export import build_tables
     from ketalog.services.record import load_record
 
-    header, rows = build_tables([load_record(store, sids[1])])["follow_ups"]
+    header, rows = build_tables([load_record(ctx["nurse"], sids[1])])["follow_ups"]
     by_column = [dict(zip(header, r, strict=True)) for r in rows]
     assert [(r["phq9"], r["phq9_total_only"], r["safety_flag"],
              r["safety_acknowledgement"]) for r in by_column] == [
@@ -121,7 +121,7 @@ def test_a_rise_is_never_a_response(mood_course, clock):
     store, ctx, patient, sids = mood_course
     nurse = ctx["nurse"]
     svc.add_follow_up(nurse, sids[1], nrs=None, phq9=21)
-    course = load_course(store, patient.id, now=clock.now())
+    course = load_course(ctx["nurse"], patient.id, now=clock.now())
     assert course.mood.response is False and course.mood.remission is False
 
 

@@ -30,8 +30,8 @@ def _panel(qtbot, store, nurse, session_id):
     qtbot.addWidget(p)
     p.confirm_warnings = lambda warnings: True
     p.confirm_stop = lambda text: True
-    p.recorded.connect(lambda: p.show_record(load_record(store, session_id)))
-    p.show_record(load_record(store, session_id))
+    p.recorded.connect(lambda: p.show_record(load_record(nurse, session_id)))
+    p.show_record(load_record(nurse, session_id))
     p.show()
     return p
 
@@ -47,7 +47,7 @@ def test_one_rounding_rule_and_three_units(qtbot, panel, clock):
     _type_rate(qtbot, p, "0.35")
     assert "19.4 mg/h = 0.35 mg/kg/h = pump 9.7 mL/h" in p.rate_conversion.text()
     qtbot.mouseClick(p.buttons[DoseKind.START], Qt.MouseButton.LeftButton)
-    (start,) = load_record(store, session.id).doses
+    (start,) = load_record(nurse, session.id).doses
     assert start.rate_mg_per_h == 19.4  # the mg/h shown is the mg/h stored
     assert "Running at 19.4 mg/h = 0.35 mg/kg/h = pump 9.7 mL/h" in p.state_label.text()
     # the pump's mL/h typed directly
@@ -57,12 +57,12 @@ def test_one_rounding_rule_and_three_units(qtbot, panel, clock):
     assert "30.0 mg/h = 0.54 mg/kg/h = pump 15.0 mL/h" in p.rate_conversion.text()
     clock.advance(minutes=30)
     qtbot.mouseClick(p.buttons[DoseKind.RATE_CHANGE], Qt.MouseButton.LeftButton)
-    assert load_record(store, session.id).doses[-1].rate_mg_per_h == 30.0
+    assert load_record(nurse, session.id).doses[-1].rate_mg_per_h == 30.0
     p.rate_unit.setCurrentText("mg/h")
     _type_rate(qtbot, p, "25")
     clock.advance(minutes=30)
     qtbot.mouseClick(p.buttons[DoseKind.RATE_CHANGE], Qt.MouseButton.LeftButton)
-    assert load_record(store, session.id).doses[-1].rate_mg_per_h == 25.0
+    assert load_record(nurse, session.id).doses[-1].rate_mg_per_h == 25.0
 
 
 def test_stopped_panel_shows_the_rates_it_ran_at(qtbot, panel, clock):

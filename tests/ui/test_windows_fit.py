@@ -103,7 +103,7 @@ def test_scores_tab_usable_at_1366x768_and_boxes_clear(qtbot, session, clock):
     qtbot.keyClicks(panel.nrs_value, "7")
     assert panel.nrs_value.value() == 7, panel.nrs_value.text()
     qtbot.mouseClick(panel.add_nrs_button, Qt.MouseButton.LeftButton)
-    (score,) = load_record(store, s.id).scores
+    (score,) = load_record(ctx["nurse"], s.id).scores
     assert score.value == 7
     assert score.at == when.replace(second=0, microsecond=0)
     assert panel.nrs_value.text() == "—"  # cleared: the post score is typed afresh
@@ -139,6 +139,6 @@ def test_keyboard_reaches_the_entry_tabs(qtbot, session):
     assert w.entries.currentIndex() == 2
     qtbot.keyClicks(w.entries.nrs_value, "6")  # replaces the empty "—"
     qtbot.keyClick(w.entries.nrs_value, Qt.Key.Key_Return)
-    assert [sc.value for sc in load_record(store, s.id).scores] == [6]
+    assert [sc.value for sc in load_record(ctx["nurse"], s.id).scores] == [6]
     next(a for a in w.actions() if a.objectName() == "actionFocusMedications").trigger()
     assert w.entries.currentIndex() == 0

@@ -1,0 +1,40 @@
+"""Work done before anyone logs in, or by the program itself: the only service calls that
+take no Context, because there is no user yet (or none acting).
+
+The exceptions, all of them (everything else in ketalog.services takes the Context and
+checks the role, reads included):
+
+- pre-login: `auth.login`, `auth.load_user`, `auth.bootstrap_admin` (first run, refused
+  once any user exists), `needs_first_admin` below;
+- start-up: opening and verifying the file, `integrity_problems` below,
+  `recovery.*` and `backups.restore_database` / `preview_backup` (each checks an admin's
+  password against the backup's own users), `backups.backup_folder` /
+  `backup_every_hours` (where the start-up backup goes);
+- `admin_recovery.recover_admin` (authorised by the OS account that owns the file);
+- the monitor listener (`device_listener`), whose writes are the system actor's.
+"""
+
+from __future__ import annotations
+
+from ketalog.store.connection import quick_check_problems, second_connection
+from ketalog.store.store import Store
+
+
+def needs_first_admin(store: Store) -> bool:
+    """No user at all: start-up shows the first-run dialog instead of the login."""
+    return not store.count("users")
+
+
+def integrity_problems(store: Store) -> list[str]:
+    """SQLite's quick_check on a connection of its own (opened and used on the calling
+    thread, so it can run off the GUI thread); problems as sentences, never raised."""
+    try:
+        worker = second_connection(store)
+    except Exception as exc:  # noqa: BLE001 - reported, never raised into the GUI
+        return [f"the database could not be opened for the check: {exc}"]
+    try:
+        return quick_check_problems(worker.conn)
+    except Exception as exc:  # noqa: BLE001 - a damaged page can stop the check itself
+        return [f"the check stopped: {exc}"]
+    finally:
+        worker.close()
