@@ -483,19 +483,8 @@ class _Generator:
             rise_hr=_clip(rng.gauss(8, 4), 0, 18), tau=rng.uniform(30, 40),
             severe=plan.severe_htn, capnography=chair in CAPNOGRAPHY_CHAIRS)
 
-        # Vitals times: baseline, every 5-15 min during the infusion, every 15 min after.
-        times = [arrival + timedelta(minutes=rng.randint(9, 13))]
-        if rng.random() < 0.5:
-            times.append(start - timedelta(minutes=2))
-        t = start + timedelta(minutes=rng.randint(3, 6))
-        while t < stop:
-            times.append(t)
-            t += timedelta(minutes=self.interval(protocol.monitoring_interval_min))
-        times.append(stop + timedelta(minutes=1))
-        t = stop + timedelta(minutes=15)
-        while t <= discharge - timedelta(minutes=8):
-            times.append(t)
-            t += timedelta(minutes=rng.randint(13, 17))
+        times = self.vitals_times(arrival, start, stop, discharge,
+                                  protocol.monitoring_interval_min)
 
         def intra(low: int, high: int) -> list[datetime]:
             return [x for x in times if start + timedelta(minutes=low) <= x
@@ -802,6 +791,25 @@ class _Generator:
             if sign_at > self.now:
                 sign_at = None
         return _Built(plan, nurse, row, dict(children), follow_ups, completed_at, sign_at)
+
+    def vitals_times(self, arrival: datetime, start: datetime, stop: datetime,
+                     discharge: datetime, monitoring_min: int) -> list[datetime]:
+        """Baseline, every 5-15 min during the infusion, every 15 min after it: the
+        rhythm CLINICAL.md asks of a nurse, drawn in one place so sessions share it."""
+        rng = self.rng
+        times = [arrival + timedelta(minutes=rng.randint(9, 13))]
+        if rng.random() < 0.5:
+            times.append(start - timedelta(minutes=2))
+        t = start + timedelta(minutes=rng.randint(3, 6))
+        while t < stop:
+            times.append(t)
+            t += timedelta(minutes=self.interval(monitoring_min))
+        times.append(stop + timedelta(minutes=1))
+        t = stop + timedelta(minutes=15)
+        while t <= discharge - timedelta(minutes=8):
+            times.append(t)
+            t += timedelta(minutes=rng.randint(13, 17))
+        return times
 
     def interval(self, monitoring_min: int) -> int:
         """Mostly within the protocol's interval, sometimes a longer gap (a real finding)."""
