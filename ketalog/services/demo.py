@@ -471,38 +471,12 @@ class _Generator:
         stop = start + timedelta(minutes=duration + (pause_len or 0))
         discharge = stop + timedelta(minutes=rng.randint(60, 80))
 
-        rise_sbp = _clip(rng.gauss(11, 5), 3, 26)
-        if plan.severe_htn:
-            rise_sbp = max(rise_sbp, 184 - patient.sbp + rng.uniform(0, 8))
-        elif moderate_htn:
-            rise_sbp = max(rise_sbp, rng.uniform(166, 176) - patient.sbp)
-        haemo = _Haemodynamics(
-            start=start, sbp=patient.sbp + rng.gauss(0, 5), dbp=patient.dbp + rng.gauss(0, 3),
-            hr=patient.hr + rng.gauss(0, 4), spo2=patient.spo2, rr=patient.rr,
-            rise_sbp=rise_sbp, rise_dbp=rise_sbp * rng.uniform(0.6, 0.75),
-            rise_hr=_clip(rng.gauss(8, 4), 0, 18), tau=rng.uniform(30, 40),
-            severe=plan.severe_htn, capnography=chair in CAPNOGRAPHY_CHAIRS)
+        haemo = self.haemodynamics(plan, start, chair, moderate_htn)
 
         times = self.vitals_times(arrival, start, stop, discharge,
                                   protocol.monitoring_interval_min)
 
-        def intra(low: int, high: int) -> list[datetime]:
-            return [x for x in times if start + timedelta(minutes=low) <= x
-                    <= start + timedelta(minutes=high) and x < stop]
-
-        peak: datetime | None = None
-        if plan.severe_htn or moderate_htn:
-            near = intra(25, 37 if depression else 45)
-            peak = (min(near, key=lambda x: abs((x - start).total_seconds() - 35 * 60)) if near
-                    else start + timedelta(minutes=33))
-            recheck = [peak + timedelta(minutes=m) for m in (5, 10, 15)]
-            times = sorted({x for x in times if not peak < x < peak + timedelta(minutes=16)}
-                           | {peak, *recheck})
-        desat_at: datetime | None = None
-        if plan.desaturation:
-            candidates = [x for x in intra(20, 70) if x != peak]
-            desat_at = rng.choice(candidates) if candidates else start + timedelta(minutes=22)
-            times = sorted({*times, desat_at, desat_at + timedelta(minutes=3)})
+        times, peak, desat_at = self.events_in_vitals(plan, times, start, stop, moderate_htn)
 
         # Dose events.
         doses: list[_Dose] = []
@@ -791,6 +765,50 @@ class _Generator:
             if sign_at > self.now:
                 sign_at = None
         return _Built(plan, nurse, row, dict(children), follow_ups, completed_at, sign_at)
+
+    def haemodynamics(self, plan: _Plan, start: datetime, chair: str,
+                      moderate_htn: bool) -> _Haemodynamics:
+        """The session's blood-pressure and heart-rate response to ketamine: a rise of
+        about 11 mmHg systolic, pushed past the alert lines on hypertensive sessions."""
+        rng, patient = self.rng, plan.patient
+        rise_sbp = _clip(rng.gauss(11, 5), 3, 26)
+        if plan.severe_htn:
+            rise_sbp = max(rise_sbp, 184 - patient.sbp + rng.uniform(0, 8))
+        elif moderate_htn:
+            rise_sbp = max(rise_sbp, rng.uniform(166, 176) - patient.sbp)
+        return _Haemodynamics(
+            start=start, sbp=patient.sbp + rng.gauss(0, 5), dbp=patient.dbp + rng.gauss(0, 3),
+            hr=patient.hr + rng.gauss(0, 4), spo2=patient.spo2, rr=patient.rr,
+            rise_sbp=rise_sbp, rise_dbp=rise_sbp * rng.uniform(0.6, 0.75),
+            rise_hr=_clip(rng.gauss(8, 4), 0, 18), tau=rng.uniform(30, 40),
+            severe=plan.severe_htn, capnography=chair in CAPNOGRAPHY_CHAIRS)
+
+    def events_in_vitals(self, plan: _Plan, times: list[datetime], start: datetime,
+                         stop: datetime, moderate_htn: bool,
+                         ) -> tuple[list[datetime], datetime | None, datetime | None]:
+        """Place the blood-pressure peak (with its 5-, 10- and 15-minute rechecks) and
+        the desaturation among the vitals times: (times, peak, desaturation)."""
+        depression = plan.patient.indication == "depression"
+
+        def intra(low: int, high: int) -> list[datetime]:
+            return [x for x in times if start + timedelta(minutes=low) <= x
+                    <= start + timedelta(minutes=high) and x < stop]
+
+        peak: datetime | None = None
+        if plan.severe_htn or moderate_htn:
+            near = intra(25, 37 if depression else 45)
+            peak = (min(near, key=lambda x: abs((x - start).total_seconds() - 35 * 60)) if near
+                    else start + timedelta(minutes=33))
+            recheck = [peak + timedelta(minutes=m) for m in (5, 10, 15)]
+            times = sorted({x for x in times if not peak < x < peak + timedelta(minutes=16)}
+                           | {peak, *recheck})
+        desat_at: datetime | None = None
+        if plan.desaturation:
+            candidates = [x for x in intra(20, 70) if x != peak]
+            desat_at = (self.rng.choice(candidates) if candidates
+                        else start + timedelta(minutes=22))
+            times = sorted({*times, desat_at, desat_at + timedelta(minutes=3)})
+        return times, peak, desat_at
 
     def vitals_times(self, arrival: datetime, start: datetime, stop: datetime,
                      discharge: datetime, monitoring_min: int) -> list[datetime]:
