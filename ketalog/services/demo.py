@@ -608,22 +608,8 @@ class _Generator:
                                    if r["at"] == to_iso(peak)) if keep(peak) else 0)
 
         # Dose rows, with the soft warnings the nurse acknowledged (as record_dose does).
-        events: list[DoseEvent] = []
-        for dose in doses:
-            if not keep(dose.at) or (live and dose.kind is DoseKind.STOP):
-                continue
-            event = DoseEvent(None, self.uuid(), 0, dose.at, dose.kind, dose.bolus_mg,
-                              dose.rate_mg_per_h, weight, dose.reason)
-            warnings = self.dose_warnings(events, event, protocol, weight, start)
-            events.append(event)
-            children["dose_events"].append({
-                "uuid": event.uuid, "at": to_iso(dose.at), "kind": dose.kind.value,
-                "bolus_mg": dose.bolus_mg, "rate_mg_per_h": dose.rate_mg_per_h,
-                "weight_kg": weight, "reason": dose.reason,
-                "acknowledged_warnings": json.dumps([w.as_text() for w in warnings]),
-                "entered_at": to_iso(dose.at), "entered_by": nurse})
-        state = dosing.validate_timeline(events)
-        assert state == ("running" if live else "stopped"), state
+        events, children["dose_events"] = self.dose_rows(doses, live, weight, protocol,
+                                                        start, nurse)
         total = dosing.running_total_mg(events, self.now if live else stop)
 
         # Side effects and adjuncts.
@@ -809,6 +795,29 @@ class _Generator:
                         else start + timedelta(minutes=22))
             times = sorted({*times, desat_at, desat_at + timedelta(minutes=3)})
         return times, peak, desat_at
+
+    def dose_rows(self, doses: list[_Dose], live: bool, weight: float, protocol: Protocol,
+                  start: datetime, nurse: int) -> tuple[list[DoseEvent], list[dict[str, object]]]:
+        """The dose events given so far and their rows, each with the soft warnings the
+        nurse acknowledged (as record_dose asks); the timeline must pass the engine."""
+        events: list[DoseEvent] = []
+        rows: list[dict[str, object]] = []
+        for dose in doses:
+            if (live and dose.at > self.now) or (live and dose.kind is DoseKind.STOP):
+                continue
+            event = DoseEvent(None, self.uuid(), 0, dose.at, dose.kind, dose.bolus_mg,
+                              dose.rate_mg_per_h, weight, dose.reason)
+            warnings = self.dose_warnings(events, event, protocol, weight, start)
+            events.append(event)
+            rows.append({
+                "uuid": event.uuid, "at": to_iso(dose.at), "kind": dose.kind.value,
+                "bolus_mg": dose.bolus_mg, "rate_mg_per_h": dose.rate_mg_per_h,
+                "weight_kg": weight, "reason": dose.reason,
+                "acknowledged_warnings": json.dumps([w.as_text() for w in warnings]),
+                "entered_at": to_iso(dose.at), "entered_by": nurse})
+        state = dosing.validate_timeline(events)
+        assert state == ("running" if live else "stopped"), state
+        return events, rows
 
     def vitals_times(self, arrival: datetime, start: datetime, stop: datetime,
                      discharge: datetime, monitoring_min: int) -> list[datetime]:
