@@ -530,15 +530,7 @@ class _Generator:
         doses.sort(key=lambda d: d.at)  # stable: bolus stays before start
 
         # Scores and pain.
-        pre = round(_clip(patient.pain0 - patient.gain + rng.gauss(0, 0.6), 0, 10))
-        if not depression:
-            pre = max(pre, 2)
-        if patient.responder:
-            post = round(pre * (1 - rng.uniform(0.3, 0.65)))
-        else:
-            post = pre - rng.choice((0, 1, 1, 2))
-        post = max(0, min(pre, post))
-        phq_now = round(_clip(patient.phq + rng.gauss(0, 1), 0, 24)) if depression else None
+        pre, post, phq_now = self.pain_and_mood(patient)
 
         children: dict[str, list[dict[str, object]]] = defaultdict(list)
 
@@ -818,6 +810,22 @@ class _Generator:
         state = dosing.validate_timeline(events)
         assert state == ("running" if live else "stopped"), state
         return events, rows
+
+    def pain_and_mood(self, patient: _Patient) -> tuple[int, int, int | None]:
+        """NRS before and after this infusion and the PHQ-9 total (depression only):
+        responders drop by a third to two thirds, the others by 0-2 points."""
+        rng = self.rng
+        depression = patient.indication == "depression"
+        pre = round(_clip(patient.pain0 - patient.gain + rng.gauss(0, 0.6), 0, 10))
+        if not depression:
+            pre = max(pre, 2)
+        if patient.responder:
+            post = round(pre * (1 - rng.uniform(0.3, 0.65)))
+        else:
+            post = pre - rng.choice((0, 1, 1, 2))
+        post = max(0, min(pre, post))
+        phq_now = round(_clip(patient.phq + rng.gauss(0, 1), 0, 24)) if depression else None
+        return pre, post, phq_now
 
     def vitals_times(self, arrival: datetime, start: datetime, stop: datetime,
                      discharge: datetime, monitoring_min: int) -> list[datetime]:
