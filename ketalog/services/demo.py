@@ -471,49 +471,12 @@ class _Generator:
         stop = start + timedelta(minutes=duration + (pause_len or 0))
         discharge = stop + timedelta(minutes=rng.randint(60, 80))
 
-        rise_sbp = _clip(rng.gauss(11, 5), 3, 26)
-        if plan.severe_htn:
-            rise_sbp = max(rise_sbp, 184 - patient.sbp + rng.uniform(0, 8))
-        elif moderate_htn:
-            rise_sbp = max(rise_sbp, rng.uniform(166, 176) - patient.sbp)
-        haemo = _Haemodynamics(
-            start=start, sbp=patient.sbp + rng.gauss(0, 5), dbp=patient.dbp + rng.gauss(0, 3),
-            hr=patient.hr + rng.gauss(0, 4), spo2=patient.spo2, rr=patient.rr,
-            rise_sbp=rise_sbp, rise_dbp=rise_sbp * rng.uniform(0.6, 0.75),
-            rise_hr=_clip(rng.gauss(8, 4), 0, 18), tau=rng.uniform(30, 40),
-            severe=plan.severe_htn, capnography=chair in CAPNOGRAPHY_CHAIRS)
+        haemo = self.haemodynamics(plan, start, chair, moderate_htn)
 
-        # Vitals times: baseline, every 5-15 min during the infusion, every 15 min after.
-        times = [arrival + timedelta(minutes=rng.randint(9, 13))]
-        if rng.random() < 0.5:
-            times.append(start - timedelta(minutes=2))
-        t = start + timedelta(minutes=rng.randint(3, 6))
-        while t < stop:
-            times.append(t)
-            t += timedelta(minutes=self.interval(protocol.monitoring_interval_min))
-        times.append(stop + timedelta(minutes=1))
-        t = stop + timedelta(minutes=15)
-        while t <= discharge - timedelta(minutes=8):
-            times.append(t)
-            t += timedelta(minutes=rng.randint(13, 17))
+        times = self.vitals_times(arrival, start, stop, discharge,
+                                  protocol.monitoring_interval_min)
 
-        def intra(low: int, high: int) -> list[datetime]:
-            return [x for x in times if start + timedelta(minutes=low) <= x
-                    <= start + timedelta(minutes=high) and x < stop]
-
-        peak: datetime | None = None
-        if plan.severe_htn or moderate_htn:
-            near = intra(25, 37 if depression else 45)
-            peak = (min(near, key=lambda x: abs((x - start).total_seconds() - 35 * 60)) if near
-                    else start + timedelta(minutes=33))
-            recheck = [peak + timedelta(minutes=m) for m in (5, 10, 15)]
-            times = sorted({x for x in times if not peak < x < peak + timedelta(minutes=16)}
-                           | {peak, *recheck})
-        desat_at: datetime | None = None
-        if plan.desaturation:
-            candidates = [x for x in intra(20, 70) if x != peak]
-            desat_at = rng.choice(candidates) if candidates else start + timedelta(minutes=22)
-            times = sorted({*times, desat_at, desat_at + timedelta(minutes=3)})
+        times, peak, desat_at = self.events_in_vitals(plan, times, start, stop, moderate_htn)
 
         # Dose events.
         doses: list[_Dose] = []
@@ -567,15 +530,7 @@ class _Generator:
         doses.sort(key=lambda d: d.at)  # stable: bolus stays before start
 
         # Scores and pain.
-        pre = round(_clip(patient.pain0 - patient.gain + rng.gauss(0, 0.6), 0, 10))
-        if not depression:
-            pre = max(pre, 2)
-        if patient.responder:
-            post = round(pre * (1 - rng.uniform(0.3, 0.65)))
-        else:
-            post = pre - rng.choice((0, 1, 1, 2))
-        post = max(0, min(pre, post))
-        phq_now = round(_clip(patient.phq + rng.gauss(0, 1), 0, 24)) if depression else None
+        pre, post, phq_now = self.pain_and_mood(patient)
 
         children: dict[str, list[dict[str, object]]] = defaultdict(list)
 
@@ -645,22 +600,8 @@ class _Generator:
                                    if r["at"] == to_iso(peak)) if keep(peak) else 0)
 
         # Dose rows, with the soft warnings the nurse acknowledged (as record_dose does).
-        events: list[DoseEvent] = []
-        for dose in doses:
-            if not keep(dose.at) or (live and dose.kind is DoseKind.STOP):
-                continue
-            event = DoseEvent(None, self.uuid(), 0, dose.at, dose.kind, dose.bolus_mg,
-                              dose.rate_mg_per_h, weight, dose.reason)
-            warnings = self.dose_warnings(events, event, protocol, weight, start)
-            events.append(event)
-            children["dose_events"].append({
-                "uuid": event.uuid, "at": to_iso(dose.at), "kind": dose.kind.value,
-                "bolus_mg": dose.bolus_mg, "rate_mg_per_h": dose.rate_mg_per_h,
-                "weight_kg": weight, "reason": dose.reason,
-                "acknowledged_warnings": json.dumps([w.as_text() for w in warnings]),
-                "entered_at": to_iso(dose.at), "entered_by": nurse})
-        state = dosing.validate_timeline(events)
-        assert state == ("running" if live else "stopped"), state
+        events, children["dose_events"] = self.dose_rows(doses, live, weight, protocol,
+                                                        start, nurse)
         total = dosing.running_total_mg(events, self.now if live else stop)
 
         # Side effects and adjuncts.
@@ -802,6 +743,108 @@ class _Generator:
             if sign_at > self.now:
                 sign_at = None
         return _Built(plan, nurse, row, dict(children), follow_ups, completed_at, sign_at)
+
+    def haemodynamics(self, plan: _Plan, start: datetime, chair: str,
+                      moderate_htn: bool) -> _Haemodynamics:
+        """The session's blood-pressure and heart-rate response to ketamine: a rise of
+        about 11 mmHg systolic, pushed past the alert lines on hypertensive sessions."""
+        rng, patient = self.rng, plan.patient
+        rise_sbp = _clip(rng.gauss(11, 5), 3, 26)
+        if plan.severe_htn:
+            rise_sbp = max(rise_sbp, 184 - patient.sbp + rng.uniform(0, 8))
+        elif moderate_htn:
+            rise_sbp = max(rise_sbp, rng.uniform(166, 176) - patient.sbp)
+        return _Haemodynamics(
+            start=start, sbp=patient.sbp + rng.gauss(0, 5), dbp=patient.dbp + rng.gauss(0, 3),
+            hr=patient.hr + rng.gauss(0, 4), spo2=patient.spo2, rr=patient.rr,
+            rise_sbp=rise_sbp, rise_dbp=rise_sbp * rng.uniform(0.6, 0.75),
+            rise_hr=_clip(rng.gauss(8, 4), 0, 18), tau=rng.uniform(30, 40),
+            severe=plan.severe_htn, capnography=chair in CAPNOGRAPHY_CHAIRS)
+
+    def events_in_vitals(self, plan: _Plan, times: list[datetime], start: datetime,
+                         stop: datetime, moderate_htn: bool,
+                         ) -> tuple[list[datetime], datetime | None, datetime | None]:
+        """Place the blood-pressure peak (with its 5-, 10- and 15-minute rechecks) and
+        the desaturation among the vitals times: (times, peak, desaturation)."""
+        depression = plan.patient.indication == "depression"
+
+        def intra(low: int, high: int) -> list[datetime]:
+            return [x for x in times if start + timedelta(minutes=low) <= x
+                    <= start + timedelta(minutes=high) and x < stop]
+
+        peak: datetime | None = None
+        if plan.severe_htn or moderate_htn:
+            near = intra(25, 37 if depression else 45)
+            peak = (min(near, key=lambda x: abs((x - start).total_seconds() - 35 * 60)) if near
+                    else start + timedelta(minutes=33))
+            recheck = [peak + timedelta(minutes=m) for m in (5, 10, 15)]
+            times = sorted({x for x in times if not peak < x < peak + timedelta(minutes=16)}
+                           | {peak, *recheck})
+        desat_at: datetime | None = None
+        if plan.desaturation:
+            candidates = [x for x in intra(20, 70) if x != peak]
+            desat_at = (self.rng.choice(candidates) if candidates
+                        else start + timedelta(minutes=22))
+            times = sorted({*times, desat_at, desat_at + timedelta(minutes=3)})
+        return times, peak, desat_at
+
+    def dose_rows(self, doses: list[_Dose], live: bool, weight: float, protocol: Protocol,
+                  start: datetime, nurse: int) -> tuple[list[DoseEvent], list[dict[str, object]]]:
+        """The dose events given so far and their rows, each with the soft warnings the
+        nurse acknowledged (as record_dose asks); the timeline must pass the engine."""
+        events: list[DoseEvent] = []
+        rows: list[dict[str, object]] = []
+        for dose in doses:
+            if (live and dose.at > self.now) or (live and dose.kind is DoseKind.STOP):
+                continue
+            event = DoseEvent(None, self.uuid(), 0, dose.at, dose.kind, dose.bolus_mg,
+                              dose.rate_mg_per_h, weight, dose.reason)
+            warnings = self.dose_warnings(events, event, protocol, weight, start)
+            events.append(event)
+            rows.append({
+                "uuid": event.uuid, "at": to_iso(dose.at), "kind": dose.kind.value,
+                "bolus_mg": dose.bolus_mg, "rate_mg_per_h": dose.rate_mg_per_h,
+                "weight_kg": weight, "reason": dose.reason,
+                "acknowledged_warnings": json.dumps([w.as_text() for w in warnings]),
+                "entered_at": to_iso(dose.at), "entered_by": nurse})
+        state = dosing.validate_timeline(events)
+        assert state == ("running" if live else "stopped"), state
+        return events, rows
+
+    def pain_and_mood(self, patient: _Patient) -> tuple[int, int, int | None]:
+        """NRS before and after this infusion and the PHQ-9 total (depression only):
+        responders drop by a third to two thirds, the others by 0-2 points."""
+        rng = self.rng
+        depression = patient.indication == "depression"
+        pre = round(_clip(patient.pain0 - patient.gain + rng.gauss(0, 0.6), 0, 10))
+        if not depression:
+            pre = max(pre, 2)
+        if patient.responder:
+            post = round(pre * (1 - rng.uniform(0.3, 0.65)))
+        else:
+            post = pre - rng.choice((0, 1, 1, 2))
+        post = max(0, min(pre, post))
+        phq_now = round(_clip(patient.phq + rng.gauss(0, 1), 0, 24)) if depression else None
+        return pre, post, phq_now
+
+    def vitals_times(self, arrival: datetime, start: datetime, stop: datetime,
+                     discharge: datetime, monitoring_min: int) -> list[datetime]:
+        """Baseline, every 5-15 min during the infusion, every 15 min after it: the
+        rhythm CLINICAL.md asks of a nurse, drawn in one place so sessions share it."""
+        rng = self.rng
+        times = [arrival + timedelta(minutes=rng.randint(9, 13))]
+        if rng.random() < 0.5:
+            times.append(start - timedelta(minutes=2))
+        t = start + timedelta(minutes=rng.randint(3, 6))
+        while t < stop:
+            times.append(t)
+            t += timedelta(minutes=self.interval(monitoring_min))
+        times.append(stop + timedelta(minutes=1))
+        t = stop + timedelta(minutes=15)
+        while t <= discharge - timedelta(minutes=8):
+            times.append(t)
+            t += timedelta(minutes=rng.randint(13, 17))
+        return times
 
     def interval(self, monitoring_min: int) -> int:
         """Mostly within the protocol's interval, sometimes a longer gap (a real finding)."""
