@@ -5,7 +5,9 @@ The exceptions, all of them (everything else in ketalog.services takes the Conte
 checks the role, reads included):
 
 - pre-login: `auth.login`, `auth.load_user`, `auth.bootstrap_admin` (first run, refused
-  once any user exists), `needs_first_admin` below;
+  once any user exists), `needs_first_admin` below, and the two settings the login
+  window needs (`settings.clinic_name_before_login`,
+  `settings.auto_logoff_minutes_before_login`);
 - start-up: opening and verifying the file, `integrity_problems` below,
   `recovery.*` and `backups.restore_database` / `preview_backup` (each checks an admin's
   password against the backup's own users), `backups.backup_folder` /
