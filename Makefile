@@ -23,10 +23,12 @@ run: setup
 ## The whole test suite (Qt offscreen), lint included.
 test: setup
 	$(BIN)/ruff check ketalog tests benchmarks docs tools
+	$(BIN)/lint-imports
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 lint: setup
 	$(BIN)/ruff check ketalog tests benchmarks docs tools
+	$(BIN)/lint-imports
 
 ## Speed and scale measurements, printed as ratios against baselines run alongside.
 bench: setup

@@ -121,3 +121,60 @@ def test_gui_start_does_not_load_reportlab():
             "print(bad[:3]); sys.exit(1 if bad else 0)\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+# The contracts in pyproject.toml ([tool.importlinter]) and how many exceptions each may
+# carry today: the numbers may only fall, so a widened contract fails here, not quietly.
+CONTRACTS = {
+    "layers": 0,
+    "qt-only-in-ui": 1,
+    "domain-alone": 0,
+    "outputs-below-store": 0,
+    "front-ends-via-services": 63,
+}
+
+
+def _contracts() -> dict[str, dict]:
+    import tomllib
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    return {c["id"]: c for c in config["tool"]["importlinter"]["contracts"]}
+
+
+def test_import_contracts_exist_and_are_not_widened():
+    contracts = _contracts()
+    assert set(contracts) >= set(CONTRACTS)
+    for cid, most in CONTRACTS.items():
+        ignored = contracts[cid].get("ignore_imports", [])
+        assert len(ignored) <= most, f"{cid} gained exceptions: {len(ignored)} > {most}"
+        assert all("*" not in line and " -> " in line for line in ignored), cid
+    assert [layer.replace(" ", "") for layer in contracts["layers"]["layers"]] == [
+        "ui:cli:cli_access:cli_hl7:cli_indications:cli_interop:cli_progress:cli_stock:cli_trust:"
+        "__main__", "services", "store|reports|interop", "domain", "paths"]
+    assert contracts["layers"]["type"] == "layers"
+    assert all(contracts[cid]["type"] == "forbidden" for cid in CONTRACTS if cid != "layers")
+    assert set(contracts["domain-alone"]["forbidden_modules"]) >= {
+        f"ketalog.{p}" for p in ("store", "reports", "interop", "services", "ui", "cli")}
+    assert set(contracts["outputs-below-store"]["source_modules"]) == {
+        "ketalog.reports", "ketalog.interop"}
+    assert set(contracts["outputs-below-store"]["forbidden_modules"]) == {
+        "ketalog.store", "ketalog.services"}
+    assert set(contracts["front-ends-via-services"]["forbidden_modules"]) == {
+        "ketalog.store", "ketalog.reports", "ketalog.interop"}
+    assert set(contracts["qt-only-in-ui"]["forbidden_modules"]) == set(QT_MODULES)
+    assert not contracts["qt-only-in-ui"].get("allow_indirect_imports", False)
+    assert not contracts["domain-alone"].get("allow_indirect_imports", True)
+    for cid in CONTRACTS:
+        assert contracts[cid].get("unmatched_ignore_imports_alerting", "error") == "error"
+    packages = {p.name for p in PKG.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    qt_free = {m.split(".")[1] for m in contracts["qt-only-in-ui"]["source_modules"]}
+    assert packages - {"ui"} <= qt_free, "every package but ui must be in the Qt contract"
+
+
+def test_every_contract_exception_says_why():
+    """Each ignore_imports line carries a comment on its own line of pyproject.toml."""
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    block = text.split("\n[tool.importlinter]\n", 1)[1].split("\n[tool.", 1)[0]
+    ignored = [line for c in _contracts().values() for line in c.get("ignore_imports", [])]
+    for entry in ignored:
+        lines = [ln for ln in block.splitlines() if f'"{entry}"' in ln]
+        assert lines and all(re.search(r'",\s*#\s*\S', ln) for ln in lines), entry
