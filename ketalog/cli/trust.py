@@ -20,7 +20,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     store = context.open_to_verify(args)
     line = ProgressLine("verify")
     try:
-        report = verify_database(store, line)
+        report = verify_database(store, line, documents=tuple(Path(d) for d in args.document),
+                                 typed_heads=tuple(args.anchor))
     finally:
         line.close()
         store.close()
@@ -147,6 +148,12 @@ def cmd_recover_admin(args: argparse.Namespace) -> int:
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """verify, backup, restore and encrypt, in the order `ketalog --help` lists them."""
     p = sub.add_parser("verify", help="check integrity, audit chain and signatures")
+    p.add_argument("--document", action="append", default=[], metavar="FILE.pdf",
+                   help="also check the audit head a printed or exported ketalog PDF "
+                        "carries (repeatable)")
+    p.add_argument("--anchor", action="append", default=[], metavar='"ENTRY HASH"',
+                   help='also check a head typed back from a page footer, e.g. '
+                        '"1234 3f9a0b1c2d3e4f56" (repeatable)')
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("backup", help="write a verified backup copy (admin)")

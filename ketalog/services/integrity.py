@@ -5,8 +5,9 @@ report names. Read-only and without a login: whoever holds the file may check it
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
-from ketalog.services.anchors import anchor_count, anchor_problems
+from ketalog.services.anchors import anchor_count, anchor_problems, given_heads, head_problems
 from ketalog.store.backup import PhaseProgress
 from ketalog.store.store import Store
 from ketalog.store.verify import verify_store
@@ -24,9 +25,16 @@ class IntegrityReport:
         return not self.problems
 
 
-def verify_database(store: Store, phases: PhaseProgress | None = None) -> IntegrityReport:
-    """Every check `ketalog verify` runs, on a store opened for verifying."""
+def verify_database(store: Store, phases: PhaseProgress | None = None, *,
+                    documents: tuple[Path, ...] = (),
+                    typed_heads: tuple[str, ...] = ()) -> IntegrityReport:
+    """Every check `ketalog verify` runs, on a store opened for verifying, plus the heads
+    of the printed or exported `documents` and those typed back from a page's footer
+    (anchors out of an attacker's reach). A document that cannot be read, or a typed head
+    that is not one, raises ServiceError before any check runs."""
+    given = given_heads(list(documents), list(typed_heads))
     problems = verify_store(store, phases)
     problems += anchor_problems(store)
+    problems += head_problems(store, given)
     return IntegrityReport(problems, store.table_counts().get("audit_log", 0),
-                           anchor_count(store), store.encrypted)
+                           anchor_count(store) + len(given), store.encrypted)

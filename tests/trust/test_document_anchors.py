@@ -103,3 +103,41 @@ def test_a_file_without_a_head_is_refused(tmp_path):
         given_heads([other], [])
     with pytest.raises(ServiceError, match="could not read"):
         given_heads([tmp_path / "missing.pdf"], [])
+
+
+def _verify(args, clock, capsys):  # noqa: ANN001, ANN201
+    from ketalog.cli import main
+
+    code = main(args, clock)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_ketalog_verify_takes_the_document_and_the_typed_footer(tmp_path, clock, capsys):
+    """The same attack through `ketalog verify --document / --anchor`, as a clinic runs it."""
+    path, _, pdf, _, log = _exported(tmp_path)
+    printed = given_heads([pdf], [])[0][0]
+    typed = printed.printed.removeprefix("audit ")
+    code, out, _ = _verify(["--db", str(path), "verify", "--document", str(pdf),
+                            "--anchor", typed], clock, capsys)
+    assert code == 0 and "sound" in out
+    log.unlink()
+    shutil.rmtree(path.parent / "backups", ignore_errors=True)
+    _hide_the_tail(path, printed.entry)
+    code, out, _ = _verify(["--db", str(path), "verify"], clock, capsys)
+    assert code == 0  # without the document nothing gives it away
+    code, out, _ = _verify(["--db", str(path), "verify", "--document", str(pdf)], clock, capsys)
+    assert code == 1
+    assert (f"audit log entry {printed.entry} is gone, but document session.pdf recorded "
+            "it: entries were deleted") in out
+    code, out, _ = _verify(["--db", str(path), "verify", "--anchor", typed], clock, capsys)
+    assert code == 1 and "the page footer typed in" in out
+
+
+@pytest.mark.parametrize("extra", [["--anchor", "12 abc"], ["--document", "missing.pdf"]])
+def test_ketalog_verify_refuses_a_bad_head_in_one_line(tmp_path, clock, capsys, extra):
+    path, *_ = _exported(tmp_path)
+    code, out, err = _verify(["--db", str(path), "verify", *extra], clock, capsys)
+    assert code != 0 and "Traceback" not in err + out
+    assert len(err.strip().splitlines()) == 1, err
+    assert "expected the entry number" in err or "could not read" in err
