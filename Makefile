@@ -24,11 +24,13 @@ run: setup
 test: setup
 	$(BIN)/ruff check ketalog tests benchmarks docs tools
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 lint: setup
 	$(BIN)/ruff check ketalog tests benchmarks docs tools
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 ## Speed and scale measurements, printed as ratios against baselines run alongside.
 bench: setup

@@ -40,7 +40,9 @@ class Allergy:
 
 
 def _split_outside_parentheses(text: str) -> list[str]:
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for ch in text:
         if ch in "([":
             depth += 1

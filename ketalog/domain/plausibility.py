@@ -40,15 +40,20 @@ def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+def _as_number(value: object) -> float | None:
+    """`value` as a float, or None when it is no real number: bools and NaN are not."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    if value != value:  # NaN is not equal to itself
+        return None
+    return float(value)
 
 
 def check_range(limit: Limit, value: object) -> FieldProblem | None:
-    if not _is_number(value) or value != value:  # NaN is not equal to itself
+    number = _as_number(value)
+    if number is None:
         return FieldProblem(limit.field, value, f"{_fmt(limit.low)}-{_fmt(limit.high)}",
                             f"{limit.label}: {value!r} is not a number")
-    number = float(value)  # type: ignore[arg-type]
     if number < limit.low or number > limit.high:
         unit = f" {limit.unit}" if limit.unit else ""
         return FieldProblem(
@@ -100,7 +105,9 @@ def validate_weight_kg(weight_kg: object) -> float:
     problem = check_range(WEIGHT_LIMIT, weight_kg)
     if problem:
         raise PlausibilityError([problem])
-    return float(weight_kg)  # type: ignore[arg-type]
+    number = _as_number(weight_kg)
+    assert number is not None  # check_range found a number
+    return number
 
 
 def validate_nrs(value: object, field: str = "nrs") -> int:
@@ -116,11 +123,12 @@ def validate_nrs(value: object, field: str = "nrs") -> int:
 def require_positive(field: str, label: str, value: object, unit: str,
                      high: float | None = None) -> float:
     """Dose, rate and concentration inputs: positive numbers below a sanity ceiling."""
-    if not _is_number(value) or value != value or float(value) <= 0:  # type: ignore[arg-type]
+    number = _as_number(value)
+    if number is None or number <= 0:
         raise PlausibilityError.single(field, value, f"> 0 {unit}",
                                        f"{label} must be a positive number of {unit}, not {value!r}")
-    if high is not None and float(value) > high:  # type: ignore[arg-type]
+    if high is not None and number > high:
         raise PlausibilityError.single(field, value, f"<= {_fmt(high)} {unit}",
-                                       f"{label} {_fmt(float(value))} {unit} exceeds the "  # type: ignore[arg-type]
+                                       f"{label} {_fmt(number)} {unit} exceeds the "
                                        f"plausible maximum {_fmt(high)} {unit}")
-    return float(value)  # type: ignore[arg-type]
+    return number

@@ -60,10 +60,19 @@ class SigningKey:
 def _derive(password: str, salt: bytes, kdf: dict[str, object]) -> bytes:
     if kdf.get("name") != "argon2id":
         raise KeyUnsealError(f"unknown key derivation {kdf.get('name')!r}")
-    return hash_secret_raw(password.encode("utf-8"), salt, time_cost=int(kdf["time_cost"]),  # type: ignore[call-overload]
-                           memory_cost=int(kdf["memory_cost_kib"]),  # type: ignore[call-overload]
-                           parallelism=int(kdf["parallelism"]),  # type: ignore[call-overload]
+    return hash_secret_raw(password.encode("utf-8"), salt, time_cost=_kdf_int(kdf, "time_cost"),
+                           memory_cost=_kdf_int(kdf, "memory_cost_kib"),
+                           parallelism=_kdf_int(kdf, "parallelism"),
                            hash_len=32, type=Type.ID)
+
+
+def _kdf_int(kdf: dict[str, object], name: str) -> int:
+    """A stored cost parameter as int() takes it; anything else is a TypeError, which
+    `unseal` reports as a key that does not open."""
+    value = kdf[name]
+    if not isinstance(value, int | float | str):
+        raise TypeError(f"key derivation {name} is {value!r}")
+    return int(value)
 
 
 def _aad(user_uuid: str, public_key_hex: str) -> bytes:

@@ -311,10 +311,13 @@ def find_discrepancies(lots: Sequence[Lot], movements: Sequence[Movement],
     accounts = session_accounts(uses, movements)
     found: list[Discrepancy] = []
 
-    def add(kind: DiscrepancyKind, ref: int, text: str, **kw: object) -> None:
+    def add(kind: DiscrepancyKind, ref: int, text: str, *, lot_id: int | None = None,
+            session_id: int | None = None, count_id: int | None = None,
+            amount_mg: float = 0.0) -> None:
         key = discrepancy_key(kind, ref)
-        found.append(Discrepancy(kind, key, text, ref, resolution=resolved.get(key),
-                                 **kw))  # type: ignore[arg-type]
+        found.append(Discrepancy(kind, key, text, ref, lot_id=lot_id, session_id=session_id,
+                                 count_id=count_id, amount_mg=amount_mg,
+                                 resolution=resolved.get(key)))
 
     for sid, acc in sorted(accounts.items()):
         if not acc.use.finished:

@@ -82,7 +82,7 @@ def load_course(ctx: Context, patient_id: int, since: date | None = None,
             store, RESPONDER_THRESHOLD_PCT))  # type: ignore[arg-type]
     threshold = threshold_pct
     schedule = schedule or FollowUpSchedule(tuple(setting_value_without_login(
-        store, FOLLOW_UP_HOURS)))  # type: ignore[call-overload]
+        store, FOLLOW_UP_HOURS)))  # type: ignore[arg-type]
 
     def in_range(at: datetime) -> bool:
         day = at.astimezone(tz).date()

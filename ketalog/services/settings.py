@@ -267,7 +267,7 @@ def responder_threshold_pct(ctx: Context) -> float:
 
 def follow_up_schedule_hours(ctx: Context) -> tuple[float, ...]:
     """Follow-up calls after the infusion end, in hours; default 24 h, 72 h, 7 days."""
-    return tuple(setting_value(ctx, FOLLOW_UP_HOURS))  # type: ignore[call-overload]
+    return tuple(setting_value(ctx, FOLLOW_UP_HOURS))  # type: ignore[arg-type]
 
 
 def follow_up_schedule(ctx: Context) -> FollowUpSchedule:
