@@ -57,6 +57,7 @@ def calls(tmp: Path) -> dict[str, Callable[[Context], object]]:
             c, "auto_logoff_min", 240, "x"),
         "backups.set_backup_settings": lambda c: backups.set_backup_settings(c, str(tmp), 1),
         "backups.backup_target": lambda c: backups.backup_target(c, c.store.path, tmp, "manual"),
+        "backups.backup_copy": lambda c: backups.backup_copy(c, tmp / "copy.sqlite"),
         "device_feed_settings.save_feed_settings": lambda c: device_feed_settings
         .save_feed_settings(c, device_feed_settings.FeedSettings(enabled=True), "x"),
         "encryption.encrypt_database": lambda c: encryption.encrypt_database(
