@@ -7,13 +7,13 @@ from __future__ import annotations
 import logging
 import sqlite3
 import sys
-import threading
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
 import shiboken6
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog, QWidget
 
@@ -37,9 +37,11 @@ from ketalog.store.backup import BackupReport, backup_to
 from ketalog.store.connection import open_store, second_connection
 from ketalog.store.errors import StoreError
 from ketalog.store.store import Store
+from ketalog.ui.feed_runner import FeedRunner
 from ketalog.ui.idle import IdleWatcher
 from ketalog.ui.login import FirstRunDialog, LoginDialog
 from ketalog.ui.main_window import MainWindow
+from ketalog.ui.tasks import TaskRunner
 from ketalog.ui.window_geometry import show_fitted
 
 log = logging.getLogger("ketalog")
@@ -80,13 +82,16 @@ class GuiController:
         self.idle = IdleWatcher(auto_logoff_minutes_before_login(store), self.lock, clock=clock)
         self.last_ctx: Context | None = None  # who the closing backup is attributed to
         self._backing_up = False
+        self.tasks = TaskRunner()  # background work of every window (ui/tasks.py)
+        self.feed = FeedRunner()  # the monitor feed, one per running app
         self.backup_timer = QTimer()
         self.backup_timer.timeout.connect(lambda: self.backup("scheduled"))
         self.backup_timer.start(BACKUP_CHECK_MS)
         from ketalog.ui.integrity_watch import IntegrityWatch
 
         self.integrity_problems: list[str] = []
-        self.integrity = IntegrityWatch(lambda: self.store, self._integrity_checked)
+        self.integrity = IntegrityWatch(lambda: self.store, self._integrity_checked,
+                                        self.tasks)
         self._integrity_started = False
 
     # -- start-up -----------------------------------------------------------
@@ -110,7 +115,7 @@ class GuiController:
 
     def open_main(self, ctx: Context) -> None:
         self.ctx = self.last_ctx = ctx
-        self.main = MainWindow(ctx, self.db_path)
+        self.main = MainWindow(ctx, self.db_path, self.tasks, self.feed)
         self.main.logout_requested.connect(self.logout)
         self.main.backup_requested.connect(lambda: self.backup("manual"))
         self.main.backup_settings_requested.connect(self.backup_settings)
@@ -123,9 +128,7 @@ class GuiController:
         access_timer.setObjectName("accessTimer")
         access_timer.timeout.connect(self.check_access)
         access_timer.start(ACCESS_CHECK_MS)
-        from ketalog.ui.feed_runner import RUNNER
-
-        RUNNER.start_if_enabled(self.db_path, ctx)  # the monitor feed, if the clinic uses one
+        self.feed.start_if_enabled(self.db_path, ctx)  # the monitor feed, if the clinic uses one
         self._show_integrity()
         if not self._integrity_started:  # once the window shows; then daily (its timer)
             self._integrity_started = True
@@ -157,7 +160,7 @@ class GuiController:
             window.activateWindow()
             return
         assert self.ctx is not None
-        window = SessionWindow(self.ctx, session_id)
+        window = SessionWindow(self.ctx, session_id, tasks=self.tasks)
         window.closed.connect(self._session_closed)
         self.sessions[session_id] = window
         show_fitted(window, "session")
@@ -192,83 +195,90 @@ class GuiController:
     def backup_folder(self) -> Path:
         return backup_folder(self.store, backup_dir(self.db_path))
 
-    def backup(self, why: str) -> bool:
+    def backup(self, why: str, then: Callable[[bool], None] | None = None) -> bool:
         """"manual" (admin, with a progress dialog), "scheduled" (when due) or "on close".
-        A failure is shown and logged; it never stops the app or loses data."""
+        The copy and its check (minutes on a ten-year file) run on the task runner with a
+        connection of their own, so windows keep painting and a nurse keeps recording
+        (WAL: the copy's snapshot never blocks a writer); the audit entry and the rotation
+        follow on the GUI thread. Returns whether a backup started; `then(written)` is
+        called when it ends. A failure is shown and logged; it never stops the app or
+        loses data."""
         ctx = self.ctx or self.last_ctx
         if ctx is None or self.locked_windows or self._backing_up:
             return False  # one at a time: the timer can fire while a copy runs
-        self._backing_up = True
         try:
-            return self._backup(ctx, why)
+            folder = self.backup_folder()
+            if why == "scheduled" and not backup_due(ctx, folder, self.db_path):
+                return False
+            target = backup_target(ctx, self.db_path, folder, why)
+            worker = second_connection(self.store)
         except sqlite3.ProgrammingError as exc:  # a timer outlived its closed database
             log.warning("backup (%s) skipped: %s", why, exc)
             return False
-        finally:
-            self._backing_up = False
-
-    def _backup(self, ctx: Context, why: str) -> bool:
-        folder = self.backup_folder()
-        if why == "scheduled" and not backup_due(ctx, folder, self.db_path):
+        except (ServiceError, StoreError, OSError, sqlite3.Error) as exc:
+            self._backup_failed(why, self._folder_for_message(), exc)
             return False
+        self._backing_up = True
         progress = QProgressDialog("Backing up and verifying...", "", 0, 100, self.main)
         progress.setObjectName("backupProgress")
         progress.setCancelButton(None)
         progress.setMinimumDuration(500 if why != "manual" else 0)
-        try:
-            target = backup_target(ctx, self.db_path, folder, why)
-            report = self._copy_in_background(target, progress)
-            removed = finish_backup(ctx, self.db_path, folder, why, report)
-        except (ServiceError, StoreError, OSError, sqlite3.Error) as exc:
-            progress.close()
-            log.error("backup (%s) failed: %s", why, exc)
-            QMessageBox.warning(self.main, "Backup failed",
-                                f"The {why} backup to {folder} failed: {exc}\n\nThe "
-                                "database itself is unaffected. Check the backup folder "
-                                "(Admin > Backup settings).")
-            return False
-        progress.close()
-        log.info("backup (%s) written: %s; rotated out %d", why, report.path, len(removed))
-        if self.main is not None:
-            self.main.statusBar().showMessage(
-                f"Backup written and verified: {report.path} "
-                f"({report.size_bytes / 1e6:.1f} MB)", 15_000)
-        return True
-
-    def _copy_in_background(self, target: Path, progress: QProgressDialog) -> BackupReport:
-        """The copy and its check (minutes on a ten-year file) run on a worker thread
-        with its own connection, so windows keep painting and a nurse can keep
-        recording (WAL: the copy's snapshot never blocks a writer). Returns when done,
-        as the synchronous backup did; the audit entry is written by the caller."""
-        state: dict[str, object] = {"phase": "copy", "done": 0, "total": 1}
-
-        def phases(phase: str, done: int, total: int) -> None:
-            state.update(phase=phase, done=done, total=total)
-
-        def work() -> None:
-            try:
-                worker = second_connection(self.store)
-                try:
-                    state["report"] = backup_to(worker, target, phases=phases)
-                finally:
-                    worker.close()
-            except BaseException as exc:  # handed to the GUI thread below
-                state["error"] = exc
-
-        thread = threading.Thread(target=work, name="ketalog-backup", daemon=True)
-        thread.start()
         weights = {"copy": (0, 45), "count": (45, 5), "check copy": (50, 50)}
-        while thread.is_alive():
-            thread.join(0.05)
-            base, span = weights.get(str(state["phase"]), (0, 100))
-            total = max(int(state["total"]), 1)  # type: ignore[call-overload]
+
+        def shown(phase: str, done: int, total: int) -> None:
+            base, span = weights.get(phase, (0, 100))
             progress.setLabelText("Checking the copy..." if base >= 50 else
                                   "Backing up and verifying...")
-            progress.setValue(base + span * int(state["done"]) // total)  # type: ignore[call-overload]
-            QApplication.processEvents()
-        if "error" in state:
-            raise state["error"]  # type: ignore[misc]
-        return state["report"]  # type: ignore[return-value]
+            progress.setValue(base + span * done // max(total, 1))
+
+        phases = self.tasks.progress(shown)
+
+        def copy() -> BackupReport:
+            try:
+                return backup_to(worker, target, phases=phases)
+            finally:
+                worker.close()
+
+        def ended(written: bool) -> None:
+            progress.close()
+            progress.deleteLater()
+            self._backing_up = False
+            if then is not None:
+                then(written)
+
+        def copied(report: BackupReport) -> None:
+            try:
+                removed = finish_backup(ctx, self.db_path, folder, why, report)
+            except (ServiceError, StoreError, OSError, sqlite3.Error) as exc:
+                failed(exc)
+                return
+            log.info("backup (%s) written: %s; rotated out %d", why, report.path, len(removed))
+            if self.main is not None:
+                self.main.statusBar().showMessage(
+                    f"Backup written and verified: {report.path} "
+                    f"({report.size_bytes / 1e6:.1f} MB)", 15_000)
+            ended(True)
+
+        def failed(exc: BaseException) -> None:
+            progress.close()
+            self._backup_failed(why, folder, exc)
+            ended(False)
+
+        self.tasks.run(copy, copied, failed)
+        return True
+
+    def _folder_for_message(self) -> Path:
+        try:
+            return self.backup_folder()
+        except (ServiceError, StoreError, sqlite3.Error):
+            return backup_dir(self.db_path)
+
+    def _backup_failed(self, why: str, folder: Path, exc: BaseException) -> None:
+        log.error("backup (%s) failed: %s", why, exc)
+        QMessageBox.warning(self.main, "Backup failed",
+                            f"The {why} backup to {folder} failed: {exc}\n\nThe "
+                            "database itself is unaffected. Check the backup folder "
+                            "(Admin > Backup settings).")
 
     def backup_settings(self) -> None:
         from ketalog.ui.backup_dialogs import BackupSettingsDialog
@@ -286,6 +296,10 @@ class GuiController:
         except ServiceError as exc:
             QMessageBox.warning(self.main, "Restore", str(exc))
             return
+        if self._backing_up:  # its copy reads the file a restore would replace
+            QMessageBox.information(self.main, "Restore", "A backup is being written. "
+                                    "Restore when it has finished (the status bar says so).")
+            return
         dialog = RestoreDialog(self.ctx, self.backup_folder(), self.db_path, self.main)
         if dialog.exec() and dialog.chosen is not None:
             self.restore(dialog.chosen)
@@ -297,9 +311,7 @@ class GuiController:
         admin, passphrase = self.ctx.actor, self.store.passphrase
         self._close_all()
         self.ctx = self.last_ctx = None
-        from ketalog.ui.feed_runner import RUNNER
-
-        RUNNER.stop()  # its connection must not outlive the file being replaced
+        self.feed.stop()  # its connection must not outlive the file being replaced
         self.store.close()
         try:
             report, self.store = restore_database(source, self.db_path, self.clock,
@@ -325,10 +337,11 @@ class GuiController:
         self.integrity.timer.stop()
         if self.ctx is not None:
             end_emergency(self.ctx, "ketalog closed")
-        from ketalog.ui.feed_runner import RUNNER
-
-        RUNNER.stop()
-        self.backup("on close")
+        self.feed.stop()
+        closing = QEventLoop()  # the app's loop has ended: this one runs while the copy does
+        if self.backup("on close", then=lambda _written: closing.quit()):
+            closing.exec()
+        self.tasks.shutdown()
 
     # -- logout and idle lock -----------------------------------------------
     def _close_all(self) -> None:

@@ -25,11 +25,11 @@ from ketalog.services.device_feed_settings import FeedSettings, feed_settings, s
 from ketalog.services.errors import ServiceError
 from ketalog.store.errors import StoreError
 from ketalog.ui.device_feed_rules import MonitorsTab, RulesTab
-from ketalog.ui.feed_runner import RUNNER, FeedRunner
+from ketalog.ui.feed_runner import FeedRunner
 
 
 class FeedSettingsDialog(QDialog):
-    def __init__(self, ctx: Context, db_path: Path, runner: FeedRunner = RUNNER,
+    def __init__(self, ctx: Context, db_path: Path, runner: FeedRunner,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx, self.db_path, self.runner = ctx, db_path, runner

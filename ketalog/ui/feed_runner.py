@@ -1,5 +1,5 @@
 """The monitor feed inside the app: the listener runs on background threads with its own
-store connection (it never touches a widget), one per running app, surviving logouts and
+store connection (it never touches a widget), one per running app (the app controller owns it), surviving logouts and
 started at login when the clinic has switched it on. Light to import: the listener (and
 python-hl7) load on first start, not at GUI start-up."""
 
@@ -68,10 +68,7 @@ class FeedRunner:
                 f"quarantined, {s.connections} connection(s)")
 
 
-RUNNER = FeedRunner()
-
-
-def feed_status_line(store: Store, runner: FeedRunner = RUNNER) -> str:
+def feed_status_line(store: Store, runner: FeedRunner) -> str:
     """For the main window's status bar: is the feed on, and is anything waiting."""
     waiting = quarantine_count(store)
     parts = []

@@ -6,13 +6,13 @@ red banner that says what was found and what to do; the result is logged either 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer
 
 from ketalog.services.system import integrity_problems
 from ketalog.store.store import Store
+from ketalog.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 DAILY_MS = 24 * 3600 * 1000
@@ -33,16 +33,14 @@ def banner_text(problems: list[str]) -> str:
 
 
 class IntegrityWatch(QObject):
-    """Runs the check on a thread; `checked` (problems) arrives on the GUI thread."""
-
-    checked = Signal(list)
+    """Runs the check on the task runner; `show(problems)` is called on the GUI thread."""
 
     def __init__(self, store_getter: Callable[[], Store | None],
-                 show: Callable[[list[str]], None]) -> None:
+                 show: Callable[[list[str]], None], tasks: TaskRunner | None = None) -> None:
         super().__init__()
         self.store_getter, self.show = store_getter, show
+        self.tasks = tasks or TaskRunner(self)
         self.running = False
-        self.checked.connect(self._done)
         self.timer = QTimer(self)
         self.timer.setObjectName("integrityTimer")
         self.timer.timeout.connect(self.start)
@@ -53,12 +51,7 @@ class IntegrityWatch(QObject):
         if store is None or self.running:
             return
         self.running = True
-
-        def work() -> None:
-            problems = run_check(store)
-            self.checked.emit(problems)
-
-        threading.Thread(target=work, name="ketalog-integrity", daemon=True).start()
+        self.tasks.run(lambda: run_check(store), self._done)
 
     def _done(self, problems: list[str]) -> None:
         self.running = False

@@ -38,6 +38,7 @@ from ketalog.services.summary import BoardRow, SessionLine, session_lines, today
 from ketalog.services.views import view_patient
 from ketalog.store.errors import StoreError
 from ketalog.ui.course_export_dialog import CourseRangeDialog, suggested_name
+from ketalog.ui.feed_runner import FeedRunner, feed_status_line
 from ketalog.ui.patient_dialog import PatientDialog
 from ketalog.ui.pdf_output import ask_pdf_path, render_in_background
 from ketalog.ui.protocols_dialog import ProtocolsDialog
@@ -48,6 +49,7 @@ from ketalog.ui.table_models import (
     patient_model,
     rows_view,
 )
+from ketalog.ui.tasks import TaskRunner
 from ketalog.ui.window_geometry import remember
 
 STATUS_TEXT = {"draft": "arrived", "in_progress": "infusing", "completed": "completed",
@@ -110,9 +112,12 @@ class MainWindow(QMainWindow):
     backup_settings_requested = Signal()
     restore_requested = Signal()
 
-    def __init__(self, ctx: Context, db_path: Path) -> None:
+    def __init__(self, ctx: Context, db_path: Path, tasks: TaskRunner | None = None,
+                 feed: FeedRunner | None = None) -> None:
         super().__init__()
         self.ctx, self.db_path = ctx, db_path
+        self.tasks = tasks or TaskRunner(self)  # the app controller's, handed down
+        self.feed = feed or FeedRunner()  # the app's one monitor feed (idle if never started)
         self.setObjectName("mainWindow")
         self.setWindowTitle(f"ketalog {__version__} — {clinic_name(ctx)}")
         self.search = QLineEdit()
@@ -340,9 +345,7 @@ class MainWindow(QMainWindow):
             self._show_feed_status()
 
     def _show_feed_status(self) -> None:
-        from ketalog.ui.feed_runner import feed_status_line
-
-        self.feed_label.setText(feed_status_line(self.ctx.store))
+        self.feed_label.setText(feed_status_line(self.ctx.store, self.feed))
 
     def refresh_history(self) -> None:
         row = self.selected_patient_row()
@@ -546,7 +549,7 @@ class MainWindow(QMainWindow):
     def monitor_feed(self) -> None:
         from ketalog.ui.device_feed_dialog import FeedSettingsDialog
 
-        FeedSettingsDialog(self.ctx, self.db_path, parent=self).exec()
+        FeedSettingsDialog(self.ctx, self.db_path, self.feed, parent=self).exec()
 
     def change_password(self) -> None:
         from ketalog.ui.users_dialog import PasswordForm

@@ -14,43 +14,39 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
 
-_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ketalog-pdf")
+from ketalog.ui.tasks import tasks_of
 
 
 def render_in_background(parent: QWidget, label: str, render: Callable[[], bytes],
                          done: Callable[[bytes], None]) -> Future[bytes]:
     """Run `render` off the GUI thread behind a busy dialog; call `done` on the GUI thread.
-    A failure is shown as a message, never a traceback."""
+    A failure is shown as a message, never a traceback. The work runs on the task runner
+    of `parent`'s window."""
     progress = QProgressDialog(label, "", 0, 0, parent)
     progress.setObjectName("pdfProgress")
     progress.setCancelButton(None)  # a half-rendered PDF is never written anyway
     progress.setMinimumDuration(300)
     progress.setWindowTitle("ketalog")
-    future = _POOL.submit(render)
-    timer = QTimer(progress)
 
-    def poll() -> None:
-        if not future.done():
-            return
-        timer.stop()
+    def finished() -> None:
         progress.close()
         progress.deleteLater()
-        error = future.exception()
-        if error is not None:
-            QMessageBox.warning(parent, "PDF", f"The PDF could not be made: {error}")
-            return
-        done(future.result())
 
-    timer.timeout.connect(poll)
-    timer.start(50)
-    return future
+    def rendered(pdf: bytes) -> None:
+        finished()
+        done(pdf)
+
+    def failed(error: BaseException) -> None:
+        finished()
+        QMessageBox.warning(parent, "PDF", f"The PDF could not be made: {error}")
+
+    return tasks_of(parent).run(render, rendered, failed)
 
 
 def ask_pdf_path(parent: QWidget, suggested: str) -> Path | None:

@@ -59,6 +59,7 @@ from ketalog.ui.entries_panel import EntriesPanel
 from ketalog.ui.pdf_output import ask_pdf_path, ask_printer, render_in_background, send_to_printer
 from ketalog.ui.session_chart import ChartMarker, SessionChart
 from ketalog.ui.session_header import SessionHeader
+from ketalog.ui.tasks import TaskRunner, tasks_of
 from ketalog.ui.vitals_entry import VitalsEntry
 from ketalog.ui.vitals_model import COLUMNS as VITALS_COLUMNS
 from ketalog.ui.vitals_model import VitalsTableModel
@@ -102,9 +103,11 @@ class AddendumDialog(QDialog):
 class SessionWindow(QMainWindow):
     closed = Signal(int)
 
-    def __init__(self, ctx: Context, session_id: int, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: Context, session_id: int, parent: QWidget | None = None,
+                 tasks: TaskRunner | None = None) -> None:
         super().__init__(parent)
         self.ctx, self.session_id = ctx, session_id
+        self.tasks = tasks or tasks_of(parent)  # the app controller's, handed down
         self.setObjectName("sessionWindow")
         self.record: SessionRecord = load_record(ctx, session_id, with_vitals=False)
         view_session(ctx, session_id)

@@ -30,7 +30,9 @@ from ketalog.store.store import Store
 from ketalog.ui.login import FirstRunDialog, LoginDialog
 
 if TYPE_CHECKING:
+    from ketalog.ui.feed_runner import FeedRunner
     from ketalog.ui.main_window import MainWindow
+    from ketalog.ui.tasks import TaskRunner
 
 PASSPHRASE_ENV = "KETALOG_PASSPHRASE"  # the same variable the command line reads (cli/context.py)
 NEVER_SHOWN = 3
@@ -71,6 +73,8 @@ class SmokeHost(Protocol):
     ctx: Context | None
     last_ctx: Context | None
     main: MainWindow | None
+    tasks: TaskRunner
+    feed: FeedRunner
 
 
 def run_smoke(app: QApplication, controller: SmokeHost) -> int:
@@ -87,7 +91,8 @@ def run_smoke(app: QApplication, controller: SmokeHost) -> int:
         controller.ctx = controller.last_ctx = ctx
         from ketalog.ui.main_window import MainWindow
 
-        window = controller.main = MainWindow(ctx, controller.db_path)
+        window = controller.main = MainWindow(ctx, controller.db_path, controller.tasks,
+                                               controller.feed)
     elif store.count("users"):
         window = LoginDialog(store, clock)
     else:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -45,8 +45,8 @@ from ketalog.services.vitals_import import (
 )
 from ketalog.store.errors import StoreError
 from ketalog.ui.table_models import RowsModel
+from ketalog.ui.tasks import tasks_of
 
-_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ketalog-csv")
 Row = tuple[ParsedReading, tuple[str, ...]]
 LABELS = {"sbp_mmhg": "SBP", "dbp_mmhg": "DBP", "map_mmhg": "MAP", "hr_bpm": "HR",
           "spo2_pct": "SpO2", "rr_per_min": "RR", "etco2_mmhg": "EtCO2", "temp_c": "Temp °C"}
@@ -183,40 +183,31 @@ class VitalsImportDialog(QDialog):
             return None
         self._clear(f"Reading {path.name}...")
         time_format = self.time_format.text().strip() or None
-        state = {"done": 0, "total": 1}
-
-        def progress(done: int, total: int) -> None:
-            state.update(done=done, total=max(total, 1))  # read by the GUI timer
-
-        future = _POOL.submit(parse_file, data, path.name, mapping, time_format=time_format,
-                              progress=progress)
         bar = QProgressDialog(f"Reading {path.name}...", "", 0, 100, self)
         bar.setObjectName("importProgress")
         bar.setCancelButton(None)
         bar.setMinimumDuration(400)
-        timer = QTimer(bar)
+        tasks = tasks_of(self)
+        shown = tasks.progress(lambda _phase, done, total: bar.setValue(
+            min(99, 100 * done // max(total, 1))))
 
-        def poll() -> None:
-            bar.setValue(min(99, 100 * state["done"] // state["total"]))
-            if not future.done():
-                return
-            timer.stop()
+        def parse() -> VitalsCsv:
+            return parse_file(data, path.name, mapping, time_format=time_format,
+                              progress=lambda done, total: shown("read", done, total))
+
+        def ended(outcome: VitalsCsv | BaseException) -> None:
             bar.close()
             bar.deleteLater()
-            if generation == self._generation:
-                self._parsed(future, path.name, hashlib.sha256(data).hexdigest())
+            if generation == self._generation:  # a newer preview replaces this one
+                self._parsed(outcome, path.name, hashlib.sha256(data).hexdigest())
 
-        timer.timeout.connect(poll)
-        timer.start(40)
-        return future
+        return tasks.run(parse, ended, ended)
 
-    def _parsed(self, future: Future[VitalsCsv], name: str, sha256: str) -> None:
-        error = future.exception()
+    def _parsed(self, outcome: VitalsCsv | BaseException, name: str, sha256: str) -> None:
         try:
-            if error is not None:
-                raise error
-            preview = check_vitals_import(self.ctx, self.session_id, future.result(), name,
-                                          sha256)
+            if isinstance(outcome, BaseException):
+                raise outcome
+            preview = check_vitals_import(self.ctx, self.session_id, outcome, name, sha256)
         except (ServiceError, StoreError) as exc:
             self._clear(str(exc))
             return

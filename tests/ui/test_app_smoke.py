@@ -18,6 +18,7 @@ from ketalog.ui.app import GuiController
 from ketalog.ui.login import FirstRunDialog, LoginDialog
 from ketalog.ui.main_window import MainWindow
 from tests.readiness import ACK_READINESS
+from tests.ui.conftest import backed_up
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -217,14 +218,13 @@ def test_backup_now_then_restore_from_the_gui(qtbot, staffed, clock, monkeypatch
     warnings: list[str] = []
     monkeypatch.setattr(app_module.QMessageBox, "warning", lambda *a, **k: warnings.append(a[2]))
     controller = GuiController(store, clock, store.path)
-    controller.open_main(ctx["admin"])
-    qtbot.addWidget(controller.main)
+    controller.open_main(ctx["admin"])  # its windows are the controller's to delete
     create_patient(ctx["nurse"], PatientInput("K1", "Before", "Backup", date(1970, 1, 1)))
-    assert controller.backup("manual")
+    assert backed_up(qtbot, controller)
     backups = list_backups(controller.backup_folder(), store.path)
     assert len(backups) == 1
     assert "Backup written and verified" in controller.main.statusBar().currentMessage()
-    assert not controller.backup("scheduled")  # just taken: not due yet
+    assert not controller.backup("scheduled")  # just taken: not due yet (none started)
     create_patient(ctx["nurse"], PatientInput("K2", "After", "Backup", date(1971, 1, 1)))
 
     dialog = RestoreDialog(ctx["admin"], controller.backup_folder(), store.path)
@@ -246,7 +246,6 @@ def test_backup_now_then_restore_from_the_gui(qtbot, staffed, clock, monkeypatch
     assert restored.audit_rows()[-1]["action"] in ("restore", "login")
     assert any(r["action"] == "restore" for r in restored.audit_rows())
     assert list(store.path.parent.glob(f"{store.path.name}.replaced-*"))
-    qtbot.addWidget(controller.main)
     clock.advance(minutes=30)
     controller.shutdown()  # closing backup, attributed to the admin
     assert warnings == []

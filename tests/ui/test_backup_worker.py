@@ -11,6 +11,7 @@ from ketalog.services.patients import PatientInput, create_patient
 from ketalog.store import backup as store_backup
 from ketalog.ui import app as app_module
 from ketalog.ui.app import GuiController
+from tests.ui.conftest import backed_up
 
 
 def test_backup_copies_off_the_gui_thread_while_the_gui_writes(qtbot, staffed, clock,
@@ -26,7 +27,7 @@ def test_backup_copies_off_the_gui_thread_while_the_gui_writes(qtbot, staffed, c
     wrote = threading.Event()
 
     def slow_copy(source, target, progress=None, pages_per_step=4096, phases=None):  # noqa: ANN001, ANN202
-        seen["thread"] = threading.current_thread().name
+        seen["thread"] = threading.current_thread().name.rsplit("_", 1)[0]
         seen["own connection"] = source.conn is not store.conn
         assert wrote.wait(10), "the GUI thread was blocked during the copy"
         return real(source, target, progress, pages_per_step, phases)
@@ -38,8 +39,8 @@ def test_backup_copies_off_the_gui_thread_while_the_gui_writes(qtbot, staffed, c
 
     QTimer.singleShot(50, lambda: (create_patient(ctx["nurse"], PatientInput(
         "W1", "During", "Backup", date(1970, 1, 1))), wrote.set()))
-    assert controller.backup("manual")
-    assert seen == {"thread": "ketalog-backup", "own connection": True}
+    assert backed_up(qtbot, controller)
+    assert seen == {"thread": "ketalog-task", "own connection": True}
     assert len(list_backups(controller.backup_folder(), store.path)) == 1
     assert store.audit_rows()[-1]["action"] == "backup"  # audited on the GUI's connection
     controller._close_all()

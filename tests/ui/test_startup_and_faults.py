@@ -19,6 +19,7 @@ from ketalog.store.errors import StoreError
 from ketalog.store.verify import verify_store
 from ketalog.ui.startup import PassphraseDialog, RecoveryDialog, open_database
 from ketalog.ui.vitals_entry import VitalsEntry
+from tests.ui.conftest import backed_up
 
 ADMIN_PW = "admin-pass-1"  # tests/conftest.py PASSWORDS
 KEY = "clinic passphrase 2026"
@@ -164,7 +165,7 @@ def test_admin_menu_backup_and_restore_keep_an_encrypted_database_encrypted(
     controller.open_main(admin)
     qtbot.addWidget(controller.main)
     start_session(login(store, clock, "nurse", "nurse-pass-1"))
-    assert controller.backup("manual")
+    assert backed_up(qtbot, controller)
     backup = list_backups(controller.backup_folder(), store.path)[0].path
     assert classify(backup) is FileKind.ENCRYPTED
     monkeypatch.setattr(controller, "authenticate",

@@ -1,0 +1,67 @@
+"""The GUI's one way to run background work: results, failures and progress arrive on
+the GUI thread; nothing else in ketalog/ui starts threads, polls or spins event loops."""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+from ketalog.ui.tasks import TaskRunner, tasks_of
+
+UI = Path(__file__).resolve().parents[2] / "ketalog" / "ui"
+OTHER_WAYS = re.compile(r"ThreadPoolExecutor|threading\.Thread|processEvents|\.join\(0")
+
+
+def test_result_and_progress_arrive_on_the_gui_thread(qtbot):
+    runner = TaskRunner()
+    seen: list[tuple[str, object]] = []
+    report = runner.progress(lambda phase, done, total: seen.append(
+        (threading.current_thread().name, (phase, done, total))))
+
+    def work() -> str:
+        report("copy", 1, 2)
+        return threading.current_thread().name
+
+    runner.run(work, lambda name: seen.append((threading.current_thread().name, name)))
+    qtbot.waitUntil(lambda: len(seen) == 2, timeout=5000)
+    main = threading.main_thread().name
+    assert seen[0] == (main, ("copy", 1, 2))
+    assert seen[1][0] == main and str(seen[1][1]).startswith("ketalog-task")
+    assert runner.running == 0
+    runner.shutdown()
+
+
+def test_a_failure_reaches_the_failed_callback_not_done(qtbot):
+    runner = TaskRunner()
+    done: list[object] = []
+    failed: list[BaseException] = []
+
+    def boom() -> None:
+        raise OSError("No space left on device")
+
+    runner.run(boom, done.append, failed.append)
+    qtbot.waitUntil(lambda: bool(failed), timeout=5000)
+    assert done == [] and str(failed[0]) == "No space left on device"
+    runner.shutdown()
+
+
+def test_windows_find_the_runner_they_were_handed(qtbot):
+    from PySide6.QtWidgets import QDialog, QMainWindow
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    window.tasks = TaskRunner(window)  # type: ignore[attr-defined]
+    dialog = QDialog(window)
+    assert tasks_of(dialog) is window.tasks
+    alone = QDialog()
+    qtbot.addWidget(alone)
+    own = tasks_of(alone)
+    assert tasks_of(alone) is own and own is not window.tasks
+
+
+def test_no_other_background_machinery_in_the_ui():
+    found = [f"{p.name}: {m.group(0)}" for p in sorted(UI.glob("*.py")) if p.name != "tasks.py"
+             for m in OTHER_WAYS.finditer(p.read_text(encoding="utf-8"))]
+    assert found == []
+    assert OTHER_WAYS.search("threading.Thread(target=f).start(); app.processEvents()")
