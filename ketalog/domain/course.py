@@ -304,3 +304,15 @@ def _check_threshold(threshold_pct: float) -> None:
     if isinstance(threshold_pct, bool) or not 0 < threshold_pct <= 100:
         raise PlausibilityError.single("threshold_pct", threshold_pct, "0-100",
                                        "Responder threshold must be above 0 and at most 100 %")
+
+
+def relief_text(outcome: SessionOutcome) -> str:
+    """A session's relief as the course view and the course PDF both word it."""
+    from ketalog.domain.wording import hours_text
+
+    r = outcome.relief
+    if r.status is ReliefStatus.LOST:
+        return f"≥ {hours_text(r.at_least_h)}, lost by {hours_text(r.lost_by_h)}"
+    if r.status is ReliefStatus.ONGOING:
+        return f"≥ {hours_text(r.at_least_h)} (ongoing)"
+    return r.status.value

@@ -12,7 +12,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer
 
 from ketalog.domain.audit_head import AuditHead
-from ketalog.domain.course import CourseOutcome, ReliefStatus, SessionOutcome
+from ketalog.domain.course import CourseOutcome, relief_text
 from ketalog.domain.entities import Patient
 from ketalog.domain.mood_course import MoodTrend, outcome_text
 from ketalog.domain.series import SeriesProgress, SeriesState
@@ -44,15 +44,6 @@ class CourseReport:
 
 def duration_text(h: float | None) -> str:
     return hours_text(h)
-
-
-def relief_text(s: SessionOutcome) -> str:
-    r = s.relief
-    if r.status is ReliefStatus.LOST:
-        return f"≥ {duration_text(r.at_least_h)}, lost by {duration_text(r.lost_by_h)}"
-    if r.status is ReliefStatus.ONGOING:
-        return f"≥ {duration_text(r.at_least_h)} (ongoing)"
-    return r.status.value
 
 
 def _range(report: CourseReport) -> str:

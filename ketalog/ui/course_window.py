@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ketalog.domain.course import relief_text
 from ketalog.domain.dosing import is_mood_indication
 from ketalog.domain.entities import FollowUp, Role
 from ketalog.domain.errors import PlausibilityError
@@ -32,8 +33,7 @@ from ketalog.domain.follow_up_schedule import ScheduledFollowUp, SlotStatus
 from ketalog.domain.mood_course import MoodSource, outcome_text
 from ketalog.domain.scales import PHQ9_FLAG_AT
 from ketalog.domain.series import SeriesProgress, SeriesState
-from ketalog.domain.wording import counted
-from ketalog.reports.course_pdf import duration_text, relief_text
+from ketalog.domain.wording import counted, hours_text
 from ketalog.services.context import Context
 from ketalog.services.course import CourseSummary, load_course
 from ketalog.services.errors import ServiceError
@@ -338,7 +338,7 @@ class CourseWindow(QMainWindow):
                 else f"{o.mean_nrs_pre:.1f} → {o.mean_nrs_post:.1f}")
         rate = "—" if o.responder_rate_pct is None else f"{o.responder_rate_pct:.0f} %"
         relief = ("—" if o.median_relief_at_least_h is None else
-                  f"≥ {duration_text(o.median_relief_at_least_h)}")
+                  f"≥ {hours_text(o.median_relief_at_least_h)}")
         last = o.sessions[-1]
         effects = ", ".join(f"{k} {v}" for k, v in o.side_effects_by_kind.items()) or "none"
         return (f"{counted(o.session_count, 'infusion')}, {o.total_mg:.0f} mg in all<br>"

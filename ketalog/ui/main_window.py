@@ -30,17 +30,17 @@ from ketalog.domain.entities import Role
 from ketalog.services.alarms import sessions_with_pending_alarms
 from ketalog.services.allergies import allergy_texts
 from ketalog.services.context import Context
+from ketalog.services.documents import course_document
 from ketalog.services.errors import ServiceError
 from ketalog.services.patients import MAX_SEARCH_CHARS, search_patients
 from ketalog.services.series import PlannedLine, planned_sessions
 from ketalog.services.settings import clinic_name
 from ketalog.services.summary import BoardRow, SessionLine, session_lines, today_board
 from ketalog.services.views import view_patient
-from ketalog.store.errors import StoreError
 from ketalog.ui.course_export_dialog import CourseRangeDialog, suggested_name
 from ketalog.ui.feed_runner import FeedRunner, feed_status_line
 from ketalog.ui.patient_dialog import PatientDialog
-from ketalog.ui.pdf_output import ask_pdf_path, render_in_background
+from ketalog.ui.pdf_output import ask_pdf_path, ask_printer, export_document, print_document
 from ketalog.ui.protocols_dialog import ProtocolsDialog
 from ketalog.ui.table_models import (
     RowsModel,
@@ -408,14 +408,6 @@ class MainWindow(QMainWindow):
                       since: date | None = None, until: date | None = None,
                       ask: bool = True) -> Future[bytes] | None:
         """The selected patient's course summary; the range is asked unless given."""
-        # ReportLab loads on first export, not at start-up (start-up is measured).
-        from ketalog.reports.course_pdf import course_pdf
-        from ketalog.services.exports import (
-            course_export_details,
-            course_report,
-            record_export,
-        )
-
         row = self.selected_patient_row()
         if row is None:
             QMessageBox.information(self, "Export course PDF", "Select a patient first.")
@@ -430,32 +422,17 @@ class MainWindow(QMainWindow):
         if path is None:
             return None
         try:
-            report = course_report(self.ctx, patient.id or 0, since, until)
-        except (ServiceError, StoreError) as exc:
+            document = course_document(self.ctx, patient.id or 0, since, until)
+        except ServiceError as exc:
             QMessageBox.warning(self, "Export course PDF", str(exc))
             return None
-
-        def save(data: bytes) -> None:
-            try:
-                record_export(self.ctx, data, path, table="patients",
-                              row_uuid=report.patient.uuid,
-                              details=course_export_details(report))
-            except (ServiceError, StoreError) as exc:
-                QMessageBox.warning(self, "Export course PDF", str(exc))
-                return
-            self.statusBar().showMessage(f"Course PDF written to {path}", 15_000)
-
-        return render_in_background(self, "Writing the course summary...",
-                                    lambda: course_pdf(report), save)
+        return export_document(
+            self, self.ctx, document, path,
+            lambda out: self.statusBar().showMessage(f"Course PDF written to {out}", 15_000),
+            lambda error: QMessageBox.warning(self, "Export course PDF", error))
 
     def print_course(self, printer: tuple[str, int] | None = None) -> Future[bytes] | None:
         """The selected patient's whole course, to the printer picked in the dialog."""
-        import subprocess
-
-        from ketalog.reports.course_pdf import course_pdf
-        from ketalog.services.exports import course_export_details, course_report, record_print
-        from ketalog.ui.pdf_output import ask_printer, send_to_printer
-
         row = self.selected_patient_row()
         if row is None:
             QMessageBox.information(self, "Print course", "Select a patient first.")
@@ -464,25 +441,15 @@ class MainWindow(QMainWindow):
         if chosen is None:
             return None
         try:
-            report = course_report(self.ctx, self.patients.row_at(row).id or 0)
-        except (ServiceError, StoreError) as exc:
+            document = course_document(self.ctx, self.patients.row_at(row).id or 0)
+        except ServiceError as exc:
             QMessageBox.warning(self, "Print course", str(exc))
             return None
-
-        def send(data: bytes) -> None:
-            try:
-                answer = send_to_printer(data, *chosen)
-                record_print(self.ctx, table="patients", row_uuid=report.patient.uuid,
-                             details=course_export_details(report), printer=chosen[0],
-                             copies=chosen[1])
-            except (OSError, subprocess.SubprocessError, ServiceError, StoreError) as exc:
-                QMessageBox.warning(self, "Print course", str(exc))
-                return
-            self.statusBar().showMessage(f"Course sent to {chosen[0] or 'the default printer'}: "
-                                         f"{answer}", 15_000)
-
-        return render_in_background(self, "Preparing the print...", lambda: course_pdf(report),
-                                    send)
+        return print_document(
+            self, self.ctx, document, chosen,
+            lambda answer: self.statusBar().showMessage(
+                f"Course sent to {chosen[0] or 'the default printer'}: {answer}", 15_000),
+            lambda error: QMessageBox.warning(self, "Print course", error))
 
     def open_planned(self, row: int) -> QWidget:
         """A planned session is about the patient's series: open their course view."""

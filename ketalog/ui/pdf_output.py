@@ -20,6 +20,9 @@ from pathlib import Path
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
 
+from ketalog.services.context import Context
+from ketalog.services.documents import Document
+from ketalog.services.errors import ServiceError
 from ketalog.ui.tasks import tasks_of
 
 
@@ -47,6 +50,43 @@ def render_in_background(parent: QWidget, label: str, render: Callable[[], bytes
         QMessageBox.warning(parent, "PDF", f"The PDF could not be made: {error}")
 
     return tasks_of(parent).run(render, rendered, failed)
+
+
+def export_document(parent: QWidget, ctx: Context, document: Document, out: Path,
+                    written: Callable[[Path], None],
+                    failed: Callable[[str], None]) -> Future[bytes]:
+    """The one export flow: `document` was gathered on the GUI thread; it renders behind
+    a busy dialog, then is written whole and audited on the GUI thread. `written(path)`
+    or `failed(message)` says how it ended."""
+    def save(data: bytes) -> None:
+        try:
+            path = document.save(ctx, data, out)
+        except ServiceError as exc:
+            failed(str(exc))
+            return
+        written(path)
+
+    return render_in_background(parent, f"Writing the {document.title}...", document.render,
+                                save)
+
+
+def print_document(parent: QWidget, ctx: Context, document: Document,
+                   chosen: tuple[str, int], sent: Callable[[str], None],
+                   failed: Callable[[str], None]) -> Future[bytes]:
+    """The one print flow: rendered behind a busy dialog, handed to the spooler, then
+    audited. `sent(what the spooler said)` or `failed(message)`."""
+    printer, copies = chosen
+
+    def send(data: bytes) -> None:
+        try:
+            answer = send_to_printer(data, printer, copies)
+            document.printed(ctx, printer, copies)
+        except (OSError, subprocess.SubprocessError, ServiceError) as exc:
+            failed(str(exc))
+            return
+        sent(answer)
+
+    return render_in_background(parent, "Preparing the print...", document.render, send)
 
 
 def ask_pdf_path(parent: QWidget, suggested: str) -> Path | None:

@@ -3,7 +3,6 @@ moment it is entered. After signing it is read-only and offers only addenda."""
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import datetime, timedelta
@@ -36,17 +35,11 @@ from PySide6.QtWidgets import (
 
 from ketalog.domain.entities import Role, SessionStatus, VitalsReading
 from ketalog.domain.errors import PlausibilityError
-from ketalog.reports.session_pdf import session_pdf
 from ketalog.services import sessions as svc
 from ketalog.services.context import Context
 from ketalog.services.device_vitals import device_times, vitals_since
+from ketalog.services.documents import Document, session_document
 from ketalog.services.errors import AccountLocked, LoginFailed, ServiceError
-from ketalog.services.exports import (
-    record_export,
-    record_print,
-    session_export_details,
-    session_report,
-)
 from ketalog.services.record import SessionRecord, load_record
 from ketalog.services.settings import alert_thresholds, monitoring_interval_min
 from ketalog.services.views import view_session
@@ -56,7 +49,7 @@ from ketalog.ui.alarm_banner import AlarmBanner, set_sound_enabled, sound_enable
 from ketalog.ui.complete_dialog import CompleteDialog
 from ketalog.ui.dosing_panel import DosingPanel
 from ketalog.ui.entries_panel import EntriesPanel
-from ketalog.ui.pdf_output import ask_pdf_path, ask_printer, render_in_background, send_to_printer
+from ketalog.ui.pdf_output import ask_pdf_path, ask_printer, export_document, print_document
 from ketalog.ui.session_chart import ChartMarker, SessionChart
 from ketalog.ui.session_header import SessionHeader
 from ketalog.ui.tasks import TaskRunner, tasks_of
@@ -468,53 +461,36 @@ class SessionWindow(QMainWindow):
         path = path or ask_pdf_path(self, f"session-{self.session_id}-{p.mrn}.pdf")
         if path is None:
             return None
-        try:
-            report = session_report(self.ctx, self.session_id)
-        except USER_ERRORS as exc:
-            self.message.setText(f"Export: {exc}")
-            return None
-
-        def save(data: bytes) -> None:
-            try:
-                record_export(self.ctx, data, path, table="sessions",
-                              row_uuid=report.record.session.uuid,
-                              details=session_export_details(report))
-            except USER_ERRORS as exc:
-                self.message.setText(f"Export: {exc}")
-                return
-            self.message.setStyleSheet("color: #1b5e20; font-weight: bold;")
-            self.message.setText(f"PDF written to {path}")
-
-        self.message.clear()
-        return render_in_background(self, "Writing the session PDF...",
-                                    lambda: session_pdf(report), save)
+        return self._document("Export", lambda document, done, failed: export_document(
+            self, self.ctx, document, path, lambda out: done(f"PDF written to {out}"), failed))
 
     def print_pdf(self, printer: tuple[str, int] | None = None) -> Future[bytes] | None:
         """Print through the system spooler after the print dialog; audited."""
         chosen = printer or ask_printer(self)
         if chosen is None:
             return None
+        return self._document("Print", lambda document, done, failed: print_document(
+            self, self.ctx, document, chosen,
+            lambda answer: done(f"Sent to {chosen[0] or 'the default printer'}: {answer}"),
+            failed))
+
+    def _document(self, action: str, flow: Callable[
+            [Document, Callable[[str], None], Callable[[str], None]], Future[bytes]],
+                  ) -> Future[bytes] | None:
+        """Gather this session's PDF, then run the export or print `flow` on it; its end
+        is said in the message line."""
         try:
-            report = session_report(self.ctx, self.session_id)
+            document = session_document(self.ctx, self.session_id)
         except USER_ERRORS as exc:
-            self.message.setText(f"Print: {exc}")
+            self.message.setText(f"{action}: {exc}")
             return None
 
-        def send(data: bytes) -> None:
-            try:
-                answer = send_to_printer(data, *chosen)
-                record_print(self.ctx, table="sessions", row_uuid=report.record.session.uuid,
-                             details=session_export_details(report), printer=chosen[0],
-                             copies=chosen[1])
-            except (OSError, subprocess.SubprocessError, *USER_ERRORS) as exc:
-                self.message.setText(f"Print: {exc}")
-                return
+        def done(text: str) -> None:
             self.message.setStyleSheet("color: #1b5e20; font-weight: bold;")
-            self.message.setText(f"Sent to {chosen[0] or 'the default printer'}: {answer}")
+            self.message.setText(text)
 
         self.message.clear()
-        return render_in_background(self, "Preparing the print...",
-                                    lambda: session_pdf(report), send)
+        return flow(document, done, lambda error: self.message.setText(f"{action}: {error}"))
 
     def mark_artifact(self, vitals_id: int, reason: str) -> bool:
         return self._run("Mark artifact",

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from ketalog.services import stock_export
 from ketalog.services.context import Context
+from ketalog.services.documents import stock_document
 from ketalog.ui.feedback import error_label, finish_form
 from ketalog.ui.stock_dialogs import USER_ERRORS
 
@@ -81,7 +82,10 @@ class StockExportDialog(QDialog):
             self._suffix()
 
     def _fail(self, exc: Exception) -> None:
-        self.error.setText(str(exc))
+        self._say(str(exc))
+
+    def _say(self, message: str) -> None:
+        self.error.setText(message)
         self.error.show()
 
     def export(self) -> Future[bytes] | None:
@@ -93,22 +97,16 @@ class StockExportDialog(QDialog):
                 self.written = result.files
                 self.accept()
                 return None
-            report = stock_export.stock_report(self.ctx, _day(self.since), _day(self.until))
+            document = stock_document(self.ctx, _day(self.since), _day(self.until))
         except USER_ERRORS as exc:
             self._fail(exc)
             return None
-        from ketalog.reports.stock_pdf import stock_pdf
-        from ketalog.ui.pdf_output import render_in_background
+        from ketalog.ui.pdf_output import export_document
 
-        def save(data: bytes) -> None:
-            try:
-                self.written = [stock_export.save_pdf(self.ctx, report, data,
-                                                      out.with_suffix(".pdf"))]
-            except USER_ERRORS as exc:
-                self._fail(exc)
-                return
+        def written(path: Path) -> None:
+            self.written = [path]
             self.accept()
 
-        self.future = render_in_background(self, "Writing the controlled-substance record...",
-                                           lambda: stock_pdf(report), save)
+        self.future = export_document(self, self.ctx, document, out.with_suffix(".pdf"),
+                                      written, self._say)
         return self.future

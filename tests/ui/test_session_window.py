@@ -159,7 +159,7 @@ def test_export_and_print_from_the_session_screen(qtbot, nurse_session, tmp_path
     assert (audit["action"], audit["username"]) == ("export", "nurse")
 
     sent: list[tuple[bytes, str, int]] = []
-    monkeypatch.setattr("ketalog.ui.session_window.send_to_printer",
+    monkeypatch.setattr("ketalog.ui.pdf_output.send_to_printer",
                         lambda data, printer, copies: sent.append((data, printer, copies))
                         or "request id is ward-12")
     window.print_pdf(("ward-printer", 2))
