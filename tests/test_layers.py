@@ -177,3 +177,20 @@ def test_every_contract_exception_says_why():
     for entry in ignored:
         lines = [ln for ln in block.splitlines() if f'"{entry}"' in ln]
         assert lines and all(re.search(r'",\s*#\s*\S', ln) for ln in lines), entry
+
+
+def test_gui_start_does_not_load_numpy():
+    """numpy comes with the first chart (pyqtgraph), not at start-up; once loaded by a
+    chart it works, and the store keeps working beside it."""
+    code = ("import sys, os\nos.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
+            "import ketalog.ui.app, ketalog.ui.main_window, ketalog.ui.login\n"
+            "early = 'numpy' in sys.modules\n"
+            "import pyqtgraph, numpy\n"
+            "from ketalog.store.connection import open_store\n"
+            "store = open_store(__import__('pathlib').Path(sys.argv[1]))\n"
+            "store.close(); print(early); sys.exit(1 if early else 0)\n")
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        out = subprocess.run([sys.executable, "-c", code, str(Path(tmp) / "k.sqlite")],
+                             cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
