@@ -17,7 +17,7 @@ from ketalog.domain.entities import Role
 from ketalog.domain.scales import ScaleError
 from ketalog.paths import backup_dir
 from ketalog.services.context import Context
-from ketalog.services.errors import ServiceError
+from ketalog.services.errors import ServiceError, StoreFailed
 from ketalog.store.errors import CannotOpen, StoreError
 
 if TYPE_CHECKING:
@@ -159,6 +159,8 @@ def run_gui(args: argparse.Namespace) -> int:
 # -- one line for what went wrong ---------------------------------------------------
 def failure_line(exc: Exception, db_path: Path) -> str:
     """What `ketalog: error:` says for an exception a command let out."""
+    if isinstance(exc, StoreFailed):  # the store's own error, as a service passed it on
+        exc = exc.store_error
     if isinstance(exc, CannotOpen):
         return f"{exc}.{backup_hint(db_path)}"
     if isinstance(exc, PassphraseUnavailable | CliError | ServiceError | StoreError

@@ -15,7 +15,7 @@ from pathlib import Path
 from ketalog.domain.entities import Role
 from ketalog.services.anchors import write_anchor
 from ketalog.services.auth import check_password_policy, hash_password, load_user
-from ketalog.services.errors import PermissionDenied, ServiceError
+from ketalog.services.errors import PermissionDenied, ServiceError, service_boundary
 from ketalog.services.signing_keys import add_key
 from ketalog.store.store import Actor, Store
 
@@ -26,10 +26,12 @@ class OsAccount:
     name: str
 
 
+@service_boundary
 def current_os_account() -> OsAccount:
     return OsAccount(os.geteuid(), getpass.getuser())
 
 
+@service_boundary
 def check_owner(db_path: Path, account: OsAccount) -> None:
     """Only the account owning the file (or the system administrator) may recover."""
     owner = Path(db_path).stat().st_uid
@@ -39,6 +41,7 @@ def check_owner(db_path: Path, account: OsAccount) -> None:
                                f"(uid {account.uid})")
 
 
+@service_boundary
 def recover_admin(store: Store, account: OsAccount, username: str, new_password: str,
                   reason: str) -> None:
     check_owner(store.path, account)

@@ -51,12 +51,14 @@ def _messages(store: Store, row: dict[str, object]) -> tuple[str, ...]:
     return tuple(out)
 
 
+@service_boundary
 def pending_alarms(store: Store, session_ids: Sequence[int]) -> list[PendingAlarm]:
     return [PendingAlarm(int(r["id"]), str(r["uuid"]), int(r["session_id"]),  # type: ignore[arg-type]
                          from_iso(str(r["at"])), str(r["source"]), _messages(store, r))
             for r in unacknowledged_alert_vitals(store, session_ids)]
 
 
+@service_boundary
 def sessions_with_pending_alarms(store: Store, session_ids: Sequence[int]) -> set[int]:
     return {a.session_id for a in pending_alarms(store, session_ids)}
 

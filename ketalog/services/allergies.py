@@ -14,7 +14,7 @@ from ketalog.domain.entities import Patient, Role
 from ketalog.domain.errors import PlausibilityError
 from ketalog.services.context import Context
 from ketalog.services.drug_tables import drug_class_table
-from ketalog.services.errors import InvalidState, ServiceError
+from ketalog.services.errors import InvalidState, ServiceError, service_boundary
 from ketalog.store import records
 from ketalog.store.allergies import active_allergy_rows
 from ketalog.store.store import Store
@@ -22,6 +22,7 @@ from ketalog.store.store import Store
 EDITORS = (Role.NURSE, Role.PROVIDER)
 
 
+@service_boundary
 def patient_allergies(store: Store, patient_id: int) -> list[Allergy]:
     """The entries in force (removed ones stay in the table and the audit log)."""
     return [records.allergy_from_row(r) for r in
@@ -29,6 +30,7 @@ def patient_allergies(store: Store, patient_id: int) -> list[Allergy]:
             if r["removed_at"] is None]
 
 
+@service_boundary
 def effective_allergies(store: Store, patient_id: int) -> list[Allergy]:
     row = store.get("patients", patient_id)
     if row is None:
@@ -36,10 +38,12 @@ def effective_allergies(store: Store, patient_id: int) -> list[Allergy]:
     return merged(patient_allergies(store, patient_id), str(row["allergies"]))
 
 
+@service_boundary
 def medication_allergy_warnings(store: Store, patient_id: int, drug: str) -> list[DoseWarning]:
     return allergy_warnings(drug, effective_allergies(store, patient_id), drug_class_table())
 
 
+@service_boundary
 def allergy_texts(store: Store, patients: Sequence[Patient]) -> dict[int, str]:
     """Patient id -> 'morphine (itching), moderate; penicillin' (entries and the free
     text's other pieces), for lists that show many patients."""
@@ -51,6 +55,7 @@ def allergy_texts(store: Store, patients: Sequence[Patient]) -> dict[int, str]:
             for p in patients if p.id is not None}
 
 
+@service_boundary
 def add_allergy(ctx: Context, patient_id: int, substance: str, reaction: str = "",
                 severity: str = "unknown") -> int:
     ctx.require(*EDITORS, action="record allergies")
@@ -69,6 +74,7 @@ def add_allergy(ctx: Context, patient_id: int, substance: str, reaction: str = "
             "created_at": to_iso(ctx.clock.now()), "entered_by": ctx.user.id})
 
 
+@service_boundary
 def remove_allergy(ctx: Context, allergy_id: int, reason: str) -> None:
     """An entry made in error or disproved: kept, marked removed, with the reason."""
     ctx.require(*EDITORS, action="remove allergies")

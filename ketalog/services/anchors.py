@@ -17,7 +17,7 @@ from pathlib import Path
 from ketalog.domain.audit_head import AuditHead, heads_in_pdf, parse_typed
 from ketalog.domain.clock import to_iso
 from ketalog.services.backup_files import ANCHOR_FOLDER_SETTING, backup_folder, list_backups
-from ketalog.services.errors import ServiceError
+from ketalog.services.errors import ServiceError, service_boundary
 from ketalog.store.anchor_queries import audit_hash, audit_head, head_of_file, last_restore_at
 from ketalog.store.errors import StoreError
 from ketalog.store.private_files import private_folder
@@ -35,22 +35,26 @@ class Anchor:
     source: str  # where it was found, for the message
 
 
+@service_boundary
 def default_backup_folder(store: Store) -> Path:
     return backup_folder(store, store.path.parent / "backups")
 
 
+@service_boundary
 def anchor_log_path(store: Store) -> Path:
     value = store.setting(ANCHOR_FOLDER_SETTING)
     folder = Path(str(value)).expanduser() if value else default_backup_folder(store)
     return folder / f"{store.path.stem}-anchors.log"
 
 
+@service_boundary
 def current_head(store: Store) -> AuditHead | None:
     """The head a document gathered now carries (printed in its footer, in its metadata)."""
     head = audit_head(store.conn)
     return None if head is None else AuditHead(*head)
 
 
+@service_boundary
 def write_anchor(store: Store, why: str) -> Path | None:
     """Append the current head. Never fails the action it follows (a disconnected backup
     drive must not stop a login): a failure is logged and None returned."""
@@ -74,6 +78,7 @@ def write_anchor(store: Store, why: str) -> Path | None:
     return path
 
 
+@service_boundary
 def read_anchors(path: Path) -> list[Anchor]:
     anchors: list[Anchor] = []
     if not path.is_file():
@@ -106,6 +111,7 @@ def _backup_anchors(store: Store, since: str) -> tuple[list[Anchor], list[str]]:
     return anchors, problems
 
 
+@service_boundary
 def anchor_problems(store: Store) -> list[str]:
     """Every anchor and backup head since the last restore must still be in the chain."""
     since = last_restore_at(store.conn) or ""
@@ -119,10 +125,12 @@ def anchor_problems(store: Store) -> list[str]:
         (AuditHead(a.entry, a.hash), f"{a.source} ({a.why}, {a.at})") for a in checked.values()])
 
 
+@service_boundary
 def anchor_count(store: Store) -> int:
     return len(read_anchors(anchor_log_path(store)))
 
 
+@service_boundary
 def document_heads(path: Path) -> list[AuditHead]:
     """The heads a ketalog PDF carries; a file that cannot be read raises ServiceError."""
     try:
@@ -136,6 +144,7 @@ def document_heads(path: Path) -> list[AuditHead]:
     return heads
 
 
+@service_boundary
 def head_problems(store: Store, heads: list[tuple[AuditHead, str]]) -> list[str]:
     """Each (head, where it came from) against the chain: an entry gone means entries were
     deleted, a different hash that the chain was rewritten."""
@@ -151,6 +160,7 @@ def head_problems(store: Store, heads: list[tuple[AuditHead, str]]) -> list[str]
     return problems
 
 
+@service_boundary
 def given_heads(documents: list[Path], typed: list[str]) -> list[tuple[AuditHead, str]]:
     """Heads handed to `verify`: read from PDFs, or typed back from a page's footer."""
     heads: list[tuple[AuditHead, str]] = []

@@ -14,7 +14,7 @@ from ketalog.domain.clock import from_iso, to_iso
 from ketalog.domain.entities import Role
 from ketalog.interop.csv_cells import neutralise
 from ketalog.services.context import Context
-from ketalog.services.errors import ServiceError
+from ketalog.services.errors import ServiceError, service_boundary
 from ketalog.services.exports import write_audited
 from ketalog.store import audit_query as q
 
@@ -96,6 +96,7 @@ def _lines(ctx: Context, rows: list[dict[str, object]]) -> list[AuditLine]:
                       new_values=str(r["new_values"] or "")) for r in rows]
 
 
+@service_boundary
 def search_audit(ctx: Context, f: AuditFilter, before_id: int | None = None,
                  page_size: int = PAGE_SIZE) -> AuditPage:
     """One page of matching entries, newest first; pass the last id to get the next."""
@@ -106,11 +107,13 @@ def search_audit(ctx: Context, f: AuditFilter, before_id: int | None = None,
                      len(rows) > page_size)
 
 
+@service_boundary
 def audit_actions(ctx: Context) -> list[str]:
     ctx.require(Role.ADMIN, action="read the audit log")
     return q.audit_actions(ctx.store)
 
 
+@service_boundary
 def audit_csv(ctx: Context, f: AuditFilter) -> tuple[bytes, int]:
     """Every matching entry as CSV (UTF-8, CRLF, times in UTC and local) and its count."""
     ctx.require(Role.ADMIN, action="export the audit log")
@@ -139,6 +142,7 @@ def audit_csv(ctx: Context, f: AuditFilter) -> tuple[bytes, int]:
     return out.getvalue().encode("utf-8"), count
 
 
+@service_boundary
 def export_audit_csv(ctx: Context, f: AuditFilter, path: Path) -> int:
     """Write the filtered entries to `path` (whole or not at all), then audit the export.
     Returns the number of entries written."""

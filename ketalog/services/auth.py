@@ -11,7 +11,7 @@ from ketalog.domain.clock import Clock, to_iso
 from ketalog.domain.entities import Role, User
 from ketalog.services.anchors import write_anchor
 from ketalog.services.context import Context
-from ketalog.services.errors import AccountLocked, LoginFailed, ServiceError
+from ketalog.services.errors import AccountLocked, LoginFailed, ServiceError, service_boundary
 from ketalog.services.signing_keys import add_key, open_key, replace_missing_key
 from ketalog.store.records import user_from_row
 from ketalog.store.store import SYSTEM, Actor, Store
@@ -21,10 +21,12 @@ MIN_PASSWORD_LENGTH = 8
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 
 
+@service_boundary
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+@service_boundary
 def password_ok(stored_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(stored_hash, password)
@@ -32,11 +34,13 @@ def password_ok(stored_hash: str, password: str) -> bool:
         return False
 
 
+@service_boundary
 def check_password_policy(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ServiceError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
 
 
+@service_boundary
 def load_user(store: Store, username: str) -> User | None:
     row = store.get_by("users", username=username.strip())
     if row is None:
@@ -44,6 +48,7 @@ def load_user(store: Store, username: str) -> User | None:
     return user_from_row(row, store.roles_of(int(row["id"])))  # type: ignore[arg-type]
 
 
+@service_boundary
 def user_by_id(store: Store, user_id: int) -> User | None:
     row = store.get("users", user_id)
     return None if row is None else user_from_row(row, store.roles_of(user_id))
@@ -70,6 +75,7 @@ def _insert_user(store: Store, actor: Actor, clock: Clock, username: str, displa
     return user
 
 
+@service_boundary
 def bootstrap_admin(store: Store, clock: Clock, username: str, password: str,
                     display_name: str = "", clinic_name: str = "") -> User:
     """First run only: create the first admin (and name the clinic). Refused afterwards."""
@@ -84,6 +90,7 @@ def bootstrap_admin(store: Store, clock: Clock, username: str, password: str,
     return _insert_user(store, SYSTEM, clock, username, display_name, [Role.ADMIN], password, "")
 
 
+@service_boundary
 def add_user(ctx: Context, username: str, roles: Iterable[Role], password: str,
              display_name: str = "", credentials: str = "") -> User:
     ctx.require(Role.ADMIN, action="manage users")
@@ -91,6 +98,7 @@ def add_user(ctx: Context, username: str, roles: Iterable[Role], password: str,
                         password, credentials)
 
 
+@service_boundary
 def login(store: Store, clock: Clock, username: str, password: str) -> Context:
     """Check credentials; count failures; lock after MAX_FAILED_LOGINS in a row."""
     user = load_user(store, username)
@@ -128,6 +136,7 @@ def _uuid(store: Store, user: User) -> str:
     return str(row["uuid"]) if row else ""
 
 
+@service_boundary
 def record_failure(store: Store, user: User, what: str) -> bool:
     """Count a failed password entry (login or signature); lock at the limit."""
     with store.write(Actor(user.id, user.username)) as w:
@@ -141,6 +150,7 @@ def record_failure(store: Store, user: User, what: str) -> bool:
     return locked
 
 
+@service_boundary
 def reauthenticate(ctx: Context, password: str, purpose: str) -> None:
     """Password re-entry (e.g. to sign); failures count toward the lockout."""
     ctx.refuse_in_emergency(f"re-enter a password for {purpose}")
@@ -156,6 +166,7 @@ def reauthenticate(ctx: Context, password: str, purpose: str) -> None:
             w.update("users", ctx.user.id, {"failed_logins": 0})  # type: ignore[arg-type]
 
 
+@service_boundary
 def unlock(ctx: Context, username: str, reason: str) -> None:
     ctx.require(Role.ADMIN, action="unlock accounts")
     if not reason.strip():
@@ -167,6 +178,7 @@ def unlock(ctx: Context, username: str, reason: str) -> None:
         w.update("users", user.id, {"locked": 0, "failed_logins": 0}, reason=reason)  # type: ignore[arg-type]
 
 
+@service_boundary
 def set_password(ctx: Context, username: str, new_password: str) -> None:
     """Admins reset anyone's password; everyone may change their own."""
     if username.strip().lower() != ctx.user.username.lower():
@@ -185,6 +197,7 @@ def set_password(ctx: Context, username: str, new_password: str) -> None:
                 "password changed" if own else f"password reset by {ctx.user.username}")
 
 
+@service_boundary
 def change_own_password(ctx: Context, current: str, new_password: str) -> None:
     """A user's own change asks for the current password first (an unattended, unlocked
     screen must not hand the account over); wrong ones count toward the lockout."""
@@ -193,6 +206,7 @@ def change_own_password(ctx: Context, current: str, new_password: str) -> None:
     set_password(ctx, ctx.user.username, new_password)
 
 
+@service_boundary
 def list_users(ctx: Context) -> list[User]:
     ctx.require(Role.ADMIN, action="list users")
     return [user_from_row(r, ctx.store.roles_of(int(r["id"])))  # type: ignore[arg-type]

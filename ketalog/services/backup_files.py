@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ketalog.services.errors import service_boundary
 from ketalog.store.store import Store
 
 FOLDER_SETTING = "backup_folder"
@@ -23,6 +24,7 @@ class BackupFile:
     size_bytes: int
 
 
+@service_boundary
 def backup_folder(store: Store, default: Path) -> Path:
     value = store.setting(FOLDER_SETTING)
     return Path(str(value)).expanduser() if value else default
@@ -32,6 +34,7 @@ def _pattern(stem: str) -> re.Pattern[str]:
     return re.compile(rf"^{re.escape(stem)}-(\d{{8}}-\d{{6}})\.sqlite$")
 
 
+@service_boundary
 def list_backups(folder: Path, db_path: Path) -> list[BackupFile]:
     """Our backups of this database in `folder`, newest first."""
     pattern = _pattern(db_path.stem)

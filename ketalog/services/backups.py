@@ -24,6 +24,7 @@ from ketalog.services.backup_files import (  # the folder's names, re-exported f
     list_backups,
 )
 from ketalog.services.context import Context
+from ketalog.services.errors import service_boundary
 from ketalog.store.backup import (
     BackupReport,
     PhaseProgress,
@@ -42,17 +43,20 @@ DEFAULT_EVERY_HOURS = 24.0
 DEFAULT_RETENTION = Retention()
 
 
+@service_boundary
 def backup_every_hours(store: Store) -> float:
     """0 means only on close."""
     value = store.setting(EVERY_SETTING)
     return float(value) if isinstance(value, int | float) else DEFAULT_EVERY_HOURS  # type: ignore[arg-type]
 
 
+@service_boundary
 def anchor_folder_setting(store: Store) -> str:
     value = store.setting(ANCHOR_FOLDER_SETTING)
     return str(value) if value else ""
 
 
+@service_boundary
 def set_backup_settings(ctx: Context, folder: str, every_hours: float,
                         anchor_folder: str | None = None) -> None:
     """`anchor_folder` (None: unchanged, "": beside the backups) holds the anchor log;
@@ -69,6 +73,7 @@ def set_backup_settings(ctx: Context, folder: str, every_hours: float,
             w.set_setting(ANCHOR_FOLDER_SETTING, anchor_folder.strip())
 
 
+@service_boundary
 def run_backup(ctx: Context, db_path: Path, folder: Path, why: str,
                progress: Progress | None = None, rule: Retention = DEFAULT_RETENTION,
                phases: PhaseProgress | None = None) -> tuple[BackupReport, list[Path]]:
@@ -81,6 +86,7 @@ def run_backup(ctx: Context, db_path: Path, folder: Path, why: str,
     return report, finish_backup(ctx, db_path, folder, why, report, rule)
 
 
+@service_boundary
 def backup_copy(ctx: Context, out: Path, phases: PhaseProgress | None = None
                 ) -> BackupReport:
     """One verified copy under a name the admin chose (outside the rotation). Audited
@@ -91,6 +97,7 @@ def backup_copy(ctx: Context, out: Path, phases: PhaseProgress | None = None
     return backup_to(ctx.store, out, phases=phases)
 
 
+@service_boundary
 def backup_target(ctx: Context, db_path: Path, folder: Path, why: str) -> Path:
     """Check who may back up and name the file (refused when the name is taken)."""
     if why == "manual":
@@ -102,6 +109,7 @@ def backup_target(ctx: Context, db_path: Path, folder: Path, why: str) -> Path:
     return target
 
 
+@service_boundary
 def finish_backup(ctx: Context, db_path: Path, folder: Path, why: str, report: BackupReport,
                   rule: Retention = DEFAULT_RETENTION) -> list[Path]:
     """Rotate the folder and audit the backup (on the caller's connection)."""
@@ -122,11 +130,13 @@ def _anchor(store: Store, why: str) -> None:
     write_anchor(store, why)
 
 
+@service_boundary
 def last_backup_at(folder: Path, db_path: Path) -> datetime | None:
     backups = list_backups(folder, db_path)
     return backups[0].taken_at if backups else None
 
 
+@service_boundary
 def backup_due(ctx: Context, folder: Path, db_path: Path) -> bool:
     every = backup_every_hours(ctx.store)
     if every <= 0:
@@ -135,6 +145,7 @@ def backup_due(ctx: Context, folder: Path, db_path: Path) -> bool:
     return last is None or (ctx.clock.now() - last).total_seconds() >= every * 3600
 
 
+@service_boundary
 def restore_database(source: Path, db_path: Path, clock: Clock, admin_username: str, *,
                      passphrase: str | None = None, admin_id: int | None = None,
                      details: dict[str, object] | None = None) -> tuple[RestoreReport, Store]:
@@ -163,6 +174,7 @@ class BackupPreview:
     vitals: int
 
 
+@service_boundary
 def preview_backup(path: Path, passphrase: str | None = None) -> BackupPreview:
     """What a backup holds, after the same checks a restore makes (integrity, schema,
     audit chain): shown before an admin replaces the database with it."""

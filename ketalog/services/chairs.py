@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from ketalog.domain.entities import patient_name
 from ketalog.services.device_feed import chair_key
+from ketalog.services.errors import service_boundary
 from ketalog.store.store import Store
 
 OPEN = ("draft", "in_progress")
@@ -29,6 +30,7 @@ class Occupant:
                 f", session {self.session_id}")
 
 
+@service_boundary
 def occupants(store: Store) -> list[Occupant]:
     return [Occupant(int(r["id"]), str(r["chair"]),  # type: ignore[call-overload]
                      patient_name(r["family_name"], r["given_name"]), str(r["mrn"]),
@@ -36,11 +38,13 @@ def occupants(store: Store) -> list[Occupant]:
             for r in store.session_listing(statuses=OPEN) if str(r["chair"]).strip()]
 
 
+@service_boundary
 def occupants_of(store: Store, chair: str) -> list[Occupant]:
     key = chair_key(chair)
     return [o for o in occupants(store) if key and chair_key(o.chair) == key]
 
 
+@service_boundary
 def first_free(store: Store, chairs: Sequence[str]) -> str | None:
     taken = {chair_key(o.chair) for o in occupants(store)}
     return next((c for c in chairs if chair_key(c) not in taken), None)

@@ -6,10 +6,12 @@ from __future__ import annotations
 from ketalog.domain.clock import Clock
 from ketalog.domain.entities import User
 from ketalog.services.auth import bootstrap_admin
+from ketalog.services.errors import service_boundary
 from ketalog.services.protocols import seed_protocols
 from ketalog.store.store import SYSTEM, Store
 
 
+@service_boundary
 def create_clinic(store: Store, clock: Clock, admin: str, password: str, *,
                   display_name: str = "", clinic_name: str = "") -> tuple[User, int]:
     """The first admin and the seeded protocols; returns the admin and how many were

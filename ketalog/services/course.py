@@ -120,6 +120,7 @@ def load_course(ctx: Context, patient_id: int, since: date | None = None,
                          tuple(sorted(listed, key=lambda f: f.at, reverse=True)))
 
 
+@service_boundary
 def series_baseline(every: list[tuple[MoodPoint, object]],
                     shown: list[MoodPoint]) -> MoodPoint | None:
     """The first PHQ-9 of the series the latest shown PHQ-9 belongs to, whatever range is

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ketalog.interop.csv_export import build_tables, to_csv_text
 from ketalog.services.context import Context
-from ketalog.services.errors import ServiceError
+from ketalog.services.errors import ServiceError, service_boundary
 from ketalog.services.exports import CLINICAL_READERS, write_audited
 from ketalog.services.patients import get_patient
 from ketalog.services.record import load_record
@@ -26,6 +26,7 @@ class CsvExport:
         return self.folder / f"{kind}.csv"
 
 
+@service_boundary
 def export_patient_csv(ctx: Context, patient_id: int, folder: Path,
                        tz: tzinfo | None = None) -> CsvExport:
     """tz None writes times in this computer's zone (with their offset)."""

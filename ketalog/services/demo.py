@@ -29,7 +29,7 @@ from ketalog.domain.signing import SigningKey
 from ketalog.domain.vitals import derive_map_mmhg
 from ketalog.services.auth import add_user, bootstrap_admin
 from ketalog.services.context import Context
-from ketalog.services.errors import ServiceError
+from ketalog.services.errors import ServiceError, service_boundary
 from ketalog.services.patients import PatientInput, validate_patient
 from ketalog.services.protocols import seed_protocols
 from ketalog.services.sessions import NURSE_SIGNATURE, PROVIDER_SIGNATURE
@@ -109,6 +109,7 @@ class DemoReport:
     vitals: int
 
 
+@service_boundary
 def demo_password(username: str, seed: int) -> str:
     """Deterministic so a trainer can hand them out; long enough for the password policy."""
     return f"demo-{username}-{seed}"
@@ -1119,6 +1120,7 @@ def _write_provider_signatures(store: Store, actor: Actor, key: SigningKey,
             w.update("sessions", item.id, {"status": SessionStatus.SIGNED.value})
 
 
+@service_boundary
 def create_demo(store: Store, clock: Clock, seed: int = 1) -> DemoReport:
     """Fill an empty database with a demo clinic (same seed + same clock = same records).
 

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from ketalog.domain.clock import from_iso
 from ketalog.domain.stock import MovementKind, lot_balances
+from ketalog.services.errors import service_boundary
 from ketalog.services.stock import given_mg
 from ketalog.store import stock as db
 from ketalog.store.store import Actor, Store, Writer
@@ -35,6 +36,7 @@ class BuiltSession(Protocol):
     provider_sign_at: datetime | None
 
 
+@service_boundary
 def add_demo_stock(store: Store, ids: Mapping[str, int], built: Sequence[BuiltSession],
                    now: datetime) -> int:
     """Returns the number of movements written."""

@@ -34,7 +34,7 @@ from ketalog.interop.hl7_oru import (
     parse_oru,
 )
 from ketalog.services.device_feed_config import FeedConfig, bed_key, feed_config
-from ketalog.services.errors import ServiceError
+from ketalog.services.errors import ServiceError, service_boundary
 from ketalog.services.sessions import vitals_row
 from ketalog.services.settings import alert_thresholds
 from ketalog.store.device_messages import message_by_hash, open_sessions
@@ -56,6 +56,7 @@ _BP = frozenset({"sbp_mmhg", "dbp_mmhg", "map_mmhg"})
 QUERY_TYPES = ("QRY", "QBP", "ADT")
 
 
+@service_boundary
 def app_name(header: MessageHeader | None, device_id: str = "") -> str:
     """The source a message is attributed to: MSH-3 (namespace, else universal id), else
     MSH-4, else the device id from OBR-3/OBX-18; 'unknown' only when none exists."""
@@ -64,11 +65,13 @@ def app_name(header: MessageHeader | None, device_id: str = "") -> str:
     return name or "unknown"
 
 
+@service_boundary
 def device_actor(header: MessageHeader | None, device_id: str = "") -> Actor:
     """The feed's writes are attributed to the sending application (no user)."""
     return Actor(None, DEVICE_PREFIX + app_name(header, device_id))
 
 
+@service_boundary
 def chair_key(text: str) -> str:
     """'Chair 2', 'BED-002', 'bed 02', 'Room2' and '2' compare equal: case, punctuation,
     leading zeros and the words chair/bed/room/bay/recliner/station are ignored."""
@@ -77,6 +80,7 @@ def chair_key(text: str) -> str:
     return key
 
 
+@service_boundary
 def location_keys(parts: Sequence[Sequence[str]]) -> list[str]:
     """PV1-3 (PL: point of care ^ room ^ bed ^ facility...): the bed, else the room, else
     the point of care. HL7 gives the bed no subcomponents, yet some monitors send them
@@ -91,6 +95,7 @@ def location_keys(parts: Sequence[Sequence[str]]) -> list[str]:
     return []
 
 
+@service_boundary
 def location_key(location: Sequence[str]) -> str:
     """PV1-3 as plain components: the bed (3rd), else the room (2nd), else the point of
     care."""
@@ -104,6 +109,7 @@ class Match:
     reason: str = ""  # why there is no session
 
 
+@service_boundary
 def match_session(open_rows: Sequence[dict[str, object]], patient_ids: Sequence[str],
                   location: Sequence[str], beds: Sequence[str] | None = None) -> Match:
     """PID-3 (MRN) when the message has one, else the chair from PV1-3 (`beds`: the chair

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ketalog.domain.clock import from_iso
 from ketalog.domain.entities import patient_name
+from ketalog.services.errors import service_boundary
 from ketalog.store.device_messages import OPEN_STATUSES
 from ketalog.store.store import Store
 
@@ -16,6 +17,7 @@ class SessionChoice:
     label: str
 
 
+@service_boundary
 def open_session_choices(store: Store) -> list[SessionChoice]:
     """Open sessions, newest first, labelled with both patient identifiers and the chair."""
     rows = store.session_listing(statuses=list(OPEN_STATUSES))

@@ -13,6 +13,7 @@ from ketalog.domain.entities import Role
 from ketalog.domain.errors import PlausibilityError
 from ketalog.interop.hl7_codes import CodeMap, CodeRow, code_map, row_problem, rows_from_setting
 from ketalog.services.context import Context
+from ketalog.services.errors import service_boundary
 from ketalog.store.store import Store
 
 CODES_KEY = "hl7_clinic_codes"
@@ -45,6 +46,7 @@ def _dict(value: object) -> dict[str, object]:
     return dict(value) if isinstance(value, Mapping) else {}
 
 
+@service_boundary
 def feed_rules(store: Store) -> FeedRules:
     value = _dict(store.setting(RULES_KEY))
     try:
@@ -56,6 +58,7 @@ def feed_rules(store: Store) -> FeedRules:
     return FeedRules(minutes, str(value.get("assigning_authority", "") or "").strip())
 
 
+@service_boundary
 def feed_config(store: Store) -> FeedConfig:
     beds = {str(k): str(v) for k, v in _dict(store.setting(BEDS_KEY)).items()}
     channels = {str(k): {str(a): str(b) for a, b in _dict(v).items()}
@@ -71,6 +74,7 @@ def _reason(reason: str) -> str:
     return reason.strip()
 
 
+@service_boundary
 def save_feed_rules(ctx: Context, rules: FeedRules, reason: str) -> FeedRules:
     ctx.require(Role.ADMIN, action="change the monitor feed rules")
     if not 0 <= rules.clock_ahead_min <= MAX_CLOCK_AHEAD_MIN:
@@ -86,10 +90,12 @@ def save_feed_rules(ctx: Context, rules: FeedRules, reason: str) -> FeedRules:
     return clean
 
 
+@service_boundary
 def clinic_code_rows(store: Store) -> list[CodeRow]:
     return rows_from_setting(store.setting(CODES_KEY))
 
 
+@service_boundary
 def add_clinic_code(ctx: Context, row: CodeRow, reason: str) -> list[CodeRow]:
     """Add (or replace, same match and key) one of the clinic's own code-map rows."""
     ctx.require(Role.ADMIN, action="add monitor codes")
@@ -105,11 +111,13 @@ def add_clinic_code(ctx: Context, row: CodeRow, reason: str) -> list[CodeRow]:
     return rows
 
 
+@service_boundary
 def bed_key(label: str) -> str:
     """How a mapped bed label or device id is compared: letters and digits, lower case."""
     return "".join(c for c in label.lower() if c.isalnum())
 
 
+@service_boundary
 def map_bed(ctx: Context, label_or_device: str, chair: str, reason: str) -> dict[str, str]:
     """Map a monitor's bed label or device id (EUI-64, MSH-3) to a chair; an empty chair
     removes the mapping."""
@@ -126,6 +134,7 @@ def map_bed(ctx: Context, label_or_device: str, chair: str, reason: str) -> dict
     return beds
 
 
+@service_boundary
 def set_primary_channel(ctx: Context, source: str, vital: str, channel: str,
                         reason: str) -> None:
     """The OBX-4 channel (e.g. 1.26.2) stored for `vital` from `source`; '' clears it."""

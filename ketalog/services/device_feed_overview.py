@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from ketalog.domain.clock import from_iso, to_iso
 from ketalog.domain.entities import Role
 from ketalog.services.context import Context
+from ketalog.services.errors import service_boundary
 from ketalog.store.device_messages import messages_by_source
 
 WINDOW = timedelta(days=7)
@@ -27,6 +28,7 @@ class MonitorSummary:
     unknown: Counter[str] = field(default_factory=Counter)
 
 
+@service_boundary
 def monitor_overview(ctx: Context, window: timedelta = WINDOW) -> list[MonitorSummary]:
     ctx.require(Role.ADMIN, action="see the monitor feed overview")
     summaries: dict[str, MonitorSummary] = {}
@@ -45,6 +47,7 @@ def monitor_overview(ctx: Context, window: timedelta = WINDOW) -> list[MonitorSu
     return sorted(summaries.values(), key=lambda s: s.source)
 
 
+@service_boundary
 def unknown_total(summaries: list[MonitorSummary]) -> Counter[str]:
     total: Counter[str] = Counter()
     for s in summaries:

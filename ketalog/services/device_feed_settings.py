@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from ketalog.domain.entities import Role
 from ketalog.domain.errors import FieldProblem, PlausibilityError
 from ketalog.services.context import Context
+from ketalog.services.errors import service_boundary
 from ketalog.store.store import Store
 
 SETTING_KEY = "hl7_feed"
@@ -21,6 +22,7 @@ class FeedSettings:
     port: int = DEFAULT_PORT
 
 
+@service_boundary
 def feed_settings(store: Store) -> FeedSettings:
     value = store.setting(SETTING_KEY)
     if not isinstance(value, dict):
@@ -47,6 +49,7 @@ def _valid(settings: FeedSettings) -> FeedSettings:
     return FeedSettings(bool(settings.enabled), host, int(settings.port))
 
 
+@service_boundary
 def save_feed_settings(ctx: Context, settings: FeedSettings, reason: str = "") -> FeedSettings:
     ctx.require(Role.ADMIN, action="change the monitor feed settings")
     clean = _valid(settings)
@@ -56,6 +59,7 @@ def save_feed_settings(ctx: Context, settings: FeedSettings, reason: str = "") -
     return clean
 
 
+@service_boundary
 def quarantine_count(store: Store) -> int:
     """Monitor messages waiting for a nurse (kept here: light to import at start-up)."""
     return store.count("device_messages", status="quarantined")

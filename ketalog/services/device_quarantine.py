@@ -15,7 +15,7 @@ from ketalog.interop.hl7_errors import Hl7Error
 from ketalog.interop.hl7_oru import parse_oru
 from ketalog.services.context import Context
 from ketalog.services.device_feed import DEVICE_PREFIX, app_name
-from ketalog.services.errors import InvalidState, ServiceError
+from ketalog.services.errors import InvalidState, ServiceError, service_boundary
 from ketalog.services.sessions import vitals_row
 from ketalog.store.device_messages import messages
 
@@ -33,6 +33,7 @@ class QuarantinedMessage:
     raw: str
 
 
+@service_boundary
 def quarantined(ctx: Context, limit: int = 500) -> list[QuarantinedMessage]:
     ctx.require(*HANDLERS, Role.ADMIN, action="see quarantined monitor messages")
     return [QuarantinedMessage(int(r["id"]), from_iso(str(r["received_at"])),  # type: ignore[call-overload]
@@ -50,6 +51,7 @@ def _pending(ctx: Context, message_id: int) -> dict[str, object]:
     return row
 
 
+@service_boundary
 def assign_quarantined(ctx: Context, message_id: int, session_id: int,
                        note: str = "") -> list[int]:
     """Store the message's readings in `session_id`; returns the new vitals ids."""
@@ -80,6 +82,7 @@ def assign_quarantined(ctx: Context, message_id: int, session_id: int,
     return ids
 
 
+@service_boundary
 def discard_quarantined(ctx: Context, message_id: int, reason: str) -> None:
     ctx.require(*HANDLERS, action="discard monitor messages")
     if not reason.strip():

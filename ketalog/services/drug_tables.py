@@ -9,8 +9,10 @@ from pathlib import Path
 
 from ketalog.domain.allergies import DrugClassTable
 from ketalog.domain.formulary import FormularyEntry, parse_csv
+from ketalog.services.errors import service_boundary
 
 
+@service_boundary
 def clinical_folder() -> Path:
     """resources/clinical in a PyInstaller bundle, else in the source tree."""
     bundle = getattr(sys, "_MEIPASS", None)
@@ -18,6 +20,7 @@ def clinical_folder() -> Path:
     return base / "resources" / "clinical"
 
 
+@service_boundary
 @lru_cache(maxsize=1)
 def drug_class_table() -> DrugClassTable:
     folder = clinical_folder()
@@ -25,5 +28,6 @@ def drug_class_table() -> DrugClassTable:
                                    (folder / "class_names.csv").read_text(encoding="utf-8"))
 
 
+@service_boundary
 def seed_formulary() -> list[FormularyEntry]:
     return parse_csv((clinical_folder() / "formulary.csv").read_text(encoding="utf-8"))

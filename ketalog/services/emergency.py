@@ -19,7 +19,13 @@ from ketalog.services.auth import (
     record_failure,
 )
 from ketalog.services.context import Context, Emergency
-from ketalog.services.errors import AccountLocked, LoginFailed, PermissionDenied, ServiceError
+from ketalog.services.errors import (
+    AccountLocked,
+    LoginFailed,
+    PermissionDenied,
+    ServiceError,
+    service_boundary,
+)
 from ketalog.services.users import active_admins
 from ketalog.store.audit_query import count_tagged
 from ketalog.store.store import Actor, Store
@@ -51,6 +57,7 @@ class EmergencyRecord:
     review_note: str = ""
 
 
+@service_boundary
 def start_emergency(store: Store, clock: Clock, username: str, password: str,
                     reason: str) -> Context:
     """Check the user's own password (locked accounts too), then grant clinical access
@@ -94,6 +101,7 @@ def start_emergency(store: Store, clock: Clock, username: str, password: str,
     return Context(store, clock, user, Emergency(grant_id, now, expires, reason))
 
 
+@service_boundary
 def end_emergency(ctx: Context, why: str = "logged out") -> None:
     """Logout, auto-logoff or expiry: close the grant (audited). Idempotent."""
     if ctx.emergency is None:
@@ -135,6 +143,7 @@ def _record(ctx: Context, row: dict[str, object]) -> EmergencyRecord:
         review_note=str(row["review_note"]))
 
 
+@service_boundary
 def pending_reviews(ctx: Context) -> list[EmergencyRecord]:
     """Emergency accesses no admin has acknowledged yet, oldest first."""
     ctx.require(Role.ADMIN, action="review emergency access")
@@ -142,6 +151,7 @@ def pending_reviews(ctx: Context) -> list[EmergencyRecord]:
                                                     reviewed_at=None)]
 
 
+@service_boundary
 def review_emergency(ctx: Context, grant_id: int, note: str) -> None:
     """An admin acknowledges an emergency access with a note (what was checked)."""
     ctx.require(Role.ADMIN, action="review emergency access")

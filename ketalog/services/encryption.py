@@ -13,6 +13,7 @@ from ketalog.domain.entities import Role
 from ketalog.services.auth import user_by_id
 from ketalog.services.backups import backup_folder, run_backup
 from ketalog.services.context import Context
+from ketalog.services.errors import service_boundary
 from ketalog.store.backup import BackupReport
 from ketalog.store.connection import open_store
 from ketalog.store.encryption import EncryptReport, encrypt_in_place, plain_copies
@@ -28,6 +29,7 @@ class EncryptOutcome:
     plain_copies: list[Path]  # still unencrypted: for the admin to dispose of
 
 
+@service_boundary
 def encrypt_database(ctx: Context, passphrase: str, default_backups: Path,
                      keep_plain: bool = False) -> tuple[EncryptOutcome, Store]:
     """Close `ctx.store`, encrypt its file, reopen it with the passphrase. Returns the

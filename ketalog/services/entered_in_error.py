@@ -12,7 +12,7 @@ from ketalog.domain.clock import to_iso
 from ketalog.domain.entities import DoseKind
 from ketalog.domain.errors import PlausibilityError
 from ketalog.services.context import Context
-from ketalog.services.errors import InvalidState, ServiceError
+from ketalog.services.errors import InvalidState, ServiceError, service_boundary
 from ketalog.services.sessions import CLINICAL, dose_events, get_session, open_for_entries
 
 
@@ -30,6 +30,7 @@ LABELS = {EntryKind.DOSE: "dose event", EntryKind.ADJUNCT: "medication",
           EntryKind.NOTE: "note", EntryKind.FOLLOW_UP: "follow-up"}
 
 
+@service_boundary
 def strike_entry(ctx: Context, kind: EntryKind | str, entry_id: int, reason: str) -> None:
     """Mark one entry as entered in error (audited as an update with the reason)."""
     ctx.require(*CLINICAL, action="mark entries as entered in error")

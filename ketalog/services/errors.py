@@ -57,25 +57,44 @@ class EmergencyAccessEnded(PermissionDenied):
 
 
 class StoreFailed(ServiceError):
-    """The database refused the work (busy, full, read-only, damaged): the store's own
-    sentence, unchanged, so the UI shows it as before; `store_error` keeps the original
-    class for callers that tell the cases apart."""
+    """The database refused the work (busy, full, read-only, damaged, a duplicate): the
+    store's own sentence, unchanged, so the UI shows it as before; `store_error` keeps
+    the original. Made by `store_failed`, each one is also an instance of the store
+    error's own class (a `Conflict` stays a `Conflict`), so callers that tell the cases
+    apart keep working while the front ends catch ServiceError alone."""
 
     def __init__(self, error: StoreError) -> None:
         self.store_error = error
         super().__init__(str(error))
 
 
+_MIRRORS: dict[type[StoreError], type[StoreFailed]] = {}
+
+
+def store_failed(error: StoreError) -> StoreFailed:
+    """`error` as a StoreFailed of its own kind (one class per store error class)."""
+    kind = type(error)
+    mirror = _MIRRORS.get(kind)
+    if mirror is None:
+        mirror = type(kind.__name__, (StoreFailed, kind),
+                      {"__module__": __name__, "__qualname__": f"StoreFailed.{kind.__name__}"})
+        _MIRRORS[kind] = mirror
+    return mirror(error)
+
+
 def service_boundary(func: Callable[P, R]) -> Callable[P, R]:
-    """Wrap a service function so a StoreError leaves it as StoreFailed (a ServiceError)
-    with the same wording: the UI then catches ServiceError alone. One decorator at the
-    boundary instead of a try block in every function."""
+    """Wrap a service function so a StoreError leaves it as a StoreFailed (a
+    ServiceError) with the same wording: the UI then catches ServiceError alone. One
+    decorator on every public service function instead of a try block in each
+    (`tests/services/test_error_boundary.py` keeps it on all of them)."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
+        except StoreFailed:
+            raise  # already passed on by the service it called
         except StoreError as exc:
-            raise StoreFailed(exc) from exc
+            raise store_failed(exc) from exc
 
     return wrapper

@@ -21,7 +21,7 @@ from ketalog.reports.session_pdf import SessionReport, session_pdf
 from ketalog.services.anchors import current_head, write_anchor
 from ketalog.services.context import Context
 from ketalog.services.course import load_course
-from ketalog.services.errors import ServiceError
+from ketalog.services.errors import ServiceError, service_boundary
 from ketalog.services.record import load_record
 from ketalog.services.settings import (
     clinic_address,
@@ -57,6 +57,7 @@ def _stage(path: Path, data: bytes) -> Path:
     return Path(tmp)
 
 
+@service_boundary
 def write_atomically(path: Path, data: bytes) -> None:
     """A crash or full disk leaves the old file or none, never half a PDF."""
     tmp = _stage(path, data)
@@ -67,6 +68,7 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise ServiceError(f"could not write {path}: {exc.strerror or exc}") from exc
 
 
+@service_boundary
 def write_audited(ctx: Context, files: dict[Path, bytes],
                   audit: Callable[[Writer], None]) -> None:
     """Stage every file, commit `audit` (one transaction), then rename them into place.
@@ -95,6 +97,7 @@ def write_audited(ctx: Context, files: dict[Path, bytes],
     write_anchor(ctx.store, "export")
 
 
+@service_boundary
 def session_report(ctx: Context, session_id: int) -> SessionReport:
     ctx.require(*CLINICAL_READERS, action="export session records")
     record = load_record(ctx, session_id)
@@ -107,6 +110,7 @@ def session_report(ctx: Context, session_id: int) -> SessionReport:
                          audit_head=current_head(ctx.store))
 
 
+@service_boundary
 def record_export(ctx: Context, data: bytes, out: Path, *, table: str, row_uuid: str,
                   details: dict[str, object]) -> Path:
     """Write the file whole, then audit who exported what (the GUI renders the bytes off
@@ -118,6 +122,7 @@ def record_export(ctx: Context, data: bytes, out: Path, *, table: str, row_uuid:
     return out
 
 
+@service_boundary
 def record_print(ctx: Context, *, table: str, row_uuid: str, details: dict[str, object],
                  printer: str, copies: int) -> None:
     with ctx.store.write(ctx.actor) as w:
@@ -125,18 +130,21 @@ def record_print(ctx: Context, *, table: str, row_uuid: str, details: dict[str, 
     write_anchor(ctx.store, "print")
 
 
+@service_boundary
 def session_export_details(report: SessionReport) -> dict[str, object]:
     return {"format": "pdf", "kind": "session", "session_id": report.record.session.id,
             "content_hash": report.content_hash, "paper": report.paper,
             **head_details(report.audit_head)}
 
 
+@service_boundary
 def head_details(head: AuditHead | None) -> dict[str, object]:
     """The head the document carries, in its export entry (so the log says which head
     each printed page shows)."""
     return {} if head is None else {"audit_head": [head.entry, head.hash]}
 
 
+@service_boundary
 def export_session_pdf(ctx: Context, session_id: int, out: Path) -> Path:
     report = session_report(ctx, session_id)
     return record_export(ctx, session_pdf(report), out, table="sessions",
@@ -144,6 +152,7 @@ def export_session_pdf(ctx: Context, session_id: int, out: Path) -> Path:
                          details=session_export_details(report))
 
 
+@service_boundary
 def course_report(ctx: Context, patient_id: int, since: date | None = None,
                   until: date | None = None) -> CourseReport:
     ctx.require(*CLINICAL_READERS, action="export course summaries")
@@ -169,6 +178,7 @@ def course_report(ctx: Context, patient_id: int, since: date | None = None,
                         audit_head=current_head(ctx.store))
 
 
+@service_boundary
 def course_export_details(report: CourseReport) -> dict[str, object]:
     return {"format": "pdf", "kind": "course", "patient_mrn": report.patient.mrn,
             "since": report.since.isoformat() if report.since else None,
@@ -178,6 +188,7 @@ def course_export_details(report: CourseReport) -> dict[str, object]:
             **head_details(report.audit_head)}
 
 
+@service_boundary
 def export_course_pdf(ctx: Context, patient_id: int, out: Path, since: date | None = None,
                       until: date | None = None) -> Path:
     report = course_report(ctx, patient_id, since, until)

@@ -17,7 +17,7 @@ from ketalog.domain.record import SessionRecord
 from ketalog.interop import fhir_codes as c
 from ketalog.interop.fhir_bundle import build_bundle, resource_counts
 from ketalog.services.context import Context
-from ketalog.services.errors import ServiceError
+from ketalog.services.errors import ServiceError, service_boundary
 from ketalog.services.exports import CLINICAL_READERS, write_audited
 from ketalog.services.patients import get_patient
 from ketalog.services.record import load_record
@@ -40,6 +40,7 @@ class FhirExport:
 MRN_SYSTEM_KEY = "fhir_mrn_system"
 
 
+@service_boundary
 def mrn_system(store: Store) -> str:
     """The identifier system of the clinic's MRNs in FHIR exports (its own URI or OID,
     set by an admin); ketalog's local system until one is set."""
@@ -51,6 +52,7 @@ def _valid_system(value: str) -> bool:
     return bool(re.fullmatch(r"(https?://\S+|urn:oid:[0-2](\.\d+)+|urn:\S+:\S+)", value))
 
 
+@service_boundary
 def save_mrn_system(ctx: Context, system: str, reason: str) -> str:
     ctx.require(Role.ADMIN, action="set the MRN identifier system of FHIR exports")
     clean = system.strip()
@@ -65,6 +67,7 @@ def save_mrn_system(ctx: Context, system: str, reason: str) -> str:
     return clean
 
 
+@service_boundary
 def bundle_for(ctx: Context, records: list[SessionRecord]) -> dict[str, object]:
     return build_bundle(records, exported_at=ctx.clock.now(), bundle_id=str(uuid.uuid4()),
                         mrn_system=mrn_system(ctx.store))
@@ -86,6 +89,7 @@ def _write(ctx: Context, records: list[SessionRecord], out: Path, table: str, ro
     return FhirExport(Path(out), len(records), counts, digest, len(data))
 
 
+@service_boundary
 def export_session_fhir(ctx: Context, session_id: int, out: Path) -> FhirExport:
     ctx.require(*CLINICAL_READERS, action="export session records")
     record = load_record(ctx, session_id)
@@ -93,6 +97,7 @@ def export_session_fhir(ctx: Context, session_id: int, out: Path) -> FhirExport:
                   {"kind": "session", "patient_mrn": record.patient.mrn})
 
 
+@service_boundary
 def export_patient_fhir(ctx: Context, patient_id: int, out: Path) -> FhirExport:
     ctx.require(*CLINICAL_READERS, action="export patient records")
     patient = get_patient(ctx, patient_id)

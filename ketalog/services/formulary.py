@@ -10,7 +10,7 @@ from ketalog.domain.errors import PlausibilityError
 from ketalog.domain.formulary import UNITS, FormularyCheck, FormularyEntry, check_adjunct
 from ketalog.services.context import Context
 from ketalog.services.drug_tables import seed_formulary
-from ketalog.services.errors import ServiceError
+from ketalog.services.errors import ServiceError, service_boundary
 from ketalog.store import records
 from ketalog.store.errors import StoreError
 from ketalog.store.store import SYSTEM, Store
@@ -18,6 +18,7 @@ from ketalog.store.store import SYSTEM, Store
 SEEDED_KEY = "formulary_seeded"
 
 
+@service_boundary
 def formulary(store: Store, include_retired: bool = False) -> list[FormularyEntry]:
     if store.setting(SEEDED_KEY) is None:
         try:
@@ -43,10 +44,12 @@ def _row(e: FormularyEntry) -> dict[str, object]:
             "retired": int(e.retired)}
 
 
+@service_boundary
 def check(store: Store, drug: str, dose: float, unit: str, route: str) -> FormularyCheck:
     return check_adjunct(drug, dose, unit, route, formulary(store))
 
 
+@service_boundary
 def validate_entry(e: FormularyEntry) -> None:
     if not e.drug.strip() or not e.route.strip():
         raise PlausibilityError.single("drug" if not e.drug.strip() else "route", "",
@@ -66,6 +69,7 @@ def validate_entry(e: FormularyEntry) -> None:
                                        "clinic policy)")
 
 
+@service_boundary
 def save_entry(ctx: Context, entry: FormularyEntry, reason: str = "") -> int:
     """Add (entry.id None) or change a row; admin only, audited."""
     ctx.require(Role.ADMIN, action="edit the formulary")

@@ -11,7 +11,7 @@ from ketalog.domain.entities import Role
 from ketalog.domain.errors import PlausibilityError
 from ketalog.domain.indications import Category, Indication, match_indication
 from ketalog.services.context import Context
-from ketalog.services.errors import ServiceError
+from ketalog.services.errors import ServiceError, service_boundary
 from ketalog.store.store import Store
 
 Row = dict[str, object]
@@ -24,11 +24,13 @@ def _from_row(row: Row) -> Indication:
                       bool(row["retired"]))
 
 
+@service_boundary
 def list_indications(store: Store, include_retired: bool = False) -> list[Indication]:
     return [_from_row(r) for r in store.rows("indications", order_by="category, name")
             if include_retired or not r["retired"]]
 
 
+@service_boundary
 def get_indication(store: Store, indication_id: int) -> Indication:
     row = store.get("indications", indication_id)
     if row is None:
@@ -36,12 +38,14 @@ def get_indication(store: Store, indication_id: int) -> Indication:
     return _from_row(row)
 
 
+@service_boundary
 def code_for_text(store: Store, text: str) -> int | None:
     """The coded indication free text maps to (case-insensitive), or None."""
     found = match_indication(text, list_indications(store))
     return found.id if found else None
 
 
+@service_boundary
 def patient_indication(store: Store, patient_id: int) -> Indication | None:
     row = store.get("patients", patient_id)
     if row is None:
@@ -51,6 +55,7 @@ def patient_indication(store: Store, patient_id: int) -> Indication | None:
     return match_indication(str(row["indication"]), list_indications(store))
 
 
+@service_boundary
 def rule_key(store: Store, protocol_indication: str, patient_id: int) -> str:
     """The guideline rules a dose is judged by: the protocol's indication when it names
     one the clinic codes, else the patient's coded indication, else domain.dosing's
@@ -65,6 +70,7 @@ def rule_key(store: Store, protocol_indication: str, patient_id: int) -> str:
     return protocol_indication.strip() or str(row["indication"] if row else "")
 
 
+@service_boundary
 def default_protocol_id(store: Store, patient_id: int) -> int | None:
     """The coded indication's default protocol, else the one protocol (not retired)
     written for that same indication; None rather than a protocol of another indication."""
@@ -82,6 +88,7 @@ def default_protocol_id(store: Store, patient_id: int) -> int | None:
     return same[0] if same else None
 
 
+@service_boundary
 def unmapped_indications(store: Store) -> list[tuple[str, int]]:
     """Free-text indications no coded one matches, with how many patients have each: for
     the admin to add to the list or correct (the migration's list is in the setting
@@ -95,11 +102,13 @@ def unmapped_indications(store: Store) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: (-item[1], item[0].lower()))
 
 
+@service_boundary
 def migration_unmapped(store: Store) -> dict[str, int]:
     value = store.setting("unmapped_indications")  # decoded from its JSON by the store
     return dict(value) if isinstance(value, dict) else {}
 
 
+@service_boundary
 def add_indication(ctx: Context, name: str, category: Category | str,
                    default_protocol_id: int | None = None) -> Indication:
     """A new coded indication; patients whose uncoded text it matches are coded too."""
@@ -129,6 +138,7 @@ def add_indication(ctx: Context, name: str, category: Category | str,
     return get_indication(ctx.store, iid)
 
 
+@service_boundary
 def set_default_protocol(ctx: Context, indication_id: int, protocol_id: int | None) -> None:
     ctx.require(Role.ADMIN, action="edit the indications list")
     get_indication(ctx.store, indication_id)

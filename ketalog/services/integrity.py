@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ketalog.services.anchors import anchor_count, anchor_problems, given_heads, head_problems
+from ketalog.services.errors import service_boundary
 from ketalog.store.backup import PhaseProgress
 from ketalog.store.store import Store
 from ketalog.store.verify import verify_store
@@ -25,6 +26,7 @@ class IntegrityReport:
         return not self.problems
 
 
+@service_boundary
 def verify_database(store: Store, phases: PhaseProgress | None = None, *,
                     documents: tuple[Path, ...] = (),
                     typed_heads: tuple[str, ...] = ()) -> IntegrityReport:

@@ -8,12 +8,14 @@ from datetime import datetime, timedelta
 
 from ketalog.services.context import Context
 from ketalog.services.emergency import end_emergency
+from ketalog.services.errors import service_boundary
 from ketalog.services.settings import auto_logoff_minutes
 
 IDLE = "idle"
 EMERGENCY_ENDED = "emergency access ended"
 
 
+@service_boundary
 def logoff_due(ctx: Context, last_input_at: datetime) -> str | None:
     """IDLE, EMERGENCY_ENDED or None (stay logged in)."""
     now = ctx.clock.now()
@@ -24,6 +26,7 @@ def logoff_due(ctx: Context, last_input_at: datetime) -> str | None:
     return None
 
 
+@service_boundary
 def record_logoff(ctx: Context, why: str) -> None:
     """Audit an automatic logoff, and close an emergency grant with it."""
     with ctx.store.write(ctx.actor) as w:

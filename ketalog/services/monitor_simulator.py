@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from ketalog.domain.clock import Clock
 from ketalog.interop.hl7_ack import parse_ack
 from ketalog.interop.hl7_build import oru_message
+from ketalog.services.errors import service_boundary
 from ketalog.services.mllp_client import MllpClient
 
 START = {"sbp_mmhg": 128.0, "dbp_mmhg": 80.0, "hr_bpm": 74.0, "spo2_pct": 98.0,
@@ -38,6 +39,7 @@ def random_walk(seed: int) -> Iterator[dict[str, float]]:
         yield dict(values)
 
 
+@service_boundary
 def send_simulated(host: str, port: int, clock: Clock, *, count: int, interval_s: float,
                    seed: int, mrn: str = "", bed: str = "", sending_app: str = "KETALOG_SIM",
                    on_answer: Callable[[Answer], None] = lambda _a: None,

@@ -9,7 +9,7 @@ from ketalog.domain.clock import to_iso
 from ketalog.domain.entities import Patient, Role
 from ketalog.domain.errors import FieldProblem, PlausibilityError
 from ketalog.services.context import Context
-from ketalog.services.errors import ServiceError
+from ketalog.services.errors import ServiceError, service_boundary
 from ketalog.services.indications import code_for_text
 from ketalog.store.records import patient_from_row
 
@@ -32,6 +32,7 @@ class PatientInput:
     notes: str = ""
 
 
+@service_boundary
 def validate_patient(data: PatientInput, today: date) -> dict[str, object]:
     problems: list[FieldProblem] = []
     for name, label in (("mrn", "MRN"), ("family_name", "Family name"),
@@ -62,6 +63,7 @@ def validate_patient(data: PatientInput, today: date) -> dict[str, object]:
             "notes": data.notes}
 
 
+@service_boundary
 def create_patient(ctx: Context, data: PatientInput) -> Patient:
     ctx.require(*CLINICAL_ROLES, Role.ADMIN, action="register patients")
     row = validate_patient(data, ctx.clock.now().date())
@@ -72,6 +74,7 @@ def create_patient(ctx: Context, data: PatientInput) -> Patient:
     return get_patient(ctx, pid)
 
 
+@service_boundary
 def update_patient(ctx: Context, patient_id: int, data: PatientInput, reason: str = "") -> Patient:
     ctx.require(*CLINICAL_ROLES, Role.ADMIN, action="edit patients")
     row = validate_patient(data, ctx.clock.now().date())
@@ -81,6 +84,7 @@ def update_patient(ctx: Context, patient_id: int, data: PatientInput, reason: st
     return get_patient(ctx, patient_id)
 
 
+@service_boundary
 def get_patient(ctx: Context, patient_id: int) -> Patient:
     row = ctx.store.get("patients", patient_id)
     if row is None:
@@ -88,6 +92,7 @@ def get_patient(ctx: Context, patient_id: int) -> Patient:
     return patient_from_row(row)
 
 
+@service_boundary
 def patient_by_mrn(ctx: Context, mrn: str) -> Patient:
     row = ctx.store.get_by("patients", mrn=mrn.strip())
     if row is None:
@@ -98,6 +103,7 @@ def patient_by_mrn(ctx: Context, mrn: str) -> Patient:
 MAX_SEARCH_CHARS = 100  # longer than any MRN, name or date a clinic searches for
 
 
+@service_boundary
 def search_patients(ctx: Context, text: str = "", limit: int = 200) -> list[Patient]:
     if len(text.strip()) > MAX_SEARCH_CHARS:
         raise ServiceError(f"the search text is too long ({len(text.strip()):,} characters; "

@@ -11,7 +11,7 @@ from ketalog.domain.entities import Protocol, Role, User
 from ketalog.domain.errors import PlausibilityError
 from ketalog.domain.plausibility import require_positive, validate_weight_kg
 from ketalog.services.context import Context
-from ketalog.services.errors import ServiceError
+from ketalog.services.errors import ServiceError, service_boundary
 from ketalog.services.indications import rule_key
 from ketalog.store.records import protocol_from_row, user_from_row
 from ketalog.store.store import Store
@@ -28,6 +28,7 @@ def _protocol(store: Store, protocol_id: int) -> Protocol:
     return protocol_from_row(row)
 
 
+@service_boundary
 def list_providers(store: Store) -> list[User]:
     """Active users holding the provider role, by display name: the people a nurse may
     name as the session's signing provider. Locked accounts stay listed (an admin can
@@ -37,6 +38,7 @@ def list_providers(store: Store) -> list[User]:
     return [user for user in users if user.has_role(Role.PROVIDER)]
 
 
+@service_boundary
 def next_series_number(store: Store, patient_id: int, protocol_id: int) -> tuple[int, int]:
     """(k, N) for the patient's next session on this protocol: N is the protocol's series
     length, k is 1 + the sessions already held on it. Once a series is complete the next
@@ -48,6 +50,7 @@ def next_series_number(store: Store, patient_id: int, protocol_id: int) -> tuple
     return done % total + 1, total
 
 
+@service_boundary
 def plan_for(ctx: Context, patient_id: int, protocol_id: int, weight_kg: float,
              concentration_mg_per_ml: float) -> DosePlan:
     """The protocol's dose for today's weight, as mg, mg/h and pump mL/h, with every soft

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from ketalog.domain.entities import Protocol, Role
 from ketalog.domain.errors import FieldProblem, PlausibilityError
 from ketalog.services.context import Context
-from ketalog.services.errors import InvalidState, ServiceError
+from ketalog.services.errors import InvalidState, ServiceError, service_boundary
 from ketalog.store.records import protocol_from_row
 from ketalog.store.store import Actor, Store
 
@@ -34,6 +34,7 @@ SEED_PROTOCOLS: tuple[ProtocolInput, ...] = (
 )
 
 
+@service_boundary
 def validate_protocol(data: ProtocolInput) -> dict[str, object]:
     problems: list[FieldProblem] = []
 
@@ -62,6 +63,7 @@ def validate_protocol(data: ProtocolInput) -> dict[str, object]:
     return {**asdict(data), "name": data.name.strip()}
 
 
+@service_boundary
 def seed_protocols(store: Store, actor: Actor) -> int:
     if store.count("protocols"):
         return 0
@@ -71,6 +73,7 @@ def seed_protocols(store: Store, actor: Actor) -> int:
     return len(SEED_PROTOCOLS)
 
 
+@service_boundary
 def create_protocol(ctx: Context, data: ProtocolInput) -> Protocol:
     ctx.require(Role.ADMIN, action="manage protocols")
     with ctx.store.write(ctx.actor) as w:
@@ -78,10 +81,12 @@ def create_protocol(ctx: Context, data: ProtocolInput) -> Protocol:
     return get_protocol(ctx, pid)
 
 
+@service_boundary
 def sessions_using(ctx: Context, protocol_id: int) -> int:
     return ctx.store.count("sessions", protocol_id=protocol_id)
 
 
+@service_boundary
 def update_protocol(ctx: Context, protocol_id: int, data: ProtocolInput, reason: str = "") -> Protocol:
     """Only a protocol no session has used can change in place: sessions (signed ones
     above all) must keep showing the regimen they were given. Use new_version instead."""
@@ -96,6 +101,7 @@ def update_protocol(ctx: Context, protocol_id: int, data: ProtocolInput, reason:
     return get_protocol(ctx, protocol_id)
 
 
+@service_boundary
 def new_version(ctx: Context, protocol_id: int, data: ProtocolInput, reason: str) -> Protocol:
     """Create the changed protocol and retire the old one, in one transaction."""
     ctx.require(Role.ADMIN, action="manage protocols")
@@ -114,6 +120,7 @@ def new_version(ctx: Context, protocol_id: int, data: ProtocolInput, reason: str
     return get_protocol(ctx, new_id)
 
 
+@service_boundary
 def retire_protocol(ctx: Context, protocol_id: int, reason: str = "") -> None:
     """Retired protocols cannot start sessions; old sessions keep showing them."""
     ctx.require(Role.ADMIN, action="manage protocols")
@@ -123,6 +130,7 @@ def retire_protocol(ctx: Context, protocol_id: int, reason: str = "") -> None:
         w.update("protocols", protocol_id, {"retired": 1}, reason=reason)
 
 
+@service_boundary
 def require_usable_protocol(store: Store, protocol_id: int | None) -> None:
     """A new session or series may name no protocol, or one that exists and is not retired."""
     if protocol_id is None:
@@ -134,6 +142,7 @@ def require_usable_protocol(store: Store, protocol_id: int | None) -> None:
         raise InvalidState(f"protocol '{protocol['name']}' is retired")
 
 
+@service_boundary
 def get_protocol(ctx: Context, protocol_id: int) -> Protocol:
     row = ctx.store.get("protocols", protocol_id)
     if row is None:
@@ -141,6 +150,7 @@ def get_protocol(ctx: Context, protocol_id: int) -> Protocol:
     return protocol_from_row(row)
 
 
+@service_boundary
 def list_protocols(ctx: Context, include_retired: bool = False) -> list[Protocol]:
     rows = ctx.store.rows("protocols", order_by="name")
     return [protocol_from_row(r) for r in rows if include_retired or not r["retired"]]

@@ -21,7 +21,7 @@ from ketalog.domain.clock import Clock
 from ketalog.domain.entities import Role, User
 from ketalog.services.auth import load_user, password_ok
 from ketalog.services.backups import BackupFile, list_backups, restore_database
-from ketalog.services.errors import LoginFailed, PermissionDenied
+from ketalog.services.errors import LoginFailed, PermissionDenied, service_boundary
 from ketalog.store.backup import RestoreReport, check_copy
 from ketalog.store.connection import connect
 from ketalog.store.engine import FileKind, classify
@@ -54,6 +54,7 @@ class Candidate:
         return f"{self.path.name} (taken {when}): encrypted; checked once the passphrase is given"
 
 
+@service_boundary
 def examine(path: Path, passphrase: str | None = None,
             taken_at: datetime | None = None) -> Candidate:
     encrypted = classify(path) is FileKind.ENCRYPTED
@@ -65,6 +66,7 @@ def examine(path: Path, passphrase: str | None = None,
         return Candidate(path, taken_at, encrypted, None, str(exc))
 
 
+@service_boundary
 def candidates(folder: Path, db_path: Path, passphrase: str | None = None,
                limit: int = 10) -> list[Candidate]:
     """Backups of this database, newest first, each verified where possible."""
@@ -72,6 +74,7 @@ def candidates(folder: Path, db_path: Path, passphrase: str | None = None,
     return [examine(b.path, passphrase, b.taken_at) for b in found]
 
 
+@service_boundary
 def newest_usable(folder: Path, db_path: Path, passphrase: str | None = None
                   ) -> Candidate | None:
     """The newest backup that verified, or (encrypted, no passphrase yet) may verify."""
@@ -81,6 +84,7 @@ def newest_usable(folder: Path, db_path: Path, passphrase: str | None = None
     return None
 
 
+@service_boundary
 def admin_in_backup(source: Path, clock: Clock, username: str, password: str,
                     passphrase: str | None = None) -> User:
     """An active, unlocked admin of the backup with this password, or an error."""
@@ -107,6 +111,7 @@ def admin_in_backup(source: Path, clock: Clock, username: str, password: str,
     return user
 
 
+@service_boundary
 def restore_at_startup(source: Path, db_path: Path, clock: Clock, username: str,
                        password: str, problem: str, passphrase: str | None = None
                        ) -> tuple[RestoreReport, Store]:

@@ -18,7 +18,7 @@ from ketalog.domain.series import (
     validate_next_session_day,
 )
 from ketalog.services.context import Context
-from ketalog.services.errors import InvalidState, ServiceError
+from ketalog.services.errors import InvalidState, ServiceError, service_boundary
 from ketalog.services.protocols import require_usable_protocol
 from ketalog.store.records import series_from_row
 from ketalog.store.store import Store
@@ -41,12 +41,14 @@ class NewSeries:
     next_session_on: date | None = None
 
 
+@service_boundary
 def today_of(ctx_or_store: Context | Store) -> date:
     """The clinic's calendar day (local), which plans are made in."""
     store = ctx_or_store.store if isinstance(ctx_or_store, Context) else ctx_or_store
     return store.clock.now().astimezone().date()
 
 
+@service_boundary
 def get_series(store: Store, series_id: int) -> TreatmentSeries:
     row = store.get("treatment_series", series_id)
     if row is None:
@@ -54,11 +56,13 @@ def get_series(store: Store, series_id: int) -> TreatmentSeries:
     return series_from_row(row)
 
 
+@service_boundary
 def progress(store: Store, series: TreatmentSeries) -> SeriesProgress:
     started = store.count("sessions", series_id=series.id)
     return SeriesProgress(series, started, today_of(store))
 
 
+@service_boundary
 def list_series(store: Store, patient_id: int) -> list[SeriesProgress]:
     """The patient's series, newest first, each with its progress."""
     rows = store.rows("treatment_series", order_by="start_date DESC, id DESC",
@@ -66,6 +70,7 @@ def list_series(store: Store, patient_id: int) -> list[SeriesProgress]:
     return [progress(store, series_from_row(row)) for row in rows]
 
 
+@service_boundary
 def open_series(store: Store, patient_id: int) -> list[SeriesProgress]:
     """Series that can take the patient's next session."""
     return [p for p in list_series(store, patient_id) if p.state is SeriesState.OPEN]
@@ -81,6 +86,7 @@ class PlannedLine:
     birth_date: str
 
 
+@service_boundary
 def planned_sessions(store: Store, days_ahead: int = 14) -> list[PlannedLine]:
     """Next sessions planned up to `days_ahead` from today, overdue ones first; series
     whose planned sessions have all been started are left out (nothing left to plan)."""
@@ -95,12 +101,14 @@ def planned_sessions(store: Store, days_ahead: int = 14) -> list[PlannedLine]:
     return lines
 
 
+@service_boundary
 def series_for_session(store: Store, series_id: int | None) -> SeriesProgress | None:
     if series_id is None:
         return None
     return progress(store, get_series(store, series_id))
 
 
+@service_boundary
 def start_series(ctx: Context, new: NewSeries) -> TreatmentSeries:
     ctx.require(*PLANNERS, action="plan treatment series")
     if ctx.store.get("patients", new.patient_id) is None:
@@ -127,6 +135,7 @@ def _open(ctx: Context, series_id: int) -> SeriesProgress:
     return current
 
 
+@service_boundary
 def plan_next_session(ctx: Context, series_id: int, day: date | None,
                       reason: str = "") -> TreatmentSeries:
     """Set (or with None, clear) the day of the series' next session."""
@@ -139,6 +148,7 @@ def plan_next_session(ctx: Context, series_id: int, day: date | None,
     return get_series(ctx.store, series_id)
 
 
+@service_boundary
 def close_series(ctx: Context, series_id: int, reason: str) -> TreatmentSeries:
     """End a series early (goal met, stopped for side effects, patient's choice)."""
     ctx.require(*PLANNERS, action="close treatment series")

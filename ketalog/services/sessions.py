@@ -49,6 +49,7 @@ from ketalog.services.errors import (
     ReadinessNotAcknowledged,
     ServiceError,
     WarningsNotAcknowledged,
+    service_boundary,
 )
 from ketalog.services.indications import rule_key
 from ketalog.services.protocols import require_usable_protocol
@@ -85,6 +86,7 @@ class SessionStart:
     series_id: int | None = None  # when set, k of N come from the series
 
 
+@service_boundary
 def get_session(store: Store, session_id: int) -> InfusionSession:
     row = store.get("sessions", session_id)
     if row is None:
@@ -112,6 +114,7 @@ def _open_for_entries(ctx: Context, session_id: int) -> InfusionSession:
     return open_for_entries(ctx.store, session_id)
 
 
+@service_boundary
 def open_for_entries(store: Store, session_id: int) -> InfusionSession:
     """The session, if it still takes entries (draft or in progress)."""
     session = get_session(store, session_id)
@@ -140,6 +143,7 @@ def _patient_indication(ctx: Context, session: InfusionSession) -> str:
     return rule_key(ctx.store, "", session.patient_id)
 
 
+@service_boundary
 def start_session(ctx: Context, data: SessionStart) -> InfusionSession:
     """Open a session record (status draft) for a patient at a chair."""
     ctx.require(Role.NURSE, action="start infusion sessions")
@@ -193,6 +197,7 @@ def _series_position(ctx: Context, data: SessionStart) -> tuple[int, int]:
     return k, current.series.planned_sessions
 
 
+@service_boundary
 def record_vitals(ctx: Context, session_id: int, values: Mapping[str, float | None],
                   at: datetime | None = None, source: str = "manual") -> VitalsReading:
     """Validate (reject implausible), derive MAP, flag alerts, store durably."""
@@ -203,6 +208,7 @@ def record_vitals(ctx: Context, session_id: int, values: Mapping[str, float | No
     return vitals_from_row(ctx.store.get("vitals", vid))  # type: ignore[arg-type]
 
 
+@service_boundary
 def vitals_row(store: Store, now: datetime, session_id: int,
                values: Mapping[str, float | None], at: datetime | None, source: str,
                entered_by: int | None, thresholds: AlertThresholds | None = None
@@ -223,6 +229,7 @@ def vitals_row(store: Store, now: datetime, session_id: int,
             "late_entry": int(late), "entered_at": to_iso(now), "entered_by": entered_by}
 
 
+@service_boundary
 def mark_artifact(ctx: Context, vitals_id: int, reason: str) -> None:
     """Strike a reading through (never delete it), with the reason."""
     ctx.require(*CLINICAL, action="mark artifacts")
@@ -238,11 +245,13 @@ def mark_artifact(ctx: Context, vitals_id: int, reason: str) -> None:
                  reason=reason.strip())
 
 
+@service_boundary
 def dose_events(store: Store, session_id: int) -> list[DoseEvent]:
     return [dose_from_row(r) for r in store.rows("dose_events", order_by="at, id",
                                                  session_id=session_id)]
 
 
+@service_boundary
 def vitals(store: Store, session_id: int) -> list[VitalsReading]:
     return [vitals_from_row(r) for r in store.rows("vitals", order_by="at, id",
                                                    session_id=session_id)]
@@ -251,6 +260,7 @@ def vitals(store: Store, session_id: int) -> list[VitalsReading]:
 RATE_KINDS = (DoseKind.START, DoseKind.RATE_CHANGE, DoseKind.RESUME)
 
 
+@service_boundary
 def dose_warnings(ctx: Context, session: InfusionSession, kind: DoseKind, at: datetime,
                   bolus_mg: float | None, rate_mg_per_h: float | None) -> list[dosing.DoseWarning]:
     """The soft warnings an entry would raise: every rate the pump will carry (a start,
@@ -276,6 +286,7 @@ def dose_warnings(ctx: Context, session: InfusionSession, kind: DoseKind, at: da
     return warnings
 
 
+@service_boundary
 def record_dose(ctx: Context, session_id: int, kind: DoseKind | str, *,
                 at: datetime | None = None, bolus_mg: float | None = None,
                 rate_mg_per_h: float | None = None, reason: str = "",
@@ -350,6 +361,7 @@ class AdjunctCheck:
         return [*self.allergy, *self.formulary]
 
 
+@service_boundary
 def check_adjunct(store: Store, session_id: int, drug: str, dose: float, unit: str,
                   route: str) -> AdjunctCheck:
     session = get_session(store, session_id)
@@ -375,6 +387,7 @@ def _require_reason(warnings: Sequence[dosing.DoseWarning], reason: str) -> None
         raise WarningsNotAcknowledged(list(warnings))
 
 
+@service_boundary
 def add_adjunct(ctx: Context, session_id: int, drug: str, dose: float, unit: str, route: str,
                 reason: str = "", at: datetime | None = None,
                 acknowledgement: str = "") -> int:
@@ -405,6 +418,7 @@ def add_adjunct(ctx: Context, session_id: int, drug: str, dose: float, unit: str
     return adjunct_id
 
 
+@service_boundary
 def add_side_effect(ctx: Context, session_id: int, kind: str, severity: Severity | str,
                     action: str = "", onset_at: datetime | None = None,
                     resolved_at: datetime | None = None, note: str = "") -> int:
@@ -427,6 +441,7 @@ def add_side_effect(ctx: Context, session_id: int, kind: str, severity: Severity
             "note": note, "entered_at": to_iso(ctx.clock.now()), "entered_by": ctx.user.id})
 
 
+@service_boundary
 def resolve_side_effect(ctx: Context, side_effect_id: int, resolved_at: datetime | None = None,
                         action: str | None = None) -> None:
     ctx.require(*CLINICAL, action="record side effects")
@@ -448,6 +463,7 @@ def resolve_side_effect(ctx: Context, side_effect_id: int, resolved_at: datetime
         w.update("side_effects", side_effect_id, changes)
 
 
+@service_boundary
 def add_score(ctx: Context, session_id: int, scale: str, phase: Phase | str, *,
               value: int | None = None, items: Mapping[str, int] | None = None,
               at: datetime | None = None) -> ScaleResult:
@@ -467,6 +483,7 @@ def add_score(ctx: Context, session_id: int, scale: str, phase: Phase | str, *,
     return result
 
 
+@service_boundary
 def add_note(ctx: Context, session_id: int, text: str, at: datetime | None = None) -> int:
     ctx.require(*CLINICAL, action="write notes")
     if not text.strip():
@@ -479,6 +496,7 @@ def add_note(ctx: Context, session_id: int, text: str, at: datetime | None = Non
                                   "entered_at": to_iso(ctx.clock.now())})
 
 
+@service_boundary
 def discharge_checks(ctx: Context, session_id: int, discharge_at: datetime | None = None,
                      escort: str = "") -> list[ReadinessCheck]:
     """The readiness checks Complete would make now (the dialog shows them first).
@@ -496,6 +514,7 @@ def discharge_checks(ctx: Context, session_id: int, discharge_at: datetime | Non
                             discharge_at=when, rules=readiness_rules(ctx))
 
 
+@service_boundary
 def complete_session(ctx: Context, session_id: int, discharge_at: datetime | None = None,
                      escort: str = "", instructions: str = "",
                      acknowledged: Mapping[str, str] | None = None) -> list[ReadinessCheck]:
@@ -533,6 +552,7 @@ def complete_session(ctx: Context, session_id: int, discharge_at: datetime | Non
     return checks
 
 
+@service_boundary
 def reopen_session(ctx: Context, session_id: int, reason: str) -> None:
     ctx.require(*CLINICAL, action="reopen sessions")
     if not reason.strip():
@@ -546,6 +566,7 @@ def reopen_session(ctx: Context, session_id: int, reason: str) -> None:
         w.update("sessions", session_id, {"status": target.value}, reason=reason.strip())
 
 
+@service_boundary
 def sign_session(ctx: Context, session_id: int, password: str) -> str:
     """Provider signs with the password re-entered; returns the content hash."""
     ctx.require(Role.PROVIDER, action="sign sessions")
@@ -581,6 +602,7 @@ def _insert_signature(ctx: Context, w: Writer, session_id: int, key: SigningKey 
     return digest
 
 
+@service_boundary
 def add_addendum(ctx: Context, session_id: int, reason: str, text: str) -> int:
     ctx.require(*CLINICAL, action="add addenda")
     if not reason.strip() or not text.strip():
@@ -595,6 +617,7 @@ def add_addendum(ctx: Context, session_id: int, reason: str, text: str) -> int:
                                     "text": text})
 
 
+@service_boundary
 def add_follow_up(ctx: Context, session_id: int, *, nrs: int | None, at: datetime | None = None,
                   relief_hours: float | None = None, phq9: int | None = None,
                   source: str = "phone", note: str = "",
@@ -637,6 +660,7 @@ def add_follow_up(ctx: Context, session_id: int, *, nrs: int | None, at: datetim
             "entered_at": to_iso(ctx.clock.now()), "entered_by": ctx.user.id})
 
 
+@service_boundary
 def acknowledge_safety_flag(ctx: Context, follow_up_id: int, note: str) -> None:
     """A clinician has seen a follow-up's PHQ-9 item-9 flag and says what was done
     (audited); until then the flag shows in the follow-up list and the course view."""

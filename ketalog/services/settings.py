@@ -23,7 +23,7 @@ from ketalog.domain.errors import FieldProblem, PlausibilityError
 from ketalog.domain.follow_up_schedule import FollowUpSchedule
 from ketalog.domain.plausibility import VITAL_LIMITS
 from ketalog.services.context import Context
-from ketalog.services.errors import PermissionDenied, ServiceError
+from ketalog.services.errors import PermissionDenied, ServiceError, service_boundary
 from ketalog.services.setting_declarations import (
     AUTO_LOGOFF_MIN,
     BY_KEY,
@@ -50,6 +50,7 @@ LOGO_MAGIC = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG"}
 
 
 # -- alert thresholds (structured: a table per vital, its own screen) ------------------------
+@service_boundary
 def alert_thresholds(store: Store) -> AlertThresholds:
     data = store.setting("alert_thresholds")
     if not isinstance(data, Mapping):
@@ -57,6 +58,7 @@ def alert_thresholds(store: Store) -> AlertThresholds:
     return AlertThresholds.from_json(data)  # type: ignore[arg-type]
 
 
+@service_boundary
 def set_alert_thresholds(ctx: Context, thresholds: AlertThresholds, reason: str = "") -> None:
     """Each limit must lie inside what is plausible for that vital and low below high:
     a threshold no real value can cross would silently switch the alert off."""
@@ -94,6 +96,7 @@ def _refuse(decl: SettingDeclaration, value: object, message: str) -> Plausibili
     return PlausibilityError.single(decl.key, value, decl.bounds, message)
 
 
+@service_boundary
 def validate(decl: SettingDeclaration, value: object) -> object:
     """The value as the service keeps it (stripped, sorted, typed), or PlausibilityError
     naming the field, the bound and the unit."""
@@ -197,6 +200,7 @@ def _declaration(key: str) -> SettingDeclaration:
 
 
 # -- reading ---------------------------------------------------------------------------------
+@service_boundary
 def setting_value(ctx: Context, key: str) -> object:
     """A declared setting's value (its default when unset or damaged); any logged-in role."""
     if not ctx.roles:
@@ -205,29 +209,35 @@ def setting_value(ctx: Context, key: str) -> object:
     return _read(ctx.store, _declaration(key))
 
 
+@service_boundary
 def setting_value_without_login(store: Store, key: str) -> object:
     """For the exceptions named in the module docstring only: no Context exists there."""
     return _read(store, _declaration(key))
 
 
+@service_boundary
 def clinic_settings(ctx: Context) -> dict[str, object]:
     """Every declared setting by key, as the Clinic settings dialog edits them."""
     return {decl.key: setting_value(ctx, decl.key) for decl in SETTINGS}
 
 
+@service_boundary
 def clinic_name(ctx: Context) -> str:
     return str(setting_value(ctx, CLINIC_NAME))
 
 
+@service_boundary
 def clinic_name_before_login(store: Store) -> str:
     """The login window's title: nobody is logged in yet."""
     return str(setting_value_without_login(store, CLINIC_NAME))
 
 
+@service_boundary
 def clinic_address(ctx: Context) -> str:
     return str(setting_value(ctx, CLINIC_ADDRESS))
 
 
+@service_boundary
 def clinic_logo(ctx: Context) -> bytes | None:
     """The logo (PNG or JPEG) printed on PDFs, kept in the database itself so a restored
     backup prints the same pages."""
@@ -235,24 +245,29 @@ def clinic_logo(ctx: Context) -> bytes | None:
     return value if isinstance(value, bytes) else None
 
 
+@service_boundary
 def paper_size(ctx: Context) -> str:
     return str(setting_value(ctx, PAPER_SIZE))
 
 
+@service_boundary
 def auto_logoff_minutes(ctx: Context) -> float:
     return float(setting_value(ctx, AUTO_LOGOFF_MIN))  # type: ignore[arg-type]
 
 
+@service_boundary
 def auto_logoff_minutes_before_login(store: Store) -> float:
     """The idle watcher exists before the first login."""
     return float(setting_value_without_login(store, AUTO_LOGOFF_MIN))  # type: ignore[arg-type]
 
 
+@service_boundary
 def monitoring_interval_min(ctx: Context) -> int:
     """Vitals interval for a session without a protocol (protocols carry their own)."""
     return int(setting_value(ctx, MONITORING_INTERVAL_MIN))  # type: ignore[call-overload]
 
 
+@service_boundary
 def readiness_rules(ctx: Context) -> ReadinessRules:
     """Discharge readiness thresholds: observation (default 60 min, CLINICAL.md) and the
     adapted PADSS pass mark (default 7 of 8)."""
@@ -260,21 +275,25 @@ def readiness_rules(ctx: Context) -> ReadinessRules:
                           int(setting_value(ctx, PADSS_FIT_AT_KEY)))  # type: ignore[call-overload]
 
 
+@service_boundary
 def responder_threshold_pct(ctx: Context) -> float:
     """NRS reduction (%) that makes a session a responder; default 30 % (CLINICAL.md)."""
     return float(setting_value(ctx, RESPONDER_THRESHOLD_PCT))  # type: ignore[arg-type]
 
 
+@service_boundary
 def follow_up_schedule_hours(ctx: Context) -> tuple[float, ...]:
     """Follow-up calls after the infusion end, in hours; default 24 h, 72 h, 7 days."""
     return tuple(setting_value(ctx, FOLLOW_UP_HOURS))  # type: ignore[arg-type]
 
 
+@service_boundary
 def follow_up_schedule(ctx: Context) -> FollowUpSchedule:
     return FollowUpSchedule(follow_up_schedule_hours(ctx))
 
 
 # -- changing --------------------------------------------------------------------------------
+@service_boundary
 def change_settings(ctx: Context, changes: Mapping[str, object], reason: str = ""
                     ) -> dict[str, object]:
     """Each setting's role is checked, then every value against its declaration (all
@@ -300,6 +319,7 @@ def change_settings(ctx: Context, changes: Mapping[str, object], reason: str = "
     return changed
 
 
+@service_boundary
 def set_clinic_setting(ctx: Context, key: str, value: object, reason: str = "") -> None:
     """One declared setting, checked and audited as the settings form is."""
     change_settings(ctx, {key: value}, reason)

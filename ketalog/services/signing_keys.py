@@ -12,9 +12,11 @@ from ketalog.domain.signing import (
     signature_message,
     unseal,
 )
+from ketalog.services.errors import service_boundary
 from ketalog.store.store import Store, Writer
 
 
+@service_boundary
 def add_key(w: Writer, user_id: int, user_uuid: str, password: str,
             reason: str) -> SigningKey:
     """A new key pair sealed under `password`; its public key enters the audit chain
@@ -26,11 +28,13 @@ def add_key(w: Writer, user_id: int, user_uuid: str, password: str,
     return SigningKey(key_id, sealed.private)
 
 
+@service_boundary
 def current_key_row(store: Store, user_id: int) -> dict[str, object] | None:
     rows = store.rows("user_keys", order_by="id DESC", limit=1, user_id=user_id)
     return rows[0] if rows else None
 
 
+@service_boundary
 def open_key(store: Store, user_id: int, password: str) -> SigningKey | None:
     """The user's current key, or None when there is none or it does not open with this
     (already checked) password: the caller then makes a new one."""
@@ -45,6 +49,7 @@ def open_key(store: Store, user_id: int, password: str) -> SigningKey | None:
         return None
 
 
+@service_boundary
 def replace_missing_key(store: Store, writer: Writer, user_id: int,
                         password: str) -> SigningKey:
     """A key for a user whose current one could not be opened (`open_key` gave None):
@@ -58,6 +63,7 @@ def replace_missing_key(store: Store, writer: Writer, user_id: int,
     return add_key(writer, user_id, str(user["uuid"]), password, reason)
 
 
+@service_boundary
 def signature_fields(key: SigningKey, *, session_uuid: str, user_id: int, at: str,
                      meaning: str, content_hash: str) -> dict[str, object]:
     """The signatures row's columns for one signature made with `key`."""

@@ -36,6 +36,7 @@ from ketalog.services.context import Context
 from ketalog.services.errors import (
     InvalidState,
     ServiceError,
+    service_boundary,
 )
 from ketalog.services.sessions import dose_events, get_session
 from ketalog.services.summary import dose_summary
@@ -52,11 +53,13 @@ TOLERANCE_SETTING = "stock_waste_tolerance_mg"
 
 
 # -- settings ----------------------------------------------------------------
+@service_boundary
 def count_users_required(store: Store) -> int:
     value = store.setting(COUNT_USERS_SETTING)
     return 2 if value == 2 else 1
 
 
+@service_boundary
 def waste_tolerance_mg(store: Store) -> float:
     value = store.setting(TOLERANCE_SETTING)
     if isinstance(value, int | float) and 0 <= value <= 50:
@@ -64,6 +67,7 @@ def waste_tolerance_mg(store: Store) -> float:
     return DEFAULT_TOLERANCE_MG
 
 
+@service_boundary
 def set_stock_settings(ctx: Context, count_users: int, tolerance_mg: float,
                        reason: str = "") -> None:
     ctx.require(Role.ADMIN, action="change controlled-substance settings")
@@ -98,16 +102,19 @@ def _lot(store: Store, lot_id: int) -> Lot:
     return found
 
 
+@service_boundary
 def balance_of(store: Store, lot_id: int) -> float:
     lot = _lot(store, lot_id)
     return lot_balances([lot], db.movements(store))[lot_id].balance_mg
 
 
+@service_boundary
 def locations(ctx: Context) -> list[tuple[int, str]]:
     ctx.require(*EVERYONE, action="see stock locations")
     return db.locations(ctx.store)
 
 
+@service_boundary
 def add_location(ctx: Context, name: str) -> int:
     ctx.require(*RECEIVERS, action="add stock locations")
     clean = name.strip()
@@ -134,6 +141,7 @@ class Receipt:
     containers: int
 
 
+@service_boundary
 def receive(ctx: Context, r: Receipt) -> int:
     """Stock in: whole containers of one lot into one location. Returns the lot id."""
     ctx.require(*RECEIVERS, action="receive controlled substances")
@@ -172,6 +180,7 @@ def receive(ctx: Context, r: Receipt) -> int:
     return lot_id
 
 
+@service_boundary
 def recall_lot(ctx: Context, lot_id: int, reason: str) -> None:
     ctx.require(*RESOLVERS, action="recall stock lots")
     if not reason.strip():
@@ -202,6 +211,7 @@ def _draftable(store: Store, session_id: int) -> None:
                            "re-prepared")
 
 
+@service_boundary
 def draw_for_session(ctx: Context, session_id: int, lines: Sequence[DrawLine],
                      bag_volume_ml: float, drug: str = "ketamine") -> float:
     """The nurse prepares the bag: lots and mg drawn, final bag volume in mL. The bag's
@@ -250,6 +260,7 @@ def draw_for_session(ctx: Context, session_id: int, lines: Sequence[DrawLine],
     return concentration
 
 
+@service_boundary
 def return_to_stock(ctx: Context, session_id: int, lot_id: int, amount_mg: float,
                     reason: str) -> int:
     """Drawn in error and unused (a sealed container put back): back into the lot."""
@@ -290,6 +301,7 @@ class WastePlan:
         return max(0.0, self.drawn_mg - self.returned_mg - self.given_mg)
 
 
+@service_boundary
 def session_patient(ctx: Context, session_id: int) -> str:
     """'FAMILY, Given · MRN x · DOB y · allergies': the identifiers a stock screen shows."""
     from ketalog.services.patients import get_patient
@@ -299,6 +311,7 @@ def session_patient(ctx: Context, session_id: int) -> str:
             f"{p.birth_date.isoformat()} · session {session_id}")
 
 
+@service_boundary
 def given_mg(store: Store, session_id: int, now: datetime) -> float:
     """The session's total from the dose timeline: the one domain total the session
     screen and the PDF show (never recomputed here)."""
@@ -307,6 +320,7 @@ def given_mg(store: Store, session_id: int, now: datetime) -> float:
     return dose_summary(store, session_id, session.weight_kg, now=running).total_mg
 
 
+@service_boundary
 def waste_plan(ctx: Context, session_id: int) -> WastePlan | None:
     """None when nothing was drawn from stock for this session (no waste step)."""
     ctx.require(*EVERYONE, action="see the stock record")
@@ -323,6 +337,7 @@ def waste_plan(ctx: Context, session_id: int) -> WastePlan | None:
               f"({m.method})" for m in wastes))
 
 
+@service_boundary
 def record_waste(ctx: Context, session_id: int, amount_mg: float, method: str,
                  witness_username: str, witness_password: str, note: str = "") -> int:
     """The unused remainder at Complete, witnessed. Once the session is signed it is
@@ -355,6 +370,7 @@ def record_waste(ctx: Context, session_id: int, amount_mg: float, method: str,
                                   method=method.strip(), reason=note.strip())
 
 
+@service_boundary
 def waste_from_stock(ctx: Context, lot_id: int, amount_mg: float, method: str, reason: str,
                      witness_username: str, witness_password: str) -> int:
     """Stock destroyed outside a session (expired, broken, contaminated), witnessed."""
@@ -383,6 +399,7 @@ class CountEntry:
     explanation: str = ""
 
 
+@service_boundary
 def count_location(ctx: Context, location_id: int, business: str,
                    entries: Sequence[CountEntry], second_username: str = "",
                    second_password: str = "", note: str = "") -> int:
@@ -450,6 +467,7 @@ def _uses(store: Store, now: datetime, since: datetime | None) -> list[SessionUs
     return uses
 
 
+@service_boundary
 def picture(store: Store, now: datetime) -> StockPicture:
     """Balances, session accounts and discrepancies as of `now` (no permission check:
     callers check; the CLI, the board and the reports all come through here)."""
@@ -459,11 +477,13 @@ def picture(store: Store, now: datetime) -> StockPicture:
                               now.astimezone().date(), waste_tolerance_mg(store), since)
 
 
+@service_boundary
 def board(ctx: Context) -> StockPicture:
     ctx.require(*RESOLVERS, action="open the Controlled substances board")
     return picture(ctx.store, ctx.clock.now())
 
 
+@service_boundary
 def drawable_lots(ctx: Context) -> list[tuple[Lot, float]]:
     """Lots a nurse may draw from today, with their balance in mg."""
     ctx.require(*EVERYONE, action="see stock balances")
@@ -475,6 +495,7 @@ def drawable_lots(ctx: Context) -> list[tuple[Lot, float]]:
             and balances[lot.id].balance_mg > EPS_MG]
 
 
+@service_boundary
 def resolve(ctx: Context, key: str, note: str, adjust: bool = False) -> int:
     """A provider or admin closes one open discrepancy with a note (audited). For a count
     difference, `adjust` also books the difference as an adjustment so the balance
@@ -527,17 +548,20 @@ class BoardData:
             m.lot_id is None and m.session_id in sessions)]
 
 
+@service_boundary
 def board_data(ctx: Context) -> BoardData:
     ctx.require(*RESOLVERS, action="open the Controlled substances board")
     return gather(ctx.store, ctx.clock.now())
 
 
+@service_boundary
 def count_sheet(ctx: Context) -> BoardData:
     """What a count screen needs (any role may count: nurses count at the close)."""
     ctx.require(*EVERYONE, action="count controlled substances")
     return gather(ctx.store, ctx.clock.now())
 
 
+@service_boundary
 def gather(store: Store, now: datetime) -> BoardData:
     return BoardData(picture(store, now), db.lots(store), db.movements(store),
                      db.counts(store), now)

@@ -15,13 +15,14 @@ from ketalog.domain.stock_reconciliation import StockReport, daily_reconciliatio
 from ketalog.services import stock
 from ketalog.services.anchors import current_head
 from ketalog.services.context import Context
-from ketalog.services.errors import ServiceError
+from ketalog.services.errors import ServiceError, service_boundary
 from ketalog.services.exports import head_details, record_export
 from ketalog.services.settings import clinic_name, paper_size
 
 MAX_DAYS = 3 * 366
 
 
+@service_boundary
 def stock_report(ctx: Context, since: date, until: date) -> StockReport:
     ctx.require(*stock.RESOLVERS, action="export the controlled-substance record")
     if until < since:
@@ -56,12 +57,14 @@ def stock_report(ctx: Context, since: date, until: date) -> StockReport:
         paper=paper_size(ctx), audit_head=current_head(ctx.store))
 
 
+@service_boundary
 def export_details(report: StockReport, fmt: str) -> dict[str, object]:
     return {"format": fmt, "kind": "stock", "since": report.since.isoformat(),
             "until": report.until.isoformat(), "content_hash": report.content_hash,
             **head_details(report.audit_head)}
 
 
+@service_boundary
 def save_pdf(ctx: Context, report: StockReport, data: bytes, out: Path) -> Path:
     """Write the rendered PDF whole and audit it (the GUI renders off its thread)."""
     return record_export(ctx, data, out, table="stock_movements", row_uuid="",
@@ -74,6 +77,7 @@ class StockExport:
     report: StockReport
 
 
+@service_boundary
 def export_stock(ctx: Context, since: date, until: date, out: Path) -> StockExport:
     """FILE.pdf: the whole report. FILE.csv: the movement log, with the reconciliation,
     inventory and administrations beside it (FILE-reconciliation.csv, ...)."""

@@ -27,6 +27,7 @@ class DoseSummary:
     state: str
 
 
+@service_boundary
 def dose_summary(store: Store, session_id: int, weight_kg: float,
                  now: datetime | None = None) -> DoseSummary:
     """The session's total (dosing.session_total_mg: every bolus, every run; a running
@@ -40,6 +41,7 @@ def dose_summary(store: Store, session_id: int, weight_kg: float,
                        dosing.max_rate_mg_per_h(events), bolus, dosing.infusion_state(events))
 
 
+@service_boundary
 def nrs_pre_post(store: Store, session_id: int) -> tuple[int | None, int | None]:
     """First pre-infusion NRS and last post-infusion NRS of a session."""
     pre = store.rows("scores", order_by="at, id", session_id=session_id, scale="nrs", phase="pre",
@@ -51,6 +53,7 @@ def nrs_pre_post(store: Store, session_id: int) -> tuple[int | None, int | None]
             int(post[-1]["value"]) if post else None)  # type: ignore[arg-type]
 
 
+@service_boundary
 def session_rows(store: Store, patient_id: int | None = None,
                  now: datetime | None = None,
                  statuses: Sequence[str] | None = None) -> list[dict[str, object]]:
@@ -104,6 +107,7 @@ def session_lines(ctx: Context, patient_id: int | None = None, now: datetime | N
     return lines[::-1]
 
 
+@service_boundary
 def parse_time(text: str) -> datetime:
     return from_iso(text)
 
@@ -122,6 +126,7 @@ class BoardRow:
     state: str = ""  # chair state: infusing, paused, stopped — observing N min, ...
 
 
+@service_boundary
 def today_board(store: Store, now: datetime) -> list[BoardRow]:
     """Sessions created or started since local midnight, by chair."""
     local_midnight = now.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)

@@ -18,15 +18,18 @@ checks the role, reads included):
 
 from __future__ import annotations
 
+from ketalog.services.errors import service_boundary
 from ketalog.store.connection import quick_check_problems, second_connection
 from ketalog.store.store import Store
 
 
+@service_boundary
 def needs_first_admin(store: Store) -> bool:
     """No user at all: start-up shows the first-run dialog instead of the login."""
     return not store.count("users")
 
 
+@service_boundary
 def integrity_problems(store: Store) -> list[str]:
     """SQLite's quick_check on a connection of its own (opened and used on the calling
     thread, so it can run off the GUI thread); problems as sentences, never raised."""

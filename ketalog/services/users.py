@@ -7,9 +7,10 @@ from __future__ import annotations
 from ketalog.domain.entities import Role, User
 from ketalog.services.auth import list_users, load_user
 from ketalog.services.context import Context
-from ketalog.services.errors import ServiceError
+from ketalog.services.errors import ServiceError, service_boundary
 
 
+@service_boundary
 def active_admins(users: list[User]) -> list[User]:
     return [u for u in users if u.active and u.has_role(Role.ADMIN)]
 
@@ -21,6 +22,7 @@ def _user(ctx: Context, username: str) -> User:
     return user
 
 
+@service_boundary
 def set_active(ctx: Context, username: str, active: bool, reason: str) -> User:
     """Deactivate (cannot log in) or reactivate an account, with a reason."""
     ctx.require(Role.ADMIN, action="deactivate or reactivate users")

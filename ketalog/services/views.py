@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from ketalog.services.context import Context
+from ketalog.services.errors import service_boundary
 from ketalog.store.errors import StoreError
 
 VIEW_ACTION = "view"
@@ -31,9 +32,11 @@ def _record(ctx: Context, table: str, row_id: int, what: str) -> None:
                     ctx.user.username, exc)
 
 
+@service_boundary
 def view_session(ctx: Context, session_id: int) -> None:
     _record(ctx, "sessions", session_id, "session")
 
 
+@service_boundary
 def view_patient(ctx: Context, patient_id: int, what: str = "patient record") -> None:
     _record(ctx, "patients", patient_id, what)

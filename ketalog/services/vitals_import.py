@@ -30,7 +30,7 @@ from ketalog.interop.csv_vitals import (
     parse_vitals_csv,
 )
 from ketalog.services.context import Context
-from ketalog.services.errors import InvalidState, ServiceError
+from ketalog.services.errors import InvalidState, ServiceError, service_boundary
 from ketalog.services.sessions import FUTURE_TOLERANCE, get_session
 from ketalog.services.settings import alert_thresholds
 from ketalog.store.store import Store
@@ -138,6 +138,7 @@ def _merge(parsed: VitalsCsv, extra: list[LineError]) -> tuple[tuple[LineError, 
     return tuple(merged[:MAX_ERRORS]), parsed.error_count + len(extra)
 
 
+@service_boundary
 def preview_vitals_import(ctx: Context, session_id: int, data: bytes, file_name: str,
                           mapping: Mapping[str, str] | None = None, *,
                           time_format: str | None = None, tz: tzinfo | None = None,
@@ -151,6 +152,7 @@ def preview_vitals_import(ctx: Context, session_id: int, data: bytes, file_name:
                                hashlib.sha256(data).hexdigest())
 
 
+@service_boundary
 def parse_file(data: bytes, file_name: str, mapping: Mapping[str, str] | None = None, *,
                time_format: str | None = None, tz: tzinfo | None = None,
                progress: Callable[[int, int], None] | None = None) -> VitalsCsv:
@@ -166,6 +168,7 @@ def parse_file(data: bytes, file_name: str, mapping: Mapping[str, str] | None = 
         raise ImportRejected(f"{Path(file_name).name}: {exc}") from None
 
 
+@service_boundary
 def check_vitals_import(ctx: Context, session_id: int, parsed: VitalsCsv, file_name: str,
                         sha256: str) -> ImportPreview:
     """The store half of a preview: session state, times against the session, readings
@@ -188,6 +191,7 @@ def _with_map(values: Mapping[str, float]) -> tuple[dict[str, float], bool]:
     return clean, False
 
 
+@service_boundary
 def commit_vitals_import(ctx: Context, preview: ImportPreview) -> ImportResult:
     """Store every previewed reading in one transaction; the session's state and the
     store checks are repeated inside it, so nothing changed since the preview slips in."""
@@ -227,6 +231,7 @@ def commit_vitals_import(ctx: Context, preview: ImportPreview) -> ImportResult:
                         preview.source)
 
 
+@service_boundary
 def column_map(pairs: Sequence[str]) -> dict[str, str]:
     """`--map ours=theirs` arguments as a mapping; a malformed pair is a ServiceError."""
     try:
@@ -235,6 +240,7 @@ def column_map(pairs: Sequence[str]) -> dict[str, str]:
         raise ServiceError(str(exc)) from None
 
 
+@service_boundary
 def import_vitals_file(ctx: Context, session_id: int, path: Path,
                        mapping: Mapping[str, str] | None = None, *,
                        time_format: str | None = None,

@@ -12,6 +12,7 @@ import numpy as np
 
 from ketalog.domain.clock import from_iso
 from ketalog.domain.entities import VitalsReading
+from ketalog.services.errors import service_boundary
 from ketalog.store import records
 from ketalog.store.store import Store
 
@@ -76,6 +77,7 @@ def _posix_seconds(stamps: list[str]) -> list[float]:
     return [from_iso(t).timestamp() for t in stamps]
 
 
+@service_boundary
 def load_vitals_columns(store: Store, session_id: int) -> VitalsColumns:
     rows = store.column_values("vitals", ("id", "at", *CHART_FIELDS, "artifact"),
                                order_by="at, id", session_id=session_id)
@@ -89,6 +91,7 @@ def load_vitals_columns(store: Store, session_id: int) -> VitalsColumns:
         artifact=[bool(a) for a in artifact])
 
 
+@service_boundary
 def load_vitals(store: Store, ids: Sequence[int]) -> list[VitalsReading]:
     """Full readings for the given ids, in the order asked."""
     by_id = {int(r["id"]): records.vitals_from_row(r)  # type: ignore[call-overload]

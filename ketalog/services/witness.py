@@ -9,13 +9,14 @@ from ketalog.domain.entities import Role, User
 from ketalog.domain.errors import PlausibilityError
 from ketalog.services.auth import load_user, password_ok, record_failure
 from ketalog.services.context import Context
-from ketalog.services.errors import AccountLocked, LoginFailed, PermissionDenied
+from ketalog.services.errors import AccountLocked, LoginFailed, PermissionDenied, service_boundary
 from ketalog.store.store import Store
 
 WITNESSES = (Role.NURSE, Role.PROVIDER)
 EVERYONE = (Role.NURSE, Role.PROVIDER, Role.ADMIN)
 
 
+@service_boundary
 def verify_witness(ctx: Context, username: str, password: str) -> User:
     """Another user's username and password, checked like a login: a wrong password
     counts toward that user's lockout; the acting user can never witness themselves."""
@@ -49,6 +50,7 @@ def verify_witness(ctx: Context, username: str, password: str) -> User:
     return witness
 
 
+@service_boundary
 def witness_candidates(ctx: Context) -> list[str]:
     """Usernames who could witness for the acting user (never the user)."""
     ctx.require(*EVERYONE, action="see stock witnesses")

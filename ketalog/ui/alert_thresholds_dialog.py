@@ -23,7 +23,6 @@ from ketalog.domain.plausibility import VITAL_LIMITS
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
 from ketalog.services.settings import alert_thresholds, set_alert_thresholds
-from ketalog.store.errors import StoreError
 
 
 class _Limit(QWidget):
@@ -115,7 +114,7 @@ class AlertThresholdsDialog(QDialog):
         except PlausibilityError as exc:
             self.error.setText("; ".join(p.message for p in exc.problems))
             return
-        except (ServiceError, StoreError) as exc:
+        except ServiceError as exc:
             self.error.setText(str(exc))
             return
         self.accept()

@@ -43,12 +43,11 @@ from ketalog.services.auth import list_users
 from ketalog.services.context import Context
 from ketalog.services.emergency import EmergencyRecord, pending_reviews, review_emergency
 from ketalog.services.errors import ServiceError
-from ketalog.store.errors import StoreError
 from ketalog.ui.feedback import error_label
 from ketalog.ui.table_models import RowsModel, rows_view
 from ketalog.ui.users_dialog import AskReason, ask_reason_dialog
 
-ERRORS = (ServiceError, StoreError)
+ERRORS = ServiceError
 ANY = "(any)"
 
 

@@ -34,10 +34,9 @@ from ketalog.services.backups import (
 )
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
-from ketalog.store.errors import StoreError
 from ketalog.ui.feedback import password_field
 
-ERRORS = (PlausibilityError, ServiceError, StoreError, OSError)
+ERRORS = (PlausibilityError, ServiceError, OSError)
 
 
 class BackupSettingsDialog(QDialog):

@@ -34,7 +34,6 @@ from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
 from ketalog.services.setting_declarations import CLINIC_LOGO, GROUPS, SETTINGS, SettingDeclaration
 from ketalog.services.settings import change_settings, clinic_settings
-from ketalog.store.errors import StoreError
 
 ERROR_STYLE = "color: #b00020;"
 
@@ -235,7 +234,7 @@ class ClinicSettingsDialog(QDialog):
             for problem in exc.problems:
                 self._show(problem.field, problem.message)
             return
-        except (ServiceError, StoreError) as exc:
+        except ServiceError as exc:
             self.general.setText(str(exc))
             return
         self.accept()

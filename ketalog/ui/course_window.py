@@ -39,7 +39,6 @@ from ketalog.services.course import CourseSummary, load_course
 from ketalog.services.errors import ServiceError
 from ketalog.services.sessions import acknowledge_safety_flag
 from ketalog.services.views import view_patient
-from ketalog.store.errors import StoreError
 from ketalog.ui.follow_up_dialog import FollowUpDialog
 from ketalog.ui.series_dialogs import CloseSeriesDialog, NewSeriesDialog, PlanNextSessionDialog
 from ketalog.ui.strike import EntryKind, ask_strike_reason, strike
@@ -313,7 +312,7 @@ class CourseWindow(QMainWindow):
             return False
         try:
             acknowledge_safety_flag(self.ctx, int(flag.id or 0), note)
-        except (PlausibilityError, ServiceError, StoreError) as exc:
+        except (PlausibilityError, ServiceError) as exc:
             self.safety.setText(f"{self.safety.text()}<br>Not acknowledged: {escape(str(exc))}")
             return False
         self.reload()

@@ -23,7 +23,6 @@ from ketalog.domain.errors import PlausibilityError
 from ketalog.services.context import Context
 from ketalog.services.device_feed_settings import FeedSettings, feed_settings, save_feed_settings
 from ketalog.services.errors import ServiceError
-from ketalog.store.errors import StoreError
 from ketalog.ui.device_feed_rules import MonitorsTab, RulesTab
 from ketalog.ui.feed_runner import FeedRunner
 
@@ -89,7 +88,7 @@ class FeedSettingsDialog(QDialog):
         """Save (audited), then start or stop the listener to match."""
         try:
             saved = save_feed_settings(self.ctx, self.settings())
-        except (PlausibilityError, ServiceError, StoreError) as exc:
+        except (PlausibilityError, ServiceError) as exc:
             self.message.setText(str(exc))
             return False
         self.runner.stop()

@@ -36,7 +36,6 @@ from ketalog.services.device_feed_config import (
 )
 from ketalog.services.device_feed_overview import monitor_overview, unknown_total
 from ketalog.services.errors import ServiceError
-from ketalog.store.errors import StoreError
 
 
 def _skew(seconds: float | None) -> str:
@@ -177,7 +176,7 @@ class RulesTab(QWidget):
     def _do(self, action: str, call: object) -> bool:
         try:
             call()  # type: ignore[operator]
-        except (PlausibilityError, ServiceError, StoreError) as exc:
+        except (PlausibilityError, ServiceError) as exc:
             self.message.setStyleSheet("color: #b00020;")
             self.message.setText(str(exc))
             return False

@@ -33,7 +33,6 @@ from ketalog.services.context import Context
 from ketalog.services.errors import InvalidState, ServiceError, WarningsNotAcknowledged
 from ketalog.services.record import SessionRecord
 from ketalog.services.sessions import record_dose
-from ketalog.store.errors import StoreError
 from ketalog.ui.acknowledge_dialog import ask_reason
 from ketalog.ui.confirmations import confirm_stop, stop_text
 from ketalog.ui.entry_time import EntryTime
@@ -346,7 +345,7 @@ class DosingPanel(QGroupBox):
             self.error.setText("Not recorded (warning not acknowledged).")
             self.error.show()
             return False
-        except (PlausibilityError, InvalidState, ServiceError, StoreError) as exc:
+        except (PlausibilityError, InvalidState, ServiceError) as exc:
             self.error.setText(f"Not recorded: {exc}")
             self.error.show()
             return False

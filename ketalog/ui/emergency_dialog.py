@@ -17,7 +17,6 @@ from ketalog.domain.clock import Clock
 from ketalog.services.context import Context
 from ketalog.services.emergency import EMERGENCY_MINUTES, MIN_REASON_LENGTH, start_emergency
 from ketalog.services.errors import ServiceError
-from ketalog.store.errors import StoreError
 from ketalog.store.store import Store
 from ketalog.ui.feedback import ERROR_COLOUR, error_label, finish_form, password_field
 
@@ -66,7 +65,7 @@ class EmergencyDialog(QDialog):
         try:
             self.context = start_emergency(self.store, self.clock, self.username.text(),
                                            self.password.text(), self.reason.toPlainText())
-        except (ServiceError, StoreError) as exc:
+        except ServiceError as exc:
             self.error.setText(str(exc))
             self.error.show()
             self.password.clear()

@@ -43,7 +43,6 @@ from ketalog.services import sessions as svc
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError, WarningsNotAcknowledged
 from ketalog.services.record import SessionRecord
-from ketalog.store.errors import StoreError
 from ketalog.ui.acknowledge_dialog import ask_reason
 from ketalog.ui.entry_time import EntryTime
 from ketalog.ui.feedback import ERROR_COLOUR, ERROR_STYLE, error_label
@@ -395,7 +394,7 @@ class EntriesPanel(QTabWidget):
             problems = [(p.field, p.message) for p in exc.problems]
         except ScaleError as exc:
             problems = [(exc.field, str(exc))]
-        except (ServiceError, StoreError, ValueError) as exc:
+        except (ServiceError, ValueError) as exc:
             problems = [("", str(exc))]
         else:
             self.changed.emit()

@@ -22,7 +22,6 @@ from ketalog.domain.errors import PlausibilityError
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
 from ketalog.services.sessions import add_follow_up
-from ketalog.store.errors import StoreError
 from ketalog.ui.entry_time import EntryTime
 from ketalog.ui.feedback import error_label, finish_form
 
@@ -100,7 +99,7 @@ class FollowUpDialog(QDialog):
                 phq9_items=items or None,
                 relief_hours=None if self.relief.value() < 0 else self.relief.value(),
                 source=self.source.currentText(), note=self.note.text(), at=when)
-        except (PlausibilityError, ServiceError, StoreError) as exc:
+        except (PlausibilityError, ServiceError) as exc:
             self.error.setText(str(exc))
             self.error.show()
             return

@@ -22,7 +22,6 @@ from ketalog.domain.formulary import UNITS, FormularyEntry
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
 from ketalog.services.formulary import formulary, save_entry
-from ketalog.store.errors import StoreError
 from ketalog.ui.feedback import error_label
 from ketalog.ui.table_models import RowsModel, rows_view
 from ketalog.ui.vitals_entry import parse_number
@@ -136,7 +135,7 @@ class FormularyDialog(QDialog):
             self.error.setText("Not saved: the doses must be numbers (e.g. 4 or 0,5)")
             self.error.show()
             return False
-        except (ServiceError, StoreError) as exc:
+        except ServiceError as exc:
             self.error.setText(f"Not saved: {exc}")
             self.error.show()
             return False

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMainWindow, QMessageBox
 from ketalog.domain.entities import Patient
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
-from ketalog.store.errors import StoreError
 
 
 @contextmanager
@@ -60,7 +59,7 @@ def export_fhir(window: QMainWindow, ctx: Context, *, patient: Patient | None = 
                 result = export_patient_fhir(ctx, patient.id or 0, path)
             else:
                 result = export_session_fhir(ctx, session_id or 0, path)
-    except (ServiceError, StoreError) as exc:
+    except ServiceError as exc:
         QMessageBox.warning(window, "Export FHIR", str(exc))
         return None
     window.statusBar().showMessage(f"FHIR bundle written to {result.path}: {result.sessions} "
@@ -80,7 +79,7 @@ def export_csv(window: QMainWindow, ctx: Context, patient: Patient,
     try:
         with busy():
             result = export_patient_csv(ctx, patient.id or 0, target)
-    except (ServiceError, StoreError) as exc:
+    except ServiceError as exc:
         QMessageBox.warning(window, "Export CSV", str(exc))
         return None
     rows = ", ".join(f"{k} {n}" for k, n in result.rows.items())

@@ -17,10 +17,9 @@ from PySide6.QtWidgets import (
 from ketalog.domain.clock import Clock
 from ketalog.services.auth import MIN_PASSWORD_LENGTH, bootstrap_admin, login
 from ketalog.services.context import Context
-from ketalog.services.errors import AccountLocked, LoginFailed, ServiceError
+from ketalog.services.errors import AccountLocked, LoginFailed, ServiceError, StoreFailed
 from ketalog.services.protocols import seed_protocols
 from ketalog.services.settings import clinic_name_before_login
-from ketalog.store.errors import StoreError
 from ketalog.store.store import SYSTEM, Store
 from ketalog.ui.feedback import error_label, password_field
 
@@ -110,7 +109,7 @@ class LoginDialog(QDialog):
             self.password.clear()
             self.password.setFocus()
             return
-        except StoreError as exc:
+        except StoreFailed as exc:  # busy, damaged, unreadable
             self.show_error(f"Cannot log in: {exc}")
             return
         self.accept()
@@ -169,7 +168,7 @@ class FirstRunDialog(QDialog):
             seed_protocols(self.store, SYSTEM)
             self.context = login(self.store, self.clock, self.username.text(),
                                  self.password.text())
-        except (ServiceError, StoreError) as exc:
+        except ServiceError as exc:
             self.error.setText(str(exc))
             self.error.show()
             return

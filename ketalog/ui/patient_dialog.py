@@ -32,7 +32,6 @@ from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
 from ketalog.services.indications import list_indications
 from ketalog.services.patients import SEXES, PatientInput, create_patient, update_patient
-from ketalog.store.errors import StoreError
 from ketalog.ui.feedback import error_label, finish_form
 
 INDICATIONS = ("neuropathic pain", "CRPS", "fibromyalgia", "chronic pain", "depression")
@@ -257,13 +256,13 @@ class PatientDialog(QDialog):
             if first is not None:
                 first.setFocus()
             return
-        except (ServiceError, StoreError) as exc:
+        except ServiceError as exc:
             self.general_error.setText(str(exc))
             self.general_error.show()
             return
         try:
             self.allergy_editor.save(self.ctx, self.result_patient.id)  # type: ignore[arg-type]
-        except (PlausibilityError, ServiceError, StoreError) as exc:
+        except (PlausibilityError, ServiceError) as exc:
             self.general_error.setText(f"Patient saved; allergy entry not saved: {exc}")
             self.general_error.show()
             self.patient = self.result_patient

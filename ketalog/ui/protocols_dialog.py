@@ -33,11 +33,10 @@ from ketalog.services.protocols import (
     update_protocol,
 )
 from ketalog.services.settings import monitoring_interval_min
-from ketalog.store.errors import StoreError
 from ketalog.ui.patient_dialog import INDICATIONS
 from ketalog.ui.table_models import RowsModel, rows_view
 
-ERRORS = (PlausibilityError, ServiceError, StoreError)
+ERRORS = (PlausibilityError, ServiceError)
 
 
 def _spin(low: float, high: float, decimals: int, suffix: str, step: float) -> QDoubleSpinBox:

@@ -28,7 +28,6 @@ from ketalog.services.device_quarantine import (
     quarantined,
 )
 from ketalog.services.errors import ServiceError
-from ketalog.store.errors import StoreError
 from ketalog.ui.table_models import RowsModel
 
 
@@ -113,7 +112,7 @@ class QuarantineDialog(QDialog):
             return False
         try:
             ids = assign_quarantined(self.ctx, message.id, int(target))
-        except (PlausibilityError, ServiceError, StoreError) as exc:
+        except (PlausibilityError, ServiceError) as exc:
             self.message.setText(f"Not assigned: {exc}")
             return False
         self.message.setText(f"{len(ids)} reading(s) stored in session {target}.")
@@ -131,7 +130,7 @@ class QuarantineDialog(QDialog):
                 return False
         try:
             discard_quarantined(self.ctx, message.id, reason)
-        except (PlausibilityError, ServiceError, StoreError) as exc:
+        except (PlausibilityError, ServiceError) as exc:
             self.message.setText(f"Not discarded: {exc}")
             return False
         self.message.setText("Discarded.")

@@ -31,7 +31,6 @@ from ketalog.services.series import (
     start_series,
     today_of,
 )
-from ketalog.store.errors import StoreError
 from ketalog.ui.feedback import ERROR_STYLE, error_label, finish_form
 
 DEFAULT_GOALS = {
@@ -123,7 +122,7 @@ class NewSeriesDialog(QDialog):
             self.error.setText("; ".join(p.message for p in exc.problems))
             self.error.show()
             return
-        except (ServiceError, StoreError) as exc:
+        except ServiceError as exc:
             self.error.setText(f"Not saved: {exc}")
             self.error.show()
             return
@@ -162,7 +161,7 @@ class PlanNextSessionDialog(QDialog):
         try:
             plan_next_session(self.ctx, self.current.series.id, day,  # type: ignore[arg-type]
                               self.reason.text().strip())
-        except (PlausibilityError, ServiceError, StoreError) as exc:
+        except (PlausibilityError, ServiceError) as exc:
             self.day.setStyleSheet(ERROR_STYLE)
             self.error.setText(str(exc))
             self.error.show()
@@ -193,7 +192,7 @@ class CloseSeriesDialog(QDialog):
     def save(self) -> None:
         try:
             close_series(self.ctx, self.current.series.id, self.reason.text())  # type: ignore[arg-type]
-        except (ServiceError, StoreError) as exc:
+        except ServiceError as exc:
             self.reason.setStyleSheet(ERROR_STYLE)
             self.error.setText(str(exc))
             self.error.show()

@@ -44,7 +44,6 @@ from ketalog.services.record import SessionRecord, load_record
 from ketalog.services.settings import alert_thresholds, monitoring_interval_min
 from ketalog.services.views import view_session
 from ketalog.services.vitals_series import VitalsColumns, load_vitals, load_vitals_columns
-from ketalog.store.errors import StoreError
 from ketalog.ui.alarm_banner import AlarmBanner, set_sound_enabled, sound_enabled
 from ketalog.ui.complete_dialog import CompleteDialog
 from ketalog.ui.dosing_panel import DosingPanel
@@ -60,7 +59,7 @@ from ketalog.ui.window_geometry import remember
 
 DEVICE_POLL_MS = 2000
 
-USER_ERRORS = (PlausibilityError, ServiceError, StoreError)
+USER_ERRORS = (PlausibilityError, ServiceError)
 
 
 def chart_markers(record: SessionRecord) -> list[ChartMarker]:
@@ -420,7 +419,7 @@ class SessionWindow(QMainWindow):
             return
         try:
             new = vitals_since(self.ctx.store, self.session_id, self._poll_after)
-        except StoreError:
+        except ServiceError:
             return  # busy: the next tick tries again
         for reading in new:
             self._poll_after = max(self._poll_after, reading.id or 0)

@@ -42,7 +42,6 @@ from ketalog.services.planning import list_providers, next_series_number, plan_f
 from ketalog.services.protocols import list_protocols
 from ketalog.services.series import open_series
 from ketalog.services.sessions import SessionStart, start_session
-from ketalog.store.errors import StoreError
 from ketalog.ui.feedback import ERROR_COLOUR, ERROR_STYLE, error_label
 from ketalog.ui.series_dialogs import NewSeriesDialog
 from ketalog.ui.vitals_entry import parse_number
@@ -492,7 +491,7 @@ class StartSessionDialog(QDialog):
         except PlausibilityError as exc:
             self._show_problems(exc)
             return
-        except (ServiceError, StoreError) as exc:
+        except ServiceError as exc:
             self.error.setText(f"Not started: {exc}")
             self.error.show()
             return

@@ -30,11 +30,10 @@ from ketalog.domain.stock import Discrepancy, DiscrepancyKind, Lot, Movement, co
 from ketalog.services import stock
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
-from ketalog.store.errors import StoreError
 from ketalog.ui.feedback import error_label, finish_form, password_field
 from ketalog.ui.table_models import RowsModel, rows_view
 
-USER_ERRORS = (PlausibilityError, ServiceError, StoreError)
+USER_ERRORS = (PlausibilityError, ServiceError)
 
 
 def local(value: datetime | None) -> str:

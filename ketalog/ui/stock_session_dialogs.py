@@ -28,10 +28,9 @@ from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
 from ketalog.services.sessions import get_session
 from ketalog.services.witness import witness_candidates
-from ketalog.store.errors import StoreError
 from ketalog.ui.feedback import error_label, finish_form, password_field
 
-USER_ERRORS = (PlausibilityError, ServiceError, StoreError)
+USER_ERRORS = (PlausibilityError, ServiceError)
 
 
 def _spin(name: str, high: float, suffix: str, decimals: int = 1) -> QDoubleSpinBox:

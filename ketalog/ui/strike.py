@@ -11,7 +11,6 @@ from ketalog.domain.errors import PlausibilityError
 from ketalog.services.context import Context
 from ketalog.services.entered_in_error import LABELS, EntryKind, strike_entry
 from ketalog.services.errors import ServiceError
-from ketalog.store.errors import StoreError
 
 STRUCK_PREFIX = "ENTERED IN ERROR"
 
@@ -30,7 +29,7 @@ def strike(ctx: Context, kind: EntryKind, entry_id: int, reason: str) -> str | N
     """Strike the entry; the refusal's sentence when the service says no, else None."""
     try:
         strike_entry(ctx, kind, entry_id, reason)
-    except (PlausibilityError, ServiceError, StoreError) as exc:
+    except (PlausibilityError, ServiceError) as exc:
         return f"Not marked: {exc}"
     return None
 

@@ -35,11 +35,10 @@ from ketalog.services.auth import (
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
 from ketalog.services.users import set_active
-from ketalog.store.errors import StoreError
 from ketalog.ui.feedback import ERROR_COLOUR, error_label, finish_form, password_field
 from ketalog.ui.table_models import Index, RowsModel, rows_view
 
-ERRORS = (ServiceError, StoreError)
+ERRORS = ServiceError
 # (title, question) -> the reason typed, or None when cancelled. Tests replace it.
 AskReason = Callable[[str, str], str | None]
 

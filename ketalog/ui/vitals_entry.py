@@ -18,7 +18,6 @@ from ketalog.domain.plausibility import VITAL_LIMITS
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
 from ketalog.services.sessions import record_vitals
-from ketalog.store.errors import StoreError
 from ketalog.ui.entry_time import EntryTime
 from ketalog.ui.feedback import ERROR_STYLE
 
@@ -109,7 +108,7 @@ class VitalsEntry(QWidget):
         except PlausibilityError as exc:
             self._show_errors([(p.field, p.message) for p in exc.problems])
             return
-        except (ServiceError, StoreError) as exc:
+        except ServiceError as exc:
             self._show_errors([("", str(exc))])
             return
         for edit in self.inputs.values():

@@ -43,7 +43,6 @@ from ketalog.services.vitals_import import (
     commit_vitals_import,
     parse_file,
 )
-from ketalog.store.errors import StoreError
 from ketalog.ui.table_models import RowsModel
 from ketalog.ui.tasks import tasks_of
 
@@ -208,7 +207,7 @@ class VitalsImportDialog(QDialog):
             if isinstance(outcome, BaseException):
                 raise outcome
             preview = check_vitals_import(self.ctx, self.session_id, outcome, name, sha256)
-        except (ServiceError, StoreError) as exc:
+        except ServiceError as exc:
             self._clear(str(exc))
             return
         self.preview = preview
@@ -235,7 +234,7 @@ class VitalsImportDialog(QDialog):
             return False
         try:
             result = commit_vitals_import(self.ctx, self.preview)
-        except (ImportRejected, ServiceError, StoreError) as exc:
+        except (ImportRejected, ServiceError) as exc:
             self._clear(f"Nothing imported: {exc}")
             return False
         self.imported.emit(result.imported)
