@@ -98,18 +98,19 @@ def _ms(fn: Callable[[], object], n: int) -> float:
 
 def _session_open(store: Store, session_id: int) -> None:
     """What ui/session_window reads before its first paint."""
-    load_record(_context(store, "nurse1"), session_id, with_vitals=False)
-    columns = load_vitals_columns(store, session_id)
-    load_vitals(store, columns.ids[:200])  # the first page of the vitals table
+    nurse = _context(store, "nurse1")
+    load_record(nurse, session_id, with_vitals=False)
+    columns = load_vitals_columns(nurse, session_id)
+    load_vitals(nurse, columns.ids[:200])  # the first page of the vitals table
 
 
 def _first_queries(ctx: Context) -> None:
     """The main window's first refresh: patient list, today board, awaiting signature,
     planned tab."""
     search_patients(ctx, "", limit=500)
-    today_board(ctx.store, ctx.clock.now())
+    today_board(ctx, ctx.clock.now())
     session_lines(ctx, now=ctx.clock.now(), statuses=("completed",))
-    planned_sessions(ctx.store, 14)
+    planned_sessions(ctx, 14)
 
 
 def _gui_open(store: Store, path: Path) -> float:

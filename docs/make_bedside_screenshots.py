@@ -105,7 +105,7 @@ def main() -> int:
         window.entries.setCurrentIndex(0)  # Medications: morphine 2 mg typed
         window.entries.drug.setEditText("morphine")
         window.entries.dose.setText("2")
-        checked = svc.check_adjunct(store, sid, "morphine", 2, "mg", "IV")
+        checked = svc.check_adjunct(nurse, sid, "morphine", 2, "mg", "IV")
         dialog = AcknowledgeDialog(checked.warnings, "morphine 2 mg", window)
         dialog.reason.setText("itching only; Dr Patel aware, premedicated")
         dialog.show()

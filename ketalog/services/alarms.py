@@ -59,8 +59,10 @@ def pending_alarms(store: Store, session_ids: Sequence[int]) -> list[PendingAlar
 
 
 @service_boundary
-def sessions_with_pending_alarms(store: Store, session_ids: Sequence[int]) -> set[int]:
-    return {a.session_id for a in pending_alarms(store, session_ids)}
+def sessions_with_pending_alarms(ctx: Context, session_ids: Sequence[int]) -> set[int]:
+    """Which of these sessions have an alarm nobody acknowledged (the board's red rows)."""
+    ctx.require(*ALARM_READERS, action="see alarms")
+    return {a.session_id for a in pending_alarms(ctx.store, session_ids)}
 
 
 # Whoever may open a session record sees its alarm banner.

@@ -12,7 +12,7 @@ from ketalog.domain.clock import to_iso
 from ketalog.domain.dosing import DoseWarning
 from ketalog.domain.entities import Patient, Role
 from ketalog.domain.errors import PlausibilityError
-from ketalog.services.context import Context
+from ketalog.services.context import RECORD_READERS, Context
 from ketalog.services.drug_tables import drug_class_table
 from ketalog.services.errors import InvalidState, ServiceError, service_boundary
 from ketalog.store import records
@@ -23,8 +23,13 @@ EDITORS = (Role.NURSE, Role.PROVIDER)
 
 
 @service_boundary
-def patient_allergies(store: Store, patient_id: int) -> list[Allergy]:
+def patient_allergies(ctx: Context, patient_id: int) -> list[Allergy]:
     """The entries in force (removed ones stay in the table and the audit log)."""
+    ctx.require(*RECORD_READERS, action="see allergies")
+    return _entries(ctx.store, patient_id)
+
+
+def _entries(store: Store, patient_id: int) -> list[Allergy]:
     return [records.allergy_from_row(r) for r in
             store.rows("allergies", order_by="id", patient_id=patient_id)
             if r["removed_at"] is None]
@@ -35,7 +40,7 @@ def effective_allergies(store: Store, patient_id: int) -> list[Allergy]:
     row = store.get("patients", patient_id)
     if row is None:
         raise ServiceError(f"no patient with id {patient_id}")
-    return merged(patient_allergies(store, patient_id), str(row["allergies"]))
+    return merged(_entries(store, patient_id), str(row["allergies"]))
 
 
 @service_boundary
@@ -44,9 +49,11 @@ def medication_allergy_warnings(store: Store, patient_id: int, drug: str) -> lis
 
 
 @service_boundary
-def allergy_texts(store: Store, patients: Sequence[Patient]) -> dict[int, str]:
+def allergy_texts(ctx: Context, patients: Sequence[Patient]) -> dict[int, str]:
     """Patient id -> 'morphine (itching), moderate; penicillin' (entries and the free
     text's other pieces), for lists that show many patients."""
+    ctx.require(*RECORD_READERS, action="see allergies")
+    store = ctx.store
     entries: dict[int, list[Allergy]] = {}
     for row in active_allergy_rows(store, [p.id for p in patients if p.id is not None]):
         entries.setdefault(int(row["patient_id"]), []).append(  # type: ignore[call-overload]

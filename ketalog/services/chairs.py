@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ketalog.domain.entities import patient_name
+from ketalog.services.context import RECORD_READERS, Context
 from ketalog.services.device_feed import chair_key
 from ketalog.services.errors import service_boundary
 from ketalog.store.store import Store
@@ -30,8 +31,7 @@ class Occupant:
                 f", session {self.session_id}")
 
 
-@service_boundary
-def occupants(store: Store) -> list[Occupant]:
+def _occupants(store: Store) -> list[Occupant]:
     return [Occupant(int(r["id"]), str(r["chair"]),  # type: ignore[call-overload]
                      patient_name(r["family_name"], r["given_name"]), str(r["mrn"]),
                      str(r["status"]))
@@ -39,12 +39,15 @@ def occupants(store: Store) -> list[Occupant]:
 
 
 @service_boundary
-def occupants_of(store: Store, chair: str) -> list[Occupant]:
+def occupants_of(ctx: Context, chair: str) -> list[Occupant]:
+    """Who is in `chair` now (open sessions), with both identifiers."""
+    ctx.require(*RECORD_READERS, action="see who is in a chair")
     key = chair_key(chair)
-    return [o for o in occupants(store) if key and chair_key(o.chair) == key]
+    return [o for o in _occupants(ctx.store) if key and chair_key(o.chair) == key]
 
 
 @service_boundary
-def first_free(store: Store, chairs: Sequence[str]) -> str | None:
-    taken = {chair_key(o.chair) for o in occupants(store)}
+def first_free(ctx: Context, chairs: Sequence[str]) -> str | None:
+    ctx.require(*RECORD_READERS, action="see which chairs are free")
+    taken = {chair_key(o.chair) for o in _occupants(ctx.store)}
     return next((c for c in chairs if chair_key(c) not in taken), None)

@@ -22,7 +22,6 @@ from ketalog.domain import dosing
 from ketalog.domain.alerts import AlertThresholds
 from ketalog.domain.clock import Clock, to_iso
 from ketalog.domain.entities import DoseEvent, DoseKind, Phase, Protocol, Role, SessionStatus
-from ketalog.domain.hashing import content_hash
 from ketalog.domain.plausibility import validate_vitals
 from ketalog.domain.scales import SCALES, aldrete_circulation_item, aldrete_spo2_item
 from ketalog.domain.signing import SigningKey
@@ -34,8 +33,7 @@ from ketalog.services.patients import PatientInput, validate_patient
 from ketalog.services.protocols import seed_protocols
 from ketalog.services.sessions import NURSE_SIGNATURE, PROVIDER_SIGNATURE
 from ketalog.services.settings import alert_thresholds
-from ketalog.services.signing_keys import open_key, signature_fields
-from ketalog.store.content import session_content
+from ketalog.services.signing_keys import open_key, session_signature
 from ketalog.store.records import protocol_from_row
 from ketalog.store.store import Actor, Store
 
@@ -1083,10 +1081,10 @@ def _write_nurse_work(store: Store, actor: Actor, key: SigningKey, built: list[_
         w.insert_many("follow_ups", [{**r, "session_id": item.id} for item in built
                                      for r in item.follow_ups])
         w.insert_many("signatures", [
-            {**signature_fields(key, session_uuid=str(item.row["uuid"]), user_id=item.nurse,
-                                at=to_iso(item.completed_at), meaning=NURSE_SIGNATURE,
-                                content_hash=content_hash(session_content(store, item.id))),
-             "uuid": _signature_uuid(item, "nurse"), "session_id": item.id}
+            {**session_signature(store, key, session_id=item.id,
+                                 session_uuid=str(item.row["uuid"]), user_id=item.nurse,
+                                 at=to_iso(item.completed_at), meaning=NURSE_SIGNATURE),
+             "uuid": _signature_uuid(item, "nurse")}
             for item in built if item.completed_at is not None])
 
 
@@ -1110,13 +1108,12 @@ def _write_provider_signatures(store: Store, actor: Actor, key: SigningKey,
             if item.provider_sign_at is None:
                 continue
             w.update("sessions", item.id, {"provider_id": actor.user_id})
-            digest = content_hash(session_content(store, item.id))
             w.insert("signatures", {
-                **signature_fields(key, session_uuid=str(item.row["uuid"]),
-                                   user_id=int(actor.user_id or 0),
-                                   at=to_iso(item.provider_sign_at),
-                                   meaning=PROVIDER_SIGNATURE, content_hash=digest),
-                "uuid": _signature_uuid(item, "provider"), "session_id": item.id})
+                **session_signature(store, key, session_id=item.id,
+                                    session_uuid=str(item.row["uuid"]),
+                                    user_id=int(actor.user_id or 0),
+                                    at=to_iso(item.provider_sign_at), meaning=PROVIDER_SIGNATURE),
+                "uuid": _signature_uuid(item, "provider")})
             w.update("sessions", item.id, {"status": SessionStatus.SIGNED.value})
 
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from ketalog.domain.clock import from_iso
 from ketalog.domain.entities import patient_name
+from ketalog.services.context import RECORD_READERS, Context
 from ketalog.services.errors import service_boundary
 from ketalog.store.device_messages import OPEN_STATUSES
-from ketalog.store.store import Store
 
 
 @dataclass(frozen=True)
@@ -18,8 +18,10 @@ class SessionChoice:
 
 
 @service_boundary
-def open_session_choices(store: Store) -> list[SessionChoice]:
+def open_session_choices(ctx: Context) -> list[SessionChoice]:
     """Open sessions, newest first, labelled with both patient identifiers and the chair."""
+    ctx.require(*RECORD_READERS, action="see the open sessions")
+    store = ctx.store
     rows = store.session_listing(statuses=list(OPEN_STATUSES))
     choices = []
     for r in reversed(rows):

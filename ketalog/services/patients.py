@@ -8,7 +8,7 @@ from datetime import date
 from ketalog.domain.clock import to_iso
 from ketalog.domain.entities import Patient, Role
 from ketalog.domain.errors import FieldProblem, PlausibilityError
-from ketalog.services.context import Context
+from ketalog.services.context import RECORD_READERS, Context
 from ketalog.services.errors import ServiceError, service_boundary
 from ketalog.services.indications import code_for_text
 from ketalog.store.records import patient_from_row
@@ -86,6 +86,7 @@ def update_patient(ctx: Context, patient_id: int, data: PatientInput, reason: st
 
 @service_boundary
 def get_patient(ctx: Context, patient_id: int) -> Patient:
+    ctx.require(*RECORD_READERS, action="read patients' records")
     row = ctx.store.get("patients", patient_id)
     if row is None:
         raise ServiceError(f"no patient with id {patient_id}")
@@ -94,6 +95,7 @@ def get_patient(ctx: Context, patient_id: int) -> Patient:
 
 @service_boundary
 def patient_by_mrn(ctx: Context, mrn: str) -> Patient:
+    ctx.require(*RECORD_READERS, action="read patients' records")
     row = ctx.store.get_by("patients", mrn=mrn.strip())
     if row is None:
         raise ServiceError(f"no patient with MRN {mrn}")
@@ -105,6 +107,7 @@ MAX_SEARCH_CHARS = 100  # longer than any MRN, name or date a clinic searches fo
 
 @service_boundary
 def search_patients(ctx: Context, text: str = "", limit: int = 200) -> list[Patient]:
+    ctx.require(*RECORD_READERS, action="read patients' records")
     if len(text.strip()) > MAX_SEARCH_CHARS:
         raise ServiceError(f"the search text is too long ({len(text.strip()):,} characters; "
                            f"at most {MAX_SEARCH_CHARS})")

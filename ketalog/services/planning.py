@@ -10,7 +10,7 @@ from ketalog.domain.dosing import DosePlan, plan_dose
 from ketalog.domain.entities import Protocol, Role, User
 from ketalog.domain.errors import PlausibilityError
 from ketalog.domain.plausibility import require_positive, validate_weight_kg
-from ketalog.services.context import Context
+from ketalog.services.context import RECORD_READERS, Context
 from ketalog.services.errors import ServiceError, service_boundary
 from ketalog.services.indications import rule_key
 from ketalog.store.records import protocol_from_row, user_from_row
@@ -29,20 +29,24 @@ def _protocol(store: Store, protocol_id: int) -> Protocol:
 
 
 @service_boundary
-def list_providers(store: Store) -> list[User]:
+def list_providers(ctx: Context) -> list[User]:
     """Active users holding the provider role, by display name: the people a nurse may
     name as the session's signing provider. Locked accounts stay listed (an admin can
     unlock them before the signature is due)."""
+    ctx.require(*RECORD_READERS, action="see the providers")
+    store = ctx.store
     users = (user_from_row(row, store.roles_of(int(row["id"])))  # type: ignore[arg-type]
              for row in store.rows("users", order_by="display_name", active=1))
     return [user for user in users if user.has_role(Role.PROVIDER)]
 
 
 @service_boundary
-def next_series_number(store: Store, patient_id: int, protocol_id: int) -> tuple[int, int]:
+def next_series_number(ctx: Context, patient_id: int, protocol_id: int) -> tuple[int, int]:
     """(k, N) for the patient's next session on this protocol: N is the protocol's series
     length, k is 1 + the sessions already held on it. Once a series is complete the next
     one starts again at 1, so k is always in 1..N (what start_session accepts)."""
+    ctx.require(*RECORD_READERS, action="read patients' records")
+    store = ctx.store
     total = _protocol(store, protocol_id).series_length
     if store.get("patients", patient_id) is None:
         raise ServiceError(f"no patient with id {patient_id}")

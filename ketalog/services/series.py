@@ -17,7 +17,7 @@ from ketalog.domain.series import (
     validate_new_series,
     validate_next_session_day,
 )
-from ketalog.services.context import Context
+from ketalog.services.context import RECORD_READERS, Context
 from ketalog.services.errors import InvalidState, ServiceError, service_boundary
 from ketalog.services.protocols import require_usable_protocol
 from ketalog.store.records import series_from_row
@@ -71,9 +71,10 @@ def list_series(store: Store, patient_id: int) -> list[SeriesProgress]:
 
 
 @service_boundary
-def open_series(store: Store, patient_id: int) -> list[SeriesProgress]:
+def open_series(ctx: Context, patient_id: int) -> list[SeriesProgress]:
     """Series that can take the patient's next session."""
-    return [p for p in list_series(store, patient_id) if p.state is SeriesState.OPEN]
+    ctx.require(*RECORD_READERS, action="read patients' records")
+    return [p for p in list_series(ctx.store, patient_id) if p.state is SeriesState.OPEN]
 
 
 @dataclass(frozen=True)
@@ -87,9 +88,11 @@ class PlannedLine:
 
 
 @service_boundary
-def planned_sessions(store: Store, days_ahead: int = 14) -> list[PlannedLine]:
+def planned_sessions(ctx: Context, days_ahead: int = 14) -> list[PlannedLine]:
     """Next sessions planned up to `days_ahead` from today, overdue ones first; series
     whose planned sessions have all been started are left out (nothing left to plan)."""
+    ctx.require(*RECORD_READERS, action="see the planned sessions")
+    store = ctx.store
     until = today_of(store) + timedelta(days=days_ahead)
     lines = []
     for row in store.planned_series(until.isoformat()):

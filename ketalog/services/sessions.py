@@ -28,7 +28,6 @@ from ketalog.domain.entities import (
     VitalsReading,
 )
 from ketalog.domain.errors import PlausibilityError
-from ketalog.domain.hashing import content_hash
 from ketalog.domain.plausibility import (
     require_positive,
     validate_nrs,
@@ -43,7 +42,7 @@ from ketalog.services import formulary as formulary_service
 from ketalog.services import series as series_service
 from ketalog.services.anchors import write_anchor
 from ketalog.services.auth import reauthenticate
-from ketalog.services.context import Context
+from ketalog.services.context import RECORD_READERS, Context
 from ketalog.services.errors import (
     InvalidState,
     ReadinessNotAcknowledged,
@@ -54,8 +53,7 @@ from ketalog.services.errors import (
 from ketalog.services.indications import rule_key
 from ketalog.services.protocols import require_usable_protocol
 from ketalog.services.settings import LATE_ENTRY_AFTER_MIN, alert_thresholds, readiness_rules
-from ketalog.services.signing_keys import open_key, replace_missing_key, signature_fields
-from ketalog.store.content import session_content
+from ketalog.services.signing_keys import open_key, replace_missing_key, session_signature
 from ketalog.store.records import (
     dose_from_row,
     follow_up_from_row,
@@ -84,6 +82,14 @@ class SessionStart:
     provider_id: int | None = None
     arrival_at: datetime | None = None
     series_id: int | None = None  # when set, k of N come from the series
+
+
+@service_boundary
+def read_session(ctx: Context, session_id: int) -> InfusionSession:
+    """A session as a screen reads it (reader roles checked); services share
+    `get_session` on the store."""
+    ctx.require(*RECORD_READERS, action="read patients' records")
+    return get_session(ctx.store, session_id)
 
 
 @service_boundary
@@ -362,8 +368,11 @@ class AdjunctCheck:
 
 
 @service_boundary
-def check_adjunct(store: Store, session_id: int, drug: str, dose: float, unit: str,
+def check_adjunct(ctx: Context, session_id: int, drug: str, dose: float, unit: str,
                   route: str) -> AdjunctCheck:
+    """The allergy and formulary warnings a medication would raise, before it is given."""
+    ctx.require(*RECORD_READERS, action="check a medication")
+    store = ctx.store
     session = get_session(store, session_id)
     found = formulary_service.check(store, drug, dose, unit, route)
     return AdjunctCheck(
@@ -403,7 +412,7 @@ def add_adjunct(ctx: Context, session_id: int, drug: str, dose: float, unit: str
                                        "Dose unit and route are required")
     _open_for_entries(ctx, session_id)
     when, _ = _entry_time(ctx, at)
-    checked = check_adjunct(ctx.store, session_id, drug, amount, unit.strip(), route)
+    checked = check_adjunct(ctx, session_id, drug, amount, unit.strip(), route)
     _require_reason(checked.warnings, acknowledgement)
     row = ctx.store.prepare_row("adjunct_medications", {
         "session_id": session_id, "at": when, "drug": drug.strip(), "dose": amount,
@@ -593,13 +602,12 @@ def _insert_signature(ctx: Context, w: Writer, session_id: int, key: SigningKey 
     """Hash the content as it stands and sign the hash with the signer's own key."""
     if key is None:
         raise ServiceError("this login holds no signing key (log out and in again to sign)")
-    digest = content_hash(session_content(ctx.store, session_id))
-    row = ctx.store.get("sessions", session_id)
-    assert row is not None
-    fields = signature_fields(key, session_uuid=str(row["uuid"]), user_id=ctx.user.id,  # type: ignore[arg-type]
-                              at=to_iso(ctx.clock.now()), meaning=meaning, content_hash=digest)
-    w.insert("signatures", {**fields, "session_id": session_id})
-    return digest
+    signature = session_signature(ctx.store, key, session_id=session_id,
+                                  session_uuid=get_session(ctx.store, session_id).uuid,
+                                  user_id=ctx.user.id or 0, at=to_iso(ctx.clock.now()),
+                                  meaning=meaning)
+    w.insert("signatures", signature)
+    return str(signature["content_hash"])
 
 
 @service_boundary

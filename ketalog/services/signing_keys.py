@@ -5,6 +5,7 @@ user's password, in memory, for one login."""
 
 from __future__ import annotations
 
+from ketalog.domain.hashing import content_hash
 from ketalog.domain.signing import (
     KeyUnsealError,
     SigningKey,
@@ -13,6 +14,7 @@ from ketalog.domain.signing import (
     unseal,
 )
 from ketalog.services.errors import service_boundary
+from ketalog.store.content import session_content
 from ketalog.store.store import Store, Writer
 
 
@@ -73,3 +75,15 @@ def signature_fields(key: SigningKey, *, session_uuid: str, user_id: int, at: st
     return {"session_id": None, "user_id": user_id, "at": at, "meaning": meaning,
             "content_hash": content_hash, "key_id": key.key_id,
             "signature": key.sign(message)}
+
+
+@service_boundary
+def session_signature(store: Store, key: SigningKey, *, session_id: int, session_uuid: str,
+                      user_id: int, at: str, meaning: str) -> dict[str, object]:
+    """The signatures row for a session as its content stands now: the content hash is
+    taken here and signed with the signer's own key. The one rule for every signature
+    (the nurse's at completion, the provider's at signing, the demo clinic's)."""
+    digest = content_hash(session_content(store, session_id))
+    return {**signature_fields(key, session_uuid=session_uuid, user_id=user_id, at=at,
+                               meaning=meaning, content_hash=digest),
+            "session_id": session_id}

@@ -127,8 +127,10 @@ class BoardRow:
 
 
 @service_boundary
-def today_board(store: Store, now: datetime) -> list[BoardRow]:
+def today_board(ctx: Context, now: datetime) -> list[BoardRow]:
     """Sessions created or started since local midnight, by chair."""
+    ctx.require(*RECORD_READERS, action="see today's sessions")
+    store = ctx.store
     local_midnight = now.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
     rows = store.session_listing(since=to_iso(local_midnight))
     seen = {r["id"] for r in rows}

@@ -12,9 +12,9 @@ import numpy as np
 
 from ketalog.domain.clock import from_iso
 from ketalog.domain.entities import VitalsReading
+from ketalog.services.context import RECORD_READERS, Context
 from ketalog.services.errors import service_boundary
 from ketalog.store import records
-from ketalog.store.store import Store
 
 CANONICAL_LENGTH = len("2026-11-24T08:00:00.000Z")
 CHART_FIELDS = ("sbp_mmhg", "dbp_mmhg", "map_mmhg", "hr_bpm", "spo2_pct")
@@ -78,8 +78,10 @@ def _posix_seconds(stamps: list[str]) -> list[float]:
 
 
 @service_boundary
-def load_vitals_columns(store: Store, session_id: int) -> VitalsColumns:
-    rows = store.column_values("vitals", ("id", "at", *CHART_FIELDS, "artifact"),
+def load_vitals_columns(ctx: Context, session_id: int) -> VitalsColumns:
+    """A session's vitals as columns for the chart and the table's paging."""
+    ctx.require(*RECORD_READERS, action="see a session's vitals")
+    rows = ctx.store.column_values("vitals", ("id", "at", *CHART_FIELDS, "artifact"),
                                order_by="at, id", session_id=session_id)
     if not rows:
         return VitalsColumns()
@@ -92,8 +94,10 @@ def load_vitals_columns(store: Store, session_id: int) -> VitalsColumns:
 
 
 @service_boundary
-def load_vitals(store: Store, ids: Sequence[int]) -> list[VitalsReading]:
+def load_vitals(ctx: Context, ids: Sequence[int]) -> list[VitalsReading]:
     """Full readings for the given ids, in the order asked."""
+    ctx.require(*RECORD_READERS, action="see a session's vitals")
+    store = ctx.store
     by_id = {int(r["id"]): records.vitals_from_row(r)  # type: ignore[call-overload]
              for r in store.rows_with_ids("vitals", ids)}
     return [by_id[i] for i in ids if i in by_id]

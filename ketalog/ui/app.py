@@ -184,11 +184,11 @@ class GuiController:
 
     def draw_from_stock(self, session_id: int) -> bool:
         """The bag step: draw the lots for the new session's bag (when stock is kept)."""
-        from ketalog.services.sessions import get_session
+        from ketalog.services.sessions import read_session
         from ketalog.ui.stock_session_dialogs import after_session_start
 
         assert self.ctx is not None
-        volume = get_session(self.ctx.store, session_id).bag.volume_ml
+        volume = read_session(self.ctx, session_id).bag.volume_ml
         return after_session_start(self.main, self.ctx, session_id, volume)
 
     # -- backups --------------------------------------------------------------

@@ -481,7 +481,7 @@ class EntriesPanel(QTabWidget):
                 if reason is None:
                     raise ServiceError("not recorded: warning not acknowledged") from None
                 svc.add_adjunct(*args, acknowledgement=reason)
-            checked = svc.check_adjunct(self.ctx.store, self.session_id,
+            checked = svc.check_adjunct(self.ctx, self.session_id,
                                         self.drug.currentText(), amount,
                                         self.unit.currentText(), self.route.currentText())
             self.med_note.setText(checked.note)

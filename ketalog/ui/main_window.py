@@ -318,7 +318,7 @@ class MainWindow(QMainWindow):
     # -- behaviour ----------------------------------------------------------
     def refresh_patients(self) -> None:
         found = search_patients(self.ctx, self.search.text(), limit=500)
-        self.allergy_texts = allergy_texts(self.ctx.store, found)
+        self.allergy_texts = allergy_texts(self.ctx, found)
         self.patients.set_rows(found)
         if self.patients.rowCount():
             self.patient_view.selectRow(0)
@@ -331,13 +331,13 @@ class MainWindow(QMainWindow):
 
     def _refresh_lists(self) -> None:
         now = self.ctx.clock.now()
-        board = today_board(self.ctx.store, now)
+        board = today_board(self.ctx, now)
         self.alarm_sessions = sessions_with_pending_alarms(  # patients still in the chair
-            self.ctx.store, [b.session_id for b in board if b.status in ("draft", "in_progress")])
+            self.ctx, [b.session_id for b in board if b.status in ("draft", "in_progress")])
         self.board.set_rows(board)
         self.awaiting.set_rows(session_lines(self.ctx, now=now, statuses=("completed",)))
         self.tabs.setTabText(1, f"Awaiting si&gnature ({self.awaiting.rowCount()})")
-        self.planned.set_rows(planned_sessions(self.ctx.store, PLANNED_DAYS))
+        self.planned.set_rows(planned_sessions(self.ctx, PLANNED_DAYS))
         overdue = sum(1 for line in self.planned.rows() if line.progress.overdue_days)
         self.tabs.setTabText(3, f"P&lanned ({self.planned.rowCount()}"
                                 f"{f', {overdue} overdue' if overdue else ''})")

@@ -177,7 +177,7 @@ class PatientDialog(QDialog):
         self.allergies.setPlaceholderText("free text, e.g. penicillin (rash); leave empty if "
                                           "none known")
         self.allergy_editor = AllergyEditor(
-            allergy_service.patient_allergies(ctx.store, patient.id)  # type: ignore[arg-type]
+            allergy_service.patient_allergies(ctx, patient.id)  # type: ignore[arg-type]
             if patient else [])
         self.indication = QComboBox()
         self.indication.setEditable(True)

@@ -86,7 +86,7 @@ class QuarantineDialog(QDialog):
     def refresh(self) -> None:
         self.model.set_rows(quarantined(self.ctx))
         self.sessions.clear()
-        for choice in open_session_choices(self.ctx.store):
+        for choice in open_session_choices(self.ctx):
             self.sessions.addItem(choice.label, choice.session_id)
         self.view.resizeColumnsToContents()  # a handful of rows: measuring them is cheap
         self.view.horizontalHeader().setStretchLastSection(True)

@@ -324,11 +324,11 @@ class SessionWindow(QMainWindow):
         view: a 4-hour 1 Hz session would otherwise convert 14,400 rows before showing."""
         store = self.ctx.store
         self.record = load_record(self.ctx, self.session_id, with_vitals=False)
-        self.columns = load_vitals_columns(store, self.session_id)
-        self.header.device_times = device_times(store, self.session_id)
+        self.columns = load_vitals_columns(self.ctx, self.session_id)
+        self.header.device_times = device_times(self.ctx, self.session_id)
         self._poll_after, self._shown_ids = max(self.columns.ids, default=0), set()
         self.vitals_model.set_source(self.columns.ids, self.columns.at_s,
-                                     lambda ids: load_vitals(store, ids))
+                                     lambda ids: load_vitals(self.ctx, ids))
         self._set_chart_window()
         self.chart.set_columns(self.columns, self.record.doses, chart_markers(self.record),
                                alert_thresholds(store))
@@ -418,7 +418,7 @@ class SessionWindow(QMainWindow):
         if self.record.session.status not in (SessionStatus.DRAFT, SessionStatus.IN_PROGRESS):
             return
         try:
-            new = vitals_since(self.ctx.store, self.session_id, self._poll_after)
+            new = vitals_since(self.ctx, self.session_id, self._poll_after)
         except ServiceError:
             return  # busy: the next tick tries again
         for reading in new:

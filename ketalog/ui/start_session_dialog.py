@@ -153,7 +153,7 @@ class StartSessionDialog(QDialog):
         self.chair.setEditable(True)
         self.chair.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.chair.addItems(list(CHAIRS))
-        free = chairs.first_free(ctx.store, CHAIRS)
+        free = chairs.first_free(ctx, CHAIRS)
         if free is not None:  # propose a free chair, never one with a patient in it
             self.chair.setCurrentText(free)
         self.chair_status = QLabel()
@@ -180,7 +180,7 @@ class StartSessionDialog(QDialog):
         self.provider = QComboBox()
         self.provider.setObjectName("provider")
         self.provider.addItem(NO_PROVIDER, None)
-        for user in list_providers(ctx.store):
+        for user in list_providers(ctx):
             self.provider.addItem(user.signed_name, user.id)
         self.plan = QLabel()
         self.plan.setObjectName("plannedDose")
@@ -304,7 +304,7 @@ class StartSessionDialog(QDialog):
                 f"{limit}\nseries of {protocol.series_length}; vitals every "
                 f"{protocol.monitoring_interval_min} min")
             if self.current_series() is None:
-                k, n = next_series_number(self.ctx.store, self.patient_id, protocol.id)  # type: ignore[arg-type]
+                k, n = next_series_number(self.ctx, self.patient_id, protocol.id)  # type: ignore[arg-type]
                 self.series_n.setValue(n)
                 self.series_k.setMaximum(n)
                 self.series_k.setValue(k)
@@ -317,7 +317,7 @@ class StartSessionDialog(QDialog):
 
     def _fill_series(self, select: int | None) -> None:
         """Open series first (the one on this protocol preselected), then New, then none."""
-        self._series = {p.series.id: p for p in open_series(self.ctx.store, self.patient_id)  # type: ignore[misc]
+        self._series = {p.series.id: p for p in open_series(self.ctx, self.patient_id)  # type: ignore[misc]
                         if p.series.id is not None}
         self.series_choice.clear()
         for series_id, p in self._series.items():
@@ -454,7 +454,7 @@ class StartSessionDialog(QDialog):
                             provider_id=self.provider.currentData())
 
     def _show_chair(self, chair: str) -> None:
-        taken = chairs.occupants_of(self.ctx.store, chair)
+        taken = chairs.occupants_of(self.ctx, chair)
         if taken:
             self.chair_status.setText("In use: " + "; ".join(o.text for o in taken))
             self.chair_status.setStyleSheet(f"color: {ERROR_COLOUR}; font-weight: bold;")
@@ -476,7 +476,7 @@ class StartSessionDialog(QDialog):
     def start(self) -> None:
         """Create the draft session; on refusal show why beside the field, keep the form."""
         self._clear_errors()
-        taken = chairs.occupants_of(self.ctx.store, self.chair.currentText())
+        taken = chairs.occupants_of(self.ctx, self.chair.currentText())
         if taken:
             text = (f"{self.chair.currentText()} is in use by "
                     + "; ".join(o.text for o in taken)

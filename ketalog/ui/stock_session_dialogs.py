@@ -26,7 +26,7 @@ from ketalog.domain.errors import PlausibilityError
 from ketalog.services import stock
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
-from ketalog.services.sessions import get_session
+from ketalog.services.sessions import read_session
 from ketalog.services.witness import witness_candidates
 from ketalog.ui.feedback import error_label, finish_form, password_field
 
@@ -189,7 +189,7 @@ def draw_later(parent: QWidget, ctx: Context, session_id: int,
     """The draw from the session screen (skipped at the start, or a draft re-prepared)."""
     try:
         lots = stock.drawable_lots(ctx)
-        bag_ml = get_session(ctx.store, session_id).bag.volume_ml
+        bag_ml = read_session(ctx, session_id).bag.volume_ml
     except USER_ERRORS as exc:
         QMessageBox.warning(parent, "Draw from stock", str(exc))
         return False

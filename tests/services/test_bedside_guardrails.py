@@ -118,7 +118,7 @@ def test_removed_allergy_no_longer_warns_and_stays_recorded(live):
 def test_formulary_range_and_unit_warn_off_formulary_drug_gets_a_note(live):
     store, ctx, session, _ = live
     nurse = ctx["nurse"]
-    assert svc.check_adjunct(store, session.id, "ondansetron", 4, "mg", "IV").warnings == []
+    assert svc.check_adjunct(ctx["nurse"], session.id, "ondansetron", 4, "mg", "IV").warnings == []
     with pytest.raises(WarningsNotAcknowledged) as info:
         svc.add_adjunct(nurse, session.id, "ondansetron", 16, "mg", "IV")
     assert "outside the usual dose 4-8 mg" in info.value.warnings[0].message
@@ -127,7 +127,7 @@ def test_formulary_range_and_unit_warn_off_formulary_drug_gets_a_note(live):
     assert "usually given in mg" in info.value.warnings[0].message
     svc.add_adjunct(nurse, session.id, "ondansetron", 16, "mg", "IV",
                     acknowledgement="oncology dose per provider order")
-    checked = svc.check_adjunct(store, session.id, "glucose 10%", 50, "mL", "IV")
+    checked = svc.check_adjunct(ctx["nurse"], session.id, "glucose 10%", 50, "mL", "IV")
     assert checked.warnings == [] and "not in the clinic formulary" in checked.note
     svc.add_adjunct(nurse, session.id, "glucose 10%", 50, "mL", "IV")  # allowed
     assert store.count("adjunct_medications") == 2
@@ -145,7 +145,7 @@ def test_formulary_is_admin_edited_and_audited(live):
     formulary.save_entry(ctx["admin"], FormularyEntry(
         current.drug, current.drug_class, "IV", "mg", 4, 16, "clinic policy 2026",
         id=current.id), reason="oncology patients")
-    assert svc.check_adjunct(store, session.id, "ondansetron", 16, "mg", "IV").warnings == []
+    assert svc.check_adjunct(ctx["nurse"], session.id, "ondansetron", 16, "mg", "IV").warnings == []
     assert store.audit_rows()[-1]["reason"] == "oncology patients"
 
 
@@ -156,7 +156,7 @@ def test_alarm_pending_until_acknowledged_with_action(live, clock):
     svc.record_vitals(nurse, session.id, {"spo2_pct": 97, "hr_bpm": 80})
     (pending,) = alarms.pending_alarms(store, [session.id])
     assert pending.messages == ("SpO2 86 % < 92",)
-    assert alarms.sessions_with_pending_alarms(store, [session.id]) == {session.id}
+    assert alarms.sessions_with_pending_alarms(nurse, [session.id]) == {session.id}
     with pytest.raises(PlausibilityError, match="what was done"):
         alarms.acknowledge_alarms(nurse, session.id, " ")
     assert alarms.acknowledge_alarms(nurse, session.id, "probe repositioned, 97 %") == 1

@@ -237,8 +237,8 @@ def test_vitals_since_returns_only_newer_rows(feed, clock):
     first = device.receive(oru_message("P1", BP, clock.now(), mrn="K100").encode())
     clock.advance(seconds=5)
     second = device.receive(oru_message("P2", BP, clock.now(), mrn="K100").encode())
-    assert [v.id for v in vitals_since(store, a, first.vitals_ids[0])] == list(second.vitals_ids)
-    assert len(vitals_since(store, a, 0)) == 2
+    assert [v.id for v in vitals_since(ctx["nurse"], a, first.vitals_ids[0])] == list(second.vitals_ids)
+    assert len(vitals_since(ctx["nurse"], a, 0)) == 2
 
 
 def test_stale_open_sessions_and_earlier_readings_are_not_matched(feed, clock):

@@ -246,10 +246,10 @@ def test_today_board_shows_the_chair_state(open_session, clock):
     store, ctx, sid = open_session
     nurse = ctx["nurse"]
     svc.record_dose(nurse, sid, DoseKind.START, rate_mg_per_h=41.0)
-    [row] = today_board(store, clock.now())
+    [row] = today_board(nurse, clock.now())
     assert row.state == "infusing"
     clock.advance(minutes=30)
     svc.record_dose(nurse, sid, DoseKind.STOP)
     clock.advance(minutes=12)
-    [row] = today_board(store, clock.now())
+    [row] = today_board(nurse, clock.now())
     assert row.state == "stopped — observing, 12 min since last dose"

@@ -29,7 +29,7 @@ def planned(staffed):
 
 
 def _start(ctx, patient_id, protocol_id):
-    k, n = next_series_number(ctx.store, patient_id, protocol_id)
+    k, n = next_series_number(ctx, patient_id, protocol_id)
     return start_session(ctx, SessionStart(patient_id, 82.0, Bag("ketamine", 1.0, 500),
                                            protocol_id=protocol_id, series_number=k,
                                            series_total=n))
@@ -42,9 +42,9 @@ def test_providers_are_active_users_with_the_provider_role(staffed):
     gone = add_user(ctx["admin"], "old", [Role.PROVIDER], "long-password", "Zed Gone", "MD")
     with store.write(ctx["admin"].actor) as w:
         w.update("users", gone.id, {"active": 0}, reason="left the clinic")
-    assert [(u.username, u.credentials) for u in list_providers(store)] == [
+    assert [(u.username, u.credentials) for u in list_providers(ctx["nurse"])] == [
         ("pat", "NP"), ("provider", "MD")]  # by display name: "Alex Both" < "Dr. Paul ..."
-    assert both.id in {u.id for u in list_providers(store)}
+    assert both.id in {u.id for u in list_providers(ctx["nurse"])}
 
 
 def test_series_counts_sessions_on_this_protocol_and_restarts_after_the_last(planned):
@@ -52,21 +52,21 @@ def test_series_counts_sessions_on_this_protocol_and_restarts_after_the_last(pla
     nurse = ctx["nurse"]
     pain = protocols["Chronic pain 0.5 mg/kg/h x 4 h"]  # series of 6
     crps = protocols["CRPS 0.35 mg/kg/h x 4 h, 10 days"]
-    assert next_series_number(store, patient.id, pain.id) == (1, 6)
+    assert next_series_number(ctx["nurse"], patient.id, pain.id) == (1, 6)
     _start(nurse, patient.id, pain.id)
     _start(nurse, patient.id, pain.id)
     _start(nurse, patient.id, crps.id)  # another protocol: its own series
     other = create_patient(nurse, PatientInput("P2", "Roe", "Ann", date(1990, 1, 1)))
     _start(nurse, other.id, pain.id)  # another patient: not counted
-    assert next_series_number(store, patient.id, pain.id) == (3, 6)
-    assert next_series_number(store, patient.id, crps.id) == (2, 10)
+    assert next_series_number(ctx["nurse"], patient.id, pain.id) == (3, 6)
+    assert next_series_number(ctx["nurse"], patient.id, crps.id) == (2, 10)
     for _ in range(4):
         _start(nurse, patient.id, pain.id)
-    assert next_series_number(store, patient.id, pain.id) == (1, 6)  # 6 done: new series
+    assert next_series_number(ctx["nurse"], patient.id, pain.id) == (1, 6)  # 6 done: new series
     _start(nurse, patient.id, pain.id)
-    assert next_series_number(store, patient.id, pain.id) == (2, 6)
+    assert next_series_number(ctx["nurse"], patient.id, pain.id) == (2, 6)
     with pytest.raises(ServiceError, match="no protocol"):
-        next_series_number(store, patient.id, 9999)
+        next_series_number(ctx["nurse"], patient.id, 9999)
 
 
 def test_plan_for_worked_example_82_kg(planned):

@@ -54,7 +54,7 @@ def test_sessions_in_a_series_take_k_of_n_from_it_until_complete(staffed, patien
     assert [(x.series_number, x.series_total, x.series_id) for x in (first, second)] == [
         (1, 2, s.id), (2, 2, s.id)]
     [p] = list_series(store, patient.id)
-    assert p.state is SeriesState.COMPLETE and open_series(store, patient.id) == []
+    assert p.state is SeriesState.COMPLETE and open_series(ctx["nurse"], patient.id) == []
     with pytest.raises(InvalidState, match="complete"):
         _start(nurse, patient, s.id)
     assert store.count("sessions", patient_id=patient.id) == 2

@@ -41,14 +41,14 @@ def test_columns_match_full_readings_including_late_entries_and_artifacts(sessio
                          at=now + timedelta(minutes=5))
     mark_artifact(nurse, late.id, "cuff moved")
     full = load_record(nurse, sid).vitals
-    columns = load_vitals_columns(store, sid)
+    columns = load_vitals_columns(nurse, sid)
     assert columns.ids == [r.id for r in full]
     assert columns.at_s == [r.at.timestamp() for r in full]
     for name in CHART_FIELDS:
         assert columns.values[name] == [getattr(r, name) for r in full]
     assert columns.artifact == [False, True, False]
     assert columns.last_bp_at() == now  # the artifact and the HR-only reading do not count
-    assert load_vitals(store, list(reversed(columns.ids))) == list(reversed(full))
+    assert load_vitals(nurse, list(reversed(columns.ids))) == list(reversed(full))
     assert load_record(nurse, sid, with_vitals=False).vitals == ()
 
 

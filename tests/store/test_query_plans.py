@@ -63,8 +63,8 @@ def read_paths(store: Store) -> dict[str, Callable[[], object]]:
 
     def session_open() -> None:
         load_record(ctx, device_sid, with_vitals=False)
-        columns = load_vitals_columns(store, device_sid)
-        load_vitals(store, columns.ids[:200])
+        columns = load_vitals_columns(ctx, device_sid)
+        load_vitals(ctx, columns.ids[:200])
         vitals_after(store, device_sid, columns.ids[-1])
 
     paths: dict[str, Callable[[], object]] = {
@@ -72,14 +72,14 @@ def read_paths(store: Store) -> dict[str, Callable[[], object]]:
         "search name prefix": lambda: patients.search_patients(ctx, str(patient["family_name"])[:3]),
         "search MRN": lambda: patients.search_patients(ctx, str(patient["mrn"])),
         "search DOB": lambda: patients.search_patients(ctx, str(patient["birth_date"])),
-        "today board": lambda: summary.today_board(store, clock.now()),
+        "today board": lambda: summary.today_board(ctx, clock.now()),
         "awaiting signature": lambda: summary.session_lines(ctx, now=clock.now(),
                                                             statuses=("completed",)),
-        "planned": lambda: series.planned_sessions(store, 14),
+        "planned": lambda: series.planned_sessions(ctx, 14),
         "patient history": lambda: summary.session_lines(ctx, 1, clock.now()),
         "course": lambda: load_course(ctx, 1, now=clock.now()),
         "session open": session_open,
-        "feed: open sessions": lambda: open_session_choices(store),
+        "feed: open sessions": lambda: open_session_choices(ctx),
         "feed: unknown patient (quarantined)": hl7("NO-SUCH-MRN"),
         "quarantine list": lambda: device_quarantine.quarantined(ctx),
         "quarantine count": lambda: quarantine_count(store),

@@ -64,4 +64,4 @@ def test_occupied_chair_asks_and_enter_declines(qtbot, chair1_taken):
     dialog.confirm_shared_chair = lambda text: True
     qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
     assert dialog.session_id is not None
-    assert len(chairs.occupants_of(store, "Chair 1")) == 2
+    assert len(chairs.occupants_of(nurse, "Chair 1")) == 2

@@ -34,7 +34,7 @@ def test_admin_adds_a_row_with_source_and_reason(qtbot, staffed):
     nurse = ctx["nurse"]
     patient = create_patient(nurse, PatientInput("F1", "Ng", "Li", date(1990, 1, 1)))
     session = svc.start_session(nurse, svc.SessionStart(patient.id, 70, Bag("ketamine", 1, 500)))
-    assert svc.check_adjunct(store, session.id, "dexamethasone", 12, "mg", "IV").warnings
+    assert svc.check_adjunct(ctx["nurse"], session.id, "dexamethasone", 12, "mg", "IV").warnings
 
 
 def test_nurse_cannot_save(qtbot, staffed):

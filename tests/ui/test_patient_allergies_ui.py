@@ -45,7 +45,7 @@ def test_allergy_entries_added_with_enter_and_removed_with_reason(qtbot, staffed
     assert form.isVisible()  # Enter added the entry, it did not save the form
     assert editor.list.count() == 1 and "penicillins (hives), severe" in editor.list.item(0).text()
     form.save()
-    entries = allergy_service.patient_allergies(store, patient.id)
+    entries = allergy_service.patient_allergies(ctx["nurse"], patient.id)
     assert [a.text for a in entries] == ["penicillins (hives), severe"]
     # warns for a beta-lactam through the class name, for morphine through the free text
     texts = [w.message for w in allergy_service.medication_allergy_warnings(
@@ -59,7 +59,7 @@ def test_allergy_entries_added_with_enter_and_removed_with_reason(qtbot, staffed
     again.allergy_editor.list.setCurrentRow(0)
     qtbot.mouseClick(again.allergy_editor.remove_button, Qt.MouseButton.LeftButton)
     again.save()
-    assert allergy_service.patient_allergies(store, patient.id) == []
+    assert allergy_service.patient_allergies(ctx["nurse"], patient.id) == []
     (row,) = store.rows("allergies", patient_id=patient.id)
     assert row["removed_reason"] == "wrong patient"
 

@@ -63,7 +63,7 @@ def test_one_name_casing(staffed, clock):
     name = patient_name("van der Berg", "Lis")
     assert name == "VAN DER BERG, Lis" == patient.display_name
     assert session_lines(ctx["nurse"], now=clock.now())[0].patient == name
-    assert open_session_choices(store)[0].label.startswith(name)
+    assert open_session_choices(ctx["nurse"])[0].label.startswith(name)
 
 
 def test_course_view_legend_singular_and_wrapped_goal(qtbot, staffed, clock):
