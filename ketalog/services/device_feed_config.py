@@ -11,6 +11,11 @@ from datetime import timedelta
 
 from ketalog.domain.entities import Role
 from ketalog.domain.errors import PlausibilityError
+
+# The code-row vocabularies are passed on: the GUI's rule editor fills its lists from here.
+from ketalog.interop.hl7_codes import MATCHES as MATCHES
+from ketalog.interop.hl7_codes import NOT_RECORDED as NOT_RECORDED
+from ketalog.interop.hl7_codes import VITALS as VITALS
 from ketalog.interop.hl7_codes import CodeMap, CodeRow, code_map, row_problem, rows_from_setting
 from ketalog.services.context import Context
 from ketalog.services.errors import service_boundary

@@ -30,6 +30,7 @@ from ketalog.domain.clock import Clock, SystemClock
 from ketalog.interop.hl7_ack import build_ack
 from ketalog.interop.mllp import DEFAULT_MAX_FRAME_BYTES, Frame, MllpDecoder, wrap
 from ketalog.services.device_feed import DeviceFeed, FeedResult, Incoming
+from ketalog.services.errors import service_boundary
 from ketalog.store.connection import open_store
 from ketalog.store.store import Actor, Store
 
@@ -168,6 +169,7 @@ class Hl7Listener:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    @service_boundary
     def start(self) -> None:
         """Open the store, bind (OSError if the port is taken) and serve on a thread."""
         store = open_store(self.db_path, self.clock, create=False, passphrase=self.passphrase)

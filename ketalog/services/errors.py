@@ -8,7 +8,13 @@ from typing import ParamSpec, TypeVar
 
 from ketalog.domain.discharge import ReadinessCheck
 from ketalog.domain.dosing import DoseWarning
-from ketalog.store.errors import StoreError
+from ketalog.store.errors import (
+    CannotOpen,
+    NewerSchema,
+    PassphraseRequired,
+    StoreError,
+    WrongPassphrase,
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -68,18 +74,48 @@ class StoreFailed(ServiceError):
         super().__init__(str(error))
 
 
-_MIRRORS: dict[type[StoreError], type[StoreFailed]] = {}
+class CannotOpenDatabase(StoreFailed, CannotOpen):
+    """The file cannot be used as it is (empty, damaged, not ketalog's, written by a
+    newer version): start-up offers the newest verified backup."""
+
+
+class NewerDatabase(CannotOpenDatabase, NewerSchema):
+    """Written by a newer ketalog: updating ketalog is the fix, a backup loses data."""
+
+
+class PassphraseNeeded(StoreFailed, PassphraseRequired):
+    """The file is encrypted: start-up asks for the clinic passphrase."""
+
+
+class PassphraseRefused(StoreFailed, WrongPassphrase):
+    """The passphrase did not open the file: start-up asks again (or offers a backup)."""
+
+
+# The cases the GUI tells apart have a named class; every other store error gets one
+# made on first use. A mirror's parents follow the store's own classes, so the mirror of
+# DamagedDatabase is a CannotOpenDatabase: `except CannotOpenDatabase` keeps catching
+# every kind `except CannotOpen` caught.
+_MIRRORS: dict[type[StoreError], type[StoreFailed]] = {
+    CannotOpen: CannotOpenDatabase,
+    NewerSchema: NewerDatabase,
+    PassphraseRequired: PassphraseNeeded,
+    WrongPassphrase: PassphraseRefused,
+}
+
+
+def _mirror(kind: type[StoreError]) -> type[StoreFailed]:
+    mirror = _MIRRORS.get(kind)
+    if mirror is None:
+        parent = next((base for base in kind.__mro__[1:] if issubclass(base, StoreError)), None)
+        mirror = type(kind.__name__, (StoreFailed if parent is None else _mirror(parent), kind),
+                      {"__module__": __name__, "__qualname__": f"StoreFailed.{kind.__name__}"})
+        _MIRRORS[kind] = mirror
+    return mirror
 
 
 def store_failed(error: StoreError) -> StoreFailed:
     """`error` as a StoreFailed of its own kind (one class per store error class)."""
-    kind = type(error)
-    mirror = _MIRRORS.get(kind)
-    if mirror is None:
-        mirror = type(kind.__name__, (StoreFailed, kind),
-                      {"__module__": __name__, "__qualname__": f"StoreFailed.{kind.__name__}"})
-        _MIRRORS[kind] = mirror
-    return mirror(error)
+    return _mirror(type(error))(error)
 
 
 def service_boundary(func: Callable[P, R]) -> Callable[P, R]:

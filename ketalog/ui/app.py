@@ -28,14 +28,13 @@ from ketalog.services.backups import (
     restore_database,
 )
 from ketalog.services.context import Context
+from ketalog.services.database import open_database_file, worker_connection
 from ketalog.services.emergency import end_emergency
-from ketalog.services.errors import ServiceError
+from ketalog.services.errors import ServiceError, StoreFailed
 from ketalog.services.logoff import EMERGENCY_ENDED, IDLE, logoff_due, record_logoff
 from ketalog.services.settings import auto_logoff_minutes, auto_logoff_minutes_before_login
 from ketalog.services.system import needs_first_admin
 from ketalog.store.backup import BackupReport, backup_to
-from ketalog.store.connection import open_store, second_connection
-from ketalog.store.errors import StoreError
 from ketalog.store.store import Store
 from ketalog.ui.feed_runner import FeedRunner
 from ketalog.ui.idle import IdleWatcher
@@ -211,11 +210,11 @@ class GuiController:
             if why == "scheduled" and not backup_due(ctx, folder, self.db_path):
                 return False
             target = backup_target(ctx, self.db_path, folder, why)
-            worker = second_connection(self.store)
+            worker = worker_connection(self.store)
         except sqlite3.ProgrammingError as exc:  # a timer outlived its closed database
             log.warning("backup (%s) skipped: %s", why, exc)
             return False
-        except (ServiceError, StoreError, OSError, sqlite3.Error) as exc:
+        except (ServiceError, OSError, sqlite3.Error) as exc:
             self._backup_failed(why, self._folder_for_message(), exc)
             return False
         self._backing_up = True
@@ -249,7 +248,7 @@ class GuiController:
         def copied(report: BackupReport) -> None:
             try:
                 removed = finish_backup(ctx, self.db_path, folder, why, report)
-            except (ServiceError, StoreError, OSError, sqlite3.Error) as exc:
+            except (ServiceError, OSError, sqlite3.Error) as exc:
                 failed(exc)
                 return
             log.info("backup (%s) written: %s; rotated out %d", why, report.path, len(removed))
@@ -270,7 +269,7 @@ class GuiController:
     def _folder_for_message(self) -> Path:
         try:
             return self.backup_folder()
-        except (ServiceError, StoreError, sqlite3.Error):
+        except (ServiceError, sqlite3.Error):
             return backup_dir(self.db_path)
 
     def _backup_failed(self, why: str, folder: Path, exc: BaseException) -> None:
@@ -320,9 +319,9 @@ class GuiController:
             message = (f"Restored from {source.name}. The replaced database is kept at "
                        f"{report.replaced_copy}." if report.replaced_copy else
                        f"Restored from {source.name}.")
-        except StoreError as exc:
+        except StoreFailed as exc:
             report, message = None, f"The restore failed and nothing was replaced: {exc}"
-            self.store = open_store(self.db_path, self.clock, passphrase=passphrase)
+            self.store = open_database_file(self.db_path, self.clock, passphrase=passphrase)
         QMessageBox.information(None, "Restore", message)
         ctx = self.authenticate()
         if ctx is None:

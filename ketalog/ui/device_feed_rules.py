@@ -22,10 +22,13 @@ from PySide6.QtWidgets import (
 )
 
 from ketalog.domain.errors import PlausibilityError
-from ketalog.interop.hl7_codes import MATCHES, NOT_RECORDED, VITALS, CodeRow
 from ketalog.services.context import Context
 from ketalog.services.device_feed_config import (
+    MATCHES,
     MAX_CLOCK_AHEAD_MIN,
+    NOT_RECORDED,
+    VITALS,
+    CodeRow,
     FeedRules,
     add_clinic_code,
     clinic_code_rows,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from ketalog.services.context import Context
 from ketalog.services.device_feed_settings import FeedSettings, feed_settings, quarantine_count
-from ketalog.store.errors import StoreError
+from ketalog.services.errors import StoreFailed
 from ketalog.store.store import Store
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ class FeedRunner:
                                passphrase=ctx.store.passphrase)
         try:
             listener.start()
-        except (OSError, StoreError) as exc:
+        except (OSError, StoreFailed) as exc:
             self.error = f"cannot listen on {settings.host}:{settings.port}: " \
                          f"{getattr(exc, 'strerror', None) or exc}"
             log.warning("monitor feed: %s", self.error)

@@ -23,9 +23,8 @@ from PySide6.QtWidgets import QApplication, QWidget
 from ketalog.domain.clock import Clock
 from ketalog.services.auth import login
 from ketalog.services.context import Context
-from ketalog.services.errors import ServiceError
-from ketalog.store.connection import open_store
-from ketalog.store.errors import StoreError
+from ketalog.services.database import open_database_file
+from ketalog.services.errors import ServiceError, StoreFailed
 from ketalog.store.store import Store
 from ketalog.ui.login import FirstRunDialog, LoginDialog
 
@@ -42,8 +41,8 @@ TIMEOUT_MS = 60_000
 
 def open_for_smoke(db_path: Path, clock: Clock) -> Store | None:
     try:
-        return open_store(db_path, clock, passphrase=os.environ.get(PASSPHRASE_ENV) or None)
-    except StoreError as exc:
+        return open_database_file(db_path, clock, passphrase=os.environ.get(PASSPHRASE_ENV) or None)
+    except StoreFailed as exc:
         print(f"ketalog --smoke: cannot open {db_path}: {exc}", file=sys.stderr)
         return None
 

@@ -24,21 +24,21 @@ from PySide6.QtWidgets import (
 
 from ketalog.domain.clock import Clock
 from ketalog.paths import backup_dir
-from ketalog.services.errors import ServiceError
-from ketalog.services.recovery import Candidate, examine, newest_usable, restore_at_startup
-from ketalog.store.connection import open_store
-from ketalog.store.errors import (
-    CannotOpen,
-    NewerSchema,
-    PassphraseRequired,
-    StoreError,
-    WrongPassphrase,
+from ketalog.services.database import open_database_file
+from ketalog.services.errors import (
+    CannotOpenDatabase,
+    NewerDatabase,
+    PassphraseNeeded,
+    PassphraseRefused,
+    ServiceError,
+    StoreFailed,
 )
+from ketalog.services.recovery import Candidate, examine, newest_usable, restore_at_startup
 from ketalog.store.store import Store
 from ketalog.ui.feedback import password_field
 
 log = logging.getLogger("ketalog.startup")
-ERRORS = (ServiceError, StoreError, OSError)
+ERRORS = (ServiceError, OSError)
 
 
 class PassphraseDialog(QDialog):
@@ -185,8 +185,8 @@ def open_database(db_path: Path, clock: Clock, parent: QWidget | None = None,
     while True:
         try:
             # quick_check runs after the window shows (ui/integrity_watch.py)
-            return open_store(db_path, clock, passphrase=passphrase, quick_check=False)
-        except (PassphraseRequired, WrongPassphrase) as exc:
+            return open_database_file(db_path, clock, passphrase=passphrase, quick_check=False)
+        except (PassphraseNeeded, PassphraseRefused) as exc:
             log.info("database needs a passphrase: %s", exc)
             message = "" if passphrase is None else \
                 "That passphrase did not open the database (or the file is damaged)."
@@ -197,11 +197,11 @@ def open_database(db_path: Path, clock: Clock, parent: QWidget | None = None,
                 return _recover(db_path, clock, str(exc), False, ask.passphrase, parent,
                                 recovery_dialog)
             passphrase = ask.passphrase
-        except CannotOpen as exc:
+        except CannotOpenDatabase as exc:
             log.error("cannot open %s: %s", db_path, exc)
-            return _recover(db_path, clock, str(exc), isinstance(exc, NewerSchema),
+            return _recover(db_path, clock, str(exc), isinstance(exc, NewerDatabase),
                             passphrase, parent, recovery_dialog)
-        except StoreError as exc:
+        except StoreFailed as exc:
             log.error("cannot open %s: %s", db_path, exc)
             QMessageBox.critical(parent, "ketalog: cannot open the database", str(exc))
             return None

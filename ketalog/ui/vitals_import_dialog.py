@@ -33,13 +33,15 @@ from PySide6.QtWidgets import (
 
 from ketalog.domain.entities import VITAL_FIELDS
 from ketalog.domain.vitals import derive_map_mmhg, format_vital
-from ketalog.interop.csv_vitals import ParsedReading, VitalsCsv, VitalsCsvError, parse_mapping
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError
 from ketalog.services.vitals_import import (
     ImportPreview,
     ImportRejected,
+    ParsedReading,
+    VitalsCsv,
     check_vitals_import,
+    column_map,
     commit_vitals_import,
     parse_file,
 )
@@ -74,7 +76,7 @@ def preview_model() -> RowsModel[Row]:
 
 def split_mapping(text: str) -> dict[str, str]:
     """'hr_bpm=PR, time=Timestamp' (commas, semicolons or new lines between pairs)."""
-    return parse_mapping([p for p in re.split(r"[,;\n]", text) if p.strip()])
+    return column_map([p for p in re.split(r"[,;\n]", text) if p.strip()])
 
 
 class VitalsImportDialog(QDialog):
@@ -174,7 +176,7 @@ class VitalsImportDialog(QDialog):
         try:
             mapping = split_mapping(self.mapping.text())
             data = path.read_bytes()
-        except VitalsCsvError as exc:
+        except ServiceError as exc:
             self._clear(f"Mapping: {exc}")
             return None
         except OSError as exc:

@@ -127,3 +127,13 @@ def test_patient_menu_exports_fhir_and_csv(qtbot, live, clock, tmp_path):
     names = {a.objectName() for a in window.menus["patient"].actions()}
     assert {"actionExportFhir", "actionExportCsv"} <= names
 
+
+
+def test_a_malformed_mapping_is_named_and_nothing_is_read(qtbot, live, clock, tmp_path):
+    _, ctx, _, sid = live
+    dialog = VitalsImportDialog(ctx["nurse"], sid, path=monitor_file(tmp_path, clock))
+    qtbot.addWidget(dialog)
+    dialog.mapping.setText("time=Timestamp, PR")
+    assert dialog.load_preview() is None
+    assert dialog.summary.text() == "Mapping: mapping ' PR' must look like ourcol=theircol"
+    assert dialog.preview is None and not dialog.commit_button.isEnabled()
