@@ -225,6 +225,8 @@ class GuiController:
         weights = {"copy": (0, 45), "count": (45, 5), "check copy": (50, 50)}
 
         def shown(phase: str, done: int, total: int) -> None:
+            if not shiboken6.isValid(progress):  # its window closed (a logout) meanwhile
+                return
             base, span = weights.get(phase, (0, 100))
             progress.setLabelText("Checking the copy..." if base >= 50 else
                                   "Backing up and verifying...")
@@ -239,8 +241,9 @@ class GuiController:
                 worker.close()
 
         def ended(written: bool) -> None:
-            progress.close()
-            progress.deleteLater()
+            if shiboken6.isValid(progress):
+                progress.close()
+                progress.deleteLater()
             self._backing_up = False
             if then is not None:
                 then(written)
@@ -252,14 +255,15 @@ class GuiController:
                 failed(exc)
                 return
             log.info("backup (%s) written: %s; rotated out %d", why, report.path, len(removed))
-            if self.main is not None:
+            if self.main is not None and shiboken6.isValid(self.main):
                 self.main.statusBar().showMessage(
                     f"Backup written and verified: {report.path} "
                     f"({report.size_bytes / 1e6:.1f} MB)", 15_000)
             ended(True)
 
         def failed(exc: BaseException) -> None:
-            progress.close()
+            if shiboken6.isValid(progress):
+                progress.close()
             self._backup_failed(why, folder, exc)
             ended(False)
 

@@ -49,7 +49,7 @@ def render_in_background(parent: QWidget, label: str, render: Callable[[], bytes
         finished()
         QMessageBox.warning(parent, "PDF", f"The PDF could not be made: {error}")
 
-    return tasks_of(parent).run(render, rendered, failed)
+    return tasks_of(parent).run(render, rendered, failed, owner=parent)
 
 
 def export_document(parent: QWidget, ctx: Context, document: Document, out: Path,

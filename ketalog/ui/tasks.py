@@ -14,6 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal
 
 log = logging.getLogger(__name__)
@@ -38,12 +39,15 @@ class TaskRunner(QObject):
         self.running = 0
 
     def run(self, work: Callable[[], R], done: Callable[[R], None],
-            failed: Callable[[BaseException], None] | None = None) -> Future[R]:
+            failed: Callable[[BaseException], None] | None = None,
+            owner: QObject | None = None) -> Future[R]:
         """`work()` on a worker; then `done(result)` or `failed(error)` on the GUI thread.
-        Without `failed`, an error is logged (the caller said nothing can go wrong)."""
+        Without `failed`, an error is logged (the caller said nothing can go wrong). With
+        an `owner` (the window that asked), the outcome is dropped, and logged, when that
+        window was closed and deleted meanwhile: its callbacks would touch dead widgets."""
         self.running += 1
         future = self._pool.submit(work)
-        future.add_done_callback(lambda f: self._finished.emit((f, done, failed)))
+        future.add_done_callback(lambda f: self._finished.emit((f, done, failed, owner)))
         return future
 
     def progress(self, on_gui: Progress) -> Progress:
@@ -55,11 +59,15 @@ class TaskRunner(QObject):
         return report
 
     def _deliver(self, item: tuple[Future[Any], Callable[[Any], None],
-                                   Callable[[BaseException], None] | None]) -> None:
-        future, done, failed = item
+                                   Callable[[BaseException], None] | None,
+                                   QObject | None]) -> None:
+        future, done, failed, owner = item
         self.running -= 1
         error = future.exception()
-        if error is None:
+        if owner is not None and not shiboken6.isValid(owner):
+            log.info("background task ended after its window closed: %s",
+                     error or "done")
+        elif error is None:
             done(future.result())
         elif failed is not None:
             failed(error)

@@ -202,7 +202,7 @@ class VitalsImportDialog(QDialog):
             if generation == self._generation:  # a newer preview replaces this one
                 self._parsed(outcome, path.name, hashlib.sha256(data).hexdigest())
 
-        return tasks.run(parse, ended, ended)
+        return tasks.run(parse, ended, ended, owner=self)
 
     def _parsed(self, outcome: VitalsCsv | BaseException, name: str, sha256: str) -> None:
         try:

@@ -65,3 +65,55 @@ def test_no_other_background_machinery_in_the_ui():
              for m in OTHER_WAYS.finditer(p.read_text(encoding="utf-8"))]
     assert found == []
     assert OTHER_WAYS.search("threading.Thread(target=f).start(); app.processEvents()")
+
+
+def test_an_outcome_for_a_closed_window_is_dropped(qtbot):
+    """A PDF still rendering when its window is closed and deleted: nothing calls into
+    the dead widgets (pytest-qt fails the test on an exception in a slot)."""
+    from PySide6.QtWidgets import QWidget
+
+    runner = TaskRunner()
+    window = QWidget()
+    release = threading.Event()
+    done: list[object] = []
+    runner.run(lambda: release.wait(5), done.append, done.append, owner=window)
+    window.deleteLater()
+    qtbot.wait(20)  # the deletion happens
+    release.set()
+    qtbot.waitUntil(lambda: runner.running == 0, timeout=5000)
+    assert done == []
+    runner.shutdown()
+
+
+def test_a_backup_finishes_and_is_audited_after_a_logout(qtbot, staffed, clock, monkeypatch):
+    """The copy runs on; the admin logs out meanwhile (the main window and its progress
+    dialog are deleted); the backup is still checked, rotated and audited."""
+    from ketalog.services.backups import list_backups
+    from ketalog.store import backup as store_backup
+    from ketalog.ui import app as app_module
+    from ketalog.ui.app import GuiController
+
+    store, ctx = staffed
+    monkeypatch.setattr(app_module.QMessageBox, "warning",
+                        lambda *a, **k: (_ for _ in ()).throw(AssertionError(a[2])))
+    controller = GuiController(store, clock, store.path)
+    controller.open_main(ctx["admin"])
+    release = threading.Event()
+    real = store_backup.backup_to
+
+    def held_copy(source, target, progress=None, pages_per_step=4096, phases=None):  # noqa: ANN001, ANN202
+        assert release.wait(10)
+        return real(source, target, progress, pages_per_step, phases)
+
+    monkeypatch.setattr(app_module, "backup_to", held_copy)
+    ended: list[bool] = []
+    assert controller.backup("manual", then=ended.append)
+    controller._close_all()  # the logout's part that deletes the windows
+    controller.ctx = None
+    qtbot.wait(20)
+    release.set()
+    qtbot.waitUntil(lambda: bool(ended), timeout=30_000)
+    assert ended == [True]
+    assert len(list_backups(controller.backup_folder(), store.path)) == 1
+    assert store.audit_rows()[-1]["action"] == "backup"
+    controller.tasks.shutdown()
