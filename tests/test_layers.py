@@ -194,3 +194,34 @@ def test_gui_start_does_not_load_numpy():
         out = subprocess.run([sys.executable, "-c", code, str(Path(tmp) / "k.sqlite")],
                              cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+# Tables with a store module of their own: outside ketalog/store nobody names them to the
+# generic row methods (the set grows as each entity gets its module).
+ENTITY_TABLES = {"patients"}
+STORE_LIKE = re.compile(r"(^|\.)(store|w|writer)$")  # a Store or its Writer, not a dict
+ROW_METHODS = {"get", "get_by", "rows", "count", "insert", "insert_many", "update", "delete",
+               "column_values", "rows_with_ids"}
+
+
+def generic_row_calls(path: Path, tables: set[str]) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [f"{path.name}:{n.lineno} .{n.func.attr}({n.args[0].value!r})"
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+            and n.func.attr in ROW_METHODS and n.args
+            and STORE_LIKE.search(ast.unparse(n.func.value))
+            and isinstance(n.args[0], ast.Constant) and n.args[0].value in tables]
+
+
+def test_entity_tables_are_named_only_in_the_store():
+    found = [call for path in modules() if layer_of(path) != "store"
+             for call in generic_row_calls(path, ENTITY_TABLES)]
+    assert found == [], f"use the entity's store module: {found}"
+
+
+def test_the_entity_scan_sees_a_generic_call(tmp_path):
+    sample = tmp_path / "x.py"
+    sample.write_text('row = ctx.store.get("patients", 1)\nw.update("patients", 1, {})\n'
+                      'n = counts.get("patients", 0)\n')
+    assert len(generic_row_calls(sample, {"patients"})) == 2

@@ -15,6 +15,7 @@ from ketalog.domain.errors import PlausibilityError
 from ketalog.services.context import RECORD_READERS, Context
 from ketalog.services.drug_tables import drug_class_table
 from ketalog.services.errors import InvalidState, ServiceError, service_boundary
+from ketalog.store import patients as patient_rows
 from ketalog.store import records
 from ketalog.store.allergies import active_allergy_rows
 from ketalog.store.store import Store
@@ -37,10 +38,10 @@ def _entries(store: Store, patient_id: int) -> list[Allergy]:
 
 @service_boundary
 def effective_allergies(store: Store, patient_id: int) -> list[Allergy]:
-    row = store.get("patients", patient_id)
-    if row is None:
+    found = patient_rows.patient(store, patient_id)
+    if found is None:
         raise ServiceError(f"no patient with id {patient_id}")
-    return merged(_entries(store, patient_id), str(row["allergies"]))
+    return merged(_entries(store, patient_id), found.allergies)
 
 
 @service_boundary
@@ -72,7 +73,7 @@ def add_allergy(ctx: Context, patient_id: int, substance: str, reaction: str = "
     if severity not in SEVERITIES:
         raise PlausibilityError.single("severity", severity, "/".join(SEVERITIES),
                                        f"Severity must be one of {', '.join(SEVERITIES)}")
-    if ctx.store.get("patients", patient_id) is None:
+    if not patient_rows.patient_exists(ctx.store, patient_id):
         raise ServiceError(f"no patient with id {patient_id}")
     with ctx.store.write(ctx.actor) as w:
         return w.insert("allergies", {

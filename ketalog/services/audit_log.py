@@ -17,6 +17,7 @@ from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError, service_boundary
 from ketalog.services.exports import write_audited
 from ketalog.store import audit_query as q
+from ketalog.store import patients as patient_rows
 
 PAGE_SIZE = 200
 CSV_HEADER = ("id", "at_utc", "at_local", "user", "action", "table", "row_uuid", "patient_mrn",
@@ -74,10 +75,10 @@ def _query(ctx: Context, f: AuditFilter) -> q.AuditQuery:
             raise ServiceError(f"no user named {f.username.strip()}")
         user_id = int(row["id"])  # type: ignore[call-overload]
     if f.mrn.strip():
-        patient = ctx.store.get_by("patients", mrn=f.mrn.strip())
-        if patient is None:
+        patient = patient_rows.patient_with_mrn(ctx.store, f.mrn)
+        if patient is None or patient.id is None:
             raise ServiceError(f"no patient with MRN {f.mrn.strip()}")
-        patient_id = int(patient["id"])  # type: ignore[call-overload]
+        patient_id = patient.id
     if f.since and f.until and f.until < f.since:
         raise ServiceError(f"the date range ends ({f.until}) before it starts ({f.since})")
     return q.AuditQuery(user_id=user_id, patient_id=patient_id,

@@ -13,6 +13,7 @@ from ketalog.services.anchors import write_anchor
 from ketalog.services.context import Context
 from ketalog.services.errors import AccountLocked, LoginFailed, ServiceError, service_boundary
 from ketalog.services.signing_keys import add_key, open_key, replace_missing_key
+from ketalog.store import patients as patient_rows
 from ketalog.store.records import user_from_row
 from ketalog.store.store import SYSTEM, Actor, Store
 
@@ -81,7 +82,7 @@ def bootstrap_admin(store: Store, clock: Clock, username: str, password: str,
     """First run only: create the first admin (and name the clinic). Refused afterwards."""
     if store.count("users"):
         raise ServiceError("this database already has users; ask an admin to add you")
-    if store.count("audit_log", table_name="users") or store.count("patients"):
+    if store.count("audit_log", table_name="users") or patient_rows.any_patient(store):
         raise ServiceError("this database holds records but no accounts (they were removed "
                            "outside ketalog): it is not a new clinic; restore a backup")
     if clinic_name:

@@ -23,7 +23,8 @@ from ketalog.services.series import list_series
 from ketalog.services.setting_declarations import FOLLOW_UP_HOURS, RESPONDER_THRESHOLD_PCT
 from ketalog.services.settings import setting_value_without_login
 from ketalog.services.summary import dose_summary, nrs_pre_post
-from ketalog.store.records import dt_or_none, follow_up_from_row, patient_from_row
+from ketalog.store import patients as patient_rows
+from ketalog.store.records import dt_or_none, follow_up_from_row
 from ketalog.store.store import Store
 
 Row = dict[str, object]
@@ -73,8 +74,8 @@ def load_course(ctx: Context, patient_id: int, since: date | None = None,
     computer's zone (the clinic's, as elsewhere in ketalog)."""
     ctx.require(*RECORD_READERS, action="read a patient's course")
     store = ctx.store
-    row = store.get("patients", patient_id)
-    if row is None:
+    patient = patient_rows.patient(store, patient_id)
+    if patient is None:
         raise ServiceError(f"no patient with id {patient_id}")
     now = now or store.clock.now()
     if threshold_pct is None:  # a store-level view: read without a login (services/settings.py)
@@ -114,7 +115,7 @@ def load_course(ctx: Context, patient_id: int, since: date | None = None,
             listed += recorded
             mood += points
     outcome = summarize_course(sessions, follow_ups, now, threshold, schedule, other_starts)
-    return CourseSummary(patient_from_row(row), since, until, now, outcome, not_started,
+    return CourseSummary(patient, since, until, now, outcome, not_started,
                          mood_trend(mood, series_baseline(every_mood, mood)),
                          tuple(list_series(store, patient_id)), tuple(flags),
                          tuple(sorted(listed, key=lambda f: f.at, reverse=True)))

@@ -34,6 +34,7 @@ from ketalog.services.protocols import seed_protocols
 from ketalog.services.sessions import NURSE_SIGNATURE, PROVIDER_SIGNATURE
 from ketalog.services.settings import alert_thresholds
 from ketalog.services.signing_keys import open_key, session_signature
+from ketalog.store import patients as patient_rows
 from ketalog.store.records import protocol_from_row
 from ketalog.store.store import Actor, Store
 
@@ -1067,7 +1068,7 @@ def _write_nurse_work(store: Store, actor: Actor, key: SigningKey, built: list[_
     holds the patients and their treatment series."""
     with store.write(actor) as w:
         for patient in patients:
-            patient.id = w.insert("patients", patient.row)
+            patient.id = patient_rows.insert_patient(w, patient.row)
         for group in series:
             group.id = w.insert("treatment_series", _series_row(group))
             for member in group.items:
@@ -1123,7 +1124,7 @@ def create_demo(store: Store, clock: Clock, seed: int = 1) -> DemoReport:
 
     Refused on a database that already has users or patients: demo records must never
     mix with real ones."""
-    if store.count("users") or store.count("patients"):
+    if store.count("users") or patient_rows.any_patient(store):
         raise ServiceError("the demo clinic can only be created in an empty database "
                            "(this one already has users or patients)")
     now = clock.now()

@@ -12,6 +12,7 @@ from ketalog.domain.errors import PlausibilityError
 from ketalog.domain.indications import Category, Indication, match_indication
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError, service_boundary
+from ketalog.store import patients as patient_rows
 from ketalog.store.store import Store
 
 Row = dict[str, object]
@@ -47,12 +48,13 @@ def code_for_text(store: Store, text: str) -> int | None:
 
 @service_boundary
 def patient_indication(store: Store, patient_id: int) -> Indication | None:
-    row = store.get("patients", patient_id)
-    if row is None:
+    found = patient_rows.patient(store, patient_id)
+    if found is None:
         raise ServiceError(f"no patient with id {patient_id}")
-    if row.get("indication_id") is not None:
-        return get_indication(store, int(row["indication_id"]))  # type: ignore[call-overload]
-    return match_indication(str(row["indication"]), list_indications(store))
+    coded_id = patient_rows.coded_indication_id(store, patient_id)
+    if coded_id is not None:
+        return get_indication(store, coded_id)
+    return match_indication(found.indication, list_indications(store))
 
 
 @service_boundary
@@ -66,8 +68,8 @@ def rule_key(store: Store, protocol_indication: str, patient_id: int) -> str:
         found = patient_indication(store, patient_id)
     if found is not None:
         return found.rule_key
-    row = store.get("patients", patient_id)
-    return protocol_indication.strip() or str(row["indication"] if row else "")
+    patient = patient_rows.patient(store, patient_id)
+    return protocol_indication.strip() or (patient.indication if patient else "")
 
 
 @service_boundary
@@ -95,8 +97,8 @@ def unmapped_indications(store: Store) -> list[tuple[str, int]]:
     'unmapped_indications')."""
     counts: dict[str, int] = {}
     coded = list_indications(store)
-    for row in store.rows("patients", indication_id=None):
-        text = str(row["indication"]).strip()
+    for uncoded in patient_rows.uncoded_indications(store):
+        text = uncoded.text.strip()
         if text and match_indication(text, coded) is None:  # bulk-loaded rows still match
             counts[text] = counts.get(text, 0) + 1
     return sorted(counts.items(), key=lambda item: (-item[1], item[0].lower()))
@@ -131,10 +133,10 @@ def add_indication(ctx: Context, name: str, category: Category | str,
                                        "default_protocol_id": default_protocol_id,
                                        "created_at": to_iso(ctx.clock.now())})
         new = Indication(iid, clean, cat, default_protocol_id)
-        for row in ctx.store.rows("patients", indication_id=None):
-            if match_indication(str(row["indication"]), [new]) is not None:
-                w.update("patients", int(row["id"]), {"indication_id": iid},  # type: ignore[call-overload]
-                         reason=f"coded as '{clean}'")
+        for uncoded in patient_rows.uncoded_indications(ctx.store):
+            if match_indication(uncoded.text, [new]) is not None:
+                patient_rows.update_patient(w, uncoded.patient_id, {"indication_id": iid},
+                                            reason=f"coded as '{clean}'")
     return get_indication(ctx.store, iid)
 
 

@@ -11,7 +11,7 @@ from ketalog.domain.errors import FieldProblem, PlausibilityError
 from ketalog.services.context import RECORD_READERS, Context
 from ketalog.services.errors import ServiceError, service_boundary
 from ketalog.services.indications import code_for_text
-from ketalog.store.records import patient_from_row
+from ketalog.store import patients as patient_rows
 
 CLINICAL_ROLES = (Role.NURSE, Role.PROVIDER)
 SEXES = ("female", "male", "other", "unknown")
@@ -70,7 +70,7 @@ def create_patient(ctx: Context, data: PatientInput) -> Patient:
     row["indication_id"] = code_for_text(ctx.store, data.indication)
     row["created_at"] = to_iso(ctx.clock.now())
     with ctx.store.write(ctx.actor) as w:
-        pid = w.insert("patients", row)
+        pid = patient_rows.insert_patient(w, row)
     return get_patient(ctx, pid)
 
 
@@ -80,26 +80,26 @@ def update_patient(ctx: Context, patient_id: int, data: PatientInput, reason: st
     row = validate_patient(data, ctx.clock.now().date())
     row["indication_id"] = code_for_text(ctx.store, data.indication)
     with ctx.store.write(ctx.actor) as w:
-        w.update("patients", patient_id, row, reason=reason)
+        patient_rows.update_patient(w, patient_id, row, reason=reason)
     return get_patient(ctx, patient_id)
 
 
 @service_boundary
 def get_patient(ctx: Context, patient_id: int) -> Patient:
     ctx.require(*RECORD_READERS, action="read patients' records")
-    row = ctx.store.get("patients", patient_id)
-    if row is None:
+    found = patient_rows.patient(ctx.store, patient_id)
+    if found is None:
         raise ServiceError(f"no patient with id {patient_id}")
-    return patient_from_row(row)
+    return found
 
 
 @service_boundary
 def patient_by_mrn(ctx: Context, mrn: str) -> Patient:
     ctx.require(*RECORD_READERS, action="read patients' records")
-    row = ctx.store.get_by("patients", mrn=mrn.strip())
-    if row is None:
+    found = patient_rows.patient_with_mrn(ctx.store, mrn)
+    if found is None:
         raise ServiceError(f"no patient with MRN {mrn}")
-    return patient_from_row(row)
+    return found
 
 
 MAX_SEARCH_CHARS = 100  # longer than any MRN, name or date a clinic searches for
@@ -111,4 +111,4 @@ def search_patients(ctx: Context, text: str = "", limit: int = 200) -> list[Pati
     if len(text.strip()) > MAX_SEARCH_CHARS:
         raise ServiceError(f"the search text is too long ({len(text.strip()):,} characters; "
                            f"at most {MAX_SEARCH_CHARS})")
-    return [patient_from_row(r) for r in ctx.store.search_patients(text, limit)]
+    return patient_rows.search(ctx.store, text, limit)

@@ -13,6 +13,7 @@ from ketalog.domain.plausibility import require_positive, validate_weight_kg
 from ketalog.services.context import RECORD_READERS, Context
 from ketalog.services.errors import ServiceError, service_boundary
 from ketalog.services.indications import rule_key
+from ketalog.store import patients as patient_rows
 from ketalog.store.records import protocol_from_row, user_from_row
 from ketalog.store.store import Store
 
@@ -48,7 +49,7 @@ def next_series_number(ctx: Context, patient_id: int, protocol_id: int) -> tuple
     ctx.require(*RECORD_READERS, action="read patients' records")
     store = ctx.store
     total = _protocol(store, protocol_id).series_length
-    if store.get("patients", patient_id) is None:
+    if not patient_rows.patient_exists(store, patient_id):
         raise ServiceError(f"no patient with id {patient_id}")
     done = store.count("sessions", patient_id=patient_id, protocol_id=protocol_id)
     return done % total + 1, total
@@ -65,8 +66,7 @@ def plan_for(ctx: Context, patient_id: int, protocol_id: int, weight_kg: float,
     Raises PlausibilityError for an implausible weight or concentration, so the screen
     shows the same message the start would."""
     protocol = _protocol(ctx.store, protocol_id)
-    patient = ctx.store.get("patients", patient_id)
-    if patient is None:
+    if not patient_rows.patient_exists(ctx.store, patient_id):
         raise ServiceError(f"no patient with id {patient_id}")
     weight = validate_weight_kg(weight_kg)
     concentration = require_positive("bag_concentration_mg_per_ml", "Bag concentration",

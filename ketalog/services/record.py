@@ -8,6 +8,7 @@ from ketalog.domain.record import SessionRecord
 from ketalog.services.auth import user_by_id
 from ketalog.services.context import RECORD_READERS, Context
 from ketalog.services.errors import ServiceError, service_boundary
+from ketalog.store import patients as patient_rows
 from ketalog.store import records
 
 
@@ -20,8 +21,8 @@ def load_record(ctx: Context, session_id: int, with_vitals: bool = True) -> Sess
     if row is None:
         raise ServiceError(f"no session with id {session_id}")
     session = records.session_from_row(row)
-    patient_row = store.get("patients", session.patient_id)
-    assert patient_row is not None  # foreign key
+    patient = patient_rows.patient(store, session.patient_id)
+    assert patient is not None  # foreign key
     protocol_row = store.get("protocols", session.protocol_id) if session.protocol_id else None
     children = store.session_children(session_id, skip=() if with_vitals else ("vitals",))
     signatures = tuple(records.signature_from_row(r) for r in
@@ -40,7 +41,7 @@ def load_record(ctx: Context, session_id: int, with_vitals: bool = True) -> Sess
     users = {uid: u for uid in user_ids if uid is not None
              for u in [user_by_id(store, uid)] if u is not None}
     return SessionRecord(
-        session=session, patient=records.patient_from_row(patient_row),
+        session=session, patient=patient,
         protocol=records.protocol_from_row(protocol_row) if protocol_row else None,
         vitals=tuple(records.vitals_from_row(r) for r in children.get("vitals", ())),
         doses=tuple(records.dose_from_row(r) for r in children["dose_events"]),
@@ -51,7 +52,7 @@ def load_record(ctx: Context, session_id: int, with_vitals: bool = True) -> Sess
         follow_ups=tuple(records.follow_up_from_row(r) for r in
                          store.rows("follow_ups", order_by="at, id", session_id=session_id)),
         users=users, acknowledgements=acknowledgements,
-        allergies=tuple(merged(allergies, str(patient_row["allergies"]))),
+        allergies=tuple(merged(allergies, patient.allergies)),
         series=(records.series_from_row(series_row) if session.series_id is not None
                 and (series_row := store.get("treatment_series", session.series_id))
                 else None))

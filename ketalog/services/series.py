@@ -20,6 +20,7 @@ from ketalog.domain.series import (
 from ketalog.services.context import RECORD_READERS, Context
 from ketalog.services.errors import InvalidState, ServiceError, service_boundary
 from ketalog.services.protocols import require_usable_protocol
+from ketalog.store import patients as patient_rows
 from ketalog.store.records import series_from_row
 from ketalog.store.store import Store
 
@@ -114,7 +115,7 @@ def series_for_session(store: Store, series_id: int | None) -> SeriesProgress | 
 @service_boundary
 def start_series(ctx: Context, new: NewSeries) -> TreatmentSeries:
     ctx.require(*PLANNERS, action="plan treatment series")
-    if ctx.store.get("patients", new.patient_id) is None:
+    if not patient_rows.patient_exists(ctx.store, new.patient_id):
         raise ServiceError(f"no patient with id {new.patient_id}")
     require_usable_protocol(ctx.store, new.protocol_id)
     today = today_of(ctx)

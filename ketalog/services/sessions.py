@@ -54,6 +54,7 @@ from ketalog.services.indications import rule_key
 from ketalog.services.protocols import require_usable_protocol
 from ketalog.services.settings import LATE_ENTRY_AFTER_MIN, alert_thresholds, readiness_rules
 from ketalog.services.signing_keys import open_key, replace_missing_key, session_signature
+from ketalog.store import patients as patient_rows
 from ketalog.store.records import (
     dose_from_row,
     follow_up_from_row,
@@ -157,7 +158,7 @@ def start_session(ctx: Context, data: SessionStart) -> InfusionSession:
     conc = require_positive("bag_concentration_mg_per_ml", "Bag concentration",
                             data.bag.concentration_mg_per_ml, "mg/mL", 100)
     volume = require_positive("bag_volume_ml", "Bag volume", data.bag.volume_ml, "mL", 5000)
-    if ctx.store.get("patients", data.patient_id) is None:
+    if not patient_rows.patient_exists(ctx.store, data.patient_id):
         raise ServiceError(f"no patient with id {data.patient_id}")
     require_usable_protocol(ctx.store, data.protocol_id)
     series_number, series_total = _series_position(ctx, data)

@@ -9,6 +9,7 @@ import logging
 
 from ketalog.services.context import Context
 from ketalog.services.errors import service_boundary
+from ketalog.store import patients as patient_rows
 from ketalog.store.errors import StoreError
 
 VIEW_ACTION = "view"
@@ -21,9 +22,10 @@ def _record(ctx: Context, table: str, row_id: int, what: str) -> None:
         return
     details: dict[str, object] = {"what": what, "id": row_id}
     patient_id = row.get("patient_id") if table != "patients" else row_id
-    patient = ctx.store.get("patients", int(patient_id)) if patient_id is not None else None  # type: ignore[call-overload]
+    patient = patient_rows.patient(ctx.store, int(str(patient_id))) \
+        if patient_id is not None else None
     if patient is not None:
-        details["patient_mrn"] = patient["mrn"]
+        details["patient_mrn"] = patient.mrn
     try:
         with ctx.store.write(ctx.actor) as w:
             w.event(VIEW_ACTION, table, str(row["uuid"]), details)
