@@ -35,7 +35,7 @@ from ketalog.services.sessions import NURSE_SIGNATURE, PROVIDER_SIGNATURE
 from ketalog.services.settings import alert_thresholds
 from ketalog.services.signing_keys import open_key, session_signature
 from ketalog.store import patients as patient_rows
-from ketalog.store.records import protocol_from_row
+from ketalog.store import protocols as protocol_rows
 from ketalog.store.store import Actor, Store
 
 DEMO_CLINIC_NAME = "Riverside Ketamine Infusion Clinic (demo)"
@@ -1131,8 +1131,7 @@ def create_demo(store: Store, clock: Clock, seed: int = 1) -> DemoReport:
     ids, passwords = _create_staff(store, clock, seed)
     seed_protocols(store, Actor(ids["admin"], "admin"))
     protocols = {}
-    for row in store.rows("protocols", order_by="id"):
-        protocol = protocol_from_row(row)
+    for protocol in protocol_rows.protocols_by_age(store):
         if not protocol.retired:
             protocols.setdefault(protocol.indication, protocol)
     missing = [ind for ind, _ in INDICATION_MIX if ind not in protocols]

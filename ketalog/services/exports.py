@@ -30,6 +30,7 @@ from ketalog.services.settings import (
     monitoring_interval_min,
     paper_size,
 )
+from ketalog.store import protocols as protocol_rows
 from ketalog.store.content import session_content
 from ketalog.store.errors import StoreError
 from ketalog.store.store import Writer
@@ -164,8 +165,8 @@ def course_report(ctx: Context, patient_id: int, since: date | None = None,
     for row in ctx.store.session_listing(patient_id):
         protocol_id = row["protocol_id"]
         if row["id"] in ids and protocol_id is not None:
-            protocol = ctx.store.get("protocols", int(protocol_id))  # type: ignore[call-overload]
-            names[int(row["id"])] = str(protocol["name"]) if protocol else "—"  # type: ignore[call-overload]
+            protocol = protocol_rows.protocol(ctx.store, int(str(protocol_id)))
+            names[int(str(row["id"]))] = protocol.name if protocol else "—"
     # The hash covers each included session's full content: a reprint of unchanged records
     # shows the same hash, any change shows a new one.
     digest = content_hash({str(i): content_hash(session_content(ctx.store, i)) for i in ids})

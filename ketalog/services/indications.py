@@ -13,6 +13,7 @@ from ketalog.domain.indications import Category, Indication, match_indication
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError, service_boundary
 from ketalog.store import patients as patient_rows
+from ketalog.store import protocols as protocol_rows
 from ketalog.store.store import Store
 
 Row = dict[str, object]
@@ -79,13 +80,13 @@ def default_protocol_id(store: Store, patient_id: int) -> int | None:
     indication = patient_indication(store, patient_id)
     if indication is None:
         return None
-    usable = [r for r in store.rows("protocols", order_by="name") if not r["retired"]]
+    usable = protocol_rows.protocols_by_name(store)
     if indication.default_protocol_id is not None and any(
-            r["id"] == indication.default_protocol_id for r in usable):
+            p.id == indication.default_protocol_id for p in usable):
         return indication.default_protocol_id
     coded = list_indications(store)
-    same = [int(r["id"]) for r in usable  # type: ignore[call-overload]
-            if (m := match_indication(str(r["indication"]), coded)) is not None
+    same = [p.id for p in usable
+            if p.id is not None and (m := match_indication(p.indication, coded)) is not None
             and m.id == indication.id]
     return same[0] if same else None
 
@@ -126,7 +127,7 @@ def add_indication(ctx: Context, name: str, category: Category | str,
     if ctx.store.get_by("indications", name=clean) is not None:
         raise PlausibilityError.single("name", clean, "unique",
                                        f"The indication '{clean}' is already on the list")
-    if default_protocol_id is not None and ctx.store.get("protocols", default_protocol_id) is None:
+    if default_protocol_id is not None and protocol_rows.protocol(ctx.store, default_protocol_id) is None:
         raise ServiceError(f"no protocol with id {default_protocol_id}")
     with ctx.store.write(ctx.actor) as w:
         iid = w.insert("indications", {"name": clean, "category": cat.value,
@@ -144,7 +145,7 @@ def add_indication(ctx: Context, name: str, category: Category | str,
 def set_default_protocol(ctx: Context, indication_id: int, protocol_id: int | None) -> None:
     ctx.require(Role.ADMIN, action="edit the indications list")
     get_indication(ctx.store, indication_id)
-    if protocol_id is not None and ctx.store.get("protocols", protocol_id) is None:
+    if protocol_id is not None and protocol_rows.protocol(ctx.store, protocol_id) is None:
         raise ServiceError(f"no protocol with id {protocol_id}")
     with ctx.store.write(ctx.actor) as w:
         w.update("indications", indication_id, {"default_protocol_id": protocol_id})

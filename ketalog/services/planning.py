@@ -14,7 +14,8 @@ from ketalog.services.context import RECORD_READERS, Context
 from ketalog.services.errors import ServiceError, service_boundary
 from ketalog.services.indications import rule_key
 from ketalog.store import patients as patient_rows
-from ketalog.store.records import protocol_from_row, user_from_row
+from ketalog.store import protocols as protocol_rows
+from ketalog.store.records import user_from_row
 from ketalog.store.store import Store
 
 __all__ = ["list_providers", "next_series_number", "plan_for"]
@@ -23,10 +24,10 @@ MAX_CONCENTRATION_MG_PER_ML = 100  # same hard limit as sessions.start_session
 
 
 def _protocol(store: Store, protocol_id: int) -> Protocol:
-    row = store.get("protocols", protocol_id)
-    if row is None:
+    found = protocol_rows.protocol(store, protocol_id)
+    if found is None:
         raise ServiceError(f"no protocol with id {protocol_id}")
-    return protocol_from_row(row)
+    return found
 
 
 @service_boundary

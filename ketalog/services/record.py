@@ -9,6 +9,7 @@ from ketalog.services.auth import user_by_id
 from ketalog.services.context import RECORD_READERS, Context
 from ketalog.services.errors import ServiceError, service_boundary
 from ketalog.store import patients as patient_rows
+from ketalog.store import protocols as protocol_rows
 from ketalog.store import records
 
 
@@ -23,7 +24,7 @@ def load_record(ctx: Context, session_id: int, with_vitals: bool = True) -> Sess
     session = records.session_from_row(row)
     patient = patient_rows.patient(store, session.patient_id)
     assert patient is not None  # foreign key
-    protocol_row = store.get("protocols", session.protocol_id) if session.protocol_id else None
+    protocol = protocol_rows.protocol(store, session.protocol_id) if session.protocol_id else None
     children = store.session_children(session_id, skip=() if with_vitals else ("vitals",))
     signatures = tuple(records.signature_from_row(r) for r in
                        store.rows("signatures", order_by="at, id", session_id=session_id))
@@ -42,7 +43,7 @@ def load_record(ctx: Context, session_id: int, with_vitals: bool = True) -> Sess
              for u in [user_by_id(store, uid)] if u is not None}
     return SessionRecord(
         session=session, patient=patient,
-        protocol=records.protocol_from_row(protocol_row) if protocol_row else None,
+        protocol=protocol,
         vitals=tuple(records.vitals_from_row(r) for r in children.get("vitals", ())),
         doses=tuple(records.dose_from_row(r) for r in children["dose_events"]),
         adjuncts=tuple(records.adjunct_from_row(r) for r in children["adjunct_medications"]),

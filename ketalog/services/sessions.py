@@ -55,6 +55,7 @@ from ketalog.services.protocols import require_usable_protocol
 from ketalog.services.settings import LATE_ENTRY_AFTER_MIN, alert_thresholds, readiness_rules
 from ketalog.services.signing_keys import open_key, replace_missing_key, session_signature
 from ketalog.store import patients as patient_rows
+from ketalog.store import protocols as protocol_rows
 from ketalog.store.records import (
     dose_from_row,
     follow_up_from_row,
@@ -136,13 +137,11 @@ def _indication(ctx: Context, session: InfusionSession) -> tuple[str, str, float
     """(guideline rule key, protocol name, max total mg, planned duration min): the rules
     come from the clinic's coded indications (services.indications.rule_key)."""
     if session.protocol_id is not None:
-        p = ctx.store.get("protocols", session.protocol_id)
+        p = protocol_rows.protocol(ctx.store, session.protocol_id)
         if p is not None:
             # A protocol without an indication is judged by the patient's (never by none).
-            indication = rule_key(ctx.store, str(p["indication"]), session.patient_id)
-            return (indication, str(p["name"]),
-                    None if p["max_total_mg"] is None else float(p["max_total_mg"]),  # type: ignore[arg-type]
-                    int(p["duration_min"]))  # type: ignore[arg-type]
+            indication = rule_key(ctx.store, p.indication, session.patient_id)
+            return indication, p.name, p.max_total_mg, p.duration_min
     return _patient_indication(ctx, session), "no protocol", None, 0
 
 
