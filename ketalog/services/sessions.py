@@ -54,13 +54,13 @@ from ketalog.services.indications import rule_key
 from ketalog.services.protocols import require_usable_protocol
 from ketalog.services.settings import LATE_ENTRY_AFTER_MIN, alert_thresholds, readiness_rules
 from ketalog.services.signing_keys import open_key, replace_missing_key, session_signature
+from ketalog.store import doses as doses_store
+from ketalog.store import vitals as vitals_store
 from ketalog.store.records import (
-    dose_from_row,
     follow_up_from_row,
     score_from_row,
     session_from_row,
     side_effect_from_row,
-    vitals_from_row,
 )
 from ketalog.store.store import Store, Writer, new_uuid
 
@@ -210,8 +210,10 @@ def record_vitals(ctx: Context, session_id: int, values: Mapping[str, float | No
     ctx.require(*CLINICAL, action="record vitals")
     row = vitals_row(ctx.store, ctx.clock.now(), session_id, values, at, source, ctx.user.id)
     with ctx.store.write(ctx.actor) as w:
-        vid = w.insert("vitals", row)
-    return vitals_from_row(ctx.store.get("vitals", vid))  # type: ignore[arg-type]
+        vid = vitals_store.insert(w, row)
+    reading = vitals_store.get(ctx.store, vid)
+    assert reading is not None
+    return reading
 
 
 @service_boundary
@@ -242,25 +244,22 @@ def mark_artifact(ctx: Context, vitals_id: int, reason: str) -> None:
     if not reason.strip():
         raise PlausibilityError.single("artifact_reason", reason, "required",
                                        "Give a reason for marking the reading as artifact")
-    row = ctx.store.get("vitals", vitals_id)
-    if row is None:
+    reading = vitals_store.get(ctx.store, vitals_id)
+    if reading is None:
         raise ServiceError(f"no vitals reading with id {vitals_id}")
-    _open_for_entries(ctx, int(row["session_id"]))  # type: ignore[arg-type]
+    _open_for_entries(ctx, reading.session_id)
     with ctx.store.write(ctx.actor) as w:
-        w.update("vitals", vitals_id, {"artifact": 1, "artifact_reason": reason.strip()},
-                 reason=reason.strip())
+        vitals_store.mark_artifact(w, vitals_id, reason.strip())
 
 
 @service_boundary
 def dose_events(store: Store, session_id: int) -> list[DoseEvent]:
-    return [dose_from_row(r) for r in store.rows("dose_events", order_by="at, id",
-                                                 session_id=session_id)]
+    return doses_store.of_session(store, session_id)
 
 
 @service_boundary
 def vitals(store: Store, session_id: int) -> list[VitalsReading]:
-    return [vitals_from_row(r) for r in store.rows("vitals", order_by="at, id",
-                                                   session_id=session_id)]
+    return vitals_store.of_session(store, session_id)
 
 
 RATE_KINDS = (DoseKind.START, DoseKind.RATE_CHANGE, DoseKind.RESUME)
@@ -350,7 +349,9 @@ def record_dose(ctx: Context, session_id: int, kind: DoseKind | str, *,
         for ack in _acknowledgement_rows(ctx, session_id, "dose_events", str(row["uuid"]),
                                          when_text, allergy_reason, allergy):
             w.insert("acknowledgements", ack, reason=allergy_reason.strip())
-    return dose_from_row(ctx.store.get("dose_events", did))  # type: ignore[arg-type]
+    dose = doses_store.get(ctx.store, did)
+    assert dose is not None
+    return dose
 
 
 @dataclass(frozen=True)
