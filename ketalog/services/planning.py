@@ -13,7 +13,8 @@ from ketalog.domain.plausibility import require_positive, validate_weight_kg
 from ketalog.services.context import RECORD_READERS, Context
 from ketalog.services.errors import ServiceError, service_boundary
 from ketalog.services.indications import rule_key
-from ketalog.store.records import protocol_from_row, user_from_row
+from ketalog.store import protocols as protocols_store
+from ketalog.store.records import user_from_row
 from ketalog.store.store import Store
 
 __all__ = ["list_providers", "next_series_number", "plan_for"]
@@ -22,10 +23,10 @@ MAX_CONCENTRATION_MG_PER_ML = 100  # same hard limit as sessions.start_session
 
 
 def _protocol(store: Store, protocol_id: int) -> Protocol:
-    row = store.get("protocols", protocol_id)
-    if row is None:
+    protocol = protocols_store.get(store, protocol_id)
+    if protocol is None:
         raise ServiceError(f"no protocol with id {protocol_id}")
-    return protocol_from_row(row)
+    return protocol
 
 
 @service_boundary

@@ -8,7 +8,7 @@ from ketalog.domain.entities import Protocol, Role
 from ketalog.domain.errors import FieldProblem, PlausibilityError
 from ketalog.services.context import Context
 from ketalog.services.errors import InvalidState, ServiceError, service_boundary
-from ketalog.store.records import protocol_from_row
+from ketalog.store import protocols as protocols_store
 from ketalog.store.store import Actor, Store
 
 
@@ -65,11 +65,11 @@ def validate_protocol(data: ProtocolInput) -> dict[str, object]:
 
 @service_boundary
 def seed_protocols(store: Store, actor: Actor) -> int:
-    if store.count("protocols"):
+    if protocols_store.count(store):
         return 0
     with store.write(actor) as w:
         for p in SEED_PROTOCOLS:
-            w.insert("protocols", validate_protocol(p))
+            protocols_store.insert(w, validate_protocol(p))
     return len(SEED_PROTOCOLS)
 
 
@@ -77,7 +77,7 @@ def seed_protocols(store: Store, actor: Actor) -> int:
 def create_protocol(ctx: Context, data: ProtocolInput) -> Protocol:
     ctx.require(Role.ADMIN, action="manage protocols")
     with ctx.store.write(ctx.actor) as w:
-        pid = w.insert("protocols", validate_protocol(data))
+        pid = protocols_store.insert(w, validate_protocol(data))
     return get_protocol(ctx, pid)
 
 
@@ -97,7 +97,7 @@ def update_protocol(ctx: Context, protocol_id: int, data: ProtocolInput, reason:
         raise InvalidState(f"this protocol is used by {used} session(s); save a new version "
                            "instead (the old one is retired and stays on its sessions)")
     with ctx.store.write(ctx.actor) as w:
-        w.update("protocols", protocol_id, validate_protocol(data), reason=reason)
+        protocols_store.update(w, protocol_id, validate_protocol(data), reason=reason)
     return get_protocol(ctx, protocol_id)
 
 
@@ -114,9 +114,9 @@ def new_version(ctx: Context, protocol_id: int, data: ProtocolInput, reason: str
         raise PlausibilityError.single("name", data.name, "a new name",
                                        "Give the new version its own name (e.g. add v2)")
     with ctx.store.write(ctx.actor) as w:
-        new_id = w.insert("protocols", values)
-        w.update("protocols", protocol_id, {"retired": 1},
-                 reason=f"replaced by '{values['name']}': {reason.strip()}")
+        new_id = protocols_store.insert(w, values)
+        protocols_store.retire(w, protocol_id,
+                               reason=f"replaced by '{values['name']}': {reason.strip()}")
     return get_protocol(ctx, new_id)
 
 
@@ -127,7 +127,7 @@ def retire_protocol(ctx: Context, protocol_id: int, reason: str = "") -> None:
     if get_protocol(ctx, protocol_id).retired:
         raise InvalidState("this protocol is already retired")
     with ctx.store.write(ctx.actor) as w:
-        w.update("protocols", protocol_id, {"retired": 1}, reason=reason)
+        protocols_store.retire(w, protocol_id, reason=reason)
 
 
 @service_boundary
@@ -135,22 +135,21 @@ def require_usable_protocol(store: Store, protocol_id: int | None) -> None:
     """A new session or series may name no protocol, or one that exists and is not retired."""
     if protocol_id is None:
         return
-    protocol = store.get("protocols", protocol_id)
+    protocol = protocols_store.get(store, protocol_id)
     if protocol is None:
         raise ServiceError(f"no protocol with id {protocol_id}")
-    if protocol["retired"]:
-        raise InvalidState(f"protocol '{protocol['name']}' is retired")
+    if protocol.retired:
+        raise InvalidState(f"protocol '{protocol.name}' is retired")
 
 
 @service_boundary
 def get_protocol(ctx: Context, protocol_id: int) -> Protocol:
-    row = ctx.store.get("protocols", protocol_id)
-    if row is None:
+    protocol = protocols_store.get(ctx.store, protocol_id)
+    if protocol is None:
         raise ServiceError(f"no protocol with id {protocol_id}")
-    return protocol_from_row(row)
+    return protocol
 
 
 @service_boundary
 def list_protocols(ctx: Context, include_retired: bool = False) -> list[Protocol]:
-    rows = ctx.store.rows("protocols", order_by="name")
-    return [protocol_from_row(r) for r in rows if include_retired or not r["retired"]]
+    return [p for p in protocols_store.by_name(ctx.store) if include_retired or not p.retired]

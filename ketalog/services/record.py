@@ -8,6 +8,7 @@ from ketalog.domain.record import SessionRecord
 from ketalog.services.auth import user_by_id
 from ketalog.services.context import RECORD_READERS, Context
 from ketalog.services.errors import ServiceError, service_boundary
+from ketalog.store import protocols as protocols_store
 from ketalog.store import records
 
 
@@ -22,7 +23,7 @@ def load_record(ctx: Context, session_id: int, with_vitals: bool = True) -> Sess
     session = records.session_from_row(row)
     patient_row = store.get("patients", session.patient_id)
     assert patient_row is not None  # foreign key
-    protocol_row = store.get("protocols", session.protocol_id) if session.protocol_id else None
+    protocol = protocols_store.get(store, session.protocol_id) if session.protocol_id else None
     children = store.session_children(session_id, skip=() if with_vitals else ("vitals",))
     signatures = tuple(records.signature_from_row(r) for r in
                        store.rows("signatures", order_by="at, id", session_id=session_id))
@@ -41,7 +42,7 @@ def load_record(ctx: Context, session_id: int, with_vitals: bool = True) -> Sess
              for u in [user_by_id(store, uid)] if u is not None}
     return SessionRecord(
         session=session, patient=records.patient_from_row(patient_row),
-        protocol=records.protocol_from_row(protocol_row) if protocol_row else None,
+        protocol=protocol,
         vitals=tuple(records.vitals_from_row(r) for r in children.get("vitals", ())),
         doses=tuple(records.dose_from_row(r) for r in children["dose_events"]),
         adjuncts=tuple(records.adjunct_from_row(r) for r in children["adjunct_medications"]),

@@ -55,6 +55,7 @@ from ketalog.services.protocols import require_usable_protocol
 from ketalog.services.settings import LATE_ENTRY_AFTER_MIN, alert_thresholds, readiness_rules
 from ketalog.services.signing_keys import open_key, replace_missing_key, session_signature
 from ketalog.store import doses as doses_store
+from ketalog.store import protocols as protocols_store
 from ketalog.store import vitals as vitals_store
 from ketalog.store.records import (
     follow_up_from_row,
@@ -135,13 +136,11 @@ def _indication(ctx: Context, session: InfusionSession) -> tuple[str, str, float
     """(guideline rule key, protocol name, max total mg, planned duration min): the rules
     come from the clinic's coded indications (services.indications.rule_key)."""
     if session.protocol_id is not None:
-        p = ctx.store.get("protocols", session.protocol_id)
+        p = protocols_store.get(ctx.store, session.protocol_id)
         if p is not None:
             # A protocol without an indication is judged by the patient's (never by none).
-            indication = rule_key(ctx.store, str(p["indication"]), session.patient_id)
-            return (indication, str(p["name"]),
-                    None if p["max_total_mg"] is None else float(p["max_total_mg"]),  # type: ignore[arg-type]
-                    int(p["duration_min"]))  # type: ignore[arg-type]
+            indication = rule_key(ctx.store, p.indication, session.patient_id)
+            return indication, p.name, p.max_total_mg, p.duration_min
     return _patient_indication(ctx, session), "no protocol", None, 0
 
 
@@ -343,7 +342,7 @@ def record_dose(ctx: Context, session_id: int, kind: DoseKind | str, *,
     if kind is DoseKind.STOP:
         session_changes["infusion_end_at"] = when_text  # the infusion ends at its last stop
     with ctx.store.write(ctx.actor) as w:
-        did = w.insert("dose_events", row)
+        did = doses_store.insert(w, row)
         if session_changes:
             w.update("sessions", session_id, session_changes)
         for ack in _acknowledgement_rows(ctx, session_id, "dose_events", str(row["uuid"]),

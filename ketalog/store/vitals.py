@@ -4,7 +4,7 @@ audited Writer, so every change keeps its audit entry."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from ketalog.domain.entities import VitalsReading
 from ketalog.store.records import vitals_from_row
@@ -38,9 +38,22 @@ def columns(store: Store, session_id: int, fields: Sequence[str]
                                session_id=session_id)
 
 
+def recorded_values(store: Store, session_id: int, fields: Sequence[str]
+                    ) -> list[tuple[object, ...]]:
+    """(at, source, *fields) of every stored reading, by time: what an import compares
+    against to spot readings already recorded."""
+    return store.column_values(TABLE, ["at", "source", *fields], "at", session_id=session_id)
+
+
 def insert(w: Writer, row: Mapping[str, object], reason: str = "") -> int:
     """Store one checked vitals row (audited by the writer); returns its id."""
     return w.insert(TABLE, row, reason=reason)
+
+
+def insert_many(w: Writer, rows: Iterable[Mapping[str, object]]) -> int:
+    """Store many checked rows at once (an import; audited by the writer); returns how
+    many."""
+    return w.insert_many(TABLE, rows)
 
 
 def mark_artifact(w: Writer, vitals_id: int, reason: str) -> None:

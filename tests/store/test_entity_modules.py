@@ -56,3 +56,24 @@ def test_doses_are_typed(session):
     store, _, sid = session
     assert all(isinstance(d, DoseEvent) for d in doses.of_session(store, sid))
     assert doses.get(store, 10_000) is None
+
+
+def test_protocols_are_typed_listed_by_name_and_retired_with_an_audit_entry(staffed):
+    from ketalog.domain.entities import Protocol
+    from ketalog.store import protocols
+
+    store, ctx = staffed
+    listed = protocols.by_name(store)
+    assert listed and all(isinstance(p, Protocol) for p in listed)
+    assert [p.name for p in listed] == sorted(p.name for p in listed)
+    assert [p.id for p in protocols.by_id(store)] == sorted(p.id for p in listed)
+    assert protocols.count(store) == len(listed)
+    first = listed[0]
+    assert first.id is not None and protocols.get(store, first.id) == first
+    assert protocols.get(store, 10_000) is None
+    with store.write(ctx["admin"].actor) as w:
+        protocols.retire(w, first.id, reason="superseded")
+    entry = store.audit_rows(action="update", row_uuid=first.uuid)[-1]
+    assert entry["table_name"] == "protocols" and entry["reason"] == "superseded"
+    retired = protocols.get(store, first.id)
+    assert retired is not None and retired.retired
