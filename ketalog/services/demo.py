@@ -34,7 +34,8 @@ from ketalog.services.protocols import seed_protocols
 from ketalog.services.sessions import NURSE_SIGNATURE, PROVIDER_SIGNATURE
 from ketalog.services.settings import alert_thresholds
 from ketalog.services.signing_keys import open_key, session_signature
-from ketalog.store.records import protocol_from_row
+from ketalog.store import protocols as protocols_store
+from ketalog.store import signatures as signatures_store
 from ketalog.store.store import Actor, Store
 
 DEMO_CLINIC_NAME = "Riverside Ketamine Infusion Clinic (demo)"
@@ -1080,7 +1081,7 @@ def _write_nurse_work(store: Store, actor: Actor, key: SigningKey, built: list[_
                                   for r in item.children.get(table, [])])
         w.insert_many("follow_ups", [{**r, "session_id": item.id} for item in built
                                      for r in item.follow_ups])
-        w.insert_many("signatures", [
+        signatures_store.insert_many(w, [
             {**session_signature(store, key, session_id=item.id,
                                  session_uuid=str(item.row["uuid"]), user_id=item.nurse,
                                  at=to_iso(item.completed_at), meaning=NURSE_SIGNATURE),
@@ -1108,7 +1109,7 @@ def _write_provider_signatures(store: Store, actor: Actor, key: SigningKey,
             if item.provider_sign_at is None:
                 continue
             w.update("sessions", item.id, {"provider_id": actor.user_id})
-            w.insert("signatures", {
+            signatures_store.insert(w, {
                 **session_signature(store, key, session_id=item.id,
                                     session_uuid=str(item.row["uuid"]),
                                     user_id=int(actor.user_id or 0),
@@ -1130,8 +1131,7 @@ def create_demo(store: Store, clock: Clock, seed: int = 1) -> DemoReport:
     ids, passwords = _create_staff(store, clock, seed)
     seed_protocols(store, Actor(ids["admin"], "admin"))
     protocols = {}
-    for row in store.rows("protocols", order_by="id"):
-        protocol = protocol_from_row(row)
+    for protocol in protocols_store.by_id(store):
         if not protocol.retired:
             protocols.setdefault(protocol.indication, protocol)
     missing = [ind for ind, _ in INDICATION_MIX if ind not in protocols]

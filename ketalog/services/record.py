@@ -10,6 +10,7 @@ from ketalog.services.context import RECORD_READERS, Context
 from ketalog.services.errors import ServiceError, service_boundary
 from ketalog.store import protocols as protocols_store
 from ketalog.store import records
+from ketalog.store import signatures as signatures_store
 
 
 @service_boundary
@@ -25,10 +26,8 @@ def load_record(ctx: Context, session_id: int, with_vitals: bool = True) -> Sess
     assert patient_row is not None  # foreign key
     protocol = protocols_store.get(store, session.protocol_id) if session.protocol_id else None
     children = store.session_children(session_id, skip=() if with_vitals else ("vitals",))
-    signatures = tuple(records.signature_from_row(r) for r in
-                       store.rows("signatures", order_by="at, id", session_id=session_id))
-    addenda = tuple(records.addendum_from_row(r) for r in
-                    store.rows("addenda", order_by="at, id", session_id=session_id))
+    signatures = tuple(signatures_store.of_session(store, session_id))
+    addenda = tuple(signatures_store.addenda_of_session(store, session_id))
     notes = tuple(records.note_from_row(r) for r in children["notes"])
     acknowledgements = tuple(records.acknowledgement_from_row(r) for r in store.rows(
         "acknowledgements", order_by="at, id", session_id=session_id))

@@ -56,6 +56,7 @@ from ketalog.services.settings import LATE_ENTRY_AFTER_MIN, alert_thresholds, re
 from ketalog.services.signing_keys import open_key, replace_missing_key, session_signature
 from ketalog.store import doses as doses_store
 from ketalog.store import protocols as protocols_store
+from ketalog.store import signatures as signatures_store
 from ketalog.store import vitals as vitals_store
 from ketalog.store.records import (
     follow_up_from_row,
@@ -606,7 +607,7 @@ def _insert_signature(ctx: Context, w: Writer, session_id: int, key: SigningKey 
                                   session_uuid=get_session(ctx.store, session_id).uuid,
                                   user_id=ctx.user.id or 0, at=to_iso(ctx.clock.now()),
                                   meaning=meaning)
-    w.insert("signatures", signature)
+    signatures_store.insert(w, signature)
     return str(signature["content_hash"])
 
 
@@ -620,9 +621,9 @@ def add_addendum(ctx: Context, session_id: int, reason: str, text: str) -> int:
     if session.status not in (SessionStatus.SIGNED, SessionStatus.COMPLETED):
         raise InvalidState("addenda are for completed or signed sessions; edit the record instead")
     with ctx.store.write(ctx.actor) as w:
-        return w.insert("addenda", {"session_id": session_id, "author_id": ctx.user.id,
-                                    "at": to_iso(ctx.clock.now()), "reason": reason.strip(),
-                                    "text": text})
+        return signatures_store.insert_addendum(w, {
+            "session_id": session_id, "author_id": ctx.user.id,
+            "at": to_iso(ctx.clock.now()), "reason": reason.strip(), "text": text})
 
 
 @service_boundary

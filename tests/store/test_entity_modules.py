@@ -77,3 +77,21 @@ def test_protocols_are_typed_listed_by_name_and_retired_with_an_audit_entry(staf
     assert entry["table_name"] == "protocols" and entry["reason"] == "superseded"
     retired = protocols.get(store, first.id)
     assert retired is not None and retired.retired
+
+
+def test_signatures_and_addenda_are_typed_and_in_time_order(session, clock):
+    from ketalog.domain.entities import Addendum
+    from ketalog.store import signatures
+
+    store, nurse, sid = session
+    assert signatures.of_session(store, sid) == []
+    with store.write(nurse.actor) as w:
+        ids = [signatures.insert_addendum(w, {"session_id": sid, "author_id": nurse.user.id,
+                                              "at": at, "reason": "r", "text": text})
+               for at, text in (("2026-11-24T15:00:00+00:00", "later"),
+                                ("2026-11-24T14:30:00+00:00", "earlier"))]
+    added = signatures.addenda_of_session(store, sid)
+    assert all(isinstance(a, Addendum) for a in added)
+    assert [a.id for a in added] == list(reversed(ids))
+    assert [a.text for a in added] == ["earlier", "later"]
+    assert len(store.audit_rows(action="insert", table_name="addenda")) == 2
