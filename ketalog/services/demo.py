@@ -36,6 +36,7 @@ from ketalog.services.settings import alert_thresholds
 from ketalog.services.signing_keys import open_key, session_signature
 from ketalog.store import patients as patient_rows
 from ketalog.store import protocols as protocol_rows
+from ketalog.store import signatures as signatures_store
 from ketalog.store.store import Actor, Store
 
 DEMO_CLINIC_NAME = "Riverside Ketamine Infusion Clinic (demo)"
@@ -1081,7 +1082,7 @@ def _write_nurse_work(store: Store, actor: Actor, key: SigningKey, built: list[_
                                   for r in item.children.get(table, [])])
         w.insert_many("follow_ups", [{**r, "session_id": item.id} for item in built
                                      for r in item.follow_ups])
-        w.insert_many("signatures", [
+        signatures_store.insert_many(w, [
             {**session_signature(store, key, session_id=item.id,
                                  session_uuid=str(item.row["uuid"]), user_id=item.nurse,
                                  at=to_iso(item.completed_at), meaning=NURSE_SIGNATURE),
@@ -1109,7 +1110,7 @@ def _write_provider_signatures(store: Store, actor: Actor, key: SigningKey,
             if item.provider_sign_at is None:
                 continue
             w.update("sessions", item.id, {"provider_id": actor.user_id})
-            w.insert("signatures", {
+            signatures_store.insert(w, {
                 **session_signature(store, key, session_id=item.id,
                                     session_uuid=str(item.row["uuid"]),
                                     user_id=int(actor.user_id or 0),

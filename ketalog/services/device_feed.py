@@ -37,6 +37,7 @@ from ketalog.services.device_feed_config import FeedConfig, bed_key, feed_config
 from ketalog.services.errors import ServiceError, service_boundary
 from ketalog.services.sessions import vitals_row
 from ketalog.services.settings import alert_thresholds
+from ketalog.store import vitals as vitals_store
 from ketalog.store.device_messages import message_by_hash, open_sessions
 from ketalog.store.errors import StoreError
 from ketalog.store.store import Actor, Store, Writer
@@ -337,7 +338,7 @@ class DeviceFeed:
         if ahead_s > 0:
             note += (f"; monitor clock {ahead_s:.0f} s ahead: stored at the time received "
                      f"({to_iso(now)})")
-        ids = tuple(w.insert("vitals", row, reason=note) for row in rows)
+        ids = tuple(vitals_store.insert(w, row, reason=note) for row in rows)
         message_id = w.insert("device_messages", {
             "received_at": to_iso(now), "sending_app": header.sending_app,
             "control_id": header.control_id, "raw_sha256": digest, "status": "stored",

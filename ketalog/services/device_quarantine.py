@@ -17,6 +17,7 @@ from ketalog.services.context import Context
 from ketalog.services.device_feed import DEVICE_PREFIX, app_name
 from ketalog.services.errors import InvalidState, ServiceError, service_boundary
 from ketalog.services.sessions import vitals_row
+from ketalog.store import vitals as vitals_store
 from ketalog.store.device_messages import messages
 
 HANDLERS = (Role.NURSE, Role.PROVIDER)
@@ -74,7 +75,7 @@ def assign_quarantined(ctx: Context, message_id: int, session_id: int,
             for r in message.readings]  # PlausibilityError / InvalidState go to the caller
     reason = f"assigned from quarantined HL7 {message.header.control_id}: {note.strip()}"
     with ctx.store.write(ctx.actor) as w:
-        ids = [w.insert("vitals", r, reason=reason.rstrip(": ")) for r in rows]
+        ids = [vitals_store.insert(w, r, reason=reason.rstrip(": ")) for r in rows]
         w.update("device_messages", message_id, {
             "status": "assigned", "session_id": session_id, "readings": len(ids),
             "resolved_at": to_iso(now), "resolved_by": ctx.user.id,

@@ -11,6 +11,7 @@ from ketalog.services.errors import ServiceError, service_boundary
 from ketalog.store import patients as patient_rows
 from ketalog.store import protocols as protocol_rows
 from ketalog.store import records
+from ketalog.store import signatures as signatures_store
 
 
 @service_boundary
@@ -26,10 +27,8 @@ def load_record(ctx: Context, session_id: int, with_vitals: bool = True) -> Sess
     assert patient is not None  # foreign key
     protocol = protocol_rows.protocol(store, session.protocol_id) if session.protocol_id else None
     children = store.session_children(session_id, skip=() if with_vitals else ("vitals",))
-    signatures = tuple(records.signature_from_row(r) for r in
-                       store.rows("signatures", order_by="at, id", session_id=session_id))
-    addenda = tuple(records.addendum_from_row(r) for r in
-                    store.rows("addenda", order_by="at, id", session_id=session_id))
+    signatures = tuple(signatures_store.of_session(store, session_id))
+    addenda = tuple(signatures_store.addenda_of_session(store, session_id))
     notes = tuple(records.note_from_row(r) for r in children["notes"])
     acknowledgements = tuple(records.acknowledgement_from_row(r) for r in store.rows(
         "acknowledgements", order_by="at, id", session_id=session_id))

@@ -54,15 +54,16 @@ from ketalog.services.indications import rule_key
 from ketalog.services.protocols import require_usable_protocol
 from ketalog.services.settings import LATE_ENTRY_AFTER_MIN, alert_thresholds, readiness_rules
 from ketalog.services.signing_keys import open_key, replace_missing_key, session_signature
+from ketalog.store import doses as doses_store
 from ketalog.store import patients as patient_rows
 from ketalog.store import protocols as protocol_rows
+from ketalog.store import signatures as signatures_store
+from ketalog.store import vitals as vitals_store
 from ketalog.store.records import (
-    dose_from_row,
     follow_up_from_row,
     score_from_row,
     session_from_row,
     side_effect_from_row,
-    vitals_from_row,
 )
 from ketalog.store.store import Store, Writer, new_uuid
 
@@ -210,8 +211,10 @@ def record_vitals(ctx: Context, session_id: int, values: Mapping[str, float | No
     ctx.require(*CLINICAL, action="record vitals")
     row = vitals_row(ctx.store, ctx.clock.now(), session_id, values, at, source, ctx.user.id)
     with ctx.store.write(ctx.actor) as w:
-        vid = w.insert("vitals", row)
-    return vitals_from_row(ctx.store.get("vitals", vid))  # type: ignore[arg-type]
+        vid = vitals_store.insert(w, row)
+    reading = vitals_store.get(ctx.store, vid)
+    assert reading is not None
+    return reading
 
 
 @service_boundary
@@ -242,25 +245,22 @@ def mark_artifact(ctx: Context, vitals_id: int, reason: str) -> None:
     if not reason.strip():
         raise PlausibilityError.single("artifact_reason", reason, "required",
                                        "Give a reason for marking the reading as artifact")
-    row = ctx.store.get("vitals", vitals_id)
-    if row is None:
+    reading = vitals_store.get(ctx.store, vitals_id)
+    if reading is None:
         raise ServiceError(f"no vitals reading with id {vitals_id}")
-    _open_for_entries(ctx, int(row["session_id"]))  # type: ignore[arg-type]
+    _open_for_entries(ctx, reading.session_id)
     with ctx.store.write(ctx.actor) as w:
-        w.update("vitals", vitals_id, {"artifact": 1, "artifact_reason": reason.strip()},
-                 reason=reason.strip())
+        vitals_store.mark_artifact(w, vitals_id, reason.strip())
 
 
 @service_boundary
 def dose_events(store: Store, session_id: int) -> list[DoseEvent]:
-    return [dose_from_row(r) for r in store.rows("dose_events", order_by="at, id",
-                                                 session_id=session_id)]
+    return doses_store.of_session(store, session_id)
 
 
 @service_boundary
 def vitals(store: Store, session_id: int) -> list[VitalsReading]:
-    return [vitals_from_row(r) for r in store.rows("vitals", order_by="at, id",
-                                                   session_id=session_id)]
+    return vitals_store.of_session(store, session_id)
 
 
 RATE_KINDS = (DoseKind.START, DoseKind.RATE_CHANGE, DoseKind.RESUME)
@@ -344,13 +344,15 @@ def record_dose(ctx: Context, session_id: int, kind: DoseKind | str, *,
     if kind is DoseKind.STOP:
         session_changes["infusion_end_at"] = when_text  # the infusion ends at its last stop
     with ctx.store.write(ctx.actor) as w:
-        did = w.insert("dose_events", row)
+        did = doses_store.insert(w, row)
         if session_changes:
             w.update("sessions", session_id, session_changes)
         for ack in _acknowledgement_rows(ctx, session_id, "dose_events", str(row["uuid"]),
                                          when_text, allergy_reason, allergy):
             w.insert("acknowledgements", ack, reason=allergy_reason.strip())
-    return dose_from_row(ctx.store.get("dose_events", did))  # type: ignore[arg-type]
+    dose = doses_store.get(ctx.store, did)
+    assert dose is not None
+    return dose
 
 
 @dataclass(frozen=True)
@@ -606,7 +608,7 @@ def _insert_signature(ctx: Context, w: Writer, session_id: int, key: SigningKey 
                                   session_uuid=get_session(ctx.store, session_id).uuid,
                                   user_id=ctx.user.id or 0, at=to_iso(ctx.clock.now()),
                                   meaning=meaning)
-    w.insert("signatures", signature)
+    signatures_store.insert(w, signature)
     return str(signature["content_hash"])
 
 
@@ -620,9 +622,9 @@ def add_addendum(ctx: Context, session_id: int, reason: str, text: str) -> int:
     if session.status not in (SessionStatus.SIGNED, SessionStatus.COMPLETED):
         raise InvalidState("addenda are for completed or signed sessions; edit the record instead")
     with ctx.store.write(ctx.actor) as w:
-        return w.insert("addenda", {"session_id": session_id, "author_id": ctx.user.id,
-                                    "at": to_iso(ctx.clock.now()), "reason": reason.strip(),
-                                    "text": text})
+        return signatures_store.insert_addendum(w, {
+            "session_id": session_id, "author_id": ctx.user.id,
+            "at": to_iso(ctx.clock.now()), "reason": reason.strip(), "text": text})
 
 
 @service_boundary

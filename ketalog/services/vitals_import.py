@@ -33,6 +33,7 @@ from ketalog.services.context import Context
 from ketalog.services.errors import InvalidState, ServiceError, service_boundary
 from ketalog.services.sessions import FUTURE_TOLERANCE, get_session
 from ketalog.services.settings import alert_thresholds
+from ketalog.store import vitals as vitals_store
 from ketalog.store.store import Store
 
 IMPORTERS = (Role.NURSE, Role.ADMIN)
@@ -105,8 +106,8 @@ def _store_problems(ctx: Context, session: InfusionSession,
     same time and values: importing a file twice; a different reading at the same time
     is allowed, as a repeat after an artifact is)."""
     now = ctx.clock.now()
-    stored = ctx.store.column_values("vitals", ["at", "source", *VITAL_FIELDS], "at",
-                                     session_id=session.id)
+    assert session.id is not None  # read from the store
+    stored = vitals_store.recorded_values(ctx.store, session.id, VITAL_FIELDS)
     existing = {_key(str(row[0]), dict(zip(VITAL_FIELDS, row[2:], strict=True))): str(row[1])
                 for row in stored}
     began = session.arrival_at or session.infusion_start_at
@@ -221,7 +222,7 @@ def commit_vitals_import(ctx: Context, preview: ImportPreview) -> ImportResult:
                 "late_entry": 0, "artifact": int(r.artifact),
                 "artifact_reason": r.artifact_reason, "entered_at": now,
                 "entered_by": ctx.user.id})
-        count = w.insert_many("vitals", rows)
+        count = vitals_store.insert_many(w, rows)
         w.event("import", "sessions", session.uuid, {
             "format": "csv", "kind": "vitals", "session_id": session.id,
             "file": preview.file_name, "sha256": preview.sha256, "rows": count,

@@ -14,7 +14,7 @@ from ketalog.domain.clock import from_iso
 from ketalog.domain.entities import VitalsReading
 from ketalog.services.context import RECORD_READERS, Context
 from ketalog.services.errors import service_boundary
-from ketalog.store import records
+from ketalog.store import vitals as vitals_store
 
 CANONICAL_LENGTH = len("2026-11-24T08:00:00.000Z")
 CHART_FIELDS = ("sbp_mmhg", "dbp_mmhg", "map_mmhg", "hr_bpm", "spo2_pct")
@@ -81,8 +81,7 @@ def _posix_seconds(stamps: list[str]) -> list[float]:
 def load_vitals_columns(ctx: Context, session_id: int) -> VitalsColumns:
     """A session's vitals as columns for the chart and the table's paging."""
     ctx.require(*RECORD_READERS, action="see a session's vitals")
-    rows = ctx.store.column_values("vitals", ("id", "at", *CHART_FIELDS, "artifact"),
-                               order_by="at, id", session_id=session_id)
+    rows = vitals_store.columns(ctx.store, session_id, CHART_FIELDS)
     if not rows:
         return VitalsColumns()
     ids, at, *values, artifact = (list(c) for c in zip(*rows, strict=True))
@@ -98,6 +97,5 @@ def load_vitals(ctx: Context, ids: Sequence[int]) -> list[VitalsReading]:
     """Full readings for the given ids, in the order asked."""
     ctx.require(*RECORD_READERS, action="see a session's vitals")
     store = ctx.store
-    by_id = {int(r["id"]): records.vitals_from_row(r)  # type: ignore[call-overload]
-             for r in store.rows_with_ids("vitals", ids)}
+    by_id = vitals_store.with_ids(store, ids)
     return [by_id[i] for i in ids if i in by_id]
