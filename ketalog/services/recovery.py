@@ -15,15 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlite_utils import Database
-
 from ketalog.domain.clock import Clock
 from ketalog.domain.entities import Role, User
 from ketalog.services.auth import load_user, password_ok
 from ketalog.services.backups import BackupFile, list_backups, restore_database
 from ketalog.services.errors import LoginFailed, PermissionDenied, service_boundary
 from ketalog.store.backup import RestoreReport, check_copy
-from ketalog.store.connection import connect
+from ketalog.store.connection import read_only_store
 from ketalog.store.engine import FileKind, classify
 from ketalog.store.errors import StoreError
 from ketalog.store.store import Store
@@ -90,15 +88,14 @@ def admin_in_backup(source: Path, clock: Clock, username: str, password: str,
     """An active, unlocked admin of the backup with this password, or an error."""
     key = passphrase if classify(source) is FileKind.ENCRYPTED else None
     check_copy(source, passphrase=key)
-    conn = connect(source, readonly=True, passphrase=key)
+    store = read_only_store(source, clock, passphrase=key)
     try:
-        store = Store(Database(conn, execute_plugins=False), source, clock, passphrase=key)
         user = load_user(store, username)
         row = store.get("users", user.id) if user is not None and user.id else None
         ok = (user is not None and row is not None and user.active
               and password_ok(str(row["password_hash"]), password))
     finally:
-        conn.close()
+        store.close()
     if not ok or user is None:
         log.warning("restore from %s refused: bad credentials for %r", source, username)
         raise LoginFailed("wrong username or password (checked against the backup's "

@@ -19,7 +19,7 @@ checks the role, reads included):
 from __future__ import annotations
 
 from ketalog.services.errors import service_boundary
-from ketalog.store.connection import quick_check_problems, second_connection
+from ketalog.store.connection import second_connection
 from ketalog.store.store import Store
 
 
@@ -38,7 +38,7 @@ def integrity_problems(store: Store) -> list[str]:
     except Exception as exc:  # noqa: BLE001 - reported, never raised into the GUI
         return [f"the database could not be opened for the check: {exc}"]
     try:
-        return quick_check_problems(worker.conn)
+        return worker.engine.quick_check_problems()
     except Exception as exc:  # noqa: BLE001 - a damaged page can stop the check itself
         return [f"the check stopped: {exc}"]
     finally:

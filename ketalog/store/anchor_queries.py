@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 from pathlib import Path
 
 from ketalog.store.engine import FileKind, classify, open_connection
+from ketalog.store.engine_api import Connection
 
 
-def audit_head(conn: sqlite3.Connection) -> tuple[int, str] | None:
+def audit_head(conn: Connection) -> tuple[int, str] | None:
     row = conn.execute("SELECT id, entry_hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
     return None if row is None else (int(row[0]), str(row[1]))
 
 
-def audit_hash(conn: sqlite3.Connection, entry_id: int) -> str | None:
+def audit_hash(conn: Connection, entry_id: int) -> str | None:
     row = conn.execute("SELECT entry_hash FROM audit_log WHERE id = ?", [entry_id]).fetchone()
     return None if row is None else str(row[0])
 
 
-def last_restore_at(conn: sqlite3.Connection) -> str | None:
+def last_restore_at(conn: Connection) -> str | None:
     """When this file was last put in place by a restore: anchors and backups from
     before it describe the replaced history, not this one."""
     row = conn.execute("SELECT max(at) FROM audit_log WHERE action = 'restore'").fetchone()

@@ -5,11 +5,11 @@ protective triggers) breaks the chain and `verify` finds it."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from ketalog.domain.hashing import GENESIS_HASH, audit_entry_hash, sha256_hex
+from ketalog.store.engine_api import Connection
 
 # Secrets are audited as the SHA-256 of their value: the log does not hand them out, and
 # verify can still check the row against its history. (Entries written before this read
@@ -35,7 +35,7 @@ def values_json(values: Mapping[str, object] | None) -> str | None:
 class AuditChain:
     """Appends entries inside the caller's write transaction."""
 
-    conn: sqlite3.Connection
+    conn: Connection
     _last_hash: str | None = None
 
     def last_hash(self) -> str:
@@ -73,7 +73,7 @@ class AuditChain:
         self._last_hash = None
 
 
-def walk_chain(conn: sqlite3.Connection,
+def walk_chain(conn: Connection,
                progress: Callable[[int], None] | None = None) -> Iterator[str]:
     """Yield a description of each break in the chain (nothing when it is sound);
     `progress` gets the number of entries checked so far after each one."""

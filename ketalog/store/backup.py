@@ -18,6 +18,7 @@ from ketalog.store.engine import FileKind, classify, open_connection
 from ketalog.store.errors import NotKetalogDatabase, StoreError, WrongPassphrase
 from ketalog.store.private_files import make_private, private_file, private_folder
 from ketalog.store.progress import PhaseProgress, Progress
+from ketalog.store.sqlite_engine import sqlite_connection
 from ketalog.store.store import Store
 
 __all__ = ["BackupReport", "PhaseProgress", "Progress", "RestoreReport", "backup_to",
@@ -121,6 +122,7 @@ def backup_to(store: Store, target: Path, progress: Progress | None = None,
     target = Path(target)
     if target.exists():
         raise StoreError(f"{target} already exists; choose another name")
+    source = sqlite_connection(store.engine)
     private_folder(target.parent)
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
@@ -132,15 +134,15 @@ def backup_to(store: Store, target: Path, progress: Progress | None = None,
                 progress(total - remaining, total)
             if phases:
                 phases("copy", total - remaining, total)
-        with _snapshot(store.conn):
+        with _snapshot(source):
             # One read transaction over every step: a write by another connection (the
             # monitor feed, a second ketalog) would otherwise restart the copy from page 1,
             # for ever on a file that takes minutes; and the counts match the copy. No
             # sleep between steps: in WAL mode writers never wait for this reader.
-            store.conn.backup(dest, pages=pages_per_step, progress=step, sleep=0)
+            source.backup(dest, pages=pages_per_step, progress=step, sleep=0)
             if phases:
                 phases("count", 0, 1)
-            expected = _counts(store.conn)
+            expected = _counts(source)
             if phases:
                 phases("count", 1, 1)
         dest.execute("PRAGMA journal_mode = DELETE")

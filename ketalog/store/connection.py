@@ -29,11 +29,12 @@ from ketalog.store.errors import (
 from ketalog.store.location import network_location_reason
 from ketalog.store.private_files import private_file, private_folder
 from ketalog.store.schema import MIGRATION_SET, migrations
+from ketalog.store.sqlite_engine import SqliteEngine
 from ketalog.store.store import Store
 
 __all__ = ["SQLITE_HEADER", "BUSY_TIMEOUT_MS", "connect", "open_store", "open_for_verify",
            "check_header",
-           "is_ketalog_schema", "copy_with_backup_api", "second_connection"]
+           "is_ketalog_schema", "copy_with_backup_api", "read_only_store", "second_connection"]
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -229,7 +230,8 @@ def open_store(path: Path | str, clock: Clock | None = None, *, create: bool = T
         if translated is exc:
             raise
         raise translated from exc
-    return Store(db, path, clock or SystemClock(), passphrase=passphrase)
+    return Store(SqliteEngine(conn, path, encrypted=passphrase is not None), path,
+                 clock or SystemClock(), passphrase=passphrase)
 
 
 def _close_quietly(conn: sqlite3.Connection | None) -> None:
@@ -283,7 +285,15 @@ def open_for_verify(path: Path | str, clock: Clock | None = None, *,
         if translated is exc:
             raise
         raise translated from exc
-    return Store(Database(conn, execute_plugins=False), path, clock or SystemClock(),
+    return Store(SqliteEngine(conn, path, encrypted=passphrase is not None), path,
+                 clock or SystemClock(), passphrase=passphrase)
+
+
+def read_only_store(path: Path, clock: Clock, *, passphrase: str | None = None) -> Store:
+    """A store over a file that is only read (a backup being checked before a restore):
+    no migration, no probe; the caller has already checked the copy."""
+    conn = connect(path, readonly=True, passphrase=passphrase)
+    return Store(SqliteEngine(conn, path, encrypted=passphrase is not None), path, clock,
                  passphrase=passphrase)
 
 
@@ -292,5 +302,5 @@ def second_connection(store: Store) -> Store:
     file was probed and migrated when `store` opened it, so no quick_check again (which
     reads every page of a ten-year file). Open it on the thread that will use it."""
     conn = connect(store.path, passphrase=store.passphrase)
-    return Store(Database(conn, execute_plugins=False), store.path, store.clock,
-                 passphrase=store.passphrase)
+    return Store(SqliteEngine(conn, store.path, encrypted=store.passphrase is not None),
+                 store.path, store.clock, passphrase=store.passphrase)

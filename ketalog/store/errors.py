@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 
 class StoreError(Exception):
     """A problem with the database file that the user must act on."""
@@ -65,3 +67,29 @@ class NotFound(StoreError):
 
 class Conflict(StoreError):
     """A uniqueness rule was violated (e.g. an MRN already in use)."""
+
+
+class DatabaseClosed(StoreError):
+    """The connection was closed (a logout or a restore closed it while a timer or a
+    late callback still held the store): nothing was read or written."""
+
+
+# Each engine registers its driver's exception classes and how to word them, so an
+# error raised by a read (which has no write transaction to translate it) still reaches
+# the service boundary as a StoreError, whatever engine is underneath.
+_DRIVER_ERRORS: list[tuple[tuple[type[BaseException], ...],
+                           Callable[[BaseException], StoreError]]] = []
+
+
+def register_driver_errors(classes: tuple[type[BaseException], ...],
+                           translate: Callable[[BaseException], StoreError]) -> None:
+    if (classes, translate) not in _DRIVER_ERRORS:
+        _DRIVER_ERRORS.append((classes, translate))
+
+
+def from_driver(exc: BaseException) -> StoreError | None:
+    """A registered driver's exception as a StoreError; None for anything else."""
+    for classes, translate in _DRIVER_ERRORS:
+        if isinstance(exc, classes):
+            return translate(exc)
+    return None

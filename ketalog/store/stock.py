@@ -30,7 +30,7 @@ def user_names(store: Store) -> dict[int, str]:
 # -- locations ---------------------------------------------------------------
 def locations(store: Store) -> list[tuple[int, str]]:
     return [(int(r[0]), str(r[1])) for r in store.conn.execute(
-        "SELECT id, name FROM stock_locations ORDER BY name COLLATE NOCASE")]
+        f"SELECT id, name FROM stock_locations ORDER BY {store.engine.nocase('name')}")]
 
 
 def insert_location(w: Writer, name: str) -> int:
@@ -38,8 +38,9 @@ def insert_location(w: Writer, name: str) -> int:
 
 
 def location_by_name(store: Store, name: str) -> int | None:
-    row = store.conn.execute("SELECT id FROM stock_locations WHERE name = ? COLLATE NOCASE",
-                             [name.strip()]).fetchone()
+    row = store.conn.execute(
+        f"SELECT id FROM stock_locations WHERE {store.engine.nocase('name')} = ?",
+        [name.strip()]).fetchone()
     return None if row is None else int(row[0])
 
 
@@ -57,7 +58,7 @@ _LOT_SQL = ("SELECT l.id, l.location_id, l.product, l.strength_mg_per_ml, l.cont
 
 def lots(store: Store) -> list[Lot]:
     return [_lot(r) for r in store.conn.execute(
-        _LOT_SQL + " ORDER BY c.name COLLATE NOCASE, l.expiry, l.lot_number")]
+        _LOT_SQL + f" ORDER BY {store.engine.nocase('c.name')}, l.expiry, l.lot_number")]
 
 
 def lot(store: Store, lot_id: int) -> Lot | None:

@@ -1,24 +1,25 @@
-"""The Store: the one object that talks to SQLite. Writes happen in `store.write(actor)`
-blocks: BEGIN IMMEDIATE, the change, its audit entries, then a durable COMMIT, or
-nothing at all. Reads return plain dict rows; services turn them into domain objects."""
+"""The Store: the one object the rest of ketalog reads and writes the database through.
+Writes happen in `store.write(actor)` blocks: a write transaction, the change, its audit
+entries, then a durable commit, or nothing at all. Reads return plain dict rows to the
+store's entity modules, which turn them into domain objects. What depends on the engine
+(transactions, the dialect, error wording, checks) is behind `engine_api.Engine`."""
 
 from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import uuid as uuidlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlite_utils import Database
-
 from ketalog.domain.clock import Clock, to_iso
 from ketalog.store.audit import AuditChain, values_json
-from ketalog.store.errors import Conflict, NotFound, RecordLocked, StoreError
-from ketalog.store.schema import LOCKED_MESSAGE
+from ketalog.store.engine_api import Connection, Engine
+from ketalog.store.errors import NotFound, StoreError
+
+__all__ = ["SYSTEM", "Actor", "Store", "Writer", "new_uuid"]
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -36,26 +37,6 @@ SYSTEM = Actor(None, "system")
 
 def new_uuid() -> str:
     return str(uuidlib.uuid4())
-
-
-def translate_error(exc: sqlite3.Error) -> StoreError:
-    """Turn SQLite's wording into a message a clinic user can act on."""
-    text = str(exc)
-    if LOCKED_MESSAGE in text or "append-only" in text:
-        return RecordLocked(text)
-    if "UNIQUE constraint failed: patients.mrn" in text:
-        return Conflict("a patient with this MRN already exists")
-    if "UNIQUE constraint failed: users.username" in text:
-        return Conflict("a user with this username already exists")
-    if "UNIQUE constraint failed: protocols.name" in text:
-        return Conflict("a protocol with this name already exists")
-    if "database is locked" in text or "database is busy" in text:
-        return StoreError("the database is busy (another ketalog is writing); try again")
-    if "database or disk is full" in text:
-        return StoreError("the disk is full: nothing was saved; free some space and try again")
-    if "readonly" in text or "read-only" in text:
-        return StoreError("the database is read-only: nothing was saved")
-    return StoreError(f"database error: {text}")
 
 
 class Writer:
@@ -78,10 +59,7 @@ class Writer:
     def insert(self, table: str, values: Mapping[str, object], reason: str = "") -> int:
         row = self.store.prepare_row(table, values)
         cols = list(row)
-        cursor = self.conn.execute(
-            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-            [row[c] for c in cols])
-        row_id = int(cursor.lastrowid or 0)
+        row_id = self.store.engine.insert(table, cols, [row[c] for c in cols])
         self._audit("insert", table, str(row.get("uuid", row_id)), None, {"id": row_id, **row},
                     reason)
         return row_id
@@ -155,10 +133,10 @@ class Writer:
 
 
 class Store:
-    def __init__(self, db: Database, path: Path, clock: Clock, *,
+    def __init__(self, engine: Engine, path: Path, clock: Clock, *,
                  passphrase: str | None = None) -> None:
-        self.db = db
-        self.conn = db.conn
+        self.engine = engine
+        self.conn: Connection = engine.conn
         self.path = path
         self.clock = clock
         # Kept in memory only: backups of an encrypted file are keyed with it.
@@ -169,11 +147,7 @@ class Store:
 
     # -- plumbing -----------------------------------------------------------
     def refresh_columns(self) -> None:
-        self._columns = {
-            name: [c[1] for c in self.conn.execute(f"PRAGMA table_info({name})")]
-            for (name,) in self.conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table'")
-        }
+        self._columns = self.engine.table_columns()
 
     def columns(self, table: str) -> list[str]:
         if not _IDENT.match(table) or table not in self._columns:
@@ -197,39 +171,30 @@ class Store:
     @contextmanager
     def write(self, actor: Actor) -> Iterator[Writer]:
         """One durable, audited write transaction; all or nothing."""
+        engine = self.engine
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise translate_error(exc) from exc
+            engine.begin_write()
+        except engine.errors as exc:
+            raise engine.translate(exc) from exc
         # Another connection (a second ketalog, the monitor feed's listener) may have
         # appended audit entries since our last write: re-read the chain head under the lock.
         self.chain.forget()
         try:
             yield Writer(self, actor)
-            self.conn.execute("COMMIT")
-        except sqlite3.Error as exc:
+            engine.commit()
+        except engine.errors as exc:
             self._rollback()
-            raise self._explain(exc) from exc
+            raise engine.translate(exc) from exc
         except BaseException:
             self._rollback()
             raise
 
-    def _explain(self, exc: sqlite3.Error) -> StoreError:
-        """SQLite's vaguer errors ("disk I/O error") are told apart by looking at the disk."""
-        error = translate_error(exc)
-        if type(error) is StoreError and str(error).startswith("database error"):
-            from ketalog.store.diagnosis import environment_problem
-
-            return environment_problem(self.path) or error
-        return error
-
     def _rollback(self) -> None:
         self.chain.forget()
-        if self.conn.in_transaction:
-            self.conn.execute("ROLLBACK")
+        self.engine.rollback()
 
     def close(self) -> None:
-        self.conn.close()
+        self.engine.close()
 
     # -- reads --------------------------------------------------------------
     def _select(self, sql: str, params: Sequence[object] = ()) -> list[dict[str, object]]:
@@ -311,15 +276,14 @@ class Store:
     def search_patients(self, text: str = "", limit: int = 200) -> list[dict[str, object]]:
         """Match MRN, family/given name prefix or birth date (YYYY-MM-DD prefix)."""
         text = text.strip()
+        order = f" ORDER BY {self.engine.nocase('family_name')}, given_name LIMIT ?"
         if not text:
-            return self._select("SELECT * FROM patients ORDER BY family_name COLLATE NOCASE, "
-                                "given_name LIMIT ?", [limit])
+            return self._select("SELECT * FROM patients" + order, [limit])
         like = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         return self._select(
             "SELECT * FROM patients WHERE mrn LIKE ? ESCAPE '\\' "
             "OR family_name LIKE ? ESCAPE '\\' OR given_name LIKE ? ESCAPE '\\' "
-            "OR birth_date LIKE ? ESCAPE '\\' "
-            "ORDER BY family_name COLLATE NOCASE, given_name LIMIT ?",
+            "OR birth_date LIKE ? ESCAPE '\\'" + order,
             [like, like, like, like, limit])
 
     def session_listing(self, patient_id: int | None = None, since: str | None = None,
@@ -370,22 +334,16 @@ class Store:
     # -- checks used by verify ---------------------------------------------
     def cipher_problems(self) -> list[str]:
         """SQLCipher's per-page HMAC check; empty for a plain file."""
-        if not self.encrypted:
-            return []
-        return [f"encryption: {r[0]}" for r in self.conn.execute(
-            "PRAGMA cipher_integrity_check")]
+        return self.engine.cipher_problems()
 
     def integrity_problems(self) -> list[str]:
-        result = [r[0] for r in self.conn.execute("PRAGMA integrity_check")]
-        return [] if result == ["ok"] else [f"integrity: {r}" for r in result]
+        return self.engine.integrity_problems()
 
     def foreign_key_problems(self) -> list[str]:
-        return [f"foreign key: {table} row {rowid} points to a missing {parent}"
-                for table, rowid, parent, _ in self.conn.execute("PRAGMA foreign_key_check")]
+        return self.engine.foreign_key_problems()
 
     def trigger_names(self) -> set[str]:
-        return {r[0] for r in self.conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        return self.engine.trigger_names()
 
     def audit_entry_count(self) -> int:
         """Entries in the chain (ids are gap-free, so the last id; verify reports gaps)."""

@@ -88,8 +88,8 @@ def test_triggers_audit_and_errors_work_on_an_encrypted_file(encrypted, clock):
         w.update("sessions", signed.session_id, {"chair": "X"})
     with pytest.raises(sqlite3.OperationalError):
         conn.execute("SELECT nope FROM nowhere")
-    encrypted.db["no_such_table"].drop(ignore=True)  # sqlite-utils catches OperationalError
-    assert encrypted.db["sessions"].exists()
+    encrypted.engine.db["no_such_table"].drop(ignore=True)  # sqlite-utils catches OperationalError
+    assert encrypted.engine.db["sessions"].exists()
     # audit entries for every write, chain intact
     actions = {r["action"] for r in encrypted.audit_rows()}
     assert {"insert", "update", "login"} <= actions
@@ -108,7 +108,7 @@ def test_migrations_run_on_an_encrypted_file_and_the_copy_aside_stays_encrypted(
     conn.close()
     store = open_store(path, clock, passphrase=KEY)
     try:
-        assert migrations.pending(store.db) == []
+        assert migrations.pending(store.engine.db) == []
         assert verify_store(store) == []
     finally:
         store.close()
@@ -162,12 +162,12 @@ def test_damaged_page_in_an_encrypted_file_is_found(encrypted, clock):
         open_store(path, clock, passphrase=KEY)
     assert path.read_bytes() == bytes(data)  # refused untouched
     # damage found later, on a file already open: verify runs cipher_integrity_check
-    from sqlite_utils import Database
-
     from ketalog.store.connection import connect
+    from ketalog.store.sqlite_engine import SqliteEngine
     from ketalog.store.store import Store
 
-    late = Store(Database(connect(path, passphrase=KEY)), path, clock, passphrase=KEY)
+    late = Store(SqliteEngine(connect(path, passphrase=KEY), path, encrypted=True), path, clock,
+                 passphrase=KEY)
     try:
         assert any(p.startswith("encryption: HMAC verification failed for page 6")
                    for p in verify_store(late))

@@ -16,8 +16,8 @@ FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "schema_m001.sqlite
 def test_empty_file_gets_the_tables_and_lock_triggers(tmp_path, clock):
     store = open_store(tmp_path / "new.db", clock)
     try:
-        assert "m009_bedside" in [m.name for m in migrations.applied(store.db)]
-        assert {"allergies", "formulary", "acknowledgements"} <= set(store.db.table_names())
+        assert "m009_bedside" in [m.name for m in migrations.applied(store.engine.db)]
+        assert {"allergies", "formulary", "acknowledgements"} <= set(store.engine.db.table_names())
         assert {"acknowledgements_locked_insert", "acknowledgements_locked_update",
                 "acknowledgements_locked_delete"} <= store.trigger_names()
         assert store.count("allergies") == 0

@@ -41,8 +41,8 @@ def column_names(conn: sqlite3.Connection, table: str) -> list[str]:
 def test_new_database_gets_full_schema_and_durable_pragmas(tmp_path, clock):
     store = open_store(tmp_path / "new.db", clock)
     try:
-        assert [m.name for m in migrations.applied(store.db)] == ALL_MIGRATIONS
-        assert migrations.pending(store.db) == []
+        assert [m.name for m in migrations.applied(store.engine.db)] == ALL_MIGRATIONS
+        assert migrations.pending(store.engine.db) == []
         assert EXPECTED_TABLES <= names(store.conn, "table")
         assert set(protection_triggers()) <= names(store.conn, "trigger")
         assert "idx_vitals_session_at" in names(store.conn, "index")
@@ -76,7 +76,7 @@ def test_old_schema_is_copied_aside_then_migrated(tmp_path, clock):
 
     store = open_store(path, clock)
     try:
-        assert [m.name for m in migrations.applied(store.db)] == ALL_MIGRATIONS
+        assert [m.name for m in migrations.applied(store.engine.db)] == ALL_MIGRATIONS
         now = {t: rows(store.conn, t, old_columns[t]) for t in OLD_ROW_TABLES}
         # the coded-indications step records the indications it seeds, the patient it
         # mapped and the unmapped list, and the roles this hand-made old file holds without
@@ -205,7 +205,7 @@ def test_monitors_migration_keeps_ledger_rows_and_triggers(tmp_path, clock):
     db.close()
     store = open_store(path, clock)
     try:
-        assert [m.name for m in migrations.applied(store.db)] == ALL_MIGRATIONS
+        assert [m.name for m in migrations.applied(store.engine.db)] == ALL_MIGRATIONS
         row = store.conn.execute(
             "SELECT sending_app, reason, source, device_id, refused, other_channels, "
             "unknown_codes, clock_ahead_s, part_of FROM device_messages").fetchone()

@@ -1,0 +1,89 @@
+"""What the store asks of a database engine, and nothing more.
+
+`Store` and its `Writer` build every statement from the schema's table and column names
+and run it through an `Engine`: transactions, the one insert whose new id is needed,
+error wording, the list of tables and the checks `verify` runs. The SQLite engine
+(`sqlite_engine.SqliteEngine`) is the only one today; a server engine implements the same
+members. Statements are written with `?` placeholders (qmark style); an engine whose
+driver wants another style translates them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Protocol
+
+from ketalog.store.errors import StoreError
+
+
+class Cursor(Protocol):
+    """The DB-API cursor subset the store reads results through."""
+
+    @property
+    def description(self) -> Any: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Connection(Protocol):
+    """The DB-API connection subset the store's own modules run their queries on."""
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Any: ...
+
+    def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+class Engine(Protocol):
+    """One open database, as the store needs it."""
+
+    name: str
+    conn: Connection
+    #: The driver's exception classes: anything else raised inside a write is not the
+    #: database's doing and leaves as it came (after the rollback).
+    errors: tuple[type[BaseException], ...]
+
+    def begin_write(self) -> None:
+        """Start a write transaction holding the database's write lock (writers queue)."""
+
+    def commit(self) -> None:
+        """Make the transaction durable."""
+
+    def rollback(self) -> None:
+        """Undo the transaction in progress, if any."""
+
+    def insert(self, table: str, columns: Sequence[str], values: Sequence[object]) -> int:
+        """Insert one row and return its new id."""
+
+    def nocase(self, expression: str) -> str:
+        """`expression` compared and sorted without regard to case, in a form the engine's
+        case-insensitive indexes serve (names of patients, locations)."""
+
+    def table_columns(self) -> dict[str, list[str]]:
+        """Every table with its columns in order."""
+
+    def translate(self, exc: BaseException) -> StoreError:
+        """The driver's error in words a clinic user can act on."""
+
+    def integrity_problems(self) -> list[str]:
+        """The engine's own page and index checks; empty when sound."""
+
+    def quick_check_problems(self) -> list[str]:
+        """The fast structural check run at start-up, in the engine's own words."""
+
+    def foreign_key_problems(self) -> list[str]:
+        """Rows whose foreign keys point at nothing."""
+
+    def trigger_names(self) -> set[str]:
+        """The protective triggers present (verify checks none was dropped)."""
+
+    def cipher_problems(self) -> list[str]:
+        """Per-page authentication of an encrypted database; empty for a plain one."""
+
+    def close(self) -> None:
+        """Release the connection."""
