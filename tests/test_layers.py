@@ -130,7 +130,7 @@ CONTRACTS = {
     "qt-only-in-ui": 1,
     "domain-alone": 0,
     "outputs-below-store": 0,
-    "front-ends-via-services": 14,
+    "front-ends-via-services": 6,
 }
 
 

@@ -9,8 +9,18 @@ from pathlib import Path
 
 from ketalog.domain.clock import Clock
 from ketalog.services.errors import service_boundary
+from ketalog.store.backup import BackupReport, backup_to
 from ketalog.store.connection import open_store, second_connection
+from ketalog.store.progress import PhaseProgress
 from ketalog.store.store import Store
+
+__all__ = ["BackupReport", "Database", "copy_for_backup", "open_database_file",
+           "worker_connection"]
+
+#: The handle of an open database that the front ends hold before anyone logs in (the
+#: login and first-run dialogs, start-up and its checks) and hand back to services; they
+#: never read or write through it themselves.
+Database = Store
 
 
 @service_boundary
@@ -24,3 +34,15 @@ def open_database_file(path: Path, clock: Clock, *, passphrase: str | None = Non
 def worker_connection(store: Store) -> Store:
     """Another connection to `store`'s file for a worker thread (`second_connection`)."""
     return second_connection(store)
+
+
+@service_boundary
+def copy_for_backup(worker: Store, target: Path, phases: PhaseProgress | None = None
+                    ) -> BackupReport:
+    """The copy and its check, on the worker thread that owns `worker` (a connection
+    from `worker_connection`, closed here whatever happens). The GUI then audits and
+    rotates with `backups.finish_backup` on its own thread."""
+    try:
+        return backup_to(worker, target, phases=phases)
+    finally:
+        worker.close()

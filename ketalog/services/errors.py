@@ -10,10 +10,12 @@ from ketalog.domain.discharge import ReadinessCheck
 from ketalog.domain.dosing import DoseWarning
 from ketalog.store.errors import (
     CannotOpen,
+    DatabaseClosed,
     NewerSchema,
     PassphraseRequired,
     StoreError,
     WrongPassphrase,
+    from_driver,
 )
 
 P = ParamSpec("P")
@@ -91,6 +93,11 @@ class PassphraseRefused(StoreFailed, WrongPassphrase):
     """The passphrase did not open the file: start-up asks again (or offers a backup)."""
 
 
+class DatabaseGone(StoreFailed, DatabaseClosed):
+    """The store was closed under a late caller (a timer after a logout or a restore):
+    the caller skips its work quietly; nothing was read or written."""
+
+
 # The cases the GUI tells apart have a named class; every other store error gets one
 # made on first use. A mirror's parents follow the store's own classes, so the mirror of
 # DamagedDatabase is a CannotOpenDatabase: `except CannotOpenDatabase` keeps catching
@@ -100,6 +107,7 @@ _MIRRORS: dict[type[StoreError], type[StoreFailed]] = {
     NewerSchema: NewerDatabase,
     PassphraseRequired: PassphraseNeeded,
     WrongPassphrase: PassphraseRefused,
+    DatabaseClosed: DatabaseGone,
 }
 
 
@@ -120,8 +128,10 @@ def store_failed(error: StoreError) -> StoreFailed:
 
 def service_boundary(func: Callable[P, R]) -> Callable[P, R]:
     """Wrap a service function so a StoreError leaves it as a StoreFailed (a
-    ServiceError) with the same wording: the UI then catches ServiceError alone. One
-    decorator on every public service function instead of a try block in each
+    ServiceError) with the same wording, and so does a database driver's own exception
+    (raised by a read, which has no write transaction to translate it): the UI then
+    catches ServiceError alone, whatever engine is underneath. One decorator on every
+    public service function instead of a try block in each
     (`tests/services/test_error_boundary.py` keeps it on all of them)."""
 
     @functools.wraps(func)
@@ -132,5 +142,10 @@ def service_boundary(func: Callable[P, R]) -> Callable[P, R]:
             raise  # already passed on by the service it called
         except StoreError as exc:
             raise store_failed(exc) from exc
+        except Exception as exc:
+            error = from_driver(exc)
+            if error is None:
+                raise
+            raise store_failed(error) from exc
 
     return wrapper

@@ -9,7 +9,7 @@ from ketalog.domain.errors import FieldProblem, PlausibilityError
 from ketalog.services.context import Context
 from ketalog.services.errors import InvalidState, ServiceError, service_boundary
 from ketalog.store import protocols as protocol_rows
-from ketalog.store.store import Actor, Store
+from ketalog.store.store import SYSTEM, Actor, Store
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,8 @@ def validate_protocol(data: ProtocolInput) -> dict[str, object]:
 
 
 @service_boundary
-def seed_protocols(store: Store, actor: Actor) -> int:
+def seed_protocols(store: Store, actor: Actor = SYSTEM) -> int:
+    """The starter protocols in an empty clinic (first run: attributed to the system)."""
     if protocol_rows.any_protocol(store):
         return 0
     with store.write(actor) as w:

@@ -5,7 +5,6 @@ windows, logout and idle auto-logoff."""
 from __future__ import annotations
 
 import logging
-import sqlite3
 import sys
 import traceback
 from collections.abc import Callable
@@ -28,14 +27,18 @@ from ketalog.services.backups import (
     restore_database,
 )
 from ketalog.services.context import Context
-from ketalog.services.database import open_database_file, worker_connection
+from ketalog.services.database import (
+    BackupReport,
+    Database,
+    copy_for_backup,
+    open_database_file,
+    worker_connection,
+)
 from ketalog.services.emergency import end_emergency
-from ketalog.services.errors import ServiceError, StoreFailed
+from ketalog.services.errors import DatabaseGone, ServiceError, StoreFailed
 from ketalog.services.logoff import EMERGENCY_ENDED, IDLE, logoff_due, record_logoff
 from ketalog.services.settings import auto_logoff_minutes, auto_logoff_minutes_before_login
 from ketalog.services.system import needs_first_admin
-from ketalog.store.backup import BackupReport, backup_to
-from ketalog.store.store import Store
 from ketalog.ui.feed_runner import FeedRunner
 from ketalog.ui.idle import IdleWatcher
 from ketalog.ui.login import FirstRunDialog, LoginDialog
@@ -72,7 +75,7 @@ def _excepthook(kind: type[BaseException], value: BaseException,
 class GuiController:
     """Owns the windows of one running app; swaps them on login, logout and idle lock."""
 
-    def __init__(self, store: Store, clock: Clock, db_path: Path) -> None:
+    def __init__(self, store: Database, clock: Clock, db_path: Path) -> None:
         self.store, self.clock, self.db_path = store, clock, db_path
         self.ctx: Context | None = None
         self.main: MainWindow | None = None
@@ -211,10 +214,10 @@ class GuiController:
                 return False
             target = backup_target(ctx, self.db_path, folder, why)
             worker = worker_connection(self.store)
-        except sqlite3.ProgrammingError as exc:  # a timer outlived its closed database
+        except DatabaseGone as exc:  # a timer outlived its closed database
             log.warning("backup (%s) skipped: %s", why, exc)
             return False
-        except (ServiceError, OSError, sqlite3.Error) as exc:
+        except (ServiceError, OSError) as exc:
             self._backup_failed(why, self._folder_for_message(), exc)
             return False
         self._backing_up = True
@@ -235,10 +238,7 @@ class GuiController:
         phases = self.tasks.progress(shown)
 
         def copy() -> BackupReport:
-            try:
-                return backup_to(worker, target, phases=phases)
-            finally:
-                worker.close()
+            return copy_for_backup(worker, target, phases)
 
         def ended(written: bool) -> None:
             if shiboken6.isValid(progress):
@@ -251,7 +251,7 @@ class GuiController:
         def copied(report: BackupReport) -> None:
             try:
                 removed = finish_backup(ctx, self.db_path, folder, why, report)
-            except (ServiceError, OSError, sqlite3.Error) as exc:
+            except (ServiceError, OSError) as exc:
                 failed(exc)
                 return
             log.info("backup (%s) written: %s; rotated out %d", why, report.path, len(removed))
@@ -273,7 +273,7 @@ class GuiController:
     def _folder_for_message(self) -> Path:
         try:
             return self.backup_folder()
-        except (ServiceError, sqlite3.Error):
+        except ServiceError:
             return backup_dir(self.db_path)
 
     def _backup_failed(self, why: str, folder: Path, exc: BaseException) -> None:

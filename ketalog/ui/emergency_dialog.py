@@ -15,9 +15,9 @@ from PySide6.QtWidgets import (
 
 from ketalog.domain.clock import Clock
 from ketalog.services.context import Context
+from ketalog.services.database import Database
 from ketalog.services.emergency import EMERGENCY_MINUTES, MIN_REASON_LENGTH, start_emergency
 from ketalog.services.errors import ServiceError
-from ketalog.store.store import Store
 from ketalog.ui.feedback import ERROR_COLOUR, error_label, finish_form, password_field
 
 WARNING = (f"<b>Emergency access</b> is for when you cannot log in normally and a patient "
@@ -28,7 +28,7 @@ WARNING = (f"<b>Emergency access</b> is for when you cannot log in normally and 
 
 
 class EmergencyDialog(QDialog):
-    def __init__(self, store: Store, clock: Clock, username: str = "",
+    def __init__(self, store: Database, clock: Clock, username: str = "",
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store, self.clock = store, clock

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ketalog.services.context import Context
+from ketalog.services.database import Database
 from ketalog.services.device_feed_settings import FeedSettings, feed_settings, quarantine_count
 from ketalog.services.errors import StoreFailed
-from ketalog.store.store import Store
 
 if TYPE_CHECKING:
     from ketalog.services.device_listener import Hl7Listener
@@ -68,7 +68,7 @@ class FeedRunner:
                 f"quarantined, {s.connections} connection(s)")
 
 
-def feed_status_line(store: Store, runner: FeedRunner) -> str:
+def feed_status_line(store: Database, runner: FeedRunner) -> str:
     """For the main window's status bar: is the feed on, and is anything waiting."""
     waiting = quarantine_count(store)
     parts = []

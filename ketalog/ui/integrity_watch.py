@@ -10,15 +10,15 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer
 
+from ketalog.services.database import Database
 from ketalog.services.system import integrity_problems
-from ketalog.store.store import Store
 from ketalog.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 DAILY_MS = 24 * 3600 * 1000
 
 
-def run_check(store: Store) -> list[str]:
+def run_check(store: Database) -> list[str]:
     """quick_check off the GUI thread (services.system.integrity_problems)."""
     return integrity_problems(store)
 
@@ -35,7 +35,7 @@ def banner_text(problems: list[str]) -> str:
 class IntegrityWatch(QObject):
     """Runs the check on the task runner; `show(problems)` is called on the GUI thread."""
 
-    def __init__(self, store_getter: Callable[[], Store | None],
+    def __init__(self, store_getter: Callable[[], Database | None],
                  show: Callable[[list[str]], None], tasks: TaskRunner | None = None) -> None:
         super().__init__()
         self.store_getter, self.show = store_getter, show

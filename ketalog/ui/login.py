@@ -17,17 +17,17 @@ from PySide6.QtWidgets import (
 from ketalog.domain.clock import Clock
 from ketalog.services.auth import MIN_PASSWORD_LENGTH, bootstrap_admin, login
 from ketalog.services.context import Context
+from ketalog.services.database import Database
 from ketalog.services.errors import AccountLocked, LoginFailed, ServiceError, StoreFailed
 from ketalog.services.protocols import seed_protocols
 from ketalog.services.settings import clinic_name_before_login
-from ketalog.store.store import SYSTEM, Store
 from ketalog.ui.feedback import error_label, password_field
 
 
 class LoginDialog(QDialog):
     """Username + password; on success `context` holds the logged-in user."""
 
-    def __init__(self, store: Store, clock: Clock, parent: QWidget | None = None,
+    def __init__(self, store: Database, clock: Clock, parent: QWidget | None = None,
                  username: str = "") -> None:
         super().__init__(parent)
         self.store, self.clock = store, clock
@@ -118,7 +118,7 @@ class LoginDialog(QDialog):
 class FirstRunDialog(QDialog):
     """An empty database asks for the clinic name and the first admin account."""
 
-    def __init__(self, store: Store, clock: Clock, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Database, clock: Clock, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store, self.clock = store, clock
         self.context: Context | None = None
@@ -165,7 +165,7 @@ class FirstRunDialog(QDialog):
         try:
             bootstrap_admin(self.store, self.clock, self.username.text(), self.password.text(),
                             self.display_name.text().strip(), self.clinic.text())
-            seed_protocols(self.store, SYSTEM)
+            seed_protocols(self.store)
             self.context = login(self.store, self.clock, self.username.text(),
                                  self.password.text())
         except ServiceError as exc:

@@ -23,9 +23,8 @@ from PySide6.QtWidgets import QApplication, QWidget
 from ketalog.domain.clock import Clock
 from ketalog.services.auth import login
 from ketalog.services.context import Context
-from ketalog.services.database import open_database_file
+from ketalog.services.database import Database, open_database_file
 from ketalog.services.errors import ServiceError, StoreFailed
-from ketalog.store.store import Store
 from ketalog.ui.login import FirstRunDialog, LoginDialog
 
 if TYPE_CHECKING:
@@ -39,7 +38,7 @@ LOGIN_FAILED = 4
 TIMEOUT_MS = 60_000
 
 
-def open_for_smoke(db_path: Path, clock: Clock) -> Store | None:
+def open_for_smoke(db_path: Path, clock: Clock) -> Database | None:
     try:
         return open_database_file(db_path, clock, passphrase=os.environ.get(PASSPHRASE_ENV) or None)
     except StoreFailed as exc:
@@ -66,7 +65,7 @@ class SmokeHost(Protocol):
     """What a smoke run needs of the app's controller (ui/app.py's GuiController, which
     imports this module: naming the protocol here keeps the import one way)."""
 
-    store: Store
+    store: Database
     clock: Clock
     db_path: Path
     ctx: Context | None

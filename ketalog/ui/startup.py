@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from ketalog.domain.clock import Clock
 from ketalog.paths import backup_dir
-from ketalog.services.database import open_database_file
+from ketalog.services.database import Database, open_database_file
 from ketalog.services.errors import (
     CannotOpenDatabase,
     NewerDatabase,
@@ -34,7 +34,6 @@ from ketalog.services.errors import (
     StoreFailed,
 )
 from ketalog.services.recovery import Candidate, examine, newest_usable, restore_at_startup
-from ketalog.store.store import Store
 from ketalog.ui.feedback import password_field
 
 log = logging.getLogger("ketalog.startup")
@@ -96,7 +95,7 @@ class RecoveryDialog(QDialog):
         self.setObjectName("recoveryDialog")
         self.setWindowTitle("ketalog: the database cannot be opened")
         self.db_path, self.clock, self.problem = db_path, clock, problem
-        self.store: Store | None = None
+        self.store: Database | None = None
         self.candidate: Candidate | None = None
         layout = QVBoxLayout(self)
         text = QLabel(problem)
@@ -179,7 +178,7 @@ class RecoveryDialog(QDialog):
 
 def open_database(db_path: Path, clock: Clock, parent: QWidget | None = None,
                   passphrase_dialog: type[PassphraseDialog] = PassphraseDialog,
-                  recovery_dialog: type[RecoveryDialog] = RecoveryDialog) -> Store | None:
+                  recovery_dialog: type[RecoveryDialog] = RecoveryDialog) -> Database | None:
     """The store, after any passphrase prompt or restore; None if the user gave up."""
     passphrase: str | None = None
     while True:
@@ -208,7 +207,7 @@ def open_database(db_path: Path, clock: Clock, parent: QWidget | None = None,
 
 
 def _recover(db_path: Path, clock: Clock, problem: str, newer: bool, passphrase: str | None,
-             parent: QWidget | None, dialog_class: type[RecoveryDialog]) -> Store | None:
+             parent: QWidget | None, dialog_class: type[RecoveryDialog]) -> Database | None:
     dialog = dialog_class(db_path, clock, problem, newer=newer, passphrase=passphrase,
                           parent=parent)
     if dialog.exec() and dialog.store is not None:

@@ -265,3 +265,19 @@ def test_the_monitor_listener_start_is_wrapped():
     from ketalog.services.device_listener import Hl7Listener
 
     assert Hl7Listener.start.__code__ is WRAPPER_CODE
+
+
+def test_a_read_on_a_closed_database_is_a_service_error_of_its_own(tmp_path, clock):
+    """A timer that outlived a logout or a restore reads through a closed connection:
+    the driver's own error leaves the service as DatabaseGone, which the app skips
+    quietly, not as sqlite3.ProgrammingError."""
+    from ketalog.services.errors import DatabaseGone
+    from ketalog.services.system import needs_first_admin
+    from ketalog.store.connection import open_store
+
+    store = open_store(tmp_path / "closed.db", clock)
+    store.close()
+    with pytest.raises(DatabaseGone, match="closed") as info:
+        needs_first_admin(store)
+    assert isinstance(info.value, ServiceError)
+

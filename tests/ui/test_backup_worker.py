@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from datetime import date
 
+from ketalog.services import database as database_service
 from ketalog.services.backups import list_backups
 from ketalog.services.patients import PatientInput, create_patient
 from ketalog.store import backup as store_backup
@@ -32,7 +33,7 @@ def test_backup_copies_off_the_gui_thread_while_the_gui_writes(qtbot, staffed, c
         assert wrote.wait(10), "the GUI thread was blocked during the copy"
         return real(source, target, progress, pages_per_step, phases)
 
-    monkeypatch.setattr(app_module, "backup_to", slow_copy)
+    monkeypatch.setattr(database_service, "backup_to", slow_copy)
     # the GUI thread's event loop runs during the copy: a nurse records something
     qtbot.wait(1)
     from PySide6.QtCore import QTimer

@@ -88,6 +88,7 @@ def test_an_outcome_for_a_closed_window_is_dropped(qtbot):
 def test_a_backup_finishes_and_is_audited_after_a_logout(qtbot, staffed, clock, monkeypatch):
     """The copy runs on; the admin logs out meanwhile (the main window and its progress
     dialog are deleted); the backup is still checked, rotated and audited."""
+    from ketalog.services import database as database_service
     from ketalog.services.backups import list_backups
     from ketalog.store import backup as store_backup
     from ketalog.ui import app as app_module
@@ -105,7 +106,7 @@ def test_a_backup_finishes_and_is_audited_after_a_logout(qtbot, staffed, clock, 
         assert release.wait(10)
         return real(source, target, progress, pages_per_step, phases)
 
-    monkeypatch.setattr(app_module, "backup_to", held_copy)
+    monkeypatch.setattr(database_service, "backup_to", held_copy)
     ended: list[bool] = []
     assert controller.backup("manual", then=ended.append)
     controller._close_all()  # the logout's part that deletes the windows
