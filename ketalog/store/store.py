@@ -130,16 +130,6 @@ class Writer:
         self.conn.execute(f"DELETE FROM {table} WHERE id = ?", [row_id])
         self._audit("delete", table, str(old.get("uuid", row_id)), old, None, reason)
 
-    def set_roles(self, user_id: int, user_uuid: str, roles: Sequence[str]) -> None:
-        old = [r["role"] for r in self.store.rows("user_roles", user_id=user_id)]
-        if sorted(old) == sorted(roles):
-            return
-        self.conn.execute("DELETE FROM user_roles WHERE user_id = ?", [user_id])
-        self.conn.executemany("INSERT INTO user_roles (user_id, role) VALUES (?, ?)",
-                              [(user_id, r) for r in sorted(set(roles))])
-        self._audit("update", "user_roles", user_uuid, {"roles": sorted(old)},
-                    {"roles": sorted(set(roles))})
-
     def set_setting(self, key: str, value: object, reason: str = "") -> None:
         old = self.store.setting(key)
         text = json.dumps(value, sort_keys=True)
@@ -304,9 +294,6 @@ class Store:
         row = self.conn.execute("SELECT value FROM clinic_settings WHERE key = ?",
                                 [key]).fetchone()
         return None if row is None else json.loads(row[0])
-
-    def roles_of(self, user_id: int) -> list[str]:
-        return [r["role"] for r in self.rows("user_roles", order_by="role", user_id=user_id)]
 
     def search_patients(self, text: str = "", limit: int = 200) -> list[dict[str, object]]:
         """Match MRN, family/given name prefix or birth date (YYYY-MM-DD prefix)."""
