@@ -109,7 +109,7 @@ def login(store: Store, clock: Clock, username: str, password: str) -> Context:
             w.event("login_refused_locked", "users", user_rows.uuid_of(store, user.id))
         raise AccountLocked(f"account {user.username} is locked after repeated failed "
                             "logins; an admin must unlock it")
-    stored = _credentials(store, user)
+    stored = _login_state(store, user)
     if not password_ok(stored.password_hash, password):
         locked = record_failure(store, user, "login")
         if locked:
@@ -129,9 +129,9 @@ def login(store: Store, clock: Clock, username: str, password: str) -> Context:
     return Context(store, clock, fresh, signing_key=key)
 
 
-def _credentials(store: Store, user: User) -> user_rows.Credentials:
+def _login_state(store: Store, user: User) -> user_rows.LoginState:
     """The stored password of a user just read (accounts are never deleted)."""
-    stored = user_rows.credentials(store, user.id)
+    stored = user_rows.login_state(store, user.id)
     assert stored is not None
     return stored
 
@@ -140,7 +140,7 @@ def _credentials(store: Store, user: User) -> user_rows.Credentials:
 def record_failure(store: Store, user: User, what: str) -> bool:
     """Count a failed password entry (login or signature); lock at the limit."""
     with store.write(Actor(user.id, user.username)) as w:
-        stored = _credentials(store, user)
+        stored = _login_state(store, user)
         failures = stored.failed_logins + 1
         locked = failures >= MAX_FAILED_LOGINS
         user_rows.count_failure(w, user.id, failures, locked, reason=f"failed {what}")
@@ -153,7 +153,7 @@ def record_failure(store: Store, user: User, what: str) -> bool:
 def reauthenticate(ctx: Context, password: str, purpose: str) -> None:
     """Password re-entry (e.g. to sign); failures count toward the lockout."""
     ctx.refuse_in_emergency(f"re-enter a password for {purpose}")
-    stored = user_rows.credentials(ctx.store, ctx.user.id)
+    stored = user_rows.login_state(ctx.store, ctx.user.id)
     if stored is None or stored.locked:
         raise AccountLocked(f"account {ctx.user.username} is locked")
     if not password_ok(stored.password_hash, password):

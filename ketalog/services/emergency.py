@@ -75,7 +75,7 @@ def start_emergency(store: Store, clock: Clock, username: str, password: str,
             w.event("emergency_access_failed", "users", "",
                     {"reason": "unknown or inactive user"}, reason=reason)
         raise LoginFailed("wrong username or password")
-    stored = user_rows.credentials(store, user.id)
+    stored = user_rows.login_state(store, user.id)
     assert stored is not None
     failures = stored.failed_logins
     if failures >= MAX_FAILED_LOGINS + EXTRA_TRIES_WHEN_LOCKED:

@@ -95,7 +95,7 @@ def admin_in_backup(source: Path, clock: Clock, username: str, password: str,
     try:
         store = Store(Database(conn, execute_plugins=False), source, clock, passphrase=key)
         user = load_user(store, username)
-        stored = user_rows.credentials(store, user.id) if user is not None else None
+        stored = user_rows.login_state(store, user.id) if user is not None else None
         ok = (user is not None and stored is not None and user.active
               and password_ok(stored.password_hash, password))
     finally:

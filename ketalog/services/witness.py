@@ -37,7 +37,7 @@ def verify_witness(ctx: Context, username: str, password: str) -> User:
         raise LoginFailed("witness: wrong username or password")
     if witness.locked:
         raise AccountLocked(f"witness account {witness.username} is locked")
-    stored = user_rows.credentials(ctx.store, witness.id)
+    stored = user_rows.login_state(ctx.store, witness.id)
     if stored is None or not password_ok(stored.password_hash, password):
         if record_failure(ctx.store, witness, "witness"):
             raise AccountLocked(f"wrong password; account {witness.username} is now locked")

@@ -1,6 +1,6 @@
 """User accounts and their roles in the store: the one module that names the users and
 user_roles tables and orders them. Reads return domain `User`s (and, for checking a
-password, `Credentials`); writes go through the caller's audited `Writer`, so every
+password, `LoginState`); writes go through the caller's audited `Writer`, so every
 change keeps its audit entry."""
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ BY_DISPLAY_NAME = "display_name"
 
 
 @dataclass(frozen=True)
-class Credentials:
-    """What checking a password needs and a `User` does not carry; it never leaves the
-    services."""
+class LoginState:
+    """What checking a password needs, as the row holds it now (the hash, the failures in
+    a row, the lock), and the uuid its audit entries name; it never leaves the services."""
 
     user_id: int
     uuid: str
@@ -83,11 +83,11 @@ def uuid_of(store: Store, user_id: int) -> str:
     return "" if row is None else as_text(row["uuid"])
 
 
-def credentials(store: Store, user_id: int) -> Credentials | None:
+def login_state(store: Store, user_id: int) -> LoginState | None:
     row = store.get(TABLE, user_id)
     if row is None:
         return None
-    return Credentials(user_id=as_int(row["id"]), uuid=as_text(row["uuid"]),
+    return LoginState(user_id=as_int(row["id"]), uuid=as_text(row["uuid"]),
                        password_hash=as_text(row["password_hash"]),
                        failed_logins=as_int(row["failed_logins"]),
                        locked=as_flag(row["locked"]))

@@ -32,7 +32,7 @@ def test_a_user_round_trips_typed_with_roles(store):
                          locked=False, active=True)
     assert user_rows.roles_of(store, uid) == [Role.ADMIN, Role.PROVIDER]
     assert user_rows.user_named(store, "ann") == found  # the username's NOCASE collation
-    stored = user_rows.credentials(store, uid)
+    stored = user_rows.login_state(store, uid)
     assert stored is not None and stored.password_hash == "hash-of-Ann"
     assert stored.uuid == user_rows.uuid_of(store, uid) != ""
     assert (stored.user_id, stored.failed_logins, stored.locked) == (uid, 0, False)
@@ -41,7 +41,7 @@ def test_a_user_round_trips_typed_with_roles(store):
 def test_unknown_ids_and_names_read_as_nothing(store):
     assert user_rows.user(store, 10_000) is None
     assert user_rows.user_named(store, "nobody") is None
-    assert user_rows.credentials(store, 10_000) is None
+    assert user_rows.login_state(store, 10_000) is None
     assert user_rows.uuid_of(store, 10_000) == ""
     assert user_rows.roles_of(store, 10_000) == []
     assert user_rows.users_by_username(store) == []
@@ -100,7 +100,7 @@ def test_account_changes_are_audited_updates(store):
         ("update", "users", "recovered"), ("update", "users", "left")]
     assert json.loads(str(entries[2]["new_values"])) == {"failed_logins": 5, "locked": 1}
     assert json.loads(str(entries[3]["new_values"])) == {"failed_logins": 0, "locked": 0}
-    stored = user_rows.credentials(store, uid)
+    stored = user_rows.login_state(store, uid)
     assert stored is not None and stored.password_hash == "newer-hash"
     found = user_rows.user(store, uid)
     assert found is not None and not found.active and not found.locked
