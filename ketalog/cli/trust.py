@@ -81,6 +81,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
             actor = context.login(args, auth_store, Role.ADMIN).actor
         finally:
             auth_store.close()
+    actor_id: int | None  # who restores: the backup's admin or the one logged in here
     if actor is None:
         username = context.username(args)
         if not username:

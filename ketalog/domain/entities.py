@@ -59,7 +59,10 @@ VITAL_FIELDS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class User:
-    id: int | None
+    """A stored account: users are only ever made from their row, so the id is always
+    there (a session, signature or audit entry can name it without a check)."""
+
+    id: int
     username: str
     display_name: str
     credentials: str = ""

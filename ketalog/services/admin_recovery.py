@@ -17,6 +17,7 @@ from ketalog.services.anchors import write_anchor
 from ketalog.services.auth import check_password_policy, hash_password, load_user
 from ketalog.services.errors import PermissionDenied, ServiceError, service_boundary
 from ketalog.services.signing_keys import add_key
+from ketalog.store import users as user_rows
 from ketalog.store.store import Actor, Store
 
 
@@ -52,22 +53,21 @@ def recover_admin(store: Store, account: OsAccount, username: str, new_password:
         raise ServiceError(f"{username} is not an admin of this clinic")
     if not user.active:
         raise ServiceError(f"{username} is deactivated; recover an active admin")
-    usable = [r for r in store.rows("users", active=1, locked=0)
-              if r["id"] != user.id and Role.ADMIN.value in store.roles_of(int(r["id"]))]  # type: ignore[call-overload]
+    usable = [u for u in user_rows.usable_users(store)
+              if u.id != user.id and u.has_role(Role.ADMIN)]
     if usable:
-        names = ", ".join(str(r["username"]) for r in usable)
+        names = ", ".join(u.username for u in usable)
         raise ServiceError(f"another admin can unlock {username} in the app: {names}")
     check_password_policy(new_password)
-    row = store.get("users", user.id)  # type: ignore[arg-type]
-    assert row is not None
+    user_uuid = user_rows.uuid_of(store, user.id)
     actor = Actor(None, f"os:{account.name}")
     with store.write(actor) as w:
-        w.update("users", user.id, {"locked": 0, "failed_logins": 0,  # type: ignore[arg-type]
-                                    "password_hash": hash_password(new_password)},
-                 reason=f"admin recovery by OS account {account.name}: {reason.strip()}")
-        add_key(w, user.id, str(row["uuid"]), new_password,  # type: ignore[arg-type]
+        user_rows.unlock_with_password(
+            w, user.id, hash_password(new_password),
+            reason=f"admin recovery by OS account {account.name}: {reason.strip()}")
+        add_key(w, user.id, user_uuid, new_password,
                 f"admin recovery by OS account {account.name}")
-        w.event("admin_recovery", "users", str(row["uuid"]),
+        w.event("admin_recovery", "users", user_uuid,
                 {"os_account": account.name, "uid": account.uid, "username": user.username},
                 reason=reason.strip())
     write_anchor(store, "admin recovery")

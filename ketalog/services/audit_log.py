@@ -18,6 +18,7 @@ from ketalog.services.errors import ServiceError, service_boundary
 from ketalog.services.exports import write_audited
 from ketalog.store import audit_query as q
 from ketalog.store import patients as patient_rows
+from ketalog.store import users as user_rows
 
 PAGE_SIZE = 200
 CSV_HEADER = ("id", "at_utc", "at_local", "user", "action", "table", "row_uuid", "patient_mrn",
@@ -70,10 +71,10 @@ def _local_midnight(day: date) -> str:
 def _query(ctx: Context, f: AuditFilter) -> q.AuditQuery:
     user_id = patient_id = None
     if f.username.strip():
-        row = ctx.store.get_by("users", username=f.username.strip())
-        if row is None:
+        user = user_rows.user_named(ctx.store, f.username.strip())
+        if user is None:
             raise ServiceError(f"no user named {f.username.strip()}")
-        user_id = int(row["id"])  # type: ignore[call-overload]
+        user_id = user.id
     if f.mrn.strip():
         patient = patient_rows.patient_with_mrn(ctx.store, f.mrn)
         if patient is None or patient.id is None:

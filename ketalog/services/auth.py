@@ -14,7 +14,7 @@ from ketalog.services.context import Context
 from ketalog.services.errors import AccountLocked, LoginFailed, ServiceError, service_boundary
 from ketalog.services.signing_keys import add_key, open_key, replace_missing_key
 from ketalog.store import patients as patient_rows
-from ketalog.store.records import user_from_row
+from ketalog.store import users as user_rows
 from ketalog.store.store import SYSTEM, Actor, Store
 
 MAX_FAILED_LOGINS = 5
@@ -43,16 +43,12 @@ def check_password_policy(password: str) -> None:
 
 @service_boundary
 def load_user(store: Store, username: str) -> User | None:
-    row = store.get_by("users", username=username.strip())
-    if row is None:
-        return None
-    return user_from_row(row, store.roles_of(int(row["id"])))  # type: ignore[arg-type]
+    return user_rows.user_named(store, username.strip())
 
 
 @service_boundary
 def user_by_id(store: Store, user_id: int) -> User | None:
-    row = store.get("users", user_id)
-    return None if row is None else user_from_row(row, store.roles_of(user_id))
+    return user_rows.user(store, user_id)
 
 
 def _insert_user(store: Store, actor: Actor, clock: Clock, username: str, display_name: str,
@@ -65,12 +61,13 @@ def _insert_user(store: Store, actor: Actor, clock: Clock, username: str, displa
         raise ServiceError("a user needs at least one role (nurse, provider, admin)")
     check_password_policy(password)
     with store.write(actor) as w:
-        uid = w.insert("users", {"username": username, "display_name": display_name or username,
-                                 "credentials": credentials, "password_hash": hash_password(password),
-                                 "created_at": to_iso(clock.now())})
-        row = store.get("users", uid)
-        w.set_roles(uid, str(row["uuid"]), role_list)  # type: ignore[index]
-        add_key(w, uid, str(row["uuid"]), password, "account created")  # type: ignore[index]
+        uid = user_rows.insert_user(w, username=username, display_name=display_name or username,
+                                    credentials=credentials,
+                                    password_hash=hash_password(password),
+                                    created_at=to_iso(clock.now()))
+        uuid = user_rows.uuid_of(store, uid)
+        user_rows.set_roles(w, uid, uuid, role_list)
+        add_key(w, uid, uuid, password, "account created")
     user = load_user(store, username)
     assert user is not None
     return user
@@ -80,7 +77,7 @@ def _insert_user(store: Store, actor: Actor, clock: Clock, username: str, displa
 def bootstrap_admin(store: Store, clock: Clock, username: str, password: str,
                     display_name: str = "", clinic_name: str = "") -> User:
     """First run only: create the first admin (and name the clinic). Refused afterwards."""
-    if store.count("users"):
+    if user_rows.any_user(store):
         raise ServiceError("this database already has users; ask an admin to add you")
     if store.count("audit_log", table_name="users") or patient_rows.any_patient(store):
         raise ServiceError("this database holds records but no accounts (they were removed "
@@ -109,44 +106,45 @@ def login(store: Store, clock: Clock, username: str, password: str) -> Context:
         raise LoginFailed("wrong username or password")
     if user.locked:
         with store.write(Actor(user.id, user.username)) as w:
-            w.event("login_refused_locked", "users", _uuid(store, user))
+            w.event("login_refused_locked", "users", user_rows.uuid_of(store, user.id))
         raise AccountLocked(f"account {user.username} is locked after repeated failed "
                             "logins; an admin must unlock it")
-    row = store.get("users", user.id)  # type: ignore[arg-type]
-    if not password_ok(str(row["password_hash"]), password):  # type: ignore[index]
+    stored = _login_state(store, user)
+    if not password_ok(stored.password_hash, password):
         locked = record_failure(store, user, "login")
         if locked:
             raise AccountLocked(f"wrong password; account {user.username} is now locked after "
                                 f"{MAX_FAILED_LOGINS} failed attempts; an admin must unlock it")
         raise LoginFailed("wrong username or password")
-    key = open_key(store, user.id, password)  # type: ignore[arg-type]
+    key = open_key(store, user.id, password)
     with store.write(Actor(user.id, user.username)) as w:
         if user.failed_logins:
-            w.update("users", user.id, {"failed_logins": 0})  # type: ignore[arg-type]
+            user_rows.reset_failed_logins(w, user.id)
         if key is None:
-            key = replace_missing_key(store, w, user.id, password)  # type: ignore[arg-type]
-        w.event("login", "users", str(row["uuid"]))  # type: ignore[index]
+            key = replace_missing_key(store, w, user.id, password)
+        w.event("login", "users", stored.uuid)
     write_anchor(store, "login")
-    fresh = user_by_id(store, user.id)  # type: ignore[arg-type]
+    fresh = user_by_id(store, user.id)
     assert fresh is not None
     return Context(store, clock, fresh, signing_key=key)
 
 
-def _uuid(store: Store, user: User) -> str:
-    row = store.get("users", user.id)  # type: ignore[arg-type]
-    return str(row["uuid"]) if row else ""
+def _login_state(store: Store, user: User) -> user_rows.LoginState:
+    """The stored password of a user just read (accounts are never deleted)."""
+    stored = user_rows.login_state(store, user.id)
+    assert stored is not None
+    return stored
 
 
 @service_boundary
 def record_failure(store: Store, user: User, what: str) -> bool:
     """Count a failed password entry (login or signature); lock at the limit."""
     with store.write(Actor(user.id, user.username)) as w:
-        row = store.get("users", user.id)  # type: ignore[arg-type]
-        failures = int(row["failed_logins"]) + 1  # type: ignore[index,arg-type]
+        stored = _login_state(store, user)
+        failures = stored.failed_logins + 1
         locked = failures >= MAX_FAILED_LOGINS
-        w.update("users", user.id, {"failed_logins": failures, "locked": int(locked)},  # type: ignore[arg-type]
-                 reason=f"failed {what}")
-        w.event(f"{what}_failed", "users", str(row["uuid"]),  # type: ignore[index]
+        user_rows.count_failure(w, user.id, failures, locked, reason=f"failed {what}")
+        w.event(f"{what}_failed", "users", stored.uuid,
                 {"failed_logins": failures, "locked": locked})
     return locked
 
@@ -155,16 +153,16 @@ def record_failure(store: Store, user: User, what: str) -> bool:
 def reauthenticate(ctx: Context, password: str, purpose: str) -> None:
     """Password re-entry (e.g. to sign); failures count toward the lockout."""
     ctx.refuse_in_emergency(f"re-enter a password for {purpose}")
-    row = ctx.store.get("users", ctx.user.id)  # type: ignore[arg-type]
-    if row is None or row["locked"]:
+    stored = user_rows.login_state(ctx.store, ctx.user.id)
+    if stored is None or stored.locked:
         raise AccountLocked(f"account {ctx.user.username} is locked")
-    if not password_ok(str(row["password_hash"]), password):
+    if not password_ok(stored.password_hash, password):
         if record_failure(ctx.store, ctx.user, purpose):
             raise AccountLocked(f"wrong password; account {ctx.user.username} is now locked")
         raise LoginFailed("wrong password")
-    if row["failed_logins"]:
+    if stored.failed_logins:
         with ctx.store.write(ctx.actor) as w:
-            w.update("users", ctx.user.id, {"failed_logins": 0})  # type: ignore[arg-type]
+            user_rows.reset_failed_logins(w, ctx.user.id)
 
 
 @service_boundary
@@ -176,7 +174,7 @@ def unlock(ctx: Context, username: str, reason: str) -> None:
     if user is None:
         raise ServiceError(f"no user named {username}")
     with ctx.store.write(ctx.actor) as w:
-        w.update("users", user.id, {"locked": 0, "failed_logins": 0}, reason=reason)  # type: ignore[arg-type]
+        user_rows.unlock(w, user.id, reason=reason)
 
 
 @service_boundary
@@ -190,11 +188,11 @@ def set_password(ctx: Context, username: str, new_password: str) -> None:
         raise ServiceError(f"no user named {username}")
     own = user.id == ctx.user.id
     with ctx.store.write(ctx.actor) as w:
-        w.update("users", user.id, {"password_hash": hash_password(new_password)},  # type: ignore[arg-type]
-                 reason="password set")
+        user_rows.set_password_hash(w, user.id, hash_password(new_password),
+                                    reason="password set")
         # The old key is sealed under the old password: a new pair, the old one kept so
         # every earlier signature still verifies.
-        add_key(w, user.id, _uuid(ctx.store, user), new_password,  # type: ignore[arg-type]
+        add_key(w, user.id, user_rows.uuid_of(ctx.store, user.id), new_password,
                 "password changed" if own else f"password reset by {ctx.user.username}")
 
 
@@ -210,5 +208,4 @@ def change_own_password(ctx: Context, current: str, new_password: str) -> None:
 @service_boundary
 def list_users(ctx: Context) -> list[User]:
     ctx.require(Role.ADMIN, action="list users")
-    return [user_from_row(r, ctx.store.roles_of(int(r["id"])))  # type: ignore[arg-type]
-            for r in ctx.store.rows("users", order_by="username")]
+    return user_rows.users_by_username(ctx.store)

@@ -37,6 +37,7 @@ from ketalog.services.signing_keys import open_key, session_signature
 from ketalog.store import patients as patient_rows
 from ketalog.store import protocols as protocol_rows
 from ketalog.store import signatures as signatures_store
+from ketalog.store import users as user_rows
 from ketalog.store.store import Actor, Store
 
 DEMO_CLINIC_NAME = "Riverside Ketamine Infusion Clinic (demo)"
@@ -1125,7 +1126,7 @@ def create_demo(store: Store, clock: Clock, seed: int = 1) -> DemoReport:
 
     Refused on a database that already has users or patients: demo records must never
     mix with real ones."""
-    if store.count("users") or patient_rows.any_patient(store):
+    if user_rows.any_user(store) or patient_rows.any_patient(store):
         raise ServiceError("the demo clinic can only be created in an empty database "
                            "(this one already has users or patients)")
     now = clock.now()

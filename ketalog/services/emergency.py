@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ketalog.domain.clock import Clock, from_iso, to_iso
-from ketalog.domain.entities import Role
+from ketalog.domain.clock import Clock, to_iso
+from ketalog.domain.entities import Role, User
 from ketalog.services.auth import (
     MAX_FAILED_LOGINS,
     list_users,
@@ -27,6 +27,8 @@ from ketalog.services.errors import (
     service_boundary,
 )
 from ketalog.services.users import active_admins
+from ketalog.store import emergency_access as grant_rows
+from ketalog.store import users as user_rows
 from ketalog.store.audit_query import count_tagged
 from ketalog.store.store import Actor, Store
 
@@ -73,28 +75,26 @@ def start_emergency(store: Store, clock: Clock, username: str, password: str,
             w.event("emergency_access_failed", "users", "",
                     {"reason": "unknown or inactive user"}, reason=reason)
         raise LoginFailed("wrong username or password")
-    row = store.get("users", user.id)  # type: ignore[arg-type]
-    assert row is not None
-    failures = int(row["failed_logins"])  # type: ignore[call-overload]
+    stored = user_rows.login_state(store, user.id)
+    assert stored is not None
+    failures = stored.failed_logins
     if failures >= MAX_FAILED_LOGINS + EXTRA_TRIES_WHEN_LOCKED:
         with store.write(Actor(user.id, user.username)) as w:
-            w.event("emergency_access_refused", "users", str(row["uuid"]),
+            w.event("emergency_access_refused", "users", stored.uuid,
                     {"failed_logins": failures}, reason=reason)
         raise AccountLocked(f"emergency access for {user.username} is closed after too many "
                             "wrong passwords; an admin must unlock the account")
-    if not password_ok(str(row["password_hash"]), password):
+    if not password_ok(stored.password_hash, password):
         record_failure(store, user, "emergency_access")
         raise LoginFailed("wrong password for emergency access")
     now = clock.now()
     expires = now + timedelta(minutes=EMERGENCY_MINUTES)
     actor = Actor(user.id, user.username)
     with store.write(actor) as w:
-        grant_id = w.insert("emergency_access", {
-            "user_id": user.id, "started_at": to_iso(now), "expires_at": to_iso(expires),
-            "reason": reason, "account_was_locked": int(user.locked)}, reason=reason)
-        grant = store.get("emergency_access", grant_id)
+        grant_id = grant_rows.insert_grant(w, user.id, now, expires, reason, user.locked)
+        grant = grant_rows.grant(store, grant_id)
         assert grant is not None
-        w.event("emergency_access_started", "emergency_access", str(grant["uuid"]),
+        w.event("emergency_access_started", "emergency_access", grant.uuid,
                 {"user": user.username, "expires_at": to_iso(expires),
                  "account_was_locked": user.locked, "minutes": EMERGENCY_MINUTES},
                 reason=reason)
@@ -106,49 +106,40 @@ def end_emergency(ctx: Context, why: str = "logged out") -> None:
     """Logout, auto-logoff or expiry: close the grant (audited). Idempotent."""
     if ctx.emergency is None:
         return
-    row = ctx.store.get("emergency_access", ctx.emergency.id)
-    if row is None or row["ended_at"] is not None:
+    row = grant_rows.grant(ctx.store, ctx.emergency.id)
+    if row is None or row.ended_at is not None:
         return
     now = min(ctx.clock.now(), ctx.emergency.expires_at)
     with ctx.store.write(ctx.actor) as w:
-        w.update("emergency_access", ctx.emergency.id, {"ended_at": to_iso(now)}, reason=why)
-        w.event("emergency_access_ended", "emergency_access", str(row["uuid"]), {"why": why})
+        grant_rows.end_grant(w, ctx.emergency.id, now, why)
+        w.event("emergency_access_ended", "emergency_access", row.uuid, {"why": why})
 
 
-def _tagged_entries(store: Store, row: dict[str, object]) -> int:
-    user = store.get("users", int(row["user_id"]))  # type: ignore[call-overload]
-    name = f"{user['username'] if user else '?'} [emergency #{row['id']}]"
-    return count_tagged(store, int(row["user_id"]), str(row["started_at"]),  # type: ignore[call-overload]
-                        name)
+def _tagged_entries(store: Store, grant: grant_rows.Grant, user: User | None) -> int:
+    name = f"{user.username if user else '?'} [emergency #{grant.id}]"
+    return count_tagged(store, grant.user_id, to_iso(grant.started_at), name)
 
 
-def _record(ctx: Context, row: dict[str, object]) -> EmergencyRecord:
-    user = ctx.store.get("users", int(row["user_id"]))  # type: ignore[call-overload]
-    reviewer = (ctx.store.get("users", int(row["reviewed_by"]))  # type: ignore[call-overload]
-                if row["reviewed_by"] is not None else None)
-
-    def when(value: object) -> datetime | None:
-        return None if value is None else from_iso(str(value))
-
-    started, expires = when(row["started_at"]), when(row["expires_at"])
-    assert started is not None and expires is not None
+def _record(ctx: Context, grant: grant_rows.Grant) -> EmergencyRecord:
+    user = user_rows.user(ctx.store, grant.user_id)
+    reviewer = (user_rows.user(ctx.store, grant.reviewed_by)
+                if grant.reviewed_by is not None else None)
     return EmergencyRecord(
-        id=int(row["id"]), username=str(user["username"]) if user else "?",  # type: ignore[call-overload]
-        display_name=str(user["display_name"]) if user else "?",
-        started_at=started, expires_at=expires, ended_at=when(row["ended_at"]),
-        reason=str(row["reason"]), account_was_locked=bool(row["account_was_locked"]),
-        entries=_tagged_entries(ctx.store, row),
-        reviewed_at=when(row["reviewed_at"]),
-        reviewed_by=str(reviewer["username"]) if reviewer else "",
-        review_note=str(row["review_note"]))
+        id=grant.id, username=user.username if user else "?",
+        display_name=user.display_name if user else "?",
+        started_at=grant.started_at, expires_at=grant.expires_at, ended_at=grant.ended_at,
+        reason=grant.reason, account_was_locked=grant.account_was_locked,
+        entries=_tagged_entries(ctx.store, grant, user),
+        reviewed_at=grant.reviewed_at,
+        reviewed_by=reviewer.username if reviewer else "",
+        review_note=grant.review_note)
 
 
 @service_boundary
 def pending_reviews(ctx: Context) -> list[EmergencyRecord]:
     """Emergency accesses no admin has acknowledged yet, oldest first."""
     ctx.require(Role.ADMIN, action="review emergency access")
-    return [_record(ctx, r) for r in ctx.store.rows("emergency_access", order_by="started_at",
-                                                    reviewed_at=None)]
+    return [_record(ctx, g) for g in grant_rows.awaiting_review(ctx.store)]
 
 
 @service_boundary
@@ -158,16 +149,14 @@ def review_emergency(ctx: Context, grant_id: int, note: str) -> None:
     note = note.strip()
     if not note:
         raise ServiceError("write a review note (what you checked, what follows)")
-    row = ctx.store.get("emergency_access", grant_id)
+    row = grant_rows.grant(ctx.store, grant_id)
     if row is None:
         raise ServiceError(f"no emergency access #{grant_id}")
-    if row["reviewed_at"] is not None:
+    if row.reviewed_at is not None:
         raise ServiceError(f"emergency access #{grant_id} was already reviewed")
-    if row["user_id"] == ctx.user.id and len(active_admins(list_users(ctx))) > 1:
+    if row.user_id == ctx.user.id and len(active_admins(list_users(ctx))) > 1:
         raise PermissionDenied("another admin must review your own emergency access")
     with ctx.store.write(ctx.actor) as w:
-        w.update("emergency_access", grant_id, {
-            "reviewed_at": to_iso(ctx.clock.now()), "reviewed_by": ctx.user.id,
-            "review_note": note}, reason=note)
-        w.event("emergency_access_reviewed", "emergency_access", str(row["uuid"]),
+        grant_rows.review_grant(w, grant_id, ctx.clock.now(), ctx.user.id, note)
+        w.event("emergency_access_reviewed", "emergency_access", row.uuid,
                 {"grant": grant_id}, reason=note)

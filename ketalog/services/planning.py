@@ -15,7 +15,7 @@ from ketalog.services.errors import ServiceError, service_boundary
 from ketalog.services.indications import rule_key
 from ketalog.store import patients as patient_rows
 from ketalog.store import protocols as protocol_rows
-from ketalog.store.records import user_from_row
+from ketalog.store import users as user_rows
 from ketalog.store.store import Store
 
 __all__ = ["list_providers", "next_series_number", "plan_for"]
@@ -36,10 +36,8 @@ def list_providers(ctx: Context) -> list[User]:
     name as the session's signing provider. Locked accounts stay listed (an admin can
     unlock them before the signature is due)."""
     ctx.require(*RECORD_READERS, action="see the providers")
-    store = ctx.store
-    users = (user_from_row(row, store.roles_of(int(row["id"])))  # type: ignore[arg-type]
-             for row in store.rows("users", order_by="display_name", active=1))
-    return [user for user in users if user.has_role(Role.PROVIDER)]
+    return [user for user in user_rows.active_users_by_display_name(ctx.store)
+            if user.has_role(Role.PROVIDER)]
 
 
 @service_boundary

@@ -20,6 +20,7 @@ from ketalog.domain.entities import Role, User
 from ketalog.services.auth import load_user, password_ok
 from ketalog.services.backups import BackupFile, list_backups, restore_database
 from ketalog.services.errors import LoginFailed, PermissionDenied, service_boundary
+from ketalog.store import users as user_rows
 from ketalog.store.backup import RestoreReport, check_copy
 from ketalog.store.connection import read_only_store
 from ketalog.store.engine import FileKind, classify
@@ -91,9 +92,9 @@ def admin_in_backup(source: Path, clock: Clock, username: str, password: str,
     store = read_only_store(source, clock, passphrase=key)
     try:
         user = load_user(store, username)
-        row = store.get("users", user.id) if user is not None and user.id else None
-        ok = (user is not None and row is not None and user.active
-              and password_ok(str(row["password_hash"]), password))
+        stored = user_rows.login_state(store, user.id) if user is not None else None
+        ok = (user is not None and stored is not None and user.active
+              and password_ok(stored.password_hash, password))
     finally:
         store.close()
     if not ok or user is None:

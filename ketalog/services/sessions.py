@@ -587,10 +587,10 @@ def sign_session(ctx: Context, session_id: int, password: str) -> str:
     if session.status is not SessionStatus.COMPLETED:
         raise InvalidState("the nurse must complete the session before it can be signed")
     reauthenticate(ctx, password, "signature")
-    key = open_key(ctx.store, ctx.user.id, password)  # type: ignore[arg-type]
+    key = open_key(ctx.store, ctx.user.id, password)
     with ctx.store.write(ctx.actor) as w:
         if key is None:
-            key = replace_missing_key(ctx.store, w, ctx.user.id, password)  # type: ignore[arg-type]
+            key = replace_missing_key(ctx.store, w, ctx.user.id, password)
         if session.provider_id is None:
             w.update("sessions", session_id, {"provider_id": ctx.user.id})
         digest = _insert_signature(ctx, w, session_id, key, PROVIDER_SIGNATURE)

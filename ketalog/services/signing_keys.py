@@ -14,6 +14,8 @@ from ketalog.domain.signing import (
     unseal,
 )
 from ketalog.services.errors import service_boundary
+from ketalog.store import user_keys as key_rows
+from ketalog.store import users as user_rows
 from ketalog.store.content import session_content
 from ketalog.store.store import Store, Writer
 
@@ -24,29 +26,20 @@ def add_key(w: Writer, user_id: int, user_uuid: str, password: str,
     """A new key pair sealed under `password`; its public key enters the audit chain
     with the row (Writer.insert audits every column)."""
     sealed = new_sealed_key(user_uuid, password)
-    key_id = w.insert("user_keys", {"user_id": user_id, "public_key": sealed.public_key_hex,
-                                    "sealed_key": sealed.sealed_json, "reason": reason,
-                                    "created_at": w.now})
+    key_id = key_rows.insert_key(w, user_id, sealed.public_key_hex, sealed.sealed_json, reason)
     return SigningKey(key_id, sealed.private)
-
-
-@service_boundary
-def current_key_row(store: Store, user_id: int) -> dict[str, object] | None:
-    rows = store.rows("user_keys", order_by="id DESC", limit=1, user_id=user_id)
-    return rows[0] if rows else None
 
 
 @service_boundary
 def open_key(store: Store, user_id: int, password: str) -> SigningKey | None:
     """The user's current key, or None when there is none or it does not open with this
     (already checked) password: the caller then makes a new one."""
-    row = current_key_row(store, user_id)
-    user = store.get("users", user_id)
-    if row is None or user is None:
+    key = key_rows.current_key(store, user_id)
+    user_uuid = user_rows.uuid_of(store, user_id)
+    if key is None or not user_uuid:
         return None
     try:
-        return unseal(int(row["id"]), str(user["uuid"]), str(row["public_key"]),  # type: ignore[arg-type]
-                      str(row["sealed_key"]), password)
+        return unseal(key.id, user_uuid, key.public_key, key.sealed_key, password)
     except KeyUnsealError:
         return None
 
@@ -57,12 +50,12 @@ def replace_missing_key(store: Store, writer: Writer, user_id: int,
     """A key for a user whose current one could not be opened (`open_key` gave None):
     the first login since keys exist, or a key that no longer opens with the password
     (a password hash replaced outside ketalog, which verify reports on its own)."""
-    user = store.get("users", user_id)
-    assert user is not None
-    had = current_key_row(store, user_id) is not None
+    user_uuid = user_rows.uuid_of(store, user_id)
+    assert user_uuid
+    had = key_rows.current_key(store, user_id) is not None
     reason = ("the previous key does not open with the current password" if had
               else "first login since signing keys were introduced")
-    return add_key(writer, user_id, str(user["uuid"]), password, reason)
+    return add_key(writer, user_id, user_uuid, password, reason)
 
 
 @service_boundary

@@ -19,6 +19,7 @@ checks the role, reads included):
 from __future__ import annotations
 
 from ketalog.services.errors import service_boundary
+from ketalog.store import users as user_rows
 from ketalog.store.connection import second_connection
 from ketalog.store.store import Store
 
@@ -26,7 +27,7 @@ from ketalog.store.store import Store
 @service_boundary
 def needs_first_admin(store: Store) -> bool:
     """No user at all: start-up shows the first-run dialog instead of the login."""
-    return not store.count("users")
+    return not user_rows.any_user(store)
 
 
 @service_boundary

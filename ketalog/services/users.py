@@ -8,6 +8,7 @@ from ketalog.domain.entities import Role, User
 from ketalog.services.auth import list_users, load_user
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError, service_boundary
+from ketalog.store import users as user_rows
 
 
 @service_boundary
@@ -39,5 +40,5 @@ def set_active(ctx: Context, username: str, active: bool, reason: str) -> User:
     if user.active == active:
         return user
     with ctx.store.write(ctx.actor) as w:
-        w.update("users", user.id, {"active": int(active)}, reason=reason.strip())  # type: ignore[arg-type]
+        user_rows.set_active(w, user.id, active, reason=reason.strip())
     return _user(ctx, username)

@@ -10,6 +10,7 @@ from ketalog.domain.errors import PlausibilityError
 from ketalog.services.auth import load_user, password_ok, record_failure
 from ketalog.services.context import Context
 from ketalog.services.errors import AccountLocked, LoginFailed, PermissionDenied, service_boundary
+from ketalog.store import users as user_rows
 from ketalog.store.store import Store
 
 WITNESSES = (Role.NURSE, Role.PROVIDER)
@@ -36,17 +37,17 @@ def verify_witness(ctx: Context, username: str, password: str) -> User:
         raise LoginFailed("witness: wrong username or password")
     if witness.locked:
         raise AccountLocked(f"witness account {witness.username} is locked")
-    row = ctx.store.get("users", witness.id)  # type: ignore[arg-type]
-    if row is None or not password_ok(str(row["password_hash"]), password):
+    stored = user_rows.login_state(ctx.store, witness.id)
+    if stored is None or not password_ok(stored.password_hash, password):
         if record_failure(ctx.store, witness, "witness"):
             raise AccountLocked(f"wrong password; account {witness.username} is now locked")
         raise LoginFailed("witness: wrong username or password")
     if not any(r in witness.roles for r in WITNESSES):
         raise PermissionDenied(f"{witness.username} may not witness controlled substances "
                                "(needs role nurse or provider)")
-    if row["failed_logins"]:
+    if stored.failed_logins:
         with ctx.store.write(ctx.actor) as w:
-            w.update("users", witness.id, {"failed_logins": 0})  # type: ignore[arg-type]
+            user_rows.reset_failed_logins(w, witness.id)
     return witness
 
 
@@ -58,11 +59,5 @@ def witness_candidates(ctx: Context) -> list[str]:
 
 
 def _active_clinical(store: Store) -> list[str]:
-    from ketalog.store.records import user_from_row
-
-    out = []
-    for row in store.rows("users", order_by="username"):
-        user = user_from_row(row, store.roles_of(int(row["id"])))  # type: ignore[arg-type]
-        if user.active and not user.locked and any(r in user.roles for r in WITNESSES):
-            out.append(user.username)
-    return out
+    return [user.username for user in user_rows.users_by_username(store)
+            if user.active and not user.locked and any(r in user.roles for r in WITNESSES)]

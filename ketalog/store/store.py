@@ -49,8 +49,10 @@ class Writer:
         self.chain = store.chain
         self.now = to_iso(store.clock.now())
 
-    def _audit(self, action: str, table: str, row_uuid: str, old: Mapping[str, object] | None,
-               new: Mapping[str, object] | None, reason: str = "") -> None:
+    def audit(self, action: str, table: str, row_uuid: str, old: Mapping[str, object] | None,
+              new: Mapping[str, object] | None, reason: str = "") -> None:
+        """One entry on the chain for a change a store module made with its own SQL
+        (a whole set of rows replaced at once, say): old and new values as given."""
         self.chain.append(at=self.now, user_id=self.actor.user_id,
                           username=self.actor.username, action=action, table_name=table,
                           row_uuid=row_uuid, old_values=values_json(old),
@@ -60,7 +62,7 @@ class Writer:
         row = self.store.prepare_row(table, values)
         cols = list(row)
         row_id = self.store.engine.insert(table, cols, [row[c] for c in cols])
-        self._audit("insert", table, str(row.get("uuid", row_id)), None, {"id": row_id, **row},
+        self.audit("insert", table, str(row.get("uuid", row_id)), None, {"id": row_id, **row},
                     reason)
         return row_id
 
@@ -97,7 +99,7 @@ class Writer:
         assignments = ", ".join(f"{k} = ?" for k in diff)
         self.conn.execute(f"UPDATE {table} SET {assignments} WHERE id = ?",
                           [*diff.values(), row_id])
-        self._audit("update", table, str(old.get("uuid", row_id)),
+        self.audit("update", table, str(old.get("uuid", row_id)),
                     {k: old[k] for k in diff}, diff, reason)
         return {**old, **diff}
 
@@ -106,30 +108,20 @@ class Writer:
         if old is None:
             raise NotFound(f"{table} row {row_id} does not exist")
         self.conn.execute(f"DELETE FROM {table} WHERE id = ?", [row_id])
-        self._audit("delete", table, str(old.get("uuid", row_id)), old, None, reason)
-
-    def set_roles(self, user_id: int, user_uuid: str, roles: Sequence[str]) -> None:
-        old = [r["role"] for r in self.store.rows("user_roles", user_id=user_id)]
-        if sorted(old) == sorted(roles):
-            return
-        self.conn.execute("DELETE FROM user_roles WHERE user_id = ?", [user_id])
-        self.conn.executemany("INSERT INTO user_roles (user_id, role) VALUES (?, ?)",
-                              [(user_id, r) for r in sorted(set(roles))])
-        self._audit("update", "user_roles", user_uuid, {"roles": sorted(old)},
-                    {"roles": sorted(set(roles))})
+        self.audit("delete", table, str(old.get("uuid", row_id)), old, None, reason)
 
     def set_setting(self, key: str, value: object, reason: str = "") -> None:
         old = self.store.setting(key)
         text = json.dumps(value, sort_keys=True)
         self.conn.execute("INSERT INTO clinic_settings (key, value) VALUES (?, ?) "
                           "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, text])
-        self._audit("update" if old is not None else "insert", "clinic_settings", key,
+        self.audit("update" if old is not None else "insert", "clinic_settings", key,
                     None if old is None else {key: old}, {key: value}, reason)
 
     def event(self, action: str, table: str = "", row_uuid: str = "",
               details: Mapping[str, object] | None = None, reason: str = "") -> None:
         """A non-data event worth auditing: login, lockout, export, backup, restore."""
-        self._audit(action, table, row_uuid, None, details, reason)
+        self.audit(action, table, row_uuid, None, details, reason)
 
 
 class Store:
@@ -269,9 +261,6 @@ class Store:
         row = self.conn.execute("SELECT value FROM clinic_settings WHERE key = ?",
                                 [key]).fetchone()
         return None if row is None else json.loads(row[0])
-
-    def roles_of(self, user_id: int) -> list[str]:
-        return [r["role"] for r in self.rows("user_roles", order_by="role", user_id=user_id)]
 
     def search_patients(self, text: str = "", limit: int = 200) -> list[dict[str, object]]:
         """Match MRN, family/given name prefix or birth date (YYYY-MM-DD prefix)."""

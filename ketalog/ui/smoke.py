@@ -25,6 +25,7 @@ from ketalog.services.auth import login
 from ketalog.services.context import Context
 from ketalog.services.database import Database, open_database_file
 from ketalog.services.errors import ServiceError, StoreFailed
+from ketalog.services.system import needs_first_admin
 from ketalog.ui.login import FirstRunDialog, LoginDialog
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ def run_smoke(app: QApplication, controller: SmokeHost) -> int:
 
         window = controller.main = MainWindow(ctx, controller.db_path, controller.tasks,
                                                controller.feed)
-    elif store.count("users"):
+    elif not needs_first_admin(store):
         window = LoginDialog(store, clock)
     else:
         window = FirstRunDialog(store, clock)
