@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import shiboken6
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,9 @@ Progress = Callable[[str, int, int], None]  # (phase, done, total), callable fro
 class TaskRunner(QObject):
     """Runs callables on worker threads; delivers their outcome on the GUI thread."""
 
-    # emitted on a worker thread; the receiver lives on the GUI thread, so Qt queues them
+    # Always queued, so outcomes arrive in the order they were emitted: a future that is
+    # already done when its callback is added calls it on the GUI thread at once, and a
+    # direct delivery there would overtake the progress reports still queued before it.
     _finished = Signal(object)
     _progressed = Signal(object)
 
@@ -34,8 +36,8 @@ class TaskRunner(QObject):
         super().__init__(parent)
         self.setObjectName("taskRunner")
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ketalog-task")
-        self._finished.connect(self._deliver)
-        self._progressed.connect(self._report)
+        self._finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self._progressed.connect(self._report, Qt.ConnectionType.QueuedConnection)
         self.running = 0
 
     def run(self, work: Callable[[], R], done: Callable[[R], None],

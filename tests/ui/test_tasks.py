@@ -118,3 +118,27 @@ def test_a_backup_finishes_and_is_audited_after_a_logout(qtbot, staffed, clock, 
     assert len(list_backups(controller.backup_folder(), store.path)) == 1
     assert store.audit_rows()[-1]["action"] == "backup"
     controller.tasks.shutdown()
+
+
+
+def test_an_outcome_emitted_on_the_gui_thread_waits_behind_queued_progress(qtbot):
+    """A quick task can finish before `run` adds its done-callback; concurrent.futures
+    then calls the callback at once on the GUI thread, which emits the outcome there.
+    It must still be queued behind the progress the work reported from its thread, not
+    delivered directly ahead of it (progress after the end)."""
+    from concurrent.futures import Future
+
+    runner = TaskRunner()
+    seen: list[object] = []
+    report = runner.progress(lambda phase, done, total: seen.append(phase))
+    reporter = threading.Thread(target=report, args=("copy", 1, 1))
+    reporter.start()
+    reporter.join()  # the progress is queued for the GUI thread, not yet delivered
+    finished: Future[str] = Future()
+    finished.set_result("done")
+    runner.running += 1
+    runner._finished.emit((finished, seen.append, None, None))  # as add_done_callback does
+    assert seen == []
+    qtbot.waitUntil(lambda: len(seen) == 2, timeout=5000)
+    assert seen == ["copy", "done"]
+    runner.shutdown()
