@@ -230,10 +230,10 @@ def vitals_row(store: Store, now: datetime, session_id: int,
     when, late = _entry_time_at(now, at)
     derived = False
     if "map_mmhg" not in clean and "sbp_mmhg" in clean and "dbp_mmhg" in clean:
-        clean["map_mmhg"] = derive_map_mmhg(clean["sbp_mmhg"], clean["dbp_mmhg"])  # type: ignore[arg-type]
+        clean["map_mmhg"] = derive_map_mmhg(clean["sbp_mmhg"], clean["dbp_mmhg"])
         derived = True
     alerts = [a.field for a in (thresholds or alert_thresholds(store)).evaluate(clean)]
-    return {"session_id": session_id, "at": when, **{k: float(v) for k, v in clean.items()},  # type: ignore[arg-type]
+    return {"session_id": session_id, "at": when, **{k: float(v) for k, v in clean.items()},
             "map_derived": int(derived), "source": source, "alerts": json.dumps(alerts),
             "late_entry": int(late), "entered_at": to_iso(now), "entered_by": entered_by}
 
