@@ -4,20 +4,19 @@ session screen shows pending alarms as a banner; the Today board marks the row."
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from ketalog.domain.clock import from_iso, to_iso
-from ketalog.domain.entities import Role
+from ketalog.domain.clock import to_iso
+from ketalog.domain.entities import Role, VitalsReading
 from ketalog.domain.errors import PlausibilityError
 from ketalog.domain.plausibility import VITAL_LIMITS
 from ketalog.services.context import Context
 from ketalog.services.errors import service_boundary
 from ketalog.services.sessions import CLINICAL, open_for_entries
 from ketalog.services.settings import alert_thresholds
-from ketalog.store.acknowledgements import unacknowledged_alert_vitals
+from ketalog.store import acknowledgements as acknowledgements_store
 from ketalog.store.store import Store
 
 
@@ -35,27 +34,37 @@ class PendingAlarm:
         return f"{self.at.astimezone():%H:%M} " + ", ".join(self.messages)
 
 
-def _messages(store: Store, row: dict[str, object]) -> tuple[str, ...]:
+def _value(reading: VitalsReading, field: str) -> float | None:
+    """The reading's value of a vital named by its field ('spo2_pct'), None if unmeasured."""
+    value = getattr(reading, field, None)
+    return value if isinstance(value, float) else None
+
+
+def _messages(store: Store, reading: VitalsReading) -> tuple[str, ...]:
     """Each flagged value with the threshold it crossed now ('SpO2 86 % < 92')."""
-    fields = list(json.loads(str(row["alerts"])))
-    values = {f: row.get(f) for f in fields}
-    evaluated = {a.field: a.message for a in
-                 alert_thresholds(store).evaluate(values)}  # type: ignore[arg-type]
+    values = {f: _value(reading, f) for f in reading.alerts}
+    evaluated = {a.field: a.message for a in alert_thresholds(store).evaluate(values)}
     out = []
-    for f in fields:
+    for f in reading.alerts:
+        value = values[f]
         if f in evaluated:
             out.append(evaluated[f])
-        elif f in VITAL_LIMITS and row.get(f) is not None:
+        elif f in VITAL_LIMITS and value is not None:
             limit = VITAL_LIMITS[f]
-            out.append(f"{limit.label} {row[f]:g} {limit.unit} (flagged when recorded)")
+            out.append(f"{limit.label} {value:g} {limit.unit} (flagged when recorded)")
     return tuple(out)
+
+
+def _pending(store: Store, reading: VitalsReading) -> PendingAlarm:
+    assert reading.id is not None  # read from the store
+    return PendingAlarm(reading.id, reading.uuid, reading.session_id, reading.at,
+                        reading.source, _messages(store, reading))
 
 
 @service_boundary
 def pending_alarms(store: Store, session_ids: Sequence[int]) -> list[PendingAlarm]:
-    return [PendingAlarm(int(r["id"]), str(r["uuid"]), int(r["session_id"]),  # type: ignore[arg-type]
-                         from_iso(str(r["at"])), str(r["source"]), _messages(store, r))
-            for r in unacknowledged_alert_vitals(store, session_ids)]
+    return [_pending(store, r)
+            for r in acknowledgements_store.unacknowledged_alert_vitals(store, session_ids)]
 
 
 @service_boundary
@@ -97,7 +106,7 @@ def acknowledge_alarms(ctx: Context, session_id: int, action: str,
     now = to_iso(ctx.clock.now())
     with ctx.store.write(ctx.actor) as w:
         for alarm in pending:
-            w.insert("acknowledgements", {
+            acknowledgements_store.insert(w, {
                 "session_id": session_id, "at": now, "kind": "alarm",
                 "subject_table": "vitals", "subject_uuid": alarm.vitals_uuid,
                 "warning": f"{alarm.at.astimezone():%H:%M} " + ", ".join(alarm.messages),

@@ -15,9 +15,8 @@ from ketalog.domain.errors import PlausibilityError
 from ketalog.services.context import RECORD_READERS, Context
 from ketalog.services.drug_tables import drug_class_table
 from ketalog.services.errors import InvalidState, ServiceError, service_boundary
+from ketalog.store import allergies as allergy_rows
 from ketalog.store import patients as patient_rows
-from ketalog.store import records
-from ketalog.store.allergies import active_allergy_rows
 from ketalog.store.store import Store
 
 EDITORS = (Role.NURSE, Role.PROVIDER)
@@ -31,9 +30,7 @@ def patient_allergies(ctx: Context, patient_id: int) -> list[Allergy]:
 
 
 def _entries(store: Store, patient_id: int) -> list[Allergy]:
-    return [records.allergy_from_row(r) for r in
-            store.rows("allergies", order_by="id", patient_id=patient_id)
-            if r["removed_at"] is None]
+    return allergy_rows.active_of_patient(store, patient_id)
 
 
 @service_boundary
@@ -54,11 +51,8 @@ def allergy_texts(ctx: Context, patients: Sequence[Patient]) -> dict[int, str]:
     """Patient id -> 'morphine (itching), moderate; penicillin' (entries and the free
     text's other pieces), for lists that show many patients."""
     ctx.require(*RECORD_READERS, action="see allergies")
-    store = ctx.store
-    entries: dict[int, list[Allergy]] = {}
-    for row in active_allergy_rows(store, [p.id for p in patients if p.id is not None]):
-        entries.setdefault(int(row["patient_id"]), []).append(  # type: ignore[call-overload]
-            records.allergy_from_row(row))
+    entries = allergy_rows.active_of_patients(ctx.store,
+                                              [p.id for p in patients if p.id is not None])
     return {p.id: "; ".join(a.text for a in merged(entries.get(p.id, []), p.allergies))
             for p in patients if p.id is not None}
 
@@ -76,7 +70,7 @@ def add_allergy(ctx: Context, patient_id: int, substance: str, reaction: str = "
     if not patient_rows.patient_exists(ctx.store, patient_id):
         raise ServiceError(f"no patient with id {patient_id}")
     with ctx.store.write(ctx.actor) as w:
-        return w.insert("allergies", {
+        return allergy_rows.insert(w, {
             "patient_id": patient_id, "substance": substance.strip(),
             "reaction": reaction.strip(), "severity": severity,
             "created_at": to_iso(ctx.clock.now()), "entered_by": ctx.user.id})
@@ -89,12 +83,10 @@ def remove_allergy(ctx: Context, allergy_id: int, reason: str) -> None:
     if not reason.strip():
         raise PlausibilityError.single("reason", reason, "required",
                                        "Give a reason for removing the allergy")
-    row = ctx.store.get("allergies", allergy_id)
-    if row is None:
+    found = allergy_rows.entry(ctx.store, allergy_id)
+    if found is None:
         raise ServiceError(f"no allergy entry with id {allergy_id}")
-    if row["removed_at"] is not None:
+    if found.removed:
         raise InvalidState("this allergy entry was already removed")
     with ctx.store.write(ctx.actor) as w:
-        w.update("allergies", allergy_id, {"removed_at": to_iso(ctx.clock.now()),
-                                           "removed_reason": reason.strip()},
-                 reason=reason.strip())
+        allergy_rows.remove(w, allergy_id, to_iso(ctx.clock.now()), reason.strip())

@@ -23,9 +23,13 @@ from ketalog.services.series import list_series
 from ketalog.services.setting_declarations import FOLLOW_UP_HOURS, RESPONDER_THRESHOLD_PCT
 from ketalog.services.settings import setting_value_without_login
 from ketalog.services.summary import dose_summary, nrs_pre_post
+from ketalog.store import follow_ups as follow_ups_store
 from ketalog.store import patients as patient_rows
-from ketalog.store.records import dt_or_none, follow_up_from_row
+from ketalog.store import scores as scores_store
+from ketalog.store import side_effects as side_effects_store
+from ketalog.store.records import dt_or_none
 from ketalog.store.store import Store
+from ketalog.store.values import as_int
 
 Row = dict[str, object]
 
@@ -99,8 +103,7 @@ def load_course(ctx: Context, patient_id: int, since: date | None = None,
     listed: list[FollowUp] = []
     for s in store.session_listing(patient_id=patient_id):
         start = dt_or_none(s["infusion_start_at"])
-        recorded = [follow_up_from_row(f) for f in
-                    store.rows("follow_ups", order_by="at, id", session_id=s["id"])]
+        recorded = follow_ups_store.of_session(store, as_int(s["id"]))
         mine = [f for f in recorded if not f.struck_reason]  # entered in error: not counted
         points = _mood_points(store, int(s["id"]), mine)  # type: ignore[call-overload]
         every_mood += [(p, s.get("series_id")) for p in points]
@@ -136,10 +139,8 @@ def series_baseline(every: list[tuple[MoodPoint, object]],
 
 def _mood_points(store: Store, session_id: int, follow_ups: list[FollowUp]) -> list[MoodPoint]:
     """PHQ-9 totals of one session and its follow-ups (struck ones left out)."""
-    points = [MoodPoint(from_iso(str(r["at"])), int(r["value"]), MoodSource.SESSION,  # type: ignore[call-overload]
-                        session_id)
-              for r in store.rows("scores", session_id=session_id, scale="phq9",
-                                   struck_reason=None)]
+    points = [MoodPoint(s.at, s.value, MoodSource.SESSION, session_id)
+              for s in scores_store.live_of_scale(store, session_id, "phq9")]
     points += [MoodPoint(f.at, f.phq9, MoodSource.FOLLOW_UP, session_id)
                for f in follow_ups if f.phq9 is not None]
     return points
@@ -151,8 +152,8 @@ def _session_input(store: Store, row: Row, start: datetime, now: datetime) -> Se
     running_now = now if row["status"] == "in_progress" else None
     dose = dose_summary(store, sid, weight, now=running_now)
     pre, post = nrs_pre_post(store, sid)
-    effects = Counter((str(e["kind"]), str(e["severity"]))
-                      for e in store.rows("side_effects", session_id=sid, struck_reason=None))
+    effects = Counter((e.kind, e.severity.value)
+                      for e in side_effects_store.live_of_session(store, sid))
     return SessionInput(
         session_id=sid, infusion_start=start, infusion_end=dt_or_none(row["infusion_end_at"]),
         nrs_pre=pre, nrs_post=post, total_mg=dose.total_mg, mg_per_kg=dose.mg_per_kg,

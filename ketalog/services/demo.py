@@ -34,6 +34,7 @@ from ketalog.services.protocols import seed_protocols
 from ketalog.services.sessions import NURSE_SIGNATURE, PROVIDER_SIGNATURE
 from ketalog.services.settings import alert_thresholds
 from ketalog.services.signing_keys import open_key, session_signature
+from ketalog.store import follow_ups as follow_ups_store
 from ketalog.store import patients as patient_rows
 from ketalog.store import protocols as protocol_rows
 from ketalog.store import signatures as signatures_store
@@ -1081,8 +1082,8 @@ def _write_nurse_work(store: Store, actor: Actor, key: SigningKey, built: list[_
         for table in CHILD_ORDER:
             w.insert_many(table, [{**r, "session_id": item.id} for item in built
                                   for r in item.children.get(table, [])])
-        w.insert_many("follow_ups", [{**r, "session_id": item.id} for item in built
-                                     for r in item.follow_ups])
+        follow_ups_store.insert_many(w, [{**r, "session_id": item.id} for item in built
+                                         for r in item.follow_ups])
         signatures_store.insert_many(w, [
             {**session_signature(store, key, session_id=item.id,
                                  session_uuid=str(item.row["uuid"]), user_id=item.nurse,

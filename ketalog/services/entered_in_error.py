@@ -14,6 +14,7 @@ from ketalog.domain.errors import PlausibilityError
 from ketalog.services.context import Context
 from ketalog.services.errors import InvalidState, ServiceError, service_boundary
 from ketalog.services.sessions import CLINICAL, dose_events, get_session, open_for_entries
+from ketalog.store import strikes
 
 
 class EntryKind(StrEnum):
@@ -41,24 +42,22 @@ def strike_entry(ctx: Context, kind: EntryKind | str, entry_id: int, reason: str
         raise PlausibilityError.single("struck_reason", reason, "required",
                                        f"Give a reason for marking the {label} as entered "
                                        "in error")
-    row = ctx.store.get(kind.value, entry_id)
-    if row is None:
+    entry = strikes.target(ctx.store, kind.value, entry_id)
+    if entry is None:
         raise ServiceError(f"no {label} with id {entry_id}")
-    session_id = int(row["session_id"])  # type: ignore[call-overload]
+    session_id = entry.session_id
     if kind is EntryKind.FOLLOW_UP:
         get_session(ctx.store, session_id)
     else:
         open_for_entries(ctx.store, session_id)  # signed: an addendum; completed: reopen
-    if row.get("struck_reason"):
+    if entry.struck:
         raise InvalidState(f"this {label} is already marked entered in error "
-                           f"({row['struck_reason']})")
+                           f"({entry.struck_reason})")
     session_changes: dict[str, object] = {}
     if kind is EntryKind.DOSE:
         session_changes = _infusion_times_without(ctx, session_id, entry_id)
     with ctx.store.write(ctx.actor) as w:
-        w.update(kind.value, entry_id, {"struck_reason": why,
-                                         "struck_at": to_iso(ctx.clock.now()),
-                                         "struck_by": ctx.user.id}, reason=why)
+        strikes.strike(w, kind.value, entry_id, why, to_iso(ctx.clock.now()), ctx.user.id)
         if session_changes:
             w.update("sessions", session_id, session_changes, reason=why)
 

@@ -8,6 +8,9 @@ from ketalog.domain.record import SessionRecord
 from ketalog.services.auth import user_by_id
 from ketalog.services.context import RECORD_READERS, Context
 from ketalog.services.errors import ServiceError, service_boundary
+from ketalog.store import acknowledgements as acknowledgements_store
+from ketalog.store import allergies as allergy_rows
+from ketalog.store import follow_ups as follow_ups_store
 from ketalog.store import patients as patient_rows
 from ketalog.store import protocols as protocol_rows
 from ketalog.store import records
@@ -30,11 +33,8 @@ def load_record(ctx: Context, session_id: int, with_vitals: bool = True) -> Sess
     signatures = tuple(signatures_store.of_session(store, session_id))
     addenda = tuple(signatures_store.addenda_of_session(store, session_id))
     notes = tuple(records.note_from_row(r) for r in children["notes"])
-    acknowledgements = tuple(records.acknowledgement_from_row(r) for r in store.rows(
-        "acknowledgements", order_by="at, id", session_id=session_id))
-    allergies = [records.allergy_from_row(r) for r in
-                 store.rows("allergies", order_by="id", patient_id=session.patient_id)
-                 if r["removed_at"] is None]
+    acknowledgements = tuple(acknowledgements_store.of_session(store, session_id))
+    allergies = allergy_rows.active_of_patient(store, session.patient_id)
     user_ids = {session.nurse_id, session.provider_id, *(s.user_id for s in signatures),
                 *(a.author_id for a in addenda), *(n.author_id for n in notes),
                 *(a.entered_by for a in acknowledgements)}
@@ -49,8 +49,7 @@ def load_record(ctx: Context, session_id: int, with_vitals: bool = True) -> Sess
         side_effects=tuple(records.side_effect_from_row(r) for r in children["side_effects"]),
         scores=tuple(records.score_from_row(r) for r in children["scores"]),
         notes=notes, signatures=signatures, addenda=addenda,
-        follow_ups=tuple(records.follow_up_from_row(r) for r in
-                         store.rows("follow_ups", order_by="at, id", session_id=session_id)),
+        follow_ups=tuple(follow_ups_store.of_session(store, session_id)),
         users=users, acknowledgements=acknowledgements,
         allergies=tuple(merged(allergies, patient.allergies)),
         series=(records.series_from_row(series_row) if session.series_id is not None

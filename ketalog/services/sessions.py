@@ -54,17 +54,18 @@ from ketalog.services.indications import rule_key
 from ketalog.services.protocols import require_usable_protocol
 from ketalog.services.settings import LATE_ENTRY_AFTER_MIN, alert_thresholds, readiness_rules
 from ketalog.services.signing_keys import open_key, replace_missing_key, session_signature
+from ketalog.store import acknowledgements as acknowledgements_store
+from ketalog.store import adjunct_medications as adjuncts_store
 from ketalog.store import doses as doses_store
+from ketalog.store import follow_ups as follow_ups_store
+from ketalog.store import notes as notes_store
 from ketalog.store import patients as patient_rows
 from ketalog.store import protocols as protocol_rows
+from ketalog.store import scores as scores_store
+from ketalog.store import side_effects as side_effects_store
 from ketalog.store import signatures as signatures_store
 from ketalog.store import vitals as vitals_store
-from ketalog.store.records import (
-    follow_up_from_row,
-    score_from_row,
-    session_from_row,
-    side_effect_from_row,
-)
+from ketalog.store.records import session_from_row
 from ketalog.store.store import Store, Writer, new_uuid
 
 CLINICAL = (Role.NURSE, Role.PROVIDER)
@@ -230,10 +231,10 @@ def vitals_row(store: Store, now: datetime, session_id: int,
     when, late = _entry_time_at(now, at)
     derived = False
     if "map_mmhg" not in clean and "sbp_mmhg" in clean and "dbp_mmhg" in clean:
-        clean["map_mmhg"] = derive_map_mmhg(clean["sbp_mmhg"], clean["dbp_mmhg"])  # type: ignore[arg-type]
+        clean["map_mmhg"] = derive_map_mmhg(clean["sbp_mmhg"], clean["dbp_mmhg"])
         derived = True
     alerts = [a.field for a in (thresholds or alert_thresholds(store)).evaluate(clean)]
-    return {"session_id": session_id, "at": when, **{k: float(v) for k, v in clean.items()},  # type: ignore[arg-type]
+    return {"session_id": session_id, "at": when, **{k: float(v) for k, v in clean.items()},
             "map_derived": int(derived), "source": source, "alerts": json.dumps(alerts),
             "late_entry": int(late), "entered_at": to_iso(now), "entered_by": entered_by}
 
@@ -349,7 +350,7 @@ def record_dose(ctx: Context, session_id: int, kind: DoseKind | str, *,
             w.update("sessions", session_id, session_changes)
         for ack in _acknowledgement_rows(ctx, session_id, "dose_events", str(row["uuid"]),
                                          when_text, allergy_reason, allergy):
-            w.insert("acknowledgements", ack, reason=allergy_reason.strip())
+            acknowledgements_store.insert(w, ack, reason=allergy_reason.strip())
     dose = doses_store.get(ctx.store, did)
     assert dose is not None
     return dose
@@ -416,16 +417,17 @@ def add_adjunct(ctx: Context, session_id: int, drug: str, dose: float, unit: str
     when, _ = _entry_time(ctx, at)
     checked = check_adjunct(ctx, session_id, drug, amount, unit.strip(), route)
     _require_reason(checked.warnings, acknowledgement)
-    row = ctx.store.prepare_row("adjunct_medications", {
-        "session_id": session_id, "at": when, "drug": drug.strip(), "dose": amount,
-        "unit": unit.strip(), "route": route.strip(), "reason": reason.strip(),
-        "entered_at": to_iso(ctx.clock.now()), "entered_by": ctx.user.id})
+    adjunct_uuid = new_uuid()
+    row = {"uuid": adjunct_uuid, "session_id": session_id, "at": when, "drug": drug.strip(),
+           "dose": amount, "unit": unit.strip(), "route": route.strip(),
+           "reason": reason.strip(), "entered_at": to_iso(ctx.clock.now()),
+           "entered_by": ctx.user.id}
     with ctx.store.write(ctx.actor) as w:
-        adjunct_id = w.insert("adjunct_medications", row)
+        adjunct_id = adjuncts_store.insert(w, row)
         for ack in _acknowledgement_rows(ctx, session_id, "adjunct_medications",
-                                         str(row["uuid"]), when, acknowledgement,
+                                         adjunct_uuid, when, acknowledgement,
                                          checked.warnings):
-            w.insert("acknowledgements", ack, reason=acknowledgement.strip())
+            acknowledgements_store.insert(w, ack, reason=acknowledgement.strip())
     return adjunct_id
 
 
@@ -446,7 +448,7 @@ def add_side_effect(ctx: Context, session_id: int, kind: str, severity: Severity
             raise PlausibilityError.single("resolved_at", resolved, f">= onset {onset}",
                                            "Resolution cannot be before onset")
     with ctx.store.write(ctx.actor) as w:
-        return w.insert("side_effects", {
+        return side_effects_store.insert(w, {
             "session_id": session_id, "onset_at": onset, "kind": kind.strip(),
             "severity": severity.value, "action": action.strip(), "resolved_at": resolved,
             "note": note, "entered_at": to_iso(ctx.clock.now()), "entered_by": ctx.user.id})
@@ -456,22 +458,21 @@ def add_side_effect(ctx: Context, session_id: int, kind: str, severity: Severity
 def resolve_side_effect(ctx: Context, side_effect_id: int, resolved_at: datetime | None = None,
                         action: str | None = None) -> None:
     ctx.require(*CLINICAL, action="record side effects")
-    row = ctx.store.get("side_effects", side_effect_id)
-    if row is None:
+    effect = side_effects_store.get(ctx.store, side_effect_id)
+    if effect is None:
         raise ServiceError(f"no side effect with id {side_effect_id}")
-    _open_for_entries(ctx, int(row["session_id"]))  # type: ignore[arg-type]
-    if row["resolved_at"] is not None:
-        raise InvalidState(f"this side effect was already resolved at {row['resolved_at']}; "
-                           "add a note to correct it")
+    _open_for_entries(ctx, effect.session_id)
+    if effect.resolved_at is not None:
+        raise InvalidState(f"this side effect was already resolved at "
+                           f"{to_iso(effect.resolved_at)}; add a note to correct it")
     resolved, _ = _entry_time(ctx, resolved_at)
-    if resolved < str(row["onset_at"]):
-        raise PlausibilityError.single("resolved_at", resolved, f">= onset {row['onset_at']}",
+    onset = to_iso(effect.onset_at)
+    if resolved < onset:
+        raise PlausibilityError.single("resolved_at", resolved, f">= onset {onset}",
                                        "Resolution cannot be before onset")
-    changes: dict[str, object] = {"resolved_at": resolved}
-    if action is not None:
-        changes["action"] = action.strip()
     with ctx.store.write(ctx.actor) as w:
-        w.update("side_effects", side_effect_id, changes)
+        side_effects_store.resolve(w, side_effect_id, resolved,
+                                   None if action is None else action.strip())
 
 
 @service_boundary
@@ -487,10 +488,11 @@ def add_score(ctx: Context, session_id: int, scale: str, phase: Phase | str, *,
     _open_for_entries(ctx, session_id)
     when, _ = _entry_time(ctx, at)
     with ctx.store.write(ctx.actor) as w:
-        w.insert("scores", {"session_id": session_id, "at": when, "scale": scale,
-                            "value": result.total, "phase": phase.value,
-                            "items": json.dumps(dict(items or {}), sort_keys=True),
-                            "entered_at": to_iso(ctx.clock.now()), "entered_by": ctx.user.id})
+        scores_store.insert(w, {"session_id": session_id, "at": when, "scale": scale,
+                                "value": result.total, "phase": phase.value,
+                                "items": json.dumps(dict(items or {}), sort_keys=True),
+                                "entered_at": to_iso(ctx.clock.now()),
+                                "entered_by": ctx.user.id})
     return result
 
 
@@ -502,9 +504,9 @@ def add_note(ctx: Context, session_id: int, text: str, at: datetime | None = Non
     _open_for_entries(ctx, session_id)
     when, _ = _entry_time(ctx, at)
     with ctx.store.write(ctx.actor) as w:
-        return w.insert("notes", {"session_id": session_id, "at": when,
-                                  "author_id": ctx.user.id, "text": text,
-                                  "entered_at": to_iso(ctx.clock.now())})
+        return notes_store.insert(w, {"session_id": session_id, "at": when,
+                                      "author_id": ctx.user.id, "text": text,
+                                      "entered_at": to_iso(ctx.clock.now())})
 
 
 @service_boundary
@@ -517,9 +519,8 @@ def discharge_checks(ctx: Context, session_id: int, discharge_at: datetime | Non
     events = dose_events(ctx.store, session_id)
     impossible_discharge(when, dosing.infusion_end(events), dosing.last_dose_at(events),
                          session.arrival_at)
-    scores = [score_from_row(r) for r in ctx.store.rows("scores", session_id=session_id)]
-    effects = [side_effect_from_row(r)
-               for r in ctx.store.rows("side_effects", session_id=session_id)]
+    scores = scores_store.of_session(ctx.store, session_id)
+    effects = side_effects_store.of_session_as_entered(ctx.store, session_id)
     return readiness_checks(doses=events, scores=scores, side_effects=effects,
                             escort=escort.strip() or session.discharge_escort,
                             discharge_at=when, rules=readiness_rules(ctx))
@@ -662,7 +663,7 @@ def add_follow_up(ctx: Context, session_id: int, *, nrs: int | None, at: datetim
         raise PlausibilityError.single("at", when, f"after {to_iso(infusion_end)}",
                                        "A follow-up must be after the infusion ended")
     with ctx.store.write(ctx.actor) as w:
-        return w.insert("follow_ups", {
+        return follow_ups_store.insert(w, {
             "session_id": session_id, "at": when, "nrs": nrs, "relief_hours": relief_hours,
             "phq9": phq9, "source": source.strip() or "phone", "note": note,
             "phq9_items": json.dumps(items, sort_keys=True) if items else None,
@@ -678,16 +679,13 @@ def acknowledge_safety_flag(ctx: Context, follow_up_id: int, note: str) -> None:
     if not note.strip():
         raise PlausibilityError.single("safety_ack_note", note, "required",
                                        "Say what was done about the safety flag")
-    row = ctx.store.get("follow_ups", follow_up_id)
-    if row is None:
+    follow = follow_ups_store.get(ctx.store, follow_up_id)
+    if follow is None:
         raise ServiceError(f"no follow-up with id {follow_up_id}")
-    follow = follow_up_from_row(row)
     if not follow.safety_flag:
         raise InvalidState("this follow-up has no PHQ-9 item-9 safety flag")
     if follow.safety_ack_at is not None:
         raise InvalidState(f"this safety flag was acknowledged at {to_iso(follow.safety_ack_at)}")
     with ctx.store.write(ctx.actor) as w:
-        w.update("follow_ups", follow_up_id, {"safety_ack_at": to_iso(ctx.clock.now()),
-                                              "safety_ack_by": ctx.user.id,
-                                              "safety_ack_note": note.strip()},
-                 reason=note.strip())
+        follow_ups_store.acknowledge_safety_flag(w, follow_up_id, to_iso(ctx.clock.now()),
+                                                 ctx.user.id, note.strip())

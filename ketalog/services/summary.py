@@ -15,6 +15,7 @@ from ketalog.domain.scales import nrs_percent_change
 from ketalog.services.context import RECORD_READERS, Context
 from ketalog.services.errors import service_boundary
 from ketalog.services.sessions import dose_events
+from ketalog.store import scores as scores_store
 from ketalog.store.store import Store
 
 
@@ -44,13 +45,9 @@ def dose_summary(store: Store, session_id: int, weight_kg: float,
 @service_boundary
 def nrs_pre_post(store: Store, session_id: int) -> tuple[int | None, int | None]:
     """First pre-infusion NRS and last post-infusion NRS of a session."""
-    pre = store.rows("scores", order_by="at, id", session_id=session_id, scale="nrs", phase="pre",
-                     struck_reason=None)
-    post = store.rows("scores", order_by="at, id", session_id=session_id, scale="nrs",
-                      struck_reason=None,
-                      phase="post")
-    return (int(pre[0]["value"]) if pre else None,  # type: ignore[arg-type]
-            int(post[-1]["value"]) if post else None)  # type: ignore[arg-type]
+    pre = scores_store.live_of_scale(store, session_id, "nrs", phase="pre")
+    post = scores_store.live_of_scale(store, session_id, "nrs", phase="post")
+    return (pre[0].value if pre else None, post[-1].value if post else None)
 
 
 @service_boundary

@@ -35,6 +35,7 @@ from ketalog.services.sessions import FUTURE_TOLERANCE, get_session
 from ketalog.services.settings import alert_thresholds
 from ketalog.store import vitals as vitals_store
 from ketalog.store.store import Store
+from ketalog.store.values import opt_float
 
 IMPORTERS = (Role.NURSE, Role.ADMIN)
 BEFORE_ARRIVAL = timedelta(minutes=60)
@@ -96,8 +97,7 @@ def _importable(store: Store, session_id: int) -> InfusionSession:
 
 
 def _key(at: str, values: Mapping[str, object]) -> tuple[object, ...]:
-    return (at, *(None if values.get(f) is None else float(values[f])  # type: ignore[arg-type]
-                  for f in VITAL_FIELDS))
+    return (at, *(opt_float(values.get(f)) for f in VITAL_FIELDS))
 
 
 def _store_problems(ctx: Context, session: InfusionSession,

@@ -86,9 +86,9 @@ def load_vitals_columns(ctx: Context, session_id: int) -> VitalsColumns:
         return VitalsColumns()
     ids, at, *values, artifact = (list(c) for c in zip(*rows, strict=True))
     return VitalsColumns(
-        ids=ids,  # type: ignore[arg-type]
+        ids=ids,
         at_s=_posix_seconds([str(t) for t in at]),
-        values=dict(zip(CHART_FIELDS, values, strict=True)),  # type: ignore[arg-type]
+        values=dict(zip(CHART_FIELDS, values, strict=True)),
         artifact=[bool(a) for a in artifact])
 
 
