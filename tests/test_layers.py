@@ -201,7 +201,7 @@ def test_gui_start_does_not_load_numpy():
 ENTITY_TABLES = {"patients", "protocols", "vitals", "dose_events", "signatures", "addenda",
                  "users", "user_roles", "user_keys", "emergency_access", "scores",
                  "side_effects", "notes", "adjunct_medications", "follow_ups",
-                 "acknowledgements", "allergies"}
+                 "acknowledgements", "allergies", "sessions", "treatment_series"}
 STORE_LIKE = re.compile(r"(^|\.)(store|w|writer)$")  # a Store or its Writer, not a dict
 ROW_METHODS = {"get", "get_by", "rows", "count", "insert", "insert_many", "update", "delete",
                "column_values", "rows_with_ids"}

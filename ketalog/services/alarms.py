@@ -17,6 +17,7 @@ from ketalog.services.errors import service_boundary
 from ketalog.services.sessions import CLINICAL, open_for_entries
 from ketalog.services.settings import alert_thresholds
 from ketalog.store import acknowledgements as acknowledgements_store
+from ketalog.store import sessions as sessions_store
 from ketalog.store.store import Store
 
 
@@ -84,8 +85,8 @@ def live_alarms(ctx: Context, session_id: int) -> list[PendingAlarm]:
     completed or signed record is no live patient to act on; its alarms are in the
     record as flagged)."""
     ctx.require(*ALARM_READERS, action="see a session's alarms")
-    row = ctx.store.get("sessions", session_id)
-    if row is None or row["status"] not in ("draft", "in_progress"):
+    session = sessions_store.get(ctx.store, session_id)
+    if session is None or session.status not in ("draft", "in_progress"):
         return []
     return pending_alarms(ctx.store, [session_id])
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ketalog.domain.entities import patient_name
 from ketalog.services.context import RECORD_READERS, Context
 from ketalog.services.device_feed import chair_key
 from ketalog.services.errors import service_boundary
+from ketalog.store import sessions as sessions_store
 from ketalog.store.store import Store
 
 OPEN = ("draft", "in_progress")
@@ -32,10 +32,9 @@ class Occupant:
 
 
 def _occupants(store: Store) -> list[Occupant]:
-    return [Occupant(int(r["id"]), str(r["chair"]),  # type: ignore[call-overload]
-                     patient_name(r["family_name"], r["given_name"]), str(r["mrn"]),
-                     str(r["status"]))
-            for r in store.session_listing(statuses=OPEN) if str(r["chair"]).strip()]
+    return [Occupant(s.session_id, s.session.chair, s.patient.name, s.patient.mrn,
+                     s.session.status.value)
+            for s in sessions_store.listing(store, statuses=OPEN) if s.session.chair.strip()]
 
 
 @service_boundary

@@ -10,10 +10,9 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 
-from ketalog.domain.clock import from_iso
 from ketalog.domain.course import CourseOutcome, SessionInput, SideEffectCount, summarize_course
 from ketalog.domain.dosing import is_mood_indication
-from ketalog.domain.entities import FollowUp, Patient
+from ketalog.domain.entities import FollowUp, Patient, SessionStatus
 from ketalog.domain.follow_up_schedule import FollowUpSchedule
 from ketalog.domain.mood_course import MoodPoint, MoodSource, MoodTrend, mood_trend
 from ketalog.domain.series import SeriesProgress
@@ -26,12 +25,10 @@ from ketalog.services.summary import dose_summary, nrs_pre_post
 from ketalog.store import follow_ups as follow_ups_store
 from ketalog.store import patients as patient_rows
 from ketalog.store import scores as scores_store
+from ketalog.store import sessions as sessions_store
 from ketalog.store import side_effects as side_effects_store
-from ketalog.store.records import dt_or_none
+from ketalog.store.sessions import SessionListing
 from ketalog.store.store import Store
-from ketalog.store.values import as_int
-
-Row = dict[str, object]
 
 
 @dataclass(frozen=True)
@@ -83,11 +80,9 @@ def load_course(ctx: Context, patient_id: int, since: date | None = None,
         raise ServiceError(f"no patient with id {patient_id}")
     now = now or store.clock.now()
     if threshold_pct is None:  # a store-level view: read without a login (services/settings.py)
-        threshold_pct = float(setting_value_without_login(
-            store, RESPONDER_THRESHOLD_PCT))  # type: ignore[arg-type]
+        threshold_pct = _setting_number(store, RESPONDER_THRESHOLD_PCT)
     threshold = threshold_pct
-    schedule = schedule or FollowUpSchedule(tuple(setting_value_without_login(
-        store, FOLLOW_UP_HOURS)))  # type: ignore[arg-type]
+    schedule = schedule or FollowUpSchedule(_setting_hours(store, FOLLOW_UP_HOURS))
 
     def in_range(at: datetime) -> bool:
         day = at.astimezone(tz).date()
@@ -101,15 +96,15 @@ def load_course(ctx: Context, patient_id: int, since: date | None = None,
     every_mood: list[tuple[MoodPoint, object]] = []  # (point, series id): the baseline's
     flags: list[FollowUp] = []
     listed: list[FollowUp] = []
-    for s in store.session_listing(patient_id=patient_id):
-        start = dt_or_none(s["infusion_start_at"])
-        recorded = follow_ups_store.of_session(store, as_int(s["id"]))
+    for s in sessions_store.listing(store, patient_id=patient_id):
+        start = s.session.infusion_start_at
+        recorded = follow_ups_store.of_session(store, s.session_id)
         mine = [f for f in recorded if not f.struck_reason]  # entered in error: not counted
-        points = _mood_points(store, int(s["id"]), mine)  # type: ignore[call-overload]
-        every_mood += [(p, s.get("series_id")) for p in points]
+        points = _mood_points(store, s.session_id, mine)
+        every_mood += [(p, s.session.series_id) for p in points]
         flags += [f for f in mine if f.safety_open]
         if start is None:
-            not_started += in_range(from_iso(str(s["created_at"])))
+            not_started += in_range(s.created_at)
         elif not in_range(start):
             other_starts.append(start)
         else:
@@ -146,18 +141,32 @@ def _mood_points(store: Store, session_id: int, follow_ups: list[FollowUp]) -> l
     return points
 
 
-def _session_input(store: Store, row: Row, start: datetime, now: datetime) -> SessionInput:
-    sid = int(row["id"])  # type: ignore[call-overload]
-    weight = float(row["weight_kg"])  # type: ignore[arg-type]
-    running_now = now if row["status"] == "in_progress" else None
-    dose = dose_summary(store, sid, weight, now=running_now)
+def _setting_number(store: Store, key: str) -> float:
+    value = setting_value_without_login(store, key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ServiceError(f"clinic setting {key!r} is not a number: {value!r}")
+    return float(value)
+
+
+def _setting_hours(store: Store, key: str) -> tuple[float, ...]:
+    value = setting_value_without_login(store, key)
+    if not isinstance(value, tuple | list):
+        raise ServiceError(f"clinic setting {key!r} is not a list of hours: {value!r}")
+    return tuple(value)
+
+
+def _session_input(store: Store, listed: SessionListing, start: datetime,
+                   now: datetime) -> SessionInput:
+    session = listed.session
+    sid = listed.session_id
+    running_now = now if session.status is SessionStatus.IN_PROGRESS else None
+    dose = dose_summary(store, sid, session.weight_kg, now=running_now)
     pre, post = nrs_pre_post(store, sid)
     effects = Counter((e.kind, e.severity.value)
                       for e in side_effects_store.live_of_session(store, sid))
     return SessionInput(
-        session_id=sid, infusion_start=start, infusion_end=dt_or_none(row["infusion_end_at"]),
+        session_id=sid, infusion_start=start, infusion_end=session.infusion_end_at,
         nrs_pre=pre, nrs_post=post, total_mg=dose.total_mg, mg_per_kg=dose.mg_per_kg,
         side_effects=tuple(SideEffectCount(k, sev, n) for (k, sev), n in sorted(effects.items())),
-        series_number=int(row["series_number"]),  # type: ignore[call-overload]
-        series_total=int(row["series_total"]),  # type: ignore[call-overload]
-        status=str(row["status"]))
+        series_number=session.series_number, series_total=session.series_total,
+        status=session.status.value)

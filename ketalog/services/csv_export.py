@@ -15,6 +15,7 @@ from ketalog.services.errors import ServiceError, service_boundary
 from ketalog.services.exports import CLINICAL_READERS, write_audited
 from ketalog.services.patients import get_patient
 from ketalog.services.record import load_record
+from ketalog.store import sessions as sessions_store
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ def export_patient_csv(ctx: Context, patient_id: int, folder: Path,
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ServiceError(f"cannot create {folder}: {exc.strerror or exc}") from exc
-    ids = [int(row["id"]) for row in ctx.store.session_listing(patient_id)]  # type: ignore[call-overload]
+    ids = [s.session_id for s in sessions_store.listing(ctx.store, patient_id)]
     records = [load_record(ctx, i) for i in ids]
     files: dict[str, dict[str, object]] = {}
     rows: dict[str, int] = {}

@@ -37,9 +37,12 @@ from ketalog.services.signing_keys import open_key, session_signature
 from ketalog.store import follow_ups as follow_ups_store
 from ketalog.store import patients as patient_rows
 from ketalog.store import protocols as protocol_rows
+from ketalog.store import series as series_store
+from ketalog.store import sessions as sessions_store
 from ketalog.store import signatures as signatures_store
 from ketalog.store import users as user_rows
 from ketalog.store.store import Actor, Store
+from ketalog.store.values import as_float
 
 DEMO_CLINIC_NAME = "Riverside Ketamine Infusion Clinic (demo)"
 CHAIRS = ("Chair 1", "Chair 2", "Chair 3", "Chair 4")
@@ -584,7 +587,7 @@ class _Generator:
             values = self.reading(haemo, when, baseline=i == 0)
             if when == peak and plan.severe_htn:
                 values["sbp_mmhg"] = float(peak_sbp)
-                values["dbp_mmhg"] = float(max(values["dbp_mmhg"] or 0, round(peak_sbp * 0.56)))  # type: ignore[arg-type]
+                values["dbp_mmhg"] = float(max(values["dbp_mmhg"] or 0, round(peak_sbp * 0.56)))
             if when == desat_at:
                 values["spo2_pct"], values["rr_per_min"] = 91.0, 11.0
             if desat_at is not None and when == desat_at + timedelta(minutes=3):
@@ -595,11 +598,11 @@ class _Generator:
             bad = readings[rng.randint(3, len(readings) - 3)]
             bad["artifact"], bad["artifact_reason"] = 1, "arm moved during NIBP cycle; repeated"
         children["vitals"] = readings
-        last_sbp = float(readings[-1]["sbp_mmhg"])  # type: ignore[arg-type]
-        last_spo2 = float(readings[-1]["spo2_pct"])  # type: ignore[arg-type]
+        last_sbp = as_float(readings[-1]["sbp_mmhg"])
+        last_spo2 = as_float(readings[-1]["spo2_pct"])
         moderate_sbp = 0
         if moderate_htn and peak is not None:
-            moderate_sbp = int(max(float(r["sbp_mmhg"]) for r in readings  # type: ignore[arg-type]
+            moderate_sbp = int(max(as_float(r["sbp_mmhg"]) for r in readings
                                    if r["at"] == to_iso(peak)) if keep(peak) else 0)
 
         # Dose rows, with the soft warnings the nurse acknowledged (as record_dose does).
@@ -681,8 +684,8 @@ class _Generator:
         # Discharge scores and notes (completed sessions only).
         if not live:
             score(discharge - timedelta(minutes=12), "nrs", Phase.POST, value=post)
-            circulation = aldrete_circulation_item(last_sbp, float(
-                readings[0]["sbp_mmhg"]))  # type: ignore[arg-type]
+            circulation = aldrete_circulation_item(last_sbp, as_float(
+                readings[0]["sbp_mmhg"]))
             items = {"activity": 2, "respiration": 2, "circulation": circulation,
                      "consciousness": 1 if circulation == 2 and rng.random() < 0.1 else 2,
                      "spo2": aldrete_spo2_item(last_spo2, False)}
@@ -1073,12 +1076,12 @@ def _write_nurse_work(store: Store, actor: Actor, key: SigningKey, built: list[_
         for patient in patients:
             patient.id = patient_rows.insert_patient(w, patient.row)
         for group in series:
-            group.id = w.insert("treatment_series", _series_row(group))
+            group.id = series_store.insert(w, _series_row(group))
             for member in group.items:
                 member.row["series_id"] = group.id
         for item in built:
             item.row["patient_id"] = item.plan.patient.id
-            item.id = w.insert("sessions", item.row)
+            item.id = sessions_store.insert(w, item.row)
         for table in CHILD_ORDER:
             w.insert_many(table, [{**r, "session_id": item.id} for item in built
                                   for r in item.children.get(table, [])])
@@ -1111,14 +1114,14 @@ def _write_provider_signatures(store: Store, actor: Actor, key: SigningKey,
         for item in built:
             if item.provider_sign_at is None:
                 continue
-            w.update("sessions", item.id, {"provider_id": actor.user_id})
+            sessions_store.update(w, item.id, {"provider_id": actor.user_id})
             signatures_store.insert(w, {
                 **session_signature(store, key, session_id=item.id,
                                     session_uuid=str(item.row["uuid"]),
                                     user_id=int(actor.user_id or 0),
                                     at=to_iso(item.provider_sign_at), meaning=PROVIDER_SIGNATURE),
                 "uuid": _signature_uuid(item, "provider")})
-            w.update("sessions", item.id, {"status": SessionStatus.SIGNED.value})
+            sessions_store.update(w, item.id, {"status": SessionStatus.SIGNED.value})
 
 
 @service_boundary

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ketalog.domain.clock import from_iso
-from ketalog.domain.entities import patient_name
 from ketalog.services.context import RECORD_READERS, Context
 from ketalog.services.errors import service_boundary
+from ketalog.store import sessions as sessions_store
 from ketalog.store.device_messages import OPEN_STATUSES
 
 
@@ -22,13 +21,13 @@ def open_session_choices(ctx: Context) -> list[SessionChoice]:
     """Open sessions, newest first, labelled with both patient identifiers and the chair."""
     ctx.require(*RECORD_READERS, action="see the open sessions")
     store = ctx.store
-    rows = store.session_listing(statuses=list(OPEN_STATUSES))
+    listed = sessions_store.listing(store, statuses=list(OPEN_STATUSES))
     choices = []
-    for r in reversed(rows):
-        started = r["infusion_start_at"] or r["created_at"]
-        when = from_iso(str(started)).astimezone().strftime("%Y-%m-%d %H:%M")
-        chair = f" · {r['chair']}" if r["chair"] else ""
-        choices.append(SessionChoice(int(r["id"]),  # type: ignore[call-overload]
-                                     f"{patient_name(r['family_name'], r['given_name'])} · MRN {r['mrn']} · "
-                                     f"DOB {r['birth_date']}{chair} · {when} · session {r['id']}"))
+    for s in reversed(listed):
+        when = s.began_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        chair = f" · {s.session.chair}" if s.session.chair else ""
+        choices.append(SessionChoice(
+            s.session_id, f"{s.patient.name} · MRN {s.patient.mrn} · "
+                          f"DOB {s.patient.birth_date.isoformat()}{chair} · {when} · "
+                          f"session {s.session_id}"))
     return choices

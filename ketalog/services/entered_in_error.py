@@ -14,6 +14,7 @@ from ketalog.domain.errors import PlausibilityError
 from ketalog.services.context import Context
 from ketalog.services.errors import InvalidState, ServiceError, service_boundary
 from ketalog.services.sessions import CLINICAL, dose_events, get_session, open_for_entries
+from ketalog.store import sessions as sessions_store
 from ketalog.store import strikes
 
 
@@ -59,7 +60,7 @@ def strike_entry(ctx: Context, kind: EntryKind | str, entry_id: int, reason: str
     with ctx.store.write(ctx.actor) as w:
         strikes.strike(w, kind.value, entry_id, why, to_iso(ctx.clock.now()), ctx.user.id)
         if session_changes:
-            w.update("sessions", session_id, session_changes, reason=why)
+            sessions_store.update(w, session_id, session_changes, reason=why)
 
 
 def _infusion_times_without(ctx: Context, session_id: int, entry_id: int) -> dict[str, object]:

@@ -31,6 +31,7 @@ from ketalog.services.settings import (
     paper_size,
 )
 from ketalog.store import protocols as protocol_rows
+from ketalog.store import sessions as sessions_store
 from ketalog.store.content import session_content
 from ketalog.store.errors import StoreError
 from ketalog.store.store import Writer
@@ -162,11 +163,11 @@ def course_report(ctx: Context, patient_id: int, since: date | None = None,
     course = load_course(ctx, patient_id, since, until, ctx.clock.now())
     ids = [s.session.session_id for s in course.outcome.sessions]
     names: dict[int, str] = {}
-    for row in ctx.store.session_listing(patient_id):
-        protocol_id = row["protocol_id"]
-        if row["id"] in ids and protocol_id is not None:
-            protocol = protocol_rows.protocol(ctx.store, int(str(protocol_id)))
-            names[int(str(row["id"]))] = protocol.name if protocol else "—"
+    for listed in sessions_store.listing(ctx.store, patient_id):
+        protocol_id = listed.session.protocol_id
+        if listed.session_id in ids and protocol_id is not None:
+            protocol = protocol_rows.protocol(ctx.store, protocol_id)
+            names[listed.session_id] = protocol.name if protocol else "—"
     # The hash covers each included session's full content: a reprint of unchanged records
     # shows the same hash, any change shows a new one.
     digest = content_hash({str(i): content_hash(session_content(ctx.store, i)) for i in ids})

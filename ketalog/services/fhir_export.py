@@ -21,6 +21,7 @@ from ketalog.services.errors import ServiceError, service_boundary
 from ketalog.services.exports import CLINICAL_READERS, write_audited
 from ketalog.services.patients import get_patient
 from ketalog.services.record import load_record
+from ketalog.store import sessions as sessions_store
 from ketalog.store.store import Store
 
 
@@ -101,7 +102,7 @@ def export_session_fhir(ctx: Context, session_id: int, out: Path) -> FhirExport:
 def export_patient_fhir(ctx: Context, patient_id: int, out: Path) -> FhirExport:
     ctx.require(*CLINICAL_READERS, action="export patient records")
     patient = get_patient(ctx, patient_id)
-    ids = [int(row["id"]) for row in ctx.store.session_listing(patient_id)]  # type: ignore[call-overload]
+    ids = [s.session_id for s in sessions_store.listing(ctx.store, patient_id)]
     if not ids:
         raise ServiceError(f"patient {patient.mrn} has no sessions to export")
     records = [load_record(ctx, i) for i in ids]

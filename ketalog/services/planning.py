@@ -15,6 +15,7 @@ from ketalog.services.errors import ServiceError, service_boundary
 from ketalog.services.indications import rule_key
 from ketalog.store import patients as patient_rows
 from ketalog.store import protocols as protocol_rows
+from ketalog.store import sessions as sessions_store
 from ketalog.store import users as user_rows
 from ketalog.store.store import Store
 
@@ -50,7 +51,7 @@ def next_series_number(ctx: Context, patient_id: int, protocol_id: int) -> tuple
     total = _protocol(store, protocol_id).series_length
     if not patient_rows.patient_exists(store, patient_id):
         raise ServiceError(f"no patient with id {patient_id}")
-    done = store.count("sessions", patient_id=patient_id, protocol_id=protocol_id)
+    done = sessions_store.count_on_protocol(store, protocol_id, patient_id=patient_id)
     return done % total + 1, total
 
 

@@ -9,6 +9,7 @@ from ketalog.domain.errors import FieldProblem, PlausibilityError
 from ketalog.services.context import Context
 from ketalog.services.errors import InvalidState, ServiceError, service_boundary
 from ketalog.store import protocols as protocol_rows
+from ketalog.store import sessions as sessions_store
 from ketalog.store.store import SYSTEM, Actor, Store
 
 
@@ -84,7 +85,7 @@ def create_protocol(ctx: Context, data: ProtocolInput) -> Protocol:
 
 @service_boundary
 def sessions_using(ctx: Context, protocol_id: int) -> int:
-    return ctx.store.count("sessions", protocol_id=protocol_id)
+    return sessions_store.count_on_protocol(ctx.store, protocol_id)
 
 
 @service_boundary

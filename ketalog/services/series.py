@@ -21,7 +21,8 @@ from ketalog.services.context import RECORD_READERS, Context
 from ketalog.services.errors import InvalidState, ServiceError, service_boundary
 from ketalog.services.protocols import require_usable_protocol
 from ketalog.store import patients as patient_rows
-from ketalog.store.records import series_from_row
+from ketalog.store import series as series_store
+from ketalog.store import sessions as sessions_store
 from ketalog.store.store import Store
 
 PLANNERS = (Role.NURSE, Role.PROVIDER)
@@ -51,24 +52,22 @@ def today_of(ctx_or_store: Context | Store) -> date:
 
 @service_boundary
 def get_series(store: Store, series_id: int) -> TreatmentSeries:
-    row = store.get("treatment_series", series_id)
-    if row is None:
+    series = series_store.get(store, series_id)
+    if series is None:
         raise ServiceError(f"no treatment series with id {series_id}")
-    return series_from_row(row)
+    return series
 
 
 @service_boundary
 def progress(store: Store, series: TreatmentSeries) -> SeriesProgress:
-    started = store.count("sessions", series_id=series.id)
+    started = sessions_store.count_in_series(store, series.id)
     return SeriesProgress(series, started, today_of(store))
 
 
 @service_boundary
 def list_series(store: Store, patient_id: int) -> list[SeriesProgress]:
     """The patient's series, newest first, each with its progress."""
-    rows = store.rows("treatment_series", order_by="start_date DESC, id DESC",
-                      patient_id=patient_id)
-    return [progress(store, series_from_row(row)) for row in rows]
+    return [progress(store, series) for series in series_store.of_patient(store, patient_id)]
 
 
 @service_boundary
@@ -96,12 +95,11 @@ def planned_sessions(ctx: Context, days_ahead: int = 14) -> list[PlannedLine]:
     store = ctx.store
     until = today_of(store) + timedelta(days=days_ahead)
     lines = []
-    for row in store.planned_series(until.isoformat()):
-        current = progress(store, series_from_row(row))
+    for planned in series_store.planned(store, until):
+        current = progress(store, planned.series)
         if current.state is SeriesState.OPEN:
-            lines.append(PlannedLine(current, str(row["mrn"]),
-                                     f"{str(row['family_name']).upper()}, {row['given_name']}",
-                                     str(row["birth_date"])))
+            lines.append(PlannedLine(current, planned.patient.mrn, planned.patient.name,
+                                     planned.patient.birth_date.isoformat()))
     return lines
 
 
@@ -128,7 +126,7 @@ def start_series(ctx: Context, new: NewSeries) -> TreatmentSeries:
            "next_session_on": next_on, "created_at": to_iso(ctx.clock.now()),
            "created_by": ctx.user.id}
     with ctx.store.write(ctx.actor) as w:
-        series_id = w.insert("treatment_series", row)
+        series_id = series_store.insert(w, row)
     return get_series(ctx.store, series_id)
 
 
@@ -144,11 +142,10 @@ def plan_next_session(ctx: Context, series_id: int, day: date | None,
                       reason: str = "") -> TreatmentSeries:
     """Set (or with None, clear) the day of the series' next session."""
     ctx.require(*PLANNERS, action="plan sessions")
-    current = _open(ctx, series_id)
+    _open(ctx, series_id)
     value = None if day is None else validate_next_session_day(day, today_of(ctx)).isoformat()
     with ctx.store.write(ctx.actor) as w:
-        w.update("treatment_series", current.series.id, {"next_session_on": value},  # type: ignore[arg-type]
-                 reason)
+        series_store.update(w, series_id, {"next_session_on": value}, reason)
     return get_series(ctx.store, series_id)
 
 
@@ -158,9 +155,10 @@ def close_series(ctx: Context, series_id: int, reason: str) -> TreatmentSeries:
     ctx.require(*PLANNERS, action="close treatment series")
     if not reason.strip():
         raise InvalidState("give a reason for closing the series")
-    current = _open(ctx, series_id)
+    _open(ctx, series_id)
     with ctx.store.write(ctx.actor) as w:
-        w.update("treatment_series", current.series.id,  # type: ignore[arg-type]
-                 {"closed_at": to_iso(ctx.clock.now()), "closed_reason": reason.strip(),
-                  "next_session_on": None}, reason.strip())
+        series_store.update(w, series_id,
+                            {"closed_at": to_iso(ctx.clock.now()),
+                             "closed_reason": reason.strip(), "next_session_on": None},
+                            reason.strip())
     return get_series(ctx.store, series_id)

@@ -62,10 +62,11 @@ from ketalog.store import notes as notes_store
 from ketalog.store import patients as patient_rows
 from ketalog.store import protocols as protocol_rows
 from ketalog.store import scores as scores_store
+from ketalog.store import series as series_store
+from ketalog.store import sessions as sessions_store
 from ketalog.store import side_effects as side_effects_store
 from ketalog.store import signatures as signatures_store
 from ketalog.store import vitals as vitals_store
-from ketalog.store.records import session_from_row
 from ketalog.store.store import Store, Writer, new_uuid
 
 CLINICAL = (Role.NURSE, Role.PROVIDER)
@@ -98,10 +99,10 @@ def read_session(ctx: Context, session_id: int) -> InfusionSession:
 
 @service_boundary
 def get_session(store: Store, session_id: int) -> InfusionSession:
-    row = store.get("sessions", session_id)
-    if row is None:
+    session = sessions_store.get(store, session_id)
+    if session is None:
         raise ServiceError(f"no session with id {session_id}")
-    return session_from_row(row)
+    return session
 
 
 def _entry_time(ctx: Context, at: datetime | None) -> tuple[str, bool]:
@@ -179,10 +180,10 @@ def start_session(ctx: Context, data: SessionStart) -> InfusionSession:
            "status": SessionStatus.DRAFT.value, "arrival_at": arrival,
            "created_at": to_iso(ctx.clock.now())}
     with ctx.store.write(ctx.actor) as w:
-        sid = w.insert("sessions", row)
+        sid = sessions_store.insert(w, row)
         if data.series_id is not None:  # the planned session has happened
-            w.update("treatment_series", data.series_id, {"next_session_on": None},
-                     "session started")
+            series_store.update(w, data.series_id, {"next_session_on": None},
+                                "session started")
     return get_session(ctx.store, sid)
 
 
@@ -347,7 +348,7 @@ def record_dose(ctx: Context, session_id: int, kind: DoseKind | str, *,
     with ctx.store.write(ctx.actor) as w:
         did = doses_store.insert(w, row)
         if session_changes:
-            w.update("sessions", session_id, session_changes)
+            sessions_store.update(w, session_id, session_changes)
         for ack in _acknowledgement_rows(ctx, session_id, "dose_events", str(row["uuid"]),
                                          when_text, allergy_reason, allergy):
             acknowledgements_store.insert(w, ack, reason=allergy_reason.strip())
@@ -553,7 +554,7 @@ def complete_session(ctx: Context, session_id: int, discharge_at: datetime | Non
                   "source": c.source, "acknowledged": reasons.get(c.code) if not c.passed
                   else None} for c in checks]
     with ctx.store.write(ctx.actor) as w:
-        w.update("sessions", session_id, {
+        sessions_store.update(w, session_id, {
             "status": SessionStatus.COMPLETED.value, "discharge_at": discharge,
             "discharge_escort": escort.strip() or session.discharge_escort,
             "discharge_instructions": instructions.strip() or session.discharge_instructions,
@@ -575,7 +576,7 @@ def reopen_session(ctx: Context, session_id: int, reason: str) -> None:
                            f"{session.status.value.replace('_', ' ')})")
     target = SessionStatus.IN_PROGRESS if session.infusion_start_at else SessionStatus.DRAFT
     with ctx.store.write(ctx.actor) as w:
-        w.update("sessions", session_id, {"status": target.value}, reason=reason.strip())
+        sessions_store.update(w, session_id, {"status": target.value}, reason=reason.strip())
 
 
 @service_boundary
@@ -593,9 +594,9 @@ def sign_session(ctx: Context, session_id: int, password: str) -> str:
         if key is None:
             key = replace_missing_key(ctx.store, w, ctx.user.id, password)
         if session.provider_id is None:
-            w.update("sessions", session_id, {"provider_id": ctx.user.id})
+            sessions_store.update(w, session_id, {"provider_id": ctx.user.id})
         digest = _insert_signature(ctx, w, session_id, key, PROVIDER_SIGNATURE)
-        w.update("sessions", session_id, {"status": SessionStatus.SIGNED.value})
+        sessions_store.update(w, session_id, {"status": SessionStatus.SIGNED.value})
     write_anchor(ctx.store, "signature")
     return digest
 

@@ -10,12 +10,14 @@ from datetime import datetime
 from ketalog.domain import dosing
 from ketalog.domain.chair_state import session_state
 from ketalog.domain.clock import from_iso, to_iso
-from ketalog.domain.entities import patient_name
+from ketalog.domain.entities import SessionStatus
 from ketalog.domain.scales import nrs_percent_change
 from ketalog.services.context import RECORD_READERS, Context
 from ketalog.services.errors import service_boundary
 from ketalog.services.sessions import dose_events
 from ketalog.store import scores as scores_store
+from ketalog.store import sessions as sessions_store
+from ketalog.store.sessions import SessionListing
 from ketalog.store.store import Store
 
 
@@ -49,6 +51,37 @@ def nrs_pre_post(store: Store, session_id: int) -> tuple[int | None, int | None]
     post = scores_store.live_of_scale(store, session_id, "nrs", phase="post")
     return (pre[0].value if pre else None, post[-1].value if post else None)
 
+@dataclass(frozen=True)
+class _SessionFigures:
+    """A listed session with its dose and NRS figures (rounded as they are shown)."""
+
+    listed: SessionListing
+    total_mg: float
+    mg_per_kg: float
+    nrs_pre: int | None
+    nrs_post: int | None
+
+    @property
+    def series(self) -> str:
+        return f"{self.listed.session.series_number}/{self.listed.session.series_total}"
+
+
+def _session_figures(store: Store, patient_id: int | None, now: datetime | None,
+                     statuses: Sequence[str] | None) -> list[_SessionFigures]:
+    result: list[_SessionFigures] = []
+    for listed in sessions_store.listing(store, patient_id, statuses=statuses):
+        session = listed.session
+        running_now = now if session.status is SessionStatus.IN_PROGRESS else None
+        dose = dose_summary(store, listed.session_id, session.weight_kg, now=running_now)
+        pre, post = nrs_pre_post(store, listed.session_id)
+        result.append(_SessionFigures(listed, round(dose.total_mg, 2),
+                                      round(dose.mg_per_kg, 3), pre, post))
+    return result
+
+
+def _iso(when: datetime | None) -> str | None:
+    return None if when is None else to_iso(when)
+
 
 @service_boundary
 def session_rows(store: Store, patient_id: int | None = None,
@@ -56,20 +89,16 @@ def session_rows(store: Store, patient_id: int | None = None,
                  statuses: Sequence[str] | None = None) -> list[dict[str, object]]:
     """One flat dict per session: what `ketalog sessions --json` prints."""
     result: list[dict[str, object]] = []
-    for row in store.session_listing(patient_id, statuses=statuses):
-        sid = int(row["id"])  # type: ignore[arg-type]
-        weight = float(row["weight_kg"])  # type: ignore[arg-type]
-        running_now = now if row["status"] == "in_progress" else None
-        dose = dose_summary(store, sid, weight, now=running_now)
-        pre, post = nrs_pre_post(store, sid)
+    for f in _session_figures(store, patient_id, now, statuses):
+        session = f.listed.session
+        pre, post = f.nrs_pre, f.nrs_post
         change = nrs_percent_change(pre, post) if pre is not None and post is not None else None
         result.append({
-            "id": sid, "uuid": row["uuid"], "mrn": row["mrn"],
-            "patient": patient_name(row["family_name"], row["given_name"]),
-            "series": f"{row['series_number']}/{row['series_total']}",
-            "start": row["infusion_start_at"], "end": row["infusion_end_at"],
-            "status": row["status"], "total_mg": round(dose.total_mg, 2),
-            "mg_per_kg": round(dose.mg_per_kg, 3), "nrs_pre": pre, "nrs_post": post,
+            "id": f.listed.session_id, "uuid": session.uuid, "mrn": f.listed.patient.mrn,
+            "patient": f.listed.patient.name, "series": f.series,
+            "start": _iso(session.infusion_start_at), "end": _iso(session.infusion_end_at),
+            "status": session.status.value, "total_mg": f.total_mg,
+            "mg_per_kg": f.mg_per_kg, "nrs_pre": pre, "nrs_post": post,
             "nrs_change_pct": None if change is None else round(change, 1),
         })
     return result
@@ -96,11 +125,11 @@ def session_lines(ctx: Context, patient_id: int | None = None, now: datetime | N
                   statuses: Sequence[str] | None = None) -> list[SessionLine]:
     """Newest first: the session a nurse or provider looks for is usually the latest."""
     ctx.require(*RECORD_READERS, action="read session records")
-    lines = [SessionLine(int(r["id"]), str(r["patient"]), str(r["mrn"]),  # type: ignore[call-overload]
-                         from_iso(str(r["start"])) if r["start"] else None, str(r["series"]),
-                         str(r["status"]), float(r["total_mg"]),  # type: ignore[arg-type]
-                         float(r["mg_per_kg"]), r["nrs_pre"], r["nrs_post"])  # type: ignore[arg-type]
-             for r in session_rows(ctx.store, patient_id, now, statuses)]
+    lines = [SessionLine(f.listed.session_id, f.listed.patient.name, f.listed.patient.mrn,
+                         f.listed.session.infusion_start_at, f.series,
+                         f.listed.session.status.value, f.total_mg, f.mg_per_kg,
+                         f.nrs_pre, f.nrs_post)
+             for f in _session_figures(ctx.store, patient_id, now, statuses)]
     return lines[::-1]
 
 
@@ -129,17 +158,17 @@ def today_board(ctx: Context, now: datetime) -> list[BoardRow]:
     ctx.require(*RECORD_READERS, action="see today's sessions")
     store = ctx.store
     local_midnight = now.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
-    rows = store.session_listing(since=to_iso(local_midnight))
-    seen = {r["id"] for r in rows}
-    rows += [r for r in store.session_listing(statuses=("draft", "in_progress"))
-             if r["id"] not in seen]  # still open from an earlier day
+    listed = sessions_store.listing(store, since=local_midnight)
+    seen = {s.session_id for s in listed}
+    listed += [s for s in sessions_store.listing(store, statuses=("draft", "in_progress"))
+               if s.session_id not in seen]  # still open from an earlier day
     board: list[BoardRow] = []
-    for r in rows:
-        start = from_iso(str(r["infusion_start_at"])) if r["infusion_start_at"] else None
-        end = from_iso(str(r["infusion_end_at"])) if r["infusion_end_at"] else now
+    for s in listed:
+        session = s.session
+        start = session.infusion_start_at
+        end = session.infusion_end_at or now
         elapsed = int((end - start).total_seconds() // 60) if start else None
-        state = session_state(str(r["status"]), dose_events(store, int(r["id"])), now)  # type: ignore[call-overload]
-        board.append(BoardRow(int(r["id"]), str(r["chair"]),  # type: ignore[arg-type]
-                              patient_name(r["family_name"], r["given_name"]),
-                              str(r["mrn"]), str(r["status"]), start, elapsed, state.text))
+        state = session_state(session.status, dose_events(store, s.session_id), now)
+        board.append(BoardRow(s.session_id, session.chair, s.patient.name, s.patient.mrn,
+                              session.status.value, start, elapsed, state.text))
     return sorted(board, key=lambda b: (b.chair, b.session_id))

@@ -3,6 +3,7 @@ Follow-ups are recorded after signing and are deliberately outside the signed co
 
 from __future__ import annotations
 
+from ketalog.store import sessions as sessions_store
 from ketalog.store.errors import NotFound
 from ketalog.store.store import Store
 
@@ -25,7 +26,7 @@ def session_content(store: Store, session_id: int) -> dict[str, object]:
                     and not (k in LATER_SESSION_COLUMNS and v is None)}}
     content.update({table: [{k: v for k, v in row.items()
                              if not (k in LATER_CHILD_COLUMNS and v is None)} for row in rows]
-                    for table, rows in store.session_children(session_id).items()})
+                    for table, rows in sessions_store.child_rows(store, session_id).items()})
     for table in LATER_CHILD_TABLES:
         rows = store.rows(table, order_by="at, id", session_id=session_id)
         if rows:

@@ -417,7 +417,7 @@ def m006_access(db: Database) -> None:
 
 _SCALE_INDEXES = (
     # Today board: sessions created or started since midnight, in that order. The
-    # expression must stay identical to Store.session_listing's filter to be used.
+    # expression must stay identical to store/sessions.py's BEGAN to be used.
     "CREATE INDEX idx_sessions_began ON sessions(coalesce(infusion_start_at, created_at))",
     # Planned tab: open series with a next day planned (a few dozen of ten years' series).
     "CREATE INDEX idx_series_next ON treatment_series(next_session_on) "

@@ -275,44 +275,6 @@ class Store:
             "OR birth_date LIKE ? ESCAPE '\\'" + order,
             [like, like, like, like, limit])
 
-    def session_listing(self, patient_id: int | None = None, since: str | None = None,
-                        statuses: Sequence[str] | None = None) -> list[dict[str, object]]:
-        """Sessions with their patient's identifiers, oldest first."""
-        sql = ("SELECT s.*, p.mrn, p.family_name, p.given_name, p.birth_date "
-               "FROM sessions s JOIN patients p ON p.id = s.patient_id")
-        clauses, params = [], []
-        if patient_id is not None:
-            clauses.append("s.patient_id = ?")
-            params.append(patient_id)
-        if since is not None:
-            clauses.append("coalesce(s.infusion_start_at, s.created_at) >= ?")
-            params.append(since)
-        if statuses:
-            clauses.append(f"s.status IN ({', '.join('?' * len(statuses))})")
-            params.extend(statuses)
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
-        sql += " ORDER BY coalesce(s.infusion_start_at, s.created_at), s.id"
-        return self._select(sql, params)
-
-    def planned_series(self, until: str) -> list[dict[str, object]]:
-        """Open series with a next session planned on or before `until` (ISO date), with
-        their patient's identifiers, soonest first (overdue ones lead)."""
-        return self._select(
-            "SELECT t.*, p.mrn, p.family_name, p.given_name, p.birth_date "
-            "FROM treatment_series t JOIN patients p ON p.id = t.patient_id "
-            "WHERE t.closed_at IS NULL AND t.next_session_on IS NOT NULL "
-            "AND t.next_session_on <= ? ORDER BY t.next_session_on, p.family_name, t.id",
-            [until])
-
-    def session_children(self, session_id: int, skip: Sequence[str] = ()
-                         ) -> dict[str, list[dict[str, object]]]:
-        from ketalog.store.schema import SESSION_CHILD_TABLES
-
-        order = {"side_effects": "onset_at, id"}
-        return {t: self.rows(t, order_by=order.get(t, "at, id"), session_id=session_id)
-                for t in SESSION_CHILD_TABLES if t not in skip}
-
     def audit_rows(self, limit: int | None = None, **where: object) -> list[dict[str, object]]:
         return self.rows("audit_log", order_by="id", limit=limit, **where)
 
@@ -338,7 +300,3 @@ class Store:
         """Entries in the chain (ids are gap-free, so the last id; verify reports gaps)."""
         row = self.conn.execute("SELECT max(id) FROM audit_log").fetchone()
         return int(row[0] or 0)
-
-    def signed_session_ids(self) -> list[int]:
-        return [r[0] for r in self.conn.execute(
-            "SELECT id FROM sessions WHERE status = 'signed' ORDER BY id")]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 
 from ketalog.domain.hashing import content_hash
+from ketalog.store import sessions as sessions_store
 from ketalog.store.audit import walk_chain
 from ketalog.store.content import session_content
 from ketalog.store.history import history_problems
@@ -71,7 +72,7 @@ def _checks(store: Store, report: PhaseProgress) -> list[str]:
 
     report("audit chain", 0, entries)
     problems += list(walk_chain(store.conn, chain))
-    signed = store.signed_session_ids()
+    signed = sessions_store.signed_ids(store)
     step = every(len(signed))
     report("signatures", 0, len(signed))
     for n, session_id in enumerate(signed, 1):

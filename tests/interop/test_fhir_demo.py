@@ -17,6 +17,7 @@ from ketalog.services.demo import create_demo
 from ketalog.services.fhir_export import export_patient_fhir
 from ketalog.services.patients import search_patients
 from ketalog.services.vitals_import import import_vitals_file
+from ketalog.store import sessions as sessions_store
 from tests.interop.test_fhir_export import of_type, validate
 
 
@@ -39,10 +40,10 @@ def test_demo_patients_export_valid_bundles(demo, tmp_path):
     """The longest series, a live infusion and artifacts (validating every demo patient
     takes a minute; these three cover the shapes)."""
     store, ctx, _ = demo
-    sessions = store.session_listing()
-    longest = max({int(r["patient_id"]) for r in sessions},
-                  key=lambda pid: sum(r["patient_id"] == pid for r in sessions))
-    live = next(int(r["patient_id"]) for r in sessions if r["status"] == "in_progress")
+    sessions = [s.session for s in sessions_store.listing(store)]
+    longest = max({s.patient_id for s in sessions},
+                  key=lambda pid: sum(s.patient_id == pid for s in sessions))
+    live = next(s.patient_id for s in sessions if s.status == "in_progress")
     artifact = int(store.get("sessions", int(store.rows("vitals", artifact=1)[0][
         "session_id"]))["patient_id"])
     chosen = {longest, live, artifact}
@@ -61,14 +62,16 @@ def test_demo_patients_export_valid_bundles(demo, tmp_path):
 
 def test_demo_patient_csv_round_trip(demo, tmp_path):
     store, ctx, clock = demo
-    row = max(store.session_listing(), key=lambda r: store.count("vitals", session_id=r["id"]))
-    original = svc.vitals(store, int(row["id"]))
-    export_patient_csv(ctx, int(row["patient_id"]), tmp_path)
+    row = max((s.session for s in sessions_store.listing(store)),
+              key=lambda s: store.count("vitals", session_id=s.id))
+    assert row.id is not None
+    original = svc.vitals(store, row.id)
+    export_patient_csv(ctx, row.patient_id, tmp_path)
     lines = (tmp_path / "vitals.csv").read_text(encoding="utf-8").splitlines()
-    mine = [lines[0]] + [x for x in lines[1:] if x.split(",")[0] == str(row["id"])]
+    mine = [lines[0]] + [x for x in lines[1:] if x.split(",")[0] == str(row.id)]
     (tmp_path / "one.csv").write_text("\n".join(mine) + "\n", encoding="utf-8")
     target = svc.start_session(ctx, svc.SessionStart(
-        int(row["patient_id"]), 70.0, Bag("ketamine", 1.0, 500), series_number=1,
+        row.patient_id, 70.0, Bag("ketamine", 1.0, 500), series_number=1,
         series_total=1, arrival_at=original[0].at - timedelta(minutes=5))).id
     result = import_vitals_file(ctx, target, tmp_path / "one.csv")
     assert result.imported == len(original) > 10

@@ -53,6 +53,7 @@ def bundle(tmp_path_factory):
     from datetime import UTC, datetime
 
     from ketalog.domain.clock import FixedClock
+    from ketalog.store import sessions as sessions_store
     from ketalog.store.connection import open_store
 
     clock = FixedClock(datetime(2026, 11, 24, 16, 0, tzinfo=UTC))
@@ -64,9 +65,9 @@ def bundle(tmp_path_factory):
         save_mrn_system(admin, "not a uri", "clinic MRN system")
     save_mrn_system(admin, "urn:oid:1.2.826.0.1.3680043.10.543", "clinic MRN system")
     nurse = login(store, clock, "nurse", report.passwords["nurse"])
-    sessions = store.session_listing()
-    pid = max({int(r["patient_id"]) for r in sessions},
-              key=lambda p: sum(r["patient_id"] == p for r in sessions))
+    sessions = [s.session for s in sessions_store.listing(store)]
+    pid = max({s.patient_id for s in sessions},
+              key=lambda p: sum(s.patient_id == p for s in sessions))
     patient = next(p for p in search_patients(nurse, limit=1000) if p.id == pid)
     out = folder / "patient.json"
     export_patient_fhir(nurse, patient.id, out)
