@@ -19,6 +19,7 @@ from ketalog.services.exports import write_audited
 from ketalog.store import audit_query as q
 from ketalog.store import patients as patient_rows
 from ketalog.store import users as user_rows
+from ketalog.store.values import as_int
 
 PAGE_SIZE = 200
 CSV_HEADER = ("id", "at_utc", "at_local", "user", "action", "table", "row_uuid", "patient_mrn",
@@ -90,7 +91,7 @@ def _query(ctx: Context, f: AuditFilter) -> q.AuditQuery:
 
 def _lines(ctx: Context, rows: list[dict[str, object]]) -> list[AuditLine]:
     refs = q.patient_refs(ctx.store, [str(r["row_uuid"]) for r in rows if r["row_uuid"]])
-    return [AuditLine(id=int(r["id"]), at=from_iso(str(r["at"])),  # type: ignore[call-overload]
+    return [AuditLine(id=as_int(r["id"]), at=from_iso(str(r["at"])),
                       username=str(r["username"]), action=str(r["action"]),
                       table=str(r["table_name"]), row_uuid=str(r["row_uuid"]),
                       mrn=refs.get(str(r["row_uuid"]), ""), reason=str(r["reason"]),

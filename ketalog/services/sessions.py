@@ -274,8 +274,10 @@ def dose_warnings(ctx: Context, session: InfusionSession, kind: DoseKind, at: da
     """The soft warnings an entry would raise: every rate the pump will carry (a start,
     a restart after stop, a rate change, a resume with a new rate) and every bolus.
     record_dose refuses the entry until they are acknowledged; the UI shows them first."""
+    if session.id is None:
+        raise InvalidState("this session has not been saved yet")
     indication, protocol_name, max_total, duration = _indication(ctx, session)
-    events = dose_events(ctx.store, session.id)  # type: ignore[arg-type]
+    events = dose_events(ctx.store, session.id)
     given = dosing.running_total_mg(events, at)
     warnings: list[dosing.DoseWarning] = []
     if kind is DoseKind.BOLUS and bolus_mg:
