@@ -79,7 +79,7 @@ def bootstrap_admin(store: Store, clock: Clock, username: str, password: str,
     """First run only: create the first admin (and name the clinic). Refused afterwards."""
     if user_rows.any_user(store):
         raise ServiceError("this database already has users; ask an admin to add you")
-    if store.count("audit_log", table_name="users") or patient_rows.any_patient(store):
+    if user_rows.ever_had_users(store) or patient_rows.any_patient(store):
         raise ServiceError("this database holds records but no accounts (they were removed "
                            "outside ketalog): it is not a new clinic; restore a backup")
     if clinic_name:

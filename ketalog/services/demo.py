@@ -14,7 +14,7 @@ import math
 import random
 import uuid as uuidlib
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -34,14 +34,20 @@ from ketalog.services.protocols import seed_protocols
 from ketalog.services.sessions import NURSE_SIGNATURE, PROVIDER_SIGNATURE
 from ketalog.services.settings import alert_thresholds
 from ketalog.services.signing_keys import open_key, session_signature
+from ketalog.store import adjunct_medications as adjuncts_store
+from ketalog.store import doses as doses_store
 from ketalog.store import follow_ups as follow_ups_store
+from ketalog.store import notes as notes_store
 from ketalog.store import patients as patient_rows
 from ketalog.store import protocols as protocol_rows
+from ketalog.store import scores as scores_store
 from ketalog.store import series as series_store
 from ketalog.store import sessions as sessions_store
+from ketalog.store import side_effects as side_effects_store
 from ketalog.store import signatures as signatures_store
 from ketalog.store import users as user_rows
-from ketalog.store.store import Actor, Store
+from ketalog.store import vitals as vitals_store
+from ketalog.store.store import Actor, Store, Writer
 from ketalog.store.values import as_float
 
 DEMO_CLINIC_NAME = "Riverside Ketamine Infusion Clinic (demo)"
@@ -997,6 +1003,10 @@ def _create_staff(store: Store, clock: Clock, seed: int) -> tuple[dict[str, int]
 
 CHILD_ORDER = ("vitals", "dose_events", "adjunct_medications", "scores", "side_effects",
                "notes")
+CHILD_WRITERS: dict[str, Callable[[Writer, list[dict[str, object]]], int]] = {
+    "vitals": vitals_store.insert_many, "dose_events": doses_store.insert_many,
+    "adjunct_medications": adjuncts_store.insert_many, "scores": scores_store.insert_many,
+    "side_effects": side_effects_store.insert_many, "notes": notes_store.insert_many}
 
 
 SERIES_KIND = {"course": "induction", "booster": "booster", "maintenance": "maintenance"}
@@ -1083,8 +1093,8 @@ def _write_nurse_work(store: Store, actor: Actor, key: SigningKey, built: list[_
             item.row["patient_id"] = item.plan.patient.id
             item.id = sessions_store.insert(w, item.row)
         for table in CHILD_ORDER:
-            w.insert_many(table, [{**r, "session_id": item.id} for item in built
-                                  for r in item.children.get(table, [])])
+            CHILD_WRITERS[table](w, [{**r, "session_id": item.id} for item in built
+                                     for r in item.children.get(table, [])])
         follow_ups_store.insert_many(w, [{**r, "session_id": item.id} for item in built
                                          for r in item.follow_ups])
         signatures_store.insert_many(w, [

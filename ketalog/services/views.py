@@ -11,24 +11,24 @@ from ketalog.services.context import Context
 from ketalog.services.errors import service_boundary
 from ketalog.store import patients as patient_rows
 from ketalog.store.errors import StoreError
+from ketalog.store.row_refs import row_ref
 
 VIEW_ACTION = "view"
 log = logging.getLogger(__name__)
 
 
 def _record(ctx: Context, table: str, row_id: int, what: str) -> None:
-    row = ctx.store.get(table, row_id)
-    if row is None:
+    ref = row_ref(ctx.store, table, row_id)
+    if ref is None:
         return
     details: dict[str, object] = {"what": what, "id": row_id}
-    patient_id = row.get("patient_id") if table != "patients" else row_id
-    patient = patient_rows.patient(ctx.store, int(str(patient_id))) \
-        if patient_id is not None else None
+    patient = patient_rows.patient(ctx.store, ref.patient_id) \
+        if ref.patient_id is not None else None
     if patient is not None:
         details["patient_mrn"] = patient.mrn
     try:
         with ctx.store.write(ctx.actor) as w:
-            w.event(VIEW_ACTION, table, str(row["uuid"]), details)
+            w.event(VIEW_ACTION, table, ref.uuid, details)
     except StoreError as exc:
         log.warning("could not audit %s of %s %s by %s: %s", what, table, row_id,
                     ctx.user.username, exc)

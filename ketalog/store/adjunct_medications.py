@@ -4,7 +4,7 @@ keeps its audit entry."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from ketalog.domain.entities import AdjunctMedication
 from ketalog.store.records import adjunct_from_row
@@ -30,3 +30,9 @@ def insert(w: Writer, values: Mapping[str, object]) -> int:
     """Store one checked adjunct (audited by the writer); returns its id. Give the row
     its `uuid` when acknowledgements are to name it as their subject."""
     return w.insert(TABLE, values)
+
+
+def insert_many(w: Writer, rows: Iterable[Mapping[str, object]]) -> int:
+    """Store many checked adjunct medications at once (demo clinics; one audit entry per row); returns
+    how many."""
+    return w.insert_many(TABLE, rows)

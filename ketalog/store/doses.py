@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from ketalog.domain.entities import DoseEvent
 from ketalog.store.records import dose_from_row
@@ -26,3 +26,9 @@ def get(store: Store, dose_id: int) -> DoseEvent | None:
 def insert(w: Writer, row: Mapping[str, object], reason: str = "") -> int:
     """Store one checked dose row (audited by the writer); returns its id."""
     return w.insert(TABLE, row, reason=reason)
+
+
+def insert_many(w: Writer, rows: Iterable[Mapping[str, object]]) -> int:
+    """Store many checked dose events at once (demo clinics; one audit entry per row); returns
+    how many."""
+    return w.insert_many(TABLE, rows)

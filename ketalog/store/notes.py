@@ -3,7 +3,7 @@ through the caller's audited Writer, so every change keeps its audit entry."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from ketalog.domain.entities import Note
 from ketalog.store.records import note_from_row
@@ -21,3 +21,9 @@ def of_session(store: Store, session_id: int) -> list[Note]:
 def insert(w: Writer, values: Mapping[str, object]) -> int:
     """Store one note (audited by the writer); returns its id."""
     return w.insert(TABLE, values)
+
+
+def insert_many(w: Writer, rows: Iterable[Mapping[str, object]]) -> int:
+    """Store many checked notes at once (demo clinics; one audit entry per row); returns
+    how many."""
+    return w.insert_many(TABLE, rows)

@@ -4,7 +4,7 @@ entry."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from ketalog.domain.entities import Score
 from ketalog.store.records import score_from_row
@@ -35,3 +35,9 @@ def live_of_scale(store: Store, session_id: int, scale: str,
 def insert(w: Writer, values: Mapping[str, object]) -> int:
     """Store one checked score (audited by the writer); returns its id."""
     return w.insert(TABLE, values)
+
+
+def insert_many(w: Writer, rows: Iterable[Mapping[str, object]]) -> int:
+    """Store many checked scores at once (demo clinics; one audit entry per row); returns
+    how many."""
+    return w.insert_many(TABLE, rows)

@@ -3,7 +3,7 @@ go through the caller's audited Writer, so every change keeps its audit entry.""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from ketalog.domain.entities import SideEffect
 from ketalog.store.records import side_effect_from_row
@@ -52,3 +52,9 @@ def resolve(w: Writer, side_effect_id: int, resolved_at: str, action: str | None
     if action is not None:
         changes["action"] = action
     w.update(TABLE, side_effect_id, changes)
+
+
+def insert_many(w: Writer, rows: Iterable[Mapping[str, object]]) -> int:
+    """Store many checked side effects at once (demo clinics; one audit entry per row); returns
+    how many."""
+    return w.insert_many(TABLE, rows)

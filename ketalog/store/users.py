@@ -141,3 +141,9 @@ def set_password_hash(w: Writer, user_id: int, password_hash: str, reason: str) 
 
 def set_active(w: Writer, user_id: int, active: bool, reason: str) -> None:
     w.update(TABLE, user_id, {"active": int(active)}, reason=reason)
+
+
+def ever_had_users(store: Store) -> bool:
+    """The audit log names a users row: accounts existed here once (a file whose users
+    were deleted outside ketalog is not a new clinic)."""
+    return store.count("audit_log", table_name=TABLE) > 0
