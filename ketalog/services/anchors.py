@@ -50,7 +50,7 @@ def anchor_log_path(store: Store) -> Path:
 @service_boundary
 def current_head(store: Store) -> AuditHead | None:
     """The head a document gathered now carries (printed in its footer, in its metadata)."""
-    head = audit_head(store.conn)
+    head = audit_head(store)
     return None if head is None else AuditHead(*head)
 
 
@@ -58,7 +58,7 @@ def current_head(store: Store) -> AuditHead | None:
 def write_anchor(store: Store, why: str) -> Path | None:
     """Append the current head. Never fails the action it follows (a disconnected backup
     drive must not stop a login): a failure is logged and None returned."""
-    head = audit_head(store.conn)
+    head = audit_head(store)
     if head is None:
         return None
     path = anchor_log_path(store)
@@ -114,7 +114,7 @@ def _backup_anchors(store: Store, since: str) -> tuple[list[Anchor], list[str]]:
 @service_boundary
 def anchor_problems(store: Store) -> list[str]:
     """Every anchor and backup head since the last restore must still be in the chain."""
-    since = last_restore_at(store.conn) or ""
+    since = last_restore_at(store) or ""
     anchors, problems = _backup_anchors(store, since)
     anchors += read_anchors(anchor_log_path(store))
     checked: dict[tuple[int, str], Anchor] = {}
@@ -150,7 +150,7 @@ def head_problems(store: Store, heads: list[tuple[AuditHead, str]]) -> list[str]
     deleted, a different hash that the chain was rewritten."""
     problems = []
     for head, source in heads:
-        actual = audit_hash(store.conn, head.entry)
+        actual = audit_hash(store, head.entry)
         if actual is None:
             problems.append(f"audit log entry {head.entry} is gone, but {source} recorded it: "
                             "entries were deleted")
