@@ -16,6 +16,7 @@ from ketalog.domain.stock import (
     StockCount,
 )
 from ketalog.store.store import Store, Writer
+from ketalog.store.values import as_flag, as_float, as_int, as_text
 
 Row = dict[str, object]
 
@@ -45,9 +46,9 @@ def location_by_name(store: Store, name: str) -> int | None:
 
 # -- lots --------------------------------------------------------------------
 def _lot(row: Sequence[object]) -> Lot:
-    return Lot(int(row[0]), int(row[1]), str(row[2]), float(row[3]), float(row[4]),  # type: ignore[arg-type]
-               str(row[5]), date.fromisoformat(str(row[6])), bool(row[7]), str(row[8]),
-               str(row[9]))
+    return Lot(as_int(row[0]), as_int(row[1]), as_text(row[2]), as_float(row[3]),
+               as_float(row[4]), as_text(row[5]), date.fromisoformat(as_text(row[6])),
+               as_flag(row[7]), as_text(row[8]), as_text(row[9]))
 
 
 _LOT_SQL = ("SELECT l.id, l.location_id, l.product, l.strength_mg_per_ml, l.container_ml, "
