@@ -16,7 +16,7 @@ from ketalog.domain.plausibility import VITAL_LIMITS
 from ketalog.services.context import Context
 from ketalog.services.errors import service_boundary
 from ketalog.services.sessions import CLINICAL, open_for_entries
-from ketalog.services.settings import alert_thresholds
+from ketalog.services.settings import alert_thresholds_without_login
 from ketalog.store.acknowledgements import unacknowledged_alert_vitals
 from ketalog.store.store import Store
 
@@ -40,7 +40,7 @@ def _messages(store: Store, row: dict[str, object]) -> tuple[str, ...]:
     fields = list(json.loads(str(row["alerts"])))
     values = {f: row.get(f) for f in fields}
     evaluated = {a.field: a.message for a in
-                 alert_thresholds(store).evaluate(values)}  # type: ignore[arg-type]
+                 alert_thresholds_without_login(store).evaluate(values)}  # type: ignore[arg-type]
     out = []
     for f in fields:
         if f in evaluated:

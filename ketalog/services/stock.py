@@ -41,6 +41,7 @@ from ketalog.services.errors import (
 from ketalog.services.sessions import dose_events, get_session
 from ketalog.services.summary import dose_summary
 from ketalog.services.witness import verify_witness
+from ketalog.store import settings as stored
 from ketalog.store import stock as db
 from ketalog.store.store import Store
 
@@ -55,15 +56,14 @@ TOLERANCE_SETTING = "stock_waste_tolerance_mg"
 # -- settings ----------------------------------------------------------------
 @service_boundary
 def count_users_required(store: Store) -> int:
-    value = store.setting(COUNT_USERS_SETTING)
-    return 2 if value == 2 else 1
+    return 2 if stored.value(store, COUNT_USERS_SETTING) == 2 else 1
 
 
 @service_boundary
 def waste_tolerance_mg(store: Store) -> float:
-    value = store.setting(TOLERANCE_SETTING)
-    if isinstance(value, int | float) and 0 <= value <= 50:
-        return float(value)
+    value = stored.number(store, TOLERANCE_SETTING)
+    if value is not None and 0 <= value <= 50:
+        return value
     return DEFAULT_TOLERANCE_MG
 
 
@@ -78,8 +78,8 @@ def set_stock_settings(ctx: Context, count_users: int, tolerance_mg: float,
         raise PlausibilityError.single(TOLERANCE_SETTING, tolerance_mg, "0-50 mg",
                                        "The waste tolerance must be 0-50 mg")
     with ctx.store.write(ctx.actor) as w:
-        w.set_setting(COUNT_USERS_SETTING, count_users, reason)
-        w.set_setting(TOLERANCE_SETTING, float(tolerance_mg), reason)
+        stored.write(w, COUNT_USERS_SETTING, count_users, reason)
+        stored.write(w, TOLERANCE_SETTING, float(tolerance_mg), reason)
 
 
 # -- helpers -----------------------------------------------------------------
