@@ -16,12 +16,16 @@ from ketalog.services import (
     chairs,
     course,
     device_feed_choices,
+    device_feed_settings,
     device_vitals,
     emergency,
+    formulary,
+    indications,
     planning,
     record,
     series,
     sessions,
+    settings,
     summary,
     vitals_series,
 )
@@ -66,6 +70,10 @@ def reads(session_id: int, patient_id: int, patients: list[Patient]
         "planning.next_series_number": lambda c: planning.next_series_number(
             c, patient_id, int(c.store.rows("protocols", order_by="id")[0]["id"])),
         "series.open_series": lambda c: series.open_series(c, patient_id),
+        "settings.alert_thresholds": settings.alert_thresholds,
+        "device_feed_settings.feed_settings": device_feed_settings.feed_settings,
+        "formulary.formulary": formulary.formulary,
+        "indications.list_indications": indications.list_indications,
     }
 
 
