@@ -4,6 +4,7 @@ objects here so no table name or column leaves the store."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from ketalog.domain.clock import from_iso, to_iso
@@ -16,9 +17,7 @@ from ketalog.domain.stock import (
     StockCount,
 )
 from ketalog.store.store import Store, Writer
-from ketalog.store.values import as_flag, as_float, as_int, as_text
-
-Row = dict[str, object]
+from ketalog.store.values import as_flag, as_float, as_int, as_text, opt_int
 
 
 def user_names(store: Store) -> dict[int, str]:
@@ -148,9 +147,24 @@ def first_receipt_at(store: Store) -> datetime | None:
 
 
 # -- sessions the stock record concerns -------------------------------------
-def stock_sessions(store: Store, since: datetime | None) -> list[Row]:
+@dataclass(frozen=True)
+class StockSession:
+    """A session as the stock picture sees it: whose, when begun, by which nurse."""
+
+    id: int
+    status: str
+    weight_kg: float
+    began: str  # ISO: the infusion start, else the session's creation
+    nurse_id: int | None
+    mrn: str
+    family_name: str
+    given_name: str
+    birth_date: str
+
+
+def stock_sessions(store: Store, since: datetime | None) -> list[StockSession]:
     """Sessions with a stock movement, and every session begun since `since` (the first
-    receipt): id, status, weight, began, nurse, patient identifiers."""
+    receipt): id, status, weight, began, nurse, patient identifiers; by began, then id."""
     sql = ("SELECT s.id, s.status, s.weight_kg, coalesce(s.infusion_start_at, s.created_at) "
            "AS began, s.nurse_id, p.mrn, p.family_name, p.given_name, p.birth_date "
            "FROM sessions s JOIN patients p ON p.id = s.patient_id WHERE s.id IN "
@@ -159,9 +173,10 @@ def stock_sessions(store: Store, since: datetime | None) -> list[Row]:
     if since is not None:
         sql += " OR coalesce(s.infusion_start_at, s.created_at) >= ?"
         params.append(to_iso(since))
-    cursor = store.conn.execute(sql + " ORDER BY began, s.id", params)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, r, strict=True)) for r in cursor]
+    return [StockSession(as_int(r[0]), as_text(r[1]), as_float(r[2]), as_text(r[3]),
+                         opt_int(r[4]), as_text(r[5]), as_text(r[6]), as_text(r[7]),
+                         as_text(r[8]))
+            for r in store.conn.execute(sql + " ORDER BY began, s.id", params)]
 
 
 def update_session_bag(w: Writer, session_id: int, *, drug: str, concentration_mg_per_ml: float,
