@@ -112,3 +112,16 @@ def test_every_read_is_refused_once_an_emergency_grant_expired(world):
         allowed.append(name)
     assert allowed == []
     assert store.count("audit_log") == before  # refused before reading (no view entry)
+
+
+def test_configuration_reads_without_login_match_the_checked_ones(world):
+    """The listener's and the store-level checks' readers see what a nurse sees."""
+    store, _, signed, _ = world
+    nurse = signed.staff.nurse
+    assert settings.alert_thresholds_without_login(store) == settings.alert_thresholds(nurse)
+    assert device_feed_settings.feed_settings_for_listener(store) == \
+        device_feed_settings.feed_settings(nurse)
+    assert formulary.formulary_entries(store) == formulary.formulary(nurse)
+    assert [i.name for i in indications.list_indications(nurse)] == [
+        i.name for i in indications.list_indications(nurse, include_retired=True)
+        if not i.retired]
