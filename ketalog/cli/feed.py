@@ -31,12 +31,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def cmd_listen_hl7(args: argparse.Namespace) -> int:
-    from ketalog.services.device_feed_settings import feed_settings
+    from ketalog.services.device_feed_settings import feed_settings_for_listener
     from ketalog.services.device_listener import Hl7Listener
 
     store, key = context.open_db_with_key(args)
     try:
-        configured = feed_settings(store)
+        configured = feed_settings_for_listener(store)
     finally:
         store.close()
     host = args.host or configured.host

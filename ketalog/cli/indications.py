@@ -38,7 +38,7 @@ def cmd_indications(args: argparse.Namespace) -> int:
         protocols = {p.id: p.name for p in list_protocols(ctx, include_retired=True)}
         print(table([[i.name, i.category.value,
                       protocols.get(i.default_protocol_id or -1, "-")]
-                     for i in list_indications(store)],
+                     for i in list_indications(ctx)],
                     ["Indication", "Category", "Default protocol"]))
     finally:
         store.close()

@@ -15,7 +15,7 @@ from ketalog.domain.plausibility import VITAL_LIMITS
 from ketalog.services.context import Context
 from ketalog.services.errors import service_boundary
 from ketalog.services.sessions import CLINICAL, open_for_entries
-from ketalog.services.settings import alert_thresholds
+from ketalog.services.settings import alert_thresholds_without_login
 from ketalog.store import acknowledgements as acknowledgements_store
 from ketalog.store import sessions as sessions_store
 from ketalog.store.store import Store
@@ -44,7 +44,8 @@ def _value(reading: VitalsReading, field: str) -> float | None:
 def _messages(store: Store, reading: VitalsReading) -> tuple[str, ...]:
     """Each flagged value with the threshold it crossed now ('SpO2 86 % < 92')."""
     values = {f: _value(reading, f) for f in reading.alerts}
-    evaluated = {a.field: a.message for a in alert_thresholds(store).evaluate(values)}
+    evaluated = {a.field: a.message for a in
+                 alert_thresholds_without_login(store).evaluate(values)}
     out = []
     for f in reading.alerts:
         value = values[f]

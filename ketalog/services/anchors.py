@@ -18,6 +18,7 @@ from ketalog.domain.audit_head import AuditHead, heads_in_pdf, parse_typed
 from ketalog.domain.clock import to_iso
 from ketalog.services.backup_files import ANCHOR_FOLDER_SETTING, backup_folder, list_backups
 from ketalog.services.errors import ServiceError, service_boundary
+from ketalog.store import settings as stored
 from ketalog.store.anchor_queries import audit_hash, audit_head, head_of_file, last_restore_at
 from ketalog.store.errors import StoreError
 from ketalog.store.private_files import private_folder
@@ -42,8 +43,8 @@ def default_backup_folder(store: Store) -> Path:
 
 @service_boundary
 def anchor_log_path(store: Store) -> Path:
-    value = store.setting(ANCHOR_FOLDER_SETTING)
-    folder = Path(str(value)).expanduser() if value else default_backup_folder(store)
+    chosen = stored.text(store, ANCHOR_FOLDER_SETTING)
+    folder = Path(chosen).expanduser() if chosen else default_backup_folder(store)
     return folder / f"{store.path.stem}-anchors.log"
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ketalog.services.errors import service_boundary
+from ketalog.store import settings as stored
 from ketalog.store.store import Store
 
 FOLDER_SETTING = "backup_folder"
@@ -26,8 +27,8 @@ class BackupFile:
 
 @service_boundary
 def backup_folder(store: Store, default: Path) -> Path:
-    value = store.setting(FOLDER_SETTING)
-    return Path(str(value)).expanduser() if value else default
+    folder = stored.text(store, FOLDER_SETTING)
+    return Path(folder).expanduser() if folder else default
 
 
 def _pattern(stem: str) -> re.Pattern[str]:

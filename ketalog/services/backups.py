@@ -25,6 +25,7 @@ from ketalog.services.backup_files import (  # the folder's names, re-exported f
 )
 from ketalog.services.context import Context
 from ketalog.services.errors import service_boundary
+from ketalog.store import settings as stored
 from ketalog.store.backup import (
     BackupReport,
     PhaseProgress,
@@ -46,14 +47,13 @@ DEFAULT_RETENTION = Retention()
 @service_boundary
 def backup_every_hours(store: Store) -> float:
     """0 means only on close."""
-    value = store.setting(EVERY_SETTING)
-    return float(value) if isinstance(value, int | float) else DEFAULT_EVERY_HOURS  # type: ignore[arg-type]
+    hours = stored.number(store, EVERY_SETTING)
+    return DEFAULT_EVERY_HOURS if hours is None else hours
 
 
 @service_boundary
 def anchor_folder_setting(store: Store) -> str:
-    value = store.setting(ANCHOR_FOLDER_SETTING)
-    return str(value) if value else ""
+    return stored.text(store, ANCHOR_FOLDER_SETTING)
 
 
 @service_boundary
@@ -66,11 +66,11 @@ def set_backup_settings(ctx: Context, folder: str, every_hours: float,
         raise PlausibilityError.single(EVERY_SETTING, every_hours, "0-168 h",
                                        "Backups every 0 (only on close) to 168 hours")
     with ctx.store.write(ctx.actor) as w:
-        w.set_setting(FOLDER_SETTING, folder.strip())
-        w.set_setting(EVERY_SETTING, float(every_hours))
+        stored.write(w, FOLDER_SETTING, folder.strip())
+        stored.write(w, EVERY_SETTING, float(every_hours))
         if anchor_folder is not None and anchor_folder.strip() != anchor_folder_setting(
                 ctx.store):
-            w.set_setting(ANCHOR_FOLDER_SETTING, anchor_folder.strip())
+            stored.write(w, ANCHOR_FOLDER_SETTING, anchor_folder.strip())
 
 
 @service_boundary

@@ -32,7 +32,7 @@ from ketalog.services.errors import ServiceError, service_boundary
 from ketalog.services.patients import PatientInput, validate_patient
 from ketalog.services.protocols import seed_protocols
 from ketalog.services.sessions import NURSE_SIGNATURE, PROVIDER_SIGNATURE
-from ketalog.services.settings import alert_thresholds
+from ketalog.services.settings import alert_thresholds_without_login
 from ketalog.services.signing_keys import open_key, session_signature
 from ketalog.store import adjunct_medications as adjuncts_store
 from ketalog.store import doses as doses_store
@@ -1154,7 +1154,7 @@ def create_demo(store: Store, clock: Clock, seed: int = 1) -> DemoReport:
     if missing:
         raise ServiceError(f"no active protocol for {', '.join(missing)}")
 
-    gen = _Generator(seed, now, protocols, alert_thresholds(store),
+    gen = _Generator(seed, now, protocols, alert_thresholds_without_login(store),
                      (ids["nurse"], ids["nurse2"]))
     patients = gen.patients()
     plans = gen.schedule(patients)

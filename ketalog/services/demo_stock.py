@@ -17,6 +17,7 @@ from ketalog.services.errors import service_boundary
 from ketalog.services.stock import given_mg
 from ketalog.store import stock as db
 from ketalog.store.store import Actor, Store, Writer
+from ketalog.store.values import as_float
 
 PRODUCT = "Ketamine HCl injection"
 STRENGTH_MG_PER_ML = 50.0
@@ -64,8 +65,8 @@ def add_demo_stock(store: Store, ids: Mapping[str, int], built: Sequence[BuiltSe
             expiry = date.fromisoformat(str(items[0].row["bag_expiry"]))
             lot_ids[lot_number] = db.insert_lot(w, safe, PRODUCT, STRENGTH_MG_PER_ML, VIAL_ML,
                                                 lot_number, expiry)
-            need = sum(float(b.row["bag_concentration_mg_per_ml"])  # type: ignore[arg-type]
-                       * float(b.row["bag_volume_ml"]) for b in items)  # type: ignore[arg-type]
+            need = sum(as_float(b.row["bag_concentration_mg_per_ml"])
+                       * as_float(b.row["bag_volume_ml"]) for b in items)
             vials = math.ceil(need / VIAL_MG) + 2
             received = datetime(first.year, first.month, 1, 8, 0, tzinfo=first.tzinfo)
             db.insert_movement(w, MovementKind.RECEIVE, amount_mg=vials * VIAL_MG,
@@ -86,8 +87,8 @@ def add_demo_stock(store: Store, ids: Mapping[str, int], built: Sequence[BuiltSe
 def _draw_and_waste(w: Writer, item: BuiltSession, lot_ids: Mapping[str, int], witness: int,
                     no_waste: int | None, mismatch: int | None) -> int:
     start = from_iso(str(item.row["infusion_start_at"]))
-    drawn = (float(item.row["bag_concentration_mg_per_ml"])  # type: ignore[arg-type]
-             * float(item.row["bag_volume_ml"]))  # type: ignore[arg-type]
+    drawn = (as_float(item.row["bag_concentration_mg_per_ml"])
+             * as_float(item.row["bag_volume_ml"]))
     db.insert_movement(w, MovementKind.DRAW, amount_mg=drawn, at=start - timedelta(minutes=12),
                        user_id=item.nurse, lot_id=lot_ids[str(item.row["bag_lot"])],
                        session_id=item.id, volume_ml=drawn / STRENGTH_MG_PER_ML)

@@ -36,9 +36,15 @@ from ketalog.interop.hl7_oru import (
 from ketalog.services.device_feed_config import FeedConfig, bed_key, feed_config
 from ketalog.services.errors import ServiceError, service_boundary
 from ketalog.services.sessions import vitals_row
-from ketalog.services.settings import alert_thresholds
+from ketalog.services.settings import alert_thresholds_without_login
 from ketalog.store import vitals as vitals_store
-from ketalog.store.device_messages import message_by_hash, open_sessions
+from ketalog.store.device_messages import (
+    DeviceMessage,
+    OpenSession,
+    insert_message,
+    message_by_hash,
+    open_sessions,
+)
 from ketalog.store.errors import StoreError
 from ketalog.store.store import Actor, Store, Writer
 
@@ -111,41 +117,40 @@ class Match:
 
 
 @service_boundary
-def match_session(open_rows: Sequence[dict[str, object]], patient_ids: Sequence[str],
+def match_session(open_rows: Sequence[OpenSession], patient_ids: Sequence[str],
                   location: Sequence[str], beds: Sequence[str] | None = None) -> Match:
     """PID-3 (MRN) when the message has one, else the chair from PV1-3 (`beds`: the chair
     keys it may name, else read from `location`). A bed that points at another patient's
     session, or a chair with two open sessions, is never resolved by guessing."""
-    def pick(rows: list[dict[str, object]], what: str, prefer_running: bool) -> Match:
-        running = [r for r in rows if r["status"] == "in_progress"]
+    def pick(rows: list[OpenSession], what: str, prefer_running: bool) -> Match:
+        running = [r for r in rows if r.status == "in_progress"]
         chosen = running if running and prefer_running else rows
         if len(chosen) == 1:
-            return Match(int(chosen[0]["id"]))  # type: ignore[call-overload]
+            return Match(chosen[0].id)
         if not chosen:
             return Match(None, f"no open session for {what}")
-        ids = ", ".join(str(r["id"]) for r in chosen)
+        ids = ", ".join(str(r.id) for r in chosen)
         if not prefer_running:
             return Match(None, f"{what}: the chair has {len(chosen)} open sessions ({ids}); "
                                "close the one that is not at this chair")
         return Match(None, f"{what} matches several open sessions ({ids})")
 
     keys = list(beds) if beds is not None else [k for k in [location_key(location)] if k]
-    at_bed = [r for r in open_rows if chair_key(str(r["chair"])) in keys]
+    at_bed = [r for r in open_rows if chair_key(r.chair) in keys]
     bed = "/".join(keys)
     shown = "^".join(p for p in location if p) or bed
     ids = [i.strip() for i in patient_ids if i.strip()]
     if ids:
-        found = pick([r for r in open_rows if str(r["mrn"]) in ids], f"MRN {'/'.join(ids)}",
-                     True)
+        found = pick([r for r in open_rows if r.mrn in ids], f"MRN {'/'.join(ids)}", True)
         if found.session_id is not None and at_bed and found.session_id not in {
-                r["id"] for r in at_bed}:
-            others = ", ".join(str(r["id"]) for r in at_bed)
+                r.id for r in at_bed}:
+            others = ", ".join(str(r.id) for r in at_bed)
             return Match(None, f"MRN {'/'.join(ids)} is in session {found.session_id} but "
                                f"bed {shown} belongs to session {others}")
         return found
     if not keys:
         return Match(None, "the message names no patient (PID-3) and no bed (PV1-3)")
-    chairs = {chair_key(str(r["chair"])) for r in at_bed}
+    chairs = {chair_key(r.chair) for r in at_bed}
     if len(chairs) > 1:
         return Match(None, f"bed {shown} could be chair {' or '.join(sorted(chairs))}; "
                            "ketalog does not guess (map the bed to a chair)")
@@ -175,7 +180,9 @@ class Incoming:
 
     @property
     def header(self) -> MessageHeader | None:
-        return self.message.header if self.message else (self.problem and self.problem.header)
+        if self.message:
+            return self.message.header
+        return None if self.problem is None else self.problem.header
 
 
 class DeviceFeed:
@@ -310,7 +317,7 @@ class DeviceFeed:
                 reason += (f"; PID-3 holds no medical record number of this clinic: {shown} "
                            "is not matched against MRNs")
             return self._quarantine(w, raw, digest, header, "AE", reason, extra=extra)
-        began = next(from_iso(str(r["began_at"])) for r in recent if r["id"] == match.session_id)
+        began = next(from_iso(r.began_at) for r in recent if r.id == match.session_id)
         early = [r.at for r in message.readings if r.at < began - ARRIVAL_SLACK]
         if early:
             return self._quarantine(
@@ -339,7 +346,7 @@ class DeviceFeed:
             note += (f"; monitor clock {ahead_s:.0f} s ahead: stored at the time received "
                      f"({to_iso(now)})")
         ids = tuple(vitals_store.insert(w, row, reason=note) for row in rows)
-        message_id = w.insert("device_messages", {
+        message_id = insert_message(w, {
             "received_at": to_iso(now), "sending_app": header.sending_app,
             "control_id": header.control_id, "raw_sha256": digest, "status": "stored",
             "ack_code": "AA", "session_id": match.session_id, "readings": len(rows),
@@ -348,7 +355,7 @@ class DeviceFeed:
         warnings = tuple(_describe(r) for r in extra.refused)
         if warnings:
             # the refusal waits in the quarantine beside the stored message
-            w.insert("device_messages", {
+            insert_message(w, {
                 "received_at": to_iso(now), "sending_app": header.sending_app,
                 "control_id": header.control_id,
                 "raw_sha256": hashlib.sha256(f"{digest}:refused".encode()).hexdigest(),
@@ -411,7 +418,7 @@ class DeviceFeed:
                     code: str, reason: str, session_id: int | None = None,
                     extra: _Extra | None = None) -> FeedResult:
         columns = extra.columns(None) if extra else {}
-        message_id = w.insert("device_messages", {
+        message_id = insert_message(w, {
             "received_at": to_iso(self.clock.now()),
             "sending_app": header.sending_app if header else "",
             "control_id": header.control_id if header else "", "raw_sha256": digest,
@@ -453,27 +460,26 @@ class _BatchView:
 
     def __init__(self, store: Store, now: datetime) -> None:
         self.store, self.now = store, now
-        self._recent: list[dict[str, object]] | None = None
+        self._recent: list[OpenSession] | None = None
         self._thresholds: AlertThresholds | None = None
 
-    def recent_sessions(self) -> list[dict[str, object]]:
+    def recent_sessions(self) -> list[OpenSession]:
         if self._recent is None:
             self._recent = [r for r in open_sessions(self.store)
-                            if from_iso(str(r["began_at"])) >= self.now - SESSION_WINDOW]
+                            if from_iso(r.began_at) >= self.now - SESSION_WINDOW]
         return self._recent
 
     def thresholds(self) -> AlertThresholds:
         if self._thresholds is None:
-            self._thresholds = alert_thresholds(self.store)
+            self._thresholds = alert_thresholds_without_login(self.store)
         return self._thresholds
 
 
-def _repeat(seen: dict[str, object], header: MessageHeader | None) -> FeedResult:
+def _repeat(seen: DeviceMessage, header: MessageHeader | None) -> FeedResult:
     """A resent message: answer as before (AA once it is stored, however that came)."""
-    status = str(seen["status"])
+    status = seen.status
     if status in ("stored", "assigned"):
-        return FeedResult("AA", f"already received (message {seen['id']}, {status})", header,
-                          seen["session_id"], message_id=int(seen["id"]),  # type: ignore[arg-type, call-overload]
-                          duplicate=True)
-    return FeedResult(str(seen["ack_code"]), f"already received and {status}: {seen['reason']}",
-                      header, message_id=int(seen["id"]), duplicate=True)  # type: ignore[call-overload]
+        return FeedResult("AA", f"already received (message {seen.id}, {status})", header,
+                          seen.session_id, message_id=seen.id, duplicate=True)
+    return FeedResult(seen.ack_code, f"already received and {status}: {seen.reason}",
+                      header, message_id=seen.id, duplicate=True)

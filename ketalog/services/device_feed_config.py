@@ -19,6 +19,7 @@ from ketalog.interop.hl7_codes import VITALS as VITALS
 from ketalog.interop.hl7_codes import CodeMap, CodeRow, code_map, row_problem, rows_from_setting
 from ketalog.services.context import Context
 from ketalog.services.errors import service_boundary
+from ketalog.store import settings as stored
 from ketalog.store.store import Store
 
 CODES_KEY = "hl7_clinic_codes"
@@ -53,10 +54,12 @@ def _dict(value: object) -> dict[str, object]:
 
 @service_boundary
 def feed_rules(store: Store) -> FeedRules:
-    value = _dict(store.setting(RULES_KEY))
+    value = stored.mapping(store, RULES_KEY)
+    given = value.get("clock_ahead_min", DEFAULT_CLOCK_AHEAD_MIN)
     try:
-        minutes = float(value.get("clock_ahead_min", DEFAULT_CLOCK_AHEAD_MIN))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        minutes = (float(given) if isinstance(given, int | float | str)
+                   else DEFAULT_CLOCK_AHEAD_MIN)
+    except ValueError:
         minutes = DEFAULT_CLOCK_AHEAD_MIN
     if not 0 <= minutes <= MAX_CLOCK_AHEAD_MIN:
         minutes = DEFAULT_CLOCK_AHEAD_MIN  # a damaged setting falls back to the default
@@ -65,11 +68,11 @@ def feed_rules(store: Store) -> FeedRules:
 
 @service_boundary
 def feed_config(store: Store) -> FeedConfig:
-    beds = {str(k): str(v) for k, v in _dict(store.setting(BEDS_KEY)).items()}
-    channels = {str(k): {str(a): str(b) for a, b in _dict(v).items()}
-                for k, v in _dict(store.setting(CHANNELS_KEY)).items()}
-    return FeedConfig(code_map(rows_from_setting(store.setting(CODES_KEY))), beds, channels,
-                      feed_rules(store))
+    beds = {k: str(v) for k, v in stored.mapping(store, BEDS_KEY).items()}
+    channels = {k: {str(a): str(b) for a, b in _dict(v).items()}
+                for k, v in stored.mapping(store, CHANNELS_KEY).items()}
+    return FeedConfig(code_map(rows_from_setting(stored.value(store, CODES_KEY))), beds,
+                      channels, feed_rules(store))
 
 
 def _reason(reason: str) -> str:
@@ -89,15 +92,15 @@ def save_feed_rules(ctx: Context, rules: FeedRules, reason: str) -> FeedRules:
                                        f"0-{MAX_CLOCK_AHEAD_MIN:g} min")
     clean = FeedRules(float(rules.clock_ahead_min), rules.assigning_authority.strip())
     with ctx.store.write(ctx.actor) as w:
-        w.set_setting(RULES_KEY, {"clock_ahead_min": clean.clock_ahead_min,
-                                  "assigning_authority": clean.assigning_authority},
-                      _reason(reason))
+        stored.write(w, RULES_KEY, {"clock_ahead_min": clean.clock_ahead_min,
+                                    "assigning_authority": clean.assigning_authority},
+                     _reason(reason))
     return clean
 
 
 @service_boundary
 def clinic_code_rows(store: Store) -> list[CodeRow]:
-    return rows_from_setting(store.setting(CODES_KEY))
+    return rows_from_setting(stored.value(store, CODES_KEY))
 
 
 @service_boundary
@@ -112,7 +115,7 @@ def add_clinic_code(ctx: Context, row: CodeRow, reason: str) -> list[CodeRow]:
     rows = [r for r in clinic_code_rows(ctx.store)
             if (r.match, r.key.upper()) != (clean.match, clean.key.upper())] + [clean]
     with ctx.store.write(ctx.actor) as w:
-        w.set_setting(CODES_KEY, [r.__dict__ for r in rows], _reason(reason))
+        stored.write(w, CODES_KEY, [r.__dict__ for r in rows], _reason(reason))
     return rows
 
 
@@ -135,7 +138,7 @@ def map_bed(ctx: Context, label_or_device: str, chair: str, reason: str) -> dict
     if chair.strip():
         beds[key] = chair.strip()
     with ctx.store.write(ctx.actor) as w:
-        w.set_setting(BEDS_KEY, beds, _reason(reason))
+        stored.write(w, BEDS_KEY, beds, _reason(reason))
     return beds
 
 
@@ -152,4 +155,4 @@ def set_primary_channel(ctx: Context, source: str, vital: str, channel: str,
         picks.pop(vital, None)
     channels[source] = picks
     with ctx.store.write(ctx.actor) as w:
-        w.set_setting(CHANNELS_KEY, channels, _reason(reason))
+        stored.write(w, CHANNELS_KEY, channels, _reason(reason))

@@ -33,15 +33,15 @@ def monitor_overview(ctx: Context, window: timedelta = WINDOW) -> list[MonitorSu
     ctx.require(Role.ADMIN, action="see the monitor feed overview")
     summaries: dict[str, MonitorSummary] = {}
     for row in messages_by_source(ctx.store, to_iso(ctx.clock.now() - window)):
-        name = str(row["source"] or row["sending_app"] or "unknown")
+        name = row.source or row.sending_app or "unknown"
         s = summaries.setdefault(name, MonitorSummary(name))
         s.messages += 1
-        s.quarantined += row["status"] == "quarantined"
-        s.last_at = from_iso(str(row["received_at"]))
-        if row["clock_ahead_s"] is not None:
-            s.clock_ahead_s = float(row["clock_ahead_s"])  # type: ignore[arg-type]
+        s.quarantined += row.status == "quarantined"
+        s.last_at = from_iso(row.received_at)
+        if row.clock_ahead_s is not None:
+            s.clock_ahead_s = row.clock_ahead_s
         try:
-            s.unknown.update(json.loads(str(row["unknown_codes"] or "[]")))
+            s.unknown.update(json.loads(row.unknown_codes or "[]"))
         except ValueError:
             pass
     return sorted(summaries.values(), key=lambda s: s.source)

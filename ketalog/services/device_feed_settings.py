@@ -1,5 +1,7 @@
 """The clinic's monitor-feed setting: whether the app starts the HL7 listener when it
-opens, and on which address. Admins change it (audited); the CLI can override it."""
+opens, and on which address. Admins change it (audited); the CLI can override it.
+Logged-in users read it with their Context; the CLI's `listen-hl7`, which starts the
+listener with nobody logged in, reads it with `feed_settings_for_listener`."""
 
 from __future__ import annotations
 
@@ -7,8 +9,10 @@ from dataclasses import dataclass
 
 from ketalog.domain.entities import Role
 from ketalog.domain.errors import FieldProblem, PlausibilityError
-from ketalog.services.context import Context
+from ketalog.services.context import RECORD_READERS, Context
 from ketalog.services.errors import service_boundary
+from ketalog.store import device_messages
+from ketalog.store import settings as stored
 from ketalog.store.store import Store
 
 SETTING_KEY = "hl7_feed"
@@ -23,15 +27,33 @@ class FeedSettings:
 
 
 @service_boundary
-def feed_settings(store: Store) -> FeedSettings:
-    value = store.setting(SETTING_KEY)
-    if not isinstance(value, dict):
+def feed_settings(ctx: Context) -> FeedSettings:
+    """Whether and where the app starts the listener; any clinical role and the admin
+    (the app starts it after whoever logs in first)."""
+    ctx.require(*RECORD_READERS, action="read the monitor feed settings")
+    return feed_settings_for_listener(ctx.store)
+
+
+@service_boundary
+def feed_settings_for_listener(store: Store) -> FeedSettings:
+    """The same setting without a Context, for `ketalog listen-hl7` only: that command
+    runs the listener as a service of the workstation, started with nobody logged in,
+    and needs no more than the address it binds (a damaged setting reads as the default)."""
+    value = stored.mapping(store, SETTING_KEY)
+    if not value:
         return FeedSettings()
     try:
         return _valid(FeedSettings(bool(value.get("enabled")), str(value.get("host")),
-                                   int(value.get("port"))))  # type: ignore[arg-type]
+                                   _port(value.get("port"))))
     except (PlausibilityError, TypeError, ValueError):
         return FeedSettings()  # a damaged setting never starts a listener
+
+
+def _port(value: object) -> int:
+    """As int() reads it (a float is truncated, text parsed); anything else is damage."""
+    if isinstance(value, int | float | str):
+        return int(value)
+    raise TypeError(f"port {value!r} is not a number")
 
 
 def _valid(settings: FeedSettings) -> FeedSettings:
@@ -54,12 +76,12 @@ def save_feed_settings(ctx: Context, settings: FeedSettings, reason: str = "") -
     ctx.require(Role.ADMIN, action="change the monitor feed settings")
     clean = _valid(settings)
     with ctx.store.write(ctx.actor) as w:
-        w.set_setting(SETTING_KEY, {"enabled": clean.enabled, "host": clean.host,
-                                    "port": clean.port}, reason)
+        stored.write(w, SETTING_KEY, {"enabled": clean.enabled, "host": clean.host,
+                                      "port": clean.port}, reason)
     return clean
 
 
 @service_boundary
 def quarantine_count(store: Store) -> int:
     """Monitor messages waiting for a nurse (kept here: light to import at start-up)."""
-    return store.count("device_messages", status="quarantined")
+    return device_messages.quarantined_count(store)

@@ -18,7 +18,7 @@ from ketalog.services.device_feed import DEVICE_PREFIX, app_name
 from ketalog.services.errors import InvalidState, ServiceError, service_boundary
 from ketalog.services.sessions import vitals_row
 from ketalog.store import vitals as vitals_store
-from ketalog.store.device_messages import messages
+from ketalog.store.device_messages import DeviceMessage, message, messages, update_message
 
 HANDLERS = (Role.NURSE, Role.PROVIDER)
 
@@ -37,19 +37,18 @@ class QuarantinedMessage:
 @service_boundary
 def quarantined(ctx: Context, limit: int = 500) -> list[QuarantinedMessage]:
     ctx.require(*HANDLERS, Role.ADMIN, action="see quarantined monitor messages")
-    return [QuarantinedMessage(int(r["id"]), from_iso(str(r["received_at"])),  # type: ignore[call-overload]
-                               str(r["sending_app"]), str(r["control_id"]), str(r["ack_code"]),
-                               str(r["reason"]), str(r["raw"] or ""))
-            for r in messages(ctx.store, "quarantined", limit)]
+    return [QuarantinedMessage(m.id, from_iso(m.received_at), m.sending_app, m.control_id,
+                               m.ack_code, m.reason, m.raw)
+            for m in messages(ctx.store, "quarantined", limit)]
 
 
-def _pending(ctx: Context, message_id: int) -> dict[str, object]:
-    row = ctx.store.get("device_messages", message_id)
-    if row is None:
+def _pending(ctx: Context, message_id: int) -> DeviceMessage:
+    found = message(ctx.store, message_id)
+    if found is None:
         raise ServiceError(f"no monitor message with id {message_id}")
-    if row["status"] != "quarantined":
-        raise InvalidState(f"monitor message {message_id} is already {row['status']}")
-    return row
+    if found.status != "quarantined":
+        raise InvalidState(f"monitor message {message_id} is already {found.status}")
+    return found
 
 
 @service_boundary
@@ -57,26 +56,26 @@ def assign_quarantined(ctx: Context, message_id: int, session_id: int,
                        note: str = "") -> list[int]:
     """Store the message's readings in `session_id`; returns the new vitals ids."""
     ctx.require(*HANDLERS, action="assign monitor messages to sessions")
-    row = _pending(ctx, message_id)
-    if row.get("part_of") is not None:
+    pending = _pending(ctx, message_id)
+    if pending.part_of is not None:
         raise InvalidState("the message's other values are already stored (message "
-                           f"{row['part_of']}); what was refused here cannot be assigned. "
+                           f"{pending.part_of}); what was refused here cannot be assigned. "
                            "Enter a correct value by hand if there is one, then discard this")
     try:
-        message = parse_oru(str(row["raw"] or ""))
+        oru = parse_oru(pending.raw)
     except Hl7Error as exc:
         raise ServiceError(f"this message cannot be read, so it cannot be assigned ({exc}); "
                            "discard it") from exc
-    if not message.readings:
+    if not oru.readings:
         raise ServiceError("this message holds no vital signs ketalog records; discard it")
     now = ctx.clock.now()
-    source = DEVICE_PREFIX + app_name(message.header)
+    source = DEVICE_PREFIX + app_name(oru.header)
     rows = [vitals_row(ctx.store, now, session_id, r.values, r.at, source, ctx.user.id)
-            for r in message.readings]  # PlausibilityError / InvalidState go to the caller
-    reason = f"assigned from quarantined HL7 {message.header.control_id}: {note.strip()}"
+            for r in oru.readings]  # PlausibilityError / InvalidState go to the caller
+    reason = f"assigned from quarantined HL7 {oru.header.control_id}: {note.strip()}"
     with ctx.store.write(ctx.actor) as w:
         ids = [vitals_store.insert(w, r, reason=reason.rstrip(": ")) for r in rows]
-        w.update("device_messages", message_id, {
+        update_message(w, message_id, {
             "status": "assigned", "session_id": session_id, "readings": len(ids),
             "resolved_at": to_iso(now), "resolved_by": ctx.user.id,
             "resolution_note": note.strip()}, reason=reason.rstrip(": "))
@@ -91,7 +90,7 @@ def discard_quarantined(ctx: Context, message_id: int, reason: str) -> None:
                                        "Give a reason for discarding the monitor message")
     _pending(ctx, message_id)
     with ctx.store.write(ctx.actor) as w:
-        w.update("device_messages", message_id, {
+        update_message(w, message_id, {
             "status": "discarded", "resolved_at": to_iso(ctx.clock.now()),
             "resolved_by": ctx.user.id, "resolution_note": reason.strip()},
             reason=reason.strip())

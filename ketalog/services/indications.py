@@ -2,7 +2,11 @@
 other, default protocol); a patient's indication is coded from what was typed (the free
 text stays as a note). The category picks the guideline rules every dose warning uses,
 and the default protocol the start dialog preselects: never a protocol of another
-indication (a "chronic pain" patient is not offered the CRPS protocol)."""
+indication (a "chronic pain" patient is not offered the CRPS protocol).
+
+`list_indications` is the front ends' read and takes the Context; the lookups that take
+a Store (coding a patient's text, the rules a dose is judged by, the start dialog's
+default protocol) are steps of services that checked their caller already."""
 
 from __future__ import annotations
 
@@ -10,40 +14,36 @@ from ketalog.domain.clock import to_iso
 from ketalog.domain.entities import Role
 from ketalog.domain.errors import PlausibilityError
 from ketalog.domain.indications import Category, Indication, match_indication
-from ketalog.services.context import Context
+from ketalog.services.context import RECORD_READERS, Context
 from ketalog.services.errors import ServiceError, service_boundary
+from ketalog.store import indications as indication_rows
 from ketalog.store import patients as patient_rows
 from ketalog.store import protocols as protocol_rows
+from ketalog.store import settings as stored
 from ketalog.store.store import Store
 
-Row = dict[str, object]
-
-
-def _from_row(row: Row) -> Indication:
-    return Indication(int(row["id"]), str(row["name"]), Category(str(row["category"])),  # type: ignore[call-overload]
-                      None if row["default_protocol_id"] is None
-                      else int(row["default_protocol_id"]),  # type: ignore[call-overload]
-                      bool(row["retired"]))
+UNMAPPED_KEY = "unmapped_indications"
 
 
 @service_boundary
-def list_indications(store: Store, include_retired: bool = False) -> list[Indication]:
-    return [_from_row(r) for r in store.rows("indications", order_by="category, name")
-            if include_retired or not r["retired"]]
+def list_indications(ctx: Context, include_retired: bool = False) -> list[Indication]:
+    """The coded list by category and name; any clinical role and the admin."""
+    ctx.require(*RECORD_READERS, action="see the indications list")
+    return indication_rows.indications(ctx.store, include_retired)
 
 
 @service_boundary
 def get_indication(store: Store, indication_id: int) -> Indication:
-    row = store.get("indications", indication_id)
-    if row is None:
+    found = indication_rows.indication(store, indication_id)
+    if found is None:
         raise ServiceError(f"no indication with id {indication_id}")
-    return _from_row(row)
+    return found
 
 
 @service_boundary
 def code_for_text(store: Store, text: str) -> int | None:
     """The coded indication free text maps to (case-insensitive), or None."""
-    found = match_indication(text, list_indications(store))
+    found = match_indication(text, indication_rows.indications(store))
     return found.id if found else None
 
 
@@ -55,7 +55,7 @@ def patient_indication(store: Store, patient_id: int) -> Indication | None:
     coded_id = patient_rows.coded_indication_id(store, patient_id)
     if coded_id is not None:
         return get_indication(store, coded_id)
-    return match_indication(found.indication, list_indications(store))
+    return match_indication(found.indication, indication_rows.indications(store))
 
 
 @service_boundary
@@ -63,7 +63,7 @@ def rule_key(store: Store, protocol_indication: str, patient_id: int) -> str:
     """The guideline rules a dose is judged by: the protocol's indication when it names
     one the clinic codes, else the patient's coded indication, else domain.dosing's
     reading of the text (unknown: the chronic-pain rules)."""
-    coded = list_indications(store)
+    coded = indication_rows.indications(store)
     found = match_indication(protocol_indication, coded) if protocol_indication.strip() else None
     if found is None:
         found = patient_indication(store, patient_id)
@@ -84,7 +84,7 @@ def default_protocol_id(store: Store, patient_id: int) -> int | None:
     if indication.default_protocol_id is not None and any(
             p.id == indication.default_protocol_id for p in usable):
         return indication.default_protocol_id
-    coded = list_indications(store)
+    coded = indication_rows.indications(store)
     same = [p.id for p in usable
             if p.id is not None and (m := match_indication(p.indication, coded)) is not None
             and m.id == indication.id]
@@ -97,7 +97,7 @@ def unmapped_indications(store: Store) -> list[tuple[str, int]]:
     the admin to add to the list or correct (the migration's list is in the setting
     'unmapped_indications')."""
     counts: dict[str, int] = {}
-    coded = list_indications(store)
+    coded = indication_rows.indications(store)
     for uncoded in patient_rows.uncoded_indications(store):
         text = uncoded.text.strip()
         if text and match_indication(text, coded) is None:  # bulk-loaded rows still match
@@ -107,8 +107,9 @@ def unmapped_indications(store: Store) -> list[tuple[str, int]]:
 
 @service_boundary
 def migration_unmapped(store: Store) -> dict[str, int]:
-    value = store.setting("unmapped_indications")  # decoded from its JSON by the store
-    return dict(value) if isinstance(value, dict) else {}
+    """The migration's count of patients per unmapped text (written once, as counts)."""
+    return {text: n for text, n in stored.mapping(store, UNMAPPED_KEY).items()
+            if isinstance(n, int)}
 
 
 @service_boundary
@@ -124,15 +125,14 @@ def add_indication(ctx: Context, name: str, category: Category | str,
     except ValueError as exc:
         raise PlausibilityError.single("category", category, "pain/mood/other",
                                        "Category must be pain, mood or other") from exc
-    if ctx.store.get_by("indications", name=clean) is not None:
+    if indication_rows.indication_named(ctx.store, clean) is not None:
         raise PlausibilityError.single("name", clean, "unique",
                                        f"The indication '{clean}' is already on the list")
     if default_protocol_id is not None and protocol_rows.protocol(ctx.store, default_protocol_id) is None:
         raise ServiceError(f"no protocol with id {default_protocol_id}")
     with ctx.store.write(ctx.actor) as w:
-        iid = w.insert("indications", {"name": clean, "category": cat.value,
-                                       "default_protocol_id": default_protocol_id,
-                                       "created_at": to_iso(ctx.clock.now())})
+        iid = indication_rows.insert_indication(w, clean, cat, default_protocol_id,
+                                                to_iso(ctx.clock.now()))
         new = Indication(iid, clean, cat, default_protocol_id)
         for uncoded in patient_rows.uncoded_indications(ctx.store):
             if match_indication(uncoded.text, [new]) is not None:
@@ -148,4 +148,4 @@ def set_default_protocol(ctx: Context, indication_id: int, protocol_id: int | No
     if protocol_id is not None and protocol_rows.protocol(ctx.store, protocol_id) is None:
         raise ServiceError(f"no protocol with id {protocol_id}")
     with ctx.store.write(ctx.actor) as w:
-        w.update("indications", indication_id, {"default_protocol_id": protocol_id})
+        indication_rows.set_default_protocol(w, indication_id, protocol_id)

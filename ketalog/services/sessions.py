@@ -52,7 +52,11 @@ from ketalog.services.errors import (
 )
 from ketalog.services.indications import rule_key
 from ketalog.services.protocols import require_usable_protocol
-from ketalog.services.settings import LATE_ENTRY_AFTER_MIN, alert_thresholds, readiness_rules
+from ketalog.services.settings import (
+    LATE_ENTRY_AFTER_MIN,
+    alert_thresholds_without_login,
+    readiness_rules,
+)
 from ketalog.services.signing_keys import open_key, replace_missing_key, session_signature
 from ketalog.store import acknowledgements as acknowledgements_store
 from ketalog.store import adjunct_medications as adjuncts_store
@@ -234,7 +238,8 @@ def vitals_row(store: Store, now: datetime, session_id: int,
     if "map_mmhg" not in clean and "sbp_mmhg" in clean and "dbp_mmhg" in clean:
         clean["map_mmhg"] = derive_map_mmhg(clean["sbp_mmhg"], clean["dbp_mmhg"])
         derived = True
-    alerts = [a.field for a in (thresholds or alert_thresholds(store)).evaluate(clean)]
+    alerts = [a.field for a in
+              (thresholds or alert_thresholds_without_login(store)).evaluate(clean)]
     return {"session_id": session_id, "at": when, **{k: float(v) for k, v in clean.items()},
             "map_derived": int(derived), "source": source, "alerts": json.dumps(alerts),
             "late_entry": int(late), "entered_at": to_iso(now), "entered_by": entered_by}

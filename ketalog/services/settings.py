@@ -6,7 +6,10 @@ Reads take the Context, except where no login exists:
 - before login: the login window's title (``clinic_name_before_login``) and the idle
   watcher set up before the first login (``auto_logoff_minutes_before_login``);
 - the monitor listener's system account, and store-level views that take a Store and no
-  Context (``course.load_course``), read by ``setting_value_without_login``.
+  Context (``course.load_course``), read by ``setting_value_without_login``;
+- the alert thresholds (``alert_thresholds_without_login``): the monitor listener flags
+  device readings with them, and the store-level checks every reading passes
+  (``sessions.vitals_row``, the pending alarms, the demo's generator) take no Context.
 A damaged stored value reads as its default: a setting never breaks a view or a PDF."""
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from ketalog.domain.entities import Role
 from ketalog.domain.errors import FieldProblem, PlausibilityError
 from ketalog.domain.follow_up_schedule import FollowUpSchedule
 from ketalog.domain.plausibility import VITAL_LIMITS
-from ketalog.services.context import Context
+from ketalog.services.context import RECORD_READERS, Context
 from ketalog.services.errors import PermissionDenied, ServiceError, service_boundary
 from ketalog.services.setting_declarations import (
     AUTO_LOGOFF_MIN,
@@ -40,22 +43,62 @@ from ketalog.services.setting_declarations import (
     SETTINGS,
     SettingDeclaration,
 )
+from ketalog.store import settings as stored
 from ketalog.store.store import Store
 
 __all__ = ["PAPERS", "SETTINGS"]
 
 LATE_ENTRY_AFTER_MIN = 10  # an entry timed this long before it was typed is marked late
-DEFAULT_MONITORING_MIN = int(BY_KEY[MONITORING_INTERVAL_MIN].default)  # type: ignore[call-overload]
 LOGO_MAGIC = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG"}
 
 
+# -- a declared setting's value as its kind's type ---------------------------------------------
+# `_read` hands back what `validate` made of the stored value, or the declared default;
+# both are of the declaration's kind, so these only refuse a declaration that lies.
+def _whole(key: str, value: object) -> int:
+    """An "int" setting."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise ServiceError(f"clinic setting {key!r} holds {value!r}, not a whole number")
+
+
+def _real(key: str, value: object) -> float:
+    """A "float" setting (a whole-number default counts)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    raise ServiceError(f"clinic setting {key!r} holds {value!r}, not a number")
+
+
+def _hours(key: str, value: object) -> tuple[float, ...]:
+    """An "hours" setting: the intervals as validated (sorted floats) or the default."""
+    if isinstance(value, tuple | list):
+        return tuple(_real(key, h) for h in value)
+    raise ServiceError(f"clinic setting {key!r} holds {value!r}, not a list of hours")
+
+
+DEFAULT_MONITORING_MIN = _whole(MONITORING_INTERVAL_MIN, BY_KEY[MONITORING_INTERVAL_MIN].default)
+
+
 # -- alert thresholds (structured: a table per vital, its own screen) ------------------------
+ALERT_THRESHOLDS_KEY = "alert_thresholds"
+
+
 @service_boundary
-def alert_thresholds(store: Store) -> AlertThresholds:
-    data = store.setting("alert_thresholds")
+def alert_thresholds(ctx: Context) -> AlertThresholds:
+    """The clinic's alert limits per vital; any clinical role and the admin."""
+    ctx.require(*RECORD_READERS, action="read the alert thresholds")
+    return alert_thresholds_without_login(ctx.store)
+
+
+@service_boundary
+def alert_thresholds_without_login(store: Store) -> AlertThresholds:
+    """For callers with no Context (module docstring): the monitor listener's system
+    account flags device readings, and store-level checks (`sessions.vitals_row`, the
+    demo's generator) judge values with the same limits."""
+    data = stored.value(store, ALERT_THRESHOLDS_KEY)
     if not isinstance(data, Mapping):
         return AlertThresholds()
-    return AlertThresholds.from_json(data)  # type: ignore[arg-type]
+    return AlertThresholds.from_json(data)
 
 
 @service_boundary
@@ -81,7 +124,7 @@ def set_alert_thresholds(ctx: Context, thresholds: AlertThresholds, reason: str 
     if problems:
         raise PlausibilityError(problems)
     with ctx.store.write(ctx.actor) as w:
-        w.set_setting("alert_thresholds", thresholds.to_json(), reason)
+        stored.write(w, ALERT_THRESHOLDS_KEY, thresholds.to_json(), reason)
 
 
 # -- the validator: one for every declared setting ------------------------------------------
@@ -170,13 +213,13 @@ def _to_stored(decl: SettingDeclaration, clean: object) -> object:
     """JSON for the clinic_settings row (a logo as base64, hours as a list)."""
     if decl.kind == "image":
         return base64.b64encode(clean).decode("ascii") if isinstance(clean, bytes) else ""
-    if decl.kind == "hours":
-        return list(clean)  # type: ignore[call-overload]
+    if decl.kind == "hours" and isinstance(clean, tuple | list):
+        return list(clean)
     return clean
 
 
 def _read(store: Store, decl: SettingDeclaration) -> object:
-    raw = store.setting(decl.key)
+    raw = stored.value(store, decl.key)
     if raw is None:
         return decl.default
     if decl.kind == "image":  # decoded only: a damaged logo prints none, it never fails a PDF
@@ -252,39 +295,39 @@ def paper_size(ctx: Context) -> str:
 
 @service_boundary
 def auto_logoff_minutes(ctx: Context) -> float:
-    return float(setting_value(ctx, AUTO_LOGOFF_MIN))  # type: ignore[arg-type]
+    return _real(AUTO_LOGOFF_MIN, setting_value(ctx, AUTO_LOGOFF_MIN))
 
 
 @service_boundary
 def auto_logoff_minutes_before_login(store: Store) -> float:
     """The idle watcher exists before the first login."""
-    return float(setting_value_without_login(store, AUTO_LOGOFF_MIN))  # type: ignore[arg-type]
+    return _real(AUTO_LOGOFF_MIN, setting_value_without_login(store, AUTO_LOGOFF_MIN))
 
 
 @service_boundary
 def monitoring_interval_min(ctx: Context) -> int:
     """Vitals interval for a session without a protocol (protocols carry their own)."""
-    return int(setting_value(ctx, MONITORING_INTERVAL_MIN))  # type: ignore[call-overload]
+    return _whole(MONITORING_INTERVAL_MIN, setting_value(ctx, MONITORING_INTERVAL_MIN))
 
 
 @service_boundary
 def readiness_rules(ctx: Context) -> ReadinessRules:
     """Discharge readiness thresholds: observation (default 60 min, CLINICAL.md) and the
     adapted PADSS pass mark (default 7 of 8)."""
-    return ReadinessRules(int(setting_value(ctx, OBSERVATION_MIN)),  # type: ignore[call-overload]
-                          int(setting_value(ctx, PADSS_FIT_AT_KEY)))  # type: ignore[call-overload]
+    return ReadinessRules(_whole(OBSERVATION_MIN, setting_value(ctx, OBSERVATION_MIN)),
+                          _whole(PADSS_FIT_AT_KEY, setting_value(ctx, PADSS_FIT_AT_KEY)))
 
 
 @service_boundary
 def responder_threshold_pct(ctx: Context) -> float:
     """NRS reduction (%) that makes a session a responder; default 30 % (CLINICAL.md)."""
-    return float(setting_value(ctx, RESPONDER_THRESHOLD_PCT))  # type: ignore[arg-type]
+    return _real(RESPONDER_THRESHOLD_PCT, setting_value(ctx, RESPONDER_THRESHOLD_PCT))
 
 
 @service_boundary
 def follow_up_schedule_hours(ctx: Context) -> tuple[float, ...]:
     """Follow-up calls after the infusion end, in hours; default 24 h, 72 h, 7 days."""
-    return tuple(setting_value(ctx, FOLLOW_UP_HOURS))  # type: ignore[arg-type]
+    return _hours(FOLLOW_UP_HOURS, setting_value(ctx, FOLLOW_UP_HOURS))
 
 
 @service_boundary
@@ -315,7 +358,7 @@ def change_settings(ctx: Context, changes: Mapping[str, object], reason: str = "
     if changed:
         with ctx.store.write(ctx.actor) as w:
             for key, value in changed.items():
-                w.set_setting(key, _to_stored(BY_KEY[key], value), reason)
+                stored.write(w, key, _to_stored(BY_KEY[key], value), reason)
     return changed
 
 

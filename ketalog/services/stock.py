@@ -41,6 +41,7 @@ from ketalog.services.errors import (
 from ketalog.services.sessions import dose_events, get_session
 from ketalog.services.summary import dose_summary
 from ketalog.services.witness import verify_witness
+from ketalog.store import settings as stored
 from ketalog.store import stock as db
 from ketalog.store.store import Store
 
@@ -55,15 +56,14 @@ TOLERANCE_SETTING = "stock_waste_tolerance_mg"
 # -- settings ----------------------------------------------------------------
 @service_boundary
 def count_users_required(store: Store) -> int:
-    value = store.setting(COUNT_USERS_SETTING)
-    return 2 if value == 2 else 1
+    return 2 if stored.value(store, COUNT_USERS_SETTING) == 2 else 1
 
 
 @service_boundary
 def waste_tolerance_mg(store: Store) -> float:
-    value = store.setting(TOLERANCE_SETTING)
-    if isinstance(value, int | float) and 0 <= value <= 50:
-        return float(value)
+    value = stored.number(store, TOLERANCE_SETTING)
+    if value is not None and 0 <= value <= 50:
+        return value
     return DEFAULT_TOLERANCE_MG
 
 
@@ -78,8 +78,8 @@ def set_stock_settings(ctx: Context, count_users: int, tolerance_mg: float,
         raise PlausibilityError.single(TOLERANCE_SETTING, tolerance_mg, "0-50 mg",
                                        "The waste tolerance must be 0-50 mg")
     with ctx.store.write(ctx.actor) as w:
-        w.set_setting(COUNT_USERS_SETTING, count_users, reason)
-        w.set_setting(TOLERANCE_SETTING, float(tolerance_mg), reason)
+        stored.write(w, COUNT_USERS_SETTING, count_users, reason)
+        stored.write(w, TOLERANCE_SETTING, float(tolerance_mg), reason)
 
 
 # -- helpers -----------------------------------------------------------------
@@ -452,18 +452,17 @@ def _uses(store: Store, now: datetime, since: datetime | None) -> list[SessionUs
     uses = []
     names = db.user_names(store)
     signed = _SIGNED_GIVEN.setdefault(store, {})
-    for r in db.stock_sessions(store, since):
-        sid = int(r["id"])  # type: ignore[arg-type]
-        if r["status"] == SessionStatus.SIGNED.value:
+    for s in db.stock_sessions(store, since):
+        sid = s.id
+        if s.status == SessionStatus.SIGNED.value:
             if sid not in signed:
                 signed[sid] = given_mg(store, sid, now)
             given = signed[sid]
         else:
             given = given_mg(store, sid, now)
         uses.append(SessionUse(
-            sid, str(r["status"]), given,
-            f"{str(r['family_name']).upper()}, {r['given_name']}", str(r["mrn"]),
-            from_iso(str(r["began"])), names.get(int(r["nurse_id"] or 0), "")))  # type: ignore[arg-type]
+            sid, s.status, given, f"{s.family_name.upper()}, {s.given_name}", s.mrn,
+            from_iso(s.began), names.get(s.nurse_id or 0, "")))
     return uses
 
 
@@ -509,9 +508,9 @@ def resolve(ctx: Context, key: str, note: str, adjust: bool = False) -> int:
     found: Discrepancy | None = next((d for d in current.discrepancies if d.key == key), None)
     if found is None:
         raise ServiceError(f"no discrepancy {key!r}")
-    if not found.open:
-        raise InvalidState(f"already resolved by {found.resolution.by}"  # type: ignore[union-attr]
-                           f" on {found.resolution.at.astimezone():%Y-%m-%d %H:%M}")  # type: ignore[union-attr]
+    if found.resolution is not None:  # not open
+        raise InvalidState(f"already resolved by {found.resolution.by}"
+                           f" on {found.resolution.at.astimezone():%Y-%m-%d %H:%M}")
     if adjust and found.kind is not DiscrepancyKind.COUNT_DIFFERENCE:
         raise InvalidState("only a count difference is adjusted; the others are explained")
     with ctx.store.write(ctx.actor) as w:

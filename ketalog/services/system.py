@@ -13,7 +13,10 @@ checks the role, reads included):
   password against the backup's own users), `backups.backup_folder` /
   `backup_every_hours` (where the start-up backup goes);
 - `admin_recovery.recover_admin` (authorised by the OS account that owns the file);
-- the monitor listener (`device_listener`), whose writes are the system actor's.
+- the monitor listener (`device_listener`), whose writes are the system actor's, with
+  the settings it runs by: `device_feed_settings.feed_settings_for_listener` (the address
+  `ketalog listen-hl7` binds) and `settings.alert_thresholds_without_login` (the limits
+  device readings are flagged by).
 """
 
 from __future__ import annotations

@@ -177,7 +177,7 @@ def check_vitals_import(ctx: Context, session_id: int, parsed: VitalsCsv, file_n
     ctx.require(*IMPORTERS, action="import vitals")
     session = _importable(ctx.store, session_id)
     errors, count = _merge(parsed, _store_problems(ctx, session, parsed.readings))
-    bands = alert_thresholds(ctx.store)
+    bands = alert_thresholds(ctx)
     alerts = tuple(tuple(a.field for a in bands.evaluate(_with_map(r.values)[0]))
                    for r in parsed.readings)
     return ImportPreview(session_id, Path(file_name).name, sha256, parsed, errors, count,
@@ -202,7 +202,7 @@ def commit_vitals_import(ctx: Context, preview: ImportPreview) -> ImportResult:
                              f"{preview.error_count} error(s)" if preview.error_count else
                              f"{preview.file_name}: no readings to import",
                              preview.errors, preview.error_count)
-    bands = alert_thresholds(ctx.store)
+    bands = alert_thresholds(ctx)
     now = to_iso(ctx.clock.now())
     with ctx.store.write(ctx.actor) as w:
         session = _importable(ctx.store, preview.session_id)

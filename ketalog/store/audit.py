@@ -62,8 +62,12 @@ class AuditChain:
               "old_values, new_values, reason, prev_hash, entry_hash) "
               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
-    def append(self, **kwargs: object) -> None:
-        self.conn.execute(self.INSERT, self.entry(**kwargs))  # type: ignore[arg-type]
+    def append(self, *, at: str, user_id: int | None, username: str, action: str,
+               table_name: str = "", row_uuid: str = "", old_values: str | None = None,
+               new_values: str | None = None, reason: str = "") -> None:
+        self.conn.execute(self.INSERT, self.entry(
+            at=at, user_id=user_id, username=username, action=action, table_name=table_name,
+            row_uuid=row_uuid, old_values=old_values, new_values=new_values, reason=reason))
 
     def append_many(self, rows: list[tuple[object, ...]]) -> None:
         self.conn.executemany(self.INSERT, rows)

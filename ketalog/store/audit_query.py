@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from ketalog.store.schema import SESSION_CHILD_TABLES
 from ketalog.store.store import Store
+from ketalog.store.values import as_int
 
 # Tables whose rows belong to a patient through their session.
 _VIA_SESSION = (*SESSION_CHILD_TABLES, "follow_ups", "signatures", "addenda")
@@ -92,7 +93,7 @@ def iter_audit(store: Store, query: AuditQuery, batch: int = 2000
         yield from rows
         if len(rows) < batch:
             return
-        before = int(rows[-1]["id"])  # type: ignore[call-overload]
+        before = as_int(rows[-1]["id"])
 
 
 def audit_actions(store: Store) -> list[str]:

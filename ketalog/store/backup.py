@@ -185,7 +185,7 @@ def _keep_aside(db_path: Path, stamp: str, passphrase: str | None) -> Path | Non
                     raise StoreError("damaged: keep it byte for byte")
                 dest = open_connection(private_file(aside), key)
                 try:
-                    current.backup(dest)  # type: ignore[arg-type]
+                    current.backup(dest)
                 finally:
                     dest.close()
             finally:
@@ -241,7 +241,7 @@ def restore_from(source: Path, db_path: Path, stamp: str,
         try:
             dest = open_connection(private_file(staging), key)
             try:
-                src.backup(dest)  # type: ignore[arg-type]
+                src.backup(dest)
                 dest.execute("PRAGMA journal_mode = DELETE")
             finally:
                 dest.close()

@@ -161,7 +161,7 @@ def copy_with_backup_api(source: sqlite3.Connection, target: Path,
                          passphrase: str | None = None) -> None:
     dest = open_connection(private_file(target), passphrase)
     try:
-        source.backup(dest)  # type: ignore[arg-type]
+        source.backup(dest)
     finally:
         dest.close()
 

@@ -53,19 +53,22 @@ def _histories(conn: sqlite3.Connection, table: str) -> Iterator[tuple[str, obje
         "SELECT row_uuid, action, new_values FROM audit_log WHERE table_name = ? "
         "AND action IN ('insert', 'update', 'delete') ORDER BY row_uuid, id", [table])
     key: str | None = None
-    state: object = None
+    state: dict[str, object] = {}
+    deleted = False
     for row_uuid, action, new_values in cursor:
         if row_uuid != key:
             if key is not None:
-                yield key, state
-            key, state = row_uuid, {}
+                yield key, _DELETED if deleted else state
+            key, state, deleted = row_uuid, {}, False
         if action == "delete":
-            state = _DELETED
+            deleted = True
             continue
-        values = json.loads(new_values) if new_values else {}
-        state = ({} if state is _DELETED or action == "insert" else state) | values  # type: ignore[operator]
+        values: dict[str, object] = json.loads(new_values) if new_values else {}
+        if deleted or action == "insert":
+            state, deleted = {}, False
+        state = state | values
     if key is not None:
-        yield key, state
+        yield key, _DELETED if deleted else state
 
 
 def _merge(rows: Iterator[tuple[str, dict[str, object]]],

@@ -4,6 +4,7 @@ objects here so no table name or column leaves the store."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from ketalog.domain.clock import from_iso, to_iso
@@ -16,8 +17,7 @@ from ketalog.domain.stock import (
     StockCount,
 )
 from ketalog.store.store import Store, Writer
-
-Row = dict[str, object]
+from ketalog.store.values import as_flag, as_float, as_int, as_text, opt_int
 
 
 def user_names(store: Store) -> dict[int, str]:
@@ -46,9 +46,9 @@ def location_by_name(store: Store, name: str) -> int | None:
 
 # -- lots --------------------------------------------------------------------
 def _lot(row: Sequence[object]) -> Lot:
-    return Lot(int(row[0]), int(row[1]), str(row[2]), float(row[3]), float(row[4]),  # type: ignore[arg-type]
-               str(row[5]), date.fromisoformat(str(row[6])), bool(row[7]), str(row[8]),
-               str(row[9]))
+    return Lot(as_int(row[0]), as_int(row[1]), as_text(row[2]), as_float(row[3]),
+               as_float(row[4]), as_text(row[5]), date.fromisoformat(as_text(row[6])),
+               as_flag(row[7]), as_text(row[8]), as_text(row[9]))
 
 
 _LOT_SQL = ("SELECT l.id, l.location_id, l.product, l.strength_mg_per_ml, l.container_ml, "
@@ -148,9 +148,24 @@ def first_receipt_at(store: Store) -> datetime | None:
 
 
 # -- sessions the stock record concerns -------------------------------------
-def stock_sessions(store: Store, since: datetime | None) -> list[Row]:
+@dataclass(frozen=True)
+class StockSession:
+    """A session as the stock picture sees it: whose, when begun, by which nurse."""
+
+    id: int
+    status: str
+    weight_kg: float
+    began: str  # ISO: the infusion start, else the session's creation
+    nurse_id: int | None
+    mrn: str
+    family_name: str
+    given_name: str
+    birth_date: str
+
+
+def stock_sessions(store: Store, since: datetime | None) -> list[StockSession]:
     """Sessions with a stock movement, and every session begun since `since` (the first
-    receipt): id, status, weight, began, nurse, patient identifiers."""
+    receipt): id, status, weight, began, nurse, patient identifiers; by began, then id."""
     sql = ("SELECT s.id, s.status, s.weight_kg, coalesce(s.infusion_start_at, s.created_at) "
            "AS began, s.nurse_id, p.mrn, p.family_name, p.given_name, p.birth_date "
            "FROM sessions s JOIN patients p ON p.id = s.patient_id WHERE s.id IN "
@@ -159,9 +174,10 @@ def stock_sessions(store: Store, since: datetime | None) -> list[Row]:
     if since is not None:
         sql += " OR coalesce(s.infusion_start_at, s.created_at) >= ?"
         params.append(to_iso(since))
-    cursor = store.conn.execute(sql + " ORDER BY began, s.id", params)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, r, strict=True)) for r in cursor]
+    return [StockSession(as_int(r[0]), as_text(r[1]), as_float(r[2]), as_text(r[3]),
+                         opt_int(r[4]), as_text(r[5]), as_text(r[6]), as_text(r[7]),
+                         as_text(r[8]))
+            for r in store.conn.execute(sql + " ORDER BY began, s.id", params)]
 
 
 def update_session_bag(w: Writer, session_id: int, *, drug: str, concentration_mg_per_ml: float,

@@ -59,7 +59,7 @@ class AlertThresholdsDialog(QDialog):
         self.ctx = ctx
         self.setObjectName("alertThresholdsDialog")
         self.setWindowTitle("Alert thresholds")
-        current = alert_thresholds(ctx.store).bands
+        current = alert_thresholds(ctx).bands
         grid = QGridLayout()
         grid.addWidget(QLabel("<b>Vital</b>"), 0, 0)
         grid.addWidget(QLabel("<b>Alert below</b>"), 0, 1)

@@ -34,7 +34,7 @@ class FeedSettingsDialog(QDialog):
         self.ctx, self.db_path, self.runner = ctx, db_path, runner
         self.setObjectName("feedSettingsDialog")
         self.setWindowTitle("Monitor feed (HL7 v2)")
-        current = feed_settings(ctx.store)
+        current = feed_settings(ctx)
         self.enabled = QCheckBox("Receive vitals from patient monitors (HL7 ORU^R01 over MLLP)")
         self.enabled.setObjectName("feedEnabled")
         self.enabled.setChecked(current.enabled)
@@ -102,6 +102,6 @@ class FeedSettingsDialog(QDialog):
 
     def restart(self) -> None:
         self.runner.stop()
-        if feed_settings(self.ctx.store).enabled:
-            self.runner.start(self.db_path, feed_settings(self.ctx.store), self.ctx)
+        if feed_settings(self.ctx).enabled:
+            self.runner.start(self.db_path, feed_settings(self.ctx), self.ctx)
         self.status.setText(self.runner.status())

@@ -50,7 +50,7 @@ class FeedRunner:
         return True
 
     def start_if_enabled(self, db_path: Path, ctx: Context) -> None:
-        settings = feed_settings(ctx.store)
+        settings = feed_settings(ctx)
         if settings.enabled and not self.running:
             self.start(db_path, settings, ctx)
 

@@ -93,7 +93,7 @@ class FormularyDialog(QDialog):
         self.refresh()
 
     def refresh(self) -> None:
-        self.model.set_rows(formulary(self.ctx.store, include_retired=True))
+        self.model.set_rows(formulary(self.ctx, include_retired=True))
 
     def new_row(self) -> None:
         self.editing = None

@@ -182,7 +182,7 @@ class PatientDialog(QDialog):
         self.indication = QComboBox()
         self.indication.setEditable(True)
         # the clinic's coded list; other text is kept as typed and listed for the admin
-        self.indication.addItems([i.name for i in list_indications(ctx.store)] or INDICATIONS)
+        self.indication.addItems([i.name for i in list_indications(ctx)] or INDICATIONS)
         self.indication.setCurrentText(patient.indication if patient else "")
         self.referring = QLineEdit(patient.referring_provider if patient else "")
         self.screen = QLineEdit(patient.contraindication_screen if patient else "")

@@ -322,7 +322,6 @@ class SessionWindow(QMainWindow):
     def reload(self) -> None:
         """Vitals come as columns and the table pages full readings in as they scroll into
         view: a 4-hour 1 Hz session would otherwise convert 14,400 rows before showing."""
-        store = self.ctx.store
         self.record = load_record(self.ctx, self.session_id, with_vitals=False)
         self.columns = load_vitals_columns(self.ctx, self.session_id)
         self.header.device_times = device_times(self.ctx, self.session_id)
@@ -331,7 +330,7 @@ class SessionWindow(QMainWindow):
                                      lambda ids: load_vitals(self.ctx, ids))
         self._set_chart_window()
         self.chart.set_columns(self.columns, self.record.doses, chart_markers(self.record),
-                               alert_thresholds(store))
+                               alert_thresholds(self.ctx))
         self._show_rest()
         self.alarm_banner.refresh(may_sound=False)  # opening a window is no new alarm
 

@@ -50,7 +50,7 @@ def calls(tmp: Path) -> dict[str, Callable[[Context], object]]:
         "protocols.new_version": lambda c: protocols.new_version(c, 1, PROTOCOL, "x"),
         "protocols.retire_protocol": lambda c: protocols.retire_protocol(c, 1, "x"),
         "settings.set_alert_thresholds": lambda c: settings.set_alert_thresholds(
-            c, settings.alert_thresholds(c.store), "x"),
+            c, settings.alert_thresholds(c), "x"),
         "settings.change_settings": lambda c: settings.change_settings(
             c, {"clinic_name": "Taken over", "paper_size": "Letter"}, "x"),
         "settings.set_clinic_setting": lambda c: settings.set_clinic_setting(

@@ -140,7 +140,7 @@ def test_formulary_is_admin_edited_and_audited(live):
         formulary.save_entry(ctx["nurse"], entry)
     with pytest.raises(PlausibilityError, match="already in the formulary|source"):
         formulary.save_entry(ctx["admin"], FormularyEntry("x", "", "IV", "mg", 1, 2, ""))
-    current = next(e for e in formulary.formulary(store)
+    current = next(e for e in formulary.formulary(ctx["admin"])
                    if e.drug == "ondansetron" and e.route == "IV")
     formulary.save_entry(ctx["admin"], FormularyEntry(
         current.drug, current.drug_class, "IV", "mg", 4, 16, "clinic policy 2026",

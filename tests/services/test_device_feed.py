@@ -3,6 +3,7 @@ resends, attribution; and a nurse resolving quarantined messages (audited)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -22,6 +23,7 @@ from ketalog.services.device_quarantine import (
 from ketalog.services.device_vitals import vitals_since
 from ketalog.services.errors import InvalidState, PermissionDenied, ServiceError
 from ketalog.services.patients import PatientInput, create_patient
+from ketalog.store.device_messages import OpenSession
 from ketalog.store.verify import verify_store
 from tests.readiness import ACK_READINESS
 
@@ -169,10 +171,10 @@ def test_draft_session_takes_readings_but_running_one_wins(staffed, clock):
     result = DeviceFeed(store, clock).receive(oru_message("D1", BP, clock.now(),
                                                           bed="CHAIR3").encode())
     assert result.session_id == draft
-    rows = [{"id": 1, "status": "draft", "chair": "Chair 4", "mrn": "X"},
-            {"id": 2, "status": "in_progress", "chair": "Chair 4", "mrn": "X"}]
+    rows = [OpenSession(1, "draft", "Chair 4", 1, "X", "2024-01-01T08:00:00Z"),
+            OpenSession(2, "in_progress", "Chair 4", 1, "X", "2024-01-01T08:00:00Z")]
     assert match_session(rows, ["X"], ()).session_id == 2
-    both = [{**rows[1], "id": 3}, rows[1]]
+    both = [replace(rows[1], id=3), rows[1]]
     assert "several open sessions" in match_session(both, ["X"], ()).reason
 
 

@@ -16,12 +16,16 @@ from ketalog.services import (
     chairs,
     course,
     device_feed_choices,
+    device_feed_settings,
     device_vitals,
     emergency,
+    formulary,
+    indications,
     planning,
     record,
     series,
     sessions,
+    settings,
     summary,
     vitals_series,
 )
@@ -66,6 +70,10 @@ def reads(session_id: int, patient_id: int, patients: list[Patient]
         "planning.next_series_number": lambda c: planning.next_series_number(
             c, patient_id, int(c.store.rows("protocols", order_by="id")[0]["id"])),
         "series.open_series": lambda c: series.open_series(c, patient_id),
+        "settings.alert_thresholds": settings.alert_thresholds,
+        "device_feed_settings.feed_settings": device_feed_settings.feed_settings,
+        "formulary.formulary": formulary.formulary,
+        "indications.list_indications": indications.list_indications,
     }
 
 
@@ -104,3 +112,16 @@ def test_every_read_is_refused_once_an_emergency_grant_expired(world):
         allowed.append(name)
     assert allowed == []
     assert store.count("audit_log") == before  # refused before reading (no view entry)
+
+
+def test_configuration_reads_without_login_match_the_checked_ones(world):
+    """The listener's and the store-level checks' readers see what a nurse sees."""
+    store, _, signed, _ = world
+    nurse = signed.staff.nurse
+    assert settings.alert_thresholds_without_login(store) == settings.alert_thresholds(nurse)
+    assert device_feed_settings.feed_settings_for_listener(store) == \
+        device_feed_settings.feed_settings(nurse)
+    assert formulary.formulary_entries(store) == formulary.formulary(nurse)
+    assert [i.name for i in indications.list_indications(nurse)] == [
+        i.name for i in indications.list_indications(nurse, include_retired=True)
+        if not i.retired]

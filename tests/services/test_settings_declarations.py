@@ -55,9 +55,11 @@ def test_non_numeric_bounds_refused(staffed, key, value):
 
 
 def keys_read_in_ketalog() -> set[str]:
-    """Every key passed to Store.setting / Writer.set_setting, literal or via a constant."""
+    """Every key passed to Store.setting / Writer.set_setting, or to the store's settings
+    module (imported as `stored`: `stored.value(store, KEY)`), literal or via a constant."""
     keys = set()
-    call = re.compile(r"\.(?:set_)?setting\(\s*(\"[a-z0-9_]+\"|'[a-z0-9_]+'|[A-Z_]+)")
+    call = re.compile(r"(?:\.(?:set_)?setting\(|\bstored\.[a-z_]+\(\s*[\w.]+,)"
+                      r"\s*(\"[a-z0-9_]+\"|'[a-z0-9_]+'|[A-Z_]+)")
     texts = [path.read_text() for path in KETALOG.rglob("*.py")]
     constants = {name: key for text in texts  # constants may be imported from elsewhere
                  for name, key in re.findall(r"^([A-Z_]+) = \"([a-z0-9_]+)\"", text, re.M)}

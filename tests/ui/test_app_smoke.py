@@ -347,7 +347,7 @@ def test_alert_thresholds_edit_checked_and_used_for_new_readings(qtbot, staffed,
     qtbot.keyClicks(dialog.reason, "stricter BP per medical director")
     dialog.save()
     assert dialog.result() == dialog.DialogCode.Accepted
-    assert alert_thresholds(store).bands["sbp_mmhg"].high == 160
+    assert alert_thresholds(ctx["admin"]).bands["sbp_mmhg"].high == 160
     patient = create_patient(ctx["nurse"], PatientInput("K9", "Hale", "Ida", date(1960, 1, 1)))
     session = start_session(ctx["nurse"], SessionStart(patient.id, 70, Bag("ketamine", 1, 500)))
     reading = record_vitals(ctx["nurse"], session.id, {"sbp_mmhg": 165, "dbp_mmhg": 90})

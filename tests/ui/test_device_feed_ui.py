@@ -94,7 +94,7 @@ def test_admin_switches_the_listener_on_and_off(qtbot, staffed):
         assert dialog.save()
         assert runner.running and "Listening on 127.0.0.1" in runner.status()
         assert feed_status_line(store, runner) == f"Monitor feed on :{dialog.port.value()}"
-        assert feed_settings(store).enabled
+        assert feed_settings(ctx["admin"]).enabled
         again = FeedSettingsDialog(ctx["admin"], store.path, runner)
         qtbot.addWidget(again)
         again.host.setText("")
@@ -102,7 +102,7 @@ def test_admin_switches_the_listener_on_and_off(qtbot, staffed):
         again.host.setText("127.0.0.1")
         again.enabled.setChecked(False)
         assert again.save()
-        assert not runner.running and not feed_settings(store).enabled
+        assert not runner.running and not feed_settings(ctx["admin"]).enabled
     finally:
         runner.stop()
     entries = [r for r in store.audit_rows() if r["username"] == "admin"
