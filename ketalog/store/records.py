@@ -23,16 +23,13 @@ from ketalog.domain.entities import (
     Phase,
     Protocol,
     RecordedCheck,
-    Role,
     Score,
     SessionStatus,
     Severity,
     SideEffect,
     Signature,
-    User,
     VitalsReading,
 )
-from ketalog.domain.formulary import FormularyEntry
 from ketalog.domain.series import SeriesKind, TreatmentSeries
 from ketalog.store.values import as_float, as_int, opt_float, opt_int
 
@@ -65,13 +62,6 @@ def strike_fields(row: Row) -> StrikeFields:
     return {"struck_reason": str(row.get("struck_reason") or ""),
             "struck_at": dt_or_none(row.get("struck_at")),
             "struck_by": opt_int(row.get("struck_by"))}
-
-
-def user_from_row(row: Row, roles: list[str]) -> User:
-    return User(id=as_int(row["id"]), username=str(row["username"]),
-                display_name=str(row["display_name"]), credentials=str(row["credentials"]),
-                roles=frozenset(Role(r) for r in roles), failed_logins=as_int(row["failed_logins"]),
-                locked=bool(row["locked"]), active=bool(row["active"]))
 
 
 def patient_from_row(row: Row) -> Patient:
@@ -235,12 +225,3 @@ def acknowledgement_from_row(row: Row) -> Acknowledgement:
 def allergy_from_row(row: Row) -> Allergy:
     return Allergy(str(row["substance"]), str(row["reaction"]), str(row["severity"]),
                    _int(row, "id"), str(row["uuid"]))
-
-
-def formulary_from_row(row: Row) -> FormularyEntry:
-    def number(name: str) -> float | None:
-        return opt_float(row[name])
-    return FormularyEntry(str(row["drug"]), str(row["drug_class"]), str(row["route"]),
-                          str(row["unit"]), number("dose_min"), number("dose_max"),
-                          str(row["source"]), _int(row, "id"), str(row["uuid"]),
-                          bool(row["retired"]))
