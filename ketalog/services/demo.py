@@ -330,7 +330,8 @@ class _Generator:
             n = patient.protocol.series_length
             if patient is live:
                 done = rng.randint(2, 4)
-                days, day = [], self.today
+                days: list[date] = []
+                day = self.today
                 low, high = COURSE_GAPS[patient.indication]
                 for _ in range(done):
                     day -= timedelta(days=rng.randint(low, high))
@@ -1146,7 +1147,7 @@ def create_demo(store: Store, clock: Clock, seed: int = 1) -> DemoReport:
     now = clock.now()
     ids, passwords = _create_staff(store, clock, seed)
     seed_protocols(store, Actor(ids["admin"], "admin"))
-    protocols = {}
+    protocols: dict[str, Protocol] = {}
     for protocol in protocol_rows.protocols_by_age(store):
         if not protocol.retired:
             protocols.setdefault(protocol.indication, protocol)

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from ketalog.domain.entities import Role
 from ketalog.services.auth import user_by_id
-from ketalog.services.backups import backup_folder, run_backup
+from ketalog.services.backup_files import backup_folder
+from ketalog.services.backups import run_backup
 from ketalog.services.context import Context
 from ketalog.services.errors import service_boundary
 from ketalog.store.backup import BackupReport

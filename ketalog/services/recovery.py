@@ -18,7 +18,8 @@ from pathlib import Path
 from ketalog.domain.clock import Clock
 from ketalog.domain.entities import Role, User
 from ketalog.services.auth import load_user, password_ok
-from ketalog.services.backups import BackupFile, list_backups, restore_database
+from ketalog.services.backup_files import BackupFile, list_backups
+from ketalog.services.backups import restore_database
 from ketalog.services.errors import LoginFailed, PermissionDenied, service_boundary
 from ketalog.store import users as user_rows
 from ketalog.store.backup import RestoreReport, check_copy

@@ -73,7 +73,8 @@ def _posix_seconds(stamps: list[str]) -> list[float]:
         except ValueError:
             pass
         else:
-            return (ms / 1000.0).tolist()
+            seconds: list[float] = (ms / 1000.0).tolist()
+            return seconds
     return [from_iso(t).timestamp() for t in stamps]
 
 

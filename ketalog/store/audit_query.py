@@ -32,38 +32,39 @@ def _patient_ids_sql() -> str:
     """Audit entry ids of one patient's rows: the patient, its series, its sessions and
     everything under them. Each branch is an indexed (table_name, row_uuid) lookup."""
     parts = ["SELECT id FROM audit_log WHERE table_name = 'patients' AND row_uuid IN "
-             "(SELECT uuid FROM patients WHERE id = :patient)",
+             "(SELECT uuid FROM patients WHERE id = ?)",
              "SELECT id FROM audit_log WHERE table_name = 'sessions' AND row_uuid IN "
-             "(SELECT uuid FROM sessions WHERE patient_id = :patient)",
+             "(SELECT uuid FROM sessions WHERE patient_id = ?)",
              "SELECT id FROM audit_log WHERE table_name = 'treatment_series' AND row_uuid IN "
-             "(SELECT uuid FROM treatment_series WHERE patient_id = :patient)"]
+             "(SELECT uuid FROM treatment_series WHERE patient_id = ?)"]
     parts += [f"SELECT id FROM audit_log WHERE table_name = '{t}' AND row_uuid IN "
               f"(SELECT c.uuid FROM {t} c JOIN sessions s ON s.id = c.session_id "
-              f"WHERE s.patient_id = :patient)" for t in _VIA_SESSION]
+              f"WHERE s.patient_id = ?)" for t in _VIA_SESSION]
     return " UNION ALL ".join(parts)
 
 
-def _where(query: AuditQuery, before_id: int | None = None) -> tuple[str, dict[str, object]]:
+def _where(query: AuditQuery, before_id: int | None = None) -> tuple[str, list[object]]:
     clauses: list[str] = []
-    params: dict[str, object] = {}
+    params: list[object] = []
     if query.user_id is not None:
-        clauses.append("user_id = :user")
-        params["user"] = query.user_id
+        clauses.append("user_id = ?")
+        params.append(query.user_id)
     if query.action:
-        clauses.append("action = :action")
-        params["action"] = query.action
+        clauses.append("action = ?")
+        params.append(query.action)
     if query.since:
-        clauses.append("at >= :since")
-        params["since"] = query.since
+        clauses.append("at >= ?")
+        params.append(query.since)
     if query.until:
-        clauses.append("at < :until")
-        params["until"] = query.until
+        clauses.append("at < ?")
+        params.append(query.until)
     if query.patient_id is not None:
-        clauses.append(f"id IN ({_patient_ids_sql()})")
-        params["patient"] = query.patient_id
+        patient_sql = _patient_ids_sql()
+        clauses.append(f"id IN ({patient_sql})")
+        params += [query.patient_id] * patient_sql.count("?")
     if before_id is not None:
-        clauses.append("id < :before")
-        params["before"] = before_id
+        clauses.append("id < ?")
+        params.append(before_id)
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
@@ -71,9 +72,8 @@ def audit_page(store: Store, query: AuditQuery, limit: int = 200,
                before_id: int | None = None) -> list[dict[str, object]]:
     """Up to `limit` matching entries older than `before_id`, newest first."""
     clause, params = _where(query, before_id)
-    params["limit"] = int(limit)
     cursor = store.conn.execute(f"SELECT {', '.join(COLUMNS)} FROM audit_log{clause} "
-                                "ORDER BY id DESC LIMIT :limit", params)
+                                "ORDER BY id DESC LIMIT ?", [*params, int(limit)])
     return [dict(zip(COLUMNS, row, strict=True)) for row in cursor]
 
 

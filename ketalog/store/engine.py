@@ -19,11 +19,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from ketalog.store.errors import EncryptionUnavailable, WrongPassphrase
 
 SQLITE_HEADER = b"SQLite format 3\x00"
+# None is autocommit, which the store needs: it opens its own write transactions.
+IsolationLevel = Literal["DEFERRED", "EXCLUSIVE", "IMMEDIATE"] | None
 MIN_PASSPHRASE_LENGTH = 12
 
 
@@ -73,7 +75,8 @@ def cipher_module() -> ModuleType:
         raise EncryptionUnavailable(
             "this ketalog was installed without SQLCipher (the sqlcipher3 package), so it "
             f"cannot open or create encrypted databases: {exc}") from exc
-    return dbapi2
+    module: ModuleType = dbapi2
+    return module
 
 
 def _translate(exc: BaseException) -> sqlite3.Error:
@@ -123,11 +126,14 @@ class CipherCursor:
 
     def fetchmany(self, size: int | None = None) -> list[Any]:
         with _translated():
-            return self._raw.fetchmany(size) if size is not None else self._raw.fetchmany()
+            rows: list[Any] = (self._raw.fetchmany(size) if size is not None
+                               else self._raw.fetchmany())
+            return rows
 
     def fetchall(self) -> list[Any]:
         with _translated():
-            return self._raw.fetchall()
+            rows: list[Any] = self._raw.fetchall()
+            return rows
 
     def __iter__(self) -> CipherCursor:
         return self
@@ -145,11 +151,12 @@ class CipherCursor:
 
     @property
     def lastrowid(self) -> int | None:
-        return self._raw.lastrowid
+        row_id = self._raw.lastrowid
+        return None if row_id is None else int(row_id)
 
     @property
     def rowcount(self) -> int:
-        return self._raw.rowcount
+        return int(self._raw.rowcount)
 
 
 class CipherConnection:
@@ -205,7 +212,8 @@ class CipherConnection:
             self._raw.create_function(name, narg, func, deterministic=deterministic)
 
     def iterdump(self) -> Iterator[str]:
-        return self._raw.iterdump()
+        lines: Iterator[str] = self._raw.iterdump()
+        return lines
 
     def __enter__(self) -> CipherConnection:
         return self
@@ -220,7 +228,8 @@ class CipherConnection:
 
     @property
     def isolation_level(self) -> str | None:
-        return self._raw.isolation_level
+        level = self._raw.isolation_level
+        return None if level is None else str(level)
 
     @isolation_level.setter
     def isolation_level(self, value: str | None) -> None:
@@ -248,7 +257,7 @@ def _quote(text: str) -> str:
 
 
 def open_connection(path: Path, passphrase: str | None = None, *, readonly: bool = False,
-                    timeout_s: float = 5.0, isolation_level: str | None = None,
+                    timeout_s: float = 5.0, isolation_level: IsolationLevel = None,
                     immutable: bool = False) -> sqlite3.Connection:
     """A connection with the library the file needs: sqlite3 without a passphrase,
     sqlcipher3 (keyed, key checked) with one. A wrong key raises WrongPassphrase.

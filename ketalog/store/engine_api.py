@@ -43,10 +43,13 @@ class Engine(Protocol):
     """One open database, as the store needs it."""
 
     name: str
-    conn: Connection
     #: The driver's exception classes: anything else raised inside a write is not the
     #: database's doing and leaves as it came (after the rollback).
     errors: tuple[type[BaseException], ...]
+
+    @property
+    def conn(self) -> Connection:
+        """The connection the store and its modules run their statements on."""
 
     def begin_write(self) -> None:
         """Start a write transaction holding the database's write lock (writers queue)."""

@@ -213,11 +213,15 @@ class Store:
         return rows[0] if rows else None
 
     def get_by(self, table: str, **where: object) -> dict[str, object] | None:
-        rows = self.rows(table, limit=2, **where)
+        rows = self._rows(table, None, 2, where)
         return rows[0] if rows else None
 
     def rows(self, table: str, order_by: str | None = None, limit: int | None = None,
              **where: object) -> list[dict[str, object]]:
+        return self._rows(table, order_by, limit, where)
+
+    def _rows(self, table: str, order_by: str | None, limit: int | None,
+              where: Mapping[str, object]) -> list[dict[str, object]]:
         clause, params = self._where(table, where)
         sql = f"SELECT * FROM {table}{clause}"
         if order_by:
@@ -238,7 +242,8 @@ class Store:
         for part in order_by.split(","):
             self.check_columns(table, {part.strip(): None})
         sql = f"SELECT {', '.join(columns)} FROM {table}{clause} ORDER BY {order_by}"
-        return self.conn.execute(sql, params).fetchall()
+        found: list[tuple[object, ...]] = self.conn.execute(sql, params).fetchall()
+        return found
 
     def rows_with_ids(self, table: str, ids: Sequence[int]) -> list[dict[str, object]]:
         self.columns(table)

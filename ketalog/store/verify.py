@@ -19,6 +19,7 @@ from ketalog.store.signature_checks import (
     signed_state_problems,
     trigger_problems,
 )
+from ketalog.store.sqlite_engine import sqlite_connection
 from ketalog.store.store import Store
 
 
@@ -62,7 +63,8 @@ def _checks(store: Store, report: PhaseProgress) -> list[str]:
     report("foreign keys", 0, 1)
     problems += store.foreign_key_problems()
     report("foreign keys", 1, 1)
-    problems += trigger_problems(store.conn)
+    sqlite = sqlite_connection(store.engine)  # the catalog checks below read SQLite's own
+    problems += trigger_problems(sqlite)
     entries = store.audit_entry_count()
     chain_step = every(entries)
 
@@ -88,10 +90,10 @@ def _checks(store: Store, report: PhaseProgress) -> list[str]:
                             f"(changed after signing)")
     report("signatures", len(signed), len(signed))
     report("signature keys", 0, 1)  # each signature against its signer's public key
-    problems += key_signature_problems(store.conn)
-    problems += signed_state_problems(store.conn)
+    problems += key_signature_problems(sqlite)
+    problems += signed_state_problems(sqlite)
     report("signature keys", 1, 1)
     report("rows against history", 0, 1)
-    problems += history_problems(store.conn)
+    problems += history_problems(sqlite)
     report("rows against history", 1, 1)
     return problems
