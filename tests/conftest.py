@@ -90,3 +90,20 @@ def staffed(tmp_path: Path, staffed_template: Path, clock: FixedClock):
     contexts = {name: login(s, clock, name, pw) for name, pw in PASSWORDS.items()}
     yield s, contexts
     s.close()
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A throwaway PostgreSQL server (tests/pg_server.py), started once for the whole run
+    and only if a test asks for it; skipped, with the reason, where none can be started."""
+    pytest.importorskip("psycopg", reason="psycopg is not installed (pip install -e '.[test]')")
+    from tests import pg_server as pg
+
+    try:
+        server = pg.start()
+    except pg.Unavailable as exc:
+        pytest.skip(f"no PostgreSQL server for the tests: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()
