@@ -7,6 +7,8 @@ from __future__ import annotations
 import itertools
 import re
 import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,19 +72,34 @@ def migrate(clinic: Clinic, steps=pg_schema.STEPS) -> list[str]:
         return pg_schema.apply(conn, NOW, steps=steps)
 
 
-@pytest.fixture
-def clinic(pg_roles) -> Clinic:
+@pytest.fixture(scope="module")
+def shared_clinic(pg_roles) -> Clinic:
+    """One migrated database that most tests share, each with rows of its own."""
     c = new_database(pg_roles)
     migrate(c)
     return c
 
 
 @pytest.fixture(scope="module")
-def shared_clinic(pg_roles) -> Clinic:
-    """One migrated database that the read-only tests share."""
+def pristine(pg_roles) -> Clinic:
+    """A migrated database no test connects to: the template of `clinic`."""
     c = new_database(pg_roles)
     migrate(c)
     return c
+
+
+@pytest.fixture
+def clinic(pristine: Clinic) -> Clinic:
+    """A database of its own, freshly migrated (copied: far quicker than migrating)."""
+    server = pristine.server
+    name = f"clinic_{next(_names)}"
+    with psycopg.connect(server.conninfo(), autocommit=True) as conn:  # type: ignore[attr-defined]
+        conn.execute(f"CREATE DATABASE {name} OWNER {pg_schema.OWNER_ROLE} "
+                     f"TEMPLATE {pristine.name}")
+    with psycopg.connect(server.conninfo(name), autocommit=True) as conn:  # type: ignore[attr-defined]
+        for statement in pg_schema.database_statements(name):
+            conn.execute(statement)
+    return Clinic(server, name)
 
 
 def sqlite_step_names() -> list[str]:
@@ -394,3 +411,248 @@ def test_every_sqlite_trigger_has_its_server_trigger(both, shared_clinic: Clinic
         *(f"{t}_locked_truncate" for t in ("sessions", *pg_schema.LOCKED_CHILD_TABLES)),
         *(f"{t}_no_truncate" for t in (*pg_schema.INSERT_ONLY_TABLES,
                                        *pg_schema.NO_DELETE_TABLES))}
+
+
+# --- what the server refuses ------------------------------------------------------------
+
+def insert_sql(table: str, values: dict[str, object]) -> tuple[str, list[object]]:
+    return (f"INSERT INTO {table} ({', '.join(values)}) "
+            f"VALUES ({', '.join(['%s'] * len(values))})", list(values.values()))
+
+
+def _insert(conn, table: str, values: dict[str, object]) -> int:
+    sql, params = insert_sql(table, values)
+    return int(conn.execute(f"{sql} RETURNING id", params).fetchone()[0])
+
+
+_uuids = itertools.count(1)
+
+
+def _uuid() -> str:
+    return f"00000000-0000-4000-8000-{next(_uuids):012d}"
+
+
+OVERRIDES: dict[str, dict[str, object]] = {
+    "dose_events": {"kind": "bolus"},
+    "scores": {"phase": "pre"},
+    "side_effects": {"severity": "mild"},
+    "acknowledgements": {"kind": "alarm", "subject_table": "vitals"},
+    "stock_movements": {"kind": "waste"},
+}
+
+
+def minimal_row(conn, table: str, session_id: int, user_id: int) -> dict[str, object]:
+    """Every column that needs a value, with one that passes the table's checks."""
+    values: dict[str, object] = {}
+    for name, kind in conn.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'public' AND table_name = %s AND is_nullable = 'NO' "
+            "AND column_default IS NULL AND is_identity = 'NO'", [table]):
+        if name == "uuid":
+            values[name] = _uuid()
+        elif name == "session_id":
+            values[name] = session_id
+        elif name.endswith("_id") or name.endswith("_by"):
+            values[name] = user_id
+        else:
+            values[name] = {"text": "x", "bigint": 1, "double precision": 1.0}[kind]
+    values.update(OVERRIDES.get(table, {}))
+    if table == "stock_movements":
+        values["session_id"] = session_id
+    return values
+
+
+@dataclass
+class Seeded:
+    user_id: int
+    patient_id: int
+    session_id: int
+
+
+def seed(conn) -> Seeded:
+    user = _insert(conn, "users", {"uuid": _uuid(), "username": f"nurse{next(_uuids)}",
+                                   "display_name": "Nina", "password_hash": "-",
+                                   "created_at": NOW})
+    patient = _insert(conn, "patients", {"uuid": _uuid(), "mrn": f"MRN-{next(_uuids)}",
+                                         "family_name": "Doe", "given_name": "Jane",
+                                         "birth_date": "1980-05-17", "created_at": NOW})
+    return Seeded(user, patient, new_session(conn, patient))
+
+
+def new_session(conn, patient_id: int) -> int:
+    return _insert(conn, "sessions", {
+        "uuid": _uuid(), "patient_id": patient_id, "series_number": 1, "series_total": 1,
+        "weight_kg": 70.0, "bag_drug": "ketamine", "bag_concentration_mg_per_ml": 1.0,
+        "bag_volume_ml": 100.0, "status": "completed", "created_at": NOW})
+
+
+def sign(conn, session_id: int) -> None:
+    conn.execute("UPDATE sessions SET status = 'signed' WHERE id = %s", [session_id])
+
+
+def assert_locked(conn, sql: str, params: list[object] | None = None,
+                  message: str = LOCKED_MESSAGE) -> None:
+    with pytest.raises(pg_errors.IntegrityError) as caught:
+        conn.execute(sql, params)
+    assert message in str(caught.value)
+    # the store's translation of an SQLite trigger's refusal reads the server's alike
+    assert isinstance(translate_error(caught.value), RecordLocked)
+
+
+@pytest.fixture
+def ws(shared_clinic: Clinic) -> Iterator[object]:
+    """A workstation connection to the shared database, one transaction per statement;
+    each test adds rows of its own (sessions, users) and changes no one else's."""
+    with shared_clinic.workstation(autocommit=True) as conn:
+        yield conn
+
+
+@pytest.mark.parametrize("table", pg_schema.INSERT_ONLY_TABLES)
+def test_workstation_may_only_add_to_append_only_tables(ws, table: str):
+    for sql in (f"UPDATE {table} SET id = id", f"DELETE FROM {table}", f"TRUNCATE {table}"):
+        with pytest.raises(pg_errors.InsufficientPrivilege):
+            ws.execute(sql)
+
+
+def test_audit_log_refuses_raw_update_and_delete(shared_clinic: Clinic, ws):
+    entry = _insert(ws, "audit_log", {"at": NOW, "username": "nina", "action": "login",
+                                      "prev_hash": "0" * 64, "entry_hash": "1" * 64})
+    for sql in ("UPDATE audit_log SET username = 'someone else' WHERE id = %s",
+                "DELETE FROM audit_log WHERE id = %s"):
+        with pytest.raises(pg_errors.InsufficientPrivilege):
+            ws.execute(sql, [entry])
+    # the owner has the privilege, and meets the trigger SQLite has
+    with shared_clinic.owner(autocommit=True) as owner:
+        for sql in ("UPDATE audit_log SET username = 'someone else' WHERE id = %s",
+                    "DELETE FROM audit_log WHERE id = %s"):
+            assert_locked(owner, sql, [entry], "audit_log is append-only")
+        assert_locked(owner, "TRUNCATE audit_log", None, "audit_log is append-only")
+    assert ws.execute("SELECT username FROM audit_log WHERE id = %s",
+                      [entry]).fetchall() == [("nina",)]
+
+
+def test_workstation_keeps_ordinary_rows(ws):
+    """The positive side: rows of open records are added, changed and removed."""
+    s = seed(ws)
+    ws.execute("UPDATE patients SET notes = 'prefers the window chair' WHERE id = %s",
+               [s.patient_id])
+    vitals = _insert(ws, "vitals", minimal_row(ws, "vitals", s.session_id, s.user_id))
+    ws.execute("UPDATE vitals SET hr_bpm = 72 WHERE id = %s", [vitals])
+    ws.execute("DELETE FROM vitals WHERE id = %s", [vitals])
+    ws.execute("UPDATE sessions SET chair = '3' WHERE id = %s", [s.session_id])
+
+
+@pytest.mark.parametrize("table", pg_schema.LOCKED_CHILD_TABLES)
+def test_signed_session_rows_cannot_be_changed_by_the_workstation(ws, table: str):
+    s = seed(ws)
+    row = _insert(ws, table, minimal_row(ws, table, s.session_id, s.user_id))
+    before = ws.execute(f"SELECT * FROM {table}").fetchall()
+    sign(ws, s.session_id)
+    assert_locked(ws, f"UPDATE {table} SET uuid = %s WHERE id = %s", [_uuid(), row])
+    assert_locked(ws, f"DELETE FROM {table} WHERE id = %s", [row])
+    assert_locked(ws, *insert_sql(table, minimal_row(ws, table, s.session_id, s.user_id)))
+    assert ws.execute(f"SELECT * FROM {table}").fetchall() == before
+
+
+@pytest.mark.parametrize("table", SESSION_CHILD_TABLES)
+def test_a_row_cannot_be_moved_into_a_signed_session(ws, table: str):
+    s = seed(ws)
+    other = new_session(ws, s.patient_id)
+    row = _insert(ws, table, minimal_row(ws, table, other, s.user_id))
+    sign(ws, s.session_id)
+    assert_locked(ws, f"UPDATE {table} SET session_id = %s WHERE id = %s", [s.session_id, row])
+
+
+def test_signed_session_itself_is_locked(ws):
+    s = seed(ws)
+    sign(ws, s.session_id)
+    assert_locked(ws, "UPDATE sessions SET chair = '9' WHERE id = %s", [s.session_id])
+    assert_locked(ws, "DELETE FROM sessions WHERE id = %s", [s.session_id])
+    with pytest.raises(pg_errors.InsufficientPrivilege):
+        ws.execute("TRUNCATE sessions CASCADE")
+
+
+def test_no_stock_movement_is_added_to_a_signed_session(ws):
+    s = seed(ws)
+    _insert(ws, "stock_movements", minimal_row(ws, "stock_movements", s.session_id, s.user_id))
+    sign(ws, s.session_id)
+    assert_locked(ws, *insert_sql("stock_movements",
+                                  minimal_row(ws, "stock_movements", s.session_id, s.user_id)))
+
+
+def test_truncate_does_not_get_around_the_lock(clinic: Clinic):
+    with clinic.workstation(autocommit=True) as ws, clinic.owner(autocommit=True) as owner:
+        s = seed(ws)
+        _insert(ws, "vitals", minimal_row(ws, "vitals", s.session_id, s.user_id))
+        owner.execute("TRUNCATE vitals")  # nothing signed in it yet
+        _insert(ws, "vitals", minimal_row(ws, "vitals", s.session_id, s.user_id))
+        sign(ws, s.session_id)
+        assert_locked(owner, "TRUNCATE vitals")
+        assert_locked(owner, "TRUNCATE sessions CASCADE")
+        assert ws.execute("SELECT count(*) FROM vitals").fetchall() == [(1,)]
+
+
+def test_a_lot_changes_only_by_its_recall(shared_clinic: Clinic, ws):
+    s = seed(ws)
+    location = _insert(ws, "stock_locations", {"uuid": _uuid(), "name": "Safe",
+                                               "created_at": NOW})
+    lot = _insert(ws, "stock_lots", {
+        "uuid": _uuid(), "location_id": location, "product": "Ketalar 50 mg/mL",
+        "strength_mg_per_ml": 50.0, "container_ml": 10.0, "lot_number": "A1",
+        "expiry": "2027-01-31", "created_at": NOW})
+    ws.execute("UPDATE stock_lots SET recalled = 1, recall_reason = 'maker recall' "
+               "WHERE id = %s", [lot])
+    assert_locked(ws, "UPDATE stock_lots SET lot_number = 'B2' WHERE id = %s", [lot],
+                  "stock_lots is append-only")
+    with pytest.raises(pg_errors.InsufficientPrivilege):
+        ws.execute("DELETE FROM stock_lots WHERE id = %s", [lot])
+    with shared_clinic.owner(autocommit=True) as owner:
+        assert_locked(owner, "DELETE FROM stock_lots WHERE id = %s", [lot],
+                      "stock_lots is append-only")
+    assert s.user_id
+
+
+def test_usernames_are_unique_whatever_their_case(ws):
+    seed(ws)
+    _insert(ws, "users", {"uuid": _uuid(), "username": "Alice", "display_name": "A",
+                          "password_hash": "-", "created_at": NOW})
+    with pytest.raises(pg_errors.UniqueViolation):
+        _insert(ws, "users", {"uuid": _uuid(), "username": "alice", "display_name": "A",
+                              "password_hash": "-", "created_at": NOW})
+    assert ws.execute("SELECT username FROM users WHERE username = 'ALICE'").fetchall() == [
+        ("Alice",)]
+
+
+def test_a_row_added_while_its_session_is_being_signed_waits_and_is_refused(shared_clinic):
+    """SQLite lets one writer in at a time; on a server two workstations write at once.
+    The lock trigger locks the session row it reads, so an entry added while another
+    workstation signs waits for the signature and is then refused, never slipping in
+    beside a signed content hash that does not cover it."""
+    with shared_clinic.workstation(autocommit=True) as ws:
+        s = seed(ws)
+        row = minimal_row(ws, "vitals", s.session_id, s.user_id)
+    outcome: dict[str, BaseException | None] = {}
+
+    def add_entry() -> None:
+        with shared_clinic.workstation(autocommit=True) as other:
+            other.execute("SET lock_timeout = '30s'")
+            try:
+                _insert(other, "vitals", row)
+                outcome["error"] = None
+            except psycopg.Error as exc:
+                outcome["error"] = exc
+
+    with shared_clinic.workstation() as signer, shared_clinic.owner(autocommit=True) as watch:
+        sign(signer, s.session_id)  # not committed yet
+        entry = threading.Thread(target=add_entry)
+        entry.start()
+        deadline = time.monotonic() + 30
+        while not watch.execute("SELECT count(*) FROM pg_locks WHERE NOT granted"
+                                ).fetchone()[0]:
+            assert time.monotonic() < deadline, "the entry never waited for the signature"
+            assert entry.is_alive(), f"the entry did not wait: {outcome}"
+            time.sleep(0.05)
+        signer.commit()
+        entry.join(30)
+    assert isinstance(outcome["error"], pg_errors.IntegrityError)
+    assert LOCKED_MESSAGE in str(outcome["error"])
