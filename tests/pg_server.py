@@ -14,11 +14,13 @@ socket, which root may open whatever its owner.
 
 from __future__ import annotations
 
+import atexit
 import glob
 import os
 import pwd
 import shutil
 import socket
+import stat
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -63,6 +65,21 @@ def find_bindir() -> Path | None:
     return next((c for c in candidates if _has_server(c)), None)
 
 
+def _folder_for(root_user: bool) -> str:
+    """Where the server's folder goes: the temp folder, unless the socket path would be
+    too long for a unix socket (about 100 bytes) or, as root, `nobody` could not reach
+    it (a parent without o+x, e.g. TMPDIR under /root)."""
+    def reachable(path: Path) -> bool:
+        return all(p.stat().st_mode & stat.S_IXOTH for p in (path, *path.parents))
+
+    for folder in (tempfile.gettempdir(), "/tmp", "/var/tmp", "/dev/shm"):
+        path = Path(folder)
+        if (path.is_dir() and len(str(path)) < 60 and os.access(path, os.W_OK)
+                and (not root_user or reachable(path))):
+            return str(path)
+    raise Unavailable("no temporary folder the PostgreSQL server's account can reach")
+
+
 def _free_port() -> int:
     """A port nothing listens on now; the server uses it for its socket's name only."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -104,7 +121,7 @@ def _runner(root: Path) -> tuple[dict[str, object], Callable[[Path], None]]:
 
 
 def start_binaries(bindir: Path) -> Server:
-    root = Path(tempfile.mkdtemp(prefix="ketalog-pg-"))
+    root = Path(tempfile.mkdtemp(prefix="ketalog-pg-", dir=_folder_for(os.geteuid() == 0)))
     data, sockets, log = root / "data", root / "run", root / "server.log"
     as_server, give = _runner(root)
     sockets.mkdir(mode=0o700)
@@ -150,6 +167,7 @@ def start_binaries(bindir: Path) -> Server:
         finally:
             shutil.rmtree(root, ignore_errors=True)
 
+    atexit.register(stop)  # a run that never reaches the fixture's teardown
     return Server(host=str(sockets), port=port, superuser=SUPERUSER, stop=stop, log=log)
 
 
