@@ -47,7 +47,8 @@ MIGRATIONS_TABLE = "schema_migrations"
 NOCASE = "ketalog_nocase"
 # Serialises two workstations (or `server init` and a workstation) migrating at once.
 MIGRATION_LOCK = 0x6B6574616C6F67  # "ketalog"
-# Text sorts as SQLite's BINARY collation only under these database collations.
+# Text sorts as SQLite's BINARY collation, and lower()/upper() fold ASCII letters only as
+# SQLite's do, only under these database locales.
 BYTEWISE_COLLATIONS = frozenset({"C", "POSIX", "C.UTF-8", "C.utf8"})
 INTEGRITY_ERRCODE = "integrity_constraint_violation"  # SQLSTATE 23000, like RAISE(ABORT)
 
@@ -698,23 +699,27 @@ def database_statements(database: str, owner: str = OWNER_ROLE,
     ]
 
 
-def grant_statements(workstation: str = WORKSTATION_ROLE) -> list[str]:
+def privileges_for(table: str) -> str:
+    """The workstation role's privileges on one table. A table a later step adds gets
+    full row access unless it is named in INSERT_ONLY_TABLES or NO_DELETE_TABLES."""
+    if table == MIGRATIONS_TABLE:
+        return "SELECT"
+    if table in INSERT_ONLY_TABLES:
+        return "SELECT, INSERT"
+    if table in NO_DELETE_TABLES:
+        return "SELECT, INSERT, UPDATE"
+    return "SELECT, INSERT, UPDATE, DELETE"
+
+
+def grant_statements(tables: Sequence[str] = TABLES,
+                     workstation: str = WORKSTATION_ROLE) -> list[str]:
     """What the workstation role may do, table by table: rows only, never DDL (it owns
     nothing), never TRUNCATE, and the append-only tables only grow."""
     ws = _ident(workstation)
     statements = [f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM PUBLIC, {ws}",
                   f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM PUBLIC, {ws}",
                   "REVOKE ALL ON ALL FUNCTIONS IN SCHEMA public FROM PUBLIC"]
-    for table in TABLES:
-        if table == MIGRATIONS_TABLE:
-            privileges = "SELECT"
-        elif table in INSERT_ONLY_TABLES:
-            privileges = "SELECT, INSERT"
-        elif table in NO_DELETE_TABLES:
-            privileges = "SELECT, INSERT, UPDATE"
-        else:
-            privileges = "SELECT, INSERT, UPDATE, DELETE"
-        statements.append(f"GRANT {privileges} ON {table} TO {ws}")
+    statements += [f"GRANT {privileges_for(t)} ON {_ident(t)} TO {ws}" for t in tables]
     return statements
 
 
@@ -785,13 +790,14 @@ def apply(conn: Connection, applied_at: str, *, owner: str = OWNER_ROLE,
     pending step is applied or none."""
     conn.execute(f"SET LOCAL ROLE {_ident(owner)}")
     conn.execute("SELECT pg_advisory_xact_lock(%s)", [MIGRATION_LOCK])
-    collation = conn.execute(
-        "SELECT datcollate FROM pg_database WHERE datname = current_database()").fetchall()
-    if str(collation[0][0]) not in BYTEWISE_COLLATIONS:
-        raise SchemaProblem(
-            f"the database collation is {collation[0][0]}: ketalog needs C (text must sort "
-            "as it does in a ketalog file); create the database with "
-            "create_database_statement()")
+    locale = conn.execute("SELECT datcollate, datctype FROM pg_database "
+                          "WHERE datname = current_database()").fetchall()
+    for setting, value in zip(("collation", "character type"), locale[0], strict=True):
+        if str(value) not in BYTEWISE_COLLATIONS:
+            raise SchemaProblem(
+                f"the database {setting} is {value}: ketalog needs C (text must sort and "
+                "fold case as it does in a ketalog file); create the database with "
+                "create_database_statement()")
     done = applied_steps(conn)
     newer = unknown(done, steps)
     if newer:
@@ -806,6 +812,9 @@ def apply(conn: Connection, applied_at: str, *, owner: str = OWNER_ROLE,
                 conn.execute(f"INSERT INTO {MIGRATIONS_TABLE} (migration_set, name, applied_at) "
                              "VALUES (%s, %s, %s)", [MIGRATION_SET, name, applied_at])
                 applied_now.append(name)
-    for statement in grant_statements(workstation):
+    tables = [str(row[0]) for row in conn.execute(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+    ).fetchall()]
+    for statement in grant_statements(tables, workstation):
         conn.execute(statement)
     return applied_now

@@ -138,6 +138,9 @@ def test_owner_can_migrate_and_a_newer_schema_is_refused(clinic: Clinic):
     assert migrate(clinic, (*pg_schema.STEPS, later)) == ["m999_nickname"]
     with clinic.workstation() as conn:
         assert conn.execute("SELECT nickname FROM patients").fetchall() == []
+        conn.execute("INSERT INTO reminders (id) VALUES (1)")  # a new table is granted too
+        with pytest.raises(pg_errors.InsufficientPrivilege):
+            conn.execute("TRUNCATE reminders")
     with clinic.owner() as conn:
         assert pg_schema.applied_steps(conn)[-1] == "m999_nickname"
     with pytest.raises(pg_schema.SchemaProblem, match="m999_nickname"):
@@ -161,7 +164,7 @@ def test_workstation_cannot_migrate(clinic: Clinic):
 def test_a_database_that_does_not_sort_bytewise_is_refused(pg_roles, monkeypatch):
     clinic = new_database(pg_roles)
     monkeypatch.setattr(pg_schema, "BYTEWISE_COLLATIONS", frozenset({"en_US.UTF-8"}))
-    with pytest.raises(pg_schema.SchemaProblem, match="collation is C"):
+    with pytest.raises(pg_schema.SchemaProblem, match="collation is C: ketalog needs C"):
         migrate(clinic)
     with clinic.owner() as conn:
         assert pg_schema.applied_steps(conn) == []  # nothing was applied
@@ -396,6 +399,60 @@ def test_same_case_insensitive_columns(both):
 def test_same_number_of_checks(both):
     lite, pg = both
     assert pg.checks == lite.checks
+
+
+def _checks(create_sql: str) -> list[str]:
+    """The text of each CHECK (...) in a CREATE TABLE, whitespace and case squashed."""
+    found = []
+    for match in re.finditer(r"\bCHECK\s*\(", create_sql):
+        depth, start = 0, match.end() - 1
+        for i in range(start, len(create_sql)):
+            depth += {"(": 1, ")": -1}.get(create_sql[i], 0)
+            if depth == 0:
+                found.append(_squash(create_sql[start:i + 1]))
+                break
+    return sorted(found)
+
+
+def test_same_check_expressions(shared_clinic: Clinic, tmp_path: Path):
+    """Each CHECK is written as SQLite has it (these expressions mean the same in both
+    dialects), and the server holds every one of them."""
+    from datetime import UTC, datetime
+
+    from ketalog.store.connection import open_store
+
+    path = tmp_path / "fresh.db"
+    open_store(path, FixedClock(datetime(2026, 11, 24, 14, 0, tzinfo=UTC))).close()
+    conn = sqlite3.connect(path)
+    lite = {name: _checks(sql) for name, sql in conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'table' "
+        "AND name NOT LIKE 'sqlite_%' AND name != '_sqlite_migrations'")}
+    conn.close()
+    server = {sql.split()[2]: _checks(sql) for sql in pg_schema.BASELINE.statements
+              if sql.startswith("CREATE TABLE") and sql.split()[2] != pg_schema.MIGRATIONS_TABLE}
+    assert server == lite
+    with shared_clinic.owner() as pg:
+        held = dict(pg.execute(
+            "SELECT conrelid::regclass::text, count(*) FROM pg_constraint "
+            "WHERE contype = 'c' AND connamespace = 'public'::regnamespace GROUP BY 1"))
+    assert held == {t: len(c) for t, c in server.items() if c}
+
+
+def test_workstation_privileges_table_by_table(shared_clinic: Clinic):
+    with shared_clinic.owner() as conn:
+        granted: dict[str, set[str]] = {}
+        for table, privilege in conn.execute(
+                "SELECT table_name, privilege_type FROM information_schema.role_table_grants "
+                "WHERE grantee = %s AND table_schema = 'public'", [pg_schema.WORKSTATION_ROLE]):
+            granted.setdefault(table, set()).add(privilege)
+        public = conn.execute("SELECT count(*) FROM information_schema.role_table_grants "
+                              "WHERE grantee = 'PUBLIC' AND table_schema = 'public'").fetchone()
+    assert public == (0,)
+    assert set(granted) == set(pg_schema.TABLES)
+    for table, privileges in granted.items():
+        assert privileges == set(pg_schema.privileges_for(table).split(", ")), table
+    assert granted["audit_log"] == {"SELECT", "INSERT"}
+    assert granted["vitals"] == {"SELECT", "INSERT", "UPDATE", "DELETE"}
 
 
 def test_every_sqlite_trigger_has_its_server_trigger(both, shared_clinic: Clinic):
