@@ -133,7 +133,7 @@ def start_binaries(bindir: Path) -> Server:
 
     def run(*args: str) -> None:
         done = subprocess.run(args, env=env, capture_output=True, text=True,
-                              timeout=START_TIMEOUT_S, **as_server)  # type: ignore[call-overload]
+                              timeout=START_TIMEOUT_S, **as_server)
         if done.returncode != 0:
             detail = (done.stderr or done.stdout).strip()
             if log.exists():
@@ -163,7 +163,7 @@ def start_binaries(bindir: Path) -> Server:
         try:
             subprocess.run([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
                             "-w", "stop"], env=env, capture_output=True,
-                           timeout=START_TIMEOUT_S, **as_server)  # type: ignore[call-overload]
+                           timeout=START_TIMEOUT_S, **as_server)
         finally:
             shutil.rmtree(root, ignore_errors=True)
 
@@ -173,7 +173,7 @@ def start_binaries(bindir: Path) -> Server:
 
 def start_pgserver() -> Server:
     """pgserver ships its own binaries and, as root, runs them as an account of its own."""
-    import pgserver  # type: ignore[import-not-found]
+    import pgserver
 
     root = Path(tempfile.mkdtemp(prefix="ketalog-pgserver-"))
     server = pgserver.get_server(root / "data", cleanup_mode="delete")
@@ -195,7 +195,7 @@ def start() -> Server:
     if bindir is not None:
         return start_binaries(bindir)
     try:
-        import pgserver  # type: ignore[import-not-found]  # noqa: F401
+        import pgserver  # noqa: F401
     except ImportError:
         raise Unavailable("no PostgreSQL server binaries (initdb, pg_ctl, postgres) were found "
                           "($KETALOG_PG_BINDIR, pg_config --bindir, /usr/lib/postgresql/*/bin, "

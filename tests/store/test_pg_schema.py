@@ -20,6 +20,7 @@ from ketalog.store import pg_schema
 from ketalog.store.errors import RecordLocked
 from ketalog.store.schema import LOCKED_MESSAGE, SESSION_CHILD_TABLES, migrations
 from ketalog.store.store import translate_error
+from tests.pg_server import Server
 
 psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed")
 from psycopg import errors as pg_errors  # noqa: E402
@@ -32,11 +33,11 @@ _names = itertools.count(1)
 
 @dataclass
 class Clinic:
-    server: object
+    server: Server
     name: str
 
     def connect(self, user: str | None = None, **kwargs: object):
-        return psycopg.connect(self.server.conninfo(self.name, user), **kwargs)  # type: ignore[attr-defined]
+        return psycopg.connect(self.server.conninfo(self.name, user), **kwargs)
 
     def owner(self, **kwargs: object):
         return self.connect(OWNER_LOGIN, **kwargs)
@@ -56,7 +57,7 @@ def pg_roles(pg_server):
     return pg_server
 
 
-def new_database(server) -> Clinic:
+def new_database(server: Server) -> Clinic:
     """An empty database made as `ketalog server init` will make one."""
     name = f"clinic_{next(_names)}"
     with psycopg.connect(server.conninfo(), autocommit=True) as conn:
@@ -93,10 +94,10 @@ def clinic(pristine: Clinic) -> Clinic:
     """A database of its own, freshly migrated (copied: far quicker than migrating)."""
     server = pristine.server
     name = f"clinic_{next(_names)}"
-    with psycopg.connect(server.conninfo(), autocommit=True) as conn:  # type: ignore[attr-defined]
+    with psycopg.connect(server.conninfo(), autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name} OWNER {pg_schema.OWNER_ROLE} "
                      f"TEMPLATE {pristine.name}")
-    with psycopg.connect(server.conninfo(name), autocommit=True) as conn:  # type: ignore[attr-defined]
+    with psycopg.connect(server.conninfo(name), autocommit=True) as conn:
         for statement in pg_schema.database_statements(name):
             conn.execute(statement)
     return Clinic(server, name)
@@ -235,9 +236,10 @@ def describe_sqlite(path: Path) -> Described:
         for fk_id, _, parent, child, parent_col, on_update, on_delete, _ in conn.execute(
                 f"PRAGMA foreign_key_list({t})"):
             groups.setdefault(fk_id, []).append((child, parent, parent_col, on_update, on_delete))
+        # (SQLite's keys here are all checked at each statement: none is DEFERRABLE)
         fks[t] = frozenset(
             (tuple(g[0] for g in group), group[0][1], tuple(g[2] for g in group), group[0][3],
-             group[0][4]) for group in groups.values())
+             group[0][4], False) for group in groups.values())
         found = set()
         for _, name, unique, origin, partial in conn.execute(f"PRAGMA index_list({t})"):
             if origin == "pk":
@@ -299,7 +301,8 @@ def describe_postgres(conn) -> Described:
             "WHERE c.conrelid = %s::regclass AND c.contype = 'p'", [t]).fetchone()[0]
         pks[t] = tuple(pk or ())
         fks[t] = frozenset(
-            (tuple(child), parent, tuple(parent_cols), PG_FK_ACTIONS[upd], PG_FK_ACTIONS[dele])
+            (tuple(child), parent, tuple(parent_cols), PG_FK_ACTIONS[upd], PG_FK_ACTIONS[dele],
+             deferrable)
             for child, parent, parent_cols, upd, dele, deferrable in conn.execute(
                 "SELECT (SELECT array_agg(a.attname ORDER BY k.ord) FROM unnest(c.conkey) "
                 "  WITH ORDINALITY AS k(attnum, ord) JOIN pg_attribute a "
@@ -310,8 +313,7 @@ def describe_postgres(conn) -> Described:
                 "  ON a.attrelid = c.confrelid AND a.attnum = k.attnum), "
                 "c.confupdtype, c.confdeltype, c.condeferrable "
                 "FROM pg_constraint c WHERE c.conrelid = %s::regclass AND c.contype = 'f'",
-                [t])
-            if not deferrable)  # SQLite checks each statement: a deferrable key would differ
+                [t]))
         found = set()
         for name, unique, primary, constraint, has_expr, predicate, definition in conn.execute(
                 "SELECT ci.relname, i.indisunique, i.indisprimary, "
