@@ -90,3 +90,30 @@ def staffed(tmp_path: Path, staffed_template: Path, clock: FixedClock):
     contexts = {name: login(s, clock, name, pw) for name, pw in PASSWORDS.items()}
     yield s, contexts
     s.close()
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A throwaway PostgreSQL server (tests/pg_server.py), started once for the whole run
+    and only if a test asks for it; skipped, with the reason, where none can be started,
+    unless KETALOG_REQUIRE_PG is set (.ci/run sets it once it has installed PostgreSQL):
+    then a server that does not start fails the tests instead of hiding them."""
+    required = bool(os.environ.get("KETALOG_REQUIRE_PG"))
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        if required:
+            pytest.fail("KETALOG_REQUIRE_PG is set but psycopg is not installed")
+        pytest.skip("psycopg is not installed (pip install -e '.[test]')")
+    from tests import pg_server as pg
+
+    try:
+        server = pg.start()
+    except pg.Unavailable as exc:
+        if required:
+            pytest.fail(f"KETALOG_REQUIRE_PG is set but no PostgreSQL server started: {exc}")
+        pytest.skip(f"no PostgreSQL server for the tests: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()
