@@ -41,11 +41,36 @@ def clock() -> FixedClock:
     return FixedClock(datetime(2026, 11, 24, 14, 0, tzinfo=UTC))
 
 
-@pytest.fixture
-def store(tmp_path: Path, clock: FixedClock):
-    from ketalog.store.connection import open_store
+ENGINES = ("sqlite", "postgresql")
 
-    s = open_store(tmp_path / "ketalog.db", clock)
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked `both_engines` run once on a local file and once on a clinic
+    database of the test server, through the same `store` fixture."""
+    if (metafunc.definition.get_closest_marker("both_engines")
+            and "store" in metafunc.fixturenames):
+        metafunc.parametrize("engine", ENGINES, indirect=True)
+
+
+@pytest.fixture
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def store(tmp_path: Path, clock: FixedClock, engine: str, request: pytest.FixtureRequest):
+    """A new, migrated database: the local file, or (engine "postgresql") a clinic
+    database on the test server opened as a workstation."""
+    if engine == "postgresql":
+        from ketalog.store.pg_connection import open_server_store
+        from tests.pg_clinic import WORKSTATION_LOGIN
+
+        clinic = request.getfixturevalue("pg_clinic")
+        s = open_server_store(clinic.conninfo(WORKSTATION_LOGIN), clock)
+    else:
+        from ketalog.store.connection import open_store
+
+        s = open_store(tmp_path / "ketalog.db", clock)
     yield s
     s.close()
 
@@ -117,3 +142,31 @@ def pg_server():
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_roles(pg_server):
+    """The server-wide owner and workstation roles, with one login of each."""
+    from tests.pg_clinic import create_roles
+
+    create_roles(pg_server)
+    return pg_server
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_roles):
+    """A migrated clinic database nobody connects to: what `pg_clinic` copies."""
+    from tests.pg_clinic import migrate, new_database, seed
+
+    template = new_database(pg_roles)
+    migrate(template)
+    seed(template)
+    return template
+
+
+@pytest.fixture
+def pg_clinic(pg_template):
+    """A freshly migrated clinic database of the test's own on the test server."""
+    from tests.pg_clinic import copy_of
+
+    return copy_of(pg_template)

@@ -1,6 +1,7 @@
-"""The seam a second database engine plugs into: only the modules that are about the
-local SQLite file may speak SQLite (its driver, sqlite-utils, SQLCipher, its catalog and
-pragmas); everything else in the store goes through `engine_api` and `Store`."""
+"""The seam the database engines plug into: only the modules that are about the local
+SQLite file may speak SQLite (its driver, sqlite-utils, SQLCipher, its catalog and
+pragmas), only the clinic server's modules may speak PostgreSQL (psycopg), and everything
+else in the store goes through `engine_api` and `Store`, so it runs on either."""
 
 from __future__ import annotations
 
@@ -24,11 +25,15 @@ SQLITE_MODULES = {
     "history",           # verify's replay of the audit log over every keyed table
     "signature_checks",  # verify's trigger and signature checks
 }
+# The clinic server's engine, its opening and its DDL.
+POSTGRES_MODULES = {"pg_engine", "pg_connection", "pg_schema"}
 DRIVERS = {"sqlite3", "sqlite_utils", "sqlcipher3"}
+PG_DRIVERS = {"psycopg", "psycopg_binary", "psycopg_pool"}
 DIALECT = re.compile(r"\bPRAGMA\b|\bsqlite_master\b|BEGIN IMMEDIATE|COLLATE NOCASE|strftime\(|julianday\(|lastrowid|INSERT OR |\bGLOB\b", re.IGNORECASE)
 
 
-def driver_imports(path: Path) -> list[str]:
+def driver_imports(path: Path, drivers: set[str] = DRIVERS,
+                   engine_module: str = "ketalog.store.sqlite_engine") -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     names: list[str] = []
     for node in ast.walk(tree):
@@ -36,14 +41,14 @@ def driver_imports(path: Path) -> list[str]:
             names += [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.append(node.module)
-    found = [n for n in names if n.split(".")[0] in DRIVERS]
-    found += [n for n in names if n == "ketalog.store.sqlite_engine"
-              or n.startswith("ketalog.store.sqlite_engine.")]
+    found = [n for n in names if n.split(".")[0] in drivers]
+    found += [n for n in names if n == engine_module or n.startswith(engine_module + ".")]
     return found
 
 
 def neutral_modules() -> list[Path]:
-    return [p for p in sorted(STORE.glob("*.py")) if p.stem not in SQLITE_MODULES]
+    return [p for p in sorted(STORE.glob("*.py"))
+            if p.stem not in SQLITE_MODULES | POSTGRES_MODULES]
 
 
 def test_engine_neutral_modules_do_not_speak_sqlite():
@@ -58,8 +63,15 @@ def test_engine_neutral_modules_use_no_sqlite_dialect():
     assert found == [], f"SQLite-only SQL outside the SQLite modules: {found}"
 
 
-def test_the_sqlite_list_names_real_modules():
-    assert {p.stem for p in STORE.glob("*.py")} >= SQLITE_MODULES
+def test_engine_neutral_and_sqlite_modules_do_not_speak_postgresql():
+    found = {p.name: driver_imports(p, PG_DRIVERS, "ketalog.store.pg_engine")
+             for p in sorted(STORE.glob("*.py")) if p.stem not in POSTGRES_MODULES}
+    found = {name: imports for name, imports in found.items() if imports}
+    assert found == {}, f"PostgreSQL driver imports outside the server modules: {found}"
+
+
+def test_the_lists_name_real_modules():
+    assert {p.stem for p in STORE.glob("*.py")} >= SQLITE_MODULES | POSTGRES_MODULES
 
 
 def test_the_scan_sees_a_driver(tmp_path):

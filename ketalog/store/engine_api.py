@@ -67,6 +67,11 @@ class Engine(Protocol):
         """`expression` compared and sorted without regard to case, in a form the engine's
         case-insensitive indexes serve (names of patients, locations)."""
 
+    def starts_with(self, expression: str) -> str:
+        """A condition: `expression` begins with the parameter's text (given with `%`,
+        `_` and `\\` escaped by a backslash, then `%`), ignoring ASCII case as SQLite's
+        LIKE does."""
+
     def table_columns(self) -> dict[str, list[str]]:
         """Every table with its columns in order."""
 

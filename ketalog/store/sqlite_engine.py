@@ -90,6 +90,9 @@ class SqliteEngine:
     def nocase(self, expression: str) -> str:
         return f"{expression} COLLATE NOCASE"
 
+    def starts_with(self, expression: str) -> str:
+        return f"{expression} LIKE ? ESCAPE '\\'"
+
     def table_columns(self) -> dict[str, list[str]]:
         return {name: [c[1] for c in self.conn.execute(f"PRAGMA table_info({name})")]
                 for (name,) in self.conn.execute(

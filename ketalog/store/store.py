@@ -125,11 +125,11 @@ class Writer:
 
 
 class Store:
-    def __init__(self, engine: Engine, path: Path, clock: Clock, *,
+    def __init__(self, engine: Engine, path: Path | None, clock: Clock, *,
                  passphrase: str | None = None) -> None:
         self.engine = engine
         self.conn: Connection = engine.conn
-        self.path = path
+        self._path = path
         self.clock = clock
         # Kept in memory only: backups of an encrypted file are keyed with it.
         self.passphrase = passphrase
@@ -138,6 +138,23 @@ class Store:
         self.refresh_columns()
 
     # -- plumbing -----------------------------------------------------------
+    @property
+    def path(self) -> Path:
+        """The local database file. A clinic server has none: what needs the file
+        (encrypting it, the anchor log beside it, its owner's recovery) is refused there
+        with this sentence instead of guessing a path."""
+        if self._path is None:
+            raise StoreError(f"this needs the local database file; {self.location} is a "
+                             "clinic server")
+        return self._path
+
+    @property
+    def location(self) -> str:
+        """Where the records are, as the user named it (a file, or a server)."""
+        if self._path is not None:
+            return str(self._path)
+        return str(getattr(self.engine, "location", self.engine.name))
+
     def refresh_columns(self) -> None:
         self._columns = self.engine.table_columns()
 
@@ -274,11 +291,10 @@ class Store:
         if not text:
             return self._select("SELECT * FROM patients" + order, [limit])
         like = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        return self._select(
-            "SELECT * FROM patients WHERE mrn LIKE ? ESCAPE '\\' "
-            "OR family_name LIKE ? ESCAPE '\\' OR given_name LIKE ? ESCAPE '\\' "
-            "OR birth_date LIKE ? ESCAPE '\\'" + order,
-            [like, like, like, like, limit])
+        match = " OR ".join(self.engine.starts_with(c)
+                            for c in ("mrn", "family_name", "given_name", "birth_date"))
+        return self._select(f"SELECT * FROM patients WHERE {match}" + order,
+                            [like, like, like, like, limit])
 
     def audit_rows(self, limit: int | None = None, **where: object) -> list[dict[str, object]]:
         return self.rows("audit_log", order_by="id", limit=limit, **where)

@@ -22,6 +22,8 @@ from ketalog.store import settings as stored
 from ketalog.store import stock
 from ketalog.store.store import SYSTEM
 
+pytestmark = pytest.mark.both_engines
+
 
 def _last_audit(store):
     return store.audit_rows()[-1]

@@ -6,9 +6,13 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
+
 from ketalog.store import emergency_access as grant_rows
 from ketalog.store import users as user_rows
 from ketalog.store.store import SYSTEM
+
+pytestmark = pytest.mark.both_engines
 
 
 def _user(store, username):

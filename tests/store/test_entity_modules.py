@@ -12,6 +12,8 @@ from ketalog.services.patients import PatientInput, create_patient
 from ketalog.services.sessions import SessionStart, record_vitals, start_session
 from ketalog.store import doses, vitals
 
+pytestmark = pytest.mark.both_engines
+
 
 @pytest.fixture
 def session(staffed, clock):

@@ -39,6 +39,8 @@ from ketalog.store import (
 )
 from ketalog.store.errors import StoreError
 
+pytestmark = pytest.mark.both_engines
+
 
 @pytest.fixture
 def session(staffed, clock):

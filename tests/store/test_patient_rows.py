@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from ketalog.domain.entities import Patient
 from ketalog.services.patients import PatientInput, create_patient
 from ketalog.store import patients as patient_rows
+
+pytestmark = pytest.mark.both_engines
 
 
 def test_reads_return_patients(staffed):

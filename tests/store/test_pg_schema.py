@@ -19,58 +19,18 @@ from ketalog.domain.clock import FixedClock
 from ketalog.store import pg_schema
 from ketalog.store.errors import RecordLocked
 from ketalog.store.schema import LOCKED_MESSAGE, SESSION_CHILD_TABLES, migrations
-from ketalog.store.store import translate_error
-from tests.pg_server import Server
+from ketalog.store.sqlite_engine import translate_error
 
 psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed")
 from psycopg import errors as pg_errors  # noqa: E402
 
-OWNER_LOGIN = "clinic_admin"
-WORKSTATION_LOGIN = "workstation_1"
-NOW = "2026-11-24T14:00:00.000Z"
-_names = itertools.count(1)
-
-
-@dataclass
-class Clinic:
-    server: Server
-    name: str
-
-    def connect(self, user: str | None = None, **kwargs: object):
-        return psycopg.connect(self.server.conninfo(self.name, user), **kwargs)
-
-    def owner(self, **kwargs: object):
-        return self.connect(OWNER_LOGIN, **kwargs)
-
-    def workstation(self, **kwargs: object):
-        return self.connect(WORKSTATION_LOGIN, **kwargs)
-
-
-@pytest.fixture(scope="session")
-def pg_roles(pg_server):
-    """The owner and workstation roles, and one login of each (roles are server-wide)."""
-    with psycopg.connect(pg_server.conninfo(), autocommit=True) as conn:
-        for statement in pg_schema.cluster_statements():
-            conn.execute(statement)
-        conn.execute(pg_schema.login_statement(OWNER_LOGIN, pg_schema.OWNER_ROLE))
-        conn.execute(pg_schema.login_statement(WORKSTATION_LOGIN, pg_schema.WORKSTATION_ROLE))
-    return pg_server
-
-
-def new_database(server: Server) -> Clinic:
-    """An empty database made as `ketalog server init` will make one."""
-    name = f"clinic_{next(_names)}"
-    with psycopg.connect(server.conninfo(), autocommit=True) as conn:
-        conn.execute(pg_schema.create_database_statement(name))
-    with psycopg.connect(server.conninfo(name), autocommit=True) as conn:
-        for statement in pg_schema.database_statements(name):
-            conn.execute(statement)
-    return Clinic(server, name)
-
-
-def migrate(clinic: Clinic, steps=pg_schema.STEPS) -> list[str]:
-    with clinic.owner() as conn, conn.transaction():
-        return pg_schema.apply(conn, NOW, steps=steps)
+from tests.pg_clinic import (  # noqa: E402
+    NOW,
+    Clinic,
+    copy_of,
+    migrate,
+    new_database,
+)
 
 
 @pytest.fixture(scope="module")
@@ -92,15 +52,7 @@ def pristine(pg_roles) -> Clinic:
 @pytest.fixture
 def clinic(pristine: Clinic) -> Clinic:
     """A database of its own, freshly migrated (copied: far quicker than migrating)."""
-    server = pristine.server
-    name = f"clinic_{next(_names)}"
-    with psycopg.connect(server.conninfo(), autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name} OWNER {pg_schema.OWNER_ROLE} "
-                     f"TEMPLATE {pristine.name}")
-    with psycopg.connect(server.conninfo(name), autocommit=True) as conn:
-        for statement in pg_schema.database_statements(name):
-            conn.execute(statement)
-    return Clinic(server, name)
+    return copy_of(pristine)
 
 
 def sqlite_step_names() -> list[str]:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ketalog.domain.entities import Protocol
 from ketalog.services.protocols import SEED_PROTOCOLS, seed_protocols
 from ketalog.store import protocols as protocol_rows
 from ketalog.store.store import SYSTEM
+
+pytestmark = pytest.mark.both_engines
 
 
 def test_reads_return_protocols_in_the_orders_lists_use(store):

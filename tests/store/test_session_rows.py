@@ -15,6 +15,8 @@ from ketalog.store import series as series_rows
 from ketalog.store import sessions as session_rows
 from ketalog.store.sessions import PatientIdentifiers
 
+pytestmark = pytest.mark.both_engines
+
 T0 = "2026-11-24T08:00:00.000Z"
 
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from ketalog.store import user_keys as key_rows
 from ketalog.store import users as user_rows
 from ketalog.store.store import SYSTEM
+
+pytestmark = pytest.mark.both_engines
 
 
 def _user(store, username="nina"):

@@ -12,6 +12,8 @@ from ketalog.store import users as user_rows
 from ketalog.store.errors import NotFound
 from ketalog.store.store import SYSTEM
 
+pytestmark = pytest.mark.both_engines
+
 
 def _add(store, username, display_name, roles, **extra):
     with store.write(SYSTEM) as w:

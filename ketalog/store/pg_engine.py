@@ -1,0 +1,235 @@
+"""The clinic-server engine: a PostgreSQL database shared by a clinic's workstations,
+through psycopg 3. It implements `engine_api.Engine` beside the SQLite file's engine, so
+`Store`, `Writer` and every entity module run on it unchanged.
+
+- Statements arrive in the store's qmark style (`?`); `qmark_to_pyformat` rewrites them
+  for psycopg once per statement text (`%` doubled, `?` outside quoted text to `%s`).
+- A write transaction takes one transaction-scoped advisory lock before anything else,
+  so audit appends from several workstations are serialised and the hash chain stays a
+  chain; readers never wait for it.
+- The server's own wording (SQLSTATE classes, constraint names, the triggers' messages,
+  which are SQLite's, see pg_schema.py) is translated into the same sentences the file
+  gives.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.pq import TransactionStatus
+
+from ketalog.store.errors import (
+    Conflict,
+    DatabaseClosed,
+    DiskFull,
+    ReadOnlyDatabase,
+    RecordLocked,
+    StoreError,
+    register_driver_errors,
+)
+from ketalog.store.pg_schema import NOCASE
+from ketalog.store.schema import LOCKED_MESSAGE
+
+# pg_advisory_xact_lock key held by every write transaction: "ketalog write" in ASCII.
+WRITE_LOCK = 0x6B6C_7772_6974_65
+# Constraint names PostgreSQL gives the UNIQUE columns whose duplicates users can cause.
+_UNIQUE_WORDS = {
+    "patients_mrn_key": "a patient with this MRN already exists",
+    "users_username_key": "a user with this username already exists",
+    "protocols_name_key": "a protocol with this name already exists",
+}
+
+
+@functools.lru_cache(maxsize=4096)
+def qmark_to_pyformat(sql: str) -> str:
+    """`?` placeholders (outside quoted text and identifiers) as psycopg's `%s`, and every
+    literal `%` doubled, which psycopg otherwise reads as a placeholder even in quotes."""
+    out: list[str] = []
+    quote = ""
+    for ch in sql:
+        if quote:
+            out.append("%%" if ch == "%" else ch)
+            if ch == quote:
+                quote = ""
+        elif ch in ("'", '"'):
+            quote = ch
+            out.append(ch)
+        elif ch == "?":
+            out.append("%s")
+        elif ch == "%":
+            out.append("%%")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+class PgCursor:
+    """A psycopg cursor read the way the store reads sqlite3's."""
+
+    def __init__(self, cursor: psycopg.Cursor[Any]) -> None:
+        self._cursor = cursor
+
+    @property
+    def description(self) -> Any:
+        return self._cursor.description
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+    def fetchone(self) -> Any:
+        return self._cursor.fetchone() if self._cursor.description else None
+
+    def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall() if self._cursor.description else []
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.fetchall())
+
+
+class PgConnection:
+    """psycopg's connection with the store's qmark statements (the DB-API subset in
+    engine_api.Connection)."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.raw = conn
+
+    def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> PgCursor:
+        params = list(parameters)
+        if params:
+            return PgCursor(self.raw.execute(qmark_to_pyformat(sql), params))
+        # without parameters psycopg sends the text as it is: `%` stays a literal
+        return PgCursor(self.raw.execute(sql))
+
+    def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> None:
+        with self.raw.cursor() as cursor:
+            cursor.executemany(qmark_to_pyformat(sql), [list(p) for p in parameters])
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.info.transaction_status != TransactionStatus.IDLE
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def translate_error(exc: BaseException) -> StoreError:
+    """The server's refusal in the words the local file uses for the same case."""
+    text = str(exc).strip()
+    if isinstance(exc, pg_errors.UniqueViolation):
+        constraint = exc.diag.constraint_name or ""
+        return Conflict(_UNIQUE_WORDS.get(constraint, f"that is already recorded ({text})"))
+    if LOCKED_MESSAGE in text or "append-only" in text:
+        return RecordLocked(exc.diag.message_primary or text
+                            if isinstance(exc, psycopg.Error) else text)
+    if isinstance(exc, pg_errors.InsufficientPrivilege):
+        return RecordLocked(f"the clinic server refused the change: {text}")
+    if isinstance(exc, pg_errors.LockNotAvailable | pg_errors.SerializationFailure
+                  | pg_errors.DeadlockDetected | pg_errors.QueryCanceled):
+        return StoreError("the clinic server is busy (another workstation is writing); "
+                          "try again")
+    if isinstance(exc, pg_errors.DiskFull):
+        return DiskFull("the clinic server's disk is full: nothing was saved; "
+                        "ask the administrator to free space")
+    if isinstance(exc, pg_errors.ReadOnlySqlTransaction):
+        return ReadOnlyDatabase("the clinic server is read-only (a standby, or in "
+                                "recovery): nothing was saved")
+    if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+        if "closed" in text:
+            return DatabaseClosed("the database was closed: nothing was read or saved")
+        return StoreError(f"the clinic server cannot be reached: {text}; nothing was saved")
+    return StoreError(f"database error: {text}")
+
+
+register_driver_errors((psycopg.Error,), translate_error)
+
+
+class PostgresEngine:
+    """One workstation's connection to the clinic server, in autocommit mode: the store
+    opens its write transactions itself, and each read outside one sees the latest
+    committed rows of every workstation."""
+
+    name = "postgresql"
+    errors: tuple[type[BaseException], ...] = (psycopg.Error,)
+    encrypted = False  # encryption at rest is the server's disk's (docs/server.md)
+
+    def __init__(self, conn: psycopg.Connection[Any], location: str) -> None:
+        if not conn.autocommit:
+            conn.autocommit = True
+        self.conn = PgConnection(conn)
+        self.location = location
+
+    def begin_write(self) -> None:
+        raw = self.conn.raw
+        raw.execute("BEGIN")
+        raw.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+
+    def commit(self) -> None:
+        self.conn.raw.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.raw.execute("ROLLBACK")
+
+    def insert(self, table: str, columns: Sequence[str], values: Sequence[object]) -> int:
+        row = self.conn.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))}) RETURNING id", list(values)).fetchone()
+        return int(row[0])
+
+    def nocase(self, expression: str) -> str:
+        return f"{expression} COLLATE {NOCASE}"
+
+    def starts_with(self, expression: str) -> str:
+        # ILIKE under the database's C locale folds ASCII letters only, as SQLite's LIKE
+        return f"{expression} ILIKE ? ESCAPE '\\'"
+
+    def table_columns(self) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for table, column in self.conn.raw.execute(
+                "SELECT table_name, column_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position"):
+            found.setdefault(str(table), []).append(str(column))
+        return found
+
+    def translate(self, exc: BaseException) -> StoreError:
+        return translate_error(exc)
+
+    def integrity_problems(self) -> list[str]:
+        """Pages are the server's to check (initdb --data-checksums, pg_amcheck); from a
+        workstation, a read of every protected table's row count proves they can be read."""
+        problems: list[str] = []
+        for table in self.table_columns():
+            try:
+                self.conn.raw.execute(f"SELECT count(*) FROM {table}").fetchone()
+            except psycopg.Error as exc:
+                problems.append(f"integrity: {table} cannot be read ({exc})")
+        return problems
+
+    def quick_check_problems(self) -> list[str]:
+        try:
+            self.conn.raw.execute("SELECT 1").fetchone()
+        except psycopg.Error as exc:
+            return [f"the clinic server does not answer: {exc}"]
+        return []
+
+    def foreign_key_problems(self) -> list[str]:
+        """PostgreSQL checks every foreign key on every write and cannot be told not to
+        by a workstation: there is nothing to find."""
+        return []
+
+    def trigger_names(self) -> set[str]:
+        return {str(r[0]) for r in self.conn.raw.execute(
+            "SELECT tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE NOT t.tgisinternal AND n.nspname = current_schema()")}
+
+    def cipher_problems(self) -> list[str]:
+        return []
+
+    def close(self) -> None:
+        self.conn.close()
