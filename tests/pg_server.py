@@ -120,7 +120,10 @@ def _runner(root: Path) -> tuple[dict[str, object], Callable[[Path], None]]:
     return {"user": uid, "group": gid, "extra_groups": [], "cwd": str(root)}, give
 
 
-def start_binaries(bindir: Path) -> Server:
+def start_binaries(bindir: Path, *, tcp: bool = False, durable: bool = False) -> Server:
+    """`tcp`: also listen on 127.0.0.1 (the conninfo then goes over loopback, as a
+    workstation's does); `durable`: fsync and synchronous commit on, as a clinic's server
+    runs (benchmarks), instead of the tests' faster settings."""
     root = Path(tempfile.mkdtemp(prefix="ketalog-pg-", dir=_folder_for(os.geteuid() == 0)))
     data, sockets, log = root / "data", root / "run", root / "server.log"
     as_server, give = _runner(root)
@@ -144,8 +147,10 @@ def start_binaries(bindir: Path) -> Server:
     try:
         run(str(bindir / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust",
             "--encoding=UTF8", "--no-locale", "--no-sync", "--no-instructions")
-        options = (f"-c listen_addresses='' -c port={port} -k {sockets} "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+        listen = "127.0.0.1" if tcp else ""
+        safety = ("" if durable else
+                  "-c fsync=off -c synchronous_commit=off -c full_page_writes=off ")
+        options = (f"-c listen_addresses='{listen}' -c port={port} -k {sockets} " + safety +
                    "-c max_connections=40 -c shared_buffers=16MB")
         run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options,
             "-w", "-t", str(START_TIMEOUT_S), "start")
@@ -168,7 +173,8 @@ def start_binaries(bindir: Path) -> Server:
             shutil.rmtree(root, ignore_errors=True)
 
     atexit.register(stop)  # a run that never reaches the fixture's teardown
-    return Server(host=str(sockets), port=port, superuser=SUPERUSER, stop=stop, log=log)
+    return Server(host="127.0.0.1" if tcp else str(sockets), port=port, superuser=SUPERUSER,
+                  stop=stop, log=log)
 
 
 def start_pgserver() -> Server:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 from ketalog.domain.audit_head import AuditHead, heads_in_pdf, parse_typed
 from ketalog.domain.clock import to_iso
+from ketalog.paths import data_dir
 from ketalog.services.backup_files import ANCHOR_FOLDER_SETTING, backup_folder, list_backups
 from ketalog.services.errors import ServiceError, service_boundary
 from ketalog.store import settings as stored
@@ -38,14 +40,27 @@ class Anchor:
 
 @service_boundary
 def default_backup_folder(store: Store) -> Path:
-    return backup_folder(store, store.path.parent / "backups")
+    """Beside the local file; for a clinic server, this workstation's own data folder:
+    each workstation keeps its own copy of the heads it saw, which whoever holds the
+    server cannot rewrite."""
+    local = store.local_file
+    if local is None:
+        return data_dir() / "server-anchors"
+    return backup_folder(store, local.parent / "backups")
+
+
+def _log_stem(store: Store) -> str:
+    local = store.local_file
+    if local is not None:
+        return local.stem
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", store.location.split("://", 1)[-1]).strip("_")
 
 
 @service_boundary
 def anchor_log_path(store: Store) -> Path:
     chosen = stored.text(store, ANCHOR_FOLDER_SETTING)
     folder = Path(chosen).expanduser() if chosen else default_backup_folder(store)
-    return folder / f"{store.path.stem}-anchors.log"
+    return folder / f"{_log_stem(store)}-anchors.log"
 
 
 @service_boundary
@@ -63,7 +78,9 @@ def write_anchor(store: Store, why: str) -> Path | None:
     if head is None:
         return None
     path = anchor_log_path(store)
-    line = json.dumps({"db": str(store.path.resolve()), "entry": head[0], "hash": head[1],
+    local = store.local_file
+    line = json.dumps({"db": str(local.resolve()) if local else store.location,
+                       "entry": head[0], "hash": head[1],
                        "at": to_iso(store.clock.now()), "why": why}, sort_keys=True) + "\n"
     try:
         private_folder(path.parent)
@@ -96,8 +113,11 @@ def read_anchors(path: Path) -> list[Anchor]:
 
 
 def _backup_anchors(store: Store, since: str) -> tuple[list[Anchor], list[str]]:
-    anchors, problems = [], []
-    for backup in list_backups(default_backup_folder(store), store.path):
+    anchors: list[Anchor] = []
+    problems: list[str] = []
+    if store.local_file is None:
+        return anchors, problems  # a server's backups are pg_dump archives, not files here
+    for backup in list_backups(default_backup_folder(store), store.local_file):
         if to_iso(backup.taken_at) <= since:
             continue  # of the history a restore replaced
         try:

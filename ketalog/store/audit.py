@@ -72,6 +72,10 @@ class AuditChain:
     def append_many(self, rows: list[tuple[object, ...]]) -> None:
         self.conn.executemany(self.INSERT, rows)
 
+    def prime(self, head_hash: str) -> None:
+        """The head as read under the write lock by the engine ("" for an empty log)."""
+        self._last_hash = head_hash or GENESIS_HASH
+
     def forget(self) -> None:
         """After a rollback the cached head is no longer valid."""
         self._last_hash = None

@@ -51,8 +51,11 @@ class Engine(Protocol):
     def conn(self) -> Connection:
         """The connection the store and its modules run their statements on."""
 
-    def begin_write(self) -> None:
-        """Start a write transaction holding the database's write lock (writers queue)."""
+    def begin_write(self) -> str | None:
+        """Start a write transaction holding the database's write lock (writers queue).
+        An engine that can read the audit chain's head hash under the lock in the same
+        round trip returns it (None when the chain must read it itself; GENESIS_HASH's
+        text for an empty log is the chain's to supply, so "" means no entry yet)."""
 
     def commit(self) -> None:
         """Make the transaction durable."""

@@ -163,10 +163,17 @@ class PostgresEngine:
         self.conn = PgConnection(conn)
         self.location = location
 
-    def begin_write(self) -> None:
-        raw = self.conn.raw
-        raw.execute("BEGIN")
-        raw.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+    def begin_write(self) -> str | None:
+        """BEGIN, the write lock, then the chain's head in one round trip: a simple
+        query of three statements, each with its own snapshot (READ COMMITTED), so the
+        head is read after the lock was granted and is the one this write follows."""
+        cursor = self.conn.raw.execute(
+            f"BEGIN; SELECT pg_advisory_xact_lock({int(WRITE_LOCK)}); "
+            "SELECT entry_hash FROM audit_log ORDER BY id DESC LIMIT 1")
+        while cursor.nextset():
+            pass  # the last result is the head's
+        row = cursor.fetchone()
+        return "" if row is None else str(row[0])
 
     def commit(self) -> None:
         self.conn.raw.execute("COMMIT")

@@ -71,8 +71,9 @@ class SqliteEngine:
         # sqlite-utils runs the migrations (schema.py); the store itself needs only conn.
         self.db = Database(conn, execute_plugins=False)
 
-    def begin_write(self) -> None:
+    def begin_write(self) -> str | None:
         self.conn.execute("BEGIN IMMEDIATE")
+        return None  # a local read of the head costs no round trip
 
     def commit(self) -> None:
         self.conn.execute("COMMIT")

@@ -149,6 +149,11 @@ class Store:
         return self._path
 
     @property
+    def local_file(self) -> Path | None:
+        """The local database file, or None on a clinic server."""
+        return self._path
+
+    @property
     def location(self) -> str:
         """Where the records are, as the user named it (a file, or a server)."""
         if self._path is not None:
@@ -182,12 +187,14 @@ class Store:
         """One durable, audited write transaction; all or nothing."""
         engine = self.engine
         try:
-            engine.begin_write()
+            head = engine.begin_write()
         except engine.errors as exc:
             raise engine.translate(exc) from exc
         # Another connection (a second ketalog, the monitor feed's listener) may have
         # appended audit entries since our last write: re-read the chain head under the lock.
         self.chain.forget()
+        if head is not None:
+            self.chain.prime(head)
         try:
             yield Writer(self, actor)
             engine.commit()
