@@ -24,7 +24,8 @@ ALLOWED = {
     "store": {"domain", "store"},
     "reports": {"domain", "reports"},
     "interop": {"domain", "interop"},
-    "services": {"domain", "store", "services", "reports", "interop"},
+    # paths: where this workstation keeps its own files (a clinic server's anchor log)
+    "services": {"domain", "store", "services", "reports", "interop", "paths"},
     "ui": {"domain", "services", "ui", "paths", "store", "reports", "interop"},
     # the command line sits beside ui and uses the services ...
     "cli": {"domain", "services", "paths", "cli"},
