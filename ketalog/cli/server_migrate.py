@@ -33,8 +33,8 @@ class MigrationProgress:
         fresh = ProgressLine("migrate", self.stream)
         fresh.start = self.line.start
         self.line = fresh
-        print(f"copied {phase.removeprefix(COPY)}: {total:,} rows", file=self.stream,
-              flush=True)
+        print(f"copied {phase.removeprefix(COPY)}: {total:,} row{'' if total == 1 else 's'}",
+              file=self.stream, flush=True)
 
     def close(self) -> None:
         self.line.close()

@@ -197,8 +197,6 @@ def _copy_table(conn: psycopg.Connection[Any], source: Store, table: str,
                 progress(phase, done, total)
     if done != total:
         raise StoreError(f"{table}: {done} rows read from the file, {total} counted")
-    if progress and total == 0:
-        progress(phase, 0, 0)
     return done
 
 

@@ -12,8 +12,8 @@ import time
 import pytest
 
 from ketalog.domain.clock import FixedClock
-from ketalog.domain.indications import Category
 from ketalog.domain.hashing import content_hash
+from ketalog.domain.indications import Category
 from ketalog.services.summary import dose_summary
 from ketalog.store import indications as indication_rows
 from ketalog.store import sessions as sessions_store
