@@ -3,6 +3,8 @@ server's new database, checked before and after.
 
 1. The file is opened read-only and verified (`verify_store`): a file that is not sound
    is refused, so no damage or tampering is carried over under a server's authority.
+   One read transaction on the file lasts from its check to the comparison at the end,
+   so what was checked, what is copied and what is compared are the same snapshot.
 2. The server database must be at the schema this ketalog knows, at the same steps as
    the file, and hold no records yet (only its schema steps): the history of one file
    fills it, never a merge.
@@ -288,6 +290,7 @@ def migrate_from_file(source_path: Path, passphrase: str | None, conninfo: str,
     started = time.monotonic()
     source = open_for_verify(source_path, clock, passphrase=passphrase)
     try:
+        source.conn.execute("BEGIN")  # one snapshot of the file from here to the end
         problems = verify_store(source, _phases(progress, "check file: "))
         if problems:
             raise MigrationRefused(
