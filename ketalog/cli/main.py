@@ -18,6 +18,7 @@ from ketalog.cli import (
     feed,
     indications,
     records,
+    server_migrate,
     stock,
     trust,
 )
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     trust.add_recovery_parser(sub)
     feed.add_parser(sub)
     feed.add_sender(sub)
+    server_migrate.add_parser(sub)
     return parser
 
 

@@ -1,14 +1,20 @@
 """Checks that make a signature mean "the signer did this": every signature verifies
 with the Ed25519 public key of its own signer, registered in the audit chain before it;
 signed status and provider signatures agree; nothing under a session changed after the
-provider signed it; every trigger has exactly the text ketalog created it with."""
+provider signed it; every trigger has exactly the text ketalog created it with.
+
+The trigger check reads SQLite's catalog; the signature checks are plain SQL and run on
+either engine through the store's connection, given the tables present (the clinic
+server's trigger check is pg_verify's)."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Collection
 
 from ketalog.domain.signing import PROVIDER_SIGNATURE, signature_message, signature_valid
+from ketalog.store.engine_api import Connection
 from ketalog.store.schema import (
     LEGACY_SIGNATURES_ACTION,
     SESSION_CHILD_TABLES,
@@ -16,7 +22,7 @@ from ketalog.store.schema import (
 )
 
 
-def _tables(conn: sqlite3.Connection) -> set[str]:
+def _tables(conn: Connection) -> set[str]:
     return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
@@ -47,7 +53,7 @@ def trigger_problems(conn: sqlite3.Connection) -> list[str]:
     return problems
 
 
-def legacy_limit(conn: sqlite3.Connection) -> int:
+def legacy_limit(conn: Connection) -> int:
     """The last audit entry from before signing keys (0: the file never had unkeyed ones)."""
     row = conn.execute("SELECT new_values FROM audit_log WHERE action = ? ORDER BY id LIMIT 1",
                        [LEGACY_SIGNATURES_ACTION]).fetchone()
@@ -67,8 +73,10 @@ FROM signatures s JOIN sessions se ON se.id = s.session_id
 LEFT JOIN user_keys k ON k.id = s.key_id ORDER BY s.id"""
 
 
-def key_signature_problems(conn: sqlite3.Connection) -> list[str]:
-    if "user_keys" not in _tables(conn):
+def key_signature_problems(conn: Connection, tables: Collection[str] | None = None
+                           ) -> list[str]:
+    """`tables`: the tables present; without it `conn` is a SQLite file's."""
+    if "user_keys" not in (_tables(conn) if tables is None else tables):
         return []  # verified read-only before migrating: hash-only signatures
     limit = legacy_limit(conn)
     problems = []
@@ -95,7 +103,7 @@ def key_signature_problems(conn: sqlite3.Connection) -> list[str]:
     return problems
 
 
-def signed_state_problems(conn: sqlite3.Connection) -> list[str]:
+def signed_state_problems(conn: Connection) -> list[str]:
     problems = []
     for session_id, status, provider_signatures in conn.execute(
             "SELECT se.id, se.status, count(*) FROM signatures s JOIN sessions se "

@@ -2,13 +2,19 @@
 Its cost grows linearly with the file (integrity reads every page, the chain hashes every
 audit entry, each signed session is re-hashed with its vitals), so it reports progress
 by phase: "integrity", "foreign keys", "audit chain", "signatures", "signature keys",
-"rows against history". The checks outside the file (anchors, backups) are services.tamper's."""
+"rows against history". The checks outside the file (anchors, backups) are services.tamper's.
+
+The same checks run on a clinic server: the audit chain, the signatures and the history
+replay through the store's connection on either engine; the catalog checks (triggers,
+and on the server their functions and the workstation role's grants) are SQLite's own
+(signature_checks) or the server's (pg_verify)."""
 
 from __future__ import annotations
 
 import sqlite3
 
 from ketalog.domain.hashing import content_hash
+from ketalog.store import pg_verify
 from ketalog.store import sessions as sessions_store
 from ketalog.store.audit import walk_chain
 from ketalog.store.content import session_content
@@ -63,8 +69,14 @@ def _checks(store: Store, report: PhaseProgress) -> list[str]:
     report("foreign keys", 0, 1)
     problems += store.foreign_key_problems()
     report("foreign keys", 1, 1)
-    sqlite = sqlite_connection(store.engine)  # the catalog checks below read SQLite's own
-    problems += trigger_problems(sqlite)
+    server = store.engine.name == "postgresql"
+    if server:
+        tables = store.engine.table_columns()
+        problems += pg_verify.trigger_problems(store.conn)
+        problems += pg_verify.grant_problems(store.conn, list(tables))
+    else:
+        sqlite = sqlite_connection(store.engine)  # the catalog checks below read SQLite's own
+        problems += trigger_problems(sqlite)
     entries = store.audit_entry_count()
     chain_step = every(entries)
 
@@ -90,10 +102,17 @@ def _checks(store: Store, report: PhaseProgress) -> list[str]:
                             f"(changed after signing)")
     report("signatures", len(signed), len(signed))
     report("signature keys", 0, 1)  # each signature against its signer's public key
-    problems += key_signature_problems(sqlite)
-    problems += signed_state_problems(sqlite)
+    if server:
+        problems += key_signature_problems(store.conn, set(tables))
+        problems += signed_state_problems(store.conn)
+    else:
+        problems += key_signature_problems(sqlite)
+        problems += signed_state_problems(sqlite)
     report("signature keys", 1, 1)
     report("rows against history", 0, 1)
-    problems += history_problems(sqlite)
+    if server:
+        problems += history_problems(store.conn, pg_verify.history_catalog(store.conn, tables))
+    else:
+        problems += history_problems(sqlite)
     report("rows against history", 1, 1)
     return problems
