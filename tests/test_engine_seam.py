@@ -26,7 +26,7 @@ SQLITE_MODULES = {
     "signature_checks",  # verify's trigger and signature checks
 }
 # The clinic server's engine, its opening and its DDL.
-POSTGRES_MODULES = {"pg_engine", "pg_connection", "pg_schema"}
+POSTGRES_MODULES = {"pg_engine", "pg_connection", "pg_schema", "pg_changes"}
 DRIVERS = {"sqlite3", "sqlite_utils", "sqlcipher3"}
 PG_DRIVERS = {"psycopg", "psycopg_binary", "psycopg_pool"}
 DIALECT = re.compile(r"\bPRAGMA\b|\bsqlite_master\b|BEGIN IMMEDIATE|COLLATE NOCASE|strftime\(|julianday\(|lastrowid|INSERT OR |\bGLOB\b", re.IGNORECASE)

@@ -9,6 +9,7 @@ for messages and logs."""
 from __future__ import annotations
 
 import re
+import socket
 from typing import Any
 
 import psycopg
@@ -21,6 +22,8 @@ from ketalog.store.pg_engine import PostgresEngine, translate_error
 from ketalog.store.store import Store
 
 CONNECT_TIMEOUT_S = 10
+# Which workstation a connection is (the server's pg_stat_activity, change notifications).
+APPLICATION_NAME = f"ketalog {socket.gethostname()}"[:63]
 _URI = re.compile(r"^postgres(ql)?://", re.IGNORECASE)
 
 
@@ -48,7 +51,7 @@ def connect(conninfo: str, **options: Any) -> psycopg.Connection[Any]:
     """A connection in autocommit mode (the store opens its own transactions)."""
     try:
         return psycopg.connect(conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
-                               application_name="ketalog", **options)
+                               application_name=APPLICATION_NAME, **options)
     except psycopg.Error as exc:
         raise StoreError(f"cannot reach the clinic server {safe_location(conninfo)}: "
                          f"{str(exc).strip()}") from exc

@@ -22,6 +22,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.pq import TransactionStatus
 
+from ketalog.store import pg_changes  # change notifications to the other workstations
 from ketalog.store.errors import (
     Conflict,
     DatabaseClosed,
@@ -162,13 +163,16 @@ class PostgresEngine:
             conn.autocommit = True
         self.conn = PgConnection(conn)
         self.location = location
+        self.changes_since = 0  # change notifications: the audit log's end when a write began
 
     def begin_write(self) -> None:
         raw = self.conn.raw
         raw.execute("BEGIN")
         raw.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+        self.changes_since = pg_changes.audit_mark(raw)  # change notifications
 
     def commit(self) -> None:
+        pg_changes.notify_changes(self.conn.raw, self.changes_since)  # delivered on COMMIT
         self.conn.raw.execute("COMMIT")
 
     def rollback(self) -> None:
