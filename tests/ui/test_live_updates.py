@@ -123,3 +123,26 @@ def test_a_local_file_subscribes_to_nothing(qtbot, staffed, tmp_path, clock):
     assert controller.live.subscription is not None
     assert not controller.live.subscription.live
     controller._close_all()
+
+
+def test_a_stale_patient_form_says_who_changed_it_and_shows_the_record_now(qtbot,
+                                                                           workstations):
+    from ketalog.services.patients import get_patient, update_patient
+    from ketalog.ui.patient_dialog import PatientDialog
+
+    (nurse1, nurse2), _controllers = workstations
+    made = create_patient(nurse1, PatientInput("K5", "Berg", "Ida", date(1975, 5, 5)))
+    form = PatientDialog(nurse2, get_patient(nurse2, made.id))  # open on workstation b
+    qtbot.addWidget(form)
+    loaded = get_patient(nurse1, made.id)
+    update_patient(nurse1, made.id, PatientInput("K5", "Berg", "Ida", date(1975, 5, 5),
+                                                 allergies="penicillin"), loaded=loaded)
+    form.allergies.setText("latex")
+    form.save()
+    assert form.result() == 0  # not accepted
+    assert form.general_error.text().startswith("Nina One (nurse1) changed this patient at")
+    assert form.allergies.text() == "penicillin"  # the record as it is now
+    assert get_patient(nurse2, made.id).allergies == "penicillin"
+    form.allergies.setText("penicillin, latex")  # again, on the current record: saved
+    form.save()
+    assert get_patient(nurse1, made.id).allergies == "penicillin, latex"
