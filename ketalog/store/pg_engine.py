@@ -167,8 +167,15 @@ class PostgresEngine:
 
     def begin_write(self) -> None:
         raw = self.conn.raw
-        raw.execute("BEGIN")
-        raw.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+        for attempt in (1, 2):  # lock_timeout passed while another write held the lock:
+            raw.execute("BEGIN")  # nothing was done yet, so waiting once more is safe
+            try:
+                raw.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+                break
+            except pg_errors.LockNotAvailable:
+                raw.execute("ROLLBACK")
+                if attempt == 2:
+                    raise
         self.changes_since = pg_changes.audit_mark(raw)  # change notifications
 
     def commit(self) -> None:
