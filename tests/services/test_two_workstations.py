@@ -173,3 +173,27 @@ def test_a_lock_held_past_both_waits_is_busy_and_the_store_still_works(clinic):
         holder.execute("COMMIT")
         holder.close()
     assert create_patient(nurse1, PatientInput("W2", "Busy", "Bea", date(1990, 1, 1))).id
+
+
+def test_the_live_changes_service_hands_over_the_other_workstations_changes(clinic):
+    from ketalog.services.live_changes import (
+        close_subscription,
+        subscribe,
+        take_changes,
+        wait_for_changes,
+    )
+
+    nurse1, nurse2 = clinic["nurse1"], clinic["nurse2"]
+    feed = subscribe(nurse2)  # workstation b listens
+    try:
+        assert feed.live and feed.fileno is not None and take_changes(feed) == []
+        create_patient(nurse2, PatientInput("O1", "Own", "Write", date(1990, 1, 1)))
+        made = create_patient(nurse1, PatientInput("O2", "Other", "Write", date(1990, 1, 1)))
+        changes = wait_for_changes(feed, 2.0)
+        time.sleep(0.1)
+        changes += take_changes(feed)
+        assert [(c.table, c.action, c.patient_id, c.by) for c in changes] == [
+            ("patients", "insert", made.id, "nurse1")]  # b's own write is b's to show
+    finally:
+        close_subscription(feed)
+    assert take_changes(feed) == [] and feed.fileno is None
