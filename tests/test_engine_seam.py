@@ -25,9 +25,10 @@ SQLITE_MODULES = {
     "history",           # verify's replay of the audit log over every keyed table
     "signature_checks",  # verify's trigger and signature checks
 }
-# The clinic server's engine, its opening, its DDL, verify's look at its catalog and the
-# move of a file's history onto it.
-POSTGRES_MODULES = {"pg_engine", "pg_connection", "pg_schema", "pg_verify", "pg_migrate"}
+# The clinic server's engine, its opening, its DDL, its change notifications, verify's
+# look at its catalog and the move of a file's history onto it.
+POSTGRES_MODULES = {"pg_engine", "pg_connection", "pg_schema", "pg_changes", "pg_verify",
+                    "pg_migrate"}
 DRIVERS = {"sqlite3", "sqlite_utils", "sqlcipher3"}
 PG_DRIVERS = {"psycopg", "psycopg_binary", "psycopg_pool"}
 DIALECT = re.compile(r"\bPRAGMA\b|\bsqlite_master\b|BEGIN IMMEDIATE|COLLATE NOCASE|strftime\(|julianday\(|lastrowid|INSERT OR |\bGLOB\b", re.IGNORECASE)

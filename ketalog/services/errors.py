@@ -10,6 +10,7 @@ from ketalog.domain.discharge import ReadinessCheck
 from ketalog.domain.dosing import DoseWarning
 from ketalog.store.errors import (
     CannotOpen,
+    ChangedMeanwhile,
     DatabaseClosed,
     NewerSchema,
     PassphraseRequired,
@@ -98,6 +99,11 @@ class DatabaseGone(StoreFailed, DatabaseClosed):
     the caller skips its work quietly; nothing was read or written."""
 
 
+class EditConflict(StoreFailed, ChangedMeanwhile):
+    """Another workstation changed the record after this screen read it; nothing was
+    saved, and the screen reloads the record (the message names who changed it)."""
+
+
 # The cases the GUI tells apart have a named class; every other store error gets one
 # made on first use. A mirror's parents follow the store's own classes, so the mirror of
 # DamagedDatabase is a CannotOpenDatabase: `except CannotOpenDatabase` keeps catching
@@ -108,6 +114,7 @@ _MIRRORS: dict[type[StoreError], type[StoreFailed]] = {
     PassphraseRequired: PassphraseNeeded,
     WrongPassphrase: PassphraseRefused,
     DatabaseClosed: DatabaseGone,
+    ChangedMeanwhile: EditConflict,
 }
 
 

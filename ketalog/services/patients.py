@@ -74,13 +74,34 @@ def create_patient(ctx: Context, data: PatientInput) -> Patient:
     return get_patient(ctx, pid)
 
 
+def _stored(patient: Patient) -> dict[str, object]:
+    """The patient's columns as `validate_patient` words them, as they were read."""
+    return {"mrn": patient.mrn, "family_name": patient.family_name,
+            "given_name": patient.given_name, "birth_date": patient.birth_date.isoformat(),
+            "sex": patient.sex, "allergies": patient.allergies,
+            "indication": patient.indication, "referring_provider": patient.referring_provider,
+            "contraindication_screen": patient.contraindication_screen,
+            "consent_date": patient.consent_date.isoformat() if patient.consent_date else None,
+            "notes": patient.notes}
+
+
 @service_boundary
-def update_patient(ctx: Context, patient_id: int, data: PatientInput, reason: str = "") -> Patient:
+def update_patient(ctx: Context, patient_id: int, data: PatientInput, reason: str = "",
+                   loaded: Patient | None = None) -> Patient:
+    """Save the form. With `loaded` (the patient as the form showed it), only the fields
+    the user changed are written, and only if nobody changed them meanwhile on another
+    workstation (else `ChangedMeanwhile`, naming who)."""
     ctx.require(*CLINICAL_ROLES, Role.ADMIN, action="edit patients")
     row = validate_patient(data, ctx.clock.now().date())
-    row["indication_id"] = code_for_text(ctx.store, data.indication)
+    expected: dict[str, object] | None = None
+    if loaded is not None:
+        before = _stored(loaded)
+        row = {k: v for k, v in row.items() if before.get(k) != v}
+        expected = {k: before[k] for k in row}
+    if loaded is None or "indication" in row:
+        row["indication_id"] = code_for_text(ctx.store, data.indication)
     with ctx.store.write(ctx.actor) as w:
-        patient_rows.update_patient(w, patient_id, row, reason=reason)
+        patient_rows.update_patient(w, patient_id, row, reason=reason, expected=expected)
     return get_patient(ctx, patient_id)
 
 

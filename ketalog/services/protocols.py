@@ -89,17 +89,26 @@ def sessions_using(ctx: Context, protocol_id: int) -> int:
 
 
 @service_boundary
-def update_protocol(ctx: Context, protocol_id: int, data: ProtocolInput, reason: str = "") -> Protocol:
+def update_protocol(ctx: Context, protocol_id: int, data: ProtocolInput, reason: str = "",
+                    loaded: Protocol | None = None) -> Protocol:
     """Only a protocol no session has used can change in place: sessions (signed ones
-    above all) must keep showing the regimen they were given. Use new_version instead."""
+    above all) must keep showing the regimen they were given. Use new_version instead.
+    With `loaded` (the protocol as the form showed it), only the fields the admin changed
+    are written, and only if nobody changed them meanwhile (else `EditConflict`)."""
     ctx.require(Role.ADMIN, action="manage protocols")
     get_protocol(ctx, protocol_id)
     used = sessions_using(ctx, protocol_id)
     if used:
         raise InvalidState(f"this protocol is used by {used} session(s); save a new version "
                            "instead (the old one is retired and stays on its sessions)")
+    values = validate_protocol(data)
+    expected: dict[str, object] | None = None
+    if loaded is not None:
+        before = {k: getattr(loaded, k) for k in values}
+        values = {k: v for k, v in values.items() if before[k] != v}
+        expected = {k: before[k] for k in values}
     with ctx.store.write(ctx.actor) as w:
-        protocol_rows.update_protocol(w, protocol_id, validate_protocol(data), reason=reason)
+        protocol_rows.update_protocol(w, protocol_id, values, reason=reason, expected=expected)
     return get_protocol(ctx, protocol_id)
 
 
@@ -118,7 +127,8 @@ def new_version(ctx: Context, protocol_id: int, data: ProtocolInput, reason: str
     with ctx.store.write(ctx.actor) as w:
         new_id = protocol_rows.insert_protocol(w, values)
         protocol_rows.update_protocol(w, protocol_id, {"retired": 1},
-                                      reason=f"replaced by '{values['name']}': {reason.strip()}")
+                                      reason=f"replaced by '{values['name']}': {reason.strip()}",
+                                      expected={"retired": int(old.retired)})
     return get_protocol(ctx, new_id)
 
 
@@ -129,7 +139,8 @@ def retire_protocol(ctx: Context, protocol_id: int, reason: str = "") -> None:
     if get_protocol(ctx, protocol_id).retired:
         raise InvalidState("this protocol is already retired")
     with ctx.store.write(ctx.actor) as w:
-        protocol_rows.update_protocol(w, protocol_id, {"retired": 1}, reason=reason)
+        protocol_rows.update_protocol(w, protocol_id, {"retired": 1}, reason=reason,
+                                      expected={"retired": 0})
 
 
 @service_boundary

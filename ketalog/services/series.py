@@ -145,7 +145,8 @@ def plan_next_session(ctx: Context, series_id: int, day: date | None,
     _open(ctx, series_id)
     value = None if day is None else validate_next_session_day(day, today_of(ctx)).isoformat()
     with ctx.store.write(ctx.actor) as w:
-        series_store.update(w, series_id, {"next_session_on": value}, reason)
+        series_store.update(w, series_id, {"next_session_on": value}, reason,
+                            expected={"closed_at": None})  # not closed meanwhile elsewhere
     return get_series(ctx.store, series_id)
 
 
@@ -160,5 +161,5 @@ def close_series(ctx: Context, series_id: int, reason: str) -> TreatmentSeries:
         series_store.update(w, series_id,
                             {"closed_at": to_iso(ctx.clock.now()),
                              "closed_reason": reason.strip(), "next_session_on": None},
-                            reason.strip())
+                            reason.strip(), expected={"closed_at": None})
     return get_series(ctx.store, series_id)

@@ -566,7 +566,8 @@ def complete_session(ctx: Context, session_id: int, discharge_at: datetime | Non
             "discharge_escort": escort.strip() or session.discharge_escort,
             "discharge_instructions": instructions.strip() or session.discharge_instructions,
             "discharge_readiness": json.dumps(readiness, sort_keys=True)},
-            reason="; ".join(f"{c.code}: {reasons[c.code]}" for c in failed))
+            reason="; ".join(f"{c.code}: {reasons[c.code]}" for c in failed),
+            expected={"status": session.status.value})  # not completed meanwhile elsewhere
         _insert_signature(ctx, w, session_id, ctx.signing_key, NURSE_SIGNATURE)
     write_anchor(ctx.store, "completion")
     return checks
@@ -583,7 +584,8 @@ def reopen_session(ctx: Context, session_id: int, reason: str) -> None:
                            f"{session.status.value.replace('_', ' ')})")
     target = SessionStatus.IN_PROGRESS if session.infusion_start_at else SessionStatus.DRAFT
     with ctx.store.write(ctx.actor) as w:
-        sessions_store.update(w, session_id, {"status": target.value}, reason=reason.strip())
+        sessions_store.update(w, session_id, {"status": target.value}, reason=reason.strip(),
+                              expected={"status": SessionStatus.COMPLETED.value})
 
 
 @service_boundary
@@ -603,7 +605,8 @@ def sign_session(ctx: Context, session_id: int, password: str) -> str:
         if session.provider_id is None:
             sessions_store.update(w, session_id, {"provider_id": ctx.user.id})
         digest = _insert_signature(ctx, w, session_id, key, PROVIDER_SIGNATURE)
-        sessions_store.update(w, session_id, {"status": SessionStatus.SIGNED.value})
+        sessions_store.update(w, session_id, {"status": SessionStatus.SIGNED.value},
+                              expected={"status": SessionStatus.COMPLETED.value})
     write_anchor(ctx.store, "signature")
     return digest
 

@@ -40,5 +40,6 @@ def set_active(ctx: Context, username: str, active: bool, reason: str) -> User:
     if user.active == active:
         return user
     with ctx.store.write(ctx.actor) as w:
-        user_rows.set_active(w, user.id, active, reason=reason.strip())
+        user_rows.set_active(w, user.id, active, reason=reason.strip(),
+                             expected={"active": int(user.active)})  # not changed meanwhile
     return _user(ctx, username)

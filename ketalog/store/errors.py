@@ -69,6 +69,11 @@ class Conflict(StoreError):
     """A uniqueness rule was violated (e.g. an MRN already in use)."""
 
 
+class ChangedMeanwhile(Conflict):
+    """Another workstation changed the record after this screen read it: the later edit
+    is refused (nothing saved) so the screen reloads instead of overwriting."""
+
+
 class DatabaseClosed(StoreError):
     """The connection was closed (a logout or a restore closed it while a timer or a
     late callback still held the store): nothing was read or written."""

@@ -61,5 +61,6 @@ def insert_patient(w: Writer, row: Mapping[str, object]) -> int:
 
 
 def update_patient(w: Writer, patient_id: int, changes: Mapping[str, object],
-                   reason: str = "") -> None:
-    w.update(TABLE, patient_id, changes, reason=reason)
+                   reason: str = "", expected: Mapping[str, object] | None = None) -> None:
+    """`expected`: the values the editing screen started from (edit_conflicts.py)."""
+    w.update(TABLE, patient_id, changes, reason=reason, expected=expected)

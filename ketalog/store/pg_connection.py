@@ -9,6 +9,7 @@ for messages and logs."""
 from __future__ import annotations
 
 import re
+import socket
 from typing import Any
 
 import psycopg
@@ -21,6 +22,12 @@ from ketalog.store.pg_engine import PostgresEngine, translate_error
 from ketalog.store.store import Store
 
 CONNECT_TIMEOUT_S = 10
+# A write waits this long for another workstation's write lock (then once more) before
+# "busy"; a workstation gone quiet inside a transaction loses it (and the lock) after
+# the second, so it cannot stop the others writing.
+SESSION_SETTINGS = {"lock_timeout": "10s", "idle_in_transaction_session_timeout": "60s"}
+# Which workstation a connection is (the server's pg_stat_activity, change notifications).
+APPLICATION_NAME = f"ketalog {socket.gethostname()}"[:63]
 _URI = re.compile(r"^postgres(ql)?://", re.IGNORECASE)
 
 
@@ -48,7 +55,7 @@ def connect(conninfo: str, **options: Any) -> psycopg.Connection[Any]:
     """A connection in autocommit mode (the store opens its own transactions)."""
     try:
         return psycopg.connect(conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
-                               application_name="ketalog", **options)
+                               application_name=APPLICATION_NAME, **options)
     except psycopg.Error as exc:
         raise StoreError(f"cannot reach the clinic server {safe_location(conninfo)}: "
                          f"{str(exc).strip()}") from exc
@@ -78,6 +85,8 @@ def open_server_store(conninfo: str, clock: Clock | None = None) -> Store:
     location = safe_location(conninfo)
     conn = connect(conninfo)
     try:
+        for name, value in SESSION_SETTINGS.items():
+            conn.execute("SELECT set_config(%s, %s, false)", [name, value])
         check_schema(conn, location)
     except psycopg.Error as exc:
         conn.close()

@@ -22,6 +22,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.pq import TransactionStatus
 
+from ketalog.store import pg_changes  # change notifications to the other workstations
 from ketalog.store.errors import (
     Conflict,
     DatabaseClosed,
@@ -162,20 +163,33 @@ class PostgresEngine:
             conn.autocommit = True
         self.conn = PgConnection(conn)
         self.location = location
+        self.changes_since = 0  # change notifications: the audit log's end when a write began
 
     def begin_write(self) -> str | None:
         """BEGIN, the write lock, then the chain's head in one round trip: a simple
         query of three statements, each with its own snapshot (READ COMMITTED), so the
-        head is read after the lock was granted and is the one this write follows."""
-        cursor = self.conn.raw.execute(
-            f"BEGIN; SELECT pg_advisory_xact_lock({int(WRITE_LOCK)}); "
-            "SELECT entry_hash FROM audit_log ORDER BY id DESC LIMIT 1")
+        head is read after the lock was granted and is the one this write follows. Its
+        id also marks where this write's audit entries (its change notifications)
+        begin."""
+        raw = self.conn.raw
+        for attempt in (1, 2):  # lock_timeout passed while another write held the lock:
+            try:  # nothing was done yet, so waiting once more is safe
+                cursor = raw.execute(
+                    f"BEGIN; SELECT pg_advisory_xact_lock({int(WRITE_LOCK)}); "
+                    "SELECT id, entry_hash FROM audit_log ORDER BY id DESC LIMIT 1")
+                break
+            except pg_errors.LockNotAvailable:
+                raw.execute("ROLLBACK")
+                if attempt == 2:
+                    raise
         while cursor.nextset():
             pass  # the last result is the head's
         row = cursor.fetchone()
-        return "" if row is None else str(row[0])
+        self.changes_since = 0 if row is None else int(row[0])
+        return "" if row is None else str(row[1])
 
     def commit(self) -> None:
+        pg_changes.notify_changes(self.conn.raw, self.changes_since)  # delivered on COMMIT
         self.conn.raw.execute("COMMIT")
 
     def rollback(self) -> None:

@@ -37,5 +37,6 @@ def insert_protocol(w: Writer, values: Mapping[str, object]) -> int:
 
 
 def update_protocol(w: Writer, protocol_id: int, changes: Mapping[str, object],
-                    reason: str = "") -> None:
-    w.update(TABLE, protocol_id, changes, reason=reason)
+                    reason: str = "", expected: Mapping[str, object] | None = None) -> None:
+    """`expected`: the values the editing screen started from (edit_conflicts.py)."""
+    w.update(TABLE, protocol_id, changes, reason=reason, expected=expected)

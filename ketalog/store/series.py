@@ -56,6 +56,8 @@ def insert(w: Writer, row: Mapping[str, object]) -> int:
     return w.insert(TABLE, row)
 
 
-def update(w: Writer, series_id: int, changes: Mapping[str, object], reason: str = "") -> None:
-    """Change some columns (only what differs is written and audited, with the reason)."""
-    w.update(TABLE, series_id, changes, reason=reason)
+def update(w: Writer, series_id: int, changes: Mapping[str, object], reason: str = "",
+           expected: Mapping[str, object] | None = None) -> None:
+    """Change some columns (only what differs is written and audited, with the reason);
+    refused when the row no longer holds `expected` (edit_conflicts.py)."""
+    w.update(TABLE, series_id, changes, reason=reason, expected=expected)

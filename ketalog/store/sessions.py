@@ -171,6 +171,7 @@ def insert(w: Writer, row: Mapping[str, object]) -> int:
 
 
 def update(w: Writer, session_id: int, changes: Mapping[str, object],
-           reason: str = "") -> None:
-    """Change some columns (only what differs is written and audited, with the reason)."""
-    w.update(TABLE, session_id, changes, reason=reason)
+           reason: str = "", expected: Mapping[str, object] | None = None) -> None:
+    """Change some columns (only what differs is written and audited, with the reason);
+    refused when the row no longer holds `expected` (edit_conflicts.py)."""
+    w.update(TABLE, session_id, changes, reason=reason, expected=expected)

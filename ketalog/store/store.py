@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ketalog.domain.clock import Clock, to_iso
 from ketalog.store.audit import AuditChain, values_json
+from ketalog.store.edit_conflicts import refuse_if_changed
 from ketalog.store.engine_api import Connection, Engine
 from ketalog.store.errors import NotFound, StoreError
 
@@ -87,12 +88,18 @@ class Writer:
         return len(prepared)
 
     def update(self, table: str, row_id: int, changes: Mapping[str, object],
-               reason: str = "") -> dict[str, object]:
-        """Change some columns; only what actually changed is written and audited."""
+               reason: str = "", expected: Mapping[str, object] | None = None
+               ) -> dict[str, object]:
+        """Change some columns; only what actually changed is written and audited. With
+        `expected` (the values the caller's screen started from), a row someone else
+        changed meanwhile refuses the change (edit_conflicts.py)."""
         old = self.store.get(table, row_id)
         if old is None:
             raise NotFound(f"{table} row {row_id} does not exist")
         self.store.check_columns(table, changes)
+        if expected:
+            self.store.check_columns(table, expected)
+            refuse_if_changed(self.conn, table, old, expected)
         diff = {k: v for k, v in changes.items() if old.get(k) != v}
         if not diff:
             return old
@@ -189,6 +196,7 @@ class Store:
         try:
             head = engine.begin_write()
         except engine.errors as exc:
+            self._rollback()  # a BEGIN that went through must not stay open
             raise engine.translate(exc) from exc
         # Another connection (a second ketalog, the monitor feed's listener) may have
         # appended audit entries since our last write: re-read the chain head under the lock.

@@ -5,7 +5,7 @@ change keeps its audit entry."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ketalog.domain.entities import Role, User
@@ -139,8 +139,10 @@ def set_password_hash(w: Writer, user_id: int, password_hash: str, reason: str) 
     w.update(TABLE, user_id, {"password_hash": password_hash}, reason=reason)
 
 
-def set_active(w: Writer, user_id: int, active: bool, reason: str) -> None:
-    w.update(TABLE, user_id, {"active": int(active)}, reason=reason)
+def set_active(w: Writer, user_id: int, active: bool, reason: str,
+               expected: Mapping[str, object] | None = None) -> None:
+    """Refused when the row no longer holds `expected` (edit_conflicts.py)."""
+    w.update(TABLE, user_id, {"active": int(active)}, reason=reason, expected=expected)
 
 
 def ever_had_users(store: Store) -> bool:

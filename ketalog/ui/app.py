@@ -41,6 +41,7 @@ from ketalog.services.settings import auto_logoff_minutes, auto_logoff_minutes_b
 from ketalog.services.system import needs_first_admin
 from ketalog.ui.feed_runner import FeedRunner
 from ketalog.ui.idle import IdleWatcher
+from ketalog.ui.live_updates import LiveUpdates
 from ketalog.ui.login import FirstRunDialog, LoginDialog
 from ketalog.ui.main_window import MainWindow
 from ketalog.ui.tasks import TaskRunner
@@ -86,6 +87,7 @@ class GuiController:
         self._backing_up = False
         self.tasks = TaskRunner()  # background work of every window (ui/tasks.py)
         self.feed = FeedRunner()  # the monitor feed, one per running app
+        self.live = LiveUpdates(lambda: self.main, lambda: self.sessions)  # other workstations
         self.backup_timer = QTimer()
         self.backup_timer.timeout.connect(lambda: self.backup("scheduled"))
         self.backup_timer.start(BACKUP_CHECK_MS)
@@ -131,6 +133,7 @@ class GuiController:
         access_timer.timeout.connect(self.check_access)
         access_timer.start(ACCESS_CHECK_MS)
         self.feed.start_if_enabled(self.db_path, ctx)  # the monitor feed, if the clinic uses one
+        self.live.start(ctx)  # a clinic server's changes reach the open windows
         self._show_integrity()
         if not self._integrity_started:  # once the window shows; then daily (its timer)
             self._integrity_started = True
@@ -341,6 +344,7 @@ class GuiController:
         if self.ctx is not None:
             end_emergency(self.ctx, "ketalog closed")
         self.feed.stop()
+        self.live.stop()
         closing = QEventLoop()  # the app's loop has ended: this one runs while the copy does
         if self.backup("on close", then=lambda _written: closing.quit()):
             closing.exec()
@@ -348,6 +352,7 @@ class GuiController:
 
     # -- logout and idle lock -----------------------------------------------
     def _close_all(self) -> None:
+        self.live.stop()
         for window in list(self.sessions.values()):
             window.hide()
             window.deleteLater()
@@ -430,6 +435,7 @@ class GuiController:
             self.ctx = ctx
             for window in windows:
                 window.show()
+            self.live.catch_up()
             return
         self._close_all()
         self.open_main(ctx)

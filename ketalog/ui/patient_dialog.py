@@ -29,9 +29,15 @@ from ketalog.domain.entities import Patient
 from ketalog.domain.errors import PlausibilityError
 from ketalog.services import allergies as allergy_service
 from ketalog.services.context import Context
-from ketalog.services.errors import ServiceError
+from ketalog.services.errors import EditConflict, ServiceError
 from ketalog.services.indications import list_indications
-from ketalog.services.patients import SEXES, PatientInput, create_patient, update_patient
+from ketalog.services.patients import (
+    SEXES,
+    PatientInput,
+    create_patient,
+    get_patient,
+    update_patient,
+)
 from ketalog.ui.feedback import error_label, finish_form
 
 INDICATIONS = ("neuropathic pain", "CRPS", "fibromyalgia", "chronic pain", "depression")
@@ -217,6 +223,25 @@ class PatientDialog(QDialog):
         finish_form(self, form, self.general_error, self.save, save=True)
         self.setMinimumWidth(520)
 
+    def show_current(self) -> None:
+        """The fields refilled from the patient as stored now (another workstation saved
+        it after this form opened)."""
+        if self.patient is None or self.patient.id is None:
+            return
+        p = self.patient = get_patient(self.ctx, self.patient.id)
+        for edit, text in ((self.mrn, p.mrn), (self.family, p.family_name),
+                           (self.given, p.given_name), (self.allergies, p.allergies),
+                           (self.referring, p.referring_provider),
+                           (self.screen, p.contraindication_screen)):
+            edit.setText(text)
+        self.birth.setDate(_qdate(p.birth_date))
+        self.sex.setCurrentText(p.sex)
+        self.indication.setCurrentText(p.indication)
+        self.has_consent.setChecked(p.consent_date is not None)
+        if p.consent_date is not None:
+            self.consent.setDate(_qdate(p.consent_date))
+        self.notes.setPlainText(p.notes)
+
     def data(self) -> PatientInput:
         return PatientInput(
             mrn=self.mrn.text(), family_name=self.family.text(), given_name=self.given.text(),
@@ -242,7 +267,8 @@ class PatientDialog(QDialog):
                 self.result_patient = create_patient(self.ctx, self.data())
             else:
                 self.result_patient = update_patient(self.ctx, self.patient.id,  # type: ignore[arg-type]
-                                                     self.data(), reason="edited in patient form")
+                                                     self.data(), reason="edited in patient form",
+                                                     loaded=self.patient)
         except PlausibilityError as exc:
             for problem in exc.problems:
                 label = self.errors.get(problem.field)
@@ -255,6 +281,11 @@ class PatientDialog(QDialog):
             first = self.fields.get(exc.problems[0].field)
             if first is not None:
                 first.setFocus()
+            return
+        except EditConflict as exc:  # changed on another workstation: show what it holds now
+            self.show_current()
+            self.general_error.setText(str(exc))
+            self.general_error.show()
             return
         except ServiceError as exc:
             self.general_error.setText(str(exc))

@@ -128,7 +128,8 @@ class ProtocolForm(QDialog):
                 self.result_protocol = create_protocol(self.ctx, self.values())
             elif self.mode == "edit" and self.protocol:
                 self.result_protocol = update_protocol(self.ctx, self.protocol.id or 0,
-                                                       self.values(), self.reason.text())
+                                                       self.values(), self.reason.text(),
+                                                       loaded=self.protocol)
             elif self.protocol:
                 self.result_protocol = new_version(self.ctx, self.protocol.id or 0,
                                                    self.values(), self.reason.text())
