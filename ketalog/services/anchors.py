@@ -58,7 +58,10 @@ def current_head(store: Store) -> AuditHead | None:
 @service_boundary
 def write_anchor(store: Store, why: str) -> Path | None:
     """Append the current head. Never fails the action it follows (a disconnected backup
-    drive must not stop a login): a failure is logged and None returned."""
+    drive must not stop a login): a failure is logged and None returned. A clinic server
+    has no anchor log (it sits beside a local file): None there."""
+    if store.on_server:
+        return None
     head = audit_head(store)
     if head is None:
         return None
