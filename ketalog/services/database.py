@@ -17,8 +17,7 @@ from ketalog.store.progress import PhaseProgress
 from ketalog.store.store import Store
 
 __all__ = ["BackupReport", "Database", "copy_for_backup", "is_server_address",
-           "open_database_file", "open_server_database", "safe_location", "server_note",
-           "worker_connection"]
+           "open_database_file", "open_server_database", "safe_location", "worker_connection"]
 
 #: The handle of an open database that the front ends hold before anyone logs in (the
 #: login and first-run dialogs, start-up and its checks) and hand back to services; they
@@ -42,16 +41,12 @@ def open_server_database(conninfo: str, clock: Clock) -> Store:
     return open_server_store(conninfo, clock)
 
 
+@service_boundary
 def safe_location(conninfo: str) -> str:
     """The server's address without its password, for every message and log line."""
     from ketalog.store.pg_connection import safe_location as without_password
 
     return without_password(conninfo)
-
-
-def server_note(action: str, where: str) -> str:
-    """The sentence a file-only action gives on a clinic server."""
-    return f"{action} is for a local database file; {where} is a clinic server"
 
 
 @service_boundary

@@ -46,8 +46,20 @@ def connect(conninfo: str, **options: Any) -> psycopg.Connection[Any]:
         return psycopg.connect(conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
                                application_name="ketalog", **options)
     except psycopg.Error as exc:
-        raise StoreError(f"cannot reach the clinic server {safe_location(conninfo)}: "
-                         f"{str(exc).strip()}") from exc
+        location = safe_location(conninfo)
+        where = location if not location.startswith("postgresql://") else \
+            f"the clinic server {location}"
+        raise StoreError(f"cannot reach {where}: "
+                         f"{without_password(str(exc).strip(), conninfo)}") from exc
+
+
+def without_password(text: str, conninfo: str) -> str:
+    """`text` (a driver's message) with the address's password, if it quotes it, hidden."""
+    try:
+        secret = str(conninfo_to_dict(conninfo).get("password") or "")
+    except psycopg.ProgrammingError:
+        secret = ""
+    return text.replace(secret, "***") if secret else text
 
 
 def check_schema(conn: psycopg.Connection[Any], location: str) -> None:
@@ -142,7 +154,7 @@ def clinic_accounts(conninfo: str) -> int | None:
             return int(str(_one(conn, "SELECT count(*) FROM users", [])))
         except psycopg.Error as exc:
             raise StoreError(f"{location}: cannot read the database "
-                             f"({str(exc).strip()})") from exc
+                             f"({without_password(str(exc).strip(), conninfo)})") from exc
 
 
 def _may_set_up(conn: psycopg.Connection[Any], location: str) -> bool:
@@ -187,7 +199,7 @@ def set_up_server(conninfo: str, applied_at: str) -> ServerSetup:
     except pg_schema.SchemaProblem as exc:
         raise StoreError(f"{location}: {exc}") from exc
     except psycopg.Error as exc:
-        raise StoreError(f"{location}: {str(exc).strip()}") from exc
+        raise StoreError(f"{location}: {without_password(str(exc).strip(), conninfo)}") from exc
     created = tuple(r for r in (owner, workstation) if r not in found)
     return ServerSetup(location, created, found, not exists, tuple(applied))
 
@@ -212,7 +224,7 @@ def migrate_server(conninfo: str, applied_at: str,
                          f"`ketalog server migrate` as a member of {pg_schema.OWNER_ROLE} "
                          "(or a superuser)") from exc
     except psycopg.Error as exc:
-        raise StoreError(f"{location}: {str(exc).strip()}") from exc
+        raise StoreError(f"{location}: {without_password(str(exc).strip(), conninfo)}") from exc
 
 
 def login_exists(conninfo: str, login: str) -> bool:
@@ -240,5 +252,5 @@ def create_login(conninfo: str, login: str, role: str, password: str) -> bool:
                          "(starting with a letter)") from exc
     except psycopg.Error as exc:
         raise StoreError(f"{location}: cannot create the login {login}: "
-                         f"{str(exc).strip()}") from exc
+                         f"{without_password(str(exc).strip(), conninfo)}") from exc
     return True

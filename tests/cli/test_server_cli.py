@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SECRET = "pg-Secret-41"  # the administrator's password in the address: never printed
 ADMIN_PASSWORD = "admin-pass-1"
 
@@ -152,15 +152,21 @@ def test_init_again_is_refused_before_anything_changes(clinic):
     assert done.stderr.count("\n") == 1
 
 
-def test_a_second_clinic_on_the_same_server_finds_the_roles(clinic):
+@pytest.fixture(scope="module")
+def south(clinic):
+    """A second clinic on the same server, set up after the first."""
     server, _, tmp = clinic
     done = ketalog("server", "init", "--clinic", "South", "--admin", "chief",
                    "--workstation-login", "front_desk", db=address(server, "clinic_south"),
                    tmp=tmp)
     assert done.returncode == 0, done.stderr
-    assert "role ketalog_owner already exists" in done.stdout
-    assert "created the database" in done.stdout
-    assert "the login front_desk already exists; its password is unchanged" in done.stdout
+    return done
+
+
+def test_a_second_clinic_on_the_same_server_finds_the_roles(south):
+    assert "role ketalog_owner already exists" in south.stdout
+    assert "created the database" in south.stdout
+    assert "the login front_desk already exists; its password is unchanged" in south.stdout
 
 
 def test_init_goes_on_in_an_empty_database_made_beforehand(clinic):
@@ -189,7 +195,7 @@ def test_migrate_as_the_owner_login(clinic):
     assert done.returncode == 1 and "may not change the schema" in done.stderr
 
 
-def test_migrate_applies_a_pending_step(clinic):
+def test_migrate_applies_a_pending_step(clinic, south):
     """A later step (here one made up for the test) is applied once, as the owner role,
     and recorded; the workstations' grants cover the table it adds."""
     import psycopg
@@ -223,7 +229,7 @@ def test_migrate_refuses_a_database_without_ketalog(clinic):
     assert done.returncode == 1 and "`ketalog server init`" in done.stderr
 
 
-def test_a_workstation_refuses_a_newer_schema(clinic):
+def test_a_workstation_refuses_a_newer_schema(clinic, south):
     import psycopg
 
     server, _, tmp = clinic
@@ -282,3 +288,75 @@ def test_an_unreachable_server_is_one_line_without_the_password(empty_server, tm
     broken = f"postgresql://front_desk:{SECRET}@/clinic_main?port=notanumber"
     done = ketalog("--user", "boss", "patients", db=broken, tmp=tmp_path)
     assert done.returncode == 1
+
+
+def test_listen_hl7_on_a_server(clinic):
+    """The clinic's one feed, on the server machine: it opens the server, answers a
+    monitor, audits its start and stop there, and stops cleanly on SIGTERM."""
+    import signal
+
+    import psycopg
+
+    server, _, tmp = clinic
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("KETALOG_")}
+    environment.update({"PYTHONPATH": str(ROOT), "HOME": str(tmp)})
+    db = address(server, "clinic_main", user="front_desk")
+    listener = subprocess.Popen(
+        [sys.executable, "-m", "ketalog", "--db", db, "listen-hl7", "--host", "127.0.0.1",
+         "--port", "0"], cwd=ROOT, env=environment, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+    try:
+        assert listener.stdout is not None
+        first = listener.stdout.readline()
+        assert first.startswith("listening for HL7 on 127.0.0.1:"), first + (
+            listener.stderr.read() if listener.poll() is not None and listener.stderr else "")
+        assert "database postgresql://front_desk@" in first
+        port = first.split("127.0.0.1:", 1)[1].split()[0]
+        sent = ketalog("send-hl7", "--port", port, "--mrn", "NOBODY-1", "--count", "1",
+                       "--interval", "0", tmp=tmp)
+        assert sent.returncode == 0, sent.stderr
+        assert ": A" in sent.stdout  # an ACK came back (AR/AE: no such patient)
+    finally:
+        listener.send_signal(signal.SIGTERM)
+        out, err = listener.communicate(timeout=60)
+    assert listener.returncode == 0, err
+    assert "stopped: " in out and SECRET not in out + err
+    with psycopg.connect(server.conninfo("clinic_main"), autocommit=True) as conn:
+        actions = [r[0] for r in conn.execute(
+            "SELECT action FROM audit_log WHERE username = 'hl7-listener' ORDER BY id")]
+    assert actions[0] == "hl7_listener_started" and actions[-1] == "hl7_listener_stopped"
+
+
+def test_a_pg_dump_backup_restores_as_docs_server_md_says(clinic, south):
+    """pg_dump --format=custom, then pg_restore --create after the original was renamed:
+    the database comes back with its owner, collation and grants, and a workstation
+    opens it."""
+    import psycopg
+
+    from tests import pg_server as pg
+
+    server, _, tmp = clinic
+    bindir = pg.find_bindir()
+    if bindir is None or not (bindir / "pg_dump").is_file():
+        pytest.skip("pg_dump is not installed beside the test server")
+    with psycopg.connect(server.conninfo(), autocommit=True) as conn:
+        conn.execute("CREATE DATABASE clinic_dumped OWNER ketalog_owner TEMPLATE clinic_south")
+    dump = tmp / "clinic_dumped.dump"
+    socket = ["--host", server.host, "--port", str(server.port), "--username", "postgres"]
+    subprocess.run([str(bindir / "pg_dump"), "--format=custom", f"--file={dump}", *socket,
+                    "clinic_dumped"], check=True, capture_output=True, timeout=120)
+    with psycopg.connect(server.conninfo(), autocommit=True) as conn:
+        conn.execute("ALTER DATABASE clinic_dumped RENAME TO clinic_dumped_damaged")
+    subprocess.run([str(bindir / "pg_restore"), "--create", "--dbname=postgres", *socket,
+                    str(dump)], check=True, capture_output=True, timeout=120)
+    with psycopg.connect(server.conninfo("clinic_dumped"), autocommit=True) as conn:
+        assert conn.execute("SELECT datcollate, pg_get_userbyid(datdba) FROM pg_database "
+                            "WHERE datname = 'clinic_dumped'").fetchone() == ("C",
+                                                                              "ketalog_owner")
+        assert conn.execute("SELECT has_database_privilege('front_desk', 'clinic_dumped', "
+                            "'CONNECT'), has_table_privilege('front_desk', 'audit_log', "
+                            "'UPDATE')").fetchone() == (True, False)
+    done = ketalog("--user", "chief", "audit",
+                   db=address(server, "clinic_dumped", user="front_desk"), tmp=tmp)
+    assert done.returncode == 0, done.stderr
+    assert "matching entries" in done.stdout
