@@ -74,7 +74,7 @@ def cmd_add_login(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     server = sub.add_parser("server", help="set up or update a clinic's PostgreSQL server "
                                            "(its administrator; docs/server.md)")
     server_sub = server.add_subparsers(dest="server_command", required=True)

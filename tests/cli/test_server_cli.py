@@ -360,3 +360,39 @@ def test_a_pg_dump_backup_restores_as_docs_server_md_says(clinic, south):
                    db=address(server, "clinic_dumped", user="front_desk"), tmp=tmp)
     assert done.returncode == 0, done.stderr
     assert "matching entries" in done.stdout
+
+
+def test_init_by_a_role_that_may_create_roles_and_databases(tmp_path):
+    """The documented alternative to the superuser: a role with CREATEROLE and CREATEDB
+    (on a server of its own, where it creates the ketalog roles itself); a login with
+    neither is refused before anything is made."""
+    import psycopg
+
+    from tests import pg_server as pg
+
+    try:
+        server = pg.start()
+    except pg.Unavailable as exc:
+        if os.environ.get("KETALOG_REQUIRE_PG"):
+            pytest.fail(f"no PostgreSQL server started: {exc}")
+        pytest.skip(f"no PostgreSQL server for the tests: {exc}")
+    try:
+        with psycopg.connect(server.conninfo(), autocommit=True) as conn:
+            conn.execute("CREATE ROLE it_dba LOGIN CREATEROLE CREATEDB")
+            conn.execute("CREATE ROLE nobody_special LOGIN")
+        done = ketalog("server", "init", "--clinic", "C", "--admin", "boss",
+                       db=address(server, "clinic_x", user="nobody_special"), tmp=tmp_path)
+        assert done.returncode == 1 and "may not create roles and databases" in done.stderr
+        assert roles_and_databases(server)[1] == {"postgres", "template0", "template1"}
+        done = ketalog("server", "init", "--clinic", "C", "--admin", "boss",
+                       "--workstation-login", "ws1", db=address(server, "clinic_x",
+                                                                user="it_dba"), tmp=tmp_path)
+        assert done.returncode == 0, done.stderr
+        done = ketalog("--user", "boss", "patients", db=address(server, "clinic_x", "ws1"),
+                       tmp=tmp_path)
+        assert done.returncode == 0, done.stderr
+        done = ketalog("server", "migrate", db=address(server, "clinic_x", user="it_dba"),
+                       tmp=tmp_path)
+        assert done.returncode == 0 and "up to date" in done.stdout, done.stderr
+    finally:
+        server.stop()
