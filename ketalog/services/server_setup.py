@@ -54,11 +54,14 @@ def init_server(conninfo: str, clock: Clock, admin: str, admin_password: Callabl
     asked through the callbacks only when they are needed (a login that exists keeps its
     own)."""
     location = pg_connection.safe_location(conninfo)
-    accounts = pg_connection.clinic_accounts(conninfo)
-    if accounts:
-        raise ServiceError(f"{location} already holds a clinic ({accounts} account(s)); "
-                           "`ketalog server migrate` updates its schema, `ketalog user add` "
-                           "adds accounts")
+    found = pg_connection.database_state(conninfo)
+    if found.accounts:
+        raise ServiceError(f"{location} already holds a clinic ({found.accounts} "
+                           "account(s)); `ketalog server migrate` updates its schema, "
+                           "`ketalog user add` adds accounts")
+    if found.other_tables:
+        raise ServiceError(f"{location} holds {found.other_tables} table(s) that are not "
+                           "ketalog's; give `ketalog server init` the name of a new database")
     password = admin_password()
     setup = pg_connection.set_up_server(conninfo, to_iso(clock.now()))
     store = pg_connection.open_server_store(conninfo, clock)

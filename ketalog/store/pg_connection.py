@@ -140,18 +140,29 @@ class ServerSetup:
     steps_applied: tuple[str, ...]
 
 
-def clinic_accounts(conninfo: str) -> int | None:
-    """None when the database does not exist or holds no ketalog schema yet; otherwise
-    how many accounts it holds (a clinic's database has at least its first admin)."""
+@dataclass(frozen=True)
+class DatabaseState:
+    """What a database named for `server init` holds already."""
+    exists: bool
+    steps: tuple[str, ...] = ()  # ketalog schema steps recorded
+    accounts: int = 0  # ketalog accounts (a clinic has at least its first admin)
+    other_tables: int = 0  # tables in it without a ketalog schema: someone else's data
+
+
+def database_state(conninfo: str) -> DatabaseState:
     location, name = safe_location(conninfo), database_name(conninfo)
     with connect(_elsewhere(conninfo, MAINTENANCE_DB)) as conn:
         if not _one(conn, "SELECT count(*) FROM pg_database WHERE datname = %s", [name]):
-            return None
+            return DatabaseState(False)
     with connect(conninfo) as conn:
         try:
-            if not pg_schema.applied_steps(conn):
-                return None
-            return int(str(_one(conn, "SELECT count(*) FROM users", [])))
+            steps = tuple(pg_schema.applied_steps(conn))
+            if not steps:
+                tables = _one(conn, "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN "
+                                    "('pg_catalog', 'information_schema')", [])
+                return DatabaseState(True, other_tables=int(str(tables)))
+            accounts = _one(conn, "SELECT count(*) FROM users", [])
+            return DatabaseState(True, steps, int(str(accounts)))
         except psycopg.Error as exc:
             raise StoreError(f"{location}: cannot read the database "
                              f"({without_password(str(exc).strip(), conninfo)})") from exc
@@ -198,6 +209,9 @@ def set_up_server(conninfo: str, applied_at: str) -> ServerSetup:
                                           workstation=workstation)
     except pg_schema.SchemaProblem as exc:
         raise StoreError(f"{location}: {exc}") from exc
+    except ValueError as exc:  # a name pg_schema will not put into a statement
+        raise StoreError(f"{location}: {name!r} cannot be a clinic database's name: use "
+                         "lower-case letters, digits and _") from exc
     except psycopg.Error as exc:
         raise StoreError(f"{location}: {without_password(str(exc).strip(), conninfo)}") from exc
     created = tuple(r for r in (owner, workstation) if r not in found)
@@ -249,7 +263,7 @@ def create_login(conninfo: str, login: str, role: str, password: str) -> bool:
                     sql.Identifier(login), sql.Literal(hashed)))
     except ValueError as exc:  # not a plain lower-case name
         raise StoreError(f"{login!r}: a login name is lower-case letters, digits and _ "
-                         "(starting with a letter)") from exc
+                         "(not starting with a digit)") from exc
     except psycopg.Error as exc:
         raise StoreError(f"{location}: cannot create the login {login}: "
                          f"{without_password(str(exc).strip(), conninfo)}") from exc

@@ -396,3 +396,22 @@ def test_init_by_a_role_that_may_create_roles_and_databases(tmp_path):
         assert done.returncode == 0 and "up to date" in done.stdout, done.stderr
     finally:
         server.stop()
+
+
+def test_init_refuses_a_database_with_someone_elses_tables(clinic):
+    import psycopg
+
+    server, _, tmp = clinic
+    with psycopg.connect(server.conninfo(), autocommit=True) as conn:
+        conn.execute("CREATE DATABASE accounting")
+    with psycopg.connect(server.conninfo("accounting"), autocommit=True) as conn:
+        conn.execute("CREATE TABLE invoices (id bigint)")
+    done = ketalog("server", "init", "--clinic", "C", "--admin", "boss",
+                   db=address(server, "accounting"), tmp=tmp)
+    assert done.returncode == 1 and "1 table(s) that are not ketalog's" in done.stderr
+    with psycopg.connect(server.conninfo("accounting"), autocommit=True) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+                            ).fetchone() == (1,)
+    done = ketalog("server", "init", "--clinic", "C", "--admin", "boss",
+                   db=address(server, "Clinic-Main"), tmp=tmp)
+    assert done.returncode == 1 and "cannot be a clinic database's name" in done.stderr
