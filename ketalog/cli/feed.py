@@ -28,6 +28,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--max-frame-kb", type=int, default=1024,
                    help="largest message accepted, in KiB (default 1024)")
     p.add_argument("--quiet", action="store_true", help="no line per message")
+    p.add_argument("--db", default=argparse.SUPPRESS, metavar="FILE|postgresql://...",
+                   help="the database (or KETALOG_DB), after the command as well as before")
     p.set_defaults(func=cmd_listen_hl7)
 
 

@@ -74,6 +74,13 @@ def cmd_add_login(args: argparse.Namespace) -> int:
     return 0
 
 
+def database_option(parser: argparse.ArgumentParser) -> None:
+    """--db after the command as well as before it (`ketalog server init --db ...`)."""
+    parser.add_argument("--db", default=argparse.SUPPRESS,
+                        metavar="postgresql://USER@HOST/DB",
+                        help="the clinic server's address (or KETALOG_DB)")
+
+
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     server = sub.add_parser("server", help="set up or update a clinic's PostgreSQL server "
                                            "(its administrator; docs/server.md)")
@@ -89,10 +96,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                         f"password from a prompt or {LOGIN_PASSWORD_ENV})")
     p.add_argument("--owner-login", action="append", default=[], metavar="NAME",
                    help="also create this PostgreSQL login for `ketalog server migrate`")
+    database_option(p)
     p.set_defaults(func=cmd_init)
 
     p = server_sub.add_parser("migrate", help="apply the schema steps this ketalog brings "
                                               "(before updating the workstations)")
+    database_option(p)
     p.set_defaults(func=cmd_migrate)
 
     p = server_sub.add_parser("add-login", help="create a PostgreSQL login for a workstation "
@@ -101,4 +110,5 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("name")
     p.add_argument("--owner", action="store_true",
                    help="a login for migrating (member of the owner role) instead")
+    database_option(p)
     p.set_defaults(func=cmd_add_login)

@@ -186,8 +186,8 @@ def test_init_goes_on_in_an_empty_database_made_beforehand(clinic):
 
 def test_migrate_as_the_owner_login(clinic):
     server, _, tmp = clinic
-    done = ketalog("server", "migrate", db=address(server, "clinic_main", user="clinic_admin"),
-                   tmp=tmp)
+    done = ketalog("server", "migrate", "--db", address(server, "clinic_main",
+                                                        user="clinic_admin"), tmp=tmp)
     assert done.returncode == 0, done.stderr
     assert "the schema is up to date" in done.stdout
     done = ketalog("server", "migrate", db=address(server, "clinic_main", user="front_desk"),
@@ -302,7 +302,7 @@ def test_listen_hl7_on_a_server(clinic):
     environment.update({"PYTHONPATH": str(ROOT), "HOME": str(tmp)})
     db = address(server, "clinic_main", user="front_desk")
     listener = subprocess.Popen(
-        [sys.executable, "-m", "ketalog", "--db", db, "listen-hl7", "--host", "127.0.0.1",
+        [sys.executable, "-m", "ketalog", "listen-hl7", "--db", db, "--host", "127.0.0.1",
          "--port", "0"], cwd=ROOT, env=environment, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
     try:
