@@ -80,7 +80,8 @@ dist: $(DIST_STAMP)
 	@command -v objdump >/dev/null || { echo "PyInstaller needs binutils (apt-get install binutils)"; exit 1; }
 	rm -rf build/ketalog dist/ketalog
 	$(BIN)/pyinstaller --noconfirm --clean --log-level WARN ketalog.spec
-	cp packaging/linux/install.sh packaging/linux/ketalog.desktop dist/ketalog/
+	cp packaging/linux/install.sh packaging/linux/ketalog.desktop \
+	   packaging/linux/ketalog-hl7.service packaging/linux/ketalog-hl7.env dist/ketalog/
 	$(BIN)/python tools/frozen_smoke.py dist/ketalog/ketalog
 	version=$$($(BIN)/python -c 'import ketalog; print(ketalog.__version__)'); \
 	archive=dist/ketalog-$$version-linux-$$(uname -m).tar.gz; \

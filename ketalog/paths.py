@@ -11,6 +11,7 @@ from platformdirs import user_data_path, user_log_path
 
 APP = "ketalog"
 DB_FILENAME = "ketalog.sqlite"
+DB_ENV = "KETALOG_DB"  # a file path, or a clinic server's postgresql:// address
 
 
 def data_dir() -> Path:
@@ -18,7 +19,7 @@ def data_dir() -> Path:
 
 
 def default_db_path() -> Path:
-    env = os.environ.get("KETALOG_DB")
+    env = os.environ.get(DB_ENV)
     return Path(env).expanduser() if env else data_dir() / DB_FILENAME
 
 

@@ -20,7 +20,7 @@ def cmd_init(args: argparse.Namespace) -> int:
                                      clinic_name=args.clinic)
     finally:
         store.close()
-    print(f"created {args.db}{' (encrypted)' if args.encrypt else ''} for {args.clinic}: "
+    print(f"created {args.where}{' (encrypted)' if args.encrypt else ''} for {args.clinic}: "
           f"admin {user.username}, {seeded} protocols from the clinical reference")
     return 0
 
@@ -33,7 +33,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         report = create_demo(store, args.clock, seed=args.seed)
     finally:
         store.close()
-    print(f"demo clinic '{report.clinic_name}' in {args.db}: {report.patients} patients, "
+    print(f"demo clinic '{report.clinic_name}' in {args.where}: {report.patients} patients, "
           f"{report.sessions} sessions ({report.signed} signed), {report.vitals} vitals")
     print("demo accounts (change these before real use):")
     for username, password in report.passwords.items():

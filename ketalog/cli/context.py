@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ketalog.domain.entities import Role
 from ketalog.domain.scales import ScaleError
-from ketalog.paths import backup_dir
+from ketalog.paths import DB_ENV, backup_dir, default_db_path
 from ketalog.services.context import Context
 from ketalog.services.errors import ServiceError, StoreFailed
 from ketalog.store.errors import CannotOpen, StoreError
@@ -79,16 +79,48 @@ def username(args: argparse.Namespace) -> str:
     return str(args.user or os.environ.get(USER_ENV) or "")
 
 
+# -- choosing the database ---------------------------------------------------------
+def choose_database(args: argparse.Namespace) -> None:
+    """--db (else KETALOG_DB, else the user data folder) as `args.db`, the local file's
+    Path, or `args.server`, a clinic server's address (then `args.db` is None); and
+    `args.where`, how messages name it (a server's address without its password)."""
+    from ketalog.services.database import is_server_address, safe_location
+
+    raw = str(args.db or os.environ.get(DB_ENV) or "").strip()
+    args.server = None
+    if raw and is_server_address(raw):
+        args.server, args.db = raw, None
+        args.where = safe_location(raw)
+        return
+    args.db = (Path(raw) if raw else default_db_path()).expanduser()
+    args.where = str(args.db)
+
+
+def local_file(args: argparse.Namespace, refusal: str) -> Path:
+    """The local database file, for a command that only makes sense on one; on a clinic
+    server the command is refused with `refusal`, which says what to do instead."""
+    if args.server is not None:
+        raise CliError(f"`ketalog {args.command}` works on a local database file, and "
+                       f"{args.where} is a clinic server: {refusal}")
+    return Path(args.db)
+
+
 # -- opening ------------------------------------------------------------------
 def open_db(args: argparse.Namespace, create: bool = False) -> Store:
-    """The database of --db for a command that reads and writes it."""
+    """The database of --db for a command that reads and writes it: the local file, or
+    the clinic server (which is never created or migrated from a workstation)."""
     return open_db_with_key(args, create)[0]
 
 
 def open_db_with_key(args: argparse.Namespace, create: bool = False
                      ) -> tuple[Store, str | None]:
-    """The database and the passphrase it took (None for a plain file), for a command
-    that opens connections of its own (the HL7 listener): asked once, not twice."""
+    """The database and the passphrase it took (None for a plain file or a server), for
+    a command that opens connections of its own (the HL7 listener): asked once, not
+    twice."""
+    if args.server is not None:
+        from ketalog.services.database import open_server_database
+
+        return open_server_database(args.server, args.clock), None
     from ketalog.store.connection import open_store
 
     key = passphrase_if_encrypted(args.db)
@@ -98,36 +130,43 @@ def open_db_with_key(args: argparse.Namespace, create: bool = False
 def open_new(args: argparse.Namespace, encrypt: bool) -> Store:
     """A database for `init`: plain, or encrypted with a new passphrase (refused over an
     existing file, which `encrypt` converts instead)."""
+    db = local_file(args, "a clinic server is set up with `ketalog server init` "
+                          "(see docs/server.md)")
     if not encrypt:
         return open_db(args, create=True)
     from ketalog.store.connection import open_store
     from ketalog.store.engine import check_passphrase_policy
 
-    if args.db.exists() and args.db.stat().st_size:
-        raise CliError(f"{args.db} already exists; `ketalog encrypt` converts it")
+    if db.exists() and db.stat().st_size:
+        raise CliError(f"{db} already exists; `ketalog encrypt` converts it")
     key = passphrase("New passphrase for the database: ", confirm=True)
     check_passphrase_policy(key)
-    return open_store(args.db, args.clock, passphrase=key)
+    return open_store(db, args.clock, passphrase=key)
 
 
 def open_to_verify(args: argparse.Namespace) -> Store:
     """Read-only, no migration, no new file: verify must not change what it checks."""
     from ketalog.store.connection import open_for_verify
 
-    return open_for_verify(args.db, args.clock, passphrase=passphrase_if_encrypted(args.db))
+    db = local_file(args, "it checks the file's pages, catalog and the anchor log beside "
+                          "it; a clinic server's data is checked on the server and kept by "
+                          "its pg_dump backups (see docs/server.md)")
+    return open_for_verify(db, args.clock, passphrase=passphrase_if_encrypted(db))
 
 
 def open_if_sound(args: argparse.Namespace) -> tuple[Store | None, str]:
     """(the existing database, '') if it opens; (None, '') if it is missing or empty;
     (None, why) if it cannot be opened. A restore then checks the admin against the
     backup instead."""
-    if not (args.db.exists() and args.db.stat().st_size):
+    db = local_file(args, "a clinic server is restored on the server with pg_restore "
+                          "(see docs/server.md)")
+    if not (db.exists() and db.stat().st_size):
         return None, ""
     from ketalog.store.connection import open_store
 
     try:
-        return open_store(args.db, args.clock, create=False,
-                          passphrase=passphrase_if_encrypted(args.db)), ""
+        return open_store(db, args.clock, create=False,
+                          passphrase=passphrase_if_encrypted(db)), ""
     except CannotOpen as exc:
         return None, str(exc)
 
@@ -153,16 +192,17 @@ def run_gui(args: argparse.Namespace) -> int:
     """`ketalog` alone: hand over to the GUI's own composition root (Qt loads only here)."""
     from ketalog.ui.app import run_gui as start
 
-    return start(args.db, smoke=args.smoke)
+    return start(args.server if args.server is not None else args.db, smoke=args.smoke)
 
 
 # -- one line for what went wrong ---------------------------------------------------
-def failure_line(exc: Exception, db_path: Path) -> str:
-    """What `ketalog: error:` says for an exception a command let out."""
+def failure_line(exc: Exception, db_path: Path | None) -> str:
+    """What `ketalog: error:` says for an exception a command let out (`db_path` None:
+    the database is a clinic server, which has no backup folder beside it)."""
     if isinstance(exc, StoreFailed):  # the store's own error, as a service passed it on
         exc = exc.store_error
     if isinstance(exc, CannotOpen):
-        return f"{exc}.{backup_hint(db_path)}"
+        return f"{exc}." + (backup_hint(db_path) if db_path is not None else "")
     if isinstance(exc, PassphraseUnavailable | CliError | ServiceError | StoreError
                   | ScaleError):
         return str(exc)
@@ -185,7 +225,7 @@ def backup_hint(db_path: Path) -> str:
             f"restore it with `ketalog --db {db_path} --user ADMIN restore {best.path}`.")
 
 
-def unexpected_error(exc: BaseException, db_path: Path) -> str:
+def unexpected_error(exc: BaseException, db_path: Path | None) -> str:
     """One line for what the commands do not expect: a database that reads wrong (pages
     or text damaged after it opened), a file the system refused, or a bug of ours, whose
     traceback goes to the log file instead of the screen."""
@@ -195,7 +235,7 @@ def unexpected_error(exc: BaseException, db_path: Path) -> str:
     from ketalog.paths import log_dir
     from ketalog.store.diagnosis import environment_problem, from_os_error
 
-    if isinstance(exc, sqlite3.Error):
+    if isinstance(exc, sqlite3.Error) and db_path is not None:
         text = str(exc).replace("\n", " ")[:200]
         found = environment_problem(db_path)
         if found is not None:
@@ -207,7 +247,7 @@ def unexpected_error(exc: BaseException, db_path: Path) -> str:
         return (f"{db_path} {what}: it may be damaged; run `ketalog verify`."
                 f"{backup_hint(db_path)}")
     if isinstance(exc, OSError):
-        return str(from_os_error(Path(exc.filename or db_path), exc))
+        return str(from_os_error(Path(exc.filename or db_path or "."), exc))
     if isinstance(exc, UnicodeError):
         return f"text that is not valid in its encoding ({exc.reason})"
     where = log_dir() / "cli-errors.log"

@@ -1,5 +1,6 @@
 """`ketalog listen-hl7`: the monitor feed without the GUI (a service on the clinic's
-workstation). Runs until SIGINT or SIGTERM, then stops cleanly: it finishes the message
+workstation, or on its server machine for a clinic server: packaging/linux/
+ketalog-hl7.service). Runs until SIGINT or SIGTERM, then stops cleanly: it finishes the message
 in hand, closes its connections and the database, and audits the stop.
 `ketalog send-hl7` is its counterpart for trying it: a stand-in monitor."""
 
@@ -27,6 +28,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--max-frame-kb", type=int, default=1024,
                    help="largest message accepted, in KiB (default 1024)")
     p.add_argument("--quiet", action="store_true", help="no line per message")
+    p.add_argument("--db", default=argparse.SUPPRESS, metavar="FILE|postgresql://...",
+                   help="the database (or KETALOG_DB), after the command as well as before")
     p.set_defaults(func=cmd_listen_hl7)
 
 
@@ -48,7 +51,7 @@ def cmd_listen_hl7(args: argparse.Namespace) -> int:
             print(f"{to_iso(args.clock.now())} {result.ack_code} {control}: {result.text}",
                   flush=True)
 
-    listener = Hl7Listener(args.db, host, port, clock=args.clock,
+    listener = Hl7Listener(args.server or args.db, host, port, clock=args.clock,
                            max_frame_bytes=max(1, args.max_frame_kb) * 1024, on_result=show,
                            passphrase=key)
     done = threading.Event()
@@ -60,7 +63,7 @@ def cmd_listen_hl7(args: argparse.Namespace) -> int:
     try:
         listener.start()
         bound_host, bound_port = listener.address
-        print(f"listening for HL7 on {bound_host}:{bound_port} (database {args.db}); "
+        print(f"listening for HL7 on {bound_host}:{bound_port} (database {args.where}); "
               "Ctrl+C stops", flush=True)
         while not done.wait(0.5):
             pass

@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from ketalog import __version__
 from ketalog.cli import (
@@ -18,20 +17,21 @@ from ketalog.cli import (
     feed,
     indications,
     records,
+    server,
     server_migrate,
     stock,
     trust,
 )
 from ketalog.domain.clock import Clock, SystemClock
 from ketalog.domain.errors import PlausibilityError
-from ketalog.paths import default_db_path
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ketalog", description="Ketamine infusion logbook.")
     parser.add_argument("--version", action="version", version=f"ketalog {__version__}")
-    parser.add_argument("--db", type=Path, default=None,
-                        help="database file (default: KETALOG_DB or the user data folder)")
+    parser.add_argument("--db", default=None, metavar="FILE|postgresql://USER@HOST/DB",
+                        help="database file, or a clinic server's address (default: "
+                             "KETALOG_DB or the user data folder)")
     parser.add_argument("--user", default=None, help="act as this user (or KETALOG_USER)")
     parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command")
@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     trust.add_recovery_parser(sub)
     feed.add_parser(sub)
     feed.add_sender(sub)
+    server.add_parsers(sub)
     server_migrate.add_parser(sub)
     return parser
 
@@ -56,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    args.db = (args.db or default_db_path()).expanduser()
+    context.choose_database(args)
     args.clock = clock or SystemClock()
     func = getattr(args, "func", context.run_gui)
     try:

@@ -13,6 +13,11 @@ from ketalog.cli.progress import ProgressLine
 from ketalog.domain.entities import Role
 from ketalog.paths import backup_dir
 
+BACKUP_REFUSAL = ("backups of a clinic server are made on the server with pg_dump: see "
+                  "docs/server.md")
+RESTORE_REFUSAL = ("a clinic server is restored on the server with pg_restore from its "
+                   "pg_dump backup: see docs/server.md")
+
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from ketalog.services.integrity import verify_database
@@ -26,11 +31,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
         line.close()
         store.close()
     if report.problems:
-        print(f"{args.db}: {len(report.problems)} problem(s) found:")
+        print(f"{args.where}: {len(report.problems)} problem(s) found:")
         for problem in report.problems:
             print(f"  - {problem}")
         return 1
-    print(f"{args.db}: sound ({'encryption page checks, ' if report.encrypted else ''}"
+    print(f"{args.where}: sound ({'encryption page checks, ' if report.encrypted else ''}"
           f"integrity, foreign keys, protection triggers and their code, audit chain of "
           f"{report.audit_entries} entries against {report.anchors} anchors and the "
           f"backups, every signature against its signer's key, rows against their "
@@ -43,6 +48,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     backup folder; with --out: one verified copy under that name."""
     from ketalog.services.backups import backup_copy, backup_folder, run_backup
 
+    db = context.local_file(args, BACKUP_REFUSAL)
     store = context.open_db(args)
     line = ProgressLine("backup")
     try:
@@ -50,8 +56,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
         if args.out:
             report = backup_copy(ctx, Path(args.out), phases=line)
         else:
-            folder = backup_folder(store, backup_dir(args.db))
-            report, _ = run_backup(ctx, args.db, folder, "manual", phases=line)
+            folder = backup_folder(store, backup_dir(db))
+            report, _ = run_backup(ctx, db, folder, "manual", phases=line)
     finally:
         line.close()
         store.close()
@@ -65,6 +71,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from ketalog.services.backups import preview_backup, restore_database
     from ketalog.services.recovery import admin_in_backup
 
+    db = context.local_file(args, RESTORE_REFUSAL)
     source = Path(args.file)
     if not source.exists():
         raise CliError(f"no backup file at {source}")
@@ -91,10 +98,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
         actor_name, actor_id = user.username, user.id
     else:
         actor_name, actor_id = actor.username, actor.user_id
-    report, store = restore_database(source, args.db, args.clock, actor_name, passphrase=key,
+    report, store = restore_database(source, db, args.clock, actor_name, passphrase=key,
                                      admin_id=actor_id)
     store.close()
-    print(f"restored {args.db} from {source}"
+    print(f"restored {db} from {source}"
           + (f"; the replaced file is kept at {report.replaced_copy}" if report.replaced_copy else ""))
     return 0
 
@@ -102,18 +109,21 @@ def cmd_restore(args: argparse.Namespace) -> int:
 def cmd_encrypt(args: argparse.Namespace) -> int:
     from ketalog.services.encryption import encrypt_database
 
+    db = context.local_file(args, "SQLCipher encrypts the local file; a clinic server's data "
+                                  "is protected at rest by the server's disk encryption and "
+                                  "in transit by TLS (see docs/server.md)")
     store = context.open_db(args)
     try:
         if store.encrypted:
-            print(f"{args.db} is already encrypted")
+            print(f"{db} is already encrypted")
             return 0
         ctx = context.login(args, store, Role.ADMIN)
         key = context.passphrase("New passphrase for the database: ", confirm=True)
-        outcome, encrypted = encrypt_database(ctx, key, backup_dir(args.db), args.keep_plain)
+        outcome, encrypted = encrypt_database(ctx, key, backup_dir(db), args.keep_plain)
         encrypted.close()
     finally:
         store.close()
-    print(f"encrypted {args.db} (SQLCipher 4, verified: "
+    print(f"encrypted {db} (SQLCipher 4, verified: "
           f"{sum(outcome.report.row_counts.values())} rows); first encrypted backup: "
           f"{outcome.backup.path}")
     if outcome.report.plain_copy:
@@ -134,6 +144,9 @@ def cmd_encrypt(args: argparse.Namespace) -> int:
 def cmd_recover_admin(args: argparse.Namespace) -> int:
     from ketalog.services.admin_recovery import current_os_account, recover_admin
 
+    context.local_file(args, "it needs the OS account that owns the file; on a clinic server "
+                             "another admin unlocks with `ketalog user unlock` (see "
+                             "docs/server.md)")
     store = context.open_db(args)
     try:
         password = context.password(f"New password for {args.username}: ",

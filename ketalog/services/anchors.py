@@ -73,7 +73,8 @@ def current_head(store: Store) -> AuditHead | None:
 @service_boundary
 def write_anchor(store: Store, why: str) -> Path | None:
     """Append the current head. Never fails the action it follows (a disconnected backup
-    drive must not stop a login): a failure is logged and None returned."""
+    drive must not stop a login): a failure is logged and None returned. For a clinic
+    server the log is this workstation's own (`default_backup_folder`)."""
     head = audit_head(store)
     if head is None:
         return None

@@ -29,6 +29,7 @@ from pathlib import Path
 from ketalog.domain.clock import Clock, SystemClock
 from ketalog.interop.hl7_ack import build_ack
 from ketalog.interop.mllp import DEFAULT_MAX_FRAME_BYTES, Frame, MllpDecoder, wrap
+from ketalog.services.database import is_server_address, open_server_database
 from ketalog.services.device_feed import DeviceFeed, FeedResult, Incoming
 from ketalog.services.errors import service_boundary
 from ketalog.store.connection import open_store
@@ -133,14 +134,18 @@ class _Connection(socketserver.BaseRequestHandler):
 
 
 class Hl7Listener:
-    def __init__(self, db_path: Path | str, host: str = "127.0.0.1", port: int = 2575, *,
+    def __init__(self, database: Path | str, host: str = "127.0.0.1", port: int = 2575, *,
                  clock: Clock | None = None, started_by: Actor = LISTENER_ACTOR,
                  max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES, local_tz: tzinfo | None = None,
                  on_result: Callable[[FeedResult], None] | None = None,
                  passphrase: str | None = None, idle_timeout_s: float = IDLE_TIMEOUT_S,
                  max_connections: int = MAX_CONNECTIONS,
                  max_per_peer: int = MAX_CONNECTIONS_PER_PEER) -> None:
-        self.db_path, self.host, self.port = Path(db_path), host, port
+        # The local file, or a clinic server's address (the feed then runs once per
+        # clinic, on the server machine: `ketalog listen-hl7 --db postgresql://...`).
+        self.server = str(database) if is_server_address(database) else None
+        self.db_path = Path(database) if self.server is None else None
+        self.host, self.port = host, port
         self.passphrase = passphrase  # an encrypted file needs it for our own connection
         self.clock = clock or SystemClock()
         self.started_by, self.max_frame_bytes, self.local_tz = started_by, max_frame_bytes, local_tz
@@ -172,7 +177,12 @@ class Hl7Listener:
     @service_boundary
     def start(self) -> None:
         """Open the store, bind (OSError if the port is taken) and serve on a thread."""
-        store = open_store(self.db_path, self.clock, create=False, passphrase=self.passphrase)
+        if self.server is not None:
+            store = open_server_database(self.server, self.clock)
+        else:
+            assert self.db_path is not None
+            store = open_store(self.db_path, self.clock, create=False,
+                               passphrase=self.passphrase)
         try:
             server = _Server((self.host, self.port), _Connection, bind_and_activate=True)
         except OSError:

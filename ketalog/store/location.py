@@ -4,6 +4,7 @@ so a file there is refused with a message saying what to do instead."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -12,6 +13,17 @@ NETWORK_FS_TYPES = frozenset({
     "sshfs", "davfs", "fuse.davfs2", "glusterfs", "fuse.glusterfs", "ceph", "fuse.rclone",
     "fuse.s3fs", "lustre", "gpfs", "ocfs2", "gfs2",
 })
+
+
+_SERVER_URI = re.compile(r"^postgres(ql)?://", re.IGNORECASE)
+
+
+def is_server_address(target: object) -> bool:
+    """A clinic server's PostgreSQL address (a libpq URI, or a key=value string naming a
+    dbname) rather than a file path."""
+    text = str(target).strip()
+    return bool(_SERVER_URI.match(text)) or (
+        "dbname=" in text and "=" in text.split()[0])
 
 
 def _unescape_mount(path: str) -> str:

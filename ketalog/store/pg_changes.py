@@ -2,7 +2,7 @@
 workstations what it touched, so their open screens follow within a second.
 
 Sending: the server engine marks the audit log's last entry when a write transaction
-takes the write lock (`audit_mark`) and, just before COMMIT, sends one
+takes the write lock (with the chain head it reads then) and, just before COMMIT, sends one
 `pg_notify(CHANNEL, payload)` describing the entries appended since (`notify_changes`).
 PostgreSQL delivers a notification only when its transaction commits, so a rolled-back
 write tells nobody. The payload is JSON, grouped per table, action, session and patient
@@ -30,7 +30,7 @@ from ketalog.store.changes import Change
 from ketalog.store.errors import StoreError
 from ketalog.store.store import Store
 
-__all__ = ["CHANNEL", "Change", "ChangeFeed", "audit_mark", "notify_changes", "open_feed"]
+__all__ = ["CHANNEL", "Change", "ChangeFeed", "notify_changes", "open_feed"]
 
 CHANNEL = "ketalog_changes"
 MAX_PAYLOAD = 7900  # PostgreSQL refuses a payload of 8000 bytes or more
@@ -59,12 +59,6 @@ FROM (SELECT a.table_name, a.action, a.row_uuid, a.username,
 GROUP BY table_name, action, session_ref, patient_ref
 ORDER BY min(row_uuid)
 """
-
-
-def audit_mark(conn: psycopg.Connection[Any]) -> int:
-    """The newest audit entry's id, read under the write lock when a write begins."""
-    row = conn.execute("SELECT coalesce(max(id), 0) FROM audit_log").fetchone()
-    return int(row[0]) if row else 0
 
 
 def _ref(value: object) -> int | None:

@@ -161,6 +161,11 @@ class Store:
         return self._path
 
     @property
+    def on_server(self) -> bool:
+        """Whether the records are on a clinic server (then there is no local file)."""
+        return self._path is None
+
+    @property
     def location(self) -> str:
         """Where the records are, as the user named it (a file, or a server)."""
         if self._path is not None:

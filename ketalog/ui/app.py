@@ -31,7 +31,9 @@ from ketalog.services.database import (
     BackupReport,
     Database,
     copy_for_backup,
+    is_server_address,
     open_database_file,
+    safe_location,
     worker_connection,
 )
 from ketalog.services.emergency import end_emergency
@@ -50,6 +52,11 @@ from ketalog.ui.window_geometry import show_fitted
 log = logging.getLogger("ketalog")
 BACKUP_CHECK_MS = 10 * 60 * 1000  # is a scheduled backup due? (cheap: one folder listing)
 ACCESS_CHECK_MS = 5_000  # idle minutes and emergency expiry, checked against the Clock
+# What the file-only actions say on a clinic server (docs/server.md).
+SERVER_BACKUPS = ("The clinic server's backups are made on the server with pg_dump (see "
+                  "docs/server.md), not by the workstations.")
+SERVER_RESTORE = ("A clinic server is restored on the server with pg_restore from its "
+                  "pg_dump backup (see docs/server.md), not from a workstation.")
 
 
 def _setup_logging() -> None:
@@ -76,8 +83,16 @@ def _excepthook(kind: type[BaseException], value: BaseException,
 class GuiController:
     """Owns the windows of one running app; swaps them on login, logout and idle lock."""
 
-    def __init__(self, store: Database, clock: Clock, db_path: Path) -> None:
-        self.store, self.clock, self.db_path = store, clock, db_path
+    def __init__(self, store: Database, clock: Clock, db_path: Path | str) -> None:
+        """`db_path`: the local file, or a clinic server's address; on a server the
+        file-only work (backups beside the file, restoring one, the quick_check, the
+        monitor feed a workstation runs for itself) is not done here."""
+        self.on_server = is_server_address(db_path)
+        self.store, self.clock = store, clock
+        # How windows name the database: a server's address never with its password.
+        self.where: Path | str = safe_location(str(db_path)) if self.on_server \
+            else Path(db_path)
+        self.db_path = Path(db_path) if not self.on_server else Path()
         self.ctx: Context | None = None
         self.main: MainWindow | None = None
         self.sessions: dict[int, QWidget] = {}
@@ -86,17 +101,20 @@ class GuiController:
         self.last_ctx: Context | None = None  # who the closing backup is attributed to
         self._backing_up = False
         self.tasks = TaskRunner()  # background work of every window (ui/tasks.py)
-        self.feed = FeedRunner()  # the monitor feed, one per running app
+        self.feed = FeedRunner(self.on_server)  # the monitor feed, one per running app
         self.live = LiveUpdates(lambda: self.main, lambda: self.sessions)  # other workstations
         self.backup_timer = QTimer()
         self.backup_timer.timeout.connect(lambda: self.backup("scheduled"))
-        self.backup_timer.start(BACKUP_CHECK_MS)
+        if not self.on_server:
+            self.backup_timer.start(BACKUP_CHECK_MS)
         from ketalog.ui.integrity_watch import IntegrityWatch
 
         self.integrity_problems: list[str] = []
         self.integrity = IntegrityWatch(lambda: self.store, self._integrity_checked,
                                         self.tasks)
-        self._integrity_started = False
+        self._integrity_started = self.on_server  # SQLite's quick_check: for a file only
+        if self.on_server:
+            self.integrity.timer.stop()
 
     # -- start-up -----------------------------------------------------------
     def authenticate(self, username: str = "") -> Context | None:
@@ -119,7 +137,7 @@ class GuiController:
 
     def open_main(self, ctx: Context) -> None:
         self.ctx = self.last_ctx = ctx
-        self.main = MainWindow(ctx, self.db_path, self.tasks, self.feed)
+        self.main = MainWindow(ctx, self.where, self.tasks, self.feed)
         self.main.logout_requested.connect(self.logout)
         self.main.backup_requested.connect(lambda: self.backup("manual"))
         self.main.backup_settings_requested.connect(self.backup_settings)
@@ -209,6 +227,11 @@ class GuiController:
         called when it ends. A failure is shown and logged; it never stops the app or
         loses data."""
         ctx = self.ctx or self.last_ctx
+        if self.on_server:
+            log.info("backup (%s) not made here: %s", why, SERVER_BACKUPS)
+            if why == "manual":
+                QMessageBox.information(self.main, "Backup", SERVER_BACKUPS)
+            return False
         if ctx is None or self.locked_windows or self._backing_up:
             return False  # one at a time: the timer can fire while a copy runs
         try:
@@ -289,6 +312,9 @@ class GuiController:
     def backup_settings(self) -> None:
         from ketalog.ui.backup_dialogs import BackupSettingsDialog
 
+        if self.on_server:
+            QMessageBox.information(self.main, "Backup settings", SERVER_BACKUPS)
+            return
         if self.ctx is not None:
             BackupSettingsDialog(self.ctx, backup_dir(self.db_path), self.main).exec()
 
@@ -296,6 +322,9 @@ class GuiController:
         from ketalog.ui.backup_dialogs import RestoreDialog
 
         if self.ctx is None:
+            return
+        if self.on_server:
+            QMessageBox.information(self.main, "Restore", SERVER_RESTORE)
             return
         try:
             self.ctx.require(Role.ADMIN, action="restore the database")
@@ -314,6 +343,9 @@ class GuiController:
         """Close every window and the database, restore (the replaced file is kept aside),
         reopen, record who did it, and ask for a login on the restored data."""
         assert self.ctx is not None
+        if self.on_server:
+            QMessageBox.information(self.main, "Restore", SERVER_RESTORE)
+            return False
         admin, passphrase = self.ctx.actor, self.store.passphrase
         self._close_all()
         self.ctx = self.last_ctx = None
@@ -441,7 +473,8 @@ class GuiController:
         self.open_main(ctx)
 
 
-def run_gui(db_path: Path, smoke: bool = False, clock: Clock | None = None) -> int:
+def run_gui(db_path: Path | str, smoke: bool = False, clock: Clock | None = None) -> int:
+    """The app on `db_path`: the local file, or a clinic server's postgresql:// address."""
     _setup_logging()
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("ketalog")

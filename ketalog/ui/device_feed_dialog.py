@@ -28,7 +28,7 @@ from ketalog.ui.feed_runner import FeedRunner
 
 
 class FeedSettingsDialog(QDialog):
-    def __init__(self, ctx: Context, db_path: Path, runner: FeedRunner,
+    def __init__(self, ctx: Context, db_path: Path | str, runner: FeedRunner,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx, self.db_path, self.runner = ctx, db_path, runner

@@ -20,20 +20,31 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class FeedRunner:
-    """Starts and stops the app's one listener."""
+SERVER_FEED = ("on a clinic server the monitor feed runs once for the whole clinic, on the "
+               "server machine (`ketalog listen-hl7 --db postgresql://...`, see "
+               "docs/server.md), not in each workstation's app")
 
-    def __init__(self) -> None:
+
+class FeedRunner:
+    """Starts and stops the app's one listener. On a clinic server (`on_server`) it never
+    starts one: the server machine runs the clinic's feed."""
+
+    def __init__(self, on_server: bool = False) -> None:
         self.listener: Hl7Listener | None = None
-        self.error = ""
+        self.on_server = on_server
+        self.error = SERVER_FEED if on_server else ""
 
     @property
     def running(self) -> bool:
         return self.listener is not None and self.listener.running
 
-    def start(self, db_path: Path, settings: FeedSettings, ctx: Context) -> bool:
+    def start(self, db_path: Path | str, settings: FeedSettings, ctx: Context) -> bool:
         """The listener's own connection opens the file as the GUI's did (an encrypted
         file with the store's passphrase), attributed to the logged-in user."""
+        if self.on_server:
+            self.error = SERVER_FEED
+            log.info("monitor feed not started here: %s", SERVER_FEED)
+            return False
         from ketalog.services.device_listener import Hl7Listener  # python-hl7 on first use
 
         self.stop()
@@ -49,7 +60,9 @@ class FeedRunner:
         self.listener, self.error = listener, ""
         return True
 
-    def start_if_enabled(self, db_path: Path, ctx: Context) -> None:
+    def start_if_enabled(self, db_path: Path | str, ctx: Context) -> None:
+        if self.on_server:
+            return
         settings = feed_settings(ctx)
         if settings.enabled and not self.running:
             self.start(db_path, settings, ctx)

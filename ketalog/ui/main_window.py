@@ -112,8 +112,10 @@ class MainWindow(QMainWindow):
     backup_settings_requested = Signal()
     restore_requested = Signal()
 
-    def __init__(self, ctx: Context, db_path: Path, tasks: TaskRunner | None = None,
+    def __init__(self, ctx: Context, db_path: Path | str, tasks: TaskRunner | None = None,
                  feed: FeedRunner | None = None) -> None:
+        """`db_path`: the local file, or how a clinic server is named to the user (its
+        address without a password)."""
         super().__init__()
         self.ctx, self.db_path = ctx, db_path
         self.tasks = tasks or TaskRunner(self)  # the app controller's, handed down

@@ -23,7 +23,13 @@ from PySide6.QtWidgets import QApplication, QWidget
 from ketalog.domain.clock import Clock
 from ketalog.services.auth import login
 from ketalog.services.context import Context
-from ketalog.services.database import Database, open_database_file
+from ketalog.services.database import (
+    Database,
+    is_server_address,
+    open_database_file,
+    open_server_database,
+    safe_location,
+)
 from ketalog.services.errors import ServiceError, StoreFailed
 from ketalog.services.system import needs_first_admin
 from ketalog.ui.login import FirstRunDialog, LoginDialog
@@ -39,11 +45,15 @@ LOGIN_FAILED = 4
 TIMEOUT_MS = 60_000
 
 
-def open_for_smoke(db_path: Path, clock: Clock) -> Database | None:
+def open_for_smoke(db_path: Path | str, clock: Clock) -> Database | None:
     try:
-        return open_database_file(db_path, clock, passphrase=os.environ.get(PASSPHRASE_ENV) or None)
+        if is_server_address(db_path):
+            return open_server_database(str(db_path), clock)
+        return open_database_file(Path(db_path), clock,
+                                  passphrase=os.environ.get(PASSPHRASE_ENV) or None)
     except StoreFailed as exc:
-        print(f"ketalog --smoke: cannot open {db_path}: {exc}", file=sys.stderr)
+        shown = safe_location(str(db_path)) if is_server_address(db_path) else db_path
+        print(f"ketalog --smoke: cannot open {shown}: {exc}", file=sys.stderr)
         return None
 
 
@@ -68,7 +78,7 @@ class SmokeHost(Protocol):
 
     store: Database
     clock: Clock
-    db_path: Path
+    where: Path | str
     ctx: Context | None
     last_ctx: Context | None
     main: MainWindow | None
@@ -90,7 +100,7 @@ def run_smoke(app: QApplication, controller: SmokeHost) -> int:
         controller.ctx = controller.last_ctx = ctx
         from ketalog.ui.main_window import MainWindow
 
-        window = controller.main = MainWindow(ctx, controller.db_path, controller.tasks,
+        window = controller.main = MainWindow(ctx, controller.where, controller.tasks,
                                                controller.feed)
     elif not needs_first_admin(store):
         window = LoginDialog(store, clock)

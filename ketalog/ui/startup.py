@@ -24,7 +24,13 @@ from PySide6.QtWidgets import (
 
 from ketalog.domain.clock import Clock
 from ketalog.paths import backup_dir
-from ketalog.services.database import Database, open_database_file
+from ketalog.services.database import (
+    Database,
+    is_server_address,
+    open_database_file,
+    open_server_database,
+    safe_location,
+)
 from ketalog.services.errors import (
     CannotOpenDatabase,
     NewerDatabase,
@@ -176,10 +182,14 @@ class RecoveryDialog(QDialog):
         self.accept()
 
 
-def open_database(db_path: Path, clock: Clock, parent: QWidget | None = None,
+def open_database(db_path: Path | str, clock: Clock, parent: QWidget | None = None,
                   passphrase_dialog: type[PassphraseDialog] = PassphraseDialog,
                   recovery_dialog: type[RecoveryDialog] = RecoveryDialog) -> Database | None:
-    """The store, after any passphrase prompt or restore; None if the user gave up."""
+    """The store, after any passphrase prompt or restore; None if the user gave up.
+    `db_path` may be a clinic server's address: see `open_server`."""
+    if is_server_address(db_path):
+        return open_server(str(db_path), clock, parent)
+    db_path = Path(db_path)
     passphrase: str | None = None
     while True:
         try:
@@ -204,6 +214,23 @@ def open_database(db_path: Path, clock: Clock, parent: QWidget | None = None,
             log.error("cannot open %s: %s", db_path, exc)
             QMessageBox.critical(parent, "ketalog: cannot open the database", str(exc))
             return None
+
+
+def open_server(conninfo: str, clock: Clock, parent: QWidget | None = None
+                ) -> Database | None:
+    """The clinic server's database, or None after saying why it cannot be opened (not
+    reachable, not set up, a schema this ketalog does not know). No passphrase and no
+    restore at a workstation: the server's administrator fixes the server."""
+    try:
+        return open_server_database(conninfo, clock)
+    except ServiceError as exc:
+        log.error("cannot open %s: %s", safe_location(conninfo), exc)
+        advice = ("Install that version of ketalog on this workstation." if
+                  isinstance(exc, NewerDatabase) else
+                  "Ask the clinic's administrator to check the server (docs/server.md).")
+        QMessageBox.critical(parent, "ketalog: cannot open the clinic server",
+                             f"{exc}\n\n{advice}")
+        return None
 
 
 def _recover(db_path: Path, clock: Clock, problem: str, newer: bool, passphrase: str | None,

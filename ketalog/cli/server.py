@@ -1,0 +1,114 @@
+"""`ketalog server init|migrate|add-login`: setting up a clinic's PostgreSQL server and
+keeping its schema current, run by the clinic's administrator (docs/server.md). The
+--db address names the server, the database and the PostgreSQL login these act as; its
+password comes from the address, PGPASSWORD or ~/.pgpass (libpq), never from ketalog."""
+
+from __future__ import annotations
+
+import argparse
+
+from ketalog.cli import context
+from ketalog.cli.context import CliError
+
+LOGIN_PASSWORD_ENV = "KETALOG_LOGIN_PASSWORD"
+
+
+def _server(args: argparse.Namespace) -> str:
+    if args.server is None:
+        raise CliError(f"`ketalog server {args.server_command}` needs the clinic server's "
+                       "address: --db postgresql://USER@HOST/DATABASE (or KETALOG_DB); a "
+                       "local file is created with `ketalog init`")
+    return str(args.server)
+
+
+def _login_password(name: str) -> str:
+    return context.password(f"New password for the PostgreSQL login {name}: ",
+                            env=LOGIN_PASSWORD_ENV, confirm=True)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from ketalog.services.server_setup import init_server
+
+    conninfo = _server(args)
+    done = init_server(
+        conninfo, args.clock, args.admin,
+        lambda: context.password(f"New password for {args.admin}: ", confirm=True),
+        display_name=args.name or args.admin, clinic_name=args.clinic,
+        workstation_logins=args.workstation_login, owner_logins=args.owner_login,
+        login_password=_login_password)
+    for role in done.roles_found:
+        print(f"role {role} already exists; kept as it is")
+    for role in done.roles_created:
+        print(f"created the role {role}")
+    print(f"created the database {done.location}" if done.database_created else
+          f"the database {done.location} already exists (empty); using it")
+    print(f"schema: {len(done.steps_applied)} step(s) applied" if done.steps_applied else
+          "schema: already at the latest step")
+    for login in done.logins:
+        print(f"created the login {login.name} ({login.role})" if login.created else
+              f"the login {login.name} already exists; its password is unchanged")
+    print(f"set up {args.clinic} on {done.location}: admin {done.admin.username}, "
+          f"{done.protocols} protocols from the clinical reference, {done.seeded_rows} seed "
+          "rows")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from ketalog.services.server_setup import migrate_server
+
+    applied = migrate_server(_server(args), args.clock)
+    if applied:
+        print(f"{args.where}: applied the schema steps {', '.join(applied)}")
+    else:
+        print(f"{args.where}: the schema is up to date")
+    return 0
+
+
+def cmd_add_login(args: argparse.Namespace) -> int:
+    from ketalog.services.server_setup import OWNER_ROLE, WORKSTATION_ROLE, add_server_login
+
+    role = OWNER_ROLE if args.owner else WORKSTATION_ROLE
+    login = add_server_login(_server(args), args.name, _login_password, role=role)
+    print(f"created the login {login.name} ({login.role})" if login.created else
+          f"the login {login.name} already exists; its password is unchanged")
+    return 0
+
+
+def database_option(parser: argparse.ArgumentParser) -> None:
+    """--db after the command as well as before it (`ketalog server init --db ...`)."""
+    parser.add_argument("--db", default=argparse.SUPPRESS,
+                        metavar="postgresql://USER@HOST/DB",
+                        help="the clinic server's address (or KETALOG_DB)")
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    server = sub.add_parser("server", help="set up or update a clinic's PostgreSQL server "
+                                           "(its administrator; docs/server.md)")
+    server_sub = server.add_subparsers(dest="server_command", required=True)
+    p = server_sub.add_parser(
+        "init", help="roles, database, schema and first admin of a new clinic; --db names a "
+                     "PostgreSQL superuser (or a role with CREATEROLE and CREATEDB)")
+    p.add_argument("--clinic", required=True, help="clinic name (printed on PDFs)")
+    p.add_argument("--admin", required=True, help="username of the clinic's first admin")
+    p.add_argument("--name", help="the admin's display name")
+    p.add_argument("--workstation-login", action="append", default=[], metavar="NAME",
+                   help="also create this PostgreSQL login for workstations (repeatable; "
+                        f"password from a prompt or {LOGIN_PASSWORD_ENV})")
+    p.add_argument("--owner-login", action="append", default=[], metavar="NAME",
+                   help="also create this PostgreSQL login for `ketalog server migrate`")
+    database_option(p)
+    p.set_defaults(func=cmd_init)
+
+    p = server_sub.add_parser("migrate", help="apply the schema steps this ketalog brings "
+                                              "(before updating the workstations)")
+    database_option(p)
+    p.set_defaults(func=cmd_migrate)
+
+    p = server_sub.add_parser("add-login", help="create a PostgreSQL login for a workstation "
+                                                "(password from a prompt or "
+                                                f"{LOGIN_PASSWORD_ENV})")
+    p.add_argument("name")
+    p.add_argument("--owner", action="store_true",
+                   help="a login for migrating (member of the owner role) instead")
+    database_option(p)
+    p.set_defaults(func=cmd_add_login)
