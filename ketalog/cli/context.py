@@ -148,9 +148,11 @@ def open_to_verify(args: argparse.Namespace) -> Store:
     """Read-only, no migration, no new file: verify must not change what it checks."""
     from ketalog.store.connection import open_for_verify
 
-    db = local_file(args, "it checks the file's pages, catalog and the anchor log beside "
-                          "it; a clinic server's data is checked on the server and kept by "
-                          "its pg_dump backups (see docs/server.md)")
+    if args.server:  # the server's catalog, chain, signatures and history (pg_verify)
+        from ketalog.services.database import open_server_database
+
+        return open_server_database(args.server, args.clock)
+    db = local_file(args, "")
     return open_for_verify(db, args.clock, passphrase=passphrase_if_encrypted(db))
 
 

@@ -30,12 +30,15 @@ def cmd_init(args: argparse.Namespace) -> int:
     from ketalog.services.server_setup import init_server
 
     conninfo = _server(args)
+    if not args.for_move and not (args.clinic and args.admin):
+        raise CliError("`ketalog server init` needs --clinic and --admin (or "
+                               "--for-move, to move a local file in)")
     done = init_server(
-        conninfo, args.clock, args.admin,
+        conninfo, args.clock, args.admin or "",
         lambda: context.password(f"New password for {args.admin}: ", confirm=True),
-        display_name=args.name or args.admin, clinic_name=args.clinic,
+        display_name=args.name or args.admin or "", clinic_name=args.clinic or "",
         workstation_logins=args.workstation_login, owner_logins=args.owner_login,
-        login_password=_login_password)
+        login_password=_login_password, for_move=args.for_move)
     for role in done.roles_found:
         print(f"role {role} already exists; kept as it is")
     for role in done.roles_created:
@@ -47,6 +50,10 @@ def cmd_init(args: argparse.Namespace) -> int:
     for login in done.logins:
         print(f"created the login {login.name} ({login.role})" if login.created else
               f"the login {login.name} already exists; its password is unchanged")
+    if done.admin is None:
+        print(f"{done.location} is ready, empty, for `ketalog migrate-to-server FILE "
+              "--db ...` (run by an owner login)")
+        return 0
     print(f"set up {args.clinic} on {done.location}: admin {done.admin.username}, "
           f"{done.protocols} protocols from the clinical reference, {done.seeded_rows} seed "
           "rows")
@@ -88,8 +95,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p = server_sub.add_parser(
         "init", help="roles, database, schema and first admin of a new clinic; --db names a "
                      "PostgreSQL superuser (or a role with CREATEROLE and CREATEDB)")
-    p.add_argument("--clinic", required=True, help="clinic name (printed on PDFs)")
-    p.add_argument("--admin", required=True, help="username of the clinic's first admin")
+    p.add_argument("--clinic", help="clinic name (printed on PDFs); needed unless --for-move")
+    p.add_argument("--admin", help="username of the clinic's first admin; needed unless "
+                                   "--for-move")
+    p.add_argument("--for-move", action="store_true",
+                   help="roles, database and schema only, empty, for `ketalog "
+                        "migrate-to-server FILE` to move a local file's whole history in")
     p.add_argument("--name", help="the admin's display name")
     p.add_argument("--workstation-login", action="append", default=[], metavar="NAME",
                    help="also create this PostgreSQL login for workstations (repeatable; "

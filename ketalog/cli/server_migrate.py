@@ -14,6 +14,7 @@ from typing import TextIO
 from ketalog.cli import context
 from ketalog.cli.context import CliError
 from ketalog.cli.progress import ProgressLine
+from ketalog.cli.server import database_option
 
 COPY = "copy "
 
@@ -43,6 +44,10 @@ class MigrationProgress:
 def cmd_migrate_to_server(args: argparse.Namespace) -> int:
     from ketalog.services.server_migration import migrate_to_server
 
+    if args.server is None:
+        raise CliError("`ketalog migrate-to-server` needs the new clinic database's address: "
+                       "--db postgresql://OWNER@HOST/DATABASE (or KETALOG_DB); set it up "
+                       "with `ketalog server init --for-move`")
     source = Path(args.file).expanduser()
     if not source.exists():
         raise CliError(f"no database file at {source}")
@@ -81,8 +86,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                        help="move this clinic's file, whole, into a new clinic server "
                             "database (admin of the file; the server's owner login)")
     p.add_argument("file", metavar="FILE.sqlite", help="the clinic's database file")
-    p.add_argument("--db", dest="server", required=True, metavar="postgresql://...",
-                   help="the new, empty clinic database (a login of the owner role)")
+    database_option(p)  # the new, empty clinic database, as a login of the owner role
     p.add_argument("--user", default=argparse.SUPPRESS,
                    help="an admin of the file (or KETALOG_USER)")
     p.set_defaults(func=cmd_migrate_to_server)

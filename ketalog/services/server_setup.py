@@ -36,7 +36,7 @@ class ServerInit:
     database_created: bool
     steps_applied: tuple[str, ...]
     seeded_rows: int
-    admin: User
+    admin: User | None  # None when set up for a move (migrate-to-server brings the users)
     protocols: int
     logins: tuple[Login, ...]
 
@@ -45,14 +45,16 @@ class ServerInit:
 def init_server(conninfo: str, clock: Clock, admin: str, admin_password: Callable[[], str],
                 *, display_name: str = "", clinic_name: str = "",
                 workstation_logins: Sequence[str] = (), owner_logins: Sequence[str] = (),
-                login_password: Callable[[str], str] | None = None) -> ServerInit:
+                login_password: Callable[[str], str] | None = None,
+                for_move: bool = False) -> ServerInit:
     """Set up a new clinic on the server at `conninfo` (USER@HOST/DATABASE, USER a
     superuser or a role with CREATEROLE and CREATEDB): the owner and workstation roles
     and the database if missing, the schema as the owner role, the seed rows, the first
     admin and the protocols of the clinical reference, then the logins asked for. Refused
     before anything changes when the database already holds a clinic. The passwords are
     asked through the callbacks only when they are needed (a login that exists keeps its
-    own)."""
+    own). `for_move`: roles, database, schema and logins only, no seed rows and no admin,
+    for `migrate-to-server` to bring a local file's whole history (users included) into."""
     location = pg_connection.safe_location(conninfo)
     found = pg_connection.database_state(conninfo)
     if found.accounts:
@@ -62,16 +64,18 @@ def init_server(conninfo: str, clock: Clock, admin: str, admin_password: Callabl
     if found.other_tables:
         raise ServiceError(f"{location} holds {found.other_tables} table(s) that are not "
                            "ketalog's; give `ketalog server init` the name of a new database")
-    password = admin_password()
+    password = "" if for_move else admin_password()
     setup = pg_connection.set_up_server(conninfo, to_iso(clock.now()))
-    store = pg_connection.open_server_store(conninfo, clock)
-    try:
-        seeded = seed_new_clinic(store)
-        user, protocols = create_clinic(store, clock, admin, password,
-                                        display_name=display_name or admin,
-                                        clinic_name=clinic_name)
-    finally:
-        store.close()
+    seeded, user, protocols = 0, None, 0
+    if not for_move:
+        store = pg_connection.open_server_store(conninfo, clock)
+        try:
+            seeded = seed_new_clinic(store)
+            user, protocols = create_clinic(store, clock, admin, password,
+                                            display_name=display_name or admin,
+                                            clinic_name=clinic_name)
+        finally:
+            store.close()
     logins = tuple(_login(conninfo, name, role, login_password)
                    for role, names in ((WORKSTATION_ROLE, workstation_logins),
                                        (OWNER_ROLE, owner_logins)) for name in names)

@@ -261,7 +261,6 @@ def test_add_login(clinic):
     (["backup"], "made on the server with pg_dump: see docs/server.md"),
     (["restore", "some-backup.sqlite"], "pg_restore"),
     (["encrypt"], "disk encryption"),
-    (["verify"], "pg_dump backups"),
     (["recover-admin", "boss", "--reason", "forgotten password"], "ketalog user unlock"),
     (["init", "--clinic", "C", "--admin", "a"], "ketalog server init"),
 ])
@@ -272,6 +271,14 @@ def test_file_only_commands_refuse_a_server(clinic, command, says):
     assert says in done.stderr and "is a clinic server" in done.stderr
     assert done.stderr.startswith("ketalog: error: `ketalog ")
     assert done.stderr.count("\n") == 1
+
+
+def test_verify_checks_a_server(clinic):
+    server, _, tmp = clinic
+    done = ketalog("verify", db=address(server, "clinic_main"), tmp=tmp)
+    assert done.returncode == 0, done.stderr
+    assert ": sound (" in done.stdout and "clinic_main" in done.stdout
+    assert SECRET not in done.stdout + done.stderr
 
 
 def test_server_commands_need_a_server_address(tmp_path):
@@ -415,3 +422,34 @@ def test_init_refuses_a_database_with_someone_elses_tables(clinic):
     done = ketalog("server", "init", "--clinic", "C", "--admin", "boss",
                    db=address(server, "Clinic-Main"), tmp=tmp)
     assert done.returncode == 1 and "cannot be a clinic database's name" in done.stderr
+
+
+def test_a_single_workstation_clinic_moves_onto_a_new_server(empty_server, tmp_path):
+    """The whole path a clinic takes, as its administrator types it: an empty database
+    set up for the move, the file's history moved in by an owner login, verify on the
+    server, then the file's own nurse logs in over a workstation login."""
+    from tests.pg_migration import demo_file
+
+    path, report = demo_file(tmp_path)
+    server_db = address(empty_server, "clinic_moved")
+    done = ketalog("server", "init", "--for-move", "--owner-login", "clinic_admin",
+                   "--workstation-login", "chair_1", db=server_db, tmp=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "ready, empty, for `ketalog migrate-to-server" in done.stdout
+    owner = address(empty_server, "clinic_moved", user="clinic_admin")
+    done = ketalog("--user", "admin", "migrate-to-server", str(path), db=owner, tmp=tmp_path,
+                   env={"KETALOG_PASSWORD": report.passwords["admin"]})
+    assert done.returncode == 0, done.stderr
+    assert "verify after (the server): sound" in done.stdout
+    workstation = address(empty_server, "clinic_moved", user="chair_1")
+    done = ketalog("verify", db=workstation, tmp=tmp_path)
+    assert done.returncode == 0 and ": sound (" in done.stdout, done.stderr
+    done = ketalog("--user", "nurse", "sessions", db=workstation, tmp=tmp_path,
+                   env={"KETALOG_PASSWORD": report.passwords["nurse"]})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("\n") >= report.sessions
+
+
+def test_init_needs_a_clinic_and_an_admin_unless_for_a_move(empty_server, tmp_path):
+    done = ketalog("server", "init", db=address(empty_server, "clinic_nothing"), tmp=tmp_path)
+    assert done.returncode == 1 and "--clinic and --admin" in done.stderr
