@@ -9,6 +9,7 @@ import json
 import sqlite3
 
 from ketalog.domain.signing import PROVIDER_SIGNATURE, signature_message, signature_valid
+from ketalog.store.engine_api import Connection
 from ketalog.store.schema import (
     LEGACY_SIGNATURES_ACTION,
     SESSION_CHILD_TABLES,
@@ -47,7 +48,20 @@ def trigger_problems(conn: sqlite3.Connection) -> list[str]:
     return problems
 
 
-def legacy_limit(conn: sqlite3.Connection) -> int:
+def server_trigger_problems(found: set[str], tables: set[str]) -> list[str]:
+    """On the clinic server, whose triggers are PL/pgSQL of its own text (pg_schema.py):
+    every trigger the file has for a rule must be there under the same name (the server
+    adds its TRUNCATE guards besides); the workstation's role can neither drop nor replace
+    them, so their names are what is checked."""
+    missing = sorted(n for n, sql in expected_triggers().items()
+                     if _trigger_table(sql) in tables and n not in found)
+    if missing:
+        return [f"protection triggers missing (records could be changed): "
+                f"{', '.join(missing)}"]
+    return []
+
+
+def legacy_limit(conn: Connection) -> int:
     """The last audit entry from before signing keys (0: the file never had unkeyed ones)."""
     row = conn.execute("SELECT new_values FROM audit_log WHERE action = ? ORDER BY id LIMIT 1",
                        [LEGACY_SIGNATURES_ACTION]).fetchone()
@@ -67,8 +81,9 @@ FROM signatures s JOIN sessions se ON se.id = s.session_id
 LEFT JOIN user_keys k ON k.id = s.key_id ORDER BY s.id"""
 
 
-def key_signature_problems(conn: sqlite3.Connection) -> list[str]:
-    if "user_keys" not in _tables(conn):
+def key_signature_problems(conn: Connection, tables: set[str]) -> list[str]:
+    """`tables`: the database's tables (the file's before migrating may lack user_keys)."""
+    if "user_keys" not in tables:
         return []  # verified read-only before migrating: hash-only signatures
     limit = legacy_limit(conn)
     problems = []
@@ -95,7 +110,7 @@ def key_signature_problems(conn: sqlite3.Connection) -> list[str]:
     return problems
 
 
-def signed_state_problems(conn: sqlite3.Connection) -> list[str]:
+def signed_state_problems(conn: Connection) -> list[str]:
     problems = []
     for session_id, status, provider_signatures in conn.execute(
             "SELECT se.id, se.status, count(*) FROM signatures s JOIN sessions se "

@@ -33,6 +33,8 @@ from ketalog.services.context import Context
 from ketalog.services.errors import PermissionDenied
 from ketalog.services.setting_declarations import SETTINGS
 
+pytestmark = pytest.mark.both_engines
+
 SERVICES = Path(__file__).resolve().parents[2] / "ketalog" / "services"
 PROTOCOL = protocols.ProtocolInput("Sweep", "pain", 0.0, 0.5, 60, 1, None, 10)
 

@@ -18,6 +18,8 @@ from ketalog.services.backups import (
 )
 from ketalog.services.errors import PermissionDenied
 
+pytestmark = pytest.mark.both_engines
+
 
 def test_backups_rotate_and_leave_other_files_alone(staffed, clock, tmp_path):
     store, ctx = staffed

@@ -22,6 +22,8 @@ from ketalog.services.record import load_record
 from ketalog.store.verify import verify_store
 from tests.readiness import ACK_READINESS
 
+pytestmark = pytest.mark.both_engines
+
 
 @pytest.fixture
 def live(staffed, clock):

@@ -25,6 +25,8 @@ from ketalog.services.settings import (
 from ketalog.store.store import SYSTEM
 from tests.readiness import ACK_READINESS
 
+pytestmark = pytest.mark.both_engines
+
 DAY = timedelta(days=1)
 
 

@@ -26,6 +26,8 @@ from ketalog.store.connection import open_store
 from ketalog.store.content import session_content
 from ketalog.store.verify import verify_store
 
+pytestmark = pytest.mark.both_engines
+
 VITALS = ("sbp_mmhg", "dbp_mmhg", "map_mmhg", "hr_bpm", "spo2_pct", "rr_per_min",
           "etco2_mmhg", "temp_c")
 

@@ -17,6 +17,8 @@ from ketalog.store.connection import open_store
 from ketalog.store.store import Store
 from ketalog.store.verify import verify_store
 
+pytestmark = pytest.mark.both_engines
+
 NOW = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
 DEMO_USERS = {"admin", "nurse", "nurse2", "provider"}
 # Reference data seeded by opening a store or bootstrapping its first admin, not by the demo.

@@ -15,6 +15,8 @@ from ketalog.services.documents import course_document, session_document, stock_
 from ketalog.services.errors import PermissionDenied, ServiceError, StoreFailed
 from tests.store.helpers import build_signed_session
 
+pytestmark = pytest.mark.both_engines
+
 
 @pytest.fixture
 def signed(store, clock):

@@ -10,6 +10,8 @@ import pytest
 from ketalog.services.errors import ServiceError, StoreFailed, service_boundary, store_failed
 from ketalog.store.errors import StoreError, WrongPassphrase
 
+pytestmark = pytest.mark.both_engines
+
 
 @service_boundary
 def refused(message: str) -> int:

@@ -30,6 +30,8 @@ from ketalog.services.patients import PatientInput, create_patient
 from ketalog.services.protocols import list_protocols
 from ketalog.store.connection import open_store
 
+pytestmark = pytest.mark.both_engines
+
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "schema_m001.sqlite"
 SEEDED = [Indication(i, name, cat) for i, (name, cat) in enumerate(SEED_INDICATIONS, start=1)]
 

@@ -26,6 +26,8 @@ from ketalog.store.errors import RecordLocked
 from ketalog.store.verify import verify_store
 from tests.readiness import ACK_READINESS
 
+pytestmark = pytest.mark.both_engines
+
 WITNESS_PW = "witness-pass-1"
 
 

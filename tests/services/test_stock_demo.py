@@ -16,6 +16,8 @@ from ketalog.store import stock as stock_db
 from ketalog.store.connection import open_store
 from ketalog.store.verify import verify_store
 
+pytestmark = pytest.mark.both_engines
+
 NOW = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
 
 
