@@ -78,6 +78,19 @@ def engine(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
+def driver(engine: str):
+    """The engine's DB-API driver module, for tests that attack the tables with raw SQL:
+    its DatabaseError and IntegrityError are what the tables' refusals raise."""
+    if engine == "postgresql":
+        import psycopg
+
+        return psycopg
+    import sqlite3
+
+    return sqlite3
+
+
+@pytest.fixture
 def store(tmp_path: Path, clock: FixedClock, engine: str, request: pytest.FixtureRequest):
     """A new, migrated database: the local file, or (engine "postgresql") a clinic
     database on the test server opened as a workstation."""

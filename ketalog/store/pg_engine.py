@@ -67,6 +67,14 @@ def qmark_to_pyformat(sql: str) -> str:
     return "".join(out)
 
 
+def _text_safe(parameters: Sequence[Any]) -> list[Any]:
+    """PostgreSQL text cannot hold NUL, which SQLite stores: a NUL in a text parameter
+    (only ever from a device's raw bytes: the quarantine keeps what a monitor sent) is
+    stored as U+FFFD, the replacement character, instead of failing the whole write."""
+    return [p.replace("\x00", "\ufffd") if isinstance(p, str) and "\x00" in p else p
+            for p in parameters]
+
+
 class PgCursor:
     """A psycopg cursor read the way the store reads sqlite3's."""
 
@@ -99,7 +107,7 @@ class PgConnection:
         self.raw = conn
 
     def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> PgCursor:
-        params = list(parameters)
+        params = _text_safe(parameters)
         if params:
             return PgCursor(self.raw.execute(qmark_to_pyformat(sql), params))
         # without parameters psycopg sends the text as it is: `%` stays a literal
@@ -107,7 +115,7 @@ class PgConnection:
 
     def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> None:
         with self.raw.cursor() as cursor:
-            cursor.executemany(qmark_to_pyformat(sql), [list(p) for p in parameters])
+            cursor.executemany(qmark_to_pyformat(sql), [_text_safe(p) for p in parameters])
 
     @property
     def in_transaction(self) -> bool:

@@ -210,6 +210,7 @@ def test_limits_accepted_and_damaged_settings_fall_back(staffed):
         30.0, (24.0, 72.0, 168.0))
 
 
+@pytest.mark.sqlite_only("counts the statements through sqlite3's trace callback")
 def test_fifty_sessions_without_reading_vitals(staffed, clock, patient):
     """A long course: loading it reads no vitals and stays well under a second."""
     store, ctx = staffed

@@ -98,6 +98,7 @@ def test_the_scan_finds_an_unwrapped_function():
     assert plain.__code__ is not WRAPPER_CODE and refused.__code__ is WRAPPER_CODE
 
 
+@pytest.mark.sqlite_only("holds the file's write lock from a second sqlite3 connection")
 def test_a_busy_database_reaches_the_gui_as_a_service_error(staffed):
     """From the other side: another workstation holds the write lock."""
     import sqlite3
@@ -119,6 +120,7 @@ def test_a_busy_database_reaches_the_gui_as_a_service_error(staffed):
     assert store.count("patients", mrn="B1") == 0
 
 
+@pytest.mark.sqlite_only("turns the file read-only with PRAGMA query_only")
 def test_a_read_only_database_reaches_the_gui_as_a_service_error(staffed):
     """SQLite reports a file that turned read-only under the open store as query_only does."""
     from datetime import date
@@ -161,6 +163,7 @@ def _open_refusal(path, clock) -> Exception:
     raise AssertionError(f"{path} opened")
 
 
+@pytest.mark.sqlite_only("a local file that is not a database")
 def test_a_file_that_cannot_open_is_told_apart_as_a_service_error(tmp_path, clock):
     """What start-up offers a backup for: an empty file, a file of some other kind."""
     from ketalog.services.database import open_database_file
@@ -187,6 +190,7 @@ def test_a_file_that_cannot_open_is_told_apart_as_a_service_error(tmp_path, cloc
         open_database_file(other, clock, quick_check=False)
 
 
+@pytest.mark.sqlite_only("a local file migrated by a newer ketalog (the server's own refusal is in tests/store/test_pg_store.py)")
 def test_a_newer_file_is_a_cannot_open_of_its_own_kind(tmp_path, clock):
     import sqlite3
 
@@ -269,15 +273,13 @@ def test_the_monitor_listener_start_is_wrapped():
     assert Hl7Listener.start.__code__ is WRAPPER_CODE
 
 
-def test_a_read_on_a_closed_database_is_a_service_error_of_its_own(tmp_path, clock):
+def test_a_read_on_a_closed_database_is_a_service_error_of_its_own(store):
     """A timer that outlived a logout or a restore reads through a closed connection:
     the driver's own error leaves the service as DatabaseGone, which the app skips
     quietly, not as sqlite3.ProgrammingError."""
     from ketalog.services.errors import DatabaseGone
     from ketalog.services.system import needs_first_admin
-    from ketalog.store.connection import open_store
 
-    store = open_store(tmp_path / "closed.db", clock)
     store.close()
     with pytest.raises(DatabaseGone, match="closed") as info:
         needs_first_admin(store)

@@ -68,6 +68,7 @@ def test_chronic_pain_is_never_crps_and_mood_texts_get_mood_rules():
         assert w.code == "rate_above_low_dose" and "Pennsylvania" in w.source
 
 
+@pytest.mark.sqlite_only("migrates an old SQLite file written with raw sqlite3")
 def test_migration_maps_old_records_and_lists_the_rest(tmp_path, clock):
     path = tmp_path / "old.sqlite"
     shutil.copyfile(FIXTURE, path)
