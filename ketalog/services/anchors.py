@@ -44,7 +44,7 @@ class Anchor:
 def _on_server(store: Store) -> bool:
     """The records are on a clinic server, not in a local file."""
     try:
-        store.path
+        _ = store.path
     except StoreError:
         return True
     return False
