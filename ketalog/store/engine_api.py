@@ -75,6 +75,10 @@ class Engine(Protocol):
     def table_columns(self) -> dict[str, list[str]]:
         """Every table with its columns in order."""
 
+    def column_defaults(self) -> dict[str, dict[str, object]]:
+        """Every table's columns with the value each gets when an insert leaves it out
+        (None: no default), for verify's replay of the audit history."""
+
     def translate(self, exc: BaseException) -> StoreError:
         """The driver's error in words a clinic user can act on."""
 

@@ -2,7 +2,11 @@
 (the insert's values, then each update's changes; a column never mentioned holds its
 schema default). A row edited, added or removed with raw SQL is found even when the
 audit chain itself is untouched. Streams each table and its entries in uuid order (two
-indexes), so memory stays flat on a ten-year file."""
+indexes), so memory stays flat on a ten-year file.
+
+The replay itself is plain SQL and runs on either engine; what it needs of the catalog
+(the keyed tables and their column defaults) comes from the engine
+(`Engine.column_defaults`), or for an upgrade step on the file from its PRAGMAs here."""
 
 from __future__ import annotations
 
@@ -11,6 +15,10 @@ import sqlite3
 from collections.abc import Iterator
 
 from ketalog.store.audit import REDACTED_PREFIX, AuditChain, redacted, values_json
+from ketalog.store.engine_api import Connection
+
+#: keyed table -> {column: its schema default (None: none)}
+Keyed = dict[str, dict[str, object]]
 
 OLD_REDACTION = "<redacted>"  # entries written before secrets were audited as SHA-256
 MAX_PER_TABLE = 20
@@ -40,6 +48,14 @@ def keyed_tables(conn: sqlite3.Connection) -> list[str]:
             if any(c[1] == "uuid" for c in conn.execute(f"PRAGMA table_info({n})"))]
 
 
+def keyed(defaults: dict[str, dict[str, object]]) -> Keyed:
+    """Of every table's column defaults, the tables whose rows carry a uuid and are
+    written through the audited Writer, in name order."""
+    return {t: defaults[t] for t in sorted(defaults)
+            if "uuid" in defaults[t] and t != "audit_log"
+            and not t.startswith(("_", "sqlite_"))}
+
+
 def _defaults(conn: sqlite3.Connection, table: str) -> dict[str, object]:
     found: dict[str, object] = {}
     for _, name, _, _, default, _ in conn.execute(f"PRAGMA table_info({table})"):
@@ -47,7 +63,7 @@ def _defaults(conn: sqlite3.Connection, table: str) -> dict[str, object]:
     return found
 
 
-def _histories(conn: sqlite3.Connection, table: str) -> Iterator[tuple[str, object]]:
+def _histories(conn: Connection, table: str) -> Iterator[tuple[str, object]]:
     """(row key, replayed values or _DELETED) in key order."""
     cursor = conn.execute(
         "SELECT row_uuid, action, new_values FROM audit_log WHERE table_name = ? "
@@ -90,7 +106,7 @@ def _merge(rows: Iterator[tuple[str, dict[str, object]]],
             row, hist = next(rows, None), next(histories, None)
 
 
-def _table_rows(conn: sqlite3.Connection, table: str, key: str
+def _table_rows(conn: Connection, table: str, key: str
                 ) -> Iterator[tuple[str, dict[str, object]]]:
     cursor = conn.execute(f"SELECT * FROM {table} ORDER BY {key}")
     names = [d[0] for d in cursor.description]
@@ -121,24 +137,31 @@ def _row_problem(table: str, key: str, row: dict[str, object] | None, history: o
     return None
 
 
-def _settings_rows(conn: sqlite3.Connection) -> Iterator[tuple[str, dict[str, object]]]:
+def _settings_rows(conn: Connection) -> Iterator[tuple[str, dict[str, object]]]:
     for key, value in conn.execute("SELECT key, value FROM clinic_settings ORDER BY key"):
         yield str(key), {key: json.loads(value)}
 
 
-def _role_rows(conn: sqlite3.Connection) -> Iterator[tuple[str, dict[str, object]]]:
+def _role_rows(conn: Connection) -> Iterator[tuple[str, dict[str, object]]]:
     cursor = conn.execute(
-        "SELECT u.uuid, group_concat(r.role, ',') FROM users u JOIN "
-        "(SELECT user_id, role FROM user_roles ORDER BY role) r ON r.user_id = u.id "
-        "GROUP BY u.uuid ORDER BY u.uuid")
-    for user_uuid, roles in cursor:
-        yield str(user_uuid), {"roles": sorted(str(roles).split(","))}
+        "SELECT u.uuid, r.role FROM users u JOIN user_roles r ON r.user_id = u.id "
+        "ORDER BY u.uuid, r.role")
+    key: str | None = None
+    roles: list[str] = []
+    for user_uuid, role in cursor:
+        if str(user_uuid) != key:
+            if key is not None:
+                yield key, {"roles": sorted(roles)}
+            key, roles = str(user_uuid), []
+        roles.append(str(role))
+    if key is not None:
+        yield key, {"roles": sorted(roles)}
 
 
-def _streams(conn: sqlite3.Connection
+def _streams(conn: Connection, tables: Keyed
              ) -> list[tuple[str, Iterator[tuple[str, dict[str, object]]], dict[str, object]]]:
     streams: list[tuple[str, Iterator[tuple[str, dict[str, object]]], dict[str, object]]] = [
-        (t, _table_rows(conn, t, "uuid"), _defaults(conn, t)) for t in keyed_tables(conn)]
+        (t, _table_rows(conn, t, "uuid"), defaults) for t, defaults in tables.items()]
     streams.append(("clinic_settings", _settings_rows(conn), {}))
     streams.append(("user_roles", _role_rows(conn), {}))
     return streams
@@ -161,7 +184,8 @@ def record_upgrade_writes(conn: sqlite3.Connection, step: str, at: str) -> int:
     records what it wrote in the audit chain, openly as the system, so every row keeps
     matching its history. Returns the number of entries appended."""
     pending: list[tuple[str, str, str, dict[str, object]]] = []
-    for table, rows, defaults in _streams(conn):
+    tables = {t: _defaults(conn, t) for t in keyed_tables(conn)}
+    for table, rows, defaults in _streams(conn, tables):
         for key, row, history in _merge(rows, _histories(conn, table)):
             if row is None:
                 continue
@@ -178,9 +202,10 @@ def record_upgrade_writes(conn: sqlite3.Connection, step: str, at: str) -> int:
     return len(pending)
 
 
-def history_problems(conn: sqlite3.Connection) -> list[str]:
+def history_problems(conn: Connection, tables: Keyed) -> list[str]:
+    """`tables`: `keyed(engine.column_defaults())`."""
     problems: list[str] = []
-    for table, rows, defaults in _streams(conn):
+    for table, rows, defaults in _streams(conn, tables):
         found = 0
         for key, row, history in _merge(rows, _histories(conn, table)):
             problem = _row_problem(table, key, row, history, defaults)

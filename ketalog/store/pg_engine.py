@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -202,6 +203,23 @@ class PostgresEngine:
                 "SELECT table_name, column_name FROM information_schema.columns "
                 "WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position"):
             found.setdefault(str(table), []).append(str(column))
+        return found
+
+    def column_defaults(self) -> dict[str, dict[str, object]]:
+        """The schema's defaults are plain literals (pg_schema.py), evaluated as the
+        server stores them; an identity column (`id`) has none to replay."""
+        found: dict[str, dict[str, object]] = {}
+        for table, column, default, identity in self.conn.raw.execute(
+                "SELECT table_name, column_name, column_default, is_identity "
+                "FROM information_schema.columns WHERE table_schema = current_schema() "
+                "ORDER BY table_name, ordinal_position"):
+            value: object = None
+            if default is not None and identity != "YES" and "nextval(" not in default:
+                row = self.conn.raw.execute(f"SELECT {default}").fetchone()
+                value = None if row is None else row[0]
+                if isinstance(value, Decimal):
+                    value = float(value)
+            found.setdefault(str(table), {})[str(column)] = value
         return found
 
     def translate(self, exc: BaseException) -> StoreError:

@@ -98,6 +98,15 @@ class SqliteEngine:
                 for (name,) in self.conn.execute(
                     "SELECT name FROM sqlite_master WHERE type = 'table'")}
 
+    def column_defaults(self) -> dict[str, dict[str, object]]:
+        found: dict[str, dict[str, object]] = {}
+        for table in self.table_columns():
+            found[table] = {
+                name: None if default is None
+                else self.conn.execute(f"SELECT {default}").fetchone()[0]
+                for _, name, _, _, default, _ in self.conn.execute(f"PRAGMA table_info({table})")}
+        return found
+
     def translate(self, exc: BaseException) -> StoreError:
         """SQLite's wording translated; its vaguer errors ("disk I/O error") are told
         apart by looking at the disk the file is on."""
