@@ -77,6 +77,50 @@ def engine(request: pytest.FixtureRequest) -> str:
     return str(getattr(request, "param", "sqlite"))
 
 
+#: Where the test's `store` or `staffed` database is: a file's path or a server's conninfo.
+TARGET = pytest.StashKey[str]()
+
+
+def _open_target(engine: str, target: str, clock: FixedClock):
+    if engine == "postgresql":
+        from ketalog.store.pg_connection import open_server_store
+
+        return open_server_store(target, clock)
+    from ketalog.store.connection import open_store
+
+    return open_store(Path(target), clock)
+
+
+@pytest.fixture
+def reopen(engine: str, clock: FixedClock, request: pytest.FixtureRequest):
+    """`reopen()`: another Store on the database of the test's `store` or `staffed`, as a
+    second ketalog on the same file or a second workstation of the clinic; `reopen(raw=
+    True)`: a bare driver connection to it (sqlite3 with a short busy wait, or psycopg as
+    the workstation login, autocommit), which takes none of ketalog's locks. Closed at
+    the end of the test."""
+    opened: list = []
+
+    def open_again(raw: bool = False):
+        target = request.node.stash[TARGET]
+        if not raw:
+            s = _open_target(engine, target, clock)
+        elif engine == "postgresql":
+            import psycopg
+
+            s = psycopg.connect(target, autocommit=True)
+        else:
+            import sqlite3
+
+            s = sqlite3.connect(target, isolation_level=None, timeout=0.2,
+                                check_same_thread=False)
+        opened.append(s)
+        return s
+
+    yield open_again
+    for s in opened:
+        s.close()
+
+
 @pytest.fixture
 def driver(engine: str):
     """The engine's DB-API driver module, for tests that attack the tables with raw SQL:
@@ -99,10 +143,12 @@ def store(tmp_path: Path, clock: FixedClock, engine: str, request: pytest.Fixtur
         from tests.pg_clinic import WORKSTATION_LOGIN
 
         clinic = request.getfixturevalue("pg_clinic")
+        request.node.stash[TARGET] = clinic.conninfo(WORKSTATION_LOGIN)
         s = open_server_store(clinic.conninfo(WORKSTATION_LOGIN), clock)
     else:
         from ketalog.store.connection import open_store
 
+        request.node.stash[TARGET] = str(tmp_path / "ketalog.db")
         s = open_store(tmp_path / "ketalog.db", clock)
     yield s
     s.close()
@@ -171,6 +217,7 @@ def staffed(tmp_path: Path, clock: FixedClock, engine: str, request: pytest.Fixt
         from tests.pg_clinic import WORKSTATION_LOGIN, copy_of
 
         clinic = copy_of(request.getfixturevalue("pg_staffed_template"))
+        request.node.stash[TARGET] = clinic.conninfo(WORKSTATION_LOGIN)
         s = open_server_store(clinic.conninfo(WORKSTATION_LOGIN), clock)
     else:
         import shutil
@@ -179,6 +226,7 @@ def staffed(tmp_path: Path, clock: FixedClock, engine: str, request: pytest.Fixt
 
         path = tmp_path / "ketalog.sqlite"
         shutil.copy(request.getfixturevalue("staffed_template"), path)
+        request.node.stash[TARGET] = str(path)
         s = open_store(path, clock)
     contexts = {name: login(s, clock, name, pw) for name, pw in PASSWORDS.items()}
     yield s, contexts

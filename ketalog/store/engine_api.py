@@ -63,6 +63,12 @@ class Engine(Protocol):
     def insert(self, table: str, columns: Sequence[str], values: Sequence[object]) -> int:
         """Insert one row and return its new id."""
 
+    def lock_row(self, table: str, row_id: int) -> None:
+        """Inside a write transaction: hold the row against every other connection's
+        change until the commit, before reading what depends on it (a session's content
+        before its signature). Where the write lock already keeps every other writer out
+        (SQLite's BEGIN IMMEDIATE) there is nothing more to do."""
+
     def nocase(self, expression: str) -> str:
         """`expression` compared and sorted without regard to case, in a form the engine's
         case-insensitive indexes serve (names of patients, locations)."""

@@ -6,7 +6,12 @@ through psycopg 3. It implements `engine_api.Engine` beside the SQLite file's en
   for psycopg once per statement text (`%` doubled, `?` outside quoted text to `%s`).
 - A write transaction takes one transaction-scoped advisory lock before anything else,
   so audit appends from several workstations are serialised and the hash chain stays a
-  chain; readers never wait for it.
+  chain; readers never wait for it. A writer waits for it, and for any row lock inside
+  the transaction, at most `write_wait_ms` (as long as the file waits for its lock), then
+  is told the server is busy.
+- `lock_row` holds a row (`SELECT ... FOR UPDATE`) against changes from connections
+  that do not take the write lock (the lock triggers read the session row FOR SHARE),
+  so a session's content hash is taken from rows nobody can add to before the commit.
 - The server's own wording (SQLSTATE classes, constraint names, the triggers' messages,
   which are SQLite's, see pg_schema.py) is translated into the same sentences the file
   gives.
@@ -37,6 +42,8 @@ from ketalog.store.schema import LOCKED_MESSAGE
 
 # pg_advisory_xact_lock key held by every write transaction: "ketalog write" in ASCII.
 WRITE_LOCK = 0x6B6C_7772_6974_65
+# How long a writer waits for the write lock or a locked row (the file's busy timeout).
+WRITE_WAIT_MS = 5000
 # Constraint names PostgreSQL gives the UNIQUE columns whose duplicates users can cause.
 _UNIQUE_WORDS = {
     "patients_mrn_key": "a patient with this MRN already exists",
@@ -172,10 +179,20 @@ class PostgresEngine:
         self.conn = PgConnection(conn)
         self.location = location
 
+    write_wait_ms = WRITE_WAIT_MS
+
     def begin_write(self) -> None:
         raw = self.conn.raw
         raw.execute("BEGIN")
-        raw.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+        try:
+            raw.execute(f"SET LOCAL lock_timeout = '{int(self.write_wait_ms)}ms'")
+            raw.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+        except psycopg.Error:
+            self.rollback()  # the caller is told, and nothing is left open
+            raise
+
+    def lock_row(self, table: str, row_id: int) -> None:
+        self.conn.execute(f"SELECT id FROM {table} WHERE id = ? FOR UPDATE", [row_id])
 
     def commit(self) -> None:
         self.conn.raw.execute("COMMIT")

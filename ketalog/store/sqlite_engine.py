@@ -87,6 +87,9 @@ class SqliteEngine:
             f"VALUES ({', '.join('?' * len(columns))})", list(values))
         return int(cursor.lastrowid or 0)
 
+    def lock_row(self, table: str, row_id: int) -> None:
+        """BEGIN IMMEDIATE already holds the whole file against other writers."""
+
     def nocase(self, expression: str) -> str:
         return f"{expression} COLLATE NOCASE"
 
