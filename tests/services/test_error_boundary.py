@@ -120,6 +120,52 @@ def test_a_busy_database_reaches_the_gui_as_a_service_error(staffed):
     assert store.count("patients", mrn="B1") == 0
 
 
+def test_a_writer_held_up_by_another_reaches_the_gui_as_a_service_error(staffed, reopen,
+                                                                       engine):
+    """The same through the store on either engine: another ketalog on the file, or another
+    workstation of the clinic server, is in the middle of a write."""
+    from datetime import date
+
+    from ketalog.services.patients import PatientInput, create_patient
+
+    store, ctx = staffed
+    other = reopen()
+    other.engine.begin_write()
+    if engine == "postgresql":
+        store.engine.write_wait_ms = 100
+    else:
+        store.conn.execute("PRAGMA busy_timeout = 100")
+    try:
+        with pytest.raises(ServiceError, match="busy .*; try again") as info:
+            create_patient(ctx["nurse"], PatientInput("B2", "Busy", "Bea", date(1980, 1, 1)))
+    finally:
+        other.engine.rollback()
+    assert isinstance(info.value, StoreFailed)
+    assert store.count("patients", mrn="B2") == 0
+
+
+def test_a_read_only_database_of_either_engine_reaches_the_gui_as_a_service_error(
+        staffed, engine):
+    """A file turned read-only under the open store, or a clinic server that became a
+    read-only standby."""
+    from datetime import date
+
+    from ketalog.services.patients import PatientInput, create_patient
+
+    store, ctx = staffed
+    on, off = (("SET default_transaction_read_only = on",
+                "SET default_transaction_read_only = off") if engine == "postgresql"
+               else ("PRAGMA query_only = ON", "PRAGMA query_only = OFF"))
+    store.conn.execute(on)
+    try:
+        with pytest.raises(ServiceError, match="read-only.*: nothing was saved") as info:
+            create_patient(ctx["nurse"], PatientInput("R2", "Read", "Rhea", date(1980, 1, 1)))
+    finally:
+        store.conn.execute(off)
+    assert isinstance(info.value, StoreFailed)
+    assert store.count("patients", mrn="R2") == 0
+
+
 @pytest.mark.sqlite_only("turns the file read-only with PRAGMA query_only")
 def test_a_read_only_database_reaches_the_gui_as_a_service_error(staffed):
     """SQLite reports a file that turned read-only under the open store as query_only does."""
