@@ -41,7 +41,7 @@ def clock() -> FixedClock:
     return FixedClock(datetime(2026, 11, 24, 14, 0, tzinfo=UTC))
 
 
-ENGINES = ("sqlite", "postgresql")
+from tests.engines import ENGINES  # noqa: E402
 
 
 def pytest_configure(config: pytest.Config) -> None:
