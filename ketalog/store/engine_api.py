@@ -2,9 +2,9 @@
 
 `Store` and its `Writer` build every statement from the schema's table and column names
 and run it through an `Engine`: transactions, the one insert whose new id is needed,
-error wording, the list of tables and the checks `verify` runs. The SQLite engine
-(`sqlite_engine.SqliteEngine`) is the only one today; a server engine implements the same
-members. Statements are written with `?` placeholders (qmark style); an engine whose
+error wording, a row held for what is read next, the list of tables and their defaults,
+and the checks `verify` runs. The local file's engine (`sqlite_engine.SqliteEngine`) and
+the clinic server's (`pg_engine.PostgresEngine`) implement the same members. Statements are written with `?` placeholders (qmark style); an engine whose
 driver wants another style translates them.
 """
 
