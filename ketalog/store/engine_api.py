@@ -67,7 +67,7 @@ class Engine(Protocol):
         """Inside a write transaction: hold the row against every other connection's
         change until the commit, before reading what depends on it (a session's content
         before its signature). Where the write lock already keeps every other writer out
-        (SQLite's BEGIN IMMEDIATE) there is nothing more to do."""
+        (the local file's) there is nothing more to do."""
 
     def nocase(self, expression: str) -> str:
         """`expression` compared and sorted without regard to case, in a form the engine's
