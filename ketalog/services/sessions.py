@@ -600,6 +600,9 @@ def sign_session(ctx: Context, session_id: int, password: str) -> str:
     reauthenticate(ctx, password, "signature")
     key = open_key(ctx.store, ctx.user.id, password)
     with ctx.store.write(ctx.actor) as w:
+        sessions_store.lock(w, session_id)
+        if get_session(ctx.store, session_id).status is SessionStatus.SIGNED:
+            raise InvalidState("this session is already signed")  # by another workstation
         if key is None:
             key = replace_missing_key(ctx.store, w, ctx.user.id, password)
         if session.provider_id is None:
@@ -616,6 +619,7 @@ def _insert_signature(ctx: Context, w: Writer, session_id: int, key: SigningKey 
     """Hash the content as it stands and sign the hash with the signer's own key."""
     if key is None:
         raise ServiceError("this login holds no signing key (log out and in again to sign)")
+    sessions_store.lock(w, session_id)  # the content hashed is the content committed
     signature = session_signature(ctx.store, key, session_id=session_id,
                                   session_uuid=get_session(ctx.store, session_id).uuid,
                                   user_id=ctx.user.id or 0, at=to_iso(ctx.clock.now()),

@@ -53,7 +53,7 @@ def grant(store: Store, grant_id: int) -> Grant | None:
 
 def awaiting_review(store: Store) -> list[Grant]:
     """Grants no admin has reviewed yet, oldest first."""
-    return [_grant(r) for r in store.rows(TABLE, order_by="started_at", reviewed_at=None)]
+    return [_grant(r) for r in store.rows(TABLE, order_by="started_at, id", reviewed_at=None)]
 
 
 def insert_grant(w: Writer, user_id: int, started_at: datetime, expires_at: datetime,

@@ -2,9 +2,9 @@
 
 `Store` and its `Writer` build every statement from the schema's table and column names
 and run it through an `Engine`: transactions, the one insert whose new id is needed,
-error wording, the list of tables and the checks `verify` runs. The SQLite engine
-(`sqlite_engine.SqliteEngine`) is the only one today; a server engine implements the same
-members. Statements are written with `?` placeholders (qmark style); an engine whose
+error wording, a row held for what is read next, the list of tables and their defaults,
+and the checks `verify` runs. The local file's engine (`sqlite_engine.SqliteEngine`) and
+the clinic server's (`pg_engine.PostgresEngine`) implement the same members. Statements are written with `?` placeholders (qmark style); an engine whose
 driver wants another style translates them.
 """
 
@@ -66,6 +66,12 @@ class Engine(Protocol):
     def insert(self, table: str, columns: Sequence[str], values: Sequence[object]) -> int:
         """Insert one row and return its new id."""
 
+    def lock_row(self, table: str, row_id: int) -> None:
+        """Inside a write transaction: hold the row against every other connection's
+        change until the commit, before reading what depends on it (a session's content
+        before its signature). Where the write lock already keeps every other writer out
+        (the local file's) there is nothing more to do."""
+
     def nocase(self, expression: str) -> str:
         """`expression` compared and sorted without regard to case, in a form the engine's
         case-insensitive indexes serve (names of patients, locations)."""
@@ -77,6 +83,10 @@ class Engine(Protocol):
 
     def table_columns(self) -> dict[str, list[str]]:
         """Every table with its columns in order."""
+
+    def column_defaults(self) -> dict[str, dict[str, object]]:
+        """Every table's columns with the value each gets when an insert leaves it out
+        (None: no default), for verify's replay of the audit history."""
 
     def translate(self, exc: BaseException) -> StoreError:
         """The driver's error in words a clinic user can act on."""

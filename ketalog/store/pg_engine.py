@@ -6,7 +6,12 @@ through psycopg 3. It implements `engine_api.Engine` beside the SQLite file's en
   for psycopg once per statement text (`%` doubled, `?` outside quoted text to `%s`).
 - A write transaction takes one transaction-scoped advisory lock before anything else,
   so audit appends from several workstations are serialised and the hash chain stays a
-  chain; readers never wait for it.
+  chain; readers never wait for it. A writer waits for it, and for any row lock inside
+  the transaction, at most `write_wait_ms` (as long as the file waits for its lock), then
+  is told the server is busy.
+- `lock_row` holds a row (`SELECT ... FOR UPDATE`) against changes from connections
+  that do not take the write lock (the lock triggers read the session row FOR SHARE),
+  so a session's content hash is taken from rows nobody can add to before the commit.
 - The server's own wording (SQLSTATE classes, constraint names, the triggers' messages,
   which are SQLite's, see pg_schema.py) is translated into the same sentences the file
   gives.
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -37,6 +43,8 @@ from ketalog.store.schema import LOCKED_MESSAGE
 
 # pg_advisory_xact_lock key held by every write transaction: "ketalog write" in ASCII.
 WRITE_LOCK = 0x6B6C_7772_6974_65
+# How long a writer waits for the write lock or a locked row (the file's busy timeout).
+WRITE_WAIT_MS = 5000
 # Constraint names PostgreSQL gives the UNIQUE columns whose duplicates users can cause.
 _UNIQUE_WORDS = {
     "patients_mrn_key": "a patient with this MRN already exists",
@@ -66,6 +74,14 @@ def qmark_to_pyformat(sql: str) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+def _text_safe(parameters: Sequence[Any]) -> list[Any]:
+    """PostgreSQL text cannot hold NUL, which SQLite stores: a NUL in a text parameter
+    (only ever from a device's raw bytes: the quarantine keeps what a monitor sent) is
+    stored as U+FFFD, the replacement character, instead of failing the whole write."""
+    return [p.replace("\x00", "\ufffd") if isinstance(p, str) and "\x00" in p else p
+            for p in parameters]
 
 
 class PgCursor:
@@ -100,7 +116,7 @@ class PgConnection:
         self.raw = conn
 
     def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> PgCursor:
-        params = list(parameters)
+        params = _text_safe(parameters)
         if params:
             return PgCursor(self.raw.execute(qmark_to_pyformat(sql), params))
         # without parameters psycopg sends the text as it is: `%` stays a literal
@@ -108,7 +124,7 @@ class PgConnection:
 
     def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> None:
         with self.raw.cursor() as cursor:
-            cursor.executemany(qmark_to_pyformat(sql), [list(p) for p in parameters])
+            cursor.executemany(qmark_to_pyformat(sql), [_text_safe(p) for p in parameters])
 
     @property
     def in_transaction(self) -> bool:
@@ -165,28 +181,38 @@ class PostgresEngine:
         self.location = location
         self.changes_since = 0  # change notifications: the audit log's end when a write began
 
+    write_wait_ms = WRITE_WAIT_MS
+
     def begin_write(self) -> str | None:
         """BEGIN, the write lock, then the chain's head in one round trip: a simple
-        query of three statements, each with its own snapshot (READ COMMITTED), so the
+        query of four statements, each with its own snapshot (READ COMMITTED), so the
         head is read after the lock was granted and is the one this write follows. Its
-        id also marks where this write's audit entries (its change notifications)
-        begin."""
+        id also marks where this write's audit entries (its change notifications) begin.
+        The lock is waited for `write_wait_ms` (the file's busy timeout), then once more;
+        a writer still held up is told the server is busy, with nothing left open."""
         raw = self.conn.raw
-        for attempt in (1, 2):  # lock_timeout passed while another write held the lock:
-            try:  # nothing was done yet, so waiting once more is safe
+        for attempt in (1, 2):
+            try:
                 cursor = raw.execute(
-                    f"BEGIN; SELECT pg_advisory_xact_lock({int(WRITE_LOCK)}); "
+                    f"BEGIN; SET LOCAL lock_timeout = '{int(self.write_wait_ms)}ms'; "
+                    f"SELECT pg_advisory_xact_lock({int(WRITE_LOCK)}); "
                     "SELECT id, entry_hash FROM audit_log ORDER BY id DESC LIMIT 1")
                 break
             except pg_errors.LockNotAvailable:
-                raw.execute("ROLLBACK")
+                self.rollback()  # nothing was done yet, so waiting once more is safe
                 if attempt == 2:
                     raise
+            except psycopg.Error:
+                self.rollback()
+                raise
         while cursor.nextset():
             pass  # the last result is the head's
         row = cursor.fetchone()
         self.changes_since = 0 if row is None else int(row[0])
         return "" if row is None else str(row[1])
+
+    def lock_row(self, table: str, row_id: int) -> None:
+        self.conn.execute(f"SELECT id FROM {table} WHERE id = ? FOR UPDATE", [row_id])
 
     def commit(self) -> None:
         pg_changes.notify_changes(self.conn.raw, self.changes_since)  # delivered on COMMIT
@@ -215,6 +241,23 @@ class PostgresEngine:
                 "SELECT table_name, column_name FROM information_schema.columns "
                 "WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position"):
             found.setdefault(str(table), []).append(str(column))
+        return found
+
+    def column_defaults(self) -> dict[str, dict[str, object]]:
+        """The schema's defaults are plain literals (pg_schema.py), evaluated as the
+        server stores them; an identity column (`id`) has none to replay."""
+        found: dict[str, dict[str, object]] = {}
+        for table, column, default, identity in self.conn.raw.execute(
+                "SELECT table_name, column_name, column_default, is_identity "
+                "FROM information_schema.columns WHERE table_schema = current_schema() "
+                "ORDER BY table_name, ordinal_position"):
+            value: object = None
+            if default is not None and identity != "YES" and "nextval(" not in default:
+                row = self.conn.raw.execute(f"SELECT {default}").fetchone()
+                value = None if row is None else row[0]
+                if isinstance(value, Decimal):
+                    value = float(value)
+            found.setdefault(str(table), {})[str(column)] = value
         return found
 
     def translate(self, exc: BaseException) -> StoreError:

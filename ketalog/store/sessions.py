@@ -170,6 +170,13 @@ def insert(w: Writer, row: Mapping[str, object]) -> int:
     return w.insert(TABLE, row)
 
 
+def lock(w: Writer, session_id: int) -> None:
+    """Hold the session row until the write commits: nothing is added to, changed in or
+    removed from the session by another connection meanwhile (its content is about to
+    be hashed and signed)."""
+    w.store.engine.lock_row(TABLE, session_id)
+
+
 def update(w: Writer, session_id: int, changes: Mapping[str, object],
            reason: str = "", expected: Mapping[str, object] | None = None) -> None:
     """Change some columns (only what differs is written and audited, with the reason);

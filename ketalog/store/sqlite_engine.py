@@ -88,6 +88,9 @@ class SqliteEngine:
             f"VALUES ({', '.join('?' * len(columns))})", list(values))
         return int(cursor.lastrowid or 0)
 
+    def lock_row(self, table: str, row_id: int) -> None:
+        """BEGIN IMMEDIATE already holds the whole file against other writers."""
+
     def nocase(self, expression: str) -> str:
         return f"{expression} COLLATE NOCASE"
 
@@ -98,6 +101,15 @@ class SqliteEngine:
         return {name: [c[1] for c in self.conn.execute(f"PRAGMA table_info({name})")]
                 for (name,) in self.conn.execute(
                     "SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+    def column_defaults(self) -> dict[str, dict[str, object]]:
+        found: dict[str, dict[str, object]] = {}
+        for table in self.table_columns():
+            found[table] = {
+                name: None if default is None
+                else self.conn.execute(f"SELECT {default}").fetchone()[0]
+                for _, name, _, _, default, _ in self.conn.execute(f"PRAGMA table_info({table})")}
+        return found
 
     def translate(self, exc: BaseException) -> StoreError:
         """SQLite's wording translated; its vaguer errors ("disk I/O error") are told

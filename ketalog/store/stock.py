@@ -58,7 +58,7 @@ _LOT_SQL = ("SELECT l.id, l.location_id, l.product, l.strength_mg_per_ml, l.cont
 
 def lots(store: Store) -> list[Lot]:
     return [_lot(r) for r in store.conn.execute(
-        _LOT_SQL + f" ORDER BY {store.engine.nocase('c.name')}, l.expiry, l.lot_number")]
+        _LOT_SQL + f" ORDER BY {store.engine.nocase('c.name')}, l.expiry, l.lot_number, l.id")]
 
 
 def lot(store: Store, lot_id: int) -> Lot | None:

@@ -307,7 +307,7 @@ class Store:
     def search_patients(self, text: str = "", limit: int = 200) -> list[dict[str, object]]:
         """Match MRN, family/given name prefix or birth date (YYYY-MM-DD prefix)."""
         text = text.strip()
-        order = f" ORDER BY {self.engine.nocase('family_name')}, given_name LIMIT ?"
+        order = f" ORDER BY {self.engine.nocase('family_name')}, given_name, id LIMIT ?"
         if not text:
             return self._select("SELECT * FROM patients" + order, [limit])
         like = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -15,7 +15,7 @@ from ketalog.store.values import as_flag, as_int, as_text
 TABLE = "users"
 ROLES_TABLE = "user_roles"
 BY_USERNAME = "username"  # the column's NOCASE collation: "ann" and "Ann" sort together
-BY_DISPLAY_NAME = "display_name"
+BY_DISPLAY_NAME = "display_name, id"  # ties (two "Dr Lee") in the order they were added
 
 
 @dataclass(frozen=True)

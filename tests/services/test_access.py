@@ -32,6 +32,8 @@ from ketalog.services.users import set_active
 from ketalog.store.verify import verify_store
 from tests.readiness import ACK_READINESS
 
+pytestmark = pytest.mark.both_engines
+
 REASON = "Provider locked out mid-infusion, chair 2, K1"
 
 

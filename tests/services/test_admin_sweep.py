@@ -33,6 +33,8 @@ from ketalog.services.context import Context
 from ketalog.services.errors import PermissionDenied
 from ketalog.services.setting_declarations import SETTINGS
 
+pytestmark = pytest.mark.both_engines
+
 SERVICES = Path(__file__).resolve().parents[2] / "ketalog" / "services"
 PROTOCOL = protocols.ProtocolInput("Sweep", "pain", 0.0, 0.5, 60, 1, None, 10)
 
@@ -56,7 +58,7 @@ def calls(tmp: Path) -> dict[str, Callable[[Context], object]]:
         "settings.set_clinic_setting": lambda c: settings.set_clinic_setting(
             c, "auto_logoff_min", 240, "x"),
         "backups.set_backup_settings": lambda c: backups.set_backup_settings(c, str(tmp), 1),
-        "backups.backup_target": lambda c: backups.backup_target(c, c.store.path, tmp, "manual"),
+        "backups.backup_target": lambda c: backups.backup_target(c, Path(c.store.location), tmp, "manual"),
         "backups.backup_copy": lambda c: backups.backup_copy(c, tmp / "copy.sqlite"),
         "device_feed_settings.save_feed_settings": lambda c: device_feed_settings
         .save_feed_settings(c, device_feed_settings.FeedSettings(enabled=True), "x"),
@@ -125,12 +127,13 @@ def callers(staffed, clock):
 
 @pytest.mark.parametrize("who", ["nurse", "provider", "emergency"])
 def test_non_admins_are_refused_by_every_admin_service_and_nothing_is_written(
-        callers, who, tmp_path):
+        callers, who, tmp_path, engine):
     store, ctx = callers
     caller = ctx[who]
     out = tmp_path / "out"  # the database itself lives in tmp_path
     out.mkdir()
-    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    if engine == "sqlite":
+        store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     before = store.table_counts()
     settings_before = store.rows("clinic_settings", order_by="key")
     for name, call in calls(out).items():

@@ -21,6 +21,8 @@ from ketalog.services.audit_log import (
 from ketalog.services.errors import ServiceError
 from ketalog.services.patients import PatientInput, create_patient
 
+pytestmark = pytest.mark.both_engines
+
 
 @pytest.fixture
 def history(staffed, clock):

@@ -18,7 +18,10 @@ from ketalog.services.backups import (
 )
 from ketalog.services.errors import PermissionDenied
 
+pytestmark = pytest.mark.both_engines
 
+
+@pytest.mark.sqlite_only("SQLite backup files in the folder beside the local file; a clinic server's backups are the administrator's pg_dump")
 def test_backups_rotate_and_leave_other_files_alone(staffed, clock, tmp_path):
     store, ctx = staffed
     folder = tmp_path / "backups"
@@ -37,6 +40,7 @@ def test_backups_rotate_and_leave_other_files_alone(staffed, clock, tmp_path):
     assert len(events) == 40 and "rotated_out" in str(events[-1]["new_values"])
 
 
+@pytest.mark.sqlite_only("SQLite backup files beside the local file; a clinic server's backups are the administrator's pg_dump")
 def test_manual_backup_is_for_admins_and_settings_are_checked(staffed, clock, tmp_path):
     store, ctx = staffed
     with pytest.raises(PermissionDenied):

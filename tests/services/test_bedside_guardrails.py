@@ -22,6 +22,8 @@ from ketalog.services.record import load_record
 from ketalog.store.verify import verify_store
 from tests.readiness import ACK_READINESS
 
+pytestmark = pytest.mark.both_engines
+
 
 @pytest.fixture
 def live(staffed, clock):
@@ -166,7 +168,7 @@ def test_alarm_pending_until_acknowledged_with_action(live, clock):
     assert "SpO2 86 % < 92" in ack.warning
 
 
-def test_acknowledgements_are_signed_and_locked(live, clock):
+def test_acknowledgements_are_signed_and_locked(live, clock, driver):
     store, ctx, session, _ = live
     nurse = ctx["nurse"]
     svc.record_dose(nurse, session.id, DoseKind.START, rate_mg_per_h=41, acknowledge=True)
@@ -177,6 +179,5 @@ def test_acknowledgements_are_signed_and_locked(live, clock):
     svc.complete_session(nurse, session.id, acknowledged=ACK_READINESS)
     svc.sign_session(ctx["provider"], session.id, "provider-pass-1")
     assert verify_store(store) == []
-    import sqlite3
-    with pytest.raises(sqlite3.DatabaseError, match="locked"):
+    with pytest.raises(driver.DatabaseError, match="locked"):
         store.conn.execute("UPDATE acknowledgements SET response = 'x'")

@@ -25,6 +25,8 @@ from ketalog.services.settings import (
 from ketalog.store.store import SYSTEM
 from tests.readiness import ACK_READINESS
 
+pytestmark = pytest.mark.both_engines
+
 DAY = timedelta(days=1)
 
 
@@ -208,6 +210,7 @@ def test_limits_accepted_and_damaged_settings_fall_back(staffed):
         30.0, (24.0, 72.0, 168.0))
 
 
+@pytest.mark.sqlite_only("counts the statements through sqlite3's trace callback")
 def test_fifty_sessions_without_reading_vitals(staffed, clock, patient):
     """A long course: loading it reads no vitals and stays well under a second."""
     store, ctx = staffed

@@ -25,6 +25,9 @@ from ketalog.services.sessions import NURSE_SIGNATURE, PROVIDER_SIGNATURE, dose_
 from ketalog.store.connection import open_store
 from ketalog.store.content import session_content
 from ketalog.store.verify import verify_store
+from tests.engines import ENGINES, open_new_database
+
+pytestmark = pytest.mark.both_engines
 
 VITALS = ("sbp_mmhg", "dbp_mmhg", "map_mmhg", "hr_bpm", "spo2_pct", "rr_per_min",
           "etco2_mmhg", "temp_c")
@@ -42,11 +45,11 @@ def demo(store, clock) -> DemoReport:
     return report
 
 
-@pytest.fixture(scope="module")
-def shared(tmp_path_factory):
+@pytest.fixture(scope="module", params=ENGINES)
+def shared(request, tmp_path_factory):
     """One demo shared by the read-only checks: building it costs ~2 s each time."""
     clock = FixedClock(NOW)
-    store = open_store(tmp_path_factory.mktemp("demo") / "ketalog.db", clock)
+    store = open_new_database(request.param, request, tmp_path_factory.mktemp("demo"), clock)
     report = create_demo(store, clock, seed=1)
     yield store, clock, report
     store.close()

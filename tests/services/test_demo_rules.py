@@ -16,6 +16,9 @@ from ketalog.services.sessions import dose_events
 from ketalog.store.connection import open_store
 from ketalog.store.store import Store
 from ketalog.store.verify import verify_store
+from tests.engines import ENGINES, open_new_database
+
+pytestmark = pytest.mark.both_engines
 
 NOW = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
 DEMO_USERS = {"admin", "nurse", "nurse2", "provider"}
@@ -24,10 +27,10 @@ SEEDED = {"indications", "clinic_settings"}
 TOTAL = re.compile(r"Ketamine (\d+) mg \(")
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> tuple[Store, DemoReport]:
+@pytest.fixture(scope="module", params=ENGINES)
+def built(request, tmp_path_factory) -> tuple[Store, DemoReport]:
     clock = FixedClock(NOW)
-    store = open_store(tmp_path_factory.mktemp("demo_rules") / "ketalog.db", clock)
+    store = open_new_database(request.param, request, tmp_path_factory.mktemp("demo_rules"), clock)
     report = create_demo(store, clock, seed=3)
     yield store, report
     store.close()
@@ -56,10 +59,8 @@ def test_every_signature_verifies(built: tuple[Store, DemoReport]) -> None:
 
 
 def _uuid_tables(store: Store) -> list[str]:
-    names = [r[0] for r in store.conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
-    return [n for n in names if n != "audit_log" and any(
-        c[1] == "uuid" for c in store.conn.execute(f"PRAGMA table_info({n})"))]
+    return [n for n, columns in store.engine.table_columns().items()
+            if n != "audit_log" and not n.startswith("sqlite_") and "uuid" in columns]
 
 
 def test_every_demo_row_is_audited_to_a_demo_user(built: tuple[Store, DemoReport]) -> None:

@@ -27,6 +27,8 @@ from ketalog.store.device_messages import OpenSession
 from ketalog.store.verify import verify_store
 from tests.readiness import ACK_READINESS
 
+pytestmark = pytest.mark.both_engines
+
 BP = {"sbp_mmhg": 124.0, "dbp_mmhg": 78.0, "hr_bpm": 66.0, "spo2_pct": 98.0}
 
 

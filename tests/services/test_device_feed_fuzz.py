@@ -17,6 +17,8 @@ from ketalog.services.device_feed import DeviceFeed
 from ketalog.store.verify import verify_store
 from tests.services.test_device_feed import open_session
 
+pytestmark = pytest.mark.both_engines
+
 AT = datetime(2026, 11, 24, 13, 58, tzinfo=UTC)
 BASE = oru_message("Z1", {"sbp_mmhg": 120, "dbp_mmhg": 80, "hr_bpm": 70, "spo2_pct": 98,
                           "temp_c": 36.9}, AT, mrn="KZ", bed="CHAIR1", extra_obx=[

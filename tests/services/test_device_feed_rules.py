@@ -26,6 +26,8 @@ from ketalog.services.device_feed_config import (
 from ketalog.services.errors import PermissionDenied
 from tests.services.test_device_feed import BP, audit_of, open_session
 
+pytestmark = pytest.mark.both_engines
+
 WORDS = st.sampled_from(["", "chair", "Chair ", "BED-", "bed ", "Room", "room-", "BAY "])
 
 

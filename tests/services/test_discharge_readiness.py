@@ -17,6 +17,8 @@ from ketalog.services.patients import PatientInput, create_patient
 from ketalog.services.settings import readiness_rules, set_clinic_setting
 from tests.reports.test_session_pdf import pages_text
 
+pytestmark = pytest.mark.both_engines
+
 ALDRETE_10 = {"activity": 2, "respiration": 2, "circulation": 2, "consciousness": 2, "spo2": 2}
 
 

@@ -15,6 +15,8 @@ from ketalog.services.documents import course_document, session_document, stock_
 from ketalog.services.errors import PermissionDenied, ServiceError, StoreFailed
 from tests.store.helpers import build_signed_session
 
+pytestmark = pytest.mark.both_engines
+
 
 @pytest.fixture
 def signed(store, clock):
@@ -64,6 +66,7 @@ def test_the_stock_record_is_refused_to_a_nurse(signed):
     assert document.render().startswith(b"%PDF")
 
 
+@pytest.mark.sqlite_only("holds the file's write lock from a second sqlite3 connection")
 def test_a_busy_database_is_a_service_error_and_leaves_no_file(store, signed, tmp_path):
     nurse = signed.staff.nurse
     document = session_document(nurse, signed.session_id)

@@ -23,6 +23,8 @@ from ketalog.store.errors import StoreError
 from ketalog.store.verify import verify_store
 from tests.readiness import ACK_READINESS
 
+pytestmark = pytest.mark.both_engines
+
 
 @pytest.fixture
 def open_session(staffed):

@@ -15,6 +15,8 @@ from ketalog.services.patients import PatientInput, create_patient
 from ketalog.services.planning import plan_for
 from ketalog.services.protocols import ProtocolInput, create_protocol
 
+pytestmark = pytest.mark.both_engines
+
 
 @pytest.fixture
 def patient(staffed):

@@ -10,6 +10,8 @@ import pytest
 from ketalog.services.errors import ServiceError, StoreFailed, service_boundary, store_failed
 from ketalog.store.errors import StoreError, WrongPassphrase
 
+pytestmark = pytest.mark.both_engines
+
 
 @service_boundary
 def refused(message: str) -> int:
@@ -96,6 +98,7 @@ def test_the_scan_finds_an_unwrapped_function():
     assert plain.__code__ is not WRAPPER_CODE and refused.__code__ is WRAPPER_CODE
 
 
+@pytest.mark.sqlite_only("holds the file's write lock from a second sqlite3 connection")
 def test_a_busy_database_reaches_the_gui_as_a_service_error(staffed):
     """From the other side: another workstation holds the write lock."""
     import sqlite3
@@ -117,6 +120,53 @@ def test_a_busy_database_reaches_the_gui_as_a_service_error(staffed):
     assert store.count("patients", mrn="B1") == 0
 
 
+def test_a_writer_held_up_by_another_reaches_the_gui_as_a_service_error(staffed, reopen,
+                                                                       engine):
+    """The same through the store on either engine: another ketalog on the file, or another
+    workstation of the clinic server, is in the middle of a write."""
+    from datetime import date
+
+    from ketalog.services.patients import PatientInput, create_patient
+
+    store, ctx = staffed
+    other = reopen()
+    other.engine.begin_write()
+    if engine == "postgresql":
+        store.engine.write_wait_ms = 100
+    else:
+        store.conn.execute("PRAGMA busy_timeout = 100")
+    try:
+        with pytest.raises(ServiceError, match="busy .*; try again") as info:
+            create_patient(ctx["nurse"], PatientInput("B2", "Busy", "Bea", date(1980, 1, 1)))
+    finally:
+        other.engine.rollback()
+    assert isinstance(info.value, StoreFailed)
+    assert store.count("patients", mrn="B2") == 0
+
+
+def test_a_read_only_database_of_either_engine_reaches_the_gui_as_a_service_error(
+        staffed, engine):
+    """A file turned read-only under the open store, or a clinic server that became a
+    read-only standby."""
+    from datetime import date
+
+    from ketalog.services.patients import PatientInput, create_patient
+
+    store, ctx = staffed
+    on, off = (("SET default_transaction_read_only = on",
+                "SET default_transaction_read_only = off") if engine == "postgresql"
+               else ("PRAGMA query_only = ON", "PRAGMA query_only = OFF"))
+    store.conn.execute(on)
+    try:
+        with pytest.raises(ServiceError, match="read-only.*: nothing was saved") as info:
+            create_patient(ctx["nurse"], PatientInput("R2", "Read", "Rhea", date(1980, 1, 1)))
+    finally:
+        store.conn.execute(off)
+    assert isinstance(info.value, StoreFailed)
+    assert store.count("patients", mrn="R2") == 0
+
+
+@pytest.mark.sqlite_only("turns the file read-only with PRAGMA query_only")
 def test_a_read_only_database_reaches_the_gui_as_a_service_error(staffed):
     """SQLite reports a file that turned read-only under the open store as query_only does."""
     from datetime import date
@@ -159,6 +209,7 @@ def _open_refusal(path, clock) -> Exception:
     raise AssertionError(f"{path} opened")
 
 
+@pytest.mark.sqlite_only("a local file that is not a database")
 def test_a_file_that_cannot_open_is_told_apart_as_a_service_error(tmp_path, clock):
     """What start-up offers a backup for: an empty file, a file of some other kind."""
     from ketalog.services.database import open_database_file
@@ -185,6 +236,7 @@ def test_a_file_that_cannot_open_is_told_apart_as_a_service_error(tmp_path, cloc
         open_database_file(other, clock, quick_check=False)
 
 
+@pytest.mark.sqlite_only("a local file migrated by a newer ketalog (the server's own refusal is in tests/store/test_pg_store.py)")
 def test_a_newer_file_is_a_cannot_open_of_its_own_kind(tmp_path, clock):
     import sqlite3
 
@@ -267,15 +319,13 @@ def test_the_monitor_listener_start_is_wrapped():
     assert Hl7Listener.start.__code__ is WRAPPER_CODE
 
 
-def test_a_read_on_a_closed_database_is_a_service_error_of_its_own(tmp_path, clock):
+def test_a_read_on_a_closed_database_is_a_service_error_of_its_own(store):
     """A timer that outlived a logout or a restore reads through a closed connection:
     the driver's own error leaves the service as DatabaseGone, which the app skips
     quietly, not as sqlite3.ProgrammingError."""
     from ketalog.services.errors import DatabaseGone
     from ketalog.services.system import needs_first_admin
-    from ketalog.store.connection import open_store
 
-    store = open_store(tmp_path / "closed.db", clock)
     store.close()
     with pytest.raises(DatabaseGone, match="closed") as info:
         needs_first_admin(store)

@@ -30,6 +30,8 @@ from ketalog.services.patients import PatientInput, create_patient
 from ketalog.services.protocols import list_protocols
 from ketalog.store.connection import open_store
 
+pytestmark = pytest.mark.both_engines
+
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "schema_m001.sqlite"
 SEEDED = [Indication(i, name, cat) for i, (name, cat) in enumerate(SEED_INDICATIONS, start=1)]
 
@@ -66,6 +68,7 @@ def test_chronic_pain_is_never_crps_and_mood_texts_get_mood_rules():
         assert w.code == "rate_above_low_dose" and "Pennsylvania" in w.source
 
 
+@pytest.mark.sqlite_only("migrates an old SQLite file written with raw sqlite3")
 def test_migration_maps_old_records_and_lists_the_rest(tmp_path, clock):
     path = tmp_path / "old.sqlite"
     shutil.copyfile(FIXTURE, path)

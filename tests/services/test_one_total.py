@@ -32,6 +32,8 @@ from ketalog.services.summary import session_rows
 from tests.readiness import ACK_READINESS
 from tests.reports.test_session_pdf import pages_text
 
+pytestmark = pytest.mark.both_engines
+
 MRNS = itertools.count(1)
 
 

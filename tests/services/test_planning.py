@@ -17,6 +17,8 @@ from ketalog.services.planning import list_providers, next_series_number, plan_f
 from ketalog.services.protocols import ProtocolInput, create_protocol, list_protocols
 from ketalog.services.sessions import SessionStart, start_session
 
+pytestmark = pytest.mark.both_engines
+
 
 @pytest.fixture
 def planned(staffed):

@@ -22,6 +22,8 @@ from ketalog.services.protocols import (
 from ketalog.services.record import load_record
 from ketalog.services.sessions import SessionStart, start_session
 
+pytestmark = pytest.mark.both_engines
+
 HOUSE = ProtocolInput("House 0.5 mg/kg/h x 2 h", "neuropathic pain", 0.0, 0.5, 120, 6, None, 15)
 
 

@@ -37,6 +37,8 @@ from ketalog.services.protocols import seed_protocols
 from ketalog.store.store import SYSTEM
 from tests.store.helpers import NURSE_PW, build_signed_session
 
+pytestmark = pytest.mark.both_engines
+
 
 def reads(session_id: int, patient_id: int, patients: list[Patient]
           ) -> dict[str, Callable[[Context], object]]:

@@ -24,6 +24,8 @@ from ketalog.services.series import (
 from ketalog.services.sessions import SessionStart, start_session
 from ketalog.store.content import session_content
 
+pytestmark = pytest.mark.both_engines
+
 TODAY = date(2026, 11, 24)  # the fixed clock's day in UTC (tests run with TZ unset)
 
 

@@ -24,6 +24,8 @@ from ketalog.services.summary import dose_summary, session_rows
 from ketalog.store.verify import verify_store
 from tests.readiness import ACK_READINESS
 
+pytestmark = pytest.mark.both_engines
+
 
 @pytest.fixture
 def live(staffed, clock):

@@ -16,6 +16,8 @@ from ketalog.domain.errors import PlausibilityError
 from ketalog.services import settings as svc
 from ketalog.services.setting_declarations import BY_KEY, SETTINGS, STRUCTURED
 
+pytestmark = pytest.mark.both_engines
+
 KETALOG = Path(__file__).resolve().parents[2] / "ketalog"
 NUMERIC = [d for d in SETTINGS if d.kind in ("int", "float", "hours")]
 

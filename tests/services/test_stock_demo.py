@@ -13,16 +13,18 @@ from ketalog.services import stock
 from ketalog.services.auth import login
 from ketalog.services.demo import create_demo
 from ketalog.store import stock as stock_db
-from ketalog.store.connection import open_store
 from ketalog.store.verify import verify_store
+from tests.engines import ENGINES, open_new_database
+
+pytestmark = pytest.mark.both_engines
 
 NOW = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+@pytest.fixture(scope="module", params=ENGINES)
+def demo(request, tmp_path_factory):
     clock = FixedClock(NOW)
-    store = open_store(tmp_path_factory.mktemp("stockdemo") / "demo.sqlite", clock)
+    store = open_new_database(request.param, request, tmp_path_factory.mktemp("stockdemo"), clock)
     report = create_demo(store, clock, seed=1)
     yield store, clock, report
     store.close()

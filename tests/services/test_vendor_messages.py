@@ -16,6 +16,8 @@ from ketalog.services.device_feed import DeviceFeed
 from ketalog.store.verify import verify_store
 from tests.services.test_device_feed import open_session
 
+pytestmark = pytest.mark.both_engines
+
 VENDORS = Path(__file__).resolve().parents[1] / "fixtures" / "hl7" / "vendors"
 VITALS = ("sbp_mmhg", "dbp_mmhg", "map_mmhg", "hr_bpm", "spo2_pct", "rr_per_min",
           "etco2_mmhg", "temp_c")

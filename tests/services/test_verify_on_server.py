@@ -12,7 +12,7 @@ from ketalog.services.auth import bootstrap_admin, login
 from ketalog.services.database import open_server_database
 from ketalog.services.integrity import verify_database
 from ketalog.services.patients import PatientInput, create_patient
-from tests.pg_clinic import OWNER_LOGIN, WORKSTATION_LOGIN
+from tests.pg_clinic import WORKSTATION_LOGIN
 
 psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed")
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from ketalog.services.audit_log import AuditFilter, audit_actions, search_audit
 from ketalog.services.views import view_patient, view_session
 from tests.store.helpers import build_signed_session
+
+pytestmark = pytest.mark.both_engines
 
 
 def test_opening_a_session_or_a_patient_writes_a_view_entry(store, clock):

@@ -19,6 +19,8 @@ from ketalog.services.vitals_series import (
 )
 from ketalog.store.errors import StoreError
 
+pytestmark = pytest.mark.both_engines
+
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 

@@ -15,6 +15,10 @@ from ketalog.store.errors import StoreError
 from ketalog.store.store import SYSTEM, Store
 from ketalog.store.verify import verify_store
 
+pytestmark = pytest.mark.both_engines
+FILE_BACKUP = ("the online backup and restore of the local SQLite file (a clinic server is "
+               "backed up by its administrator with pg_dump)")
+
 STAMP = "20261124T140000"
 
 
@@ -43,6 +47,7 @@ def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@pytest.mark.sqlite_only(FILE_BACKUP)
 def test_backup_is_a_verified_identical_copy(populated, tmp_path):
     target = tmp_path / "backups" / "k-backup.db"
     seen: list[tuple[int, int]] = []
@@ -58,6 +63,7 @@ def test_backup_is_a_verified_identical_copy(populated, tmp_path):
     assert not list(target.parent.glob("*.partial"))
 
 
+@pytest.mark.sqlite_only(FILE_BACKUP)
 def test_backup_refuses_to_overwrite(populated, tmp_path):
     target = tmp_path / "existing.db"
     target.write_bytes(b"precious")
@@ -66,6 +72,7 @@ def test_backup_refuses_to_overwrite(populated, tmp_path):
     assert target.read_bytes() == b"precious"
 
 
+@pytest.mark.sqlite_only(FILE_BACKUP)
 def test_restore_replaces_database_and_keeps_the_old_one(populated, tmp_path, clock):
     backup = tmp_path / "backup.db"
     backed_up = backup_to(populated, backup).row_counts
@@ -89,6 +96,7 @@ def test_restore_replaces_database_and_keeps_the_old_one(populated, tmp_path, cl
         reopened.close()
 
 
+@pytest.mark.sqlite_only(FILE_BACKUP)
 def test_restore_is_refused_while_another_ketalog_has_the_file_open(populated, tmp_path,
                                                                     clock):
     """The other program would go on writing into the file set aside: records lost."""
@@ -123,6 +131,7 @@ def truncate_half(path: Path) -> None:
     path.write_bytes(data[: len(data) // 2])
 
 
+@pytest.mark.sqlite_only(FILE_BACKUP)
 @pytest.mark.parametrize("damage", [corrupt_middle, truncate_half])
 def test_damaged_backup_is_refused_and_database_untouched(populated, tmp_path, damage):
     backup = tmp_path / "backup.db"

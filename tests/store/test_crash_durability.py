@@ -22,6 +22,8 @@ from ketalog.store.verify import verify_store
 from .helpers import NURSE_PW, make_staff, start_patient_session
 
 pytestmark = [
+    pytest.mark.both_engines,
+    pytest.mark.sqlite_only("SIGKILL durability of the local file's WAL"),
     pytest.mark.slow,
     pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL (POSIX)"),
 ]

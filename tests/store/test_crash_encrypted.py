@@ -22,6 +22,8 @@ from .helpers import NURSE_PW, make_staff, start_patient_session
 from .test_crash_durability import READY_TIMEOUT_S, WRITER, LineReader
 
 pytestmark = [
+    pytest.mark.both_engines,
+    pytest.mark.sqlite_only("SIGKILL durability of the encrypted local file's WAL"),
     pytest.mark.slow,
     pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL (POSIX)"),
 ]

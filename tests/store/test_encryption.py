@@ -32,6 +32,9 @@ from ketalog.store.verify import verify_store
 
 from .helpers import build_signed_session, make_staff, start_patient_session
 
+pytestmark = [pytest.mark.both_engines, pytest.mark.sqlite_only(
+    "SQLCipher encryption of the local file (a clinic server's disk encryption is the server's)")]
+
 KEY = "correct horse battery staple"
 SECRET_MRN = "MRN-SECRET-4711"
 

@@ -22,6 +22,9 @@ from ketalog.store.verify import verify_store
 
 from .helpers import NURSE_PW, Staff, make_staff, raw_connect, start_patient_session
 
+pytestmark = [pytest.mark.both_engines, pytest.mark.sqlite_only(
+    "faults of the local file: its disk full or read-only, its own write lock (the shared two-writer and busy behaviour is tests/store/test_two_connections.py's)")]
+
 WRITER = Path(__file__).with_name("crash_writer.py")
 READING = {"sbp_mmhg": 118, "dbp_mmhg": 76, "hr_bpm": 72, "spo2_pct": 98}
 

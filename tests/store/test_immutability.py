@@ -30,6 +30,10 @@ from .helpers import (
 )
 
 ALL_TABLES = ("sessions", *SESSION_CHILD_TABLES, *APPEND_ONLY_TABLES, "follow_ups")
+RAW = ("attacks the file with raw sqlite3 (the clinic server's triggers and grants are "
+       "attacked in tests/store/test_pg_schema.py)")
+
+pytestmark = pytest.mark.both_engines
 
 
 @pytest.fixture(scope="module")
@@ -43,23 +47,54 @@ def template(tmp_path_factory) -> tuple[Path, SignedSession, datetime]:
     return path, built, template_clock.now()
 
 
+@pytest.fixture(scope="module")
+def pg_signed_template(pg_template):
+    """The same signed session on a clinic database of the test server."""
+    from ketalog.store.pg_connection import open_server_store
+    from tests.pg_clinic import WORKSTATION_LOGIN, copy_of
+
+    clinic = copy_of(pg_template)
+    template_clock = FixedClock(datetime(2026, 11, 24, 14, 0, tzinfo=UTC))
+    template_store = open_server_store(clinic.conninfo(WORKSTATION_LOGIN), template_clock)
+    try:
+        built = build_signed_session(template_store, template_clock)
+    finally:
+        template_store.close()
+    return clinic, built, template_clock.now()
+
+
 @pytest.fixture
-def store(tmp_path: Path, clock: FixedClock, template) -> Iterator[Store]:
-    path, _, now = template
-    assert not path.with_name(path.name + "-wal").exists()
-    shutil.copyfile(path, tmp_path / "ketalog.db")
+def built(engine: str, request: pytest.FixtureRequest):
+    """(the template, its signed session, the template's clock time) of the engine."""
+    if engine == "postgresql":
+        return request.getfixturevalue("pg_signed_template")
+    return request.getfixturevalue("template")
+
+
+@pytest.fixture
+def store(tmp_path: Path, clock: FixedClock, engine: str, built) -> Iterator[Store]:
+    origin, _, now = built
     clock.set(now)
-    s = open_store(tmp_path / "ketalog.db", clock)
+    if engine == "postgresql":
+        from ketalog.store.pg_connection import open_server_store
+        from tests.pg_clinic import WORKSTATION_LOGIN, copy_of
+
+        s = open_server_store(copy_of(origin).conninfo(WORKSTATION_LOGIN), clock)
+    else:
+        path = origin
+        assert not path.with_name(path.name + "-wal").exists()
+        shutil.copyfile(path, tmp_path / "ketalog.db")
+        s = open_store(tmp_path / "ketalog.db", clock)
     yield s
     s.close()
 
 
 @pytest.fixture
-def signed(store: Store, clock: FixedClock, template) -> SignedSession:
-    built: SignedSession = template[1]
-    rebind = {name: dataclasses.replace(getattr(built.staff, name), store=store, clock=clock)
+def signed(store: Store, clock: FixedClock, built) -> SignedSession:
+    made: SignedSession = built[1]
+    rebind = {name: dataclasses.replace(getattr(made.staff, name), store=store, clock=clock)
               for name in ("admin", "nurse", "provider")}
-    return dataclasses.replace(built, staff=Staff(**rebind))
+    return dataclasses.replace(made, staff=Staff(**rebind))
 
 
 @pytest.fixture
@@ -97,6 +132,7 @@ def assert_refused(conn: sqlite3.Connection, sql: str, params: list[object],
         conn.execute(sql, params)
 
 
+@pytest.mark.sqlite_only(RAW)
 def test_signed_session_row_cannot_be_updated_or_deleted(signed, raw):
     before = snapshot(raw)
     sid = signed.session_id
@@ -106,6 +142,7 @@ def test_signed_session_row_cannot_be_updated_or_deleted(signed, raw):
     assert snapshot(raw) == before
 
 
+@pytest.mark.sqlite_only(RAW)
 @pytest.mark.parametrize("table", SESSION_CHILD_TABLES)
 def test_signed_child_rows_are_locked(signed, raw, table):
     row_id = first_id(raw, table, signed.session_id)
@@ -118,6 +155,7 @@ def test_signed_child_rows_are_locked(signed, raw, table):
     assert snapshot(raw) == before
 
 
+@pytest.mark.sqlite_only(RAW)
 @pytest.mark.parametrize("table", SESSION_CHILD_TABLES)
 def test_same_raw_sql_works_on_an_unsigned_session(signed, raw, table):
     """Control: the refusals above come from the signature lock, not from bad SQL."""
@@ -131,6 +169,7 @@ def test_same_raw_sql_works_on_an_unsigned_session(signed, raw, table):
                        [draft]).fetchone()[0] == 0
 
 
+@pytest.mark.sqlite_only(RAW)
 def test_append_only_tables_refuse_update_and_delete(signed, raw):
     sessions.add_addendum(signed.staff.provider, signed.session_id, "typo",
                           "Escort was the patient's brother.")
@@ -146,6 +185,7 @@ def test_append_only_tables_refuse_update_and_delete(signed, raw):
     assert snapshot(raw) == before
 
 
+@pytest.mark.sqlite_only(RAW)
 def test_addenda_and_follow_ups_still_allowed_after_signing(signed, store, raw):
     provider, nurse = signed.staff.provider, signed.staff.nurse
     sid = signed.session_id
@@ -177,6 +217,7 @@ def drop_triggers(conn: sqlite3.Connection, *names: str) -> None:
         conn.execute(f"DROP TRIGGER {name}")
 
 
+@pytest.mark.sqlite_only(RAW)
 def test_verify_finds_an_edited_audit_entry(signed, store, raw):
     drop_triggers(raw, "audit_log_append_only_update", "audit_log_append_only_delete")
     target = raw.execute("SELECT id FROM audit_log WHERE table_name = 'vitals' "
@@ -188,6 +229,7 @@ def test_verify_finds_an_edited_audit_entry(signed, store, raw):
     assert any("audit_log_append_only_update" in p for p in problems)
 
 
+@pytest.mark.sqlite_only(RAW)
 def test_verify_finds_a_deleted_audit_entry(signed, store, raw):
     drop_triggers(raw, "audit_log_append_only_delete")
     last = raw.execute("SELECT max(id) FROM audit_log").fetchone()[0]
@@ -199,6 +241,7 @@ def test_verify_finds_a_deleted_audit_entry(signed, store, raw):
                for p in problems)
 
 
+@pytest.mark.sqlite_only(RAW)
 def test_verify_finds_a_changed_signed_vital(signed, store, raw):
     drop_triggers(raw, "vitals_locked_update")
     vid = first_id(raw, "vitals", signed.session_id)

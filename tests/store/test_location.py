@@ -10,6 +10,9 @@ import ketalog.store.connection as connection
 from ketalog.store.errors import NetworkFilesystemError
 from ketalog.store.location import network_location_reason
 
+pytestmark = [pytest.mark.both_engines, pytest.mark.sqlite_only(
+    "where the local file may be (a network share breaks SQLite's locking)")]
+
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:

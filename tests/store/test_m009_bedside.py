@@ -6,13 +6,18 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from ketalog.store.connection import open_store
 from ketalog.store.schema import migrations
 from ketalog.store.verify import verify_store
 
+pytestmark = pytest.mark.both_engines
+
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "schema_m001.sqlite"
 
 
+@pytest.mark.sqlite_only("migration m009 of the SQLite file (the server's schema steps are tests/store/test_pg_schema.py's)")
 def test_empty_file_gets_the_tables_and_lock_triggers(tmp_path, clock):
     store = open_store(tmp_path / "new.db", clock)
     try:
@@ -25,6 +30,7 @@ def test_empty_file_gets_the_tables_and_lock_triggers(tmp_path, clock):
         store.close()
 
 
+@pytest.mark.sqlite_only("migration m009 of an old SQLite file")
 def test_old_file_free_text_becomes_entries(tmp_path, clock):
     path = tmp_path / "clinic.db"
     shutil.copyfile(FIXTURE, path)

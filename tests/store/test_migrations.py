@@ -14,6 +14,9 @@ from ketalog.store.errors import EmptyDatabase, NotKetalogDatabase
 from ketalog.store.schema import CLINICAL_TABLES, migrations, protection_triggers
 from ketalog.store.verify import verify_store
 
+pytestmark = [pytest.mark.both_engines, pytest.mark.sqlite_only(
+    "the SQLite file's migrations, PRAGMAs and file classification (the server's schema steps are tests/store/test_pg_schema.py's)")]
+
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "schema_m001.sqlite"
 ALL_MIGRATIONS = ["m001_core", "m002_protection", "m003_indexes", "m004_series",
                   "m005_device_feed", "m006_access", "m007_scale_indexes",

@@ -6,12 +6,16 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
+
 from ketalog.cli.progress import ProgressLine
 from ketalog.store.backup import backup_to
 from ketalog.store.store import Store
 from ketalog.store.verify import verify_store
 from tests.store.helpers import build_signed_session
 from tests.store.test_backup import add_session
+
+pytestmark = pytest.mark.both_engines
 
 
 def _phases(calls: list[tuple[str, int, int]]) -> list[str]:
@@ -54,6 +58,7 @@ def test_verify_reports_about_a_hundred_steps_not_one_per_session(store: Store) 
     assert 2 <= len(chain) <= 102
 
 
+@pytest.mark.sqlite_only("the online backup of the local SQLite file reports its pages")
 def test_backup_reports_copy_count_and_check(store: Store, tmp_path: Path) -> None:
     add_session(store, "M1", 3000)
     pages: list[tuple[int, int]] = []
@@ -93,6 +98,7 @@ def test_progress_line_on_a_terminal_rewrites_one_line() -> None:
     assert text.count("\r") == 2 and text.endswith("\n") and "copy 10/10 100 %" in text
 
 
+@pytest.mark.sqlite_only("the online backup of the local SQLite file, copied page by page")
 def test_backup_finishes_while_another_connection_writes(store: Store, tmp_path: Path,
                                                          clock) -> None:  # noqa: ANN001
     """A write between two steps used to restart the copy from page 1 (for ever, on a

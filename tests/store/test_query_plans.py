@@ -32,6 +32,9 @@ from ketalog.store.connection import open_store
 from ketalog.store.device_messages import vitals_after
 from ketalog.store.store import Store
 
+pytestmark = [pytest.mark.both_engines, pytest.mark.sqlite_only(
+    "reads SQLite's query plans through its trace callback")]
+
 SCALE = 0.004  # 12 patients, 200 sessions, ~40,000 vitals
 
 

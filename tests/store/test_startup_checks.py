@@ -31,6 +31,9 @@ from ketalog.store.verify import verify_store
 
 from .helpers import ADMIN_PW, NURSE_PW, build_signed_session
 
+pytestmark = [pytest.mark.both_engines, pytest.mark.sqlite_only(
+    "damaged pages and headers of the local file and its backups")]
+
 PAGE = 4096
 
 
