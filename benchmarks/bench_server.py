@@ -215,6 +215,11 @@ def svc_vitals(store: Store, session_id: int) -> list[VitalsReading]:
 
 
 def run() -> list[Figure]:
+    import os
+    import tempfile
+
+    # the workstations' anchor logs go to a scratch data folder, not the user's own
+    os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="ketalog-bench-data-")
     try:
         from tests import pg_server
         from tests.pg_clinic import (

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Nothing a test writes lands in the user's own folders (a clinic server's anchor log is
+# kept in the workstation's data folder; crash logs in its state folder).
+_TEST_HOME = tempfile.mkdtemp(prefix="ketalog-tests-")
+os.environ["XDG_DATA_HOME"] = os.path.join(_TEST_HOME, "data")
+os.environ["XDG_STATE_HOME"] = os.path.join(_TEST_HOME, "state")
+atexit.register(shutil.rmtree, _TEST_HOME, True)
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))

@@ -43,15 +43,6 @@ class Anchor:
     source: str  # where it was found, for the message
 
 
-def _on_server(store: Store) -> bool:
-    """The records are on a clinic server, not in a local file."""
-    try:
-        _ = store.path
-    except StoreError:
-        return True
-    return False
-
-
 @service_boundary
 def default_backup_folder(store: Store) -> Path:
     """Beside the local file; for a clinic server, this workstation's own data folder:
@@ -149,9 +140,8 @@ def _backup_anchors(store: Store, since: str) -> tuple[list[Anchor], list[str]]:
 
 @service_boundary
 def anchor_problems(store: Store) -> list[str]:
-    """Every anchor and backup head since the last restore must still be in the chain."""
-    if _on_server(store):
-        return []
+    """Every anchor and backup head since the last restore must still be in the chain
+    (on a clinic server: this workstation's own anchors)."""
     since = last_restore_at(store) or ""
     anchors, problems = _backup_anchors(store, since)
     anchors += read_anchors(anchor_log_path(store))
@@ -165,8 +155,6 @@ def anchor_problems(store: Store) -> list[str]:
 
 @service_boundary
 def anchor_count(store: Store) -> int:
-    if _on_server(store):
-        return 0
     return len(read_anchors(anchor_log_path(store)))
 
 

@@ -37,11 +37,6 @@ pytest.importorskip("psycopg", reason="psycopg is not installed")
 def clinic(pg_clinic, clock, monkeypatch):
     """{name: Context}: the admin and nurse1 on workstation a, nurse2 and the admin
     again on workstation b (two stores, two connections)."""
-    from ketalog.services import auth, sessions
-
-    # anchors go to a log beside a local file, which a clinic server has not (yet)
-    for module in (auth, sessions):
-        monkeypatch.setattr(module, "write_anchor", lambda store, why: None)
     a, b = (open_server_store(pg_clinic.conninfo(WORKSTATION_LOGIN), clock) for _ in "ab")
     bootstrap_admin(a, clock, "admin", "admin-pass-1", "Ada Admin", "Test Clinic")
     admin = login(a, clock, "admin", "admin-pass-1")

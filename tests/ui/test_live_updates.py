@@ -25,12 +25,8 @@ pytest.importorskip("psycopg", reason="psycopg is not installed")
 @pytest.fixture
 def workstations(pg_clinic, clock, tmp_path, monkeypatch):
     """Two workstations' stores and controllers, a nurse logged in on each."""
-    from ketalog.services import auth, sessions
     from ketalog.ui import app as app_module
 
-    # anchors go to a log beside a local file, which a clinic server has not (yet)
-    for module in (auth, sessions):
-        monkeypatch.setattr(module, "write_anchor", lambda store, why: None)
     # the integrity watch reads a local file's pages; nothing of it is under test here
     monkeypatch.setattr(app_module.GuiController, "_show_integrity", lambda self: None)
     stores = [open_server_store(pg_clinic.conninfo(WORKSTATION_LOGIN), clock) for _ in "ab"]
