@@ -264,3 +264,10 @@ def unexpected_error(exc: BaseException, db_path: Path | None) -> str:
     except OSError:
         logged = ""
     return f"unexpected {type(exc).__name__}: {str(exc)[:200]}{logged}"
+
+
+def database_option(parser: argparse.ArgumentParser) -> None:
+    """--db after the command as well as before it (`ketalog server init --db ...`)."""
+    parser.add_argument("--db", default=argparse.SUPPRESS,
+                        metavar="postgresql://USER@HOST/DB",
+                        help="the clinic server's address (or KETALOG_DB)")

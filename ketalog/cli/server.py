@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from ketalog.cli import context
+from ketalog.cli import context, server_migrate
 from ketalog.cli.context import CliError
 
 LOGIN_PASSWORD_ENV = "KETALOG_LOGIN_PASSWORD"
@@ -32,7 +32,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     conninfo = _server(args)
     if not args.for_move and not (args.clinic and args.admin):
         raise CliError("`ketalog server init` needs --clinic and --admin (or "
-                               "--for-move, to move a local file in)")
+                               "--for-move, to move a local file in with `server migrate-from`)")
     done = init_server(
         conninfo, args.clock, args.admin or "",
         lambda: context.password(f"New password for {args.admin}: ", confirm=True),
@@ -51,7 +51,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         print(f"created the login {login.name} ({login.role})" if login.created else
               f"the login {login.name} already exists; its password is unchanged")
     if done.admin is None:
-        print(f"{done.location} is ready, empty, for `ketalog migrate-to-server FILE "
+        print(f"{done.location} is ready, empty, for `ketalog server migrate-from FILE "
               "--db ...` (run by an owner login)")
         return 0
     print(f"set up {args.clinic} on {done.location}: admin {done.admin.username}, "
@@ -81,13 +81,6 @@ def cmd_add_login(args: argparse.Namespace) -> int:
     return 0
 
 
-def database_option(parser: argparse.ArgumentParser) -> None:
-    """--db after the command as well as before it (`ketalog server init --db ...`)."""
-    parser.add_argument("--db", default=argparse.SUPPRESS,
-                        metavar="postgresql://USER@HOST/DB",
-                        help="the clinic server's address (or KETALOG_DB)")
-
-
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     server = sub.add_parser("server", help="set up or update a clinic's PostgreSQL server "
                                            "(its administrator; docs/server.md)")
@@ -100,19 +93,21 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                                    "--for-move")
     p.add_argument("--for-move", action="store_true",
                    help="roles, database and schema only, empty, for `ketalog "
-                        "migrate-to-server FILE` to move a local file's whole history in")
+                        "server migrate-from FILE` to move a local file's whole history in")
     p.add_argument("--name", help="the admin's display name")
     p.add_argument("--workstation-login", action="append", default=[], metavar="NAME",
                    help="also create this PostgreSQL login for workstations (repeatable; "
                         f"password from a prompt or {LOGIN_PASSWORD_ENV})")
     p.add_argument("--owner-login", action="append", default=[], metavar="NAME",
                    help="also create this PostgreSQL login for `ketalog server migrate`")
-    database_option(p)
+    context.database_option(p)
     p.set_defaults(func=cmd_init)
+
+    server_migrate.add_parser(server_sub, "migrate-from")
 
     p = server_sub.add_parser("migrate", help="apply the schema steps this ketalog brings "
                                               "(before updating the workstations)")
-    database_option(p)
+    context.database_option(p)
     p.set_defaults(func=cmd_migrate)
 
     p = server_sub.add_parser("add-login", help="create a PostgreSQL login for a workstation "
@@ -121,5 +116,5 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("name")
     p.add_argument("--owner", action="store_true",
                    help="a login for migrating (member of the owner role) instead")
-    database_option(p)
+    context.database_option(p)
     p.set_defaults(func=cmd_add_login)

@@ -1,4 +1,5 @@
-"""`ketalog migrate-to-server FILE --db postgresql://...`: a single-workstation clinic's
+"""`ketalog server migrate-from FILE --db postgresql://...` (also `ketalog
+migrate-to-server`): a single-workstation clinic's
 whole history moved from its file to the clinic server's new, empty database, verified
 before and after. The admin is one of the file's (--user or KETALOG_USER, and the
 password); the server address names a login of the server's owner role. A line per table
@@ -14,7 +15,6 @@ from typing import TextIO
 from ketalog.cli import context
 from ketalog.cli.context import CliError
 from ketalog.cli.progress import ProgressLine
-from ketalog.cli.server import database_option
 
 COPY = "copy "
 
@@ -45,7 +45,7 @@ def cmd_migrate_to_server(args: argparse.Namespace) -> int:
     from ketalog.services.server_migration import migrate_to_server
 
     if args.server is None:
-        raise CliError("`ketalog migrate-to-server` needs the new clinic database's address: "
+        raise CliError("`ketalog server migrate-from` needs the new clinic database's address: "
                        "--db postgresql://OWNER@HOST/DATABASE (or KETALOG_DB); set it up "
                        "with `ketalog server init --for-move`")
     source = Path(args.file).expanduser()
@@ -81,12 +81,14 @@ def cmd_migrate_to_server(args: argparse.Namespace) -> int:
     return 1
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("migrate-to-server",
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+               name: str = "migrate-to-server") -> None:
+    """`ketalog migrate-to-server`, and `ketalog server migrate-from` (the same)."""
+    p = sub.add_parser(name,
                        help="move this clinic's file, whole, into a new clinic server "
                             "database (admin of the file; the server's owner login)")
     p.add_argument("file", metavar="FILE.sqlite", help="the clinic's database file")
-    database_option(p)  # the new, empty clinic database, as a login of the owner role
+    context.database_option(p)  # the new, empty clinic database, as an owner login
     p.add_argument("--user", default=argparse.SUPPRESS,
                    help="an admin of the file (or KETALOG_USER)")
     p.set_defaults(func=cmd_migrate_to_server)

@@ -36,7 +36,7 @@ class ServerInit:
     database_created: bool
     steps_applied: tuple[str, ...]
     seeded_rows: int
-    admin: User | None  # None when set up for a move (migrate-to-server brings the users)
+    admin: User | None  # None when set up for a move (server migrate-from brings the users)
     protocols: int
     logins: tuple[Login, ...]
 
@@ -54,7 +54,7 @@ def init_server(conninfo: str, clock: Clock, admin: str, admin_password: Callabl
     before anything changes when the database already holds a clinic. The passwords are
     asked through the callbacks only when they are needed (a login that exists keeps its
     own). `for_move`: roles, database, schema and logins only, no seed rows and no admin,
-    for `migrate-to-server` to bring a local file's whole history (users included) into."""
+    for `server migrate-from` to bring a local file's whole history (users included) into."""
     location = pg_connection.safe_location(conninfo)
     found = pg_connection.database_state(conninfo)
     if found.accounts:

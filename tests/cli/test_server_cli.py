@@ -435,9 +435,9 @@ def test_a_single_workstation_clinic_moves_onto_a_new_server(empty_server, tmp_p
     done = ketalog("server", "init", "--for-move", "--owner-login", "clinic_admin",
                    "--workstation-login", "chair_1", db=server_db, tmp=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "ready, empty, for `ketalog migrate-to-server" in done.stdout
+    assert "ready, empty, for `ketalog server migrate-from" in done.stdout
     owner = address(empty_server, "clinic_moved", user="clinic_admin")
-    done = ketalog("--user", "admin", "migrate-to-server", str(path), db=owner, tmp=tmp_path,
+    done = ketalog("--user", "admin", "server", "migrate-from", str(path), db=owner, tmp=tmp_path,
                    env={"KETALOG_PASSWORD": report.passwords["admin"]})
     assert done.returncode == 0, done.stderr
     assert "verify after (the server): sound" in done.stdout
