@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from ketalog.store.changes import Change
 from ketalog.store.errors import StoreError
@@ -92,10 +93,21 @@ def payload(groups: list[tuple[Any, ...]], workstation: str) -> str | None:
 def notify_changes(conn: psycopg.Connection[Any], since: int) -> None:
     """Inside the write transaction, before COMMIT: one notification for the audit
     entries after `since` (none when the write appended nothing)."""
+    statement = notify_statement(conn, since)
+    if statement:
+        conn.execute(statement)
+
+
+def notify_statement(conn: psycopg.Connection[Any], since: int) -> str:
+    """The `SELECT pg_notify(...)` for the audit entries after `since` as one statement
+    with its payload quoted by psycopg ("" when the write appended nothing), so the
+    engine can send it with its COMMIT in one round trip."""
     groups = conn.execute(_GROUPED, [since]).fetchall()
     text = payload(groups, conn.info.parameter_status("application_name") or "")
-    if text is not None:
-        conn.execute("SELECT pg_notify(%s, %s)", [CHANNEL, text])
+    if text is None:
+        return ""
+    return sql.SQL("SELECT pg_notify({}, {})").format(
+        sql.Literal(CHANNEL), sql.Literal(text)).as_string(conn)
 
 
 def changes_of(text: str, own: bool) -> list[Change]:

@@ -215,8 +215,10 @@ class PostgresEngine:
         self.conn.execute(f"SELECT id FROM {table} WHERE id = ? FOR UPDATE", [row_id])
 
     def commit(self) -> None:
-        pg_changes.notify_changes(self.conn.raw, self.changes_since)  # delivered on COMMIT
-        self.conn.raw.execute("COMMIT")
+        """The change notification (delivered only if this commits) and the COMMIT in
+        one round trip."""
+        notify = pg_changes.notify_statement(self.conn.raw, self.changes_since)
+        self.conn.raw.execute(f"{notify}; COMMIT" if notify else "COMMIT")
 
     def rollback(self) -> None:
         if self.conn.in_transaction:
