@@ -14,12 +14,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# the workstations' anchor logs go to a scratch data folder, not the user's own
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="ketalog-shots-data-")
 
 from ketalog.domain.clock import FixedClock  # noqa: E402
 from ketalog.interop.hl7_build import oru_message  # noqa: E402
