@@ -98,6 +98,8 @@ def dump(conninfo: str, target: Path) -> tuple[int, str] | None:
     it, renamed when complete) and return the audit head the dump holds (None for an
     empty log): the head is read in the very snapshot pg_dump dumps."""
     tool = find_tool("pg_dump")
+    find_tool("pg_restore")  # the check needs it: refused before anything is written
+    _may_back_up(conninfo)
     address, env = _tool_address(conninfo)
     partial = target.with_name(f".{target.name}.part")
     private_file(partial)
@@ -121,6 +123,20 @@ def dump(conninfo: str, target: Path) -> tuple[int, str] | None:
     finally:
         partial.unlink(missing_ok=True)
     return head
+
+
+def _may_back_up(conninfo: str) -> None:
+    """Refuse a login that cannot read every table or create the scratch database."""
+    with connect(conninfo) as conn:
+        row = conn.execute("SELECT rolsuper, rolcreatedb, pg_has_role(current_user, %s, "
+                           "'MEMBER') FROM pg_roles WHERE rolname = current_user",
+                           [pg_schema.OWNER_ROLE]).fetchone()
+    superuser, createdb, owner = (bool(v) for v in (row or (False, False, False)))
+    if not (superuser or (createdb and owner)):
+        raise StoreError(f"{safe_location(conninfo)}: this login may not back up the "
+                         "clinic server; run `ketalog server backup` as a login that may "
+                         "create databases and reads every table (a superuser such as "
+                         f"postgres, or a member of {pg_schema.OWNER_ROLE} with CREATEDB)")
 
 
 def _one(conn: psycopg.Connection[Any], query: str) -> object:
