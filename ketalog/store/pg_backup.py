@@ -176,8 +176,17 @@ def scratch_restore(conninfo: str, dump_file: Path) -> Iterator[str]:
         raise StoreError(f"{location}: the scratch database {name}: "
                          f"{without_password(str(exc).strip(), conninfo)}") from exc
     finally:
+        _drop(maintenance, name, location)
+
+
+def _drop(maintenance: str, name: str, location: str) -> None:
+    try:
         with connect(maintenance) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    except (psycopg.Error, StoreError) as exc:
+        raise StoreError(f"{location}: the scratch database {name} could not be dropped; "
+                         f"drop it by hand (DROP DATABASE {name}): "
+                         f"{without_password(str(exc).strip(), maintenance)}") from exc
 
 
 def login_name(conninfo: str) -> str:

@@ -109,3 +109,23 @@ def test_missing_tools_name_what_to_install(tmp_path, monkeypatch):
     monkeypatch.delenv(BINDIR_ENV)
     assert Path(find_tool("pg_restore")).is_file()
     assert os.access(find_tool("pg_dump"), os.X_OK)
+
+
+def test_the_password_reaches_the_tools_through_their_environment_only():
+    from ketalog.store.pg_backup import _tool_address
+
+    address, env = _tool_address("postgresql://postgres:s3cret-pw@db.example/clinic")
+    assert "s3cret-pw" not in address and "dbname=clinic" in address
+    assert env["PGPASSWORD"] == "s3cret-pw"
+
+
+def test_a_scratch_restore_that_fails_leaves_no_database(staffed, tmp_path):
+    from ketalog.store.pg_backup import scratch_restore
+
+    before = databases(staffed)
+    garbage = tmp_path / "x.dump"
+    garbage.write_bytes(b"not a dump")
+    with pytest.raises(StoreError, match="pg_restore of x.dump failed"), \
+            scratch_restore(staffed.conninfo(), garbage):
+        pytest.fail("a garbage dump restored")
+    assert databases(staffed) == before
