@@ -26,9 +26,9 @@ SQLITE_MODULES = {
     "signature_checks",  # verify's trigger and signature checks
 }
 # The clinic server's engine, its opening, its DDL, its change notifications, verify's
-# look at its catalog and the move of a file's history onto it.
+# look at its catalog, the move of a file's history onto it and its dumps.
 POSTGRES_MODULES = {"pg_engine", "pg_connection", "pg_schema", "pg_changes", "pg_verify",
-                    "pg_migrate"}
+                    "pg_migrate", "pg_backup"}
 DRIVERS = {"sqlite3", "sqlite_utils", "sqlcipher3"}
 PG_DRIVERS = {"psycopg", "psycopg_binary", "psycopg_pool"}
 DIALECT = re.compile(r"\bPRAGMA\b|\bsqlite_master\b|BEGIN IMMEDIATE|COLLATE NOCASE|strftime\(|julianday\(|lastrowid|INSERT OR |\bGLOB\b", re.IGNORECASE)

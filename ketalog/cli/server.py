@@ -1,4 +1,4 @@
-"""`ketalog server init|migrate|add-login`: setting up a clinic's PostgreSQL server and
+"""`ketalog server init|migrate|add-login|backup|backups`: setting up a clinic's PostgreSQL server and
 keeping its schema current, run by the clinic's administrator (docs/server.md). The
 --db address names the server, the database and the PostgreSQL login these act as; its
 password comes from the address, PGPASSWORD or ~/.pgpass (libpq), never from ketalog."""
@@ -6,6 +6,7 @@ password comes from the address, PGPASSWORD or ~/.pgpass (libpq), never from ket
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ketalog.cli import context, server_migrate
 from ketalog.cli.context import CliError
@@ -81,6 +82,40 @@ def cmd_add_login(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backups_folder(args: argparse.Namespace) -> Path:
+    from ketalog.paths import backup_dir
+    from ketalog.services.server_backups import server_backup_folder
+
+    if args.to:
+        return Path(args.to).expanduser()
+    return server_backup_folder(_server(args), backup_dir() / "server")
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from ketalog.services.server_backups import back_up_server
+
+    folder = _backups_folder(args)
+    done = back_up_server(_server(args), folder, args.clock)
+    print(f"{args.where}: backed up to {done.path} ({done.size_bytes} bytes), restored "
+          f"into a scratch database and verified (audit head {done.audit_entries})")
+    for path in done.rotated_out:
+        print(f"rotated out {path.name}")
+    return 0
+
+
+def cmd_backups(args: argparse.Namespace) -> int:
+    from ketalog.services.server_backups import list_server_backups
+
+    folder = _backups_folder(args)
+    found = list_server_backups(_server(args), folder)
+    if not found:
+        print(f"no server backups of {args.where} in {folder}")
+    for backup in found:
+        print(f"{backup.path.name}  {backup.taken_at:%Y-%m-%d %H:%M:%S} UTC  "
+              f"{backup.size_bytes} bytes")
+    return 0
+
+
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     server = sub.add_parser("server", help="set up or update a clinic's PostgreSQL server "
                                            "(its administrator; docs/server.md)")
@@ -118,3 +153,15 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                    help="a login for migrating (member of the owner role) instead")
     context.database_option(p)
     p.set_defaults(func=cmd_add_login)
+
+    for name, func, text in (
+            ("backup", cmd_backup, "pg_dump the database, verify the dump in a scratch "
+                                   "database, rotate the folder; --db names a login that "
+                                   "may create databases"),
+            ("backups", cmd_backups, "list the server backups in the folder")):
+        p = server_sub.add_parser(name, help=text)
+        p.add_argument("--to", metavar="FOLDER",
+                       help="the backups folder (default: the clinic's server backup "
+                            "folder setting, else the data folder's backups/server)")
+        context.database_option(p)
+        p.set_defaults(func=func)

@@ -132,6 +132,8 @@ STRUCTURED: dict[str, str] = {
     "backup_folder": "services/backups.py: saved with the interval (Backup settings)",
     "backup_every_hours": "services/backups.py: saved with the folder",
     "anchor_folder": "services/backups.py: saved with the backup folder",
+    "server_backup_folder": "services/server_backups.py: where `ketalog server backup` "
+                            "writes on the server machine",
     "fhir_mrn_system": "services/fhir_export.py: the MRN identifier system (FHIR export)",
     "unmapped_indications": "services/indications.py: kept by a migration, read-only",
     "formulary_seeded": "services/formulary.py: bookkeeping, set once",
