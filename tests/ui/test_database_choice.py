@@ -133,3 +133,20 @@ def test_an_unreadable_settings_file_asks_again(own_data_folder):
     own_data_folder.mkdir(parents=True)
     (own_data_folder / "workstation.json").write_text("{not json")
     assert workstation.remembered_database() is None and chosen().ask_where
+
+
+def test_the_login_dialog_can_change_the_database(qtbot, clock, tmp_path, monkeypatch):
+    from ketalog.services.clinic_setup import create_clinic
+    from ketalog.store.connection import open_store
+    from ketalog.ui.login import LoginDialog
+
+    store = open_store(tmp_path / "clinic.sqlite", clock)
+    create_clinic(store, clock, "boss", "admin-pass-1", clinic_name="Local Clinic")
+    login = LoginDialog(store, clock)
+    qtbot.addWidget(login)
+    choice = DatabaseChoiceDialog(clock, parent=login)
+    monkeypatch.setattr(choice, "exec", lambda: (choice.choose(), choice.result())[1])
+    assert login.change_database(choice)
+    assert workstation.remembered_database() == str(workstation.local_file())
+    assert "next start" in login.error.text()
+    store.close()
