@@ -25,9 +25,9 @@ from ketalog.services.database import is_server_address, open_server_database, s
 from ketalog.services.errors import ServiceError
 from ketalog.services.workstation import local_file, remember_database
 
-LOCAL_TEXT = ("This computer only: the records are kept in a file on this computer. "
-              "Choose this for a single workstation.")
-SERVER_TEXT = ("Clinic server: several workstations share one database; your "
+LOCAL_TEXT = ("The records are kept in a file on this computer only. Choose this "
+              "when this is the clinic's one workstation.")
+SERVER_TEXT = ("Several workstations share one database on the clinic's server; your "
                "administrator gives you its address.")
 ERROR_STYLE = "color: #b00020; font-weight: bold;"
 GOOD_STYLE = "color: #1b5e20; font-weight: bold;"
@@ -133,7 +133,7 @@ class DatabaseChoiceDialog(QDialog):
                               (self.test_button, self.ok_button)]:
             QWidget.setTabOrder(first, second)
         (self.local if self.local.isChecked() else self.address).setFocus()
-        self.resize(560, self.sizeHint().height())
+        self.setMinimumWidth(560)
 
     def _server_toggled(self, on: bool) -> None:
         self.address.setEnabled(on)
