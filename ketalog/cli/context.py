@@ -81,12 +81,16 @@ def username(args: argparse.Namespace) -> str:
 
 # -- choosing the database ---------------------------------------------------------
 def choose_database(args: argparse.Namespace) -> None:
-    """--db (else KETALOG_DB, else the user data folder) as `args.db`, the local file's
+    """--db (else KETALOG_DB, else this workstation's remembered choice, else the user
+    data folder) as `args.db`, the local file's
     Path, or `args.server`, a clinic server's address (then `args.db` is None); and
     `args.where`, how messages name it (a server's address without its password)."""
     from ketalog.services.database import is_server_address, safe_location
+    from ketalog.services.workstation import needs_choice, remembered_database
 
-    raw = str(args.db or os.environ.get(DB_ENV) or "").strip()
+    given = str(args.db or os.environ.get(DB_ENV) or "").strip()
+    args.ask_where = needs_choice(given)  # the GUI's first start asks (ui/database_choice)
+    raw = given or remembered_database() or ""
     args.server = None
     if raw and is_server_address(raw):
         args.server, args.db = raw, None
@@ -194,7 +198,8 @@ def run_gui(args: argparse.Namespace) -> int:
     """`ketalog` alone: hand over to the GUI's own composition root (Qt loads only here)."""
     from ketalog.ui.app import run_gui as start
 
-    return start(args.server if args.server is not None else args.db, smoke=args.smoke)
+    return start(args.server if args.server is not None else args.db, smoke=args.smoke,
+                 ask_where=getattr(args, "ask_where", False))
 
 
 # -- one line for what went wrong ---------------------------------------------------

@@ -473,8 +473,10 @@ class GuiController:
         self.open_main(ctx)
 
 
-def run_gui(db_path: Path | str, smoke: bool = False, clock: Clock | None = None) -> int:
-    """The app on `db_path`: the local file, or a clinic server's postgresql:// address."""
+def run_gui(db_path: Path | str, smoke: bool = False, clock: Clock | None = None,
+            ask_where: bool = False) -> int:
+    """The app on `db_path`: the local file, or a clinic server's postgresql:// address;
+    `ask_where`: the first start, which asks where the records live (and remembers it)."""
     _setup_logging()
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("ketalog")
@@ -483,6 +485,13 @@ def run_gui(db_path: Path | str, smoke: bool = False, clock: Clock | None = None
         sys.excepthook = _excepthook
     from ketalog.ui.startup import open_database
 
+    if ask_where and not smoke:
+        from ketalog.ui.database_choice import ask_where as ask
+
+        chosen = ask(clock or SystemClock())
+        if chosen is None:
+            return 0
+        db_path = chosen
     if smoke:  # nobody is there to answer a passphrase prompt or the recovery dialog
         from ketalog.ui.smoke import open_for_smoke
 

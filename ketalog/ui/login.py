@@ -52,6 +52,12 @@ class LoginDialog(QDialog):
                                          "needs care documented now (audited, reviewed)")
         self.emergency_button.clicked.connect(lambda: self.emergency())
         buttons.addButton(self.emergency_button, QDialogButtonBox.ButtonRole.ResetRole)
+        self.change_database_button = QPushButton("Change &database...")
+        self.change_database_button.setObjectName("changeDatabase")
+        self.change_database_button.setToolTip("Where this workstation keeps the records: "
+                                               "this computer only, or the clinic server")
+        self.change_database_button.clicked.connect(lambda: self.change_database())
+        buttons.addButton(self.change_database_button, QDialogButtonBox.ButtonRole.ResetRole)
         # Enter is handled by the fields themselves; a default button would fire too and
         # count one wrong password twice.
         for button in buttons.buttons():
@@ -67,6 +73,20 @@ class LoginDialog(QDialog):
         layout.addWidget(buttons)
         (self.password if username else self.username).setFocus()
         self.setMinimumWidth(380)
+
+    def change_database(self, dialog: QDialog | None = None) -> bool:
+        """Choose (and remember) where this workstation's records live; used from the
+        next start of ketalog."""
+        from ketalog.services.workstation import remembered_database
+        from ketalog.ui.database_choice import DatabaseChoiceDialog
+
+        ask = dialog or DatabaseChoiceDialog(self.clock, remembered_database() or "", self)
+        if not ask.exec():
+            return False
+        self.error.setText("Saved: ketalog uses this database from its next start "
+                           "(quit and start it again). --db or KETALOG_DB still win.")
+        self.error.show()
+        return True
 
     def emergency(self, dialog: QDialog | None = None) -> None:
         """Break-glass (ui/emergency_dialog.py); on success this login is done."""
