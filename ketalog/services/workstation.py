@@ -10,19 +10,23 @@ import os
 from pathlib import Path
 
 from ketalog.paths import DB_FILENAME, data_dir
+from ketalog.services.errors import service_boundary
 
 SETTINGS_FILENAME = "workstation.json"
 
 
+@service_boundary
 def settings_path() -> Path:
     return data_dir() / SETTINGS_FILENAME
 
 
+@service_boundary
 def local_file() -> Path:
     """The local database file in the user data folder ("This computer only")."""
     return data_dir() / DB_FILENAME
 
 
+@service_boundary
 def remembered_database() -> str | None:
     """The remembered choice: a file path or a server address; None when none was made
     (or the settings file cannot be read, which then asks again)."""
@@ -34,6 +38,7 @@ def remembered_database() -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
+@service_boundary
 def remember_database(location: Path | str) -> Path:
     """Remember `location` for this workstation (written owner-only: a server address
     may hold a password). Returns the settings file."""
@@ -48,6 +53,7 @@ def remember_database(location: Path | str) -> Path:
     return target
 
 
+@service_boundary
 def needs_choice(given: str) -> bool:
     """Whether the first start must ask where the records live: nothing given by --db or
     KETALOG_DB (`given` empty), nothing remembered, and no local database file yet."""
