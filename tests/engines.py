@@ -27,3 +27,12 @@ def open_new_database(engine: str, request: pytest.FixtureRequest, folder: Path,
     from ketalog.store.connection import open_store
 
     return open_store(folder / "ketalog.db", clock)
+
+
+def hold_write_lock(store: Store) -> None:
+    """Begin a write on `store` and hold its write lock until `store.engine.rollback()`
+    (another writer in the middle of a long write). The server's engine sends the start
+    of a write with its first statement: reading the chain's head sends it."""
+    head = store.engine.begin_write()
+    if head is not None:
+        head()

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from ketalog.services.context import Context
 from ketalog.services.errors import service_boundary
-from ketalog.store.changes import Change, on_server
+from ketalog.store.changes import Change
 
 if TYPE_CHECKING:
     from ketalog.store.pg_changes import ChangeFeed
@@ -46,7 +46,7 @@ class Subscription:
 @service_boundary
 def subscribe(ctx: Context) -> Subscription:
     """A feed of the clinic server's committed changes (nothing on a local file)."""
-    if not on_server(ctx.store):
+    if not ctx.store.on_server:
         return Subscription(None)
     from ketalog.store.pg_changes import open_feed  # psycopg only where a server is used
 

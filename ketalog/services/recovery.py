@@ -16,14 +16,12 @@ from datetime import datetime
 from pathlib import Path
 
 from ketalog.domain.clock import Clock
-from ketalog.domain.entities import Role, User
-from ketalog.services.auth import load_user, password_ok
+from ketalog.domain.entities import User
 from ketalog.services.backup_files import BackupFile, list_backups
 from ketalog.services.backups import restore_database
-from ketalog.services.errors import LoginFailed, PermissionDenied, service_boundary
-from ketalog.store import users as user_rows
+from ketalog.services.errors import service_boundary
+from ketalog.services.file_admin import admin_of
 from ketalog.store.backup import RestoreReport, check_copy
-from ketalog.store.connection import read_only_store
 from ketalog.store.engine import FileKind, classify
 from ketalog.store.errors import StoreError
 from ketalog.store.store import Store
@@ -90,24 +88,8 @@ def admin_in_backup(source: Path, clock: Clock, username: str, password: str,
     """An active, unlocked admin of the backup with this password, or an error."""
     key = passphrase if classify(source) is FileKind.ENCRYPTED else None
     check_copy(source, passphrase=key)
-    store = read_only_store(source, clock, passphrase=key)
-    try:
-        user = load_user(store, username)
-        stored = user_rows.login_state(store, user.id) if user is not None else None
-        ok = (user is not None and stored is not None and user.active
-              and password_ok(stored.password_hash, password))
-    finally:
-        store.close()
-    if not ok or user is None:
-        log.warning("restore from %s refused: bad credentials for %r", source, username)
-        raise LoginFailed("wrong username or password (checked against the backup's "
-                          "accounts)")
-    if user.locked:
-        raise PermissionDenied(f"account {user.username} is locked in that backup")
-    if not user.has_role(Role.ADMIN):
-        raise PermissionDenied(f"{user.username} may not restore the database (needs role "
-                               "admin)")
-    return user
+    return admin_of(source, clock, username, password, passphrase, what="backup",
+                    to="restore the database")
 
 
 @service_boundary

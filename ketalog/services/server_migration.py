@@ -14,11 +14,9 @@ import logging
 from pathlib import Path
 
 from ketalog.domain.clock import Clock
-from ketalog.domain.entities import Role, User
-from ketalog.services.auth import load_user, password_ok
-from ketalog.services.errors import LoginFailed, PermissionDenied, ServiceError, service_boundary
-from ketalog.store import users as user_rows
-from ketalog.store.connection import read_only_store
+from ketalog.domain.entities import User
+from ketalog.services.errors import ServiceError, service_boundary
+from ketalog.services.file_admin import admin_of
 from ketalog.store.engine import FileKind, classify
 from ketalog.store.pg_connection import is_server_address, safe_location
 from ketalog.store.pg_migrate import AuditHead, MigrationReport, migrate_from_file
@@ -35,24 +33,8 @@ def admin_of_file(source: Path, clock: Clock, username: str, password: str,
     """An active, unlocked admin of the file at `source` with this password, or an error."""
     if not source.exists():
         raise ServiceError(f"no database file at {source}")
-    key = passphrase if classify(source) is FileKind.ENCRYPTED else None
-    store = read_only_store(source, clock, passphrase=key)
-    try:
-        user = load_user(store, username)
-        stored = user_rows.login_state(store, user.id) if user is not None else None
-        ok = (user is not None and stored is not None and user.active
-              and password_ok(stored.password_hash, password))
-    finally:
-        store.close()
-    if not ok or user is None:
-        log.warning("migration of %s refused: bad credentials for %r", source, username)
-        raise LoginFailed("wrong username or password (checked against the file's accounts)")
-    if user.locked:
-        raise PermissionDenied(f"account {user.username} is locked in that file")
-    if not user.has_role(Role.ADMIN):
-        raise PermissionDenied(f"{user.username} may not move the database to a server "
-                               "(needs role admin)")
-    return user
+    return admin_of(source, clock, username, password, passphrase, what="file",
+                    to="move the database to a server")
 
 
 @service_boundary

@@ -217,10 +217,7 @@ def record_vitals(ctx: Context, session_id: int, values: Mapping[str, float | No
     ctx.require(*CLINICAL, action="record vitals")
     row = vitals_row(ctx.store, ctx.clock.now(), session_id, values, at, source, ctx.user.id)
     with ctx.store.write(ctx.actor) as w:
-        vid = vitals_store.insert(w, row)
-    reading = vitals_store.get(ctx.store, vid)
-    assert reading is not None
-    return reading
+        return vitals_store.insert_reading(w, row)
 
 
 @service_boundary

@@ -5,7 +5,7 @@ protective triggers) breaks the chain and `verify` finds it."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from ketalog.domain.hashing import GENESIS_HASH, audit_entry_hash, sha256_hex
@@ -36,9 +36,16 @@ class AuditChain:
     """Appends entries inside the caller's write transaction."""
 
     conn: Connection
+    #: How an entry is sent: at once by default; the server's engine sends it with the
+    #: transaction's next statement or its COMMIT (one round trip fewer per write).
+    send: Callable[[str, Sequence[object]], object] | None = None
     _last_hash: str | None = None
+    _head: Callable[[], str] | None = None  # the engine's read of the head, not yet taken
 
     def last_hash(self) -> str:
+        if self._last_hash is None and self._head is not None:
+            head, self._head = self._head, None
+            self._last_hash = head() or GENESIS_HASH
         if self._last_hash is None:
             row = self.conn.execute(
                 "SELECT entry_hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
@@ -65,20 +72,21 @@ class AuditChain:
     def append(self, *, at: str, user_id: int | None, username: str, action: str,
                table_name: str = "", row_uuid: str = "", old_values: str | None = None,
                new_values: str | None = None, reason: str = "") -> None:
-        self.conn.execute(self.INSERT, self.entry(
+        (self.send or self.conn.execute)(self.INSERT, self.entry(
             at=at, user_id=user_id, username=username, action=action, table_name=table_name,
             row_uuid=row_uuid, old_values=old_values, new_values=new_values, reason=reason))
 
     def append_many(self, rows: list[tuple[object, ...]]) -> None:
         self.conn.executemany(self.INSERT, rows)
 
-    def prime(self, head_hash: str) -> None:
-        """The head as read under the write lock by the engine ("" for an empty log)."""
-        self._last_hash = head_hash or GENESIS_HASH
+    def prime(self, head: Callable[[], str]) -> None:
+        """The head as the engine reads it under the write lock ("" for an empty log),
+        taken when the first entry needs it."""
+        self._last_hash, self._head = None, head
 
     def forget(self) -> None:
         """After a rollback the cached head is no longer valid."""
-        self._last_hash = None
+        self._last_hash = self._head = None
 
 
 def walk_chain(conn: Connection,

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ketalog.store.store import Store
-
-__all__ = ["Change", "on_server"]
+__all__ = ["Change"]
 
 
 @dataclass(frozen=True)
@@ -26,7 +24,3 @@ class Change:
     own: bool = False  # made through the listening store's own connection
     everything: bool = False  # too many to list: every screen reloads
 
-
-def on_server(store: Store) -> bool:
-    """Whether `store` is a clinic server's database (other workstations write to it)."""
-    return store.engine.name == "postgresql"

@@ -4,16 +4,18 @@
 and run it through an `Engine`: transactions, the one insert whose new id is needed,
 error wording, a row held for what is read next, the list of tables and their defaults,
 and the checks `verify` runs. The local file's engine (`sqlite_engine.SqliteEngine`) and
-the clinic server's (`pg_engine.PostgresEngine`) implement the same members. Statements are written with `?` placeholders (qmark style); an engine whose
+the clinic server's (`pg_engine.PostgresEngine`) implement the same members.
+Statements are written with `?` placeholders (qmark style); an engine whose
 driver wants another style translates them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 from ketalog.store.errors import StoreError
+from ketalog.store.touched import Touched
 
 
 class Cursor(Protocol):
@@ -51,20 +53,31 @@ class Engine(Protocol):
     def conn(self) -> Connection:
         """The connection the store and its modules run their statements on."""
 
-    def begin_write(self) -> str | None:
+    def begin_write(self) -> Callable[[], str] | None:
         """Start a write transaction holding the database's write lock (writers queue).
-        An engine that can read the audit chain's head hash under the lock in the same
-        round trip returns it (None when the chain must read it itself; GENESIS_HASH's
-        text for an empty log is the chain's to supply, so "" means no entry yet)."""
+        An engine that reads the audit chain's head hash under the lock along with the
+        transaction's start returns how to get it, read once the chain needs it (None
+        when the chain must read it itself; GENESIS_HASH's text for an empty log is the
+        chain's to supply, so "" means no entry yet). The server's engine may send the
+        start itself with the transaction's first statement: what the lock refuses is
+        then raised there."""
 
-    def commit(self) -> None:
-        """Make the transaction durable."""
+    def commit(self, touched: Sequence[Touched]) -> None:
+        """Make the transaction durable; `touched` is what it changed (an engine shared
+        by several workstations tells the others at this commit)."""
+
+    def send_later(self, sql: str, parameters: Sequence[object], /) -> object:
+        """Inside a write transaction: a statement whose result nobody reads (an audit
+        entry). The engine may send it together with the transaction's next statement
+        or its COMMIT, never after either, so every later read still sees it."""
 
     def rollback(self) -> None:
         """Undo the transaction in progress, if any."""
 
-    def insert(self, table: str, columns: Sequence[str], values: Sequence[object]) -> int:
-        """Insert one row and return its new id."""
+    def insert(self, table: str, columns: Sequence[str], values: Sequence[object]
+               ) -> dict[str, object]:
+        """Insert one row and return it as stored (its new id, the schema's defaults)
+        from the same statement."""
 
     def lock_row(self, table: str, row_id: int) -> None:
         """Inside a write transaction: hold the row against every other connection's

@@ -1,9 +1,9 @@
 """Change notifications on the clinic server: every committed write tells the other
 workstations what it touched, so their open screens follow within a second.
 
-Sending: the server engine marks the audit log's last entry when a write transaction
-takes the write lock (with the chain head it reads then) and, just before COMMIT, sends one
-`pg_notify(CHANNEL, payload)` describing the entries appended since (`notify_changes`).
+Sending: the store keeps what each write transaction touched beside its audit entries
+(touched.py), and the server engine sends one `pg_notify(CHANNEL, payload)` describing
+it in the same round trip as the COMMIT.
 PostgreSQL delivers a notification only when its transaction commits, so a rolled-back
 write tells nobody. The payload is JSON, grouped per table, action, session and patient
 (one row uuid when a group holds one row), and coalesced further when it would pass the
@@ -21,93 +21,60 @@ be watched by an event loop (`fileno`), and `take()` never blocks.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
 from ketalog.store.changes import Change
 from ketalog.store.errors import StoreError
 from ketalog.store.store import Store
+from ketalog.store.touched import Touched
 
-__all__ = ["CHANNEL", "Change", "ChangeFeed", "notify_changes", "open_feed"]
+__all__ = ["CHANNEL", "Change", "ChangeFeed", "open_feed", "payload"]
 
 CHANNEL = "ketalog_changes"
 MAX_PAYLOAD = 7900  # PostgreSQL refuses a payload of 8000 bytes or more
 PAYLOAD_VERSION = 1
-
-# The audit entries of this transaction, grouped. The session and patient a row belongs to
-# are read from the entry's new values where it names them (an insert), from the row itself
-# for sessions and patients (an update names only the changed columns); the values are
-# text from a pattern, never cast, so no entry's content can make the commit fail.
-_GROUPED = """
-SELECT table_name, action, session_ref, patient_ref, count(*), min(row_uuid), max(username)
-FROM (SELECT a.table_name, a.action, a.row_uuid, a.username,
-             CASE WHEN a.table_name = 'sessions'
-                  THEN coalesce(substring(a.new_values from '"id": ([0-9]+)'),
-                                (SELECT s.id::text FROM sessions s WHERE s.uuid = a.row_uuid))
-                  ELSE substring(a.new_values from '"session_id": ([0-9]+)') END AS session_ref,
-             CASE WHEN a.table_name = 'patients'
-                  THEN coalesce(substring(a.new_values from '"id": ([0-9]+)'),
-                                (SELECT p.id::text FROM patients p WHERE p.uuid = a.row_uuid))
-                  WHEN a.table_name = 'sessions'
-                  THEN coalesce(substring(a.new_values from '"patient_id": ([0-9]+)'),
-                                (SELECT s.patient_id::text FROM sessions s
-                                 WHERE s.uuid = a.row_uuid))
-                  ELSE substring(a.new_values from '"patient_id": ([0-9]+)') END AS patient_ref
-      FROM audit_log a WHERE a.id > %s) entries
-GROUP BY table_name, action, session_ref, patient_ref
-ORDER BY min(row_uuid)
-"""
 
 
 def _ref(value: object) -> int | None:
     return int(str(value)) if value is not None and str(value).isdigit() else None
 
 
-def payload(groups: list[tuple[Any, ...]], workstation: str) -> str | None:
-    """The notification text for `groups` (rows of _GROUPED), under the size limit."""
-    if not groups:
+def _grouped(touched: Sequence[Touched]) -> list[tuple[str, str, int | None, int | None,
+                                                       int, str]]:
+    """(table, action, session, patient, rows, first row uuid) per group, in the order of
+    each group's first row uuid."""
+    groups: dict[tuple[str, str, int | None, int | None], list[str]] = {}
+    for t in touched:
+        groups.setdefault((t.table, t.action, t.session_id, t.patient_id), []).append(
+            t.row_uuid)
+    return sorted(((table, action, session, patient, len(uuids), min(uuids))
+                   for (table, action, session, patient), uuids in groups.items()),
+                  key=lambda g: g[5])
+
+
+def payload(touched: Sequence[Touched], workstation: str) -> str | None:
+    """The notification text for what a write touched, under the size limit (None when
+    it touched nothing)."""
+    if not touched:
         return None
-    by = str(groups[0][6])
-    head = {"v": PAYLOAD_VERSION, "by": by, "ws": workstation[:63]}
-    items = [[str(table), str(action), str(first) if int(count) == 1 else None,
-              _ref(session), _ref(patient), int(count)]
-             for table, action, session, patient, count, first, _user in groups]
+    head = {"v": PAYLOAD_VERSION, "by": touched[0].by, "ws": workstation[:63]}
+    items = [[table, action, first if count == 1 else None, session, patient, count]
+             for table, action, session, patient, count, first in _grouped(touched)]
     text = json.dumps({**head, "c": items}, separators=(",", ":"))
     if len(text.encode()) <= MAX_PAYLOAD:
         return text
     per_table: dict[tuple[str, str], int] = {}
-    for item in items:
-        key = (str(item[0]), str(item[1]))
-        per_table[key] = per_table.get(key, 0) + int(str(item[5]))
+    for t in touched:
+        per_table[(t.table, t.action)] = per_table.get((t.table, t.action), 0) + 1
     text = json.dumps({**head, "c": [[t, a, None, None, None, n]
                                      for (t, a), n in per_table.items()]},
                       separators=(",", ":"))
     if len(text.encode()) <= MAX_PAYLOAD:
         return text
     return json.dumps({**head, "c": [], "all": True}, separators=(",", ":"))
-
-
-def notify_changes(conn: psycopg.Connection[Any], since: int) -> None:
-    """Inside the write transaction, before COMMIT: one notification for the audit
-    entries after `since` (none when the write appended nothing)."""
-    statement = notify_statement(conn, since)
-    if statement:
-        conn.execute(statement)
-
-
-def notify_statement(conn: psycopg.Connection[Any], since: int) -> str:
-    """The `SELECT pg_notify(...)` for the audit entries after `since` as one statement
-    with its payload quoted by psycopg ("" when the write appended nothing), so the
-    engine can send it with its COMMIT in one round trip."""
-    groups = conn.execute(_GROUPED, [since]).fetchall()
-    text = payload(groups, conn.info.parameter_status("application_name") or "")
-    if text is None:
-        return ""
-    return sql.SQL("SELECT pg_notify({}, {})").format(
-        sql.Literal(CHANNEL), sql.Literal(text)).as_string(conn)
 
 
 def changes_of(text: str, own: bool) -> list[Change]:

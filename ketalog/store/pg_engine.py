@@ -20,13 +20,13 @@ through psycopg 3. It implements `engine_api.Engine` beside the SQLite file's en
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
-from psycopg.pq import TransactionStatus
+from psycopg.pq import ExecStatus, TransactionStatus
 
 from ketalog.store import pg_changes  # change notifications to the other workstations
 from ketalog.store.errors import (
@@ -40,11 +40,14 @@ from ketalog.store.errors import (
 )
 from ketalog.store.pg_schema import NOCASE
 from ketalog.store.schema import LOCKED_MESSAGE
+from ketalog.store.touched import Touched
 
 # pg_advisory_xact_lock key held by every write transaction: "ketalog write" in ASCII.
 WRITE_LOCK = 0x6B6C_7772_6974_65
-# How long a writer waits for the write lock or a locked row (the file's busy timeout).
-WRITE_WAIT_MS = 5000
+# How long a writer waits for the write lock, and for each locked row after it, before
+# it is told the server is busy (twice the file's busy timeout: a write transaction on
+# the server is short, but eight workstations and the monitor feed queue for its lock).
+WRITE_WAIT_MS = 10_000
 # Constraint names PostgreSQL gives the UNIQUE columns whose duplicates users can cause.
 _UNIQUE_WORDS = {
     "patients_mrn_key": "a patient with this MRN already exists",
@@ -92,20 +95,42 @@ class PgCursor:
 
     @property
     def description(self) -> Any:
-        return self._cursor.description
+        """Column names as sqlite3 gives them ((name, None, ...)); psycopg's own builds
+        a typed column object per column on every read, a cost the store's reads of
+        whole rows pay on every statement."""
+        result = self._cursor.pgresult
+        if result is None or result.status != ExecStatus.TUPLES_OK:
+            return None
+        return tuple((bytes(result.fname(i) or b"").decode(), None, None, None, None, None,
+                      None) for i in range(result.nfields))
 
     @property
     def rowcount(self) -> int:
         return self._cursor.rowcount
 
+    def _has_rows(self) -> bool:
+        result = self._cursor.pgresult
+        return result is not None and result.status == ExecStatus.TUPLES_OK
+
     def fetchone(self) -> Any:
-        return self._cursor.fetchone() if self._cursor.description else None
+        return self._cursor.fetchone() if self._has_rows() else None
 
     def fetchall(self) -> list[Any]:
-        return self._cursor.fetchall() if self._cursor.description else []
+        return self._cursor.fetchall() if self._has_rows() else []
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self.fetchall())
+
+
+class Waiting:
+    """A queued statement's result, readable once the statement was sent."""
+
+    cursor: PgCursor | None = None
+
+    def fetchone(self) -> Any:
+        if self.cursor is None:
+            raise StoreError("a queued statement's result was read before it was sent")
+        return self.cursor.fetchone()
 
 
 class PgConnection:
@@ -114,15 +139,47 @@ class PgConnection:
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.raw = conn
+        # statements sent in one pipeline with the next statement or the COMMIT, in
+        # order: the start of a write transaction, audit entries
+        self.later: list[tuple[str, list[Any], Waiting | None]] = []
+
+    def _run(self, sql: str, params: list[Any]) -> psycopg.Cursor[Any]:
+        if params:
+            return self.raw.execute(qmark_to_pyformat(sql), params)
+        # without parameters psycopg sends the text as it is: `%` stays a literal
+        return self.raw.execute(sql)
+
+    def send_later(self, sql: str, parameters: Sequence[Any], keep: bool = False
+                   ) -> Waiting:
+        """Queue a statement; with `keep` its result can be read once it was sent."""
+        waiting = Waiting()
+        self.later.append((sql, _text_safe(parameters), waiting if keep else None))
+        return waiting
+
+    def flush(self) -> None:
+        """What waits to be sent, now (a pipeline: one round trip for all of it)."""
+        if self.later:
+            with self.raw.pipeline():
+                self._send_waiting()
+
+    def _send_waiting(self) -> None:
+        waiting, self.later = self.later, []
+        for sql, params, result in waiting:
+            cursor = self._run(sql, params)
+            if result is not None:
+                result.cursor = PgCursor(cursor)
 
     def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> PgCursor:
         params = _text_safe(parameters)
-        if params:
-            return PgCursor(self.raw.execute(qmark_to_pyformat(sql), params))
-        # without parameters psycopg sends the text as it is: `%` stays a literal
-        return PgCursor(self.raw.execute(sql))
+        if not self.later:
+            return PgCursor(self._run(sql, params))
+        with self.raw.pipeline():  # what waits, then this, in one round trip
+            self._send_waiting()
+            cursor = self._run(sql, params)
+        return PgCursor(cursor)
 
     def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> None:
+        self.flush()
         with self.raw.cursor() as cursor:
             cursor.executemany(qmark_to_pyformat(sql), [_text_safe(p) for p in parameters])
 
@@ -179,56 +236,60 @@ class PostgresEngine:
             conn.autocommit = True
         self.conn = PgConnection(conn)
         self.location = location
-        self.changes_since = 0  # change notifications: the audit log's end when a write began
 
     write_wait_ms = WRITE_WAIT_MS
 
-    def begin_write(self) -> str | None:
-        """BEGIN, the write lock, then the chain's head in one round trip: a simple
-        query of four statements, each with its own snapshot (READ COMMITTED), so the
-        head is read after the lock was granted and is the one this write follows. Its
-        id also marks where this write's audit entries (its change notifications) begin.
-        The lock is waited for `write_wait_ms` (the file's busy timeout), then once more;
-        a writer still held up is told the server is busy, with nothing left open."""
-        raw = self.conn.raw
-        for attempt in (1, 2):
-            try:
-                cursor = raw.execute(
-                    f"BEGIN; SET LOCAL lock_timeout = '{int(self.write_wait_ms)}ms'; "
-                    f"SELECT pg_advisory_xact_lock({int(WRITE_LOCK)}); "
-                    "SELECT id, entry_hash FROM audit_log ORDER BY id DESC LIMIT 1")
-                break
-            except pg_errors.LockNotAvailable:
-                self.rollback()  # nothing was done yet, so waiting once more is safe
-                if attempt == 2:
-                    raise
-            except psycopg.Error:
-                self.rollback()
-                raise
-        while cursor.nextset():
-            pass  # the last result is the head's
-        row = cursor.fetchone()
-        self.changes_since = 0 if row is None else int(row[0])
-        return "" if row is None else str(row[1])
+    def begin_write(self) -> Callable[[], str]:
+        """BEGIN, the write lock and the chain's head, sent with the transaction's first
+        statement (one round trip for all of them): each runs with its own snapshot (READ
+        COMMITTED), so the head is read after the lock was granted and is the one this
+        write follows. The lock, and any row lock after it, is waited for
+        `write_wait_ms`; a writer still held up is told the server is busy (the error
+        arrives with that first statement), with nothing left open."""
+        conn = self.conn
+        conn.send_later("BEGIN", ())
+        conn.send_later(f"SET LOCAL lock_timeout = '{int(self.write_wait_ms)}ms'", ())
+        conn.send_later(f"SELECT pg_advisory_xact_lock({int(WRITE_LOCK)})", ())
+        head = conn.send_later("SELECT id, entry_hash FROM audit_log ORDER BY id DESC LIMIT 1",
+                               (), keep=True)
+
+        def head_hash() -> str:
+            conn.flush()
+            row = head.fetchone()
+            return "" if row is None else str(row[1])
+
+        return head_hash
 
     def lock_row(self, table: str, row_id: int) -> None:
         self.conn.execute(f"SELECT id FROM {table} WHERE id = ? FOR UPDATE", [row_id])
 
-    def commit(self) -> None:
-        """The change notification (delivered only if this commits) and the COMMIT in
-        one round trip."""
-        notify = pg_changes.notify_statement(self.conn.raw, self.changes_since)
-        self.conn.raw.execute(f"{notify}; COMMIT" if notify else "COMMIT")
+    def send_later(self, sql: str, parameters: Sequence[object], /) -> None:
+        self.conn.send_later(sql, parameters)
+
+    def commit(self, touched: Sequence[Touched]) -> None:
+        """The audit entries still waiting, the change notification (delivered only if
+        this commits) and the COMMIT, in one round trip."""
+        raw = self.conn.raw
+        text = pg_changes.payload(touched, raw.info.parameter_status("application_name")
+                                  or "")
+        with raw.pipeline():
+            self.conn._send_waiting()
+            if text is not None:
+                raw.execute("SELECT pg_notify(%s, %s)", [pg_changes.CHANNEL, text])
+            raw.execute("COMMIT")
 
     def rollback(self) -> None:
+        self.conn.later = []
         if self.conn.in_transaction:
             self.conn.raw.execute("ROLLBACK")
 
-    def insert(self, table: str, columns: Sequence[str], values: Sequence[object]) -> int:
-        row = self.conn.execute(
+    def insert(self, table: str, columns: Sequence[str], values: Sequence[object]
+               ) -> dict[str, object]:
+        cursor = self.conn.execute(
             f"INSERT INTO {table} ({', '.join(columns)}) "
-            f"VALUES ({', '.join('?' * len(columns))}) RETURNING id", list(values)).fetchone()
-        return int(row[0])
+            f"VALUES ({', '.join('?' * len(columns))}) RETURNING *", list(values))
+        names = [d[0] for d in cursor.description]
+        return dict(zip(names, cursor.fetchone(), strict=True))
 
     def nocase(self, expression: str) -> str:
         return f"{expression} COLLATE {NOCASE}"

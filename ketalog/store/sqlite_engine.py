@@ -6,7 +6,7 @@ depends on SQLite's dialect or its wording lives here or in the file-opening mod
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -20,6 +20,7 @@ from ketalog.store.errors import (
     register_driver_errors,
 )
 from ketalog.store.schema import LOCKED_MESSAGE
+from ketalog.store.touched import Touched
 
 
 def translate_error(exc: BaseException) -> StoreError:
@@ -71,22 +72,30 @@ class SqliteEngine:
         # sqlite-utils runs the migrations (schema.py); the store itself needs only conn.
         self.db = Database(conn, execute_plugins=False)
 
-    def begin_write(self) -> str | None:
+    def begin_write(self) -> Callable[[], str] | None:
         self.conn.execute("BEGIN IMMEDIATE")
         return None  # a local read of the head costs no round trip
 
-    def commit(self) -> None:
+    def commit(self, touched: Sequence[Touched]) -> None:
+        """The file has no other workstations to tell what changed."""
         self.conn.execute("COMMIT")
+
+    def send_later(self, sql: str, parameters: Sequence[object], /) -> object:
+        return self.conn.execute(sql, parameters)  # a local statement costs no round trip
 
     def rollback(self) -> None:
         if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
 
-    def insert(self, table: str, columns: Sequence[str], values: Sequence[object]) -> int:
+    def insert(self, table: str, columns: Sequence[str], values: Sequence[object]
+               ) -> dict[str, object]:
         cursor = self.conn.execute(
             f"INSERT INTO {table} ({', '.join(columns)}) "
-            f"VALUES ({', '.join('?' * len(columns))})", list(values))
-        return int(cursor.lastrowid or 0)
+            f"VALUES ({', '.join('?' * len(columns))}) RETURNING *", list(values))
+        names = [d[0] for d in cursor.description]
+        row = cursor.fetchone()
+        cursor.fetchall()  # the statement is complete only once its rows are read
+        return dict(zip(names, row, strict=True))
 
     def lock_row(self, table: str, row_id: int) -> None:
         """BEGIN IMMEDIATE already holds the whole file against other writers."""

@@ -19,6 +19,7 @@ from ketalog.store.audit import AuditChain, values_json
 from ketalog.store.edit_conflicts import refuse_if_changed
 from ketalog.store.engine_api import Connection, Engine
 from ketalog.store.errors import NotFound, StoreError
+from ketalog.store.touched import Touched, touched
 
 __all__ = ["SYSTEM", "Actor", "Store", "Writer", "new_uuid"]
 
@@ -51,21 +52,35 @@ class Writer:
         self.now = to_iso(store.clock.now())
 
     def audit(self, action: str, table: str, row_uuid: str, old: Mapping[str, object] | None,
-              new: Mapping[str, object] | None, reason: str = "") -> None:
+              new: Mapping[str, object] | None, reason: str = "",
+              row: Mapping[str, object] | None = None) -> None:
         """One entry on the chain for a change a store module made with its own SQL
-        (a whole set of rows replaced at once, say): old and new values as given."""
+        (a whole set of rows replaced at once, say): old and new values as given. `row`
+        is the whole row where the values are only what changed (which session and
+        patient it belongs to, for the other workstations' screens)."""
+        self.store.touched.append(touched(table, action, row_uuid,
+                                          row if row is not None else new or old,
+                                          self.actor.username))
         self.chain.append(at=self.now, user_id=self.actor.user_id,
                           username=self.actor.username, action=action, table_name=table,
                           row_uuid=row_uuid, old_values=values_json(old),
                           new_values=values_json(new), reason=reason)
 
     def insert(self, table: str, values: Mapping[str, object], reason: str = "") -> int:
+        """Insert one row (audited); returns its new id."""
+        return int(str(self.insert_row(table, values, reason)["id"]))
+
+    def insert_row(self, table: str, values: Mapping[str, object], reason: str = ""
+                   ) -> dict[str, object]:
+        """Insert one row (audited); returns it as stored, from the insert itself (on a
+        server, a read of it afterwards would be one more round trip)."""
         row = self.store.prepare_row(table, values)
         cols = list(row)
-        row_id = self.store.engine.insert(table, cols, [row[c] for c in cols])
+        stored = self.store.engine.insert(table, cols, [row[c] for c in cols])
+        row_id = stored["id"]
         self.audit("insert", table, str(row.get("uuid", row_id)), None, {"id": row_id, **row},
                     reason)
-        return row_id
+        return stored
 
     def insert_many(self, table: str, rows: Iterable[Mapping[str, object]]) -> int:
         """Bulk path (demo data, imports): one executemany plus one audit executemany."""
@@ -80,6 +95,9 @@ class Writer:
         self.conn.executemany(
             f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
             [[r.get(c) for c in cols] for r in prepared])
+        self.store.touched.extend(
+            touched(table, "insert", str(r.get("uuid", "")), r, self.actor.username)
+            for r in prepared)
         self.chain.append_many([
             self.chain.entry(at=self.now, user_id=self.actor.user_id,
                              username=self.actor.username, action="insert", table_name=table,
@@ -107,7 +125,7 @@ class Writer:
         self.conn.execute(f"UPDATE {table} SET {assignments} WHERE id = ?",
                           [*diff.values(), row_id])
         self.audit("update", table, str(old.get("uuid", row_id)),
-                    {k: old[k] for k in diff}, diff, reason)
+                    {k: old[k] for k in diff}, diff, reason, row={**old, **diff})
         return {**old, **diff}
 
     def delete(self, table: str, row_id: int, reason: str = "") -> None:
@@ -140,7 +158,8 @@ class Store:
         self.clock = clock
         # Kept in memory only: backups of an encrypted file are keyed with it.
         self.passphrase = passphrase
-        self.chain = AuditChain(self.conn)
+        self.chain = AuditChain(self.conn, send=engine.send_later)
+        self.touched: list[Touched] = []  # the write in progress's rows (touched.py)
         self._columns: dict[str, list[str]] = {}
         self.refresh_columns()
 
@@ -208,9 +227,10 @@ class Store:
         self.chain.forget()
         if head is not None:
             self.chain.prime(head)
+        self.touched = []
         try:
             yield Writer(self, actor)
-            engine.commit()
+            engine.commit(self.touched)
         except engine.errors as exc:
             self._rollback()
             raise engine.translate(exc) from exc

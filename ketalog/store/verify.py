@@ -69,7 +69,7 @@ def _checks(store: Store, report: PhaseProgress) -> list[str]:
     report("foreign keys", 0, 1)
     problems += store.foreign_key_problems()
     report("foreign keys", 1, 1)
-    server = store.engine.name == "postgresql"
+    server = store.on_server
     if server:
         tables = store.engine.table_columns()
         problems += pg_verify.trigger_problems(store.conn)

@@ -50,6 +50,11 @@ def insert(w: Writer, row: Mapping[str, object], reason: str = "") -> int:
     return w.insert(TABLE, row, reason=reason)
 
 
+def insert_reading(w: Writer, row: Mapping[str, object]) -> VitalsReading:
+    """Store one checked vitals row (audited by the writer); returns it as stored."""
+    return vitals_from_row(w.insert_row(TABLE, row))
+
+
 def insert_many(w: Writer, rows: Iterable[Mapping[str, object]]) -> int:
     """Store many checked rows at once (an import; audited by the writer); returns how
     many."""

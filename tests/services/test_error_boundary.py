@@ -9,6 +9,7 @@ import pytest
 
 from ketalog.services.errors import ServiceError, StoreFailed, service_boundary, store_failed
 from ketalog.store.errors import StoreError, WrongPassphrase
+from tests.engines import hold_write_lock
 
 pytestmark = pytest.mark.both_engines
 
@@ -130,7 +131,7 @@ def test_a_writer_held_up_by_another_reaches_the_gui_as_a_service_error(staffed,
 
     store, ctx = staffed
     other = reopen()
-    other.engine.begin_write()
+    hold_write_lock(other)
     if engine == "postgresql":
         store.engine.write_wait_ms = 100
     else:

@@ -15,9 +15,9 @@ import pytest
 
 from ketalog.store import patients as patient_rows
 from ketalog.store import pg_changes
-from ketalog.store.changes import on_server
 from ketalog.store.pg_connection import open_server_store
 from ketalog.store.store import Actor
+from ketalog.store.touched import Touched
 from tests.pg_clinic import WORKSTATION_LOGIN
 
 pytest.importorskip("psycopg", reason="psycopg is not installed")
@@ -46,7 +46,7 @@ def two_stores(pg_clinic, clock):
 
 def test_a_write_on_one_workstation_reaches_the_others_feed(two_stores):
     a, b, feed = two_stores
-    assert on_server(a) and feed.take() == []
+    assert a.on_server and feed.take() == []
     with a.write(NURSE) as w:
         pid = patient_rows.insert_patient(w, patient_row("K1"))
     [change] = feed.wait(2.0)
@@ -100,16 +100,38 @@ def test_a_bulk_write_is_coalesced_under_the_payload_limit(two_stores):
 
 
 def test_payloads_shrink_to_fit():
-    groups = [("vitals", "insert", str(n), "7", 3, f"uuid-{n}", "nurse1") for n in range(2000)]
-    text = pg_changes.payload(groups, "ketalog ws-1")
+    rows = [Touched("vitals", "insert", f"uuid-{n}", n, 3, "nurse1") for n in range(2000)]
+    text = pg_changes.payload(rows, "ketalog ws-1")
     assert text is not None and len(text.encode()) <= pg_changes.MAX_PAYLOAD
     data = json.loads(text)
-    assert data["c"] == [["vitals", "insert", None, None, None, 6000]]
-    many = [(f"t{n}", "insert", None, None, 1, "u", "nurse1") for n in range(2000)]
+    assert data["by"] == "nurse1"
+    assert data["c"] == [["vitals", "insert", None, None, None, 2000]]
+    many = [Touched(f"t{n}", "insert", "u", None, 1, "nurse1") for n in range(2000)]
     [everything] = pg_changes.changes_of(pg_changes.payload(many, "ws") or "", own=False)
     assert everything.everything
     assert pg_changes.changes_of("not json", own=False)[0].everything
     assert pg_changes.payload([], "ws") is None
+
+
+def test_a_payload_groups_rows_by_session_and_patient():
+    rows = [Touched("vitals", "insert", "b", 7, 3, "nurse1"),
+            Touched("vitals", "insert", "a", 7, 3, "nurse1"),
+            Touched("doses", "insert", "c", 8, 4, "nurse1")]
+    data = json.loads(pg_changes.payload(rows, "ws") or "")
+    assert data["c"] == [["vitals", "insert", None, 7, 3, 2], ["doses", "insert", "c", 8, 4, 1]]
+
+
+def test_a_session_update_names_its_session_and_patient(two_stores):
+    """An update's audit entry holds only the changed columns; the notification still
+    says which session and patient the row belongs to."""
+    a, _b, feed = two_stores
+    with a.write(NURSE) as w:
+        pid = patient_rows.insert_patient(w, patient_row("U1"))
+    feed.wait(2.0)
+    with a.write(NURSE) as w:
+        patient_rows.update_patient(w, pid, {"family_name": "Obi"})
+    [change] = feed.wait(2.0)
+    assert (change.table, change.action, change.patient_id) == ("patients", "update", pid)
 
 
 WRITER = """
@@ -117,6 +139,7 @@ import sys
 from ketalog.store import patients
 from ketalog.store.pg_connection import open_server_store
 from ketalog.store.store import Actor
+from ketalog.store.touched import Touched
 store = open_server_store(sys.argv[1])
 with store.write(Actor(None, "nurse2")) as w:
     patients.insert_patient(w, {"mrn": "P1", "family_name": "Ng", "given_name": "Li",
@@ -151,6 +174,6 @@ def test_a_local_file_has_no_feed(tmp_path, clock):
 
     store = open_store(tmp_path / "k.db", clock)
     try:
-        assert not on_server(store) and pg_changes.open_feed(store) is None
+        assert not store.on_server and pg_changes.open_feed(store) is None
     finally:
         store.close()

@@ -18,6 +18,7 @@ from ketalog.store.errors import StoreError
 from ketalog.store.schema import LOCKED_MESSAGE
 from ketalog.store.store import SYSTEM
 from ketalog.store.verify import verify_store
+from tests.engines import hold_write_lock
 from tests.readiness import ACK_READINESS
 
 pytestmark = pytest.mark.both_engines
@@ -60,7 +61,7 @@ def test_a_writer_held_up_by_another_is_told_to_retry(staffed, clock, reopen, en
         patient.id, 70.0, Bag("ketamine", 1.0, 100.0)))
     before = store.count("vitals"), store.count("audit_log")
     other = reopen()
-    other.engine.begin_write()  # another writer in the middle of a long write
+    hold_write_lock(other)  # another writer in the middle of a long write
     if engine == "postgresql":
         store.engine.write_wait_ms = 200
     else:
